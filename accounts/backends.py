@@ -1,0 +1,28 @@
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from accounts import tenancy
+from accounts.models import LoginName, User
+
+
+class TenantModelBackend(ModelBackend):
+    """Finds the login's company first, then authenticates inside that company."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
+        if not username or password is None:
+            return None
+        entry = LoginName.objects.filter(username=username.strip().lower()).first()
+        if entry is None:
+            # Same cost as a wrong password, so timing does not tell which logins exist.
+            User().set_password(password)
+            return None
+        tenancy.activate(entry.company_id or tenancy.OPERATOR)
+        return super().authenticate(request, username=entry.username, password=password, **kwargs)

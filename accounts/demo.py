@@ -1,0 +1,284 @@
+"""The demo: two companies with teams and months of realistic daily reports.
+
+Deterministic (seeded), so screenshots and numbers are the same on every machine.
+"""
+
+import datetime
+import random
+from calendar import monthrange
+from dataclasses import dataclass
+from decimal import Decimal
+
+import holidays
+from django.utils import timezone
+
+from accounts import services, tenancy
+from accounts.models import Company, SalesRole, User
+from kpi.models import KPI, Plan, RoleKPI
+from reports.models import DailyReport, ReportValue
+
+DEMO_PASSWORD = "Demo-2026!"
+HISTORY_DAYS = 150
+
+
+@dataclass(frozen=True)
+class DemoManager:
+    username: str
+    first_name: str
+    last_name: str
+    kind: str
+    skill: float  # share of the plan this person tends to make
+    reliability: float  # chance they file the report on a working day
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    name: str
+    prefix: str
+    team: str
+    head: tuple[str, str]
+    admin: tuple[str, str]
+    managers: list[DemoManager]
+
+
+DEMO_COMPANIES = [
+    DemoCompany(
+        name="ООО «Вектор Продаж»",
+        prefix="vector",
+        team="Отдел продаж Москва",
+        head=("Ольга", "Смирнова"),
+        admin=("Игорь", "Кузнецов"),
+        managers=[
+            DemoManager("vector.ivanov", "Иван", "Иванов", "hunter", 1.08, 0.97),
+            DemoManager("vector.petrova", "Анна", "Петрова", "hunter", 0.86, 0.93),
+            DemoManager("vector.sidorov", "Павел", "Сидоров", "hunter", 0.55, 0.78),
+            DemoManager("vector.orlova", "Мария", "Орлова", "closer", 0.95, 0.96),
+            DemoManager("vector.volkov", "Дмитрий", "Волков", "closer", 0.68, 0.90),
+            DemoManager("vector.lebedeva", "Елена", "Лебедева", "farmer", 0.90, 0.95),
+            DemoManager("vector.morozov", "Сергей", "Морозов", "farmer", 0.74, 0.85),
+        ],
+    ),
+    DemoCompany(
+        name="ТД «Северный ветер»",
+        prefix="sever",
+        team="Отдел продаж Санкт-Петербург",
+        head=("Андрей", "Николаев"),
+        admin=("Татьяна", "Егорова"),
+        managers=[
+            DemoManager("sever.fedorov", "Алексей", "Фёдоров", "hunter", 0.98, 0.95),
+            DemoManager("sever.popova", "Ольга", "Попова", "hunter", 0.62, 0.88),
+            DemoManager("sever.sokolov", "Никита", "Соколов", "closer", 1.05, 0.97),
+            DemoManager("sever.kozlova", "Ирина", "Козлова", "closer", 0.79, 0.92),
+            DemoManager("sever.novikov", "Роман", "Новиков", "farmer", 0.88, 0.94),
+            DemoManager("sever.zaitseva", "Юлия", "Зайцева", "farmer", 0.51, 0.80),
+        ],
+    ),
+]
+
+# A typical day of a manager who exactly meets the plan, per summed KPI; and the
+# period-wide targets of the other KPIs.
+DAY_PLAN = {
+    "calls": 60,
+    "long_calls": 25,
+    "talk_time": 5400,
+    "leads": 4,
+    "meetings": 2,
+    "deals_won": Decimal("0.6"),
+    "deals_sum": 48000,
+    "repeat_deals": Decimal("0.5"),
+    "repeat_sum": 25000,
+}
+PERIOD_TARGET = {
+    "avg_check": 80000,
+    "repeat_avg_check": 50000,
+    "receivables": 400000,
+}
+
+
+def _working_days(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    public = holidays.country_holidays("RU", years=range(start.year, end.year + 1))
+    days = []
+    day = start
+    while day <= end:
+        if day.weekday() < 5 and day not in public:
+            days.append(day)
+        day += datetime.timedelta(days=1)
+    return days
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(company, login, who) for the README and the command's output."""
+    rows = []
+    for spec in DEMO_COMPANIES:
+        rows.append((spec.name, f"{spec.prefix}.admin", "администратор"))
+        rows.append((spec.name, f"{spec.prefix}.head", "руководитель отдела продаж"))
+        rows.extend((spec.name, m.username, f"менеджер ({m.kind})") for m in spec.managers)
+    return rows
+
+
+def demo_load(*, reset: bool = False, today: datetime.date | None = None) -> list[Company]:
+    today = today or timezone.localdate()
+    companies = []
+    for spec in DEMO_COMPANIES:
+        existing = Company.objects.filter(name=spec.name).first()
+        if existing and not reset:
+            companies.append(existing)
+            continue
+        if existing:
+            with tenancy.tenant_context(existing):
+                existing.delete()
+        companies.append(_load_company(spec, today))
+    return companies
+
+
+def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
+    rng = random.Random(spec.prefix)  # noqa: S311 - demo figures, not secrets
+    company = services.company_create(name=spec.name)
+    with tenancy.tenant_context(company):
+        roles = {role.kind: role for role in SalesRole.objects.filter(company=company)}
+        admin = services.user_create(
+            company=company,
+            username=f"{spec.prefix}.admin",
+            password=DEMO_PASSWORD,
+            first_name=spec.admin[0],
+            last_name=spec.admin[1],
+            role=User.Role.ADMIN,
+        )
+        head = services.user_create(
+            company=company,
+            username=f"{spec.prefix}.head",
+            password=DEMO_PASSWORD,
+            first_name=spec.head[0],
+            last_name=spec.head[1],
+            role=User.Role.HEAD,
+        )
+        team = services.team_create(company=company, name=spec.team, head=head)
+        services.user_update(user=head, actor=admin, team=team)
+        managers = [
+            (
+                services.user_create(
+                    company=company,
+                    username=m.username,
+                    password=DEMO_PASSWORD,
+                    first_name=m.first_name,
+                    last_name=m.last_name,
+                    role=User.Role.MANAGER,
+                    team=team,
+                    sales_role=roles[m.kind],
+                ),
+                m,
+            )
+            for m in spec.managers
+        ]
+        _load_history(company, managers, today, rng)
+    return company
+
+
+def _load_history(
+    company: Company,
+    managers: list[tuple[User, DemoManager]],
+    today: datetime.date,
+    rng: random.Random,
+) -> None:
+    start = today - datetime.timedelta(days=HISTORY_DAYS)
+    days = _working_days(start, today)
+    kpis_of_role = {
+        role_id: [rk.kpi for rk in rks]
+        for role_id, rks in _group(
+            RoleKPI.objects.filter(company=company).select_related("kpi"), "sales_role_id"
+        ).items()
+    }
+    plans = []
+    reports = []
+    values: list[tuple[int, KPI, Decimal]] = []
+    months = sorted({(d.year, d.month) for d in days})
+    for user, spec in managers:
+        kpis = kpis_of_role[user.sales_role_id]
+        for year, month in months:
+            working = len(_working_days(datetime.date(year, month, 1), _month_end(year, month)))
+            for kpi in kpis:
+                plans.append(
+                    Plan(
+                        company=company,
+                        manager=user,
+                        kpi=kpi,
+                        month=datetime.date(year, month, 1),
+                        value=_month_plan(kpi.code, working),
+                    )
+                )
+        receivables = PERIOD_TARGET["receivables"] * (2 - spec.skill)
+        for day in days:
+            if rng.random() > spec.reliability:
+                continue  # a missing report
+            figures = _day_figures(spec.skill, rng)
+            receivables = max(0.0, receivables * rng.uniform(0.97, 1.03))
+            figures["receivables"] = receivables
+            submitted = timezone.make_aware(
+                datetime.datetime.combine(day, datetime.time(17, rng.randint(30, 59)))
+            )
+            reports.append(
+                DailyReport(company=company, manager=user, date=day, submitted_at=submitted)
+            )
+            index = len(reports) - 1
+            for kpi in kpis:
+                if kpi.code in figures:
+                    value = Decimal(str(round(figures[kpi.code], kpi.decimals)))
+                    values.append((index, kpi, value))
+    Plan.objects.bulk_create(plans)
+    DailyReport.objects.bulk_create(reports)
+    ReportValue.objects.bulk_create(
+        ReportValue(company=company, report=reports[index], kpi=kpi, value=value)
+        for index, kpi, value in values
+    )
+
+
+def _day_figures(skill: float, rng: random.Random) -> dict[str, float]:
+    form = max(0.2, rng.gauss(skill, 0.18))  # today's form around the usual level
+    calls = round(DAY_PLAN["calls"] * form * rng.uniform(0.9, 1.1))
+    long_calls = round(calls * rng.uniform(0.35, 0.5))
+    deals_won = _poisson(float(DAY_PLAN["deals_won"]) * form, rng)
+    repeat_deals = _poisson(float(DAY_PLAN["repeat_deals"]) * form, rng)
+    figures: dict[str, float] = {
+        "calls": calls,
+        "long_calls": long_calls,
+        "talk_time": long_calls * rng.uniform(150, 260),
+        "leads": _poisson(DAY_PLAN["leads"] * form, rng),
+        "meetings": _poisson(DAY_PLAN["meetings"] * form, rng),
+        "deals_won": deals_won,
+        "deals_sum": sum(rng.gauss(80000, 25000) for _ in range(deals_won)),
+        "repeat_deals": repeat_deals,
+        "repeat_sum": sum(rng.gauss(50000, 15000) for _ in range(repeat_deals)),
+    }
+    figures["deals_sum"] = max(0.0, figures["deals_sum"])
+    figures["repeat_sum"] = max(0.0, figures["repeat_sum"])
+    if deals_won:
+        figures["avg_check"] = figures["deals_sum"] / deals_won
+    if repeat_deals:
+        figures["repeat_avg_check"] = figures["repeat_sum"] / repeat_deals
+    return figures
+
+
+def _poisson(mean: float, rng: random.Random) -> int:
+    # Knuth's method; the means here are small.
+    limit, count, product = pow(2.718281828459045, -mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def _month_plan(code: str, working_days: int) -> Decimal:
+    if code in PERIOD_TARGET:
+        return Decimal(PERIOD_TARGET[code])
+    return (Decimal(DAY_PLAN[code]) * working_days).quantize(Decimal(1))
+
+
+def _month_end(year: int, month: int) -> datetime.date:
+    return datetime.date(year, month, monthrange(year, month)[1])
+
+
+def _group(rows, attribute: str) -> dict:  # type: ignore[no-untyped-def]
+    grouped: dict = {}
+    for row in rows:
+        grouped.setdefault(getattr(row, attribute), []).append(row)
+    return grouped

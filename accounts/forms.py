@@ -1,0 +1,75 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company, SalesRole, Team, User
+
+
+class CompanyChoicesMixin:
+    """Limits related choices to the company: querysets are built per request, never at import."""
+
+    def limit_choices(self, company: Company) -> None:
+        fields = self.fields  # type: ignore[attr-defined]
+        if "team" in fields:
+            fields["team"].queryset = Team.objects.filter(company=company)
+        if "sales_role" in fields:
+            fields["sales_role"].queryset = SalesRole.objects.filter(company=company)
+        if "head" in fields:
+            fields["head"].queryset = User.objects.filter(
+                company=company, role=User.Role.HEAD, is_active=True
+            )
+
+
+class UserForm(CompanyChoicesMixin, forms.Form):
+    first_name = forms.CharField(label=_("Имя"), max_length=150)
+    last_name = forms.CharField(label=_("Фамилия"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    username = forms.CharField(label=_("Логин"), max_length=150)
+    role = forms.ChoiceField(label=_("Роль"), choices=User.Role.choices)
+    is_company_admin = forms.BooleanField(
+        label=_("Также администратор (для руководителя отдела продаж)"), required=False
+    )
+    team = forms.ModelChoiceField(label=_("Команда"), queryset=None, required=False)
+    sales_role = forms.ModelChoiceField(
+        label=_("Роль в продажах (для менеджера)"), queryset=None, required=False
+    )
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit_choices(company)
+
+
+class UserCreateForm(UserForm):
+    password = forms.CharField(
+        label=_("Временный пароль"),
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Сообщите его сотруднику: он сменит пароль после входа."),
+    )
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+class UserEditForm(UserForm):
+    is_active = forms.BooleanField(label=_("Активен"), required=False)
+
+
+class TeamForm(CompanyChoicesMixin, forms.Form):
+    name = forms.CharField(label=_("Название"), max_length=100)
+    head = forms.ModelChoiceField(label=_("Руководитель"), queryset=None, required=False)
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit_choices(company)
+
+
+class SalesRoleForm(forms.Form):
+    name = forms.CharField(label=_("Название новой роли"), max_length=100)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Для чего токен"), max_length=100)

@@ -1,0 +1,248 @@
+import uuid
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts import tenancy
+
+
+class Company(models.Model):
+    """A tenant. The registry of tenants itself is not tenant-owned data."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("название"), max_length=200)
+    country = models.CharField(_("страна"), max_length=2, default="RU")
+    timezone = models.CharField(_("часовой пояс"), max_length=64, default="Europe/Moscow")
+    currency = models.CharField(_("валюта"), max_length=3, default="RUB")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("компания")
+        verbose_name_plural = _("компании")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned table: it carries `company` and is reached only scoped."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+
+    objects = tenancy.TenantManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.ensure_same_company()
+        super().save(*args, **kwargs)
+
+    def ensure_same_company(self) -> None:
+        """Refuse a reference to another company's row.
+
+        PostgreSQL checks foreign keys without row-level security, so the database would
+        accept such a row; this is where it is stopped.
+        """
+        for field in self._meta.concrete_fields:
+            if not field.is_relation or field.name == "company":
+                continue
+            target = field.related_model
+            if not (isinstance(target, type) and issubclass(target, TenantModel)):
+                continue
+            target_id = getattr(self, field.attname)
+            if target_id is None:
+                continue
+            cached = field.get_cached_value(self, default=None)
+            if cached is not None:
+                same = cached.company_id == self.company_id
+            else:
+                same = target._base_manager.filter(
+                    pk=target_id, company_id=self.company_id
+                ).exists()
+            if not same:
+                raise ValidationError(
+                    _("«%(field)s» относится к другой компании."),
+                    code="cross_company",
+                    params={"field": field.verbose_name},
+                )
+
+
+class SalesRole(TenantModel):
+    """The functional role KPIs attach to: hunter, closer, farmer, or the company's own."""
+
+    class Kind(models.TextChoices):
+        HUNTER = "hunter", _("Хантер")
+        CLOSER = "closer", _("Клоузер")
+        FARMER = "farmer", _("Фермер")
+        CUSTOM = "custom", _("Своя роль")
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    name = models.CharField(_("название"), max_length=100)
+    kind = models.CharField(_("тип"), max_length=16, choices=Kind.choices, default=Kind.CUSTOM)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("роль в продажах")
+        verbose_name_plural = _("роли в продажах")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="salesrole_code_uniq"),
+            models.UniqueConstraint(fields=["company", "name"], name="salesrole_name_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(TenantModel):
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    name = models.CharField(_("название"), max_length=100)
+    head = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("руководитель"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_teams",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("команда")
+        verbose_name_plural = _("команды")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="team_code_uniq"),
+            models.UniqueConstraint(fields=["company", "name"], name="team_name_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantUserManager(UserManager):
+    """Users of the active company; in the operator context, the company-less operators."""
+
+    def get_queryset(self) -> models.QuerySet:
+        if tenancy.active_company_id() == tenancy.OPERATOR:
+            return super().get_queryset().filter(company__isnull=True)
+        return super().get_queryset().filter(company_id=tenancy.current_company_id())
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(username=username.lower())
+
+
+class User(AbstractUser, TenantModel):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Администратор")
+        HEAD = "head", _("Руководитель отдела продаж")
+        MANAGER = "manager", _("Менеджер")
+        QUALITY = "quality", _("Контролёр качества")
+
+    # Operators (Django admin) have no company; everybody else has exactly one.
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Unique per company in the table and unique overall through LoginName.
+    username = models.CharField(
+        _("логин"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("Латинские буквы, цифры и @/./+/-/_."),
+    )
+    role = models.CharField(_("роль"), max_length=16, choices=Role.choices, default=Role.MANAGER)
+    is_company_admin = models.BooleanField(
+        _("также администратор"),
+        default=False,
+        help_text=_("Руководитель отдела продаж может одновременно быть администратором."),
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("команда"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    sales_role = models.ForeignKey(
+        SalesRole,
+        verbose_name=_("роль в продажах"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+
+    objects: ClassVar[TenantUserManager] = TenantUserManager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        verbose_name = _("пользователь")
+        verbose_name_plural = _("пользователи")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="user_code_uniq"),
+            models.UniqueConstraint(fields=["company", "username"], name="user_username_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        self.username = self.username.lower()
+        super().save(*args, **kwargs)
+        LoginName.objects.update_or_create(
+            user=self, defaults={"username": self.username, "company_id": self.company_id}
+        )
+
+    @property
+    def can_administer(self) -> bool:
+        return self.role == self.Role.ADMIN or self.is_company_admin
+
+    @property
+    def is_head(self) -> bool:
+        return self.role == self.Role.HEAD
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == self.Role.MANAGER
+
+
+class LoginName(models.Model):
+    """Which company a login belongs to, read before any company is known (at login).
+
+    Not tenant-owned data: it holds only the login and the company id, so that the
+    user's own row can then be read under that company's row-level security.
+    """
+
+    username = models.CharField(max_length=150, unique=True)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, related_name="+")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class ApiToken(TenantModel):
+    """A per-user API token. Only its hash is stored; the key is shown once."""
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("название"), max_length=100)
+    key_hash = models.CharField(max_length=64)
+    prefix = models.CharField(max_length=16)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="apitoken_code_uniq"),
+            models.UniqueConstraint(fields=["company", "key_hash"], name="apitoken_hash_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,76 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiToken, Company, SalesRole, Team, User
+
+
+def users_of_company(*, company: Company) -> QuerySet[User]:
+    return User.objects.filter(company=company).select_related("team", "sales_role")
+
+
+def managers_of_team(*, company: Company, team: Team) -> QuerySet[User]:
+    return users_of_company(company=company).filter(
+        team=team, role=User.Role.MANAGER, is_active=True
+    )
+
+
+def teams_with_counts(*, company: Company) -> QuerySet[Team]:
+    active_managers = Q(members__role=User.Role.MANAGER, members__is_active=True)
+    return (
+        Team.objects.filter(company=company)
+        .select_related("head")
+        .annotate(manager_count=Count("members", filter=active_managers))
+    )
+
+
+def sales_roles_with_counts(*, company: Company) -> QuerySet[SalesRole]:
+    return SalesRole.objects.filter(company=company).annotate(
+        member_count=Count("members", filter=Q(members__is_active=True))
+    )
+
+
+def api_tokens_of_user(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(company_id=user.company_id, user=user)
+
+
+@dataclass(frozen=True)
+class StructureWarning:
+    message: str
+    team: Team | None = None
+
+
+def structure_warnings(*, company: Company) -> list[StructureWarning]:
+    """Warnings about team sizes: shown to the admin, never enforced."""
+    warnings = []
+    span_max = settings.TEAM_SPAN_MAX
+    for team in teams_with_counts(company=company):
+        if team.manager_count > span_max:
+            warnings.append(
+                StructureWarning(
+                    _(
+                        "В команде «%(team)s» %(count)d менеджеров. Руководитель успевает "
+                        "по-настоящему работать не более чем с %(max)d: разделите команду "
+                        "или назначьте второго руководителя."
+                    )
+                    % {"team": team.name, "count": team.manager_count, "max": span_max},
+                    team,
+                )
+            )
+    managers = users_of_company(company=company).filter(role=User.Role.MANAGER, is_active=True)
+    minimum = settings.DEPARTMENT_MIN_MANAGERS
+    count = managers.count()
+    if count < minimum:
+        warnings.append(
+            StructureWarning(
+                _(
+                    "В отделе %(count)d менеджеров, а нужно хотя бы %(min)d: с меньшим "
+                    "числом нет сравнения внутри отдела, и уход одного человека "
+                    "останавливает продажи."
+                )
+                % {"count": count, "min": minimum}
+            )
+        )
+    return warnings

@@ -1,0 +1,193 @@
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts import tenancy
+from accounts.models import ApiToken, Company, LoginName, SalesRole, Team, User
+
+DEFAULT_SALES_ROLES = [
+    (SalesRole.Kind.HUNTER, "Хантер"),
+    (SalesRole.Kind.CLOSER, "Клоузер"),
+    (SalesRole.Kind.FARMER, "Фермер"),
+]
+
+
+def company_create(
+    *, name: str, country: str = "RU", timezone: str = "Europe/Moscow", currency: str = "RUB"
+) -> Company:
+    """A new tenant with the three standard sales roles and the KPI catalogue."""
+    from kpi.services import catalogue_install
+
+    with transaction.atomic():
+        company = Company.objects.create(
+            name=name, country=country, timezone=timezone, currency=currency
+        )
+        with tenancy.tenant_context(company):
+            for kind, role_name in DEFAULT_SALES_ROLES:
+                SalesRole.objects.create(company=company, kind=kind, name=role_name)
+            catalogue_install(company=company)
+    return company
+
+
+def _check_login_free(username: str, *, user: User | None = None) -> None:
+    taken = LoginName.objects.filter(username=username.lower())
+    if user is not None:
+        taken = taken.exclude(user_id=user.pk)
+    if taken.exists():
+        raise ValidationError({"username": _("Логин «%(login)s» уже занят.") % {"login": username}})
+
+
+def _check_role_fields(
+    *, role: str, is_company_admin: bool, sales_role: SalesRole | None, team: Team | None
+) -> None:
+    errors = {}
+    if role == User.Role.MANAGER and sales_role is None:
+        errors["sales_role"] = _(
+            "У менеджера должна быть роль в продажах: к ней привязаны его KPI."
+        )
+    if role != User.Role.MANAGER and sales_role is not None:
+        errors["sales_role"] = _("Роль в продажах задаётся только менеджерам.")
+    if is_company_admin and role != User.Role.HEAD:
+        errors["is_company_admin"] = _(
+            "Совмещать с администрированием может только руководитель отдела продаж."
+        )
+    if team is not None and role not in (User.Role.MANAGER, User.Role.HEAD):
+        errors["team"] = _("В команду входят менеджеры и руководитель отдела продаж.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def user_create(
+    *,
+    company: Company,
+    username: str,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    role: str = User.Role.MANAGER,
+    is_company_admin: bool = False,
+    team: Team | None = None,
+    sales_role: SalesRole | None = None,
+) -> User:
+    _check_login_free(username)
+    _check_role_fields(
+        role=role, is_company_admin=is_company_admin, sales_role=sales_role, team=team
+    )
+    user = User(
+        company=company,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=role,
+        is_company_admin=is_company_admin,
+        team=team,
+        sales_role=sales_role,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    with transaction.atomic():
+        user.save()
+    return user
+
+
+USER_EDITABLE_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "role",
+    "is_company_admin",
+    "team",
+    "sales_role",
+    "is_active",
+)
+
+
+def user_update(*, user: User, actor: User, **changes: object) -> User:
+    unknown = set(changes) - set(USER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if "username" in changes:
+        _check_login_free(str(changes["username"]), user=user)
+    was_admin = user.can_administer
+    for field, value in changes.items():
+        setattr(user, field, value)
+    _check_role_fields(
+        role=user.role,
+        is_company_admin=user.is_company_admin,
+        sales_role=user.sales_role,
+        team=user.team,
+    )
+    if user.pk == actor.pk and (not user.is_active or (was_admin and not user.can_administer)):
+        raise ValidationError(_("Нельзя снять права администратора или отключить самого себя."))
+    with transaction.atomic():
+        user.save()
+    return user
+
+
+def user_set_password(*, user: User, password: str) -> User:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+def team_create(*, company: Company, name: str, head: User | None = None) -> Team:
+    _check_team_head(head)
+    team = Team(company=company, name=name, head=head)
+    team.save()
+    return team
+
+
+def team_update(*, team: Team, name: str, head: User | None) -> Team:
+    _check_team_head(head)
+    team.name = name
+    team.head = head
+    team.save()
+    return team
+
+
+def _check_team_head(head: User | None) -> None:
+    if head is not None and head.role != User.Role.HEAD:
+        raise ValidationError({"head": _("Команду ведёт руководитель отдела продаж.")})
+
+
+def sales_role_create(*, company: Company, name: str) -> SalesRole:
+    if SalesRole.objects.filter(company=company, name__iexact=name).exists():
+        raise ValidationError({"name": _("Такая роль уже есть.")})
+    role = SalesRole(company=company, name=name, kind=SalesRole.Kind.CUSTOM)
+    role.save()
+    return role
+
+
+def _token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Returns the token and its key; the key is not stored and cannot be shown again."""
+    # The company id up front lets authentication open the right company before the lookup.
+    key = f"{user.company_id}.{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        company_id=user.company_id, user=user, name=name, key_hash=_token_hash(key), prefix=key[:12]
+    )
+    token.save()
+    return token, key
+
+
+def api_token_find(*, key: str) -> ApiToken | None:
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_token_hash(key), user__is_active=True)
+        .first()
+    )
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    token.delete()

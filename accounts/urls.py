@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/", views.profile, name="profile"),
+    path("me/tokens/<uuid:code>/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("company/users/", views.user_list, name="user-list"),
+    path("company/users/new/", views.user_create, name="user-create"),
+    path("company/users/<uuid:code>/", views.user_edit, name="user-edit"),
+    path("company/teams/", views.team_list, name="team-list"),
+    path("company/teams/new/", views.team_create, name="team-create"),
+    path("company/teams/<uuid:code>/", views.team_edit, name="team-edit"),
+    path("company/sales-roles/", views.sales_roles, name="sales-roles"),
+]

@@ -1,0 +1,204 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import access, selectors, services
+from accounts.forms import ApiTokenForm, SalesRoleForm, TeamForm, UserCreateForm, UserEditForm
+from accounts.models import User
+from reports.selectors import recent_reports_of_manager, team_report_status
+
+
+def _apply_errors(form: Form, error: ValidationError) -> None:
+    """Shows a service's refusal on the form, field by field where it names a field."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": "ok", "broker": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        checks["database"] = "error"
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1).ping()
+        except redis.RedisError:
+            checks["broker"] = "error"
+    else:
+        checks["broker"] = "eager"
+    healthy = "error" not in checks.values()
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user
+    context: dict[str, object] = {}
+    if user.is_head or user.can_administer:
+        context["teams"] = team_report_status(company=user.company, head=user)
+        context["warnings"] = selectors.structure_warnings(company=user.company)
+    if user.is_manager:
+        context["reports"] = recent_reports_of_manager(company=user.company, manager=user)
+    return render(request, "accounts/home.html", context)
+
+
+@login_required
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    users = selectors.users_of_company(company=request.user.company)
+    role = request.GET.get("role")
+    if role in User.Role.values:
+        users = users.filter(role=role)
+    context = {"users": users, "roles": User.Role.choices, "selected_role": role}
+    template = "accounts/user_list.html#user-table" if request.htmx else "accounts/user_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    company = request.user.company
+    form = UserCreateForm(request.POST or None, company=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(company=company, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Сотрудник %(name)s добавлен.") % {"name": user})
+            return redirect("user-list")
+    return render(request, "accounts/user_form.html", {"form": form, "creating": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, code: str) -> HttpResponse:
+    user = access.user_get_for_admin(actor=request.user, code=code)
+    company = request.user.company
+    initial = {field: getattr(user, field) for field in services.USER_EDITABLE_FIELDS}
+    form = UserEditForm(request.POST or None, company=company, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(user=user, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Изменения сохранены."))
+            return redirect("user-list")
+    return render(request, "accounts/user_form.html", {"form": form, "edited": user})
+
+
+@login_required
+@require_GET
+def team_list(request: HttpRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    company = request.user.company
+    context = {
+        "teams": selectors.teams_with_counts(company=company),
+        "warnings": selectors.structure_warnings(company=company),
+        "span_max": settings.TEAM_SPAN_MAX,
+    }
+    return render(request, "accounts/team_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_create(request: HttpRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    company = request.user.company
+    form = TeamForm(request.POST or None, company=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_create(company=company, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Команда создана."))
+            return redirect("team-list")
+    return render(request, "accounts/team_form.html", {"form": form, "creating": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, code: str) -> HttpResponse:
+    team = access.team_get_for_admin(actor=request.user, code=code)
+    company = request.user.company
+    form = TeamForm(
+        request.POST or None, company=company, initial={"name": team.name, "head": team.head}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_update(team=team, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Изменения сохранены."))
+            return redirect("team-list")
+    members = selectors.managers_of_team(company=company, team=team)
+    context = {"form": form, "team": team, "members": members}
+    return render(request, "accounts/team_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sales_roles(request: HttpRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    company = request.user.company
+    form = SalesRoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sales_role_create(company=company, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            form = SalesRoleForm()
+    context = {"form": form, "roles": selectors.sales_roles_with_counts(company=company)}
+    template = "accounts/sales_roles.html#roles" if request.htmx else "accounts/sales_roles.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _token, new_key = services.api_token_create(
+            user=request.user, name=form.cleaned_data["name"]
+        )
+        form = ApiTokenForm()
+    context = {
+        "form": form,
+        "new_key": new_key,
+        "tokens": selectors.api_tokens_of_user(user=request.user),
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, code: str) -> HttpResponse:
+    token = access.api_token_get_for_owner(actor=request.user, code=code)
+    services.api_token_revoke(token=token)
+    messages.success(request, _("Токен отозван."))
+    return redirect("profile")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KpiConfig(AppConfig):
+    name = "kpi"
+    verbose_name = "KPI"

@@ -1,0 +1,41 @@
+# Sourced by scripts/run and scripts/test: a virtualenv on Python 3.12+ with the pinned
+# dependencies, in .venv (or $SALESDESK_VENV).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${SALESDESK_VENV:-$ROOT/.venv}"
+
+find_python() {
+  local candidate
+  for candidate in python3.13 python3.12 python3 \
+      "$HOME"/.pyenv/versions/3.13*/bin/python "$HOME"/.pyenv/versions/3.12*/bin/python; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+        "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+ensure_venv() {
+  local extras="$1"
+  if [ ! -x "$VENV/bin/python" ]; then
+    local python
+    if ! python="$(find_python)"; then
+      echo "Salesdesk needs Python 3.12 or newer (python3.12 or python3.13 on PATH)." >&2
+      echo "On Debian: apt-get install python3.13 python3.13-venv (trixie) or use pyenv." >&2
+      exit 1
+    fi
+    echo "==> creating $VENV with $python"
+    "$python" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)-$extras"
+  if [ ! -e "$stamp" ]; then
+    echo "==> installing dependencies ($extras)"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[$extras]"
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
