@@ -1,7 +1,8 @@
 """The accounts API: one view class per operation, input and output serializers nested."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -23,6 +24,7 @@ def _require_admin(user: User) -> None:
         raise PermissionDenied
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class CompanyRelatedField(serializers.SlugRelatedField):
     """A reference by `code`, resolved only within the caller's company."""
 
@@ -70,6 +72,7 @@ class UserListApi(APIView):
 
 
 class UserCreateApi(APIView):
+    @extend_schema_serializer(component_name="UserCreateInput")
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(write_only=True, required=False, allow_blank=True)
@@ -105,6 +108,7 @@ class UserDetailApi(APIView):
 
 
 class UserUpdateApi(APIView):
+    @extend_schema_serializer(component_name="UserUpdateInput")
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150, required=False)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -145,6 +149,7 @@ class TeamListApi(APIView):
 
 
 class TeamCreateApi(APIView):
+    @extend_schema_serializer(component_name="TeamCreateInput")
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         head = CompanyRelatedField(User, required=False, allow_null=True)
@@ -186,6 +191,7 @@ class SalesRoleListApi(APIView):
 
 
 class SalesRoleCreateApi(APIView):
+    @extend_schema_serializer(component_name="SalesRoleCreateInput")
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
 

@@ -45,12 +45,16 @@ class UserCreateForm(UserForm):
     password = forms.CharField(
         label=_("Временный пароль"),
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("Сообщите его сотруднику: он сменит пароль после входа."),
+        required=False,
+        help_text=_(
+            "Оставьте пустым, чтобы сотрудник получил приглашение на e-mail и сам задал пароль."
+        ),
     )
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        validate_password(password)
+        if password:
+            validate_password(password)
         return password
 
 

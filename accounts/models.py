@@ -194,9 +194,11 @@ class User(AbstractUser, TenantModel):
     def save(self, *args, **kwargs) -> None:
         self.username = self.username.lower()
         super().save(*args, **kwargs)
-        LoginName.objects.update_or_create(
-            user=self, defaults={"username": self.username, "company_id": self.company_id}
-        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "username" in update_fields:
+            LoginName.objects.update_or_create(
+                user=self, defaults={"username": self.username, "company_id": self.company_id}
+            )
 
     @property
     def can_administer(self) -> bool:

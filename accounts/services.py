@@ -1,8 +1,13 @@
 import hashlib
 import secrets
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import tenancy
@@ -77,6 +82,10 @@ def user_create(
     _check_role_fields(
         role=role, is_company_admin=is_company_admin, sales_role=sales_role, team=team
     )
+    if not password and not email:
+        raise ValidationError(
+            {"email": _("Укажите временный пароль или e-mail, на который придёт приглашение.")}
+        )
     user = User(
         company=company,
         username=username,
@@ -94,7 +103,40 @@ def user_create(
         user.set_unusable_password()
     with transaction.atomic():
         user.save()
+        if not password:
+            from accounts.tasks import send_invitation
+
+            transaction.on_commit(lambda: send_invitation.delay(company.pk, user.pk))
     return user
+
+
+def invitation_url(*, user: User) -> str:
+    path = reverse(
+        "invitation-accept",
+        kwargs={
+            "company": user.company.code,
+            "user": user.code,
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def invitation_send(*, user: User) -> None:
+    """E-mails the link that lets a new user set their password (valid until they do)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Приглашение в Salesdesk: %(company)s") % {"company": user.company.name}
+        body = _(
+            "Здравствуйте, %(name)s!\n\n"
+            "Вас добавили в Salesdesk компании «%(company)s». Ваш логин: %(login)s.\n"
+            "Задайте пароль по ссылке:\n%(url)s\n"
+        ) % {
+            "name": user.get_full_name() or user.username,
+            "company": user.company.name,
+            "login": user.username,
+            "url": invitation_url(user=user),
+        }
+    send_mail(subject, body, None, [user.email])
 
 
 USER_EDITABLE_FIELDS = (

@@ -11,6 +11,11 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "invite/<uuid:company>/<uuid:user>/<str:token>/",
+        views.invitation_accept,
+        name="invitation-accept",
+    ),
     path("me/", views.profile, name="profile"),
     path("me/tokens/<uuid:code>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("company/users/", views.user_list, name="user-list"),

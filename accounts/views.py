@@ -1,17 +1,20 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import access, selectors, services
+from accounts import access, selectors, services, tenancy
 from accounts.forms import ApiTokenForm, SalesRoleForm, TeamForm, UserCreateForm, UserEditForm
-from accounts.models import User
+from accounts.models import Company, User
 from reports.selectors import recent_reports_of_manager, team_report_status
 
 
@@ -202,3 +205,20 @@ def api_token_revoke(request: HttpRequest, code: str) -> HttpResponse:
     services.api_token_revoke(token=token)
     messages.success(request, _("Токен отозван."))
     return redirect("profile")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, company: str, user: str, token: str) -> HttpResponse:
+    """The link from the invitation e-mail: the new user sets a password and is logged in."""
+    company_obj = get_object_or_404(Company, code=company)
+    tenancy.activate(company_obj)
+    invited = get_object_or_404(User.objects.filter(company=company_obj, is_active=True), code=user)
+    if not default_token_generator.check_token(invited, token):
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    form = SetPasswordForm(invited, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        login(request, invited, backend="accounts.backends.TenantModelBackend")
+        messages.success(request, _("Пароль задан. Добро пожаловать!"))
+        return redirect("home")
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invited": invited})

@@ -151,6 +151,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Logins are unique per company in the user table and across companies through
 # accounts.LoginName, which TenantModelBackend reads first.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+if envbool("FAST_PASSWORD_HASHER", False):
+    # Tests only: a deliberately weak hasher so that creating users is not the slow part.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -246,6 +249,9 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "tmp" / "mail"))
+# Where links in e-mails point.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "salesdesk@localhost")
 
 LOGGING = {

@@ -1,0 +1,72 @@
+import datetime
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from accounts import tenancy
+from accounts.demo import DEMO_COMPANIES, HISTORY_DAYS, demo_load
+from accounts.models import User
+from kpi.models import KPI, Plan
+from reports.models import DailyReport, ReportValue
+
+TODAY = datetime.date(2026, 11, 20)
+
+
+@pytest.fixture
+def demo(db):
+    return demo_load(today=TODAY)
+
+
+def test_it_loads_two_companies_with_their_people(demo):
+    assert len(demo) == 2
+    for company, spec in zip(demo, DEMO_COMPANIES, strict=True):
+        with tenancy.tenant_context(company):
+            roles = Counter(User.objects.values_list("role", flat=True))
+            assert roles["admin"] == 1 and roles["head"] == 1
+            assert 6 <= roles["manager"] <= 7
+            kinds = set(
+                User.objects.filter(role="manager").values_list("sales_role__kind", flat=True)
+            )
+            assert kinds == {"hunter", "closer", "farmer"}
+            assert User.objects.filter(company=company).count() == len(spec.managers) + 2
+
+
+def test_it_has_months_of_history_with_gaps(demo):
+    for company in demo:
+        with tenancy.tenant_context(company):
+            dates = sorted(set(DailyReport.objects.values_list("date", flat=True)))
+            assert (dates[-1] - dates[0]).days >= 120
+            assert dates[0] >= TODAY - datetime.timedelta(days=HISTORY_DAYS)
+            per_manager = Counter(DailyReport.objects.values_list("manager_id", flat=True))
+            # Some managers skip reports: the least reliable one filed clearly fewer.
+            assert min(per_manager.values()) < 0.9 * max(per_manager.values())
+            assert all(d.weekday() < 5 for d in dates)
+
+
+def test_some_managers_are_behind_plan_and_some_ahead(demo):
+    company = demo[0]
+    month = datetime.date(2026, 10, 1)
+    with tenancy.tenant_context(company):
+        calls = KPI.objects.get(company=company, code="calls")
+        completion = {}
+        for plan in Plan.objects.filter(kpi=calls, month=month):
+            actual = ReportValue.objects.filter(
+                kpi=calls,
+                report__manager=plan.manager,
+                report__date__gte=month,
+                report__date__lt=datetime.date(2026, 11, 1),
+            ).aggregate(total=Sum("value"))["total"] or Decimal(0)
+            completion[plan.manager.username] = actual / plan.value
+    assert min(completion.values()) < Decimal("0.6")
+    assert max(completion.values()) > Decimal("0.9")
+
+
+def test_loading_twice_changes_nothing(demo):
+    with tenancy.tenant_context(demo[0]):
+        before = DailyReport.objects.count()
+    again = demo_load(today=TODAY)
+    assert [c.pk for c in again] == [c.pk for c in demo]
+    with tenancy.tenant_context(demo[0]):
+        assert DailyReport.objects.count() == before

@@ -1,0 +1,212 @@
+"""The fixed cast (two companies: alpha and beta) and the real services the suite runs on.
+
+The suite runs on PostgreSQL as the app role, the way production does, so row-level
+security is in force in every test; the test database is created and migrated as the
+tables' owner.
+"""
+
+import datetime
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import dj_database_url
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+from django.test.utils import setup_databases, teardown_databases
+from django.utils import timezone
+
+from accounts import services, tenancy
+from accounts.models import Company, Team, User
+from kpi.models import KPI, Plan
+from reports.models import DailyReport, ReportValue
+from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit(
+            "The suite runs on PostgreSQL with row-level security: start it with scripts/test",
+            returncode=2,
+        )
+
+
+@contextmanager
+def as_owner() -> Iterator[None]:
+    """Connect as the tables' owner (migrations, test database set-up) for the block."""
+    owner = dj_database_url.parse(os.environ["DATABASE_OWNER_URL"])
+    connection = connections["default"]
+    saved = connection.settings_dict["USER"], connection.settings_dict["PASSWORD"]
+    connection.close()
+    connection.settings_dict["USER"] = owner["USER"]
+    connection.settings_dict["PASSWORD"] = owner["PASSWORD"]
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["USER"], connection.settings_dict["PASSWORD"] = saved
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    with django_db_blocker.unblock(), as_owner():
+        old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
+        with connections["default"].cursor() as cursor:
+            # Test-only: transactional tests empty the tables with TRUNCATE between tests.
+            cursor.execute(
+                f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {settings.DATABASE_APP_ROLE}"
+            )
+    yield
+    with django_db_blocker.unblock():
+        connections.close_all()
+        with as_owner():
+            teardown_databases(old_config, verbosity=0)
+
+
+class TenantClient(Client):
+    """The test client; logging in happens inside the user's company, as in a real login."""
+
+    def force_login(self, user: User, backend: str | None = None) -> None:
+        with tenancy.tenant_context(user.company_id or tenancy.OPERATOR):
+            super().force_login(user, backend)
+
+
+@pytest.fixture
+def client() -> TenantClient:
+    return TenantClient()
+
+
+@dataclass
+class Cast:
+    """One company's people, and one row in every tenant-owned table."""
+
+    company: Company
+    admin: User
+    head: User
+    managers: list[User]
+    quality: User
+    team: Team
+    api_key: str
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def manager(self) -> User:
+        return self.managers[0]
+
+
+def make_cast(prefix: str, company_name: str) -> Cast:
+    company = CompanyFactory(name=company_name)
+    admin = UserFactory(company=company, username=f"{prefix}.admin", role=User.Role.ADMIN)
+    head = UserFactory(company=company, username=f"{prefix}.head", role=User.Role.HEAD)
+    team = TeamFactory(company=company, name=f"{company_name}: команда", head=head)
+    managers = [
+        UserFactory(company=company, username=f"{prefix}.manager{i}", team=team) for i in (1, 2, 3)
+    ]
+    quality = UserFactory(company=company, username=f"{prefix}.quality", role=User.Role.QUALITY)
+    with tenancy.tenant_context(company):
+        _token, api_key = services.api_token_create(user=admin, name="CI")
+        calls = KPI.objects.get(company=company, code="calls")
+        today = timezone.localdate()
+        Plan(
+            company=company, manager=managers[0], kpi=calls, month=today.replace(day=1), value=1200
+        ).save()
+        report = DailyReport(
+            company=company,
+            manager=managers[0],
+            date=today - datetime.timedelta(days=1),
+            submitted_at=timezone.now(),
+        )
+        report.save()
+        ReportValue(company=company, report=report, kpi=calls, value=Decimal(57)).save()
+    return Cast(
+        company=company,
+        admin=admin,
+        head=head,
+        managers=managers,
+        quality=quality,
+        team=team,
+        api_key=api_key,
+        secrets=[company_name, team.name, *(u.username for u in [admin, head, *managers, quality])],
+    )
+
+
+@pytest.fixture
+def alpha(db: None) -> Cast:
+    return make_cast("alpha", "Альфа Продажи")
+
+
+@pytest.fixture
+def beta(db: None) -> Cast:
+    return make_cast("beta", "Бета Секретная")
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    mail_dir: Path
+
+    def sent_mail(self, timeout: float = 20) -> list[str]:
+        """The e-mails the worker has written, waiting up to `timeout` for the first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            files = sorted(self.mail_dir.glob("*.log"))
+            if files:
+                return [f.read_text() for f in files]
+            time.sleep(0.2)
+        return []
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Worker]:
+    """A real Celery worker process consuming from the test Redis, on the test database."""
+    from salesdesk.celery import app
+
+    mail_dir = tmp_path_factory.mktemp("mail")
+    db = connections["default"].settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+    }
+    app.control.purge()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "salesdesk", "worker", "--pool=solo",
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", "test@%h"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the Celery worker did not start")
+    yield Worker(process, mail_dir)
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+def clear_mail(celery_worker: Worker) -> Worker:
+    for file in celery_worker.mail_dir.glob("*"):
+        file.unlink()
+    return celery_worker
