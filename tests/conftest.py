@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email import message_from_string
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 
 import dj_database_url
@@ -160,13 +163,16 @@ class Worker:
     process: subprocess.Popen
     mail_dir: Path
 
-    def sent_mail(self, timeout: float = 20) -> list[str]:
+    def sent_mail(self, timeout: float = 20) -> list[EmailMessage]:
         """The e-mails the worker has written, waiting up to `timeout` for the first."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             files = sorted(self.mail_dir.glob("*.log"))
             if files:
-                return [f.read_text() for f in files]
+                return [
+                    message_from_string(f.read_text().split("\n" + "-" * 79)[0], policy=default)
+                    for f in files
+                ]
             time.sleep(0.2)
         return []
 
