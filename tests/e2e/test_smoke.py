@@ -51,3 +51,17 @@ def test_the_english_switch_in_the_browser(page, live_server):
     log_in(page, live_server.url, "e2e.admin")
     page.get_by_role("button", name="EN").click()
     page.get_by_role("link", name="Employees").wait_for()
+
+
+def test_the_demo_head_of_sales_logs_in_and_sees_the_team(page, live_server):
+    from accounts.demo import DEMO_PASSWORD, demo_load
+
+    demo_load()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Логин").fill("vector.head")
+    page.get_by_label("Пароль").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    page.get_by_role("heading", name="Здравствуйте, Ольга!").wait_for()
+    team = page.locator("table").first
+    expect(team).to_contain_text("Иван Иванов")
+    expect(team).not_to_contain_text("Фёдоров")  # the other demo company's manager

@@ -1,0 +1,13 @@
+.PHONY: run test lint messages
+
+run:  ## the embedded demo on http://127.0.0.1:8000/
+	scripts/run
+
+test:  ## the whole suite on throwaway PostgreSQL and Redis
+	scripts/test
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+messages:  ## refresh the English catalogue after changing UI strings
+	.venv/bin/python manage.py makemessages -l en --ignore=.venv --ignore=staticfiles --ignore=tests
