@@ -8,15 +8,18 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, exception_handler
 
 from accounts import access, selectors, services
 from accounts.models import SalesRole, Team, User
 
 
-def _raise_api_error(error: DjangoValidationError) -> None:
-    detail = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-    raise ApiValidationError(detail) from error
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """A service's refusal (Django's ValidationError) becomes a 400 with its messages."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = ApiValidationError(detail)
+    return exception_handler(exc, context)
 
 
 def _require_admin(user: User) -> None:
@@ -93,10 +96,7 @@ class UserCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.setdefault("password", None)
-        try:
-            user = services.user_create(company=request.user.company, **data)
-        except DjangoValidationError as error:
-            _raise_api_error(error)
+        user = services.user_create(company=request.user.company, **data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -125,10 +125,7 @@ class UserUpdateApi(APIView):
         user = access.user_get_for_admin(actor=request.user, code=code)
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        try:
-            services.user_update(user=user, actor=request.user, **serializer.validated_data)
-        except DjangoValidationError as error:
-            _raise_api_error(error)
+        services.user_update(user=user, actor=request.user, **serializer.validated_data)
         return Response(UserOutput(user).data)
 
 
@@ -161,10 +158,7 @@ class TeamCreateApi(APIView):
         _require_admin(request.user)
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        try:
-            team = services.team_create(company=request.user.company, **serializer.validated_data)
-        except DjangoValidationError as error:
-            _raise_api_error(error)
+        team = services.team_create(company=request.user.company, **serializer.validated_data)
         team.manager_count = 0
         return Response(TeamOutput(team).data, status=status.HTTP_201_CREATED)
 
@@ -202,10 +196,7 @@ class SalesRoleCreateApi(APIView):
         _require_admin(request.user)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            role = services.sales_role_create(
-                company=request.user.company, name=serializer.validated_data["name"]
-            )
-        except DjangoValidationError as error:
-            _raise_api_error(error)
+        role = services.sales_role_create(
+            company=request.user.company, name=serializer.validated_data["name"]
+        )
         return Response(SalesRoleOutput(role).data, status=status.HTTP_201_CREATED)

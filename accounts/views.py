@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -18,13 +20,21 @@ from accounts.models import Company, User
 from reports.selectors import recent_reports_of_manager, team_report_status
 
 
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """Shows a service's refusal on the form, field by field where it names a field."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+def _call_service[T](form: Form, service: Callable[..., T], **arguments: object) -> T | None:
+    """Calls a service with the form's data; a refusal lands on the form, field by field."""
+    try:
+        return service(**arguments, **form.cleaned_data)
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return None
+
+
+def _submitted(request: HttpRequest, form: Form) -> bool:
+    return request.method == "POST" and form.is_valid()
 
 
 @require_GET
@@ -82,14 +92,11 @@ def user_create(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
     form = UserCreateForm(request.POST or None, company=company)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_create(company=company, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Сотрудник %(name)s добавлен.") % {"name": user})
-            return redirect("user-list")
+    if _submitted(request, form) and (
+        user := _call_service(form, services.user_create, company=company)
+    ):
+        messages.success(request, _("Сотрудник %(name)s добавлен.") % {"name": user})
+        return redirect("user-list")
     return render(request, "accounts/user_form.html", {"form": form, "creating": True})
 
 
@@ -100,14 +107,11 @@ def user_edit(request: HttpRequest, code: str) -> HttpResponse:
     company = request.user.company
     initial = {field: getattr(user, field) for field in services.USER_EDITABLE_FIELDS}
     form = UserEditForm(request.POST or None, company=company, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_update(user=user, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Изменения сохранены."))
-            return redirect("user-list")
+    if _submitted(request, form) and _call_service(
+        form, services.user_update, user=user, actor=request.user
+    ):
+        messages.success(request, _("Изменения сохранены."))
+        return redirect("user-list")
     return render(request, "accounts/user_form.html", {"form": form, "edited": user})
 
 
@@ -130,14 +134,9 @@ def team_create(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
     form = TeamForm(request.POST or None, company=company)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.team_create(company=company, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Команда создана."))
-            return redirect("team-list")
+    if _submitted(request, form) and _call_service(form, services.team_create, company=company):
+        messages.success(request, _("Команда создана."))
+        return redirect("team-list")
     return render(request, "accounts/team_form.html", {"form": form, "creating": True})
 
 
@@ -149,14 +148,9 @@ def team_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = TeamForm(
         request.POST or None, company=company, initial={"name": team.name, "head": team.head}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.team_update(team=team, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Изменения сохранены."))
-            return redirect("team-list")
+    if _submitted(request, form) and _call_service(form, services.team_update, team=team):
+        messages.success(request, _("Изменения сохранены."))
+        return redirect("team-list")
     members = selectors.managers_of_team(company=company, team=team)
     context = {"form": form, "team": team, "members": members}
     return render(request, "accounts/team_form.html", context)
@@ -168,13 +162,10 @@ def sales_roles(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
     form = SalesRoleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.sales_role_create(company=company, name=form.cleaned_data["name"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            form = SalesRoleForm()
+    if _submitted(request, form) and _call_service(
+        form, services.sales_role_create, company=company
+    ):
+        form = SalesRoleForm()
     context = {"form": form, "roles": selectors.sales_roles_with_counts(company=company)}
     template = "accounts/sales_roles.html#roles" if request.htmx else "accounts/sales_roles.html"
     return render(request, template, context)
@@ -185,7 +176,7 @@ def sales_roles(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_key = None
-    if request.method == "POST" and form.is_valid():
+    if _submitted(request, form):
         _token, new_key = services.api_token_create(
             user=request.user, name=form.cleaned_data["name"]
         )
@@ -216,7 +207,7 @@ def invitation_accept(request: HttpRequest, company: str, user: str, token: str)
     if not default_token_generator.check_token(invited, token):
         return render(request, "accounts/invitation_invalid.html", status=404)
     form = SetPasswordForm(invited, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if _submitted(request, form):
         form.save()
         login(request, invited, backend="accounts.backends.TenantModelBackend")
         messages.success(request, _("Пароль задан. Добро пожаловать!"))
