@@ -202,7 +202,7 @@ def _load_history(
                         company=company,
                         manager=user,
                         kpi=kpi,
-                        month=datetime.date(year, month, 1),
+                        start=datetime.date(year, month, 1),
                         value=_month_plan(kpi.code, working),
                     )
                 )

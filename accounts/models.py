@@ -18,6 +18,14 @@ class Company(models.Model):
     country = models.CharField(_("страна"), max_length=2, default="RU")
     timezone = models.CharField(_("часовой пояс"), max_length=64, default="Europe/Moscow")
     currency = models.CharField(_("валюта"), max_length=3, default="RUB")
+    # Traffic-light bands of plan completion, in percent: red below the first, green from
+    # the second, yellow between. A KPI may override them.
+    band_red_below = models.DecimalField(
+        _("красный — ниже, %"), max_digits=6, decimal_places=2, default=60
+    )
+    band_green_from = models.DecimalField(
+        _("зелёный — от, %"), max_digits=6, decimal_places=2, default=80
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

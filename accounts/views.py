@@ -20,7 +20,7 @@ from accounts.models import Company, User
 from reports.selectors import recent_reports_of_manager, team_report_status
 
 
-def _call_service[T](form: Form, service: Callable[..., T], **arguments: object) -> T | None:
+def call_service[T](form: Form, service: Callable[..., T], **arguments: object) -> T | None:
     """Calls a service with the form's data; a refusal lands on the form, field by field."""
     try:
         return service(**arguments, **form.cleaned_data)
@@ -33,7 +33,7 @@ def _call_service[T](form: Form, service: Callable[..., T], **arguments: object)
         return None
 
 
-def _submitted(request: HttpRequest, form: Form) -> bool:
+def submitted(request: HttpRequest, form: Form) -> bool:
     return request.method == "POST" and form.is_valid()
 
 
@@ -92,8 +92,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
     form = UserCreateForm(request.POST or None, company=company)
-    if _submitted(request, form) and (
-        user := _call_service(form, services.user_create, company=company)
+    if submitted(request, form) and (
+        user := call_service(form, services.user_create, company=company)
     ):
         messages.success(request, _("Сотрудник %(name)s добавлен.") % {"name": user})
         return redirect("user-list")
@@ -107,7 +107,7 @@ def user_edit(request: HttpRequest, code: str) -> HttpResponse:
     company = request.user.company
     initial = {field: getattr(user, field) for field in services.USER_EDITABLE_FIELDS}
     form = UserEditForm(request.POST or None, company=company, initial=initial)
-    if _submitted(request, form) and _call_service(
+    if submitted(request, form) and call_service(
         form, services.user_update, user=user, actor=request.user
     ):
         messages.success(request, _("Изменения сохранены."))
@@ -134,7 +134,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
     form = TeamForm(request.POST or None, company=company)
-    if _submitted(request, form) and _call_service(form, services.team_create, company=company):
+    if submitted(request, form) and call_service(form, services.team_create, company=company):
         messages.success(request, _("Команда создана."))
         return redirect("team-list")
     return render(request, "accounts/team_form.html", {"form": form, "creating": True})
@@ -148,7 +148,7 @@ def team_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = TeamForm(
         request.POST or None, company=company, initial={"name": team.name, "head": team.head}
     )
-    if _submitted(request, form) and _call_service(form, services.team_update, team=team):
+    if submitted(request, form) and call_service(form, services.team_update, team=team):
         messages.success(request, _("Изменения сохранены."))
         return redirect("team-list")
     members = selectors.managers_of_team(company=company, team=team)
@@ -162,9 +162,7 @@ def sales_roles(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
     form = SalesRoleForm(request.POST or None)
-    if _submitted(request, form) and _call_service(
-        form, services.sales_role_create, company=company
-    ):
+    if submitted(request, form) and call_service(form, services.sales_role_create, company=company):
         form = SalesRoleForm()
     context = {"form": form, "roles": selectors.sales_roles_with_counts(company=company)}
     template = "accounts/sales_roles.html#roles" if request.htmx else "accounts/sales_roles.html"
@@ -176,7 +174,7 @@ def sales_roles(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_key = None
-    if _submitted(request, form):
+    if submitted(request, form):
         _token, new_key = services.api_token_create(
             user=request.user, name=form.cleaned_data["name"]
         )
@@ -207,7 +205,7 @@ def invitation_accept(request: HttpRequest, company: str, user: str, token: str)
     if not default_token_generator.check_token(invited, token):
         return render(request, "accounts/invitation_invalid.html", status=404)
     form = SetPasswordForm(invited, request.POST or None)
-    if _submitted(request, form):
+    if submitted(request, form):
         form.save()
         login(request, invited, backend="accounts.backends.TenantModelBackend")
         messages.success(request, _("Пароль задан. Добро пожаловать!"))

@@ -1,6 +1,8 @@
 import uuid
 
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SalesRole, TenantModel, User
@@ -44,15 +46,31 @@ class KPI(TenantModel):
     )
     # For a ratio KPI: value = Σ numerator / Σ denominator over the period (× 100 for percent).
     numerator = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self",
+        verbose_name=_("числитель"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     denominator = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self",
+        verbose_name=_("знаменатель"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     source = models.CharField(
         _("источник"), max_length=16, choices=Source.choices, default=Source.MANUAL
     )
     decimals = models.PositiveSmallIntegerField(_("знаков после запятой"), default=0)
+    band_red_below = models.DecimalField(
+        _("красный — ниже, %"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    band_green_from = models.DecimalField(
+        _("зелёный — от, %"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["code"]
@@ -64,23 +82,39 @@ class KPI(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.name_ru
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "ru").startswith("en") else self.name_ru
+
+    @property
+    def is_summed(self) -> bool:
+        return self.aggregation == self.Aggregation.SUM
 
 
 class RoleKPI(TenantModel):
-    """A KPI in a sales role's set from `effective_from` (until `effective_to`, exclusive)."""
+    """A KPI in a sales role's set from `effective_from` until `effective_to` (exclusive)."""
 
     sales_role = models.ForeignKey(SalesRole, on_delete=models.CASCADE, related_name="role_kpis")
     kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="role_kpis")
     position = models.PositiveSmallIntegerField(default=0)
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True)
+    effective_from = models.DateField(_("действует с"))
+    effective_to = models.DateField(_("действует до"), null=True, blank=True)
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["position", "kpi__code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "sales_role", "kpi", "effective_from"], name="rolekpi_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gt=models.F("effective_from")),
+                name="rolekpi_dates",
             ),
         ]
 
@@ -89,19 +123,111 @@ class RoleKPI(TenantModel):
 
 
 class Plan(TenantModel):
-    """A manager's monthly plan for one KPI (`month` is the first day of the month)."""
+    """A plan for one KPI and one month (or week): a manager's own, or the role's default."""
 
-    manager = models.ForeignKey(User, on_delete=models.CASCADE, related_name="plans")
+    class Period(models.TextChoices):
+        MONTH = "month", _("месяц")
+        WEEK = "week", _("неделя")
+
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="plans")
-    month = models.DateField()
+    period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
+    # The first day of the month, or the Monday of the week.
+    start = models.DateField()
+    manager = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="plans"
+    )
+    sales_role = models.ForeignKey(
+        SalesRole, on_delete=models.CASCADE, null=True, blank=True, related_name="plans"
+    )
     value = models.DecimalField(max_digits=18, decimal_places=4)
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(manager__isnull=True) ^ Q(sales_role__isnull=True),
+                name="plan_manager_xor_role",
+            ),
             models.UniqueConstraint(
-                fields=["company", "manager", "kpi", "month"], name="plan_uniq"
+                fields=["company", "kpi", "period", "start", "manager"],
+                condition=Q(manager__isnull=False),
+                name="plan_manager_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "kpi", "period", "start", "sales_role"],
+                condition=Q(sales_role__isnull=False),
+                name="plan_role_uniq",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.manager} {self.kpi} {self.month:%Y-%m}: {self.value}"
+        return f"{self.manager or self.sales_role} {self.kpi} {self.start}: {self.value}"
+
+
+class PlanChange(TenantModel):
+    """The history of plans: every change with who, when, the old and the new value."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=8, choices=Plan.Period.choices)
+    start = models.DateField()
+    manager = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    sales_role = models.ForeignKey(
+        SalesRole, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    old_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    new_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+
+class CalendarDay(TenantModel):
+    """A company's exception to its country's calendar: an extra working day or day off."""
+
+    class Origin(models.TextChoices):
+        TRANSFER = "transfer", _("перенос по постановлению")
+        COMPANY = "company", _("решение компании")
+
+    date = models.DateField(_("дата"))
+    is_working = models.BooleanField(_("рабочий день"))
+    note = models.CharField(_("пояснение"), max_length=200, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.COMPANY)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "date"], name="calendarday_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {'working' if self.is_working else 'day off'}"
+
+
+class Absence(TenantModel):
+    """A manager's vacation or sick leave: those days leave the manager's plan split."""
+
+    class Kind(models.TextChoices):
+        VACATION = "vacation", _("отпуск")
+        SICK = "sick", _("больничный")
+        OTHER = "other", _("другое")
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    manager = models.ForeignKey(User, on_delete=models.CASCADE, related_name="absences")
+    kind = models.CharField(_("причина"), max_length=16, choices=Kind.choices)
+    start = models.DateField(_("с"))
+    end = models.DateField(_("по"))
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="absence_code_uniq"),
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="absence_dates"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager} {self.kind} {self.start}–{self.end}"

@@ -1,30 +1,63 @@
 import datetime
+from decimal import Decimal
 
-from accounts.models import Company, SalesRole
-from kpi.catalogue import CATALOGUE, ROLE_SETS
-from kpi.models import KPI, RoleKPI
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from accounts.models import Company, SalesRole, Team, User
+from kpi import selectors
+from kpi.calendar import TRANSFERRED_WORKING_DAYS
+from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
+from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
+
+MIN_KPIS_PER_ROLE = 2
+MAX_KPIS_PER_ROLE = 5
+
+
+# --- The catalogue ------------------------------------------------------------------------
+
+
+def _kpi_from_catalogue(company: Company, item: CatalogueKPI) -> KPI:
+    existing = KPI.objects.filter(company=company, code=item.code).first()
+    if existing:
+        return existing
+    parts = {
+        field: _kpi_from_catalogue(company, _catalogue_item(code))
+        for field, code in (("numerator", item.numerator), ("denominator", item.denominator))
+        if code
+    }
+    kpi = KPI(
+        company=company,
+        code=item.code,
+        name_ru=item.name_ru,
+        name_en=item.name_en,
+        unit=item.unit,
+        aggregation=item.aggregation,
+        direction=item.direction,
+        source=item.source,
+        decimals=item.decimals,
+        **parts,
+    )
+    kpi.save()
+    return kpi
+
+
+def _catalogue_item(code: str) -> CatalogueKPI:
+    for item in CATALOGUE:
+        if item.code == code:
+            return item
+    raise ValidationError(_("В каталоге нет KPI «%(code)s».") % {"code": code})
 
 
 def catalogue_install(*, company: Company, effective_from: datetime.date | None = None) -> None:
-    """Give a company the catalogue KPIs and the standard role sets."""
+    """A new company's start: the standard KPIs, the standard role sets, the official transfers."""
     effective_from = effective_from or datetime.date(2000, 1, 1)
-    kpis: dict[str, KPI] = {}
     for item in CATALOGUE:
-        kpi = KPI(
-            company=company,
-            code=item.code,
-            name_ru=item.name_ru,
-            name_en=item.name_en,
-            unit=item.unit,
-            aggregation=item.aggregation,
-            direction=item.direction,
-            source=item.source,
-            decimals=item.decimals,
-            numerator=kpis.get(item.numerator) if item.numerator else None,
-            denominator=kpis.get(item.denominator) if item.denominator else None,
-        )
-        kpi.save()
-        kpis[item.code] = kpi
+        if item.standard:
+            _kpi_from_catalogue(company, item)
+    kpis = {kpi.code: kpi for kpi in KPI.objects.filter(company=company)}
     for role in SalesRole.objects.filter(company=company).exclude(kind=SalesRole.Kind.CUSTOM):
         for position, code in enumerate(ROLE_SETS[role.kind]):
             RoleKPI(
@@ -34,3 +67,439 @@ def catalogue_install(*, company: Company, effective_from: datetime.date | None 
                 position=position,
                 effective_from=effective_from,
             ).save()
+    for day, note in TRANSFERRED_WORKING_DAYS.get(company.country, {}).items():
+        CalendarDay(
+            company=company,
+            date=day,
+            is_working=True,
+            note=note,
+            origin=CalendarDay.Origin.TRANSFER,
+        ).save()
+
+
+def catalogue_adopt(*, company: Company, code: str) -> KPI:
+    return _kpi_from_catalogue(company, _catalogue_item(code))
+
+
+# --- KPI definitions ----------------------------------------------------------------------
+
+KPI_FIELDS = (
+    "code",
+    "name_ru",
+    "name_en",
+    "unit",
+    "direction",
+    "aggregation",
+    "numerator",
+    "denominator",
+    "source",
+    "decimals",
+    "band_red_below",
+    "band_green_from",
+)
+
+
+def _check_kpi(kpi: KPI) -> None:
+    errors: dict[str, str] = {}
+    if kpi.aggregation == KPI.Aggregation.RATIO:
+        for field in ("numerator", "denominator"):
+            part = getattr(kpi, field)
+            if part is None:
+                errors[field] = _("Для отношения нужны числитель и знаменатель.")
+            elif part.aggregation != KPI.Aggregation.SUM:
+                errors[field] = _(
+                    "Числитель и знаменатель отношения должны суммироваться по дням: "
+                    "отношение считается как Σ числителя / Σ знаменателя."
+                )
+            elif part.pk is not None and part.pk == kpi.pk:
+                errors[field] = _("KPI не может делиться сам на себя.")
+    elif kpi.numerator_id or kpi.denominator_id:
+        errors["aggregation"] = _("Числитель и знаменатель задаются только для отношения.")
+    red = kpi.band_red_below
+    green = kpi.band_green_from
+    if (red is None) != (green is None):
+        errors["band_green_from"] = _("Задайте обе границы цветов или ни одной.")
+    elif red is not None and green is not None:
+        _check_bands(red, green, errors)
+    if KPI.objects.filter(company_id=kpi.company_id, code=kpi.code).exclude(pk=kpi.pk).exists():
+        errors["code"] = _("KPI с кодом «%(code)s» уже есть.") % {"code": kpi.code}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_bands(red: Decimal, green: Decimal, errors: dict[str, str]) -> None:
+    if not (0 <= red <= green):
+        errors["band_green_from"] = _(
+            "Граница зелёного должна быть не ниже границы красного, и обе — не меньше 0 %."
+        )
+
+
+def kpi_create(*, company: Company, **fields: object) -> KPI:
+    kpi = KPI(company=company, **{k: v for k, v in fields.items() if k in KPI_FIELDS})
+    _check_kpi(kpi)
+    kpi.save()
+    return kpi
+
+
+def kpi_update(*, kpi: KPI, **fields: object) -> KPI:
+    for field, value in fields.items():
+        if field not in KPI_FIELDS:
+            raise ValueError(f"not editable: {field}")
+        setattr(kpi, field, value)
+    _check_kpi(kpi)
+    kpi.save()
+    return kpi
+
+
+def bands_set(*, company: Company, band_red_below: Decimal, band_green_from: Decimal) -> Company:
+    errors: dict[str, str] = {}
+    _check_bands(band_red_below, band_green_from, errors)
+    if errors:
+        raise ValidationError(errors)
+    company.band_red_below = band_red_below
+    company.band_green_from = band_green_from
+    company.save(update_fields=["band_red_below", "band_green_from"])
+    return company
+
+
+# --- Role KPI sets, effective-dated ---------------------------------------------------------
+
+
+def _check_set_sizes(
+    *, company: Company, sales_role: SalesRole, since: datetime.date, check_min: bool
+) -> None:
+    """Every set the role has from `since` on must stay within the bounds.
+
+    Adding checks only the upper bound: a new role is built up from nothing.
+    """
+    records = RoleKPI.objects.filter(company=company, sales_role=sales_role)
+    boundaries = {since} | {
+        day
+        for pair in records.values_list("effective_from", "effective_to")
+        for day in pair
+        if day is not None and day > since
+    }
+    for day in sorted(boundaries):
+        count = len(selectors.role_kpis_on(company=company, sales_role=sales_role, on=day))
+        if count > MAX_KPIS_PER_ROLE:
+            raise ValidationError(
+                _(
+                    "У роли «%(role)s» не может быть больше %(max)d KPI: когда показателей "
+                    "больше пяти, внимание менеджера рассеивается и эффективность падает. "
+                    "Сначала уберите один из показателей."
+                )
+                % {"role": sales_role.name, "max": MAX_KPIS_PER_ROLE},
+                code="too_many_kpis",
+            )
+        if check_min and count < MIN_KPIS_PER_ROLE:
+            raise ValidationError(
+                _(
+                    "У роли «%(role)s» должно остаться хотя бы %(min)d KPI: по одному "
+                    "показателю не видно, за счёт чего выполняется план."
+                )
+                % {"role": sales_role.name, "min": MIN_KPIS_PER_ROLE},
+                code="too_few_kpis",
+            )
+
+
+def _active_record(
+    *, company: Company, sales_role: SalesRole, kpi: KPI, on: datetime.date
+) -> RoleKPI | None:
+    return (
+        RoleKPI.objects.filter(
+            company=company, sales_role=sales_role, kpi=kpi, effective_from__lte=on
+        )
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+        .first()
+    )
+
+
+@transaction.atomic
+def role_kpi_add(
+    *,
+    company: Company,
+    sales_role: SalesRole,
+    kpi: KPI,
+    effective_from: datetime.date,
+    actor: User | None = None,
+) -> list[KPI]:
+    """Adds a KPI to the role's set from a date; refused past five (the reason is shown).
+
+    Returns the set from that date.
+    """
+    if _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from):
+        raise ValidationError(_("Этот KPI уже есть у роли на эту дату."), code="duplicate")
+    later = (
+        RoleKPI.objects.filter(
+            company=company, sales_role=sales_role, kpi=kpi, effective_from__gt=effective_from
+        )
+        .order_by("effective_from")
+        .first()
+    )
+    position = len(
+        selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
+    )
+    record = RoleKPI(
+        company=company,
+        sales_role=sales_role,
+        kpi=kpi,
+        position=position,
+        effective_from=effective_from,
+        effective_to=later.effective_from if later else None,
+        changed_by=actor,
+    )
+    record.save()
+    _check_set_sizes(company=company, sales_role=sales_role, since=effective_from, check_min=False)
+    return selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
+
+
+@transaction.atomic
+def role_kpi_remove(
+    *,
+    company: Company,
+    sales_role: SalesRole,
+    kpi: KPI,
+    effective_from: datetime.date,
+    actor: User | None = None,
+) -> list[KPI]:
+    """Ends a KPI's membership from a date; refused when fewer than two would remain.
+
+    Returns the set from that date.
+    """
+    record = _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from)
+    if record is None:
+        raise ValidationError(_("Этого KPI нет у роли на эту дату."), code="missing")
+    if record.effective_from == effective_from:
+        record.delete()
+    else:
+        record.effective_to = effective_from
+        record.changed_by = actor
+        record.save(update_fields=["effective_to", "changed_by"])
+    _check_set_sizes(company=company, sales_role=sales_role, since=effective_from, check_min=True)
+    return selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
+
+
+@transaction.atomic
+def role_kpis_set(
+    *,
+    company: Company,
+    sales_role: SalesRole,
+    kpis: list[KPI],
+    effective_from: datetime.date,
+    actor: User | None = None,
+) -> list[KPI]:
+    """Replaces the role's whole set from a date; the new set must have 2–5 KPIs."""
+    if not MIN_KPIS_PER_ROLE <= len(set(kpis)) <= MAX_KPIS_PER_ROLE:
+        _check_count_message(sales_role, len(set(kpis)))
+    current = selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
+    for kpi in current:
+        if kpi not in kpis:
+            record = _active_record(
+                company=company, sales_role=sales_role, kpi=kpi, on=effective_from
+            )
+            if record.effective_from == effective_from:
+                record.delete()
+            else:
+                record.effective_to = effective_from
+                record.changed_by = actor
+                record.save(update_fields=["effective_to", "changed_by"])
+    for position, kpi in enumerate(kpis):
+        record = _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from)
+        if record is None:
+            RoleKPI(
+                company=company,
+                sales_role=sales_role,
+                kpi=kpi,
+                position=position,
+                effective_from=effective_from,
+                changed_by=actor,
+            ).save()
+    _check_set_sizes(company=company, sales_role=sales_role, since=effective_from, check_min=True)
+    return selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
+
+
+def _check_count_message(sales_role: SalesRole, count: int) -> None:
+    if count > MAX_KPIS_PER_ROLE:
+        raise ValidationError(
+            _(
+                "У роли «%(role)s» не может быть больше %(max)d KPI: когда показателей "
+                "больше пяти, внимание менеджера рассеивается и эффективность падает. "
+                "Сначала уберите один из показателей."
+            )
+            % {"role": sales_role.name, "max": MAX_KPIS_PER_ROLE},
+            code="too_many_kpis",
+        )
+    raise ValidationError(
+        _(
+            "У роли «%(role)s» должно остаться хотя бы %(min)d KPI: по одному "
+            "показателю не видно, за счёт чего выполняется план."
+        )
+        % {"role": sales_role.name, "min": MIN_KPIS_PER_ROLE},
+        code="too_few_kpis",
+    )
+
+
+# --- Plans ----------------------------------------------------------------------------------
+
+
+def plan_set(
+    *,
+    company: Company,
+    kpi: KPI,
+    start: datetime.date,
+    value: Decimal | None,
+    manager: User | None = None,
+    sales_role: SalesRole | None = None,
+    period: str = Plan.Period.MONTH,
+    actor: User | None = None,
+) -> Plan | None:
+    """Sets (or, with None, clears) one plan and records the change in the history."""
+    if (manager is None) == (sales_role is None):
+        raise ValueError("a plan is for a manager or for a role's default, not both")
+    if manager is not None and manager.role != User.Role.MANAGER:
+        raise ValidationError(_("План ставится менеджеру."))
+    if value is not None and value < 0:
+        raise ValidationError({"value": _("План не может быть отрицательным.")})
+    start = _period_start(start, period)
+    target = {"manager": manager} if manager else {"sales_role": sales_role}
+    with transaction.atomic():
+        plan = (
+            Plan.objects.select_for_update()
+            .filter(company=company, kpi=kpi, period=period, start=start, **target)
+            .first()
+        )
+        old = plan.value if plan else None
+        if value is None:
+            if plan:
+                plan.delete()
+            plan = None
+        elif plan:
+            plan.value = value
+            plan.save(update_fields=["value"])
+        else:
+            plan = Plan(company=company, kpi=kpi, period=period, start=start, value=value, **target)
+            plan.save()
+        if old != value:
+            PlanChange(
+                company=company,
+                kpi=kpi,
+                period=period,
+                start=start,
+                old_value=old,
+                new_value=value,
+                changed_by=actor,
+                **target,
+            ).save()
+    return plan
+
+
+def _period_start(day: datetime.date, period: str) -> datetime.date:
+    if period == Plan.Period.WEEK:
+        return day - datetime.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def plans_copy_previous_month(
+    *, company: Company, team: Team, month: datetime.date, actor: User | None = None
+) -> int:
+    """Copies last month's plans of the team's managers and of their roles into `month`."""
+    month = month.replace(day=1)
+    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    managers = list(selectors.team_managers(company=company, team=team))
+    roles = {m.sales_role for m in managers if m.sales_role}
+    copied = 0
+    with transaction.atomic():
+        for plan in Plan.objects.filter(
+            Q(manager__in=managers) | Q(sales_role__in=roles),
+            company=company,
+            period=Plan.Period.MONTH,
+            start=previous,
+        ).select_related("manager", "sales_role", "kpi"):
+            plan_set(
+                company=company,
+                kpi=plan.kpi,
+                start=month,
+                value=plan.value,
+                manager=plan.manager,
+                sales_role=plan.sales_role,
+                actor=actor,
+            )
+            copied += 1
+    return copied
+
+
+def plans_uplift(
+    *,
+    company: Company,
+    team: Team,
+    month: datetime.date,
+    percent: Decimal,
+    actor: User | None = None,
+) -> int:
+    """Raises the month's plans of higher-is-better KPIs by a percentage (lower-is-better stay)."""
+    if not Decimal(-90) <= percent <= Decimal(500):
+        raise ValidationError({"percent": _("Изменение плана — от −90 % до +500 %.")})
+    month = month.replace(day=1)
+    managers = list(selectors.team_managers(company=company, team=team))
+    roles = {m.sales_role for m in managers if m.sales_role}
+    factor = 1 + percent / 100
+    changed = 0
+    with transaction.atomic():
+        for plan in Plan.objects.filter(
+            Q(manager__in=managers) | Q(sales_role__in=roles),
+            company=company,
+            period=Plan.Period.MONTH,
+            start=month,
+            kpi__direction=KPI.Direction.HIGHER,
+        ).select_related("manager", "sales_role", "kpi"):
+            value = (plan.value * factor).quantize(Decimal(10) ** -plan.kpi.decimals)
+            plan_set(
+                company=company,
+                kpi=plan.kpi,
+                start=month,
+                value=value,
+                manager=plan.manager,
+                sales_role=plan.sales_role,
+                actor=actor,
+            )
+            changed += 1
+    return changed
+
+
+# --- Calendar and absences ------------------------------------------------------------------
+
+
+def calendar_day_set(
+    *, company: Company, date: datetime.date, is_working: bool, note: str = ""
+) -> CalendarDay:
+    day, _created = CalendarDay.objects.update_or_create(
+        company=company,
+        date=date,
+        defaults={"is_working": is_working, "note": note, "origin": CalendarDay.Origin.COMPANY},
+    )
+    return day
+
+
+def calendar_day_remove(*, company: Company, date: datetime.date) -> None:
+    CalendarDay.objects.filter(company=company, date=date).delete()
+
+
+def absence_create(
+    *, company: Company, manager: User, kind: str, start: datetime.date, end: datetime.date
+) -> Absence:
+    if end < start:
+        raise ValidationError({"end": _("Дата окончания раньше даты начала.")})
+    if manager.role != User.Role.MANAGER:
+        raise ValidationError({"manager": _("Отсутствия учитываются у менеджеров.")})
+    overlapping = Absence.objects.filter(
+        company=company, manager=manager, start__lte=end, end__gte=start
+    )
+    if overlapping.exists():
+        raise ValidationError(_("На эти дни у сотрудника уже есть отсутствие."))
+    absence = Absence(company=company, manager=manager, kind=kind, start=start, end=end)
+    absence.save()
+    return absence
+
+
+def absence_delete(*, absence: Absence) -> None:
+    absence.delete()

@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from accounts import services, tenancy
 from accounts.models import Company, Team, User
-from kpi.models import KPI, Plan
+from kpi import services as kpi_services
+from kpi.models import KPI
 from reports.models import DailyReport, ReportValue
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
 
@@ -120,9 +121,16 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         _token, api_key = services.api_token_create(user=admin, name="CI")
         calls = KPI.objects.get(company=company, code="calls")
         today = timezone.localdate()
-        Plan(
-            company=company, manager=managers[0], kpi=calls, month=today.replace(day=1), value=1200
-        ).save()
+        kpi_services.plan_set(
+            company=company, kpi=calls, start=today, value=Decimal(1200), manager=managers[0]
+        )
+        kpi_services.absence_create(
+            company=company,
+            manager=managers[2],
+            kind="vacation",
+            start=today + datetime.timedelta(days=30),
+            end=today + datetime.timedelta(days=36),
+        )
         report = DailyReport(
             company=company,
             manager=managers[0],

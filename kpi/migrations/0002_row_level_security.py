@@ -10,4 +10,7 @@ class Migration(migrations.Migration):
         EnableRowLevelSecurity("kpi_kpi"),
         EnableRowLevelSecurity("kpi_rolekpi"),
         EnableRowLevelSecurity("kpi_plan"),
+        EnableRowLevelSecurity("kpi_planchange"),
+        EnableRowLevelSecurity("kpi_calendarday"),
+        EnableRowLevelSecurity("kpi_absence"),
     ]

@@ -51,7 +51,7 @@ def test_some_managers_are_behind_plan_and_some_ahead(demo):
     with tenancy.tenant_context(company):
         calls = KPI.objects.get(company=company, code="calls")
         completion = {}
-        for plan in Plan.objects.filter(kpi=calls, month=month):
+        for plan in Plan.objects.filter(kpi=calls, start=month):
             actual = ReportValue.objects.filter(
                 kpi=calls,
                 report__manager=plan.manager,

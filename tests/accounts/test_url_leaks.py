@@ -1,5 +1,6 @@
 """Walks every URL the project has, so that new views are covered without being listed."""
 
+import datetime
 import re
 import uuid
 
@@ -9,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import tenancy
 from accounts.models import TenantModel
+from kpi.models import KPI
 
 METHODS = ["get", "post", "put", "patch", "delete"]
 
@@ -38,11 +40,26 @@ def all_patterns() -> list[tuple[str, str | None]]:
     return list(walk(get_resolver().url_patterns, "/", None))
 
 
+# Path parameters that name an object (the others are dates: year, month).
+OBJECT_PARAMS = {"code", "uid", "team", "company", "user", "token"}
+TODAY = datetime.date.today()
+DATE_PARAMS = {"year": str(TODAY.year), "month": str(TODAY.month)}
+
+
+def params_of(route: str) -> set[str]:
+    return set(re.findall(r"<(?:\w+:)?(\w+)>", route))
+
+
+def names_objects(route: str) -> bool:
+    return bool(params_of(route) & OBJECT_PARAMS)
+
+
 def fill(route: str, values: dict[str, str]) -> str | None:
     """A concrete path for a route, or None for regex routes we cannot fill."""
     route = route.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\", "")
     if "(" in route:
         return None
+    values = {**DATE_PARAMS, **values}
     return re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: values.get(m.group(2), "1"), route)
 
 
@@ -72,13 +89,11 @@ def test_a_user_of_one_company_never_reaches_another_companys_objects(client, al
     foreign_codes = codes_of(beta)
     checked = 0
     for route, name in all_patterns():
-        if is_operator_console(route) or "<" not in route:
+        if is_operator_console(route) or not names_objects(route):
             continue
         for code in foreign_codes:
-            path = fill(
-                route,
-                {"code": code, "company": str(beta.company.code), "user": code, "token": "x-y"},
-            )
+            values = dict.fromkeys(OBJECT_PARAMS, code)
+            path = fill(route, {**values, "company": str(beta.company.code), "token": "x-y"})
             if path is None:
                 continue
             for method in METHODS:
@@ -93,7 +108,7 @@ def test_a_user_of_one_company_never_reaches_another_companys_objects(client, al
 
 def test_pages_without_ids_show_nothing_of_another_company(client, alpha, beta):
     for route, name in all_patterns():
-        if is_operator_console(route) or "<" in route:
+        if is_operator_console(route) or names_objects(route):
             continue
         path = fill(route, {})
         for method in METHODS:
@@ -105,8 +120,15 @@ def test_pages_without_ids_show_nothing_of_another_company(client, alpha, beta):
 
 
 def test_every_view_requires_login_except_the_public_ones(client, alpha):
-    own = {"code": str(alpha.manager.code), "company": str(alpha.company.code)}
-    own["user"] = own["code"]
+    with tenancy.tenant_context(alpha.company):
+        kpi_uid = str(KPI.objects.filter(company=alpha.company).first().uid)
+    own = {
+        "code": str(alpha.manager.code),
+        "user": str(alpha.manager.code),
+        "company": str(alpha.company.code),
+        "team": str(alpha.team.code),
+        "uid": kpi_uid,
+    }
     for route, name in all_patterns():
         if name in PUBLIC:
             continue

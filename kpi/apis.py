@@ -1,0 +1,331 @@
+"""The KPI configuration API: one view class per operation, as in accounts/apis.py."""
+
+import datetime
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.apis import CompanyRelatedField
+from accounts.models import SalesRole, User
+from kpi import access, selectors, services
+from kpi.calendar import working_days_by_month
+from kpi.models import KPI, Absence, Plan
+
+
+def _require_admin(user: User) -> None:
+    if not user.can_administer:
+        raise PermissionDenied
+
+
+class KpiOutput(serializers.ModelSerializer):
+    numerator = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    denominator = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = KPI
+        fields = [
+            "uid",
+            "code",
+            "name_ru",
+            "name_en",
+            "unit",
+            "direction",
+            "aggregation",
+            "numerator",
+            "denominator",
+            "source",
+            "decimals",
+            "band_red_below",
+            "band_green_from",
+        ]
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class KpiCodeField(serializers.SlugRelatedField):
+    """A KPI of the caller's company, by code."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(slug_field="code", **kwargs)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return KPI.objects.filter(company_id=self.context["request"].user.company_id)
+
+
+class KpiInput(serializers.Serializer):
+    code = serializers.SlugField(max_length=50)
+    name_ru = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200)
+    unit = serializers.ChoiceField(choices=KPI.Unit.choices)
+    direction = serializers.ChoiceField(choices=KPI.Direction.choices, default="higher")
+    aggregation = serializers.ChoiceField(choices=KPI.Aggregation.choices, default="sum")
+    numerator = KpiCodeField(required=False, allow_null=True)
+    denominator = KpiCodeField(required=False, allow_null=True)
+    source = serializers.ChoiceField(choices=KPI.Source.choices, default="manual")
+    decimals = serializers.IntegerField(min_value=0, max_value=4, default=0)
+    band_red_below = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, allow_null=True
+    )
+    band_green_from = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, allow_null=True
+    )
+
+
+class KpiListApi(APIView):
+    @extend_schema(responses=KpiOutput(many=True), operation_id="kpis_list")
+    def get(self, request: Request) -> Response:
+        kpis = selectors.kpis_of_company(company=request.user.company)
+        return Response(KpiOutput(kpis, many=True).data)
+
+
+class KpiCreateApi(APIView):
+    @extend_schema(request=KpiInput, responses={201: KpiOutput}, operation_id="kpis_create")
+    def post(self, request: Request) -> Response:
+        _require_admin(request.user)
+        serializer = KpiInput(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        kpi = services.kpi_create(company=request.user.company, **serializer.validated_data)
+        return Response(KpiOutput(kpi).data, status=status.HTTP_201_CREATED)
+
+
+class KpiDetailApi(APIView):
+    @extend_schema(responses=KpiOutput, operation_id="kpis_retrieve")
+    def get(self, request: Request, uid: str) -> Response:
+        kpi = get_object_or_404(KPI.objects.filter(company_id=request.user.company_id), uid=uid)
+        return Response(KpiOutput(kpi).data)
+
+
+class KpiUpdateApi(APIView):
+    @extend_schema(request=KpiInput, responses=KpiOutput, operation_id="kpis_update")
+    def patch(self, request: Request, uid: str) -> Response:
+        kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
+        serializer = KpiInput(data=request.data, partial=True, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.kpi_update(kpi=kpi, **serializer.validated_data)
+        return Response(KpiOutput(kpi).data)
+
+
+class RoleKpiSetOutput(serializers.Serializer):
+    sales_role = serializers.UUIDField()
+    on = serializers.DateField()
+    kpis = KpiOutput(many=True)
+
+
+def _set_response(sales_role: SalesRole, on: datetime.date, kpis: list[KPI]) -> Response:
+    return Response(RoleKpiSetOutput({"sales_role": sales_role.code, "on": on, "kpis": kpis}).data)
+
+
+class RoleKpiListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="default: today")],
+        responses=RoleKpiSetOutput,
+        operation_id="sales_role_kpis_list",
+    )
+    def get(self, request: Request, code: str) -> Response:
+        company = request.user.company
+        sales_role = get_object_or_404(SalesRole.objects.filter(company=company), code=code)
+        on = serializers.DateField().to_internal_value(
+            request.query_params.get("on") or timezone.localdate().isoformat()
+        )
+        kpis = selectors.role_kpis_on(company=company, sales_role=sales_role, on=on)
+        return _set_response(sales_role, on, kpis)
+
+
+@extend_schema_serializer(component_name="RoleKpiChangeInput")
+class RoleKpiChangeInput(serializers.Serializer):
+    kpi = KpiCodeField()
+    effective_from = serializers.DateField()
+
+
+class RoleKpiAddApi(APIView):
+    @extend_schema(
+        request=RoleKpiChangeInput, responses=RoleKpiSetOutput, operation_id="sales_role_kpis_add"
+    )
+    def post(self, request: Request, code: str) -> Response:
+        sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
+        serializer = RoleKpiChangeInput(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        kpis = services.role_kpi_add(
+            company=request.user.company,
+            sales_role=sales_role,
+            actor=request.user,
+            **serializer.validated_data,
+        )
+        return _set_response(sales_role, serializer.validated_data["effective_from"], kpis)
+
+
+class RoleKpiRemoveApi(APIView):
+    @extend_schema(
+        request=RoleKpiChangeInput,
+        responses=RoleKpiSetOutput,
+        operation_id="sales_role_kpis_remove",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
+        serializer = RoleKpiChangeInput(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        kpis = services.role_kpi_remove(
+            company=request.user.company,
+            sales_role=sales_role,
+            actor=request.user,
+            **serializer.validated_data,
+        )
+        return _set_response(sales_role, serializer.validated_data["effective_from"], kpis)
+
+
+class PlanOutput(serializers.ModelSerializer):
+    kpi = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    manager = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sales_role = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = ["kpi", "period", "start", "manager", "sales_role", "value"]
+
+
+class PlanListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("month", OpenApiTypes.DATE, description="any day of it")],
+        responses=PlanOutput(many=True),
+        operation_id="plans_list",
+    )
+    def get(self, request: Request) -> Response:
+        access.require_planner(request.user)
+        month = serializers.DateField().to_internal_value(
+            request.query_params.get("month") or timezone.localdate().isoformat()
+        )
+        first = month.replace(day=1)
+        last = (first + datetime.timedelta(days=32)).replace(day=1)
+        plans = (
+            Plan.objects.filter(company=request.user.company, start__gte=first, start__lt=last)
+            .select_related("kpi", "manager", "sales_role")
+            .order_by("kpi__code", "start")
+        )
+        return Response(PlanOutput(plans, many=True).data)
+
+
+@extend_schema_serializer(component_name="PlanSetInput")
+class PlanSetInput(serializers.Serializer):
+    kpi = KpiCodeField()
+    period = serializers.ChoiceField(choices=Plan.Period.choices, default="month")
+    start = serializers.DateField(help_text="any day of the month or week")
+    manager = CompanyRelatedField(User, required=False, allow_null=True)
+    sales_role = CompanyRelatedField(SalesRole, required=False, allow_null=True)
+    value = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+
+    def validate(self, data: dict) -> dict:
+        if (data.get("manager") is None) == (data.get("sales_role") is None):
+            raise ApiValidationError(
+                "Укажите менеджера (manager) или роль (sales_role) — что-то одно."
+            )
+        return data
+
+
+class PlanSetApi(APIView):
+    @extend_schema(request=PlanSetInput, responses=PlanOutput, operation_id="plans_set")
+    def post(self, request: Request) -> Response:
+        serializer = PlanSetInput(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        manager = data.get("manager")
+        if request.user.can_administer or (
+            request.user.is_head
+            and manager is not None
+            and manager.team_id in set(request.user.led_teams.values_list("pk", flat=True))
+        ):
+            pass
+        else:
+            raise PermissionDenied
+        plan = services.plan_set(company=request.user.company, actor=request.user, **data)
+        if plan is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(PlanOutput(plan).data)
+
+
+class CalendarOutput(serializers.Serializer):
+    year = serializers.IntegerField()
+    working_days = serializers.IntegerField()
+    months = serializers.DictField(child=serializers.IntegerField())
+
+
+class CalendarApi(APIView):
+    @extend_schema(responses=CalendarOutput, operation_id="calendar_retrieve")
+    def get(self, request: Request, year: int) -> Response:
+        if not 2000 <= year <= 2100:
+            raise ApiValidationError({"year": "2000–2100"})
+        months = working_days_by_month(company=request.user.company, year=year)
+        data = {
+            "year": year,
+            "working_days": sum(months.values()),
+            "months": {str(month): count for month, count in months.items()},
+        }
+        return Response(CalendarOutput(data).data)
+
+
+class AbsenceOutput(serializers.ModelSerializer):
+    manager = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Absence
+        fields = ["code", "manager", "kind", "start", "end"]
+
+
+class AbsenceListApi(APIView):
+    @extend_schema(responses=AbsenceOutput(many=True), operation_id="absences_list")
+    def get(self, request: Request) -> Response:
+        access.require_planner(request.user)
+        absences = Absence.objects.filter(company=request.user.company).select_related("manager")
+        return Response(AbsenceOutput(absences, many=True).data)
+
+
+@extend_schema_serializer(component_name="AbsenceCreateInput")
+class AbsenceInput(serializers.Serializer):
+    manager = CompanyRelatedField(User)
+    kind = serializers.ChoiceField(choices=Absence.Kind.choices)
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class AbsenceCreateApi(APIView):
+    @extend_schema(
+        request=AbsenceInput, responses={201: AbsenceOutput}, operation_id="absences_create"
+    )
+    def post(self, request: Request) -> Response:
+        _require_admin(request.user)
+        serializer = AbsenceInput(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        absence = services.absence_create(company=request.user.company, **serializer.validated_data)
+        return Response(AbsenceOutput(absence).data, status=status.HTTP_201_CREATED)
+
+
+class BandsSerializer(serializers.Serializer):
+    band_red_below = serializers.DecimalField(max_digits=6, decimal_places=2)
+    band_green_from = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
+class BandsApi(APIView):
+    @extend_schema(responses=BandsSerializer, operation_id="bands_retrieve")
+    def get(self, request: Request) -> Response:
+        return Response(BandsSerializer(request.user.company).data)
+
+
+class BandsUpdateApi(APIView):
+    @extend_schema(request=BandsSerializer, responses=BandsSerializer, operation_id="bands_update")
+    def post(self, request: Request) -> Response:
+        _require_admin(request.user)
+        serializer = BandsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        company = services.bands_set(company=request.user.company, **serializer.validated_data)
+        return Response(BandsSerializer(company).data)

@@ -1,0 +1,104 @@
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Company, User
+from kpi.models import KPI, Absence
+
+
+class KPIForm(forms.Form):
+    code = forms.SlugField(label=_("Код"), max_length=50, help_text=_("Латиницей, например calls."))
+    name_ru = forms.CharField(label=_("Название (рус.)"), max_length=200)
+    name_en = forms.CharField(label=_("Название (англ.)"), max_length=200)
+    unit = forms.ChoiceField(label=_("Единица"), choices=KPI.Unit.choices)
+    direction = forms.ChoiceField(label=_("Направление"), choices=KPI.Direction.choices)
+    aggregation = forms.ChoiceField(label=_("Сведение за период"), choices=KPI.Aggregation.choices)
+    numerator = forms.ModelChoiceField(label=_("Числитель"), queryset=None, required=False)
+    denominator = forms.ModelChoiceField(label=_("Знаменатель"), queryset=None, required=False)
+    source = forms.ChoiceField(label=_("Источник"), choices=KPI.Source.choices)
+    decimals = forms.IntegerField(label=_("Знаков после запятой"), min_value=0, max_value=4)
+    band_red_below = forms.DecimalField(
+        label=_("Свой красный — ниже, %"), required=False, min_value=0, max_digits=6
+    )
+    band_green_from = forms.DecimalField(
+        label=_("Свой зелёный — от, %"),
+        required=False,
+        min_value=0,
+        max_digits=6,
+        help_text=_("Пусто — границы компании."),
+    )
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        summed = KPI.objects.filter(company=company, aggregation=KPI.Aggregation.SUM)
+        self.fields["numerator"].queryset = summed
+        self.fields["denominator"].queryset = summed
+
+
+class BandsForm(forms.Form):
+    band_red_below = forms.DecimalField(label=_("Красный — ниже, %"), min_value=0, max_digits=6)
+    band_green_from = forms.DecimalField(label=_("Зелёный — от, %"), min_value=0, max_digits=6)
+
+
+class EffectiveDateMixin(forms.Form):
+    effective_from = forms.DateField(
+        label=_("Действует с"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["effective_from"].initial = timezone.localdate()
+
+
+class RoleKPIAddForm(EffectiveDateMixin):
+    kpi = forms.ModelChoiceField(label=_("KPI"), queryset=None)
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].queryset = KPI.objects.filter(company=company)
+
+
+class RoleKPIRemoveForm(RoleKPIAddForm):
+    pass
+
+
+class CalendarDayForm(forms.Form):
+    date = forms.DateField(label=_("Дата"), widget=forms.DateInput(attrs={"type": "date"}))
+    is_working = forms.TypedChoiceField(
+        label=_("Этот день"),
+        choices=[("1", _("рабочий")), ("0", _("выходной"))],
+        coerce=lambda value: value == "1",
+    )
+    note = forms.CharField(label=_("Пояснение"), max_length=200, required=False)
+
+
+class AbsenceForm(forms.Form):
+    manager = forms.ModelChoiceField(label=_("Менеджер"), queryset=None)
+    kind = forms.ChoiceField(label=_("Причина"), choices=Absence.Kind.choices)
+    start = forms.DateField(label=_("С"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("По"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = User.objects.filter(
+            company=company, role=User.Role.MANAGER, is_active=True
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise ValidationError({"end": _("Дата окончания раньше даты начала.")})
+        return data
+
+
+class UpliftForm(forms.Form):
+    percent = forms.DecimalField(
+        label=_("Изменить планы на, %"),
+        max_digits=6,
+        decimal_places=2,
+        min_value=-90,
+        max_value=500,
+    )

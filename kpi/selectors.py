@@ -1,0 +1,217 @@
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Company, SalesRole, Team, User
+from kpi.calendar import WorkCalendar, calendar_for, manager_working_days, month_bounds
+from kpi.catalogue import CATALOGUE, SOURCE_LIST, CatalogueKPI, SourceItem
+from kpi.models import KPI, Plan, PlanChange, RoleKPI
+
+
+def kpis_of_company(*, company: Company) -> QuerySet[KPI]:
+    return KPI.objects.filter(company=company).select_related("numerator", "denominator")
+
+
+def role_kpis_on(*, company: Company, sales_role: SalesRole, on: datetime.date) -> list[KPI]:
+    """The role's KPI set on a day: past periods are shown with the set active then."""
+    records = (
+        RoleKPI.objects.filter(company=company, sales_role=sales_role, effective_from__lte=on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+        .select_related("kpi__numerator", "kpi__denominator")
+        .order_by("position", "id")
+    )
+    return [record.kpi for record in records]
+
+
+def role_kpi_history(*, company: Company, sales_role: SalesRole) -> QuerySet[RoleKPI]:
+    return (
+        RoleKPI.objects.filter(company=company, sales_role=sales_role)
+        .select_related("kpi", "changed_by")
+        .order_by("-effective_from", "position")
+    )
+
+
+def team_managers(*, company: Company, team: Team) -> QuerySet[User]:
+    return (
+        User.objects.filter(company=company, team=team, role=User.Role.MANAGER, is_active=True)
+        .select_related("sales_role")
+        .order_by("sales_role__name", "last_name", "first_name")
+    )
+
+
+def month_plan(
+    *, company: Company, manager: User, kpi: KPI, month: datetime.date
+) -> Decimal | None:
+    """The manager's own plan for the month, else the role's default, else None."""
+    month = month.replace(day=1)
+    plans = Plan.objects.filter(
+        Q(manager=manager) | Q(sales_role_id=manager.sales_role_id, manager__isnull=True),
+        company=company,
+        kpi=kpi,
+        period=Plan.Period.MONTH,
+        start=month,
+    ).values_list("manager_id", "value")
+    values = dict(plans)
+    return values.get(manager.pk, values.get(None))
+
+
+def period_plan(
+    *,
+    company: Company,
+    manager: User,
+    kpi: KPI,
+    start: datetime.date,
+    end: datetime.date,
+    calendar: WorkCalendar | None = None,
+) -> Decimal | None:
+    """The plan for any span of days.
+
+    A summed KPI's month plan is split evenly over the manager's working days of the month
+    (absences excluded): the span gets its share. A weekly plan, where one is set for exactly
+    that week, wins. Average, last-value and ratio KPIs have the same target at every period.
+    """
+    if not kpi.is_summed:
+        return month_plan(company=company, manager=manager, kpi=kpi, month=start)
+    if start.weekday() == 0 and end == start + datetime.timedelta(days=6):
+        weekly = (
+            Plan.objects.filter(
+                Q(manager=manager) | Q(sales_role_id=manager.sales_role_id, manager__isnull=True),
+                company=company,
+                kpi=kpi,
+                period=Plan.Period.WEEK,
+                start=start,
+            )
+            .order_by("sales_role_id")  # the manager's own (no role) sorts first
+            .values_list("value", flat=True)
+            .first()
+        )
+        if weekly is not None:
+            return weekly
+    calendar = calendar or calendar_for(company=company)
+    total: Decimal | None = None
+    month_start = start.replace(day=1)
+    while month_start <= end:
+        first, last = month_bounds(month_start)
+        plan = month_plan(company=company, manager=manager, kpi=kpi, month=first)
+        if plan is not None:
+            working = manager_working_days(
+                company=company, manager=manager, start=first, end=last, calendar=calendar
+            )
+            inside = [day for day in working if start <= day <= end]
+            share = plan * len(inside) / len(working) if working else Decimal(0)
+            total = (total or Decimal(0)) + share
+        month_start = last + datetime.timedelta(days=1)
+    return total
+
+
+def day_plan(*, company: Company, manager: User, kpi: KPI, day: datetime.date) -> Decimal | None:
+    return period_plan(company=company, manager=manager, kpi=kpi, start=day, end=day)
+
+
+@dataclass
+class PlanCell:
+    kpi: KPI
+    value: Decimal | None
+    default: Decimal | None  # the role's default, shown where the manager has none
+
+    @property
+    def effective(self) -> Decimal | None:
+        return self.value if self.value is not None else self.default
+
+
+@dataclass
+class PlanRow:
+    manager: User | None  # None: the role's default row
+    cells: list[PlanCell]
+
+
+@dataclass
+class PlanBlock:
+    sales_role: SalesRole
+    kpis: list[KPI]
+    rows: list[PlanRow] = field(default_factory=list)
+
+
+def plan_grid(*, company: Company, team: Team, month: datetime.date) -> list[PlanBlock]:
+    """The team's plans for a month: one block per sales role, managers × the role's KPIs."""
+    month = month.replace(day=1)
+    managers = list(team_managers(company=company, team=team))
+    roles = {m.sales_role_id: m.sales_role for m in managers if m.sales_role}
+    plans = Plan.objects.filter(
+        Q(manager__in=managers) | Q(sales_role_id__in=roles),
+        company=company,
+        period=Plan.Period.MONTH,
+        start=month,
+    ).values_list("manager_id", "sales_role_id", "kpi_id", "value")
+    own = {(m, k): v for m, r, k, v in plans if m}
+    defaults = {(r, k): v for m, r, k, v in plans if r}
+    blocks = []
+    for role in sorted(roles.values(), key=lambda r: r.name):
+        kpis = role_kpis_on(company=company, sales_role=role, on=month)
+        block = PlanBlock(role, kpis)
+        block.rows.append(
+            PlanRow(None, [PlanCell(k, defaults.get((role.pk, k.pk)), None) for k in kpis])
+        )
+        for manager in (m for m in managers if m.sales_role_id == role.pk):
+            block.rows.append(
+                PlanRow(
+                    manager,
+                    [
+                        PlanCell(k, own.get((manager.pk, k.pk)), defaults.get((role.pk, k.pk)))
+                        for k in kpis
+                    ],
+                )
+            )
+        blocks.append(block)
+    return blocks
+
+
+def plan_changes(
+    *, company: Company, team: Team, month: datetime.date, limit: int = 50
+) -> QuerySet[PlanChange]:
+    managers = team_managers(company=company, team=team)
+    roles = managers.values("sales_role_id")
+    return (
+        PlanChange.objects.filter(
+            Q(manager__in=managers) | Q(sales_role_id__in=roles),
+            company=company,
+            start=month.replace(day=1),
+        )
+        .select_related("kpi", "manager", "sales_role", "changed_by")
+        .order_by("-changed_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    item: CatalogueKPI
+    adopted: bool
+
+
+def catalogue_entries(*, company: Company) -> list[CatalogueEntry]:
+    adopted = set(KPI.objects.filter(company=company).values_list("code", flat=True))
+    return [CatalogueEntry(item, item.code in adopted) for item in CATALOGUE]
+
+
+def source_list() -> list[SourceItem]:
+    return SOURCE_LIST
+
+
+def plan_grid_cell(
+    *,
+    company: Company,
+    kpi: KPI,
+    month: datetime.date,
+    manager: User | None,
+    sales_role: SalesRole | None,
+) -> PlanCell:
+    """One cell of plan_grid(), read back after it was saved."""
+    plans = Plan.objects.filter(company=company, kpi=kpi, period=Plan.Period.MONTH, start=month)
+    role_id = manager.sales_role_id if manager else sales_role.pk  # type: ignore[union-attr]
+    default = plans.filter(sales_role_id=role_id).values_list("value", flat=True).first()
+    if manager is None:
+        return PlanCell(kpi, default, None)
+    own = plans.filter(manager=manager).values_list("value", flat=True).first()
+    return PlanCell(kpi, own, default)

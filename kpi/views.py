@@ -1,0 +1,337 @@
+import datetime
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import require_admin
+from accounts.models import SalesRole
+from accounts.views import call_service, submitted
+from kpi import access, selectors, services
+from kpi.calendar import calendar_for, month_bounds, working_days_by_month
+from kpi.forms import (
+    AbsenceForm,
+    BandsForm,
+    CalendarDayForm,
+    KPIForm,
+    RoleKPIAddForm,
+    RoleKPIRemoveForm,
+    UpliftForm,
+)
+from kpi.models import KPI, Absence, CalendarDay
+from kpi.values import parse_value
+
+
+@login_required
+@require_GET
+def kpi_list(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    company = request.user.company
+    context = {
+        "kpis": selectors.kpis_of_company(company=company),
+        "roles": SalesRole.objects.filter(company=company),
+    }
+    return render(request, "kpi/kpi_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kpi_create(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    company = request.user.company
+    form = KPIForm(request.POST or None, company=company, initial={"decimals": 0})
+    if submitted(request, form) and call_service(form, services.kpi_create, company=company):
+        messages.success(request, _("KPI добавлен."))
+        return redirect("kpi-list")
+    return render(request, "kpi/kpi_form.html", {"form": form, "creating": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kpi_edit(request: HttpRequest, uid: str) -> HttpResponse:
+    kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
+    initial = {field: getattr(kpi, field) for field in services.KPI_FIELDS}
+    form = KPIForm(request.POST or None, company=request.user.company, initial=initial)
+    if submitted(request, form) and call_service(form, services.kpi_update, kpi=kpi):
+        messages.success(request, _("Изменения сохранены."))
+        return redirect("kpi-list")
+    return render(request, "kpi/kpi_form.html", {"form": form, "kpi": kpi})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def catalogue(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    company = request.user.company
+    if request.method == "POST":
+        try:
+            kpi = services.catalogue_adopt(company=company, code=request.POST.get("code", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("KPI «%(name)s» добавлен в компанию.") % {"name": kpi})
+        return redirect("kpi-catalogue")
+    context = {
+        "entries": selectors.catalogue_entries(company=company),
+        "source_list": selectors.source_list(),
+    }
+    return render(request, "kpi/catalogue.html", context)
+
+
+def _parse_date(text: str | None, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def role_kpis(request: HttpRequest, code: str) -> HttpResponse:
+    """A sales role's KPI set on a date, its history, and adding or removing a KPI (HTMX)."""
+    sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
+    company = request.user.company
+    on = _parse_date(request.GET.get("on"), timezone.localdate())
+    add_form = RoleKPIAddForm(company=company)
+    remove_error = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        form_class = RoleKPIAddForm if action == "add" else RoleKPIRemoveForm
+        form = form_class(request.POST, company=company)
+        service = services.role_kpi_add if action == "add" else services.role_kpi_remove
+        if submitted(request, form) and call_service(
+            form, service, company=company, sales_role=sales_role, actor=request.user
+        ):
+            on = form.cleaned_data["effective_from"]
+        if action == "add":
+            add_form = form
+        else:
+            remove_error = " ".join(e for errors in form.errors.values() for e in errors) or None
+    context = {
+        "sales_role": sales_role,
+        "on": on,
+        "kpis": selectors.role_kpis_on(company=company, sales_role=sales_role, on=on),
+        "history": selectors.role_kpi_history(company=company, sales_role=sales_role),
+        "form": add_form,
+        "remove_error": remove_error,
+        "min": services.MIN_KPIS_PER_ROLE,
+        "max": services.MAX_KPIS_PER_ROLE,
+    }
+    template = "kpi/role_kpis.html#role-set" if request.htmx else "kpi/role_kpis.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bands(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    company = request.user.company
+    initial = {"band_red_below": company.band_red_below, "band_green_from": company.band_green_from}
+    form = BandsForm(request.POST or None, initial=initial)
+    if submitted(request, form) and call_service(form, services.bands_set, company=company):
+        messages.success(request, _("Границы цветов сохранены."))
+        return redirect("bands")
+    overrides = KPI.objects.filter(company=company, band_red_below__isnull=False)
+    return render(request, "kpi/bands.html", {"form": form, "overrides": overrides})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    company = request.user.company
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    form = CalendarDayForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        services.calendar_day_remove(
+            company=company, date=_parse_date(request.POST.get("date"), datetime.date.min)
+        )
+        return redirect(f"{request.path}?year={year}")
+    if submitted(request, form) and call_service(form, services.calendar_day_set, company=company):
+        messages.success(request, _("День сохранён."))
+        return redirect(f"{request.path}?year={form.cleaned_data['date'].year}")
+    work_calendar = calendar_for(company=company)
+    by_month = working_days_by_month(company=company, year=year)
+    months = [(datetime.date(year, month, 1), count) for month, count in by_month.items()]
+    context = {
+        "year": year,
+        "months": months,
+        "total": sum(by_month.values()),
+        "days": CalendarDay.objects.filter(company=company, date__year=year),
+        "holidays": [
+            (day, work_calendar.holiday_name(day))
+            for day in _days_of_year(year)
+            if work_calendar.holiday_name(day) and day.weekday() < 5
+        ],
+        "form": form,
+    }
+    return render(request, "kpi/calendar.html", context)
+
+
+def _days_of_year(year: int) -> list[datetime.date]:
+    start = datetime.date(year, 1, 1)
+    return [
+        start + datetime.timedelta(days=n)
+        for n in range((datetime.date(year + 1, 1, 1) - start).days)
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def absences(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    company = request.user.company
+    form = AbsenceForm(request.POST or None, company=company)
+    if submitted(request, form) and call_service(form, services.absence_create, company=company):
+        messages.success(request, _("Отсутствие добавлено: план менеджера пересчитан по дням."))
+        return redirect("absences")
+    listed = Absence.objects.filter(company=company).select_related("manager")[:200]
+    return render(request, "kpi/absences.html", {"form": form, "absences": listed})
+
+
+@login_required
+@require_POST
+def absence_delete(request: HttpRequest, code: str) -> HttpResponse:
+    absence = access.absence_get_for_admin(actor=request.user, code=code)
+    services.absence_delete(absence=absence)
+    messages.success(request, _("Отсутствие удалено."))
+    return redirect("absences")
+
+
+# --- Plans ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def plans(request: HttpRequest) -> HttpResponse:
+    teams = access.teams_for_planner(actor=request.user)
+    if len(teams) == 1:
+        today = timezone.localdate()
+        return redirect("plan-grid", team=teams[0].code, year=today.year, month=today.month)
+    return render(request, "kpi/plans.html", {"teams": teams, "today": timezone.localdate()})
+
+
+def _month(year: int, month: int) -> datetime.date:
+    try:
+        return datetime.date(year, month, 1)
+    except ValueError as error:
+        raise Http404 from error
+
+
+@login_required
+@require_GET
+def plan_grid(request: HttpRequest, team: str, year: int, month: int) -> HttpResponse:
+    team_obj = access.team_get_for_planner(actor=request.user, code=team)
+    first = _month(year, month)
+    company = request.user.company
+    _first, last = month_bounds(first)
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    context = {
+        "team": team_obj,
+        "month": first,
+        "previous": previous,
+        "next": last + datetime.timedelta(days=1),
+        "blocks": selectors.plan_grid(company=company, team=team_obj, month=first),
+        "changes": selectors.plan_changes(company=company, team=team_obj, month=first),
+        "working_days": len(calendar_for(company=company).working_days(first, last)),
+        "uplift_form": UpliftForm(),
+    }
+    return render(request, "kpi/plan_grid.html", context)
+
+
+@login_required
+@require_POST
+def plan_cell(request: HttpRequest, team: str, year: int, month: int) -> HttpResponse:
+    """Saves one cell of the grid (HTMX) and returns it, saved or with the reason why not."""
+    team_obj = access.team_get_for_planner(actor=request.user, code=team)
+    first = _month(year, month)
+    company = request.user.company
+    kpi = get_object_or_404(KPI.objects.filter(company=company), uid=request.POST.get("kpi"))
+    manager = sales_role = None
+    if request.POST.get("manager"):
+        manager = get_object_or_404(
+            selectors.team_managers(company=company, team=team_obj),
+            code=request.POST["manager"],
+        )
+    else:
+        sales_role = get_object_or_404(
+            SalesRole.objects.filter(company=company), code=request.POST.get("role")
+        )
+    raw = request.POST.get("value", "").strip()
+    error = None
+    value: Decimal | None = None
+    try:
+        value = parse_value(raw, kpi.unit) if raw else None
+        services.plan_set(
+            company=company,
+            kpi=kpi,
+            start=first,
+            value=value,
+            manager=manager,
+            sales_role=sales_role,
+            actor=request.user,
+        )
+    except ValidationError as refusal:
+        error = " ".join(refusal.messages)
+    saved = selectors.plan_grid_cell(
+        company=company, kpi=kpi, month=first, manager=manager, sales_role=sales_role
+    )
+    context = {
+        "team": team_obj,
+        "month": first,
+        "cell": saved,
+        "row_manager": manager,
+        "row_role": sales_role,
+        "error": error,
+        "typed": raw,
+        "just_saved": error is None,
+    }
+    status = 422 if error else 200
+    return render(request, "kpi/plan_grid.html#cell", context, status=status)
+
+
+@login_required
+@require_POST
+def plan_copy(request: HttpRequest, team: str, year: int, month: int) -> HttpResponse:
+    team_obj = access.team_get_for_planner(actor=request.user, code=team)
+    first = _month(year, month)
+    count = services.plans_copy_previous_month(
+        company=request.user.company, team=team_obj, month=first, actor=request.user
+    )
+    if count:
+        messages.success(request, _("Скопировано планов из прошлого месяца: %(n)d.") % {"n": count})
+    else:
+        messages.warning(request, _("В прошлом месяце у команды не было планов."))
+    return redirect("plan-grid", team=team_obj.code, year=year, month=month)
+
+
+@login_required
+@require_POST
+def plan_uplift(request: HttpRequest, team: str, year: int, month: int) -> HttpResponse:
+    team_obj = access.team_get_for_planner(actor=request.user, code=team)
+    first = _month(year, month)
+    form = UpliftForm(request.POST)
+    if form.is_valid():
+        count = services.plans_uplift(
+            company=request.user.company,
+            team=team_obj,
+            month=first,
+            percent=form.cleaned_data["percent"],
+            actor=request.user,
+        )
+        messages.success(
+            request,
+            _("Изменено планов: %(n)d (KPI «меньше — лучше» не меняются).") % {"n": count},
+        )
+    else:
+        messages.error(request, " ".join(form.errors.get("percent", [])))
+    return redirect("plan-grid", team=team_obj.code, year=year, month=month)
