@@ -9,6 +9,15 @@ from accounts.models import Company, User
 from kpi.models import KPI, Absence
 
 
+class DateInput(forms.DateInput):
+    """The browser's date picker: it reads and writes ISO dates whatever the UI language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class KPIForm(forms.Form):
     code = forms.SlugField(label=_("Код"), max_length=50, help_text=_("Латиницей, например calls."))
     name_ru = forms.CharField(label=_("Название (рус.)"), max_length=200)
@@ -44,9 +53,7 @@ class BandsForm(forms.Form):
 
 
 class EffectiveDateMixin(forms.Form):
-    effective_from = forms.DateField(
-        label=_("Действует с"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    effective_from = forms.DateField(label=_("Действует с"), widget=DateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +73,7 @@ class RoleKPIRemoveForm(RoleKPIAddForm):
 
 
 class CalendarDayForm(forms.Form):
-    date = forms.DateField(label=_("Дата"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Дата"), widget=DateInput())
     is_working = forms.TypedChoiceField(
         label=_("Этот день"),
         choices=[("1", _("рабочий")), ("0", _("выходной"))],
@@ -78,8 +85,8 @@ class CalendarDayForm(forms.Form):
 class AbsenceForm(forms.Form):
     manager = forms.ModelChoiceField(label=_("Менеджер"), queryset=None)
     kind = forms.ChoiceField(label=_("Причина"), choices=Absence.Kind.choices)
-    start = forms.DateField(label=_("С"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("По"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("С"), widget=DateInput())
+    end = forms.DateField(label=_("По"), widget=DateInput())
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -291,21 +291,24 @@ def role_kpis_set(
     """Replaces the role's whole set from a date; the new set must have 2–5 KPIs."""
     if not MIN_KPIS_PER_ROLE <= len(set(kpis)) <= MAX_KPIS_PER_ROLE:
         _check_count_message(sales_role, len(set(kpis)))
-    current = selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
-    for kpi in current:
-        if kpi not in kpis:
-            record = _active_record(
-                company=company, sales_role=sales_role, kpi=kpi, on=effective_from
-            )
-            if record.effective_from == effective_from:
-                record.delete()
-            else:
-                record.effective_to = effective_from
-                record.changed_by = actor
-                record.save(update_fields=["effective_to", "changed_by"])
+    # The set from this date is the list in its order: any record that does not match it
+    # (a KPI dropped, or kept at another position) ends here, and the list starts here.
+    for record in RoleKPI.objects.filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gt=effective_from),
+        company=company,
+        sales_role=sales_role,
+        effective_from__lte=effective_from,
+    ):
+        if record.kpi in kpis and kpis.index(record.kpi) == record.position:
+            continue
+        if record.effective_from == effective_from:
+            record.delete()
+        else:
+            record.effective_to = effective_from
+            record.changed_by = actor
+            record.save(update_fields=["effective_to", "changed_by"])
     for position, kpi in enumerate(kpis):
-        record = _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from)
-        if record is None:
+        if not _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from):
             RoleKPI(
                 company=company,
                 sales_role=sales_role,
