@@ -4,6 +4,7 @@ A code from another company is simply not found (404); a role that may not act g
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.shortcuts import get_object_or_404
 
 from accounts.models import ApiToken, SalesRole, Team, User
@@ -19,22 +20,23 @@ def require_head_or_admin(user: User) -> None:
         raise PermissionDenied
 
 
-def user_get_for_admin(*, actor: User, code: str) -> User:
-    user = get_object_or_404(User.objects.filter(company_id=actor.company_id), code=code)
+def get_for_admin[M: Model](model: type[M], *, actor: User, **lookup: object) -> M:
+    """The actor's company's object (404 otherwise), for company admins only (403 otherwise)."""
+    found = get_object_or_404(model.objects.filter(company_id=actor.company_id), **lookup)
     require_admin(actor)
-    return user
+    return found
+
+
+def user_get_for_admin(*, actor: User, code: str) -> User:
+    return get_for_admin(User, actor=actor, code=code)
 
 
 def team_get_for_admin(*, actor: User, code: str) -> Team:
-    team = get_object_or_404(Team.objects.filter(company_id=actor.company_id), code=code)
-    require_admin(actor)
-    return team
+    return get_for_admin(Team, actor=actor, code=code)
 
 
 def sales_role_get_for_admin(*, actor: User, code: str) -> SalesRole:
-    role = get_object_or_404(SalesRole.objects.filter(company_id=actor.company_id), code=code)
-    require_admin(actor)
-    return role
+    return get_for_admin(SalesRole, actor=actor, code=code)
 
 
 def api_token_get_for_owner(*, actor: User, code: str) -> ApiToken:

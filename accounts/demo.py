@@ -9,12 +9,12 @@ from calendar import monthrange
 from dataclasses import dataclass
 from decimal import Decimal
 
-import holidays
 from django.utils import timezone
 
 from accounts import services, tenancy
 from accounts.models import Company, SalesRole, User
-from kpi.models import KPI, Plan, RoleKPI
+from kpi.calendar import calendar_for
+from kpi.models import KPI, Absence, Plan, RoleKPI
 from reports.models import DailyReport, ReportValue
 
 DEMO_PASSWORD = "Demo-2026!"
@@ -95,17 +95,6 @@ PERIOD_TARGET = {
 }
 
 
-def _working_days(start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    public = holidays.country_holidays("RU", years=range(start.year, end.year + 1))
-    days = []
-    day = start
-    while day <= end:
-        if day.weekday() < 5 and day not in public:
-            days.append(day)
-        day += datetime.timedelta(days=1)
-    return days
-
-
 def demo_logins() -> list[tuple[str, str, str]]:
     """(company, login, who) for the README and the command's output."""
     rows = []
@@ -181,7 +170,18 @@ def _load_history(
     rng: random.Random,
 ) -> None:
     start = today - datetime.timedelta(days=HISTORY_DAYS)
-    days = _working_days(start, today)
+    calendar = calendar_for(company=company)
+    days = calendar.working_days(start, today)
+    # One manager per company was on a two-week vacation about two months ago.
+    vacation = days[-45:-35]
+    on_vacation = managers[1][0]
+    Absence(
+        company=company,
+        manager=on_vacation,
+        kind=Absence.Kind.VACATION,
+        start=vacation[0],
+        end=vacation[-1],
+    ).save()
     kpis_of_role = {
         role_id: [rk.kpi for rk in rks]
         for role_id, rks in _group(
@@ -195,7 +195,9 @@ def _load_history(
     for user, spec in managers:
         kpis = kpis_of_role[user.sales_role_id]
         for year, month in months:
-            working = len(_working_days(datetime.date(year, month, 1), _month_end(year, month)))
+            working = len(
+                calendar.working_days(datetime.date(year, month, 1), _month_end(year, month))
+            )
             for kpi in kpis:
                 plans.append(
                     Plan(
@@ -210,6 +212,8 @@ def _load_history(
         for day in days:
             if rng.random() > spec.reliability:
                 continue  # a missing report
+            if user == on_vacation and day in vacation:
+                continue
             figures = _day_figures(spec.skill, rng)
             receivables = max(0.0, receivables * rng.uniform(0.97, 1.03))
             figures["receivables"] = receivables

@@ -3,27 +3,19 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from accounts.access import require_admin
-from accounts.models import SalesRole, Team, User
+from accounts.access import get_for_admin, sales_role_get_for_admin
+from accounts.models import Team, User
 from kpi.models import KPI, Absence
+
+__all__ = ["sales_role_get_for_admin"]
 
 
 def kpi_get_for_admin(*, actor: User, uid: str) -> KPI:
-    kpi = get_object_or_404(KPI.objects.filter(company_id=actor.company_id), uid=uid)
-    require_admin(actor)
-    return kpi
-
-
-def sales_role_get_for_admin(*, actor: User, code: str) -> SalesRole:
-    role = get_object_or_404(SalesRole.objects.filter(company_id=actor.company_id), code=code)
-    require_admin(actor)
-    return role
+    return get_for_admin(KPI, actor=actor, uid=uid)
 
 
 def absence_get_for_admin(*, actor: User, code: str) -> Absence:
-    absence = get_object_or_404(Absence.objects.filter(company_id=actor.company_id), code=code)
-    require_admin(actor)
-    return absence
+    return get_for_admin(Absence, actor=actor, code=code)
 
 
 def require_planner(actor: User) -> None:

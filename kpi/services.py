@@ -165,6 +165,29 @@ def bands_set(*, company: Company, band_red_below: Decimal, band_green_from: Dec
 # --- Role KPI sets, effective-dated ---------------------------------------------------------
 
 
+def _too_many(sales_role: SalesRole) -> ValidationError:
+    return ValidationError(
+        _(
+            "У роли «%(role)s» не может быть больше %(max)d KPI: когда показателей "
+            "больше пяти, внимание менеджера рассеивается и эффективность падает. "
+            "Сначала уберите один из показателей."
+        )
+        % {"role": sales_role.name, "max": MAX_KPIS_PER_ROLE},
+        code="too_many_kpis",
+    )
+
+
+def _too_few(sales_role: SalesRole) -> ValidationError:
+    return ValidationError(
+        _(
+            "У роли «%(role)s» должно остаться хотя бы %(min)d KPI: по одному "
+            "показателю не видно, за счёт чего выполняется план."
+        )
+        % {"role": sales_role.name, "min": MIN_KPIS_PER_ROLE},
+        code="too_few_kpis",
+    )
+
+
 def _check_set_sizes(
     *, company: Company, sales_role: SalesRole, since: datetime.date, check_min: bool
 ) -> None:
@@ -182,24 +205,19 @@ def _check_set_sizes(
     for day in sorted(boundaries):
         count = len(selectors.role_kpis_on(company=company, sales_role=sales_role, on=day))
         if count > MAX_KPIS_PER_ROLE:
-            raise ValidationError(
-                _(
-                    "У роли «%(role)s» не может быть больше %(max)d KPI: когда показателей "
-                    "больше пяти, внимание менеджера рассеивается и эффективность падает. "
-                    "Сначала уберите один из показателей."
-                )
-                % {"role": sales_role.name, "max": MAX_KPIS_PER_ROLE},
-                code="too_many_kpis",
-            )
+            raise _too_many(sales_role)
         if check_min and count < MIN_KPIS_PER_ROLE:
-            raise ValidationError(
-                _(
-                    "У роли «%(role)s» должно остаться хотя бы %(min)d KPI: по одному "
-                    "показателю не видно, за счёт чего выполняется план."
-                )
-                % {"role": sales_role.name, "min": MIN_KPIS_PER_ROLE},
-                code="too_few_kpis",
-            )
+            raise _too_few(sales_role)
+
+
+def _end_record(record: RoleKPI, *, on: datetime.date, actor: User | None) -> None:
+    """The KPI leaves the set from `on`: the membership ends there (or never began)."""
+    if record.effective_from == on:
+        record.delete()
+    else:
+        record.effective_to = on
+        record.changed_by = actor
+        record.save(update_fields=["effective_to", "changed_by"])
 
 
 def _active_record(
@@ -269,12 +287,7 @@ def role_kpi_remove(
     record = _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from)
     if record is None:
         raise ValidationError(_("Этого KPI нет у роли на эту дату."), code="missing")
-    if record.effective_from == effective_from:
-        record.delete()
-    else:
-        record.effective_to = effective_from
-        record.changed_by = actor
-        record.save(update_fields=["effective_to", "changed_by"])
+    _end_record(record, on=effective_from, actor=actor)
     _check_set_sizes(company=company, sales_role=sales_role, since=effective_from, check_min=True)
     return selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
 
@@ -289,8 +302,10 @@ def role_kpis_set(
     actor: User | None = None,
 ) -> list[KPI]:
     """Replaces the role's whole set from a date; the new set must have 2–5 KPIs."""
-    if not MIN_KPIS_PER_ROLE <= len(set(kpis)) <= MAX_KPIS_PER_ROLE:
-        _check_count_message(sales_role, len(set(kpis)))
+    if len(set(kpis)) > MAX_KPIS_PER_ROLE:
+        raise _too_many(sales_role)
+    if len(set(kpis)) < MIN_KPIS_PER_ROLE:
+        raise _too_few(sales_role)
     # The set from this date is the list in its order: any record that does not match it
     # (a KPI dropped, or kept at another position) ends here, and the list starts here.
     for record in RoleKPI.objects.filter(
@@ -301,12 +316,7 @@ def role_kpis_set(
     ):
         if record.kpi in kpis and kpis.index(record.kpi) == record.position:
             continue
-        if record.effective_from == effective_from:
-            record.delete()
-        else:
-            record.effective_to = effective_from
-            record.changed_by = actor
-            record.save(update_fields=["effective_to", "changed_by"])
+        _end_record(record, on=effective_from, actor=actor)
     for position, kpi in enumerate(kpis):
         if not _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from):
             RoleKPI(
@@ -319,27 +329,6 @@ def role_kpis_set(
             ).save()
     _check_set_sizes(company=company, sales_role=sales_role, since=effective_from, check_min=True)
     return selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
-
-
-def _check_count_message(sales_role: SalesRole, count: int) -> None:
-    if count > MAX_KPIS_PER_ROLE:
-        raise ValidationError(
-            _(
-                "У роли «%(role)s» не может быть больше %(max)d KPI: когда показателей "
-                "больше пяти, внимание менеджера рассеивается и эффективность падает. "
-                "Сначала уберите один из показателей."
-            )
-            % {"role": sales_role.name, "max": MAX_KPIS_PER_ROLE},
-            code="too_many_kpis",
-        )
-    raise ValidationError(
-        _(
-            "У роли «%(role)s» должно остаться хотя бы %(min)d KPI: по одному "
-            "показателю не видно, за счёт чего выполняется план."
-        )
-        % {"role": sales_role.name, "min": MIN_KPIS_PER_ROLE},
-        code="too_few_kpis",
-    )
 
 
 # --- Plans ----------------------------------------------------------------------------------

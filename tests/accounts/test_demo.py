@@ -70,3 +70,14 @@ def test_loading_twice_changes_nothing(demo):
     assert [c.pk for c in again] == [c.pk for c in demo]
     with tenancy.tenant_context(demo[0]):
         assert DailyReport.objects.count() == before
+
+
+def test_a_manager_was_on_vacation_and_did_not_report_then(demo):
+    from kpi.models import Absence
+
+    with tenancy.tenant_context(demo[0]):
+        (absence,) = Absence.objects.all()
+        assert (absence.end - absence.start).days >= 9
+        assert not DailyReport.objects.filter(
+            manager=absence.manager, date__range=(absence.start, absence.end)
+        ).exists()
