@@ -1,6 +1,9 @@
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from accounts import tenancy
 
@@ -20,3 +23,17 @@ class TenantMiddleware:
         company_id = request.session.get(SESSION_COMPANY_KEY)
         with tenancy.tenant_context(company_id):
             return self.get_response(request)
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Russian unless the user chose English with the switch (a cookie).
+
+    Unlike Django's LocaleMiddleware it ignores the browser's Accept-Language: the users
+    are Russian-speaking, and many have English browsers or operating systems.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -8,6 +8,12 @@ def test_russian_is_the_default(client, alpha):
     assert "Сотрудники" in body
 
 
+def test_an_english_browser_still_gets_russian_until_the_switch(client, alpha):
+    client.force_login(alpha.admin)
+    body = client.get(reverse("user-list"), headers={"Accept-Language": "en-US,en"}).content
+    assert "Сотрудники" in body.decode()
+
+
 def test_the_english_switch(client, alpha):
     client.force_login(alpha.admin)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
