@@ -1,6 +1,7 @@
 """The KPI configuration API: one view class per operation, as in accounts/apis.py."""
 
 import datetime
+from collections.abc import Callable
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -36,21 +37,7 @@ class KpiOutput(serializers.ModelSerializer):
 
     class Meta:
         model = KPI
-        fields = [
-            "uid",
-            "code",
-            "name_ru",
-            "name_en",
-            "unit",
-            "direction",
-            "aggregation",
-            "numerator",
-            "denominator",
-            "source",
-            "decimals",
-            "band_red_below",
-            "band_green_from",
-        ]
+        fields = ["uid", *services.KPI_FIELDS]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -149,15 +136,12 @@ class RoleKpiChangeInput(serializers.Serializer):
     effective_from = serializers.DateField()
 
 
-class RoleKpiAddApi(APIView):
-    @extend_schema(
-        request=RoleKpiChangeInput, responses=RoleKpiSetOutput, operation_id="sales_role_kpis_add"
-    )
-    def post(self, request: Request, code: str) -> Response:
+class _RoleKpiChangeApi(APIView):
+    def change(self, request: Request, code: str, service: Callable[..., list[KPI]]) -> Response:
         sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
         serializer = RoleKpiChangeInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        kpis = services.role_kpi_add(
+        kpis = service(
             company=request.user.company,
             sales_role=sales_role,
             actor=request.user,
@@ -166,23 +150,22 @@ class RoleKpiAddApi(APIView):
         return _set_response(sales_role, serializer.validated_data["effective_from"], kpis)
 
 
-class RoleKpiRemoveApi(APIView):
+class RoleKpiAddApi(_RoleKpiChangeApi):
+    @extend_schema(
+        request=RoleKpiChangeInput, responses=RoleKpiSetOutput, operation_id="sales_role_kpis_add"
+    )
+    def post(self, request: Request, code: str) -> Response:
+        return self.change(request, code, services.role_kpi_add)
+
+
+class RoleKpiRemoveApi(_RoleKpiChangeApi):
     @extend_schema(
         request=RoleKpiChangeInput,
         responses=RoleKpiSetOutput,
         operation_id="sales_role_kpis_remove",
     )
     def post(self, request: Request, code: str) -> Response:
-        sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
-        serializer = RoleKpiChangeInput(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        kpis = services.role_kpi_remove(
-            company=request.user.company,
-            sales_role=sales_role,
-            actor=request.user,
-            **serializer.validated_data,
-        )
-        return _set_response(sales_role, serializer.validated_data["effective_from"], kpis)
+        return self.change(request, code, services.role_kpi_remove)
 
 
 class PlanOutput(serializers.ModelSerializer):

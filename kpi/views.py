@@ -14,7 +14,7 @@ from accounts.access import require_admin
 from accounts.models import SalesRole
 from accounts.views import call_service, submitted
 from kpi import access, selectors, services
-from kpi.calendar import calendar_for, month_bounds, working_days_by_month
+from kpi.calendar import calendar_for, days_between, month_bounds, working_days_by_month
 from kpi.forms import (
     AbsenceForm,
     BandsForm,
@@ -169,20 +169,12 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "days": CalendarDay.objects.filter(company=company, date__year=year),
         "holidays": [
             (day, work_calendar.holiday_name(day))
-            for day in _days_of_year(year)
+            for day in days_between(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
             if work_calendar.holiday_name(day) and day.weekday() < 5
         ],
         "form": form,
     }
     return render(request, "kpi/calendar.html", context)
-
-
-def _days_of_year(year: int) -> list[datetime.date]:
-    start = datetime.date(year, 1, 1)
-    return [
-        start + datetime.timedelta(days=n)
-        for n in range((datetime.date(year + 1, 1, 1) - start).days)
-    ]
 
 
 @login_required
