@@ -60,16 +60,12 @@ class EffectiveDateMixin(forms.Form):
         self.fields["effective_from"].initial = timezone.localdate()
 
 
-class RoleKPIAddForm(EffectiveDateMixin):
+class RoleKPIChangeForm(EffectiveDateMixin):
     kpi = forms.ModelChoiceField(label=_("KPI"), queryset=None)
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kpi"].queryset = KPI.objects.filter(company=company)
-
-
-class RoleKPIRemoveForm(RoleKPIAddForm):
-    pass
 
 
 class CalendarDayForm(forms.Form):

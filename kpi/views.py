@@ -20,8 +20,7 @@ from kpi.forms import (
     BandsForm,
     CalendarDayForm,
     KPIForm,
-    RoleKPIAddForm,
-    RoleKPIRemoveForm,
+    RoleKPIChangeForm,
     UpliftForm,
 )
 from kpi.models import KPI, Absence, CalendarDay
@@ -98,21 +97,20 @@ def role_kpis(request: HttpRequest, code: str) -> HttpResponse:
     sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
     company = request.user.company
     on = _parse_date(request.GET.get("on"), timezone.localdate())
-    add_form = RoleKPIAddForm(company=company)
+    add_form = RoleKPIChangeForm(company=company)
     remove_error = None
     if request.method == "POST":
         action = request.POST.get("action")
-        form_class = RoleKPIAddForm if action == "add" else RoleKPIRemoveForm
-        form = form_class(request.POST, company=company)
+        form = RoleKPIChangeForm(request.POST, company=company)
         service = services.role_kpi_add if action == "add" else services.role_kpi_remove
         if submitted(request, form) and call_service(
             form, service, company=company, sales_role=sales_role, actor=request.user
         ):
             on = form.cleaned_data["effective_from"]
-        if action == "add":
+        elif action == "add":
             add_form = form
         else:
-            remove_error = " ".join(e for errors in form.errors.values() for e in errors) or None
+            remove_error = " ".join(e for errors in form.errors.values() for e in errors)
     context = {
         "sales_role": sales_role,
         "on": on,
