@@ -39,26 +39,33 @@ def api_tokens_of_user(*, user: User) -> QuerySet[ApiToken]:
 @dataclass(frozen=True)
 class StructureWarning:
     message: str
-    team: Team | None = None
 
 
 def structure_warnings(*, company: Company) -> list[StructureWarning]:
     """Warnings about team sizes: shown to the admin, never enforced."""
     warnings = []
     span_max = settings.TEAM_SPAN_MAX
+    # The span is per head of sales: one head leading two teams leads both teams' managers.
+    spans: dict[User | Team, int] = {}
     for team in teams_with_counts(company=company):
-        if team.manager_count > span_max:
-            warnings.append(
-                StructureWarning(
-                    _(
-                        "В команде «%(team)s» %(count)d менеджеров. Руководитель успевает "
-                        "по-настоящему работать не более чем с %(max)d: разделите команду "
-                        "или назначьте второго руководителя."
-                    )
-                    % {"team": team.name, "count": team.manager_count, "max": span_max},
-                    team,
-                )
+        lead = team.head or team
+        spans[lead] = spans.get(lead, 0) + team.manager_count
+    for lead, count in spans.items():
+        if count <= span_max:
+            continue
+        if isinstance(lead, Team):
+            text = _(
+                "В команде «%(who)s» %(count)d менеджеров и нет руководителя. Руководитель "
+                "успевает по-настоящему работать не более чем с %(max)d: разделите команду "
+                "и назначьте руководителей."
             )
+        else:
+            text = _(
+                "У руководителя %(who)s %(count)d менеджеров. Руководитель успевает "
+                "по-настоящему работать не более чем с %(max)d: разделите команду "
+                "или назначьте второго руководителя."
+            )
+        warnings.append(StructureWarning(text % {"who": lead, "count": count, "max": span_max}))
     managers = users_of_company(company=company).filter(role=User.Role.MANAGER, is_active=True)
     minimum = settings.DEPARTMENT_MIN_MANAGERS
     count = managers.count()

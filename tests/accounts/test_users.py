@@ -110,13 +110,25 @@ def test_team_warnings_above_seven_and_below_three(client, alpha):
     for i in range(5):
         UserFactory(company=alpha.company, username=f"alpha.extra{i}", team=alpha.team)
     body = client.get(reverse("team-list")).content.decode()
-    assert "8 менеджеров" in body and "не более чем с 7" in body
+    assert f"У руководителя {alpha.head} 8 менеджеров" in body
+    assert "не более чем с 7" in body
     with tenancy.tenant_context(alpha.company):
         User.objects.filter(role=User.Role.MANAGER).exclude(pk=alpha.manager.pk).update(
             is_active=False
         )
     body = client.get(reverse("team-list")).content.decode()
     assert "В отделе 1 менеджеров, а нужно хотя бы 3" in body
+
+
+def test_the_span_counts_every_team_a_head_leads(client, alpha):
+    from tests.factories import TeamFactory
+
+    second = TeamFactory(company=alpha.company, name="Вторая", head=alpha.head)
+    for i in range(5):
+        UserFactory(company=alpha.company, username=f"alpha.second{i}", team=second)
+    client.force_login(alpha.admin)
+    body = client.get(reverse("team-list")).content.decode()
+    assert f"У руководителя {alpha.head} 8 менеджеров" in body
 
 
 def test_the_admin_creates_and_edits_a_team(client, alpha):
