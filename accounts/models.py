@@ -1,3 +1,4 @@
+import datetime
 import uuid
 from typing import ClassVar
 
@@ -25,6 +26,15 @@ class Company(models.Model):
     )
     band_green_from = models.DecimalField(
         _("зелёный — от, %"), max_digits=6, decimal_places=2, default=80
+    )
+    # End-of-day reports: how many days back a manager may still file or fix one,
+    # and when the reminder goes to those who have not reported (company time).
+    report_backdate_days = models.PositiveSmallIntegerField(
+        _("дней, за которые менеджер может сдать или исправить отчёт"), default=3
+    )
+    reminder_time = models.TimeField(_("время напоминания об отчёте"), default=datetime.time(18, 0))
+    telegram_bot_token = models.CharField(
+        _("токен Telegram-бота для напоминаний"), max_length=100, blank=True
     )
     created = models.DateTimeField(auto_now_add=True)
 
@@ -176,6 +186,7 @@ class User(AbstractUser, TenantModel):
         blank=True,
         related_name="members",
     )
+    telegram_chat_id = models.CharField(_("Telegram chat id"), max_length=32, blank=True)
     sales_role = models.ForeignKey(
         SalesRole,
         verbose_name=_("роль в продажах"),

@@ -8,12 +8,18 @@ from kpi.models import KPI
 
 
 class DailyReport(TenantModel):
-    """A manager's end-of-day report: one per manager per day."""
+    """A manager's end-of-day report: one per manager per day (a database constraint)."""
 
     code = models.UUIDField(default=uuid.uuid4, editable=False)
     manager = models.ForeignKey(User, on_delete=models.CASCADE, related_name="daily_reports")
     date = models.DateField(_("дата"))
     submitted_at = models.DateTimeField(_("отправлен"))
+    submitted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("изменён"), null=True, blank=True)
+    # Raised on every change: a form or API call that saw an older version is a conflict.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-date"]
@@ -27,9 +33,16 @@ class DailyReport(TenantModel):
 
 
 class ReportValue(TenantModel):
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("введено вручную")
+        CRM = "crm", _("из CRM")
+        TELEPHONY = "telephony", _("из телефонии")
+
     report = models.ForeignKey(DailyReport, on_delete=models.CASCADE, related_name="values")
     kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="report_values")
     value = models.DecimalField(max_digits=18, decimal_places=4)
+    # Where the figure came from: typed, or accepted as the import prefilled it.
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
 
     class Meta:
         constraints = [
@@ -38,3 +51,88 @@ class ReportValue(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.report} {self.kpi.code}={self.value}"
+
+
+class ImportedFigure(TenantModel):
+    """A day's figure as the CRM or the telephony recorded it: prefills the report."""
+
+    manager = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=16, choices=ReportValue.Source.choices)
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "manager", "date", "kpi", "source"], name="imported_uniq"
+            ),
+        ]
+
+
+class ReportChange(TenantModel):
+    """A change to a submitted report: who, when, the old and new value, and why."""
+
+    report = models.ForeignKey(DailyReport, on_delete=models.CASCADE, related_name="changes")
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="+")
+    old_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    new_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(_("причина"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+
+class ReportDraft(TenantModel):
+    """What the manager typed and has not submitted yet: survives a reload."""
+
+    manager = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "manager", "date"], name="draft_uniq"),
+        ]
+
+
+class ClosedMonth(TenantModel):
+    """A month the head of sales closed: its reports are read-only but for an admin's fix."""
+
+    month = models.DateField()
+    closed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "month"], name="closedmonth_uniq"),
+        ]
+
+
+class Reminder(TenantModel):
+    """A reminder sent: one per person, day and kind, so none is sent twice."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing", _("нет отчёта")
+        SUMMARY = "summary", _("сводка руководителю")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    channels = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "user", "date", "kind"], name="reminder_once"
+            ),
+        ]

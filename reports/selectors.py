@@ -1,11 +1,42 @@
+import contextlib
 import datetime
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from statistics import median
 
+from django.core.exceptions import ValidationError
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
-from reports.models import DailyReport
+from kpi import selectors as kpi_selectors
+from kpi.aggregation import period_value
+from kpi.bands import Band, kpi_band
+from kpi.calendar import WorkCalendar, calendar_for, manager_working_days, month_bounds
+from kpi.models import KPI, Absence
+from kpi.values import input_value, parse_value
+from reports.figures import daily_figures
+from reports.models import (
+    ClosedMonth,
+    DailyReport,
+    ImportedFigure,
+    ReportChange,
+    ReportDraft,
+    ReportValue,
+)
+
+# A typed figure this many times above the manager's usual one asks for confirmation.
+UNUSUAL_FACTOR = 3
+UNUSUAL_MIN_HISTORY = 5
+
+
+def company_today(company: Company) -> datetime.date:
+    """Today in the company's own time zone."""
+    import zoneinfo
+
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
 
 
 def recent_reports_of_manager(
@@ -37,7 +68,7 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
     teams = Team.objects.filter(company=company)
     if not head.can_administer:
         teams = teams.filter(head=head)
-    today = timezone.localdate()
+    today = company_today(company)
     managers = (
         User.objects.filter(company=company, team__in=teams, role=User.Role.MANAGER, is_active=True)
         .select_related("sales_role")
@@ -55,3 +86,360 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
         last = last_reports.get(manager.pk)
         by_team.setdefault(manager.team_id, []).append(ManagerStatus(manager, last, last == today))
     return [TeamStatus(team, by_team.get(team.pk, [])) for team in teams]
+
+
+def typed_kpis(kpis: list[KPI]) -> list[KPI]:
+    """The KPIs a manager types; a ratio is computed from its parts."""
+    return [kpi for kpi in kpis if kpi.aggregation != KPI.Aggregation.RATIO]
+
+
+def is_month_closed(*, company: Company, day: datetime.date) -> bool:
+    return ClosedMonth.objects.filter(company=company, month=day.replace(day=1)).exists()
+
+
+def usual_value(
+    *, company: Company, manager: User, kpi: KPI, before: datetime.date
+) -> Decimal | None:
+    """The median of the manager's last 20 reported values of a KPI, if there are enough."""
+    values = list(
+        ReportValue.objects.filter(
+            company=company, report__manager=manager, kpi=kpi, report__date__lt=before
+        )
+        .order_by("-report__date")
+        .values_list("value", flat=True)[:20]
+    )
+    if len(values) < UNUSUAL_MIN_HISTORY:
+        return None
+    return median(values)
+
+
+def is_unusual(value: Decimal, usual: Decimal | None) -> bool:
+    if usual is None or value <= 0:
+        return False
+    return value > max(usual * UNUSUAL_FACTOR, usual + 10)
+
+
+@dataclass
+class FormRow:
+    kpi: KPI
+    computed: bool
+    text: str  # what the input shows: the draft, the saved value or the import
+    source: str  # "manual", "crm", "telephony" or "" (nothing yet)
+    imported: Decimal | None  # what the CRM or telephony recorded
+    imported_source: str
+    saved: Decimal | None
+    day_plan: Decimal | None
+    mtd_actual: Decimal | None
+    mtd_plan: Decimal | None
+    completion: Decimal | None
+    band: Band
+    left_today: Decimal | None
+    mismatch: bool
+    usual: Decimal | None
+
+
+@dataclass
+class ReportForm:
+    manager: User
+    day: datetime.date
+    report: DailyReport | None
+    rows: list[FormRow] = field(default_factory=list)
+    closed: bool = False
+
+    @property
+    def version(self) -> int:
+        return self.report.version if self.report else 0
+
+
+def report_form(
+    *,
+    company: Company,
+    manager: User,
+    day: datetime.date,
+    draft: dict[str, str] | None = None,
+    calendar: WorkCalendar | None = None,
+) -> ReportForm:
+    """Everything the end-of-day form shows for one manager and day."""
+    calendar = calendar or calendar_for(company=company)
+    kpis = (
+        kpi_selectors.role_kpis_on(company=company, sales_role=manager.sales_role, on=day)
+        if manager.sales_role
+        else []
+    )
+    report = DailyReport.objects.filter(company=company, manager=manager, date=day).first()
+    saved = (
+        {v.kpi_id: v for v in ReportValue.objects.filter(company=company, report=report)}
+        if report
+        else {}
+    )
+    if draft is None:
+        stored = ReportDraft.objects.filter(company=company, manager=manager, date=day).first()
+        draft = stored.data if stored else {}
+    imported: dict[int, ImportedFigure] = {}
+    for figure in ImportedFigure.objects.filter(company=company, manager=manager, date=day):
+        # Telephony is the authority on calls; the CRM on the rest. One per KPI either way.
+        imported.setdefault(figure.kpi_id, figure)
+    first, _last = month_bounds(day)
+    figures = daily_figures(company=company, manager=manager, start=first, end=day)
+    form = ReportForm(manager, day, report, closed=is_month_closed(company=company, day=day))
+    for kpi in kpis:
+        computed = kpi.aggregation == KPI.Aggregation.RATIO
+        value = saved.get(kpi.pk)
+        figure = imported.get(kpi.pk)
+        if kpi.code in draft:
+            text, source = draft[kpi.code], ReportValue.Source.MANUAL
+        elif value is not None:
+            text, source = input_value(value.value, kpi), value.source
+        elif figure is not None:
+            text, source = input_value(figure.value, kpi), figure.source
+        else:
+            text, source = "", ""
+        day_plan = (
+            kpi_selectors.day_plan(company=company, manager=manager, kpi=kpi, day=day)
+            if not computed
+            else kpi_selectors.month_plan(company=company, manager=manager, kpi=kpi, month=day)
+        )
+        mtd_plan = kpi_selectors.period_plan(
+            company=company, manager=manager, kpi=kpi, start=first, end=day, calendar=calendar
+        )
+        mtd_actual = period_value(kpi, figures)
+        completion, band = kpi_band(kpi, actual=mtd_actual, plan=mtd_plan)
+        today_value = value.value if value else (figure.value if figure else None)
+        if kpi.code in draft:
+            with contextlib.suppress(ValidationError):  # a typo: the form shows its message
+                today_value = parse_value(draft[kpi.code], kpi.unit)
+        left = None
+        if kpi.is_summed and day_plan is not None:
+            left = max(day_plan - (today_value or Decimal(0)), Decimal(0))
+            if kpi.unit == KPI.Unit.COUNT:
+                left = Decimal(math.ceil(left))
+        mismatch = figure is not None and today_value is not None and today_value != figure.value
+        form.rows.append(
+            FormRow(
+                kpi=kpi,
+                computed=computed,
+                text=text,
+                source=source,
+                imported=figure.value if figure else None,
+                imported_source=figure.source if figure else "",
+                saved=value.value if value else None,
+                day_plan=day_plan,
+                mtd_actual=mtd_actual,
+                mtd_plan=mtd_plan,
+                completion=completion,
+                band=band,
+                left_today=left,
+                mismatch=mismatch,
+                usual=None
+                if computed
+                else usual_value(company=company, manager=manager, kpi=kpi, before=day),
+            )
+        )
+    return form
+
+
+def report_changes(*, company: Company, report: DailyReport) -> QuerySet[ReportChange]:
+    return ReportChange.objects.filter(company=company, report=report).select_related(
+        "kpi__company", "changed_by"
+    )
+
+
+def remaining_working_days(
+    *, company: Company, manager: User, day: datetime.date, calendar: WorkCalendar
+) -> int:
+    """Working days of the month still ahead of the manager, today included if unreported."""
+    _first, last = month_bounds(day)
+    days = manager_working_days(
+        company=company, manager=manager, start=day, end=last, calendar=calendar
+    )
+    return len(days)
+
+
+@dataclass
+class KpiStanding:
+    """One KPI on the manager's own page."""
+
+    kpi: KPI
+    week_actual: Decimal | None
+    week_plan: Decimal | None
+    week_completion: Decimal | None
+    week_band: Band
+    month_actual: Decimal | None
+    month_plan: Decimal | None
+    month_completion: Decimal | None
+    month_band: Band
+    behind: bool
+    per_day_needed: Decimal | None  # to meet the month plan over the remaining working days
+
+
+@dataclass
+class TrendPoint:
+    week_start: datetime.date
+    completion: dict[str, Decimal | None]  # KPI name → completion of that week
+
+
+@dataclass
+class ManagerOverview:
+    standings: list[KpiStanding]
+    remaining_days: int
+    reported_today: bool
+    trend: list[TrendPoint]
+
+
+def manager_overview(
+    *, company: Company, manager: User, day: datetime.date, calendar: WorkCalendar
+) -> ManagerOverview:
+    """Week and month completion per KPI, what is behind, and an eight-week trend."""
+    kpis = (
+        kpi_selectors.role_kpis_on(company=company, sales_role=manager.sales_role, on=day)
+        if manager.sales_role
+        else []
+    )
+    first, last = month_bounds(day)
+    week_start = day - datetime.timedelta(days=day.weekday())
+    trend_start = week_start - datetime.timedelta(weeks=7)
+    figures = daily_figures(
+        company=company, manager=manager, start=min(first, trend_start), end=day
+    )
+    reported_today = day in figures
+    # Days still ahead to make up the month: today counts only if it is not reported yet.
+    ahead = manager_working_days(
+        company=company, manager=manager, start=day, end=last, calendar=calendar
+    )
+    remaining = len([d for d in ahead if d > day or not reported_today])
+    standings = []
+    for kpi in kpis:
+        month_figures = {d: v for d, v in figures.items() if d >= first}
+        week_figures = {d: v for d, v in figures.items() if d >= week_start}
+        month_actual = period_value(kpi, month_figures)
+        week_actual = period_value(kpi, week_figures)
+        month_plan = kpi_selectors.period_plan(
+            company=company, manager=manager, kpi=kpi, start=first, end=last, calendar=calendar
+        )
+        week_plan = kpi_selectors.period_plan(
+            company=company,
+            manager=manager,
+            kpi=kpi,
+            start=week_start,
+            end=week_start + datetime.timedelta(days=6),
+            calendar=calendar,
+        )
+        # Pace: the plan up to today, so the colour says "on track", not "month done".
+        plan_so_far = kpi_selectors.period_plan(
+            company=company, manager=manager, kpi=kpi, start=first, end=day, calendar=calendar
+        )
+        week_so_far = kpi_selectors.period_plan(
+            company=company, manager=manager, kpi=kpi, start=week_start, end=day, calendar=calendar
+        )
+        month_completion, month_band = kpi_band(kpi, actual=month_actual, plan=plan_so_far)
+        week_completion, week_band = kpi_band(kpi, actual=week_actual, plan=week_so_far)
+        needed = None
+        if kpi.is_summed and month_plan is not None:
+            gap = month_plan - (month_actual or Decimal(0))
+            if gap > 0 and remaining:
+                needed = gap / remaining
+        standings.append(
+            KpiStanding(
+                kpi=kpi,
+                week_actual=week_actual,
+                week_plan=week_plan,
+                week_completion=week_completion,
+                week_band=week_band,
+                month_actual=month_actual,
+                month_plan=month_plan,
+                month_completion=month_completion,
+                month_band=month_band,
+                behind=month_band in (Band.RED, Band.YELLOW),
+                per_day_needed=needed,
+            )
+        )
+    trend = []
+    for weeks_back in range(7, -1, -1):
+        start = week_start - datetime.timedelta(weeks=weeks_back)
+        end = start + datetime.timedelta(days=6)
+        week = {d: v for d, v in figures.items() if start <= d <= end}
+        point = TrendPoint(start, {})
+        for kpi in kpis:
+            plan = kpi_selectors.period_plan(
+                company=company, manager=manager, kpi=kpi, start=start, end=min(end, day),
+                calendar=calendar,
+            )  # fmt: skip
+            point.completion[kpi.name] = kpi_band(kpi, actual=period_value(kpi, week), plan=plan)[0]
+        trend.append(point)
+    return ManagerOverview(standings, remaining, reported_today, trend)
+
+
+@dataclass
+class DayStatus:
+    manager: User
+    report: DailyReport | None
+    status: str  # "submitted", "late", "missing", "absent", "day_off"
+    mismatches: list[str]
+
+
+def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[DayStatus]:
+    """Each manager the viewer leads (an admin: all) and their report for the day."""
+    managers = User.objects.filter(company=company, role=User.Role.MANAGER, is_active=True)
+    if not viewer.can_administer:
+        managers = managers.filter(team__head=viewer)
+    managers = managers.select_related("team", "sales_role").order_by("last_name", "first_name")
+    reports = {
+        r.manager_id: r
+        for r in DailyReport.objects.filter(company=company, date=day, manager__in=managers)
+    }
+    mismatches: dict[int, list[str]] = {}
+    imported = {
+        (f.manager_id, f.kpi_id): f
+        for f in ImportedFigure.objects.filter(company=company, date=day, manager__in=managers)
+    }
+    for value in ReportValue.objects.filter(
+        company=company, report__in=reports.values(), source=ReportValue.Source.MANUAL
+    ).select_related("kpi__company", "report"):
+        figure = imported.get((value.report.manager_id, value.kpi_id))
+        if figure is not None and figure.value != value.value:
+            mismatches.setdefault(value.report.manager_id, []).append(
+                _mismatch_text(value.kpi, value.value, figure)
+            )
+    calendar = calendar_for(company=company)
+    absent = {
+        a.manager_id
+        for a in Absence.objects.filter(
+            company=company, manager__in=managers, start__lte=day, end__gte=day
+        )
+    }
+    rows = []
+    for manager in managers:
+        report = reports.get(manager.pk)
+        if report is not None:
+            local = timezone.localtime(report.submitted_at).date()
+            status = "late" if local > day else "submitted"
+        elif manager.pk in absent:
+            status = "absent"
+        elif not calendar.is_working(day):
+            status = "day_off"
+        else:
+            status = "missing"
+        rows.append(DayStatus(manager, report, status, mismatches.get(manager.pk, [])))
+    return rows
+
+
+def _mismatch_text(kpi: KPI, typed: Decimal, figure: ImportedFigure) -> str:
+    from kpi.values import format_value
+
+    return _("%(kpi)s: в отчёте %(typed)s, %(source)s — %(recorded)s") % {
+        "kpi": kpi.name,
+        "typed": format_value(typed, kpi),
+        "source": figure.get_source_display(),
+        "recorded": format_value(figure.value, kpi),
+    }
+
+
+def closable_months(*, company: Company, today: datetime.date) -> list[tuple[datetime.date, bool]]:
+    """The last six months before this one, each with whether it is closed already."""
+    closed = set(ClosedMonth.objects.filter(company=company).values_list("month", flat=True))
+    months = []
+    month = today.replace(day=1)
+    for _step in range(6):
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        months.append((month, month in closed))
+    return months

@@ -7,11 +7,13 @@ from accounts import views as accounts_views
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("kpi.urls")),
+    path("", include("reports.urls")),
     path("healthz", accounts_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("kpi.api_urls")),
+    path("api/v1/", include("reports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

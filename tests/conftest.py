@@ -31,7 +31,8 @@ from accounts import services, tenancy
 from accounts.models import Company, Team, User
 from kpi import services as kpi_services
 from kpi.models import KPI
-from reports.models import DailyReport, ReportValue
+from reports import services as report_services
+from reports.models import Reminder
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,14 +132,27 @@ def make_cast(prefix: str, company_name: str) -> Cast:
             start=today + datetime.timedelta(days=30),
             end=today + datetime.timedelta(days=36),
         )
-        report = DailyReport(
-            company=company,
-            manager=managers[0],
-            date=today - datetime.timedelta(days=1),
-            submitted_at=timezone.now(),
+        yesterday = today - datetime.timedelta(days=1)
+        report_services.imported_figure_set(
+            company=company, manager=managers[0], day=yesterday, kpi=calls,
+            source="telephony", value=Decimal(55),
+        )  # fmt: skip
+        figures = {"calls": "57", "long_calls": "20", "talk_time": "1:10:00", "leads": "3"}
+        submission = report_services.report_submit(
+            company=company, manager=managers[0], day=yesterday, values=figures,
+            actor=managers[0],
+        )  # fmt: skip
+        report_services.report_submit(
+            company=company, manager=managers[0], day=yesterday,
+            values={**figures, "leads": "4"}, actor=head, version=submission.report.version,
+            reason="Лид из почты",
+        )  # fmt: skip
+        report_services.draft_save(
+            company=company, manager=managers[1], day=today, data={"calls": "12"}
         )
-        report.save()
-        ReportValue(company=company, report=report, kpi=calls, value=Decimal(57)).save()
+        long_ago = (today.replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
+        report_services.month_close(company=company, month=long_ago, actor=head)
+        Reminder(company=company, user=managers[2], date=yesterday, kind="missing").save()
     return Cast(
         company=company,
         admin=admin,

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from reports import apis
+
+urlpatterns = [
+    path("reports/", apis.ReportListApi.as_view(), name="api-report-list"),
+    path("reports/submit/", apis.ReportSubmitApi.as_view(), name="api-report-submit"),
+    path("reports/<uuid:code>/", apis.ReportDetailApi.as_view(), name="api-report-detail"),
+    path(
+        "reports/<uuid:code>/correct/", apis.ReportCorrectApi.as_view(), name="api-report-correct"
+    ),
+]

@@ -1,0 +1,183 @@
+"""The reports API: the same rules and messages as the form, for integrations and mobile."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from reports import access, services
+from reports.models import DailyReport, ReportChange, ReportValue
+
+
+class ValueOutput(serializers.ModelSerializer):
+    kpi = serializers.CharField(source="kpi.code")
+
+    class Meta:
+        model = ReportValue
+        fields = ["kpi", "value", "source"]
+
+
+class ChangeOutput(serializers.ModelSerializer):
+    kpi = serializers.CharField(source="kpi.code")
+    changed_by = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ReportChange
+        fields = ["kpi", "old_value", "new_value", "changed_by", "changed_at", "reason"]
+
+
+class ReportOutput(serializers.ModelSerializer):
+    manager = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    values = ValueOutput(many=True, read_only=True)
+    changes = ChangeOutput(many=True, read_only=True)
+
+    class Meta:
+        model = DailyReport
+        fields = [
+            "code",
+            "manager",
+            "date",
+            "submitted_at",
+            "updated_at",
+            "version",
+            "values",
+            "changes",
+        ]
+
+
+class ReportInput(serializers.Serializer):
+    values = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        help_text="KPI code → figure as typed: 1 500,50 · 1:30:00 · 90 мин",
+    )
+    version = serializers.IntegerField(
+        required=False, allow_null=True, help_text="the version you saw; 0 or absent: a new report"
+    )
+    confirmed = serializers.BooleanField(default=False, help_text="yes, unusual figures are right")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReportSubmitInput(ReportInput):
+    date = serializers.DateField()
+    manager = serializers.UUIDField(required=False, help_text="for heads and admins; default: you")
+
+
+def _answer(submission: services.Submission) -> Response:
+    report = DailyReport.objects.prefetch_related("values__kpi", "changes__kpi").get(
+        pk=submission.report.pk
+    )
+    code = status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK
+    return Response(ReportOutput(report).data, status=code)
+
+
+def _submit(request: Request, manager: User, day: datetime.date, data: dict) -> Response:
+    try:
+        submission = services.report_submit(
+            company=request.user.company,
+            manager=manager,
+            day=day,
+            values=data["values"],
+            actor=request.user,
+            version=data.get("version") or 0,
+            confirmed=data["confirmed"],
+            reason=data["reason"],
+        )
+    except services.NeedsConfirmation as question:
+        return Response({"needs_confirmation": question.questions}, status=status.HTTP_409_CONFLICT)
+    except services.ReportConflict as conflict:
+        return Response(
+            {
+                "conflict": conflict.message,
+                "version": conflict.report.version,
+                "stored": {k: str(v) for k, v in conflict.stored.items()},
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    return _answer(submission)
+
+
+class ReportListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE),
+            OpenApiParameter("manager", OpenApiTypes.UUID),
+        ],
+        responses=ReportOutput(many=True),
+        operation_id="reports_list",
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        reports = DailyReport.objects.filter(company=user.company).select_related("manager")
+        if user.can_administer:
+            pass
+        elif user.is_head:
+            reports = reports.filter(manager__team__head=user)
+        else:
+            reports = reports.filter(manager=user)
+        if request.query_params.get("date"):
+            reports = reports.filter(
+                date=serializers.DateField().to_internal_value(request.query_params["date"])
+            )
+        if request.query_params.get("manager"):
+            reports = reports.filter(
+                manager__code=serializers.UUIDField().to_internal_value(
+                    request.query_params["manager"]
+                )
+            )
+        reports = reports.prefetch_related("values__kpi", "changes__kpi").order_by("-date")[:200]
+        return Response(ReportOutput(reports, many=True).data)
+
+
+class ReportSubmitApi(APIView):
+    @extend_schema(
+        request=ReportSubmitInput,
+        responses={201: ReportOutput, 200: ReportOutput, 409: OpenApiTypes.OBJECT},
+        operation_id="reports_submit",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ReportSubmitInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        manager = request.user
+        if data.get("manager"):
+            manager = User.objects.filter(
+                company=request.user.company, code=data["manager"], role=User.Role.MANAGER
+            ).first()
+            if manager is None:
+                return Response({"manager": ["Нет такого менеджера."]}, status=400)
+            if not access.may_see_reports_of(request.user, manager):
+                raise PermissionDenied
+        elif not request.user.is_manager:
+            return Response({"manager": ["Укажите менеджера."]}, status=400)
+        return _submit(request, manager, data["date"], data)
+
+
+class ReportDetailApi(APIView):
+    @extend_schema(responses=ReportOutput, operation_id="reports_retrieve")
+    def get(self, request: Request, code: str) -> Response:
+        report = access.report_get_for_viewer(actor=request.user, code=code)
+        return Response(ReportOutput(report).data)
+
+
+class ReportCorrectApi(APIView):
+    @extend_schema(
+        request=ReportInput,
+        responses={200: ReportOutput, 409: OpenApiTypes.OBJECT},
+        operation_id="reports_correct",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        report = access.report_get_for_viewer(actor=request.user, code=code)
+        serializer = ReportInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if data.get("version") is None:
+            return Response(
+                {"version": ["Передайте version отчёта, который вы исправляете."]}, status=400
+            )
+        return _submit(request, report.manager, report.date, data)

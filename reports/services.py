@@ -1,0 +1,293 @@
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.models import Company, User
+from kpi import selectors as kpi_selectors
+from kpi.models import KPI
+from kpi.values import format_value, parse_value
+from reports.models import (
+    ClosedMonth,
+    DailyReport,
+    ImportedFigure,
+    ReportChange,
+    ReportDraft,
+    ReportValue,
+)
+from reports.selectors import company_today, is_month_closed, is_unusual, typed_kpis, usual_value
+
+
+class NeedsConfirmation(Exception):
+    """Figures far above the manager's usual ones: asked to confirm, not refused."""
+
+    def __init__(self, questions: dict[str, str]) -> None:
+        super().__init__(questions)
+        self.questions = questions
+
+
+class ReportConflict(Exception):
+    """The report changed since the form was opened (another tab, another device)."""
+
+    def __init__(self, report: DailyReport, stored: dict[str, Decimal], yours: dict[str, Decimal]):
+        self.report = report
+        self.stored = stored
+        self.yours = yours
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        kpis = {v.kpi.code: v.kpi for v in self.report.values.select_related("kpi__company")}
+        differences = [
+            _("%(kpi)s — сохранено %(stored)s, у вас %(yours)s")
+            % {
+                "kpi": kpis[code].name,
+                "stored": format_value(self.stored.get(code), kpis[code]),
+                "yours": format_value(self.yours.get(code), kpis[code]),
+            }
+            for code in self.stored
+            if code in kpis and self.stored.get(code) != self.yours.get(code)
+        ]
+        return _(
+            "Отчёт за этот день уже отправлен из другой вкладки или с другого устройства, "
+            "ваши цифры не сохранены. %(differences)s. Проверьте и отправьте ещё раз, "
+            "если верны ваши."
+        ) % {"differences": "; ".join(differences) or _("значения совпадают")}
+
+
+@dataclass(frozen=True)
+class Submission:
+    report: DailyReport
+    created: bool
+    changed: int
+
+
+def _can_correct_any_day(actor: User, manager: User) -> bool:
+    """Admins, and the head of sales of the manager's team."""
+    if actor.can_administer:
+        return True
+    return actor.is_head and manager.team_id is not None and manager.team.head_id == actor.pk
+
+
+def check_may_report(*, company: Company, manager: User, actor: User, day: datetime.date) -> None:
+    """Raises ValidationError (or PermissionDenied) with the reason the report is read-only."""
+    today = company_today(company)
+    if day > today:
+        raise ValidationError(
+            {"date": _("Нельзя сдать отчёт за будущий день (%(day)s).") % {"day": _day(day)}}
+        )
+    if actor.pk == manager.pk:
+        if (today - day).days > company.report_backdate_days:
+            raise ValidationError(
+                _(
+                    "Отчёт за %(day)s старше %(days)d дн.: исправить его может руководитель "
+                    "отдела продаж."
+                )
+                % {"day": _day(day), "days": company.report_backdate_days},
+                code="too_old",
+            )
+    elif not _can_correct_any_day(actor, manager):
+        raise PermissionDenied
+    if is_month_closed(company=company, day=day) and not actor.can_administer:
+        raise ValidationError(
+            _(
+                "Месяц закрыт руководителем отдела продаж: изменения вносит администратор "
+                "с указанием причины."
+            ),
+            code="closed",
+        )
+
+
+def _day(day: datetime.date) -> str:
+    return date_format(day, "d.m.Y")
+
+
+def parse_figures(kpis: list[KPI], raw: Mapping[str, object]) -> dict[str, Decimal]:
+    """Every typed KPI's figure, or a ValidationError naming each bad or missing one."""
+    values: dict[str, Decimal] = {}
+    errors: dict[str, str] = {}
+    for kpi in kpis:
+        text = raw.get(kpi.code)
+        if text is None or str(text).strip() == "":
+            errors[kpi.code] = _("Заполните «%(kpi)s»: если ничего не было, поставьте 0.") % {
+                "kpi": kpi.name
+            }
+            continue
+        try:
+            values[kpi.code] = parse_value(str(text), kpi.unit)
+        except ValidationError as error:
+            errors[kpi.code] = error.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def report_submit(
+    *,
+    company: Company,
+    manager: User,
+    day: datetime.date,
+    values: Mapping[str, object],
+    actor: User,
+    version: int | None = None,
+    confirmed: bool = False,
+    reason: str = "",
+) -> Submission:
+    """Files or corrects a manager's report for a day, by the rules of the end-of-day report.
+
+    `version` is the report's version the caller saw (0: none existed); a different stored
+    version is a ReportConflict, never a silent overwrite.
+    """
+    check_may_report(company=company, manager=manager, actor=actor, day=day)
+    kpis = typed_kpis(
+        kpi_selectors.role_kpis_on(company=company, sales_role=manager.sales_role, on=day)
+        if manager.sales_role
+        else []
+    )
+    if not kpis:
+        raise ValidationError(_("У вашей роли нет KPI на этот день: обратитесь к администратору."))
+    parsed = parse_figures(kpis, values)
+    by_code = {kpi.code: kpi for kpi in kpis}
+    if not confirmed:
+        questions = {}
+        for code, value in parsed.items():
+            kpi = by_code[code]
+            usual = usual_value(company=company, manager=manager, kpi=kpi, before=day)
+            if is_unusual(value, usual):
+                questions[code] = _(
+                    "%(value)s — намного больше обычного (обычно около %(usual)s). Всё верно?"
+                ) % {"value": format_value(value, kpi), "usual": format_value(usual, kpi)}
+        if questions:
+            raise NeedsConfirmation(questions)
+    imported = {
+        f.kpi_id: f
+        for f in ImportedFigure.objects.filter(company=company, manager=manager, date=day)
+    }
+    with transaction.atomic():
+        report = (
+            DailyReport.objects.select_for_update()
+            .filter(company=company, manager=manager, date=day)
+            .first()
+        )
+        if report is None:
+            return _create(company, manager, day, parsed, by_code, imported, actor)
+        stored = {v.kpi.code: v.value for v in report.values.select_related("kpi")}
+        if version != report.version:
+            raise ReportConflict(report, stored, parsed)
+        if actor.pk != manager.pk and not reason.strip():
+            raise ValidationError(
+                {"reason": _("Укажите причину исправления: её увидят менеджер и руководитель.")}
+            )
+        changed = 0
+        for code, value in parsed.items():
+            kpi = by_code[code]
+            figure = imported.get(kpi.pk)
+            source = (
+                figure.source if figure and figure.value == value else ReportValue.Source.MANUAL
+            )
+            old = stored.get(code)
+            if old == value:
+                continue
+            ReportValue.objects.update_or_create(
+                company=company,
+                report=report,
+                kpi=kpi,
+                defaults={"value": value, "source": source},
+            )
+            ReportChange(
+                company=company,
+                report=report,
+                kpi=kpi,
+                old_value=old,
+                new_value=value,
+                changed_by=actor,
+                reason=reason.strip(),
+            ).save()
+            changed += 1
+        if changed:
+            report.version += 1
+            report.updated_at = timezone.now()
+            report.save(update_fields=["version", "updated_at"])
+        ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
+        return Submission(report, created=False, changed=changed)
+
+
+def _create(
+    company: Company,
+    manager: User,
+    day: datetime.date,
+    parsed: dict[str, Decimal],
+    by_code: dict[str, KPI],
+    imported: dict[int, ImportedFigure],
+    actor: User,
+) -> Submission:
+    report = DailyReport(
+        company=company,
+        manager=manager,
+        date=day,
+        submitted_at=timezone.now(),
+        submitted_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # Another tab got there between our read and our insert: the constraint decides.
+        existing = DailyReport.objects.get(company=company, manager=manager, date=day)
+        stored = {v.kpi.code: v.value for v in existing.values.select_related("kpi")}
+        raise ReportConflict(existing, stored, parsed) from None
+    for code, value in parsed.items():
+        kpi = by_code[code]
+        figure = imported.get(kpi.pk)
+        source = figure.source if figure and figure.value == value else ReportValue.Source.MANUAL
+        ReportValue(company=company, report=report, kpi=kpi, value=value, source=source).save()
+    ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
+    return Submission(report, created=True, changed=len(parsed))
+
+
+def draft_save(
+    *, company: Company, manager: User, day: datetime.date, data: Mapping[str, str]
+) -> ReportDraft:
+    draft, _created = ReportDraft.objects.update_or_create(
+        company=company, manager=manager, date=day, defaults={"data": dict(data)}
+    )
+    return draft
+
+
+def month_close(*, company: Company, month: datetime.date, actor: User) -> ClosedMonth:
+    if not (actor.is_head or actor.can_administer):
+        raise PermissionDenied
+    first = month.replace(day=1)
+    if first >= company_today(company).replace(day=1):
+        raise ValidationError(_("Закрыть можно только прошедший месяц."))
+    closed, _created = ClosedMonth.objects.get_or_create(
+        company=company, month=first, defaults={"closed_by": actor}
+    )
+    return closed
+
+
+def imported_figure_set(
+    *,
+    company: Company,
+    manager: User,
+    day: datetime.date,
+    kpi: KPI,
+    source: str,
+    value: Decimal,
+) -> ImportedFigure:
+    """What an import (CRM, telephony) recorded for a manager's day: prefills the report."""
+    figure, _created = ImportedFigure.objects.update_or_create(
+        company=company,
+        manager=manager,
+        date=day,
+        kpi=kpi,
+        source=source,
+        defaults={"value": value},
+    )
+    return figure

@@ -1,0 +1,27 @@
+import datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+from accounts import tenancy
+from accounts.models import Company
+from reports import reminders
+
+
+@shared_task(acks_late=True)
+def send_due_reminders(now: str | None = None) -> list[int]:
+    """Beat runs this every few minutes; each company whose time has come gets its own task."""
+    moment = datetime.datetime.fromisoformat(now) if now else timezone.now()
+    due = reminders.companies_due(now=moment)
+    for company_id in due:
+        send_company_reminders.delay(company_id, moment.isoformat())
+    return due
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def send_company_reminders(company_id: int, now: str) -> dict[str, list[str]]:
+    with tenancy.tenant_context(company_id):
+        result = reminders.send_reminders(
+            company=Company.objects.get(pk=company_id), now=datetime.datetime.fromisoformat(now)
+        )
+    return {"reminded": result.reminded, "summaries": result.summaries}

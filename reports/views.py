@@ -1,0 +1,229 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import require_head_or_admin
+from accounts.models import User
+from kpi.calendar import calendar_for
+from kpi.values import parse_value
+from reports import access, charts, selectors, services
+
+
+def _parse_day(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError as error:
+        raise Http404 from error
+
+
+def _typed_values(request: HttpRequest, form: selectors.ReportForm) -> dict[str, str]:
+    return {
+        row.kpi.code: request.POST.get(row.kpi.code, "") for row in form.rows if not row.computed
+    }
+
+
+@login_required
+@require_GET
+def report_today(request: HttpRequest) -> HttpResponse:
+    access.require_manager(request.user)
+    today = selectors.company_today(request.user.company)
+    return redirect("report-form", day=today.isoformat())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_form(request: HttpRequest, day: str) -> HttpResponse:
+    """The manager's end-of-day report: the whole form, submitted with Enter."""
+    access.require_manager(request.user)
+    manager: User = request.user
+    company = manager.company
+    date = _parse_day(day)
+    state: dict[str, object] = {"errors": {}, "questions": {}, "conflict": None, "problems": []}
+    draft = None
+    version = None
+    if request.method == "POST":
+        blank = selectors.report_form(company=company, manager=manager, day=date, draft={})
+        draft = _typed_values(request, blank)
+        try:
+            submission = services.report_submit(
+                company=company,
+                manager=manager,
+                day=date,
+                values=draft,
+                actor=manager,
+                version=int(request.POST.get("version") or 0),
+                confirmed=request.POST.get("confirm") == "yes",
+            )
+        except services.NeedsConfirmation as question:
+            state["questions"] = question.questions
+        except services.ReportConflict as conflict:
+            state["conflict"] = conflict.message
+            version = conflict.report.version
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                state["errors"] = {k: v[0].message for k, v in error.error_dict.items()}
+            else:
+                state["problems"] = error.messages
+        else:
+            if submission.created:
+                messages.success(request, _("Отчёт за %(day)s отправлен.") % {"day": date})
+            else:
+                messages.success(request, _("Отчёт исправлен."))
+            return redirect("my-kpis")
+        # Nothing typed is lost: what failed stays in the form and in the draft.
+        services.draft_save(company=company, manager=manager, day=date, data=draft)
+    form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
+    context = {
+        "form": form,
+        "version": form.version if version is None else version,
+        "day": date,
+        "today": selectors.company_today(company),
+        **state,
+    }
+    return render(request, "reports/report_form.html", context)
+
+
+@login_required
+@require_POST
+def report_check(request: HttpRequest, day: str) -> HttpResponse:
+    """Checks one field as it is typed (HTMX) and keeps the draft."""
+    access.require_manager(request.user)
+    manager: User = request.user
+    company = manager.company
+    date = _parse_day(day)
+    blank = selectors.report_form(company=company, manager=manager, day=date, draft={})
+    typed = _typed_values(request, blank)
+    services.draft_save(
+        company=company, manager=manager, day=date, data={k: v for k, v in typed.items() if v}
+    )
+    form = selectors.report_form(company=company, manager=manager, day=date, draft=typed)
+    code = request.htmx.trigger_name if request.htmx else request.POST.get("field")
+    row = next((r for r in form.rows if r.kpi.code == code), None)
+    if row is None:
+        raise Http404
+    error = warning = None
+    if row.text.strip():
+        try:
+            value = parse_value(row.text, row.kpi.unit)
+        except ValidationError as refusal:
+            error = refusal.messages[0]
+        else:
+            if selectors.is_unusual(value, row.usual):
+                warning = _("Намного больше обычного — проверьте, нет ли лишней цифры.")
+    context = {"row": row, "errors": {row.kpi.code: error} if error else {}, "warning": warning}
+    return render(request, "reports/report_form.html#row", context)
+
+
+@login_required
+@require_GET
+def my_kpis(request: HttpRequest) -> HttpResponse:
+    access.require_manager(request.user)
+    manager: User = request.user
+    company = manager.company
+    today = selectors.company_today(company)
+    calendar = calendar_for(company=company)
+    overview = selectors.manager_overview(
+        company=company, manager=manager, day=today, calendar=calendar
+    )
+    context = {
+        "overview": overview,
+        "today": today,
+        "chart": charts.trend_figure(overview.trend),
+        "recent": selectors.recent_reports_of_manager(company=company, manager=manager),
+    }
+    return render(request, "reports/my_kpis.html", context)
+
+
+@login_required
+@require_GET
+def team_reports(request: HttpRequest) -> HttpResponse:
+    """The head of sales' view of a day's reports: who has not reported, mismatches."""
+    require_head_or_admin(request.user)
+    company = request.user.company
+    today = selectors.company_today(company)
+    try:
+        date = datetime.date.fromisoformat(request.GET.get("date") or today.isoformat())
+    except ValueError:
+        date = today
+    context = {
+        "date": date,
+        "today": today,
+        "rows": selectors.day_statuses(company=company, viewer=request.user, day=date),
+        "closable": selectors.closable_months(company=company, today=today),
+    }
+    return render(request, "reports/team_reports.html", context)
+
+
+@login_required
+@require_POST
+def close_month(request: HttpRequest) -> HttpResponse:
+    require_head_or_admin(request.user)
+    try:
+        month = datetime.date.fromisoformat(request.POST.get("month", ""))
+        services.month_close(company=request.user.company, month=month, actor=request.user)
+    except ValueError:
+        messages.error(request, _("Выберите месяц."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Месяц %(month)s закрыт.") % {"month": month.strftime("%m.%Y")})
+    return redirect("team-reports")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """One report with its sources, mismatches and history; heads and admins correct it here."""
+    report = access.report_get_for_viewer(actor=request.user, code=code)
+    company = request.user.company
+    errors: dict[str, str] = {}
+    problems: list[str] = []
+    conflict = None
+    draft = None
+    if request.method == "POST":
+        blank = selectors.report_form(
+            company=company, manager=report.manager, day=report.date, draft={}
+        )
+        draft = _typed_values(request, blank)
+        try:
+            services.report_submit(
+                company=company,
+                manager=report.manager,
+                day=report.date,
+                values=draft,
+                actor=request.user,
+                version=int(request.POST.get("version") or 0),
+                confirmed=True,
+                reason=request.POST.get("reason", ""),
+            )
+        except services.ReportConflict as refusal:
+            conflict = refusal.message
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                errors = {k: v[0].message for k, v in error.error_dict.items()}
+            else:
+                problems = error.messages
+        else:
+            messages.success(request, _("Отчёт исправлен."))
+            return redirect("report-detail", code=report.code)
+    form = selectors.report_form(
+        company=company, manager=report.manager, day=report.date, draft=draft
+    )
+    context = {
+        "report": report,
+        "form": form,
+        "version": form.version,
+        "changes": selectors.report_changes(company=company, report=report),
+        "may_correct": request.user.pk != report.manager_id,
+        "errors": errors,
+        "problems": problems,
+        "conflict": conflict,
+        "reason": request.POST.get("reason", ""),
+    }
+    return render(request, "reports/report_detail.html", context)
