@@ -116,7 +116,12 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
         else:
             if selectors.is_unusual(value, row.usual):
                 warning = _("Намного больше обычного — проверьте, нет ли лишней цифры.")
-    context = {"row": row, "errors": {row.kpi.code: error} if error else {}, "warning": warning}
+    context = {
+        "form": form,
+        "row": row,
+        "errors": {row.kpi.code: error} if error else {},
+        "warning": warning,
+    }
     return render(request, "reports/report_form.html#row", context)
 
 

@@ -6,17 +6,20 @@ tables' owner.
 """
 
 import datetime
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from email import message_from_string
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dj_database_url
@@ -185,23 +188,63 @@ class Worker:
     process: subprocess.Popen
     mail_dir: Path
 
-    def sent_mail(self, timeout: float = 20) -> list[EmailMessage]:
-        """The e-mails the worker has written, waiting up to `timeout` for the first."""
+    def sent_mail(self, count: int = 1, timeout: float = 20) -> list[EmailMessage]:
+        """The e-mails the worker has written, waiting up to `timeout` for `count` of them."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             files = sorted(self.mail_dir.glob("*.log"))
-            if files:
-                return [
-                    message_from_string(f.read_text().split("\n" + "-" * 79)[0], policy=default)
-                    for f in files
-                ]
+            if len(files) >= count:
+                break
             time.sleep(0.2)
-        return []
+        # The file backend ends each message with a line of dashes.
+        return [
+            message_from_bytes(f.read_bytes().split(b"\n" + b"-" * 79)[0], policy=default)
+            for f in files
+        ]
+
+
+class FakeTelegram:
+    """A Bot API stand-in on loopback: records every sendMessage it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                fake.messages.append(
+                    {"path": self.path, **json.loads(self.rfile.read(length) or b"{}")}
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, count: int, timeout: float = 20) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.messages
+
+
+@pytest.fixture(scope="session")
+def telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram()
+    yield fake
+    fake.server.shutdown()
 
 
 @pytest.fixture(scope="session")
 def celery_worker(
-    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram
 ) -> Iterator[Worker]:
     """A real Celery worker process consuming from the test Redis, on the test database."""
     from salesdesk.celery import app
@@ -215,6 +258,7 @@ def celery_worker(
         ),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
+        "TELEGRAM_API_URL": telegram.url,
     }
     app.control.purge()
     process = subprocess.Popen(
@@ -234,7 +278,8 @@ def celery_worker(
 
 
 @pytest.fixture
-def clear_mail(celery_worker: Worker) -> Worker:
+def clear_mail(celery_worker: Worker, telegram: FakeTelegram) -> Worker:
     for file in celery_worker.mail_dir.glob("*"):
         file.unlink()
+    telegram.messages.clear()
     return celery_worker

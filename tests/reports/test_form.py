@@ -1,0 +1,148 @@
+"""The form a manager fills before leaving, through the real views."""
+
+import datetime
+from decimal import Decimal
+
+from django.urls import reverse
+
+from accounts import tenancy
+from kpi.models import KPI
+from reports import services
+from reports.models import DailyReport, ReportDraft
+from tests.reports.conftest import FIGURES
+
+HX = {"HX-Request": "true"}
+
+
+def url(day, name="report-form"):
+    return reverse(name, args=[day.isoformat()])
+
+
+def test_the_form_shows_plan_what_is_left_and_the_month(client, hunter_plans, today):
+    cast = hunter_plans
+    client.force_login(cast.managers[1])
+    page = client.get(url(today)).content.decode()
+    assert "Звонки" in page and "план на день" in page
+    assert "осталось" in page
+    assert "с начала месяца" in page
+
+
+def test_a_typo_is_caught_inline_and_the_draft_survives_a_reload(client, alpha, today):
+    client.force_login(alpha.managers[1])
+    response = client.post(
+        url(today, "report-check"), {**FIGURES, "calls": "6o"},
+        headers={**HX, "HX-Trigger-Name": "calls"},
+    )  # fmt: skip
+    row = response.content.decode()
+    assert row.lstrip().startswith('<div class="report-row')
+    assert "«6o» — не число" in row
+    reloaded = client.get(url(today)).content.decode()
+    assert 'value="6o"' in reloaded
+    fixed = client.post(
+        url(today, "report-check"), {**FIGURES, "calls": "60"},
+        headers={**HX, "HX-Trigger-Name": "calls"},
+    )  # fmt: skip
+    assert "не число" not in fixed.content.decode()
+
+
+def test_submitting_goes_to_the_managers_page_with_the_completion(client, hunter_plans, today):
+    cast = hunter_plans
+    client.force_login(cast.managers[1])
+    response = client.post(url(today), {**FIGURES, "version": "0"})
+    assert response.status_code == 302 and response.headers["Location"] == reverse("my-kpis")
+    page = client.get(reverse("my-kpis")).content.decode()
+    assert "Мои показатели" in page
+    assert "trend-data" in page
+    with tenancy.tenant_context(cast.company):
+        assert DailyReport.objects.filter(manager=cast.managers[1], date=today).exists()
+
+
+def test_a_failed_submission_keeps_everything_typed(client, alpha, today):
+    client.force_login(alpha.managers[1])
+    response = client.post(url(today), {**FIGURES, "calls": "-3", "version": "0"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "не может быть отрицательным" in body
+    assert 'value="-3"' in body and 'value="1:30:00"' in body
+    with tenancy.tenant_context(alpha.company):
+        assert ReportDraft.objects.get(manager=alpha.managers[1], date=today).data["talk_time"] == (
+            "1:30:00"
+        )
+
+
+def test_two_tabs_the_second_sees_the_conflict(client, alpha, today):
+    client.force_login(alpha.managers[1])
+    client.get(url(today))
+    client.get(url(today))  # both tabs opened before either submitted: version 0
+    assert client.post(url(today), {**FIGURES, "version": "0"}).status_code == 302
+    second = client.post(url(today), {**FIGURES, "calls": "45", "version": "0"})
+    body = second.content.decode()
+    assert "уже отправлен из другой вкладки" in body
+    assert "сохранено 60, у вас 45" in body
+    assert 'name="version" value="1"' in body  # sending again is a deliberate correction
+
+
+def test_the_mismatch_with_telephony_is_shown_to_both(client, alpha, today):
+    with tenancy.tenant_context(alpha.company):
+        calls = KPI.objects.get(company=alpha.company, code="calls")
+        services.imported_figure_set(
+            company=alpha.company, manager=alpha.managers[2], day=today, kpi=calls,
+            source="telephony", value=Decimal(28),
+        )  # fmt: skip
+    client.force_login(alpha.managers[2])
+    form = client.get(url(today)).content.decode()
+    assert 'value="28"' in form and "из телефонии" in form
+    client.post(url(today), {**FIGURES, "calls": "40", "version": "0"})
+    form = client.get(url(today)).content.decode()
+    assert "Вы указали 40, а телефония показывает 28" in form
+    client.force_login(alpha.head)
+    team = client.get(reverse("team-reports")).content.decode()
+    assert "Звонки: в отчёте 40, из телефонии — 28" in team
+
+
+def test_the_head_sees_history_and_corrects_with_a_reason(client, alpha, today):
+    yesterday_report = None
+    with tenancy.tenant_context(alpha.company):
+        yesterday_report = DailyReport.objects.get(manager=alpha.manager)
+    detail = reverse("report-detail", args=[yesterday_report.code])
+    client.force_login(alpha.head)
+    page = client.get(detail).content.decode()
+    assert "Лид из почты" in page  # the cast's correction
+    no_reason = client.post(
+        detail, {**FIGURES, "version": str(yesterday_report.version), "reason": ""}
+    )
+    assert "Укажите причину исправления" in no_reason.content.decode()
+    done = client.post(
+        detail, {**FIGURES, "version": str(yesterday_report.version), "reason": "Сверка с АТС"}
+    )
+    assert done.status_code == 302
+    client.force_login(alpha.manager)
+    assert "Сверка с АТС" in client.get(detail).content.decode()
+
+
+def test_who_may_see_a_report(client, alpha, beta):
+    with tenancy.tenant_context(alpha.company):
+        report = DailyReport.objects.get(manager=alpha.manager)
+    detail = reverse("report-detail", args=[report.code])
+    client.force_login(alpha.managers[1])
+    assert client.get(detail).status_code == 403
+    client.force_login(alpha.quality)
+    assert client.get(detail).status_code == 403
+    client.force_login(beta.admin)
+    assert client.get(detail).status_code == 404
+
+
+def test_only_managers_fill_reports(client, alpha, today):
+    client.force_login(alpha.head)
+    assert client.get(url(today)).status_code == 403
+
+
+def test_the_head_closes_a_month(client, alpha, today):
+    client.force_login(alpha.head)
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    response = client.post(reverse("close-month"), {"month": last_month.isoformat()}, follow=True)
+    assert "закрыт" in response.content.decode()
+    this_month = client.post(
+        reverse("close-month"), {"month": today.replace(day=1).isoformat()}, follow=True
+    )
+    assert "Закрыть можно только прошедший месяц" in this_month.content.decode()
