@@ -15,7 +15,7 @@ from accounts import services, tenancy
 from accounts.models import Company, SalesRole, User
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
-from reports.models import DailyReport, ReportValue
+from reports.models import DailyReport, ImportedFigure, ReportValue
 
 DEMO_PASSWORD = "Demo-2026!"
 HISTORY_DAYS = 150
@@ -210,6 +210,8 @@ def _load_history(
                 )
         receivables = PERIOD_TARGET["receivables"] * (2 - spec.skill)
         for day in days:
+            if day == today:
+                continue  # today's reports are the managers' to file
             if rng.random() > spec.reliability:
                 continue  # a missing report
             if user == on_vacation and day in vacation:
@@ -230,9 +232,44 @@ def _load_history(
                     values.append((index, kpi, value))
     Plan.objects.bulk_create(plans)
     DailyReport.objects.bulk_create(reports)
+    # The PBX has counted calls for the last month; now and then a manager reports more.
+    since = today - datetime.timedelta(days=30)
+    imported, sources = [], {}
+    for index, kpi, value in values:
+        report = reports[index]
+        if kpi.code != "calls" or report.date < since:
+            continue
+        recorded = value if rng.random() > 0.08 else max(Decimal(0), value - rng.randint(5, 20))
+        imported.append(_telephony(company, report.manager, report.date, kpi, recorded))
+        if recorded == value:
+            sources[index, kpi.code] = ReportValue.Source.TELEPHONY
+    for user, _spec in managers:
+        for kpi in kpis_of_role[user.sales_role_id]:
+            if kpi.code == "calls":  # so far today: prefills the form
+                imported.append(_telephony(company, user, today, kpi, Decimal(rng.randint(20, 45))))
+    ImportedFigure.objects.bulk_create(imported)
     ReportValue.objects.bulk_create(
-        ReportValue(company=company, report=reports[index], kpi=kpi, value=value)
+        ReportValue(
+            company=company,
+            report=reports[index],
+            kpi=kpi,
+            value=value,
+            source=sources.get((index, kpi.code), ReportValue.Source.MANUAL),
+        )
         for index, kpi, value in values
+    )
+
+
+def _telephony(
+    company: Company, manager: User, day: datetime.date, kpi: KPI, value: Decimal
+) -> ImportedFigure:
+    return ImportedFigure(
+        company=company,
+        manager=manager,
+        date=day,
+        kpi=kpi,
+        source=ReportValue.Source.TELEPHONY,
+        value=value,
     )
 
 

@@ -81,3 +81,16 @@ def test_a_manager_was_on_vacation_and_did_not_report_then(demo):
         assert not DailyReport.objects.filter(
             manager=absence.manager, date__range=(absence.start, absence.end)
         ).exists()
+
+
+def test_the_pbx_counted_calls_and_sometimes_disagrees(demo):
+    from reports.models import ImportedFigure, ReportValue
+
+    with tenancy.tenant_context(demo[0]):
+        assert not DailyReport.objects.filter(date=TODAY).exists()
+        assert ImportedFigure.objects.filter(date=TODAY, kpi__code="calls").count() == 3
+        accepted = ReportValue.objects.filter(kpi__code="calls", source="telephony").count()
+        typed = ReportValue.objects.filter(
+            kpi__code="calls", source="manual", report__date__gte=TODAY - datetime.timedelta(30)
+        ).count()
+        assert accepted > 30 and typed >= 1
