@@ -35,6 +35,9 @@ class UserForm(CompanyChoicesMixin, forms.Form):
     sales_role = forms.ModelChoiceField(
         label=_("Роль в продажах (для менеджера)"), queryset=None, required=False
     )
+    telegram_chat_id = forms.CharField(
+        label=_("Telegram chat id (для напоминаний)"), max_length=32, required=False
+    )
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,3 +80,31 @@ class SalesRoleForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Для чего токен"), max_length=100)
+
+
+class CompanySettingsForm(forms.Form):
+    name = forms.CharField(label=_("Название компании"), max_length=200)
+    timezone = forms.ChoiceField(label=_("Часовой пояс"), choices=())
+    report_backdate_days = forms.IntegerField(
+        label=_("Сколько дней назад менеджер может сдать или исправить отчёт"),
+        min_value=0,
+        max_value=31,
+        help_text=_("Дальше исправляет только руководитель отдела продаж."),
+    )
+    reminder_time = forms.TimeField(
+        label=_("Время напоминания об отчёте"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    telegram_bot_token = forms.CharField(
+        label=_("Токен Telegram-бота"),
+        max_length=100,
+        required=False,
+        help_text=_("Необязательно: тогда напоминания дублируются в Telegram."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        import zoneinfo
+
+        zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z)
+        self.fields["timezone"].choices = [(zone, zone) for zone in zones]

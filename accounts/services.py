@@ -77,6 +77,7 @@ def user_create(
     is_company_admin: bool = False,
     team: Team | None = None,
     sales_role: SalesRole | None = None,
+    telegram_chat_id: str = "",
 ) -> User:
     _check_login_free(username)
     _check_role_fields(
@@ -96,6 +97,7 @@ def user_create(
         is_company_admin=is_company_admin,
         team=team,
         sales_role=sales_role,
+        telegram_chat_id=telegram_chat_id,
     )
     if password:
         user.set_password(password)
@@ -148,6 +150,7 @@ USER_EDITABLE_FIELDS = (
     "is_company_admin",
     "team",
     "sales_role",
+    "telegram_chat_id",
     "is_active",
 )
 
@@ -233,3 +236,22 @@ def api_token_find(*, key: str) -> ApiToken | None:
 
 def api_token_revoke(*, token: ApiToken) -> None:
     token.delete()
+
+
+COMPANY_SETTINGS = (
+    "name",
+    "timezone",
+    "report_backdate_days",
+    "reminder_time",
+    "telegram_bot_token",
+)
+
+
+def company_update(*, company: Company, **changes: object) -> Company:
+    unknown = set(changes) - set(COMPANY_SETTINGS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    for field, value in changes.items():
+        setattr(company, field, value)
+    company.save(update_fields=list(changes))
+    return company

@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("me/", views.profile, name="profile"),
     path("me/tokens/<uuid:code>/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("company/settings/", views.company_settings, name="company-settings"),
     path("company/users/", views.user_list, name="user-list"),
     path("company/users/new/", views.user_create, name="user-create"),
     path("company/users/<uuid:code>/", views.user_edit, name="user-edit"),

@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access, selectors, services, tenancy
-from accounts.forms import ApiTokenForm, SalesRoleForm, TeamForm, UserCreateForm, UserEditForm
+from accounts.forms import (
+    ApiTokenForm,
+    CompanySettingsForm,
+    SalesRoleForm,
+    TeamForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from accounts.models import Company, User
 from reports.selectors import recent_reports_of_manager, team_report_status
 
@@ -211,3 +218,16 @@ def invitation_accept(request: HttpRequest, company: str, user: str, token: str)
         messages.success(request, _("Пароль задан. Добро пожаловать!"))
         return redirect("home")
     return render(request, "accounts/invitation_accept.html", {"form": form, "invited": invited})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_settings(request: HttpRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    company = request.user.company
+    initial = {field: getattr(company, field) for field in services.COMPANY_SETTINGS}
+    form = CompanySettingsForm(request.POST or None, initial=initial)
+    if submitted(request, form) and call_service(form, services.company_update, company=company):
+        messages.success(request, _("Настройки сохранены."))
+        return redirect("company-settings")
+    return render(request, "accounts/company_settings.html", {"form": form})

@@ -163,3 +163,19 @@ def test_sales_roles_are_added_inline_with_htmx(client, alpha):
         reverse("sales-roles"), {"name": "аккаунт-менеджер"}, headers={"HX-Request": "true"}
     )
     assert "Такая роль уже есть." in again.content.decode()
+
+
+def test_the_admin_sets_the_report_window_and_reminder_time(client, alpha):
+    client.force_login(alpha.admin)
+    response = client.post(
+        reverse("company-settings"),
+        {"name": "Альфа", "timezone": "Asia/Yekaterinburg", "report_backdate_days": "5",
+         "reminder_time": "19:30", "telegram_bot_token": ""},
+    )  # fmt: skip
+    assert response.status_code == 302
+    alpha.company.refresh_from_db()
+    assert alpha.company.report_backdate_days == 5
+    assert alpha.company.reminder_time.hour == 19
+    assert alpha.company.timezone == "Asia/Yekaterinburg"
+    client.force_login(alpha.head)
+    assert client.get(reverse("company-settings")).status_code == 403
