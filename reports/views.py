@@ -1,4 +1,5 @@
 import datetime
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,6 +29,31 @@ def _typed_values(request: HttpRequest, form: selectors.ReportForm) -> dict[str,
     }
 
 
+@dataclass
+class Outcome:
+    """What a submission from a page came to: the report, or what to tell the user."""
+
+    submission: services.Submission | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    questions: dict[str, str] = field(default_factory=dict)
+    conflict: str | None = None
+    version: int | None = None  # after a conflict: the stored version, to send again
+
+
+def _try_submit(**arguments: object) -> Outcome:
+    try:
+        return Outcome(submission=services.report_submit(**arguments))
+    except services.NeedsConfirmation as question:
+        return Outcome(questions=question.questions)
+    except services.ReportConflict as conflict:
+        return Outcome(conflict=conflict.message, version=conflict.report.version)
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            return Outcome(errors={k: v[0].message for k, v in error.error_dict.items()})
+        return Outcome(problems=error.messages)
+
+
 @login_required
 @require_GET
 def report_today(request: HttpRequest) -> HttpResponse:
@@ -44,34 +70,22 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
     manager: User = request.user
     company = manager.company
     date = _parse_day(day)
-    state: dict[str, object] = {"errors": {}, "questions": {}, "conflict": None, "problems": []}
+    outcome = Outcome()
     draft = None
-    version = None
     if request.method == "POST":
         blank = selectors.report_form(company=company, manager=manager, day=date, draft={})
         draft = _typed_values(request, blank)
-        try:
-            submission = services.report_submit(
-                company=company,
-                manager=manager,
-                day=date,
-                values=draft,
-                actor=manager,
-                version=int(request.POST.get("version") or 0),
-                confirmed=request.POST.get("confirm") == "yes",
-            )
-        except services.NeedsConfirmation as question:
-            state["questions"] = question.questions
-        except services.ReportConflict as conflict:
-            state["conflict"] = conflict.message
-            version = conflict.report.version
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                state["errors"] = {k: v[0].message for k, v in error.error_dict.items()}
-            else:
-                state["problems"] = error.messages
-        else:
-            if submission.created:
+        outcome = _try_submit(
+            company=company,
+            manager=manager,
+            day=date,
+            values=draft,
+            actor=manager,
+            version=int(request.POST.get("version") or 0),
+            confirmed=request.POST.get("confirm") == "yes",
+        )
+        if outcome.submission is not None:
+            if outcome.submission.created:
                 messages.success(request, _("Отчёт за %(day)s отправлен.") % {"day": date})
             else:
                 messages.success(request, _("Отчёт исправлен."))
@@ -81,10 +95,13 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
     form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
     context = {
         "form": form,
-        "version": form.version if version is None else version,
+        "version": form.version if outcome.version is None else outcome.version,
         "day": date,
         "today": selectors.company_today(company),
-        **state,
+        "errors": outcome.errors,
+        "problems": outcome.problems,
+        "questions": outcome.questions,
+        "conflict": outcome.conflict,
     }
     return render(request, "reports/report_form.html", context)
 
@@ -187,34 +204,24 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
     """One report with its sources, mismatches and history; heads and admins correct it here."""
     report = access.report_get_for_viewer(actor=request.user, code=code)
     company = request.user.company
-    errors: dict[str, str] = {}
-    problems: list[str] = []
-    conflict = None
+    outcome = Outcome()
     draft = None
     if request.method == "POST":
         blank = selectors.report_form(
             company=company, manager=report.manager, day=report.date, draft={}
         )
         draft = _typed_values(request, blank)
-        try:
-            services.report_submit(
-                company=company,
-                manager=report.manager,
-                day=report.date,
-                values=draft,
-                actor=request.user,
-                version=int(request.POST.get("version") or 0),
-                confirmed=True,
-                reason=request.POST.get("reason", ""),
-            )
-        except services.ReportConflict as refusal:
-            conflict = refusal.message
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                errors = {k: v[0].message for k, v in error.error_dict.items()}
-            else:
-                problems = error.messages
-        else:
+        outcome = _try_submit(
+            company=company,
+            manager=report.manager,
+            day=report.date,
+            values=draft,
+            actor=request.user,
+            version=int(request.POST.get("version") or 0),
+            confirmed=True,  # a correction by the head or an admin is deliberate
+            reason=request.POST.get("reason", ""),
+        )
+        if outcome.submission is not None:
             messages.success(request, _("Отчёт исправлен."))
             return redirect("report-detail", code=report.code)
     form = selectors.report_form(
@@ -226,9 +233,9 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
         "version": form.version,
         "changes": selectors.report_changes(company=company, report=report),
         "may_correct": request.user.pk != report.manager_id,
-        "errors": errors,
-        "problems": problems,
-        "conflict": conflict,
+        "errors": outcome.errors,
+        "problems": outcome.problems,
+        "conflict": outcome.conflict,
         "reason": request.POST.get("reason", ""),
     }
     return render(request, "reports/report_detail.html", context)
