@@ -106,8 +106,17 @@ def period_plan(
     return total
 
 
-def day_plan(*, company: Company, manager: User, kpi: KPI, day: datetime.date) -> Decimal | None:
-    return period_plan(company=company, manager=manager, kpi=kpi, start=day, end=day)
+def day_plan(
+    *,
+    company: Company,
+    manager: User,
+    kpi: KPI,
+    day: datetime.date,
+    calendar: WorkCalendar | None = None,
+) -> Decimal | None:
+    return period_plan(
+        company=company, manager=manager, kpi=kpi, start=day, end=day, calendar=calendar
+    )
 
 
 @dataclass

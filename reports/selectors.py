@@ -195,7 +195,9 @@ def report_form(
         else:
             text, source = "", ""
         day_plan = (
-            kpi_selectors.day_plan(company=company, manager=manager, kpi=kpi, day=day)
+            kpi_selectors.day_plan(
+                company=company, manager=manager, kpi=kpi, day=day, calendar=calendar
+            )
             if not computed
             else kpi_selectors.month_plan(company=company, manager=manager, kpi=kpi, month=day)
         )
