@@ -32,8 +32,9 @@ ensure_venv() {
   local stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)-$extras"
   if [ ! -e "$stamp" ]; then
     echo "==> installing dependencies ($extras)"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[$extras]"
+    # This machine's pip configuration names local mirrors that may be absent: not our noise.
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[$extras]" 2>&1 | { grep -v "^WARNING: Location" || true; }
     rm -f "$VENV"/.installed-*
     touch "$stamp"
   fi

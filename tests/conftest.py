@@ -190,17 +190,17 @@ class Worker:
 
     def sent_mail(self, count: int = 1, timeout: float = 20) -> list[EmailMessage]:
         """The e-mails the worker has written, waiting up to `timeout` for `count` of them."""
+        separator = b"\n" + b"-" * 79
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            files = sorted(self.mail_dir.glob("*.log"))
-            if len(files) >= count:
+        while True:
+            # The file backend ends each message with a line of dashes: until then the
+            # worker is still writing it.
+            written = [f.read_bytes() for f in sorted(self.mail_dir.glob("*.log"))]
+            complete = [data for data in written if data.rstrip().endswith(separator.strip())]
+            if len(complete) >= count or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
-        # The file backend ends each message with a line of dashes.
-        return [
-            message_from_bytes(f.read_bytes().split(b"\n" + b"-" * 79)[0], policy=default)
-            for f in files
-        ]
+        return [message_from_bytes(data.split(separator)[0], policy=default) for data in complete]
 
 
 class FakeTelegram:
