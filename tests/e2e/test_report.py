@@ -1,3 +1,4 @@
+import datetime
 import time
 from decimal import Decimal
 
@@ -27,11 +28,14 @@ def test_a_manager_fills_the_report_by_keyboard_fixes_a_typo_and_sees_completion
             company=cast.company, sales_role=hunter, kpi=kpis["incoming_calls"],
             effective_from=today.replace(day=1),
         )  # fmt: skip
-        for code, value in PLANS.items():
-            kpi_services.plan_set(
-                company=cast.company, kpi=kpis[code], start=today, value=Decimal(value),
-                sales_role=hunter,
-            )  # fmt: skip
+        # This month and the last: on a weekend at a month's start, the week reaches back.
+        last_month = today.replace(day=1) - datetime.timedelta(days=1)
+        for month in (today, last_month):
+            for code, value in PLANS.items():
+                kpi_services.plan_set(
+                    company=cast.company, kpi=kpis[code], start=month, value=Decimal(value),
+                    sales_role=hunter,
+                )  # fmt: skip
     log_in(page, live_server.url, "e2e.manager3")
     page.goto(f"{live_server.url}/my/")
     calls_row = page.get_by_role("row").filter(has_text="Звонки").first
