@@ -4,13 +4,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from accounts import access, selectors, services
+from accounts.access import require_admin
 from accounts.models import SalesRole, Team, User
 
 
@@ -20,11 +20,6 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ApiValidationError(detail)
     return exception_handler(exc, context)
-
-
-def _require_admin(user: User) -> None:
-    if not user.can_administer:
-        raise PermissionDenied
 
 
 @extend_schema_field(OpenApiTypes.UUID)
@@ -69,7 +64,7 @@ class MeApi(APIView):
 class UserListApi(APIView):
     @extend_schema(responses=UserOutput(many=True), operation_id="users_list")
     def get(self, request: Request) -> Response:
-        _require_admin(request.user)
+        require_admin(request.user)
         users = selectors.users_of_company(company=request.user.company)
         return Response(UserOutput(users, many=True).data)
 
@@ -91,7 +86,7 @@ class UserCreateApi(APIView):
         request=InputSerializer, responses={201: UserOutput}, operation_id="users_create"
     )
     def post(self, request: Request) -> Response:
-        _require_admin(request.user)
+        require_admin(request.user)
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -155,7 +150,7 @@ class TeamCreateApi(APIView):
         request=InputSerializer, responses={201: TeamOutput}, operation_id="teams_create"
     )
     def post(self, request: Request) -> Response:
-        _require_admin(request.user)
+        require_admin(request.user)
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         team = services.team_create(company=request.user.company, **serializer.validated_data)
@@ -193,7 +188,7 @@ class SalesRoleCreateApi(APIView):
         request=InputSerializer, responses={201: SalesRoleOutput}, operation_id="sales_roles_create"
     )
     def post(self, request: Request) -> Response:
-        _require_admin(request.user)
+        require_admin(request.user)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         role = services.sales_role_create(

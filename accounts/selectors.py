@@ -12,8 +12,11 @@ def users_of_company(*, company: Company) -> QuerySet[User]:
 
 
 def managers_of_team(*, company: Company, team: Team) -> QuerySet[User]:
-    return users_of_company(company=company).filter(
-        team=team, role=User.Role.MANAGER, is_active=True
+    """The team's active managers, grouped by sales role."""
+    return (
+        users_of_company(company=company)
+        .filter(team=team, role=User.Role.MANAGER, is_active=True)
+        .order_by("sales_role__name", "last_name", "first_name")
     )
 
 

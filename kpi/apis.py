@@ -19,16 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import require_admin
 from accounts.apis import CompanyRelatedField
 from accounts.models import SalesRole, User
 from kpi import access, selectors, services
 from kpi.calendar import working_days_by_month
 from kpi.models import KPI, Absence, Plan
-
-
-def _require_admin(user: User) -> None:
-    if not user.can_administer:
-        raise PermissionDenied
 
 
 class KpiOutput(serializers.ModelSerializer):
@@ -80,7 +76,7 @@ class KpiListApi(APIView):
 class KpiCreateApi(APIView):
     @extend_schema(request=KpiInput, responses={201: KpiOutput}, operation_id="kpis_create")
     def post(self, request: Request) -> Response:
-        _require_admin(request.user)
+        require_admin(request.user)
         serializer = KpiInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         kpi = services.kpi_create(company=request.user.company, **serializer.validated_data)
@@ -286,7 +282,7 @@ class AbsenceCreateApi(APIView):
         request=AbsenceInput, responses={201: AbsenceOutput}, operation_id="absences_create"
     )
     def post(self, request: Request) -> Response:
-        _require_admin(request.user)
+        require_admin(request.user)
         serializer = AbsenceInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         absence = services.absence_create(company=request.user.company, **serializer.validated_data)
@@ -307,7 +303,7 @@ class BandsApi(APIView):
 class BandsUpdateApi(APIView):
     @extend_schema(request=BandsSerializer, responses=BandsSerializer, operation_id="bands_update")
     def post(self, request: Request) -> Response:
-        _require_admin(request.user)
+        require_admin(request.user)
         serializer = BandsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         company = services.bands_set(company=request.user.company, **serializer.validated_data)

@@ -52,19 +52,15 @@ class BandsForm(forms.Form):
     band_green_from = forms.DecimalField(label=_("Зелёный — от, %"), min_value=0, max_digits=6)
 
 
-class EffectiveDateMixin(forms.Form):
+class RoleKPIChangeForm(forms.Form):
+    """Adds or removes one KPI of a role's set, from a date."""
+
     effective_from = forms.DateField(label=_("Действует с"), widget=DateInput())
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["effective_from"].initial = timezone.localdate()
-
-
-class RoleKPIChangeForm(EffectiveDateMixin):
     kpi = forms.ModelChoiceField(label=_("KPI"), queryset=None)
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["effective_from"].initial = timezone.localdate()
         self.fields["kpi"].queryset = KPI.objects.filter(company=company)
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from accounts.models import Company, SalesRole, Team, User
+from accounts.selectors import managers_of_team
 from kpi.calendar import WorkCalendar, calendar_for, manager_working_days, month_bounds
 from kpi.catalogue import CATALOGUE, SOURCE_LIST, CatalogueKPI, SourceItem
 from kpi.models import KPI, Plan, PlanChange, RoleKPI
@@ -14,15 +15,26 @@ def kpis_of_company(*, company: Company) -> QuerySet[KPI]:
     return KPI.objects.filter(company=company).select_related("numerator", "denominator")
 
 
+def active_on(on: datetime.date) -> Q:
+    """RoleKPI rows in force on a day: started by then and not yet ended."""
+    return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+
+
 def role_kpis_on(*, company: Company, sales_role: SalesRole, on: datetime.date) -> list[KPI]:
     """The role's KPI set on a day: past periods are shown with the set active then."""
     records = (
-        RoleKPI.objects.filter(company=company, sales_role=sales_role, effective_from__lte=on)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+        RoleKPI.objects.filter(active_on(on), company=company, sales_role=sales_role)
         .select_related("kpi__numerator", "kpi__denominator")
         .order_by("position", "id")
     )
     return [record.kpi for record in records]
+
+
+def manager_kpis(*, company: Company, manager: User, on: datetime.date) -> list[KPI]:
+    """The KPIs of the manager's sales role on a day (none without a role)."""
+    if manager.sales_role_id is None:
+        return []
+    return role_kpis_on(company=company, sales_role=manager.sales_role, on=on)
 
 
 def role_kpi_history(*, company: Company, sales_role: SalesRole) -> QuerySet[RoleKPI]:
@@ -30,14 +42,6 @@ def role_kpi_history(*, company: Company, sales_role: SalesRole) -> QuerySet[Rol
         RoleKPI.objects.filter(company=company, sales_role=sales_role)
         .select_related("kpi", "changed_by")
         .order_by("-effective_from", "position")
-    )
-
-
-def team_managers(*, company: Company, team: Team) -> QuerySet[User]:
-    return (
-        User.objects.filter(company=company, team=team, role=User.Role.MANAGER, is_active=True)
-        .select_related("sales_role")
-        .order_by("sales_role__name", "last_name", "first_name")
     )
 
 
@@ -146,7 +150,7 @@ class PlanBlock:
 def plan_grid(*, company: Company, team: Team, month: datetime.date) -> list[PlanBlock]:
     """The team's plans for a month: one block per sales role, managers × the role's KPIs."""
     month = month.replace(day=1)
-    managers = list(team_managers(company=company, team=team))
+    managers = list(managers_of_team(company=company, team=team))
     roles = {m.sales_role_id: m.sales_role for m in managers if m.sales_role}
     plans = Plan.objects.filter(
         Q(manager__in=managers) | Q(sales_role_id__in=roles),
@@ -180,7 +184,7 @@ def plan_grid(*, company: Company, team: Team, month: datetime.date) -> list[Pla
 def plan_changes(
     *, company: Company, team: Team, month: datetime.date, limit: int = 50
 ) -> QuerySet[PlanChange]:
-    managers = team_managers(company=company, team=team)
+    managers = managers_of_team(company=company, team=team)
     roles = managers.values("sales_role_id")
     return (
         PlanChange.objects.filter(

@@ -3,10 +3,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, SalesRole, Team, User
+from accounts.selectors import managers_of_team
 from kpi import selectors
 from kpi.calendar import TRANSFERRED_WORKING_DAYS
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
@@ -223,13 +224,9 @@ def _end_record(record: RoleKPI, *, on: datetime.date, actor: User | None) -> No
 def _active_record(
     *, company: Company, sales_role: SalesRole, kpi: KPI, on: datetime.date
 ) -> RoleKPI | None:
-    return (
-        RoleKPI.objects.filter(
-            company=company, sales_role=sales_role, kpi=kpi, effective_from__lte=on
-        )
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
-        .first()
-    )
+    return RoleKPI.objects.filter(
+        selectors.active_on(on), company=company, sales_role=sales_role, kpi=kpi
+    ).first()
 
 
 @transaction.atomic
@@ -309,10 +306,7 @@ def role_kpis_set(
     # The set from this date is the list in its order: any record that does not match it
     # (a KPI dropped, or kept at another position) ends here, and the list starts here.
     for record in RoleKPI.objects.filter(
-        Q(effective_to__isnull=True) | Q(effective_to__gt=effective_from),
-        company=company,
-        sales_role=sales_role,
-        effective_from__lte=effective_from,
+        selectors.active_on(effective_from), company=company, sales_role=sales_role
     ):
         if record.kpi in kpis and kpis.index(record.kpi) == record.position:
             continue
@@ -391,22 +385,27 @@ def _period_start(day: datetime.date, period: str) -> datetime.date:
     return day.replace(day=1)
 
 
+def _team_month_plans(*, company: Company, team: Team, month: datetime.date) -> QuerySet[Plan]:
+    """The month plans of the team's managers and the defaults of their sales roles."""
+    managers = list(managers_of_team(company=company, team=team))
+    roles = {m.sales_role_id for m in managers if m.sales_role_id}
+    return Plan.objects.filter(
+        Q(manager__in=managers) | Q(sales_role_id__in=roles),
+        company=company,
+        period=Plan.Period.MONTH,
+        start=month,
+    ).select_related("manager", "sales_role", "kpi")
+
+
 def plans_copy_previous_month(
     *, company: Company, team: Team, month: datetime.date, actor: User | None = None
 ) -> int:
     """Copies last month's plans of the team's managers and of their roles into `month`."""
     month = month.replace(day=1)
     previous = (month - datetime.timedelta(days=1)).replace(day=1)
-    managers = list(selectors.team_managers(company=company, team=team))
-    roles = {m.sales_role for m in managers if m.sales_role}
     copied = 0
     with transaction.atomic():
-        for plan in Plan.objects.filter(
-            Q(manager__in=managers) | Q(sales_role__in=roles),
-            company=company,
-            period=Plan.Period.MONTH,
-            start=previous,
-        ).select_related("manager", "sales_role", "kpi"):
+        for plan in _team_month_plans(company=company, team=team, month=previous):
             plan_set(
                 company=company,
                 kpi=plan.kpi,
@@ -432,18 +431,11 @@ def plans_uplift(
     if not Decimal(-90) <= percent <= Decimal(500):
         raise ValidationError({"percent": _("Изменение плана — от −90 % до +500 %.")})
     month = month.replace(day=1)
-    managers = list(selectors.team_managers(company=company, team=team))
-    roles = {m.sales_role for m in managers if m.sales_role}
     factor = 1 + percent / 100
     changed = 0
     with transaction.atomic():
-        for plan in Plan.objects.filter(
-            Q(manager__in=managers) | Q(sales_role__in=roles),
-            company=company,
-            period=Plan.Period.MONTH,
-            start=month,
-            kpi__direction=KPI.Direction.HIGHER,
-        ).select_related("manager", "sales_role", "kpi"):
+        plans = _team_month_plans(company=company, team=team, month=month)
+        for plan in plans.filter(kpi__direction=KPI.Direction.HIGHER):
             value = (plan.value * factor).quantize(Decimal(10) ** -plan.kpi.decimals)
             plan_set(
                 company=company,

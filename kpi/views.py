@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import require_admin
 from accounts.models import SalesRole
+from accounts.selectors import managers_of_team
 from accounts.views import call_service, submitted
 from kpi import access, selectors, services
 from kpi.calendar import calendar_for, days_between, month_bounds, working_days_by_month
@@ -249,7 +250,7 @@ def plan_cell(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
     manager = sales_role = None
     if request.POST.get("manager"):
         manager = get_object_or_404(
-            selectors.team_managers(company=company, team=team_obj),
+            managers_of_team(company=company, team=team_obj),
             code=request.POST["manager"],
         )
     else:
