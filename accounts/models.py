@@ -1,11 +1,13 @@
 import datetime
 import uuid
+import zoneinfo
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import tenancy
@@ -44,6 +46,10 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def local_time(self, moment: datetime.datetime | None = None) -> datetime.datetime:
+        """A moment (default: now) on the company's own clock."""
+        return (moment or timezone.now()).astimezone(zoneinfo.ZoneInfo(self.timezone))
 
 
 class TenantModel(models.Model):

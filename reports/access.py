@@ -5,13 +5,12 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from reports.models import DailyReport
+from reports.services import can_correct_any_day
 
 
 def may_see_reports_of(actor: User, manager: User) -> bool:
-    """The manager, the head of the manager's team, and the company's admins."""
-    if actor.pk == manager.pk or actor.can_administer:
-        return True
-    return actor.is_head and manager.team_id is not None and manager.team.head_id == actor.pk
+    """The manager, and whoever may correct the manager's reports: the head, the admins."""
+    return actor.pk == manager.pk or can_correct_any_day(actor, manager)
 
 
 def report_get_for_viewer(*, actor: User, code: str) -> DailyReport:

@@ -4,7 +4,6 @@ import datetime
 import json
 import logging
 import urllib.request
-import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -31,7 +30,7 @@ def companies_due(*, now: datetime.datetime) -> list[int]:
     """Companies whose local time has reached their reminder time today."""
     due = []
     for company in Company.objects.all():
-        local = now.astimezone(zoneinfo.ZoneInfo(company.timezone))
+        local = company.local_time(now)
         if local.time() >= company.reminder_time:
             due.append(company.pk)
     return due
@@ -64,7 +63,7 @@ def _claim(company: Company, user: User, day: datetime.date, kind: str) -> Remin
 
 
 def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResult:
-    local = now.astimezone(zoneinfo.ZoneInfo(company.timezone))
+    local = company.local_time(now)
     day = local.date()
     if local.time() < company.reminder_time or not calendar_for(company=company).is_working(day):
         return ReminderResult([], [])

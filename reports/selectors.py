@@ -34,9 +34,7 @@ UNUSUAL_MIN_HISTORY = 5
 
 def company_today(company: Company) -> datetime.date:
     """Today in the company's own time zone."""
-    import zoneinfo
-
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(company.timezone)).date()
+    return company.local_time().date()
 
 
 def recent_reports_of_manager(
@@ -91,6 +89,10 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
 def typed_kpis(kpis: list[KPI]) -> list[KPI]:
     """The KPIs a manager types; a ratio is computed from its parts."""
     return [kpi for kpi in kpis if kpi.aggregation != KPI.Aggregation.RATIO]
+
+
+def typed_kpis_of(*, company: Company, manager: User, day: datetime.date) -> list[KPI]:
+    return typed_kpis(kpi_selectors.manager_kpis(company=company, manager=manager, on=day))
 
 
 def is_month_closed(*, company: Company, day: datetime.date) -> bool:
@@ -161,11 +163,7 @@ def report_form(
 ) -> ReportForm:
     """Everything the end-of-day form shows for one manager and day."""
     calendar = calendar or calendar_for(company=company)
-    kpis = (
-        kpi_selectors.role_kpis_on(company=company, sales_role=manager.sales_role, on=day)
-        if manager.sales_role
-        else []
-    )
+    kpis = kpi_selectors.manager_kpis(company=company, manager=manager, on=day)
     report = DailyReport.objects.filter(company=company, manager=manager, date=day).first()
     saved = (
         {v.kpi_id: v for v in ReportValue.objects.filter(company=company, report=report)}
@@ -246,17 +244,6 @@ def report_changes(*, company: Company, report: DailyReport) -> QuerySet[ReportC
     )
 
 
-def remaining_working_days(
-    *, company: Company, manager: User, day: datetime.date, calendar: WorkCalendar
-) -> int:
-    """Working days of the month still ahead of the manager, today included if unreported."""
-    _first, last = month_bounds(day)
-    days = manager_working_days(
-        company=company, manager=manager, start=day, end=last, calendar=calendar
-    )
-    return len(days)
-
-
 @dataclass
 class KpiStanding:
     """One KPI on the manager's own page."""
@@ -292,11 +279,7 @@ def manager_overview(
     *, company: Company, manager: User, day: datetime.date, calendar: WorkCalendar
 ) -> ManagerOverview:
     """Week and month completion per KPI, what is behind, and an eight-week trend."""
-    kpis = (
-        kpi_selectors.role_kpis_on(company=company, sales_role=manager.sales_role, on=day)
-        if manager.sales_role
-        else []
-    )
+    kpis = kpi_selectors.manager_kpis(company=company, manager=manager, on=day)
     first, last = month_bounds(day)
     week_start = day - datetime.timedelta(days=day.weekday())
     trend_start = week_start - datetime.timedelta(weeks=7)

@@ -10,7 +10,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from kpi import selectors as kpi_selectors
 from kpi.models import KPI
 from kpi.values import format_value, parse_value
 from reports.models import (
@@ -21,7 +20,7 @@ from reports.models import (
     ReportDraft,
     ReportValue,
 )
-from reports.selectors import company_today, is_month_closed, is_unusual, typed_kpis, usual_value
+from reports.selectors import company_today, is_month_closed, is_unusual, typed_kpis_of, usual_value
 
 
 class NeedsConfirmation(Exception):
@@ -68,7 +67,7 @@ class Submission:
     changed: int
 
 
-def _can_correct_any_day(actor: User, manager: User) -> bool:
+def can_correct_any_day(actor: User, manager: User) -> bool:
     """Admins, and the head of sales of the manager's team."""
     if actor.can_administer:
         return True
@@ -92,7 +91,7 @@ def check_may_report(*, company: Company, manager: User, actor: User, day: datet
                 % {"day": _day(day), "days": company.report_backdate_days},
                 code="too_old",
             )
-    elif not _can_correct_any_day(actor, manager):
+    elif not can_correct_any_day(actor, manager):
         raise PermissionDenied
     if is_month_closed(company=company, day=day) and not actor.can_administer:
         raise ValidationError(
@@ -145,11 +144,7 @@ def report_submit(
     version is a ReportConflict, never a silent overwrite.
     """
     check_may_report(company=company, manager=manager, actor=actor, day=day)
-    kpis = typed_kpis(
-        kpi_selectors.role_kpis_on(company=company, sales_role=manager.sales_role, on=day)
-        if manager.sales_role
-        else []
-    )
+    kpis = typed_kpis_of(company=company, manager=manager, day=day)
     if not kpis:
         raise ValidationError(_("У вашей роли нет KPI на этот день: обратитесь к администратору."))
     parsed = parse_figures(kpis, values)
@@ -188,9 +183,7 @@ def report_submit(
         for code, value in parsed.items():
             kpi = by_code[code]
             figure = imported.get(kpi.pk)
-            source = (
-                figure.source if figure and figure.value == value else ReportValue.Source.MANUAL
-            )
+            source = _source_of(value, figure)
             old = stored.get(code)
             if old == value:
                 continue
@@ -245,10 +238,17 @@ def _create(
     for code, value in parsed.items():
         kpi = by_code[code]
         figure = imported.get(kpi.pk)
-        source = figure.source if figure and figure.value == value else ReportValue.Source.MANUAL
+        source = _source_of(value, figure)
         ReportValue(company=company, report=report, kpi=kpi, value=value, source=source).save()
     ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
     return Submission(report, created=True, changed=len(parsed))
+
+
+def _source_of(value: Decimal, figure: ImportedFigure | None) -> str:
+    """A figure accepted as the import recorded it keeps the import's source."""
+    if figure is not None and figure.value == value:
+        return figure.source
+    return ReportValue.Source.MANUAL
 
 
 def draft_save(

@@ -23,10 +23,10 @@ def _parse_day(text: str) -> datetime.date:
         raise Http404 from error
 
 
-def _typed_values(request: HttpRequest, form: selectors.ReportForm) -> dict[str, str]:
-    return {
-        row.kpi.code: request.POST.get(row.kpi.code, "") for row in form.rows if not row.computed
-    }
+def _typed_values(request: HttpRequest, manager: User, day: datetime.date) -> dict[str, str]:
+    """The figures posted for the KPIs the manager types that day."""
+    kpis = selectors.typed_kpis_of(company=manager.company, manager=manager, day=day)
+    return {kpi.code: request.POST.get(kpi.code, "") for kpi in kpis}
 
 
 @dataclass
@@ -73,8 +73,7 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
     outcome = Outcome()
     draft = None
     if request.method == "POST":
-        blank = selectors.report_form(company=company, manager=manager, day=date, draft={})
-        draft = _typed_values(request, blank)
+        draft = _typed_values(request, manager, date)
         outcome = _try_submit(
             company=company,
             manager=manager,
@@ -114,8 +113,7 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
     manager: User = request.user
     company = manager.company
     date = _parse_day(day)
-    blank = selectors.report_form(company=company, manager=manager, day=date, draft={})
-    typed = _typed_values(request, blank)
+    typed = _typed_values(request, manager, date)
     services.draft_save(
         company=company, manager=manager, day=date, data={k: v for k, v in typed.items() if v}
     )
@@ -207,10 +205,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
     outcome = Outcome()
     draft = None
     if request.method == "POST":
-        blank = selectors.report_form(
-            company=company, manager=report.manager, day=report.date, draft={}
-        )
-        draft = _typed_values(request, blank)
+        draft = _typed_values(request, report.manager, report.date)
         outcome = _try_submit(
             company=company,
             manager=report.manager,
