@@ -16,7 +16,7 @@ from kpi.aggregation import period_value
 from kpi.bands import Band, kpi_band
 from kpi.calendar import WorkCalendar, calendar_for, manager_working_days, month_bounds
 from kpi.models import KPI, Absence
-from kpi.values import input_value, parse_value
+from kpi.values import format_value, input_value, parse_value
 from reports.figures import daily_figures
 from reports.models import (
     ClosedMonth,
@@ -409,8 +409,6 @@ def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[
 
 
 def _mismatch_text(kpi: KPI, typed: Decimal, figure: ImportedFigure) -> str:
-    from kpi.values import format_value
-
     return _("%(kpi)s: в отчёте %(typed)s, %(source)s — %(recorded)s") % {
         "kpi": kpi.name,
         "typed": format_value(typed, kpi),

@@ -38,10 +38,10 @@ class ReportConflict(Exception):
         self.report = report
         self.stored = stored
         self.yours = yours
+        self.message = self._describe()
         super().__init__(self.message)
 
-    @property
-    def message(self) -> str:
+    def _describe(self) -> str:
         kpis = {v.kpi.code: v.kpi for v in self.report.values.select_related("kpi__company")}
         differences = [
             _("%(kpi)s — сохранено %(stored)s, у вас %(yours)s")
