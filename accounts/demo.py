@@ -16,6 +16,7 @@ from accounts.models import Company, SalesRole, User
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
 from reports.models import DailyReport, ImportedFigure, ReportValue
+from rollups import services as rollups
 
 DEMO_PASSWORD = "Demo-2026!"
 HISTORY_DAYS = 150
@@ -160,6 +161,8 @@ def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
             for m in spec.managers
         ]
         _load_history(company, managers, today, rng)
+    # The history went in by bulk: build its totals at once, as the nightly check would.
+    rollups.totals_reconcile(company_id=company.pk)
     return company
 
 

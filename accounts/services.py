@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts import tenancy
 from accounts.models import ApiToken, Company, LoginName, SalesRole, Team, User
+from rollups import services as rollups
 
 DEFAULT_SALES_ROLES = [
     (SalesRole.Kind.HUNTER, "Хантер"),
@@ -162,6 +163,7 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
     if "username" in changes:
         _check_login_free(str(changes["username"]), user=user)
     was_admin = user.can_administer
+    old_team_id, old_role_id = user.team_id, user.sales_role_id
     for field, value in changes.items():
         setattr(user, field, value)
     _check_role_fields(
@@ -174,6 +176,11 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
         raise ValidationError(_("Нельзя снять права администратора или отключить самого себя."))
     with transaction.atomic():
         user.save()
+        if (old_team_id, old_role_id) != (user.team_id, user.sales_role_id):
+            # Team totals follow the team a manager is in now; role KPIs and plans too.
+            rollups.buckets_mark_history(
+                company=user.company, manager=user, old_team_id=old_team_id
+            )
     return user
 
 

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, SalesRole, Team, User
 from accounts.selectors import managers_of_team
 from kpi import selectors
-from kpi.calendar import TRANSFERRED_WORKING_DAYS
+from kpi.calendar import TRANSFERRED_WORKING_DAYS, month_bounds
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
 from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
+from rollups import services as rollups
 
 MIN_KPIS_PER_ROLE = 2
 MAX_KPIS_PER_ROLE = 5
@@ -265,6 +266,7 @@ def role_kpi_add(
     )
     record.save()
     _check_set_sizes(company=company, sales_role=sales_role, since=effective_from, check_min=False)
+    _mark_role(company, sales_role, effective_from)
     return selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
 
 
@@ -286,6 +288,7 @@ def role_kpi_remove(
         raise ValidationError(_("Этого KPI нет у роли на эту дату."), code="missing")
     _end_record(record, on=effective_from, actor=actor)
     _check_set_sizes(company=company, sales_role=sales_role, since=effective_from, check_min=True)
+    _mark_role(company, sales_role, effective_from)
     return selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
 
 
@@ -322,6 +325,7 @@ def role_kpis_set(
                 changed_by=actor,
             ).save()
     _check_set_sizes(company=company, sales_role=sales_role, since=effective_from, check_min=True)
+    _mark_role(company, sales_role, effective_from)
     return selectors.role_kpis_on(company=company, sales_role=sales_role, on=effective_from)
 
 
@@ -376,7 +380,26 @@ def plan_set(
                 changed_by=actor,
                 **target,
             ).save()
+            end = start + datetime.timedelta(days=6) if period == Plan.Period.WEEK else None
+            rollups.buckets_mark_span(
+                company=company,
+                start=start,
+                end=end or month_bounds(start)[1],
+                managers=[manager] if manager else _managers_of_role(company, sales_role),
+            )
     return plan
+
+
+def _mark_role(company: Company, sales_role: SalesRole, since: datetime.date) -> None:
+    # The set decides which KPIs the role's totals hold from `since` on.
+    today = company.local_time().date()
+    rollups.buckets_mark_span(
+        company=company, start=since, end=today, managers=_managers_of_role(company, sales_role)
+    )
+
+
+def _managers_of_role(company: Company, sales_role: SalesRole | None) -> list[User]:
+    return list(User.objects.filter(company=company, sales_role=sales_role))
 
 
 def _period_start(day: datetime.date, period: str) -> datetime.date:
@@ -456,16 +479,24 @@ def plans_uplift(
 def calendar_day_set(
     *, company: Company, date: datetime.date, is_working: bool, note: str = ""
 ) -> CalendarDay:
-    day, _created = CalendarDay.objects.update_or_create(
-        company=company,
-        date=date,
-        defaults={"is_working": is_working, "note": note, "origin": CalendarDay.Origin.COMPANY},
-    )
+    with transaction.atomic():
+        day, _created = CalendarDay.objects.update_or_create(
+            company=company,
+            date=date,
+            defaults={
+                "is_working": is_working,
+                "note": note,
+                "origin": CalendarDay.Origin.COMPANY,
+            },
+        )
+        rollups.working_day_refresh(company=company, date=date)
     return day
 
 
 def calendar_day_remove(*, company: Company, date: datetime.date) -> None:
-    CalendarDay.objects.filter(company=company, date=date).delete()
+    with transaction.atomic():
+        CalendarDay.objects.filter(company=company, date=date).delete()
+        rollups.working_day_refresh(company=company, date=date)
 
 
 def absence_create(
@@ -480,10 +511,24 @@ def absence_create(
     )
     if overlapping.exists():
         raise ValidationError(_("На эти дни у сотрудника уже есть отсутствие."))
-    absence = Absence(company=company, manager=manager, kind=kind, start=start, end=end)
-    absence.save()
+    with transaction.atomic():
+        absence = Absence(company=company, manager=manager, kind=kind, start=start, end=end)
+        absence.save()
+        _mark_absence(absence)
     return absence
 
 
 def absence_delete(*, absence: Absence) -> None:
-    absence.delete()
+    with transaction.atomic():
+        absence.delete()
+        _mark_absence(absence)
+
+
+def _mark_absence(absence: Absence) -> None:
+    # Absent days change the split of the plans of every month they touch.
+    rollups.buckets_mark_span(
+        company=absence.company,
+        start=absence.start.replace(day=1),
+        end=month_bounds(absence.end)[1],
+        managers=[absence.manager],
+    )

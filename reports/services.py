@@ -21,6 +21,7 @@ from reports.models import (
     ReportValue,
 )
 from reports.selectors import company_today, is_month_closed, is_unusual, typed_kpis_of, usual_value
+from rollups import services as rollups
 
 
 class NeedsConfirmation(Exception):
@@ -171,7 +172,9 @@ def report_submit(
             .first()
         )
         if report is None:
-            return _create(company, manager, day, parsed, by_code, imported, actor)
+            submission = _create(company, manager, day, parsed, by_code, imported, actor)
+            rollups.buckets_mark_report(company=company, manager=manager, day=day)
+            return submission
         stored = {v.kpi.code: v.value for v in report.values.select_related("kpi")}
         if version != report.version:
             raise ReportConflict(report, stored, parsed)
@@ -207,6 +210,7 @@ def report_submit(
             report.version += 1
             report.updated_at = timezone.now()
             report.save(update_fields=["version", "updated_at"])
+            rollups.buckets_mark_report(company=company, manager=manager, day=day)
         ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
         return Submission(report, created=False, changed=changed)
 

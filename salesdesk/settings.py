@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 import plotly
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "kpi",
     "reports",
+    "rollups",
     "crm_sync",
 ]
 
@@ -138,6 +140,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Each company has its own reminder time and time zone: check every five minutes.
     "end-of-day-reminders": {"task": "reports.tasks.send_due_reminders", "schedule": 300.0},
+    # Each company is reconciled at 03:00 of its own clock.
+    "rollups-nightly": {"task": "rollups.tasks.reconcile_nightly", "schedule": crontab(minute=5)},
+    # Picks up rollups whose queueing was lost (broker down) or whose worker died.
+    "rollups-sweep": {"task": "rollups.tasks.sweep_stale", "schedule": 60.0},
 }
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 

@@ -1,0 +1,346 @@
+"""The set-based SQL that turns daily facts into stored totals (PostgreSQL and SQLite).
+
+One statement computes every requested total from `reports_reportvalue` into a temporary
+table; the caller upserts it into `rollups_total` and deletes the totals that have no
+facts behind them any more. Nothing of a company's history passes through Python, so a
+worker's memory does not grow with the data.
+
+How parts combine (DOMAIN.md, cadence), at every level:
+- manager: Σ values and the count of reported days (a ratio: Σ numerator and Σ denominator),
+  the last reported value; actual = Σ, Σ/count, last, or Σ numerator / Σ denominator.
+- team, company: the same parts summed over the managers who reported in the period; a
+  last-value KPI adds the managers' last values up (their average for a percentage), and so
+  do its plans. Plans of summed KPIs add up; averaged and ratio KPIs take the managers' mean.
+- plan: a summed KPI's month plan split evenly over the manager's working days (absences
+  excluded), or a weekly plan set for exactly that week; other KPIs: the plan of the month
+  the period starts in. The manager's own plan wins over the role's default.
+- the running week and month: elapsed working days run to today when the manager has
+  reported today, else to yesterday; forecast = actual ÷ elapsed × working days (summed
+  KPIs; others keep their value), at risk when the forecast misses the plan.
+"""
+
+from dataclasses import dataclass
+
+TOTAL_COLUMNS = (
+    "company_id",
+    "scope",
+    "subject_id",
+    "kpi_id",
+    "period",
+    "start",
+    "end",
+    "value_sum",
+    "value_count",
+    "days_reported",
+    "last_value",
+    "actual",
+    "plan",
+    "completion",
+    "band",
+    "working_days",
+    "elapsed_days",
+    "forecast",
+    "at_risk",
+    "meeting_plan",
+    "share_meeting_plan",
+)
+TOTAL_KEY = ("company_id", "scope", "subject_id", "kpi_id", "period", "start")
+# The columns whose difference is drift; computed_at is not.
+TOTAL_VALUES = tuple(c for c in TOTAL_COLUMNS if c not in TOTAL_KEY)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few date expressions the two databases spell differently."""
+
+    week_start: str
+    month_start: str
+    week_end: str
+    month_end: str
+    # Restricts reportvalue to the reports of the span without a join (PostgreSQL: an
+    # index scan on report_id = ANY(...), never a scan of the company's whole history).
+    reports_in_span: str
+
+
+POSTGRESQL = Dialect(
+    week_start="({d} - (EXTRACT(ISODOW FROM {d})::int - 1))",
+    month_start="(date_trunc('month', {d})::date)",
+    week_end="({d} + 6)",
+    month_end="((date_trunc('month', {d}) + interval '1 month - 1 day')::date)",
+    reports_in_span="v.report_id = ANY(ARRAY({reports}))",
+)
+SQLITE = Dialect(
+    week_start="date({d}, '-' || ((CAST(strftime('%%w', {d}) AS INTEGER) + 6) %% 7) || ' days')",
+    month_start="date({d}, 'start of month')",
+    week_end="date({d}, '+6 days')",
+    month_end="date({d}, 'start of month', '+1 month', '-1 day')",
+    reports_in_span="v.report_id IN ({reports})",
+)
+
+
+def dialect_for(vendor: str) -> Dialect:
+    return POSTGRESQL if vendor == "postgresql" else SQLITE
+
+
+def _completion(actual: str, plan: str, direction: str) -> str:
+    """kpi.bands.completion() in SQL: percent, capped at 999.99, rounded half up to 0.01."""
+    lower = f"{plan} * 100.0 / {actual}"
+    higher = f"(CASE WHEN {actual} < 0 THEN 0 ELSE {actual} END) * 100.0 / {plan}"
+    return f"""(CASE
+        WHEN {plan} IS NULL OR {actual} IS NULL OR {plan} < 0 THEN NULL
+        WHEN {direction} = 'lower' THEN (CASE WHEN {actual} <= 0 THEN 999.99
+            ELSE round(CASE WHEN {lower} > 999.99 THEN 999.99 ELSE {lower} END, 2) END)
+        WHEN {plan} = 0 THEN NULL
+        ELSE round(CASE WHEN {higher} > 999.99 THEN 999.99 ELSE {higher} END, 2) END)"""
+
+
+def _actual(aggregation: str, unit: str, s: str, n: str, last: str) -> str:
+    """kpi.aggregation.period_value() from the parts, rounded to 4 places."""
+    return f"""round(CASE {aggregation}
+        WHEN 'sum' THEN {s}
+        WHEN 'avg' THEN {s} * 1.0 / {n}
+        WHEN 'last' THEN {last}
+        ELSE (CASE WHEN {n} = 0 THEN NULL WHEN {unit} = 'percent' THEN {s} * 100.0 / {n}
+              ELSE {s} * 1.0 / {n} END) END, 4)"""
+
+
+def _worse(value: str, plan: str, direction: str) -> str:
+    return f"(CASE WHEN {direction} = 'lower' THEN {value} > {plan} ELSE {value} < {plan} END)"
+
+
+def _meets(value: str, plan: str, direction: str) -> str:
+    """Meets the plan: its completion is 100 % or more; NULL where there is no plan."""
+    completion = _completion(value, plan, direction)
+    return f"(CASE WHEN {completion} IS NULL THEN NULL ELSE {completion} >= 100 END)"
+
+
+def _level_two(d: Dialect, scope: str, subject: str, group: str, where: str) -> str:
+    """A team's or the company's totals from its managers' rows of the same statement."""
+    combined_plan = """CASE WHEN max(aggregation) IN ('avg', 'ratio')
+            OR (max(aggregation) = 'last' AND max(unit) = 'percent')
+        THEN avg(plan) ELSE sum(plan) END"""
+    combined_last = "CASE WHEN max(unit) = 'percent' THEN avg(last_value) ELSE sum(last_value) END"
+    return f"""
+    SELECT '{scope}' AS scope, {subject} AS subject_id, kpi_id, period, start, max("end") AS "end",
+        max(aggregation) AS aggregation, max(direction) AS direction, max(unit) AS unit,
+        sum(s) AS s, sum(n) AS n, sum(days) AS days, {combined_last} AS last_value,
+        round({combined_plan}, 4) AS plan,
+        max(running) AS running,
+        sum(CASE WHEN forecast IS NULL THEN actual ELSE forecast END) AS forecast_sum,
+        sum(CASE WHEN meeting_plan THEN 1 ELSE 0 END) AS meeting,
+        count(meeting_plan) AS planned
+    FROM mpace {where}
+    GROUP BY {group}kpi_id, period, start"""
+
+
+def fresh_sql(d: Dialect, *, incremental: bool) -> str:
+    """SELECT of every total asked for, with the columns of TOTAL_COLUMNS.
+
+    Parameters: company, lo, hi (the facts' dates), plo, phi (whole months around them),
+    today, yesterday. Incremental: only the buckets in the temporary table rollup_claimed
+    (scope, subject_id, period, start) are produced, from the facts of their periods.
+    """
+    week, month = d.week_start.format(d="date"), d.month_start.format(d="date")
+
+    def only(period: str, column: str) -> str:
+        if not incremental:
+            return ""
+        return f"WHERE {column} IN (SELECT start FROM rollup_claimed WHERE period = '{period}')"
+
+    def claimed(scope: str, subject: str) -> str:
+        if not incremental:
+            return ""
+        return f"""WHERE ({subject}, period, start) IN (
+            SELECT subject_id, period, start FROM rollup_claimed WHERE scope = '{scope}')"""
+
+    in_span = d.reports_in_span.format(
+        reports="""SELECT id FROM reports_dailyreport
+            WHERE company_id = %(company)s AND date BETWEEN %(lo)s AND %(hi)s"""
+    )
+    mend = d.month_end.format(d="t.start")
+    wend = d.week_end.format(d="t.start")
+    running = "(p.period <> 'day' AND p.start <= %(today)s AND %(today)s <= p.\"end\")"
+    summed = "p.aggregation = 'sum'"
+    forecast = f"""(CASE WHEN NOT {running} THEN NULL
+        WHEN NOT {summed} THEN p.actual
+        WHEN p.elapsed_days > 0
+            THEN round(p.actual * p.working_days * 1.0 / p.elapsed_days, 4) END)"""
+    manager_value = f"(CASE WHEN {running} THEN {forecast} ELSE p.actual END)"
+    team_forecast = """(CASE WHEN t.running = 0 THEN NULL
+        WHEN t.aggregation = 'sum' THEN round(t.forecast_sum, 4) ELSE t.actual END)"""
+    return f"""
+WITH facts AS (
+    SELECT r.manager_id, v.kpi_id, r.date, v.value,
+        {d.week_start.format(d="r.date")} AS week_start,
+        {d.month_start.format(d="r.date")} AS month_start
+    FROM reports_reportvalue v
+    JOIN reports_dailyreport r ON r.id = v.report_id
+    WHERE v.company_id = %(company)s AND {in_span}
+),
+parts AS (
+    SELECT manager_id, kpi_id, 'day' AS period, date AS start, value AS s, 1 AS n,
+        date AS last_date
+    FROM facts {only("day", "date")}
+    UNION ALL
+    SELECT manager_id, kpi_id, 'week', week_start, sum(value), count(*), max(date)
+    FROM facts {only("week", "week_start")} GROUP BY manager_id, kpi_id, week_start
+    UNION ALL
+    SELECT manager_id, kpi_id, 'month', month_start, sum(value), count(*), max(date)
+    FROM facts {only("month", "month_start")} GROUP BY manager_id, kpi_id, month_start
+),
+typed AS (
+    SELECT p.manager_id, p.kpi_id, p.period, p.start, p.s, p.n, p.n AS days,
+        f.value AS last_value
+    FROM parts p
+    JOIN kpi_kpi k ON k.id = p.kpi_id
+    LEFT JOIN facts f ON k.aggregation = 'last' AND f.manager_id = p.manager_id
+        AND f.kpi_id = p.kpi_id AND f.date = p.last_date
+    WHERE k.aggregation <> 'ratio'
+),
+ratios AS (
+    SELECT den.manager_id, k.id AS kpi_id, den.period, den.start,
+        COALESCE(num.s, 0) AS s, den.s AS n, den.n AS days, CAST(NULL AS NUMERIC) AS last_value
+    FROM kpi_kpi k
+    JOIN parts den ON den.kpi_id = k.denominator_id
+    LEFT JOIN parts num ON num.kpi_id = k.numerator_id AND num.manager_id = den.manager_id
+        AND num.period = den.period AND num.start = den.start
+    WHERE k.company_id = %(company)s AND k.aggregation = 'ratio'
+),
+mrows AS (
+    SELECT t.*, u.team_id, u.sales_role_id,
+        CASE t.period WHEN 'day' THEN t.start WHEN 'week' THEN {wend} ELSE {mend} END AS "end"
+    FROM (SELECT * FROM typed UNION ALL SELECT * FROM ratios) t
+    JOIN accounts_user u ON u.id = t.manager_id
+),
+-- Only the KPIs of the manager's role while the period lasted.
+mkpis AS MATERIALIZED (
+    SELECT m.* FROM mrows m
+    WHERE EXISTS (
+        SELECT 1 FROM kpi_rolekpi rk
+        WHERE rk.company_id = %(company)s AND rk.sales_role_id = m.sales_role_id
+            AND rk.kpi_id = m.kpi_id AND rk.effective_from <= m."end"
+            AND (rk.effective_to IS NULL OR rk.effective_to > m.start))
+),
+managers AS (SELECT DISTINCT manager_id FROM mkpis),
+mdays AS (
+    SELECT m.manager_id, w.date, {month} AS month_start, {week} AS week_start
+    FROM managers m
+    JOIN rollups_workingday w ON w.company_id = %(company)s
+        AND w.date BETWEEN %(plo)s AND %(phi)s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM kpi_absence a
+        WHERE a.company_id = %(company)s AND a.manager_id = m.manager_id
+            AND w.date BETWEEN a.start AND a."end")
+),
+month_wd AS (
+    SELECT manager_id, month_start, count(*) AS n FROM mdays GROUP BY manager_id, month_start
+),
+bucket_wd AS (
+    SELECT manager_id, 'day' AS period, date AS start, month_start, 1 AS n FROM mdays
+    UNION ALL
+    SELECT manager_id, 'week', week_start, month_start, count(*)
+    FROM mdays GROUP BY manager_id, week_start, month_start
+    UNION ALL
+    SELECT manager_id, 'month', month_start, month_start, count(*)
+    FROM mdays GROUP BY manager_id, month_start
+),
+bucket_days AS MATERIALIZED (
+    SELECT manager_id, period, start, sum(n) AS n FROM bucket_wd
+    GROUP BY manager_id, period, start
+),
+plans AS MATERIALIZED (
+    SELECT m.manager_id, p.kpi_id, p.period, p.start,
+        COALESCE(max(CASE WHEN p.manager_id IS NOT NULL THEN p.value END),
+                 max(CASE WHEN p.manager_id IS NULL THEN p.value END)) AS value
+    FROM managers m
+    JOIN accounts_user u ON u.id = m.manager_id
+    JOIN kpi_plan p ON p.company_id = %(company)s AND p.start BETWEEN %(plo)s AND %(phi)s
+        AND (p.manager_id = m.manager_id
+             OR (p.manager_id IS NULL AND p.sales_role_id = u.sales_role_id))
+    GROUP BY m.manager_id, p.kpi_id, p.period, p.start
+),
+split AS MATERIALIZED (
+    SELECT b.manager_id, mp.kpi_id, b.period, b.start, sum(mp.value * b.n / mw.n) AS plan
+    FROM bucket_wd b
+    JOIN month_wd mw ON mw.manager_id = b.manager_id AND mw.month_start = b.month_start
+    JOIN plans mp ON mp.manager_id = b.manager_id AND mp.period = 'month'
+        AND mp.start = b.month_start
+    JOIN kpi_kpi k ON k.id = mp.kpi_id AND k.aggregation = 'sum'
+    GROUP BY b.manager_id, mp.kpi_id, b.period, b.start
+),
+mplanned AS (
+    SELECT m.*, k.aggregation, k.direction, k.unit,
+        {_actual("k.aggregation", "k.unit", "m.s", "m.n", "m.last_value")} AS actual,
+        round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
+            WHEN m.period = 'week' AND wp.value IS NOT NULL THEN wp.value
+            WHEN mp1.value IS NOT NULL OR mp2.value IS NOT NULL THEN COALESCE(sp.plan, 0)
+            END, 4) AS plan,
+        bd.n AS working_days
+    FROM mkpis m
+    JOIN kpi_kpi k ON k.id = m.kpi_id
+    LEFT JOIN plans mp1 ON mp1.manager_id = m.manager_id AND mp1.kpi_id = m.kpi_id
+        AND mp1.period = 'month' AND mp1.start = {d.month_start.format(d="m.start")}
+    LEFT JOIN plans mp2 ON mp2.manager_id = m.manager_id AND mp2.kpi_id = m.kpi_id
+        AND mp2.period = 'month' AND mp2.start = {d.month_start.format(d='m."end"')}
+    LEFT JOIN plans wp ON wp.manager_id = m.manager_id AND wp.kpi_id = m.kpi_id
+        AND wp.period = 'week' AND m.period = 'week' AND wp.start = m.start
+    LEFT JOIN split sp ON sp.manager_id = m.manager_id AND sp.kpi_id = m.kpi_id
+        AND sp.period = m.period AND sp.start = m.start
+    LEFT JOIN bucket_days bd ON bd.manager_id = m.manager_id AND bd.period = m.period
+        AND bd.start = m.start
+),
+melapsed AS MATERIALIZED (
+    SELECT p.*, CASE WHEN {running} THEN 1 ELSE 0 END AS running,
+        CASE WHEN {running} THEN (
+            SELECT count(*) FROM mdays x
+            WHERE x.manager_id = p.manager_id AND x.date >= p.start AND x.date <= p."end"
+                AND x.date <= (CASE WHEN EXISTS (
+                    SELECT 1 FROM reports_dailyreport r
+                    WHERE r.company_id = %(company)s AND r.manager_id = p.manager_id
+                        AND r.date = %(today)s) THEN %(today)s ELSE %(yesterday)s END))
+        END AS elapsed_days
+    FROM mplanned p
+),
+mpace AS MATERIALIZED (
+    SELECT p.*, {forecast} AS forecast,
+        {_meets(manager_value, "p.plan", "p.direction")} AS meeting_plan
+    FROM melapsed p
+),
+teams AS ({_level_two(d, "team", "team_id", "team_id, ", "WHERE team_id IS NOT NULL")}),
+whole AS ({_level_two(d, "company", "%(company)s", "", "")}),
+level_two AS (
+    SELECT t.*, {_actual("t.aggregation", "t.unit", "t.s", "t.n", "t.last_value")} AS actual
+    FROM (SELECT * FROM teams {claimed("team", "subject_id")}
+          UNION ALL SELECT * FROM whole {claimed("company", "subject_id")}) t
+),
+all_rows AS (
+    SELECT 'manager' AS scope, manager_id AS subject_id, kpi_id, period, start, "end",
+        direction, s, n, days, last_value, actual, plan, working_days, elapsed_days,
+        forecast, CASE WHEN running = 1 AND forecast IS NOT NULL AND plan IS NOT NULL
+            THEN {_worse("forecast", "plan", "direction")} ELSE false END AS at_risk,
+        meeting_plan, CAST(NULL AS NUMERIC) AS share_meeting_plan
+    FROM mpace {claimed("manager", "manager_id")}
+    UNION ALL
+    SELECT t.scope, t.subject_id, t.kpi_id, t.period, t.start, t."end", t.direction,
+        t.s, t.n, t.days, t.last_value, t.actual, t.plan, NULL, NULL, {team_forecast},
+        CASE WHEN t.running = 1 AND {team_forecast} IS NOT NULL AND t.plan IS NOT NULL
+            THEN {_worse(team_forecast, "t.plan", "t.direction")} ELSE false END,
+        NULL, CASE WHEN t.planned > 0 THEN round(t.meeting * 100.0 / t.planned, 1) END
+    FROM level_two t
+),
+completed AS (
+    SELECT r.*, {_completion("r.actual", "r.plan", "r.direction")} AS completion,
+        COALESCE(k.band_red_below, c.band_red_below) AS red,
+        COALESCE(k.band_green_from, c.band_green_from) AS green
+    FROM all_rows r
+    JOIN kpi_kpi k ON k.id = r.kpi_id
+    JOIN accounts_company c ON c.id = %(company)s
+)
+SELECT %(company)s AS company_id, scope, subject_id, kpi_id, period, start, "end",
+    s AS value_sum, n AS value_count, days AS days_reported, last_value, actual, plan,
+    completion,
+    CASE WHEN completion IS NULL THEN 'none' WHEN completion < red THEN 'red'
+        WHEN completion < green THEN 'yellow' ELSE 'green' END AS band,
+    working_days, elapsed_days, forecast, at_risk, meeting_plan, share_meeting_plan
+FROM completed
+"""

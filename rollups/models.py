@@ -1,0 +1,136 @@
+"""Stored totals of the daily reports: per manager, team and company, per day, week and month.
+
+A total is always recomputed from the daily facts (reports.ReportValue), never incremented.
+`Bucket` says which totals need recomputing: a change marks its buckets, a worker claims them.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import TenantModel
+from kpi.models import KPI
+
+
+class Scope(models.TextChoices):
+    MANAGER = "manager", _("менеджер")
+    TEAM = "team", _("команда")
+    COMPANY = "company", _("компания")
+
+
+class Period(models.TextChoices):
+    DAY = "day", _("день")
+    WEEK = "week", _("неделя")
+    MONTH = "month", _("месяц")
+
+
+class Bucket(TenantModel):
+    """One scope's subject (a manager, a team, the company) over one day, ISO week or month.
+
+    `marks` rises with every change that touches the bucket, in the changing transaction;
+    a worker records the `marks` it saw when it claimed the bucket and, with the totals it
+    wrote, sets `done` to that figure. The bucket is stale while marks > done, so a change
+    that lands during a recomputation leaves it stale for the next one, never lost.
+    """
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    subject_id = models.BigIntegerField()  # a user, team or company id, by scope
+    period = models.CharField(max_length=5, choices=Period.choices)
+    start = models.DateField()
+    end = models.DateField()
+    marks = models.PositiveIntegerField(default=1)
+    done = models.PositiveIntegerField(default=0)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_marks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "scope", "subject_id", "period", "start"], name="bucket_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["company"], condition=models.Q(marks__gt=models.F("done")), name="stale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.subject_id} {self.period} {self.start}"
+
+
+class Total(TenantModel):
+    """A KPI's total for one bucket, with its plan, completion and, while running, its pace."""
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    subject_id = models.BigIntegerField()
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=5, choices=Period.choices)
+    start = models.DateField()
+    end = models.DateField()
+    # The parts every aggregation is computed from: Σ values (a ratio's Σ numerator), the
+    # number of reported days (a ratio's Σ denominator), and the last value where it counts.
+    value_sum = models.DecimalField(max_digits=24, decimal_places=4)
+    value_count = models.DecimalField(max_digits=24, decimal_places=4)
+    days_reported = models.PositiveIntegerField()
+    last_value = models.DecimalField(max_digits=24, decimal_places=4, null=True)
+    actual = models.DecimalField(max_digits=24, decimal_places=4, null=True)
+    plan = models.DecimalField(max_digits=24, decimal_places=4, null=True)
+    completion = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    band = models.CharField(max_length=6)
+    # The manager's working days in the period and, for the running period, those elapsed.
+    working_days = models.PositiveIntegerField(null=True)
+    elapsed_days = models.PositiveIntegerField(null=True)
+    forecast = models.DecimalField(max_digits=24, decimal_places=4, null=True)
+    at_risk = models.BooleanField(default=False)
+    # A manager: meets the plan (at the current pace while the period runs). A team or the
+    # company: the share of its managers with a plan who meet it, in percent.
+    meeting_plan = models.BooleanField(null=True)
+    share_meeting_plan = models.DecimalField(max_digits=5, decimal_places=1, null=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "scope", "subject_id", "kpi", "period", "start"],
+                name="total_uniq",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "period", "start", "scope"], name="total_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.subject_id} {self.kpi_id} {self.period} {self.start}"
+
+
+class WorkingDay(TenantModel):
+    """The company's working days as rows, so that plans split over them in SQL.
+
+    Written from kpi.calendar (country holidays, decreed transfers, the company's own days)
+    a year at a time, and again whenever the company changes a day of its calendar.
+    """
+
+    date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "date"], name="workingday_uniq"),
+        ]
+
+
+class Reconciliation(TenantModel):
+    """A nightly check of the stored totals against the daily facts, and what it fixed."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    totals = models.PositiveIntegerField()
+    written = models.PositiveIntegerField()  # missing or different: the drift, now fixed
+    deleted = models.PositiveIntegerField()  # stored with no facts behind them
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    @property
+    def drift(self) -> int:
+        return self.written + self.deleted

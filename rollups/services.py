@@ -1,0 +1,378 @@
+"""Keeping the stored totals equal to the daily facts.
+
+A change (a report, a plan, a calendar day, an absence, a KPI set, a manager moved) marks the
+buckets it touches in its own transaction and, once that commits, queues a rollup of the
+company. The rollup claims stale buckets (SKIP LOCKED, so two workers never take the same
+one), recomputes their totals from the facts in one SQL statement, upserts them and marks the
+buckets done as of the claim, all in one transaction. A change that lands meanwhile leaves its
+bucket stale, and the same worker goes round again. The nightly reconciliation recomputes a
+company's every total from the facts, reports the drift it found and fixes it.
+"""
+
+import datetime
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
+
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, Q
+from django.utils import timezone
+
+from accounts import tenancy
+from accounts.models import Company, User
+from kpi.calendar import calendar_for, month_bounds
+from reports.models import DailyReport
+from rollups import engine
+from rollups.models import Bucket, Period, Reconciliation, Scope, Total, WorkingDay
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died: anyone may take the bucket over.
+CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
+CLAIM_BATCH = 2000
+# pg_advisory_xact_lock(ROLLUP_LOCK, company): incremental rollups share it, the full
+# reconciliation takes it alone, so it never overwrites a newer incremental result.
+ROLLUP_LOCK = 7001
+
+
+class BucketKey(NamedTuple):
+    scope: str
+    subject_id: int
+    period: str
+    start: datetime.date
+    end: datetime.date
+
+
+def week_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    monday = day - datetime.timedelta(days=day.weekday())
+    return monday, monday + datetime.timedelta(days=6)
+
+
+def period_bounds(period: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    if period == Period.DAY:
+        return day, day
+    if period == Period.WEEK:
+        return week_bounds(day)
+    return month_bounds(day)
+
+
+def _keys(company_id: int, manager_id: int, team_ids: Iterable[int | None], day: datetime.date):
+    subjects = [(Scope.COMPANY, company_id), (Scope.MANAGER, manager_id)]
+    subjects += [(Scope.TEAM, team_id) for team_id in team_ids if team_id is not None]
+    for scope, subject in subjects:
+        for period in Period:
+            yield BucketKey(scope, subject, period, *period_bounds(period, day))
+
+
+def _enqueue(company_id: int) -> None:
+    from rollups.tasks import rollup_company
+
+    rollup_company.delay(company_id)
+
+
+def buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
+    """Marks buckets stale and queues a rollup of the company once the transaction commits.
+
+    Rows are taken in one global order, the same as the rollup's release, so that marking
+    transactions and rollups wait for one another without deadlocking.
+    """
+    rows = sorted(set(keys))
+    if not rows:
+        return 0
+    sql = """INSERT INTO rollups_bucket
+        (company_id, scope, subject_id, period, start, "end", marks, done, claimed_by,
+         claimed_marks)
+        VALUES {values}
+        ON CONFLICT (company_id, scope, subject_id, period, start)
+        DO UPDATE SET marks = rollups_bucket.marks + 1"""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for offset in range(0, len(rows), 500):
+            chunk = rows[offset : offset + 500]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, 1, 0, '', 0)"] * len(chunk))
+            params = [value for key in chunk for value in (company.pk, *key)]
+            cursor.execute(sql.format(values=values), params)
+        transaction.on_commit(partial(_enqueue, company.pk), robust=True)
+    return len(rows)
+
+
+def buckets_mark_report(*, company: Company, manager: User, day: datetime.date) -> int:
+    """A report filed or corrected: the manager's, team's and company's day, week and month."""
+    return buckets_mark(company=company, keys=_keys(company.pk, manager.pk, [manager.team_id], day))
+
+
+def buckets_mark_span(
+    *,
+    company: Company,
+    start: datetime.date,
+    end: datetime.date,
+    managers: Sequence[User] | None = None,
+    extra_team_ids: Iterable[int] = (),
+) -> int:
+    """Every bucket holding a reported day of these managers (None: all) in [start, end].
+
+    The span grows to whole weeks: a week across two months has a plan from both.
+    """
+    start, end = week_bounds(start)[0], week_bounds(end)[1]
+    reports = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
+    if managers is not None:
+        reports = reports.filter(manager__in=managers)
+    extra = list(extra_team_ids)
+    keys: set[BucketKey] = set()
+    for manager_id, team_id, day in reports.values_list("manager_id", "manager__team_id", "date"):
+        keys.update(_keys(company.pk, manager_id, [team_id, *extra], day))
+    return buckets_mark(company=company, keys=keys)
+
+
+def buckets_mark_month(
+    *, company: Company, month: datetime.date, managers: Sequence[User] | None = None
+) -> int:
+    return buckets_mark_span(
+        company=company, start=month.replace(day=1), end=month_bounds(month)[1], managers=managers
+    )
+
+
+def buckets_mark_history(*, company: Company, manager: User, old_team_id: int | None = None) -> int:
+    """A manager moved to another team or role: everything they ever reported."""
+    span = DailyReport.objects.filter(company=company, manager=manager).aggregate(
+        first=Min("date"), last=Max("date")
+    )
+    if span["first"] is None:
+        return 0
+    extra = [old_team_id] if old_team_id else []
+    return buckets_mark_span(
+        company=company,
+        start=span["first"],
+        end=span["last"],
+        managers=[manager],
+        extra_team_ids=extra,
+    )
+
+
+def working_days_ensure(*, company: Company, start: datetime.date, end: datetime.date) -> None:
+    """Writes the company's working days of every year in [start, end] not written yet."""
+    calendar = None
+    for year in range(start.year, end.year + 1):
+        first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        if WorkingDay.objects.filter(company=company, date__gte=first, date__lte=last).exists():
+            continue
+        calendar = calendar or calendar_for(company=company)
+        WorkingDay.objects.bulk_create(
+            [WorkingDay(company=company, date=day) for day in calendar.working_days(first, last)],
+            ignore_conflicts=True,
+        )
+
+
+def working_day_refresh(*, company: Company, date: datetime.date) -> None:
+    """The company changed a day of its calendar: the row follows, its month's plans too."""
+    year = WorkingDay.objects.filter(
+        company=company, date__year=date.year
+    )  # a year not written yet will be written whole, with the change, when needed
+    if year.exists():
+        if calendar_for(company=company).is_working(date):
+            WorkingDay.objects.get_or_create(company=company, date=date)
+        else:
+            year.filter(date=date).delete()
+    buckets_mark_month(company=company, month=date)
+
+
+@dataclass
+class RollupResult:
+    buckets: int = 0
+    written: int = 0
+    deleted: int = 0
+    rounds: int = 0
+
+
+def rollup_run(*, company_id: int, token: str | None = None) -> RollupResult:
+    """Recomputes the company's stale buckets until none is left that this worker may take."""
+    token = token or uuid.uuid4().hex
+    result = RollupResult()
+    while True:
+        claimed = _claim(company_id=company_id, token=token)
+        if not claimed:
+            return result
+        with tenancy.tenant_context(company_id):
+            company = Company.objects.get(pk=company_id)
+            _lock(company_id, shared=True)
+            written, deleted = _recompute(company, claimed)
+            _release(company_id=company_id, token=token, ids=[bucket.pk for bucket in claimed])
+        result.buckets += len(claimed)
+        result.written += written
+        result.deleted += deleted
+        result.rounds += 1
+
+
+def _claim(*, company_id: int, token: str) -> list[Bucket]:
+    with tenancy.tenant_context(company_id):
+        now = timezone.now()
+        free = Q(claimed_by="") | Q(claimed_by=token) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+        ids = list(
+            Bucket.objects.filter(free, company_id=company_id, marks__gt=F("done"))
+            .select_for_update(skip_locked=True)
+            .order_by("id")
+            .values_list("id", flat=True)[:CLAIM_BATCH]
+        )
+        Bucket.objects.filter(pk__in=ids).update(
+            claimed_by=token, claimed_at=now, claimed_marks=F("marks")
+        )
+        return list(Bucket.objects.filter(pk__in=ids))
+
+
+def _release(*, company_id: int, token: str, ids: list[int]) -> None:
+    # Lock in the order buckets_mark() uses, then record what was computed.
+    list(
+        Bucket.objects.filter(pk__in=ids)
+        .select_for_update()
+        .order_by("scope", "subject_id", "period", "start")
+        .values_list("id", flat=True)
+    )
+    Bucket.objects.filter(pk__in=ids, claimed_by=token).update(
+        done=F("claimed_marks"), claimed_by="", claimed_at=None
+    )
+
+
+def _lock(company_id: int, *, shared: bool) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite: one writer at a time anyway
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [ROLLUP_LOCK, company_id])
+
+
+def _recompute(company: Company, claimed: list[Bucket]) -> tuple[int, int]:
+    lo = min(bucket.start for bucket in claimed)
+    hi = max(bucket.end for bucket in claimed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE rollup_claimed (scope varchar(8), subject_id bigint, "
+            'period varchar(5), start date, "end" date)'
+        )
+        cursor.executemany(
+            "INSERT INTO rollup_claimed VALUES (%s, %s, %s, %s, %s)",
+            [(b.scope, b.subject_id, b.period, b.start, b.end) for b in claimed],
+        )
+        try:
+            return _write(company, cursor, lo, hi, incremental=True)
+        finally:
+            cursor.execute("DROP TABLE rollup_claimed")
+
+
+def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, incremental: bool):
+    """Computes the totals into rollup_fresh, upserts what differs, deletes what has gone."""
+    plo = month_bounds(week_bounds(lo)[0])[0]
+    phi = month_bounds(week_bounds(hi)[1])[1]
+    today = company.local_time().date()
+    working_days_ensure(company=company, start=plo, end=max(phi, today))
+    dialect = engine.dialect_for(connection.vendor)
+    params = {
+        "company": company.pk,
+        "lo": lo,
+        "hi": hi,
+        "plo": plo,
+        "phi": phi,
+        "today": today,
+        "yesterday": today - datetime.timedelta(days=1),
+    }
+    if connection.vendor == "postgresql":
+        # The statement's intermediate results are CTEs the planner cannot count: left to
+        # itself it nests loops over them. JIT would compile its long expressions for longer
+        # than they take to run.
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL jit = off")
+    cursor.execute(
+        "CREATE TEMP TABLE rollup_fresh AS " + engine.fresh_sql(dialect, incremental=incremental),
+        params,
+    )
+    try:
+        columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
+        key = ", ".join(f'"{c}"' for c in engine.TOTAL_KEY)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in engine.TOTAL_VALUES)
+        differs = " OR ".join(
+            f'rollups_total."{c}" IS DISTINCT FROM excluded."{c}"' for c in engine.TOTAL_VALUES
+        )
+        cursor.execute(
+            f"""INSERT INTO rollups_total ({columns}, computed_at)
+            SELECT {columns}, %(now)s FROM rollup_fresh WHERE true
+            ON CONFLICT ({key}) DO UPDATE SET {updates}, computed_at = excluded.computed_at
+            WHERE {differs}""",
+            {"now": timezone.now()},
+        )
+        written = cursor.rowcount
+        only_claimed = (
+            """AND (scope, subject_id, period, start) IN (
+                SELECT scope, subject_id, period, start FROM rollup_claimed)"""
+            if incremental
+            else ""
+        )
+        cursor.execute(
+            f"""DELETE FROM rollups_total WHERE company_id = %(company)s {only_claimed}
+            AND NOT EXISTS (
+                SELECT 1 FROM rollup_fresh f WHERE f.scope = rollups_total.scope
+                    AND f.subject_id = rollups_total.subject_id
+                    AND f.kpi_id = rollups_total.kpi_id AND f.period = rollups_total.period
+                    AND f.start = rollups_total.start)""",
+            {"company": company.pk},
+        )
+        return written, cursor.rowcount
+    finally:
+        cursor.execute("DROP TABLE rollup_fresh")
+
+
+def totals_reconcile(*, company_id: int) -> Reconciliation:
+    """Recomputes every total of the company from the facts; what had to change is drift."""
+    started = timezone.now()
+    with tenancy.tenant_context(company_id):
+        company = Company.objects.get(pk=company_id)
+        _lock(company_id, shared=False)
+        span = DailyReport.objects.filter(company=company).aggregate(
+            first=Min("date"), last=Max("date")
+        )
+        written = deleted = 0
+        with connection.cursor() as cursor:
+            if span["first"] is None:
+                deleted = Total.objects.filter(company=company).delete()[0]
+            else:
+                written, deleted = _write(
+                    company, cursor, span["first"], span["last"], incremental=False
+                )
+        reconciliation = Reconciliation(
+            company=company,
+            started_at=started,
+            finished_at=timezone.now(),
+            totals=Total.objects.filter(company=company).count(),
+            written=written,
+            deleted=deleted,
+        )
+        reconciliation.save()
+    if reconciliation.drift:
+        logger.warning(
+            "rollups: company %s had %s drifted totals (%s rewritten, %s deleted), now fixed",
+            company_id,
+            reconciliation.drift,
+            written,
+            deleted,
+        )
+    return reconciliation
+
+
+def stale_companies() -> list[int]:
+    """Companies with stale buckets that nobody holds: their rollup was lost or its worker died."""
+    due = []
+    cutoff = timezone.now() - CLAIM_TIMEOUT
+    for company_id in Company.objects.values_list("pk", flat=True):
+        with tenancy.tenant_context(company_id):
+            if (
+                Bucket.objects.filter(company_id=company_id, marks__gt=F("done"))
+                .filter(Q(claimed_by="") | Q(claimed_at__lt=cutoff))
+                .exists()
+            ):
+                due.append(company_id)
+    return due
+
+
+def companies_at_local_hour(hour: int, now: datetime.datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return [company.pk for company in Company.objects.all() if company.local_time(now).hour == hour]
