@@ -1,4 +1,4 @@
-.PHONY: run test lint messages
+.PHONY: run test lint messages bench-rollup
 
 run:  ## the embedded demo on http://127.0.0.1:8000/
 	scripts/run
@@ -11,3 +11,6 @@ lint:
 
 messages:  ## refresh the English catalogue after changing UI strings
 	.venv/bin/python manage.py makemessages -l en --ignore=.venv --ignore=staticfiles --ignore=tests
+
+bench-rollup:  ## rollup benchmark on throwaway PostgreSQL (ARGS="--companies 10")
+	scripts/bench rollup $(ARGS)

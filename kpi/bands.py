@@ -1,6 +1,6 @@
 """Plan completion and its traffic-light band (DOMAIN.md: red < 60 %, yellow, green ≥ 80 %)."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
@@ -49,7 +49,8 @@ def completion(*, actual: Decimal | None, plan: Decimal | None, direction: str) 
         if plan == 0:
             return None
         value = max(actual, Decimal(0)) / plan * HUNDRED
-    return min(value, COMPLETION_CAP).quantize(Decimal("0.01"))
+    # Half up, as PostgreSQL rounds: the stored totals and this agree to the cent.
+    return min(value, COMPLETION_CAP).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def band_for(value: Decimal | None, *, red_below: Decimal, green_from: Decimal) -> Band:

@@ -2,7 +2,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import Company, SalesRole, Team, User
 from accounts.selectors import managers_of_team
@@ -87,7 +87,8 @@ def period_plan(
                 period=Plan.Period.WEEK,
                 start=start,
             )
-            .order_by("sales_role_id")  # the manager's own (no role) sorts first
+            # The manager's own plan (no role) first: NULLs sort last in PostgreSQL.
+            .order_by(F("sales_role_id").asc(nulls_first=True))
             .values_list("value", flat=True)
             .first()
         )

@@ -1,0 +1,843 @@
+"""The rollup engine on a realistic data set: scripts/bench rollup [--companies 10 --days 60].
+
+Generates companies, teams, sales roles, KPIs (every aggregation: sum, avg, last, ratio),
+managers, month and week plans, absences and two years of daily reports with PostgreSQL COPY
+(as the superuser, DATABASE_ADMIN_URL), then measures:
+
+- full_s: every company's totals from empty, through rollups.services.totals_reconcile, in a
+  worker process that connects as the app role under row-level security (DATABASE_URL);
+- floor_s: the same rows' aggregation parts (Σ, count, days, last value) computed by one
+  hand-written INSERT … SELECT … GROUP BY as the superuser, no plans, no pace, no RLS;
+- incremental_s: one new day's report from every manager, buckets marked as the app marks
+  them (not timed), then rollups.services.rollup_run for every company, timed in the worker;
+- worker_peak_mb: the worker's peak RSS, after one company and after all of them;
+- on the fly vs stored: a team's running-month figures and a company's two-year history,
+  computed from the facts on request or read from rollups_total (median ms).
+
+Prints one name=value line per figure on stdout; progress goes to stderr.
+"""
+
+import argparse
+import datetime
+import logging
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
+SEED = 20261125
+# How often each on-the-fly or stored read is repeated; the engine over a company's whole
+# history costs seconds, so it runs fewer times.
+REPEAT = 20
+REPEAT_HISTORY = 5
+
+# The company's KPIs, one of every aggregation: (code, unit, direction, aggregation, decimals).
+KPIS = [
+    ("calls", "count", "higher", "sum", 0),
+    ("long_calls", "count", "higher", "sum", 0),
+    ("talk_time", "duration", "higher", "avg", 0),
+    ("deals_won", "count", "higher", "sum", 0),
+    ("deals_sum", "money", "higher", "sum", 2),
+    ("receivables", "money", "lower", "last", 2),
+    ("avg_check", "money", "higher", "ratio", 2),
+]
+KPI_NAMES = {
+    "calls": ("Звонки", "Calls made", "telephony"),
+    "long_calls": ("Разговоры дольше 15 с", "Conversations over 15 s", "telephony"),
+    "talk_time": ("Время разговоров", "Talk time", "telephony"),
+    "deals_won": ("Выигранные сделки", "Deals won", "crm"),
+    "deals_sum": ("Сумма выигранных сделок", "Deals won, sum", "crm"),
+    "receivables": ("Дебиторская задолженность", "Receivables", "manual"),
+    "avg_check": ("Средний чек", "Average check", "computed"),
+}
+RATIO_PARTS = {"avg_check": ("deals_sum", "deals_won")}
+# Role sets (2–5 KPIs each): a hunter types five figures a day, a closer four and gets the
+# average check computed from two of them.
+ROLE_SETS = {
+    "hunter": ("Хантер", ["calls", "long_calls", "talk_time", "deals_won", "receivables"]),
+    "closer": ("Клоузер", ["talk_time", "deals_won", "deals_sum", "receivables", "avg_check"]),
+}
+# A role's monthly default plan per calendar day of the month (summed KPIs), or its target.
+DAILY_PLAN = {
+    "hunter": {"calls": 40, "long_calls": 16, "deals_won": 0.5},
+    "closer": {"deals_won": 1.5, "deals_sum": 90000},
+}
+TARGET = {"talk_time": {"hunter": 5400, "closer": 3600}, "receivables": 300000, "avg_check": 60000}
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def emit(name: str, value: object) -> None:
+    if isinstance(value, float):
+        value = f"{value:.{3 if abs(value) < 100 else 1}f}"
+    print(f"{name}={value}", flush=True)
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesdesk.settings")
+    # .delay() after a marking transaction only enqueues (Redis from scripts/bench, or the
+    # in-memory broker); nobody consumes it, so nothing runs behind the timings.
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    import django
+
+    django.setup()
+
+
+def admin_connect(*, autocommit: bool = False) -> psycopg.Connection:
+    return psycopg.connect(os.environ["DATABASE_ADMIN_URL"], autocommit=autocommit)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# --- The data set ---------------------------------------------------------------------------
+
+
+@dataclass
+class Manager:
+    id: int
+    company_id: int
+    team_id: int
+    role: str
+    kpis: list[tuple[int, str]]  # the typed KPIs of the role set: (id, code)
+    skill: float
+    receivables: float
+    absent: set[datetime.date] = field(default_factory=set)
+
+
+@dataclass
+class DataSet:
+    companies: list[int]
+    teams: dict[int, list[int]]  # company → team ids
+    managers: list[Manager]
+    first: datetime.date
+    last: datetime.date
+    kpis_per_company: int
+    next_report_id: int = 1
+    next_value_id: int = 1
+    reports: int = 0
+    facts: int = 0
+    rng: random.Random = field(default_factory=lambda: random.Random(SEED))
+
+
+class Ids:
+    def __init__(self) -> None:
+        self.counters: dict[str, int] = {}
+
+    def next(self, table: str) -> int:
+        self.counters[table] = self.counters.get(table, 0) + 1
+        return self.counters[table]
+
+
+def copy_rows(cursor: psycopg.Cursor, table: str, rows: list[dict[str, Any]]) -> None:
+    names = ", ".join(f'"{c}"' for c in rows[0])
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row.values()))
+
+
+def month_starts(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def days_in_month(month: datetime.date) -> int:
+    return ((month + datetime.timedelta(days=32)).replace(day=1) - month).days
+
+
+def build_directory(
+    cursor: psycopg.Cursor, *, companies: int, managers: int, days: int, today: datetime.date
+) -> DataSet:
+    """Companies, roles, teams, KPIs, role sets, managers, plans and absences."""
+    rng = random.Random(SEED)
+    ids = Ids()
+    now = datetime.datetime.now(datetime.UTC)
+    first, last = today - datetime.timedelta(days=days), today - datetime.timedelta(days=1)
+    rows: dict[str, list[dict[str, Any]]] = {}
+
+    def add(table: str, **row: Any) -> int:
+        row = {"id": ids.next(table), **row}
+        rows.setdefault(table, []).append(row)
+        return row["id"]
+
+    data = DataSet([], {}, [], first, last, len(KPIS))
+    set_from = datetime.date(first.year - 1, 1, 1)
+    months = month_starts(first, today)
+    for c in range(companies):
+        company = add(
+            "accounts_company",
+            code=uuid.uuid4(),
+            name=f"Бенчмарк {c + 1}",
+            country="RU",
+            timezone="Europe/Moscow",
+            currency="RUB",
+            band_red_below=60,
+            band_green_from=80,
+            created=now,
+            reminder_time=datetime.time(18),
+            report_backdate_days=3,
+            telegram_bot_token="",
+        )
+        data.companies.append(company)
+        tenant = {"company_id": company}
+        roles = {
+            kind: add("accounts_salesrole", code=uuid.uuid4(), name=name, kind=kind, **tenant)
+            for kind, (name, _codes) in ROLE_SETS.items()
+        }
+        teams = [
+            add("accounts_team", code=uuid.uuid4(), name=f"Команда {n + 1}", **tenant)
+            for n in range(1 + c % 3)
+        ]
+        data.teams[company] = teams
+        kpi_ids: dict[str, int] = {}
+        for code, unit, direction, aggregation, decimals in KPIS:
+            name_ru, name_en, source = KPI_NAMES[code]
+            numerator, denominator = RATIO_PARTS.get(code, (None, None))
+            kpi_ids[code] = add(
+                "kpi_kpi",
+                code=code,
+                uid=uuid.uuid4(),
+                name_ru=name_ru,
+                name_en=name_en,
+                unit=unit,
+                direction=direction,
+                aggregation=aggregation,
+                source=source,
+                decimals=decimals,
+                numerator_id=kpi_ids.get(numerator or ""),
+                denominator_id=kpi_ids.get(denominator or ""),
+                **tenant,
+            )
+        for kind, (_name, codes) in ROLE_SETS.items():
+            for position, code in enumerate(codes):
+                add(
+                    "kpi_rolekpi",
+                    position=position,
+                    effective_from=set_from,
+                    kpi_id=kpi_ids[code],
+                    sales_role_id=roles[kind],
+                    **tenant,
+                )
+        plan = {"manager_id": None, "sales_role_id": None, **tenant}
+        # The role's default plans, every month of the history and the current one.
+        for month in months:
+            for kind, (_name, codes) in ROLE_SETS.items():
+                for code in codes:
+                    value = plan_value(kind, code, month)
+                    add(
+                        "kpi_plan",
+                        **{**plan, "sales_role_id": roles[kind]},
+                        period="month",
+                        start=month,
+                        value=value,
+                        kpi_id=kpi_ids[code],
+                    )
+        for m in range(managers):
+            kind = "closer" if m % 5 == 4 else "hunter"
+            codes = ROLE_SETS[kind][1]
+            username = f"c{c + 1}.m{m + 1}"
+            user = add(
+                "accounts_user",
+                password="!",
+                is_superuser=False,
+                first_name=f"Менеджер {m + 1}",
+                last_name=f"Компания {c + 1}",
+                email="",
+                is_staff=False,
+                is_active=True,
+                date_joined=now,
+                code=uuid.uuid4(),
+                username=username,
+                role="manager",
+                is_company_admin=False,
+                sales_role_id=roles[kind],
+                team_id=teams[m % len(teams)],
+                telegram_chat_id="",
+                **tenant,
+            )
+            add("accounts_loginname", username=username, user_id=user, **tenant)
+            skill = 0.7 + 0.6 * rng.random()
+            manager = Manager(
+                id=user,
+                company_id=company,
+                team_id=teams[m % len(teams)],
+                role=kind,
+                kpis=[(kpi_ids[code], code) for code in codes if code not in RATIO_PARTS],
+                skill=skill,
+                receivables=300000 * (2 - skill),
+            )
+            data.managers.append(manager)
+            own = {**plan, "manager_id": user}
+            # Some managers have plans of their own for the role's first summed KPI.
+            if m % 4 == 1:
+                code = next(code for code in codes if code in DAILY_PLAN[kind])
+                for month in months:
+                    value = plan_value(kind, code, month) * Decimal("1.1")
+                    add(
+                        "kpi_plan",
+                        **own,
+                        period="month",
+                        start=month,
+                        value=value,
+                        kpi_id=kpi_ids[code],
+                    )
+            # A few have weekly plans for deals over the last eight weeks.
+            if m % 10 == 2:
+                monday = today - datetime.timedelta(days=today.weekday())
+                value = Decimal(str(round(DAILY_PLAN[kind]["deals_won"] * 7 * 1.2, 4)))
+                for week in range(8):
+                    add(
+                        "kpi_plan",
+                        **own,
+                        period="week",
+                        start=monday - datetime.timedelta(weeks=week),
+                        value=value,
+                        kpi_id=kpi_ids["deals_won"],
+                    )
+            # A two-week vacation a year for every seventh manager: no reports then.
+            if m % 7 == 3:
+                for year in range(0, days, 365):
+                    start = first + datetime.timedelta(days=rng.randrange(year, year + 351))
+                    end = min(start + datetime.timedelta(days=13), last)
+                    if end < start:
+                        continue
+                    add(
+                        "kpi_absence",
+                        code=uuid.uuid4(),
+                        kind="vacation",
+                        start=start,
+                        end=end,
+                        manager_id=user,
+                        **tenant,
+                    )
+                    manager.absent.update(
+                        start + datetime.timedelta(days=i) for i in range((end - start).days + 1)
+                    )
+
+    for table in SEQUENCED[:-2]:  # parents first
+        if rows.get(table):
+            copy_rows(cursor, table, rows[table])
+    return data
+
+
+def plan_value(kind: str, code: str, month: datetime.date) -> Decimal:
+    if code in DAILY_PLAN[kind]:
+        return Decimal(str(round(DAILY_PLAN[kind][code] * days_in_month(month), 4)))
+    target = TARGET[code]
+    return Decimal(str(target[kind] if isinstance(target, dict) else target))
+
+
+def day_values(manager: Manager, rng: random.Random) -> Iterator[tuple[int, str]]:
+    """One day's typed figures of a manager, around the role's plan times their skill."""
+    s = manager.skill
+    calls = max(0, round(rng.gauss(40 * s, 8)))
+    if manager.role == "hunter":
+        deals = int(rng.random() < 0.5 * s) + int(rng.random() < 0.05 * s)
+        talk = rng.gauss(5400 * s, 900)
+    else:
+        deals = sum(int(rng.random() < 0.5 * s) for _ in range(3))
+        talk = rng.gauss(3600 * s, 600)
+    manager.receivables = max(
+        0.0, manager.receivables * rng.uniform(0.97, 1.03) + rng.uniform(-5000, 5000)
+    )
+    for kpi_id, code in manager.kpis:
+        if code == "calls":
+            value = str(calls)
+        elif code == "long_calls":
+            value = str(round(calls * rng.uniform(0.3, 0.5)))
+        elif code == "talk_time":
+            value = str(max(0, round(talk)))
+        elif code == "deals_won":
+            value = str(deals)
+        elif code == "deals_sum":
+            value = f"{deals * rng.uniform(30000, 90000):.2f}"
+        else:  # receivables
+            value = f"{manager.receivables:.2f}"
+        yield kpi_id, value
+
+
+def copy_reports(
+    data: DataSet,
+    report_copy: Any,
+    value_copy: Any,
+    days: list[datetime.date],
+    *,
+    skip_absent: bool = True,
+) -> None:
+    """Reports and their figures, day by day across companies: the order they accumulate in."""
+    rng = data.rng
+    reports: list[str] = []
+    values: list[str] = []
+    for day in days:
+        for manager in data.managers:
+            if skip_absent and day in manager.absent:
+                continue
+            report_id = data.next_report_id
+            data.next_report_id += 1
+            submitted = f"{day} {17 + rng.randrange(3)}:{rng.randrange(60):02d}:00+03"
+            reports.append(
+                f"{report_id}\t{uuid.uuid4()}\t{day}\t{submitted}\t{manager.company_id}\t"
+                f"{manager.id}\t{manager.id}\t1\n"
+            )
+            for kpi_id, value in day_values(manager, rng):
+                values.append(
+                    f"{data.next_value_id}\t{value}\t{manager.company_id}\t{kpi_id}\t"
+                    f"{report_id}\tmanual\n"
+                )
+                data.next_value_id += 1
+            data.reports += 1
+            if len(reports) >= 5000:
+                report_copy.write("".join(reports))
+                value_copy.write("".join(values))
+                reports.clear()
+                values.clear()
+    if reports:
+        report_copy.write("".join(reports))
+        value_copy.write("".join(values))
+
+
+REPORT_COPY = (
+    "COPY reports_dailyreport (id, code, date, submitted_at, company_id, manager_id, "
+    "submitted_by_id, version) FROM STDIN"
+)
+VALUE_COPY = (
+    "COPY reports_reportvalue (id, value, company_id, kpi_id, report_id, source) FROM STDIN"
+)
+SEQUENCED = [
+    "accounts_company",
+    "accounts_salesrole",
+    "accounts_team",
+    "kpi_kpi",
+    "kpi_rolekpi",
+    "accounts_user",
+    "accounts_loginname",
+    "kpi_plan",
+    "kpi_absence",
+    "reports_dailyreport",
+    "reports_reportvalue",
+]
+
+
+def sequences_reset(cursor: psycopg.Cursor) -> None:
+    for table in SEQUENCED:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"GREATEST((SELECT max(id) FROM {table}), 1))"
+        )
+
+
+def generate(args: argparse.Namespace, today: datetime.date) -> DataSet:
+    with admin_connect() as admin, admin.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM accounts_company)")
+        if cursor.fetchone()[0]:
+            sys.exit("bench: the database already has companies; scripts/bench makes a fresh one")
+        # Every generated row is consistent: no foreign-key triggers during the bulk load.
+        cursor.execute("SET session_replication_role = replica")
+        data = build_directory(
+            cursor, companies=args.companies, managers=args.managers, days=args.days, today=today
+        )
+        admin.commit()
+        days = [data.first + datetime.timedelta(days=i) for i in range(args.days)]
+        # Two connections, so that both COPY streams run at once.
+        with admin_connect() as second, second.cursor() as value_cursor:
+            value_cursor.execute("SET session_replication_role = replica")
+            with (
+                cursor.copy(REPORT_COPY) as report_copy,
+                value_cursor.copy(VALUE_COPY) as value_copy,
+            ):
+                copy_reports(data, report_copy, value_copy, days)
+            second.commit()
+        admin.commit()
+        data.facts = data.next_value_id - 1
+        sequences_reset(cursor)
+        admin.commit()
+    with admin_connect(autocommit=True) as admin:
+        log("vacuum analyze")
+        admin.execute("VACUUM (FREEZE, ANALYZE)")
+        admin.execute("CHECKPOINT")
+    return data
+
+
+# --- The floor: the aggregation alone, in one statement ------------------------------------
+
+FLOOR_SQL = """
+INSERT INTO bench_floor (company_id, scope, subject_id, kpi_id, period, start, "end",
+    value_sum, value_count, days_reported, last_value, band, at_risk, computed_at)
+WITH facts AS (
+    SELECT v.company_id, r.manager_id, u.team_id, u.sales_role_id, v.kpi_id, k.unit,
+        k.aggregation = 'last' AS is_last, r.date, v.value
+    FROM reports_reportvalue v
+    JOIN reports_dailyreport r ON r.id = v.report_id
+    JOIN accounts_user u ON u.id = r.manager_id
+    JOIN kpi_kpi k ON k.id = v.kpi_id
+),
+manager AS MATERIALIZED (
+    SELECT company_id, manager_id, team_id, sales_role_id, kpi_id, unit, 'day' AS period,
+        date AS start, date AS "end", value AS s, 1::bigint AS n, 1::bigint AS days,
+        CASE WHEN is_last THEN value END AS last_value
+    FROM facts
+    UNION ALL
+    SELECT company_id, manager_id, team_id, sales_role_id, kpi_id, unit, p.period, p.start,
+        max(p."end"), sum(value), count(*), count(*),
+        (max(CASE WHEN is_last THEN ARRAY[(date - DATE '2000-01-01')::numeric, value] END))[2]
+    FROM facts
+    CROSS JOIN LATERAL (VALUES
+        ('week', date_trunc('week', date)::date, date_trunc('week', date)::date + 6),
+        ('month', date_trunc('month', date)::date,
+            (date_trunc('month', date) + interval '1 month - 1 day')::date)
+    ) p(period, start, "end")
+    GROUP BY company_id, manager_id, team_id, sales_role_id, kpi_id, unit, p.period, p.start
+),
+ratios AS (
+    SELECT den.company_id, den.manager_id, den.team_id, den.sales_role_id, k.id AS kpi_id,
+        k.unit, den.period, den.start, den."end", COALESCE(num.s, 0) AS s, den.s AS n,
+        den.n AS days, NULL::numeric AS last_value
+    FROM kpi_kpi k
+    JOIN manager den ON den.kpi_id = k.denominator_id
+    LEFT JOIN manager num ON num.kpi_id = k.numerator_id AND num.manager_id = den.manager_id
+        AND num.period = den.period AND num.start = den.start
+    WHERE k.aggregation = 'ratio' AND EXISTS (
+        SELECT 1 FROM kpi_rolekpi rk
+        WHERE rk.sales_role_id = den.sales_role_id AND rk.kpi_id = k.id)
+),
+managers AS (SELECT * FROM manager UNION ALL SELECT * FROM ratios)
+SELECT company_id, 'manager', manager_id, kpi_id, period, start, "end", s, n, days,
+    last_value, 'none', false, now()
+FROM managers
+UNION ALL
+SELECT company_id, CASE WHEN GROUPING(team_id) = 0 THEN 'team' ELSE 'company' END,
+    CASE WHEN GROUPING(team_id) = 0 THEN team_id ELSE company_id END, kpi_id, period, start,
+    max("end"), sum(s), sum(n), sum(days),
+    CASE WHEN max(unit) = 'percent' THEN avg(last_value) ELSE sum(last_value) END,
+    'none', false, now()
+FROM managers
+GROUP BY GROUPING SETS ((company_id, team_id, kpi_id, period, start),
+                        (company_id, kpi_id, period, start))
+HAVING GROUPING(team_id) = 1 OR team_id IS NOT NULL
+"""
+
+COMPARE_SQL = """
+SELECT count(*) FROM rollups_total t
+FULL JOIN bench_floor f USING (company_id, scope, subject_id, kpi_id, period, start)
+WHERE t.id IS NULL OR f.id IS NULL OR t."end" <> f."end" OR t.value_sum <> f.value_sum
+    OR t.value_count <> f.value_count OR t.days_reported <> f.days_reported
+    OR t.last_value IS DISTINCT FROM f.last_value
+"""
+
+
+def floor_run() -> tuple[float, int]:
+    with admin_connect() as admin, admin.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor")
+        cursor.execute("CREATE TABLE bench_floor (LIKE rollups_total INCLUDING ALL)")
+        admin.commit()
+        started = time.perf_counter()
+        cursor.execute(FLOOR_SQL)
+        admin.commit()
+        elapsed = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM bench_floor")
+        return elapsed, cursor.fetchone()[0]
+
+
+# --- The worker: the rollups themselves, in a process of their own ------------------------
+
+
+def worker(mode: str) -> None:
+    """Runs in a child process: every company's full or incremental rollup, timed."""
+    setup_django()
+    from django.db import connection
+
+    from accounts.models import Company
+    from rollups import services
+
+    # From empty every total is "drift": one warning per company would only be noise.
+    logging.getLogger("rollups.services").setLevel(logging.ERROR)
+
+    companies = list(Company.objects.order_by("pk").values_list("pk", flat=True))
+    connection.ensure_connection()
+    durations = []
+    started = time.perf_counter()
+    buckets = written = 0
+    for number, company_id in enumerate(companies):
+        company_started = time.perf_counter()
+        if mode == "full":
+            reconciliation = services.totals_reconcile(company_id=company_id)
+            written += reconciliation.written
+        else:
+            result = services.rollup_run(company_id=company_id)
+            buckets += result.buckets
+            written += result.written
+        durations.append(time.perf_counter() - company_started)
+        if number == 0:
+            emit(f"worker_peak_mb_1_company_{mode}", round(peak_rss_mb(), 1))
+    elapsed = time.perf_counter() - started
+    emit(f"{mode}_s", elapsed)
+    emit(f"{mode}_company_median_s", statistics.median(durations))
+    emit(f"{mode}_company_max_s", max(durations))
+    emit(f"{mode}_written", written)
+    if mode == "incremental":
+        emit("incremental_buckets", buckets)
+    emit(f"worker_peak_mb_{mode}", round(peak_rss_mb(), 1))
+
+
+def run_worker(mode: str) -> dict[str, str]:
+    process = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", mode],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    figures = {}
+    for line in process.stdout.splitlines():
+        name, _, value = line.partition("=")
+        figures[name] = value
+    return figures
+
+
+# --- The new day ---------------------------------------------------------------------------
+
+
+def new_day(data: DataSet, today: datetime.date) -> float:
+    """Every manager files today's report; buckets marked as the app marks them."""
+    from accounts import tenancy
+    from accounts.models import Company, User
+    from rollups import services
+
+    with admin_connect() as admin, admin.cursor() as reports, admin_connect() as second:
+        with second.cursor() as values:
+            with reports.copy(REPORT_COPY) as report_copy, values.copy(VALUE_COPY) as value_copy:
+                copy_reports(data, report_copy, value_copy, [today], skip_absent=False)
+            admin.commit()
+            second.commit()
+        sequences_reset(reports)
+        admin.commit()
+    started = time.perf_counter()
+    for company in Company.objects.order_by("pk"):
+        with tenancy.tenant_context(company):
+            for manager in User.objects.filter(role=User.Role.MANAGER).order_by("pk"):
+                services.buckets_mark_report(company=company, manager=manager, day=today)
+    return time.perf_counter() - started
+
+
+# --- On the fly vs stored ------------------------------------------------------------------
+
+
+def timed(repeat: int, run: Callable[[], object]) -> tuple[float, object]:
+    """The median of `repeat` runs in ms, and the last run's result."""
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), result
+
+
+def on_the_fly(data: DataSet, today: datetime.date) -> None:
+    """A team's running month and a company's two years: from the facts vs from the totals."""
+    from django.db import connection
+
+    from accounts import tenancy
+    from kpi.calendar import month_bounds
+    from rollups import engine
+    from rollups.services import week_bounds
+
+    company_id = data.companies[0]
+    team_id = data.teams[company_id][0]
+    team = [m.id for m in data.managers if m.company_id == company_id and m.team_id == team_id]
+    month = today.replace(day=1)
+
+    def fresh(lo: datetime.date, hi: datetime.date, where: str, extra: dict) -> list[tuple]:
+        params = {
+            "company": company_id,
+            "lo": lo,
+            "hi": hi,
+            "plo": month_bounds(week_bounds(lo)[0])[0],
+            "phi": month_bounds(week_bounds(hi)[1])[1],
+            "today": today,
+            "yesterday": today - datetime.timedelta(days=1),
+            **extra,
+        }
+        sql = engine.fresh_sql(engine.dialect_for("postgresql"), incremental=False)
+        with tenancy.tenant_context(company_id), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(
+                "SELECT subject_id, kpi_id, start, actual, plan, completion, band, forecast "
+                f"FROM ({sql}) fresh WHERE {where}",
+                params,
+            )
+            return cursor.fetchall()
+
+    def query(sql: str, params: dict) -> list[tuple]:
+        with tenancy.tenant_context(company_id), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    team_where = "scope = 'manager' AND period = 'month' AND start = %(month)s"
+    team_where += " AND subject_id = ANY(%(team)s)"
+    team_params = {"company": company_id, "month": month, "team": team, "today": today}
+    stored_ms, stored = timed(
+        REPEAT,
+        lambda: query(
+            "SELECT subject_id, kpi_id, start, actual, plan, completion, band, forecast "
+            "FROM rollups_total WHERE company_id = %(company)s AND " + team_where,
+            team_params,
+        ),
+    )
+    fly_ms, fly = timed(REPEAT, lambda: fresh(month, today, team_where, team_params))
+    groupby_ms, _ = timed(
+        REPEAT,
+        lambda: query(
+            """SELECT r.manager_id, v.kpi_id, sum(v.value), count(*)
+            FROM reports_reportvalue v JOIN reports_dailyreport r ON r.id = v.report_id
+            WHERE r.company_id = %(company)s AND v.company_id = %(company)s
+                AND r.date BETWEEN %(month)s AND %(today)s AND r.manager_id = ANY(%(team)s)
+            GROUP BY r.manager_id, v.kpi_id""",
+            team_params,
+        ),
+    )
+    emit("stored_read_ms", stored_ms)
+    emit("onthefly_ms", fly_ms)
+    emit("onthefly_groupby_ms", groupby_ms)
+    emit("onthefly_rows", len(fly))
+    emit("onthefly_same_as_stored", sorted(map(str, fly)) == sorted(map(str, stored)))
+
+    history_where = "scope = 'company' AND period = 'month'"
+    history_params = {"company": company_id}
+    stored_ms, stored = timed(
+        REPEAT,
+        lambda: query(
+            "SELECT subject_id, kpi_id, start, actual, plan, completion, band, forecast "
+            "FROM rollups_total WHERE company_id = %(company)s AND " + history_where,
+            history_params,
+        ),
+    )
+    fly_ms, fly = timed(
+        REPEAT_HISTORY, lambda: fresh(data.first, today, history_where, history_params)
+    )
+    groupby_ms, _ = timed(
+        REPEAT,
+        lambda: query(
+            """SELECT v.kpi_id, date_trunc('month', r.date), sum(v.value), count(*)
+            FROM reports_reportvalue v JOIN reports_dailyreport r ON r.id = v.report_id
+            WHERE r.company_id = %(company)s AND v.company_id = %(company)s
+            GROUP BY v.kpi_id, date_trunc('month', r.date)""",
+            history_params,
+        ),
+    )
+    emit("stored_history_ms", stored_ms)
+    emit("onthefly_history_ms", fly_ms)
+    emit("onthefly_history_groupby_ms", groupby_ms)
+    emit("history_rows", len(fly))
+    emit("history_same_as_stored", sorted(map(str, fly)) == sorted(map(str, stored)))
+
+
+# --- The machine ---------------------------------------------------------------------------
+
+
+def machine() -> None:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as info:
+        kib = int(next(line for line in info if line.startswith("MemTotal")).split()[1])
+    with admin_connect() as admin:
+        version = admin.execute("SHOW server_version").fetchone()[0]
+    emit("cpu", cpu)
+    emit("cores", os.cpu_count())
+    emit("ram_gb", f"{kib / 1024 / 1024:.1f}")
+    emit("postgres", version)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=100)
+    parser.add_argument("--managers", type=int, default=20, help="per company")
+    parser.add_argument("--days", type=int, default=730, help="of history, up to yesterday")
+    parser.add_argument("--worker", choices=["full", "incremental"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+
+    for name in ("DATABASE_URL", "DATABASE_ADMIN_URL"):
+        if not os.environ.get(name):
+            sys.exit(f"bench: {name} is not set; run it through scripts/bench rollup")
+    setup_django()
+    today = datetime.datetime.now(MOSCOW).date()  # every company is on Moscow time
+    machine()
+
+    log(f"generating {args.companies} companies × {args.managers} managers × {args.days} days")
+    started = time.perf_counter()
+    data = generate(args, today)
+    emit("generate_s", time.perf_counter() - started)
+    emit("companies", args.companies)
+    emit("managers", args.companies * args.managers)
+    emit("kpis", data.kpis_per_company)
+    emit("days", args.days)
+    emit("reports", data.reports)
+    emit("facts", data.facts)
+
+    log("floor: one INSERT … SELECT … GROUP BY")
+    floor_s, floor_rows = floor_run()
+
+    log("full: totals_reconcile for every company")
+    with admin_connect(autocommit=True) as admin:
+        admin.execute("TRUNCATE rollups_total, rollups_bucket, rollups_reconciliation")
+        admin.execute("CHECKPOINT")
+    full = run_worker("full")
+    full_s = float(full["full_s"])
+    for name, value in full.items():
+        emit(name, value)
+    emit("floor_s", floor_s)
+    emit("full_vs_floor", full_s / floor_s)
+    with admin_connect(autocommit=True) as admin:
+        totals_rows = admin.execute("SELECT count(*) FROM rollups_total").fetchone()[0]
+        emit("totals_rows", totals_rows)
+        emit("floor_rows", floor_rows)
+        log("comparing the totals' parts with the floor's")
+        emit("floor_mismatches", admin.execute(COMPARE_SQL).fetchone()[0])
+        admin.execute("DROP TABLE bench_floor")
+        admin.execute("CHECKPOINT")
+
+    log("incremental: a new day from every manager, then rollup_run for every company")
+    emit("mark_s", new_day(data, today))
+    incremental = run_worker("incremental")
+    for name, value in incremental.items():
+        emit(name, value)
+    emit("incremental_share", float(incremental["incremental_s"]) / full_s)
+    emit("worker_peak_mb_1_company", full["worker_peak_mb_1_company_full"])
+    emit(
+        "worker_peak_mb",
+        max(float(full["worker_peak_mb_full"]), float(incremental["worker_peak_mb_incremental"])),
+    )
+
+    log("on the fly vs stored")
+    on_the_fly(data, today)
+
+
+if __name__ == "__main__":
+    main()

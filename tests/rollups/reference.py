@@ -1,0 +1,231 @@
+"""The totals computed the straightforward way: Python, day by day, from the reports.
+
+What the engine's SQL must equal. It reuses the product's own single-manager rules
+(kpi.aggregation.period_value, kpi.selectors.period_plan, kpi.bands) and spells out the
+team and company rules of rollups/engine.py's docstring.
+"""
+
+import datetime
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from accounts.models import Company, User
+from kpi.aggregation import period_value
+from kpi.bands import completion, kpi_band
+from kpi.calendar import calendar_for, manager_working_days
+from kpi.models import KPI, RoleKPI
+from kpi.selectors import period_plan
+from reports.models import ReportValue
+from rollups.services import period_bounds
+
+FOUR = Decimal("0.0001")
+Key = tuple[str, int, int, str, datetime.date]  # scope, subject, kpi, period, start
+
+
+def q4(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(FOUR, rounding=ROUND_HALF_UP)
+
+
+def _worse(value: Decimal, plan: Decimal, kpi: KPI) -> bool:
+    return value > plan if kpi.direction == KPI.Direction.LOWER else value < plan
+
+
+def _meets(value: Decimal | None, plan: Decimal | None, kpi: KPI) -> bool | None:
+    percent = completion(actual=value, plan=plan, direction=kpi.direction)
+    return None if percent is None else percent >= 100
+
+
+def _mean(values: list[Decimal]) -> Decimal | None:
+    return sum(values, Decimal(0)) / len(values) if values else None
+
+
+def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
+    calendar = calendar_for(company=company)
+    kpis = {kpi.pk: kpi for kpi in KPI.objects.filter(company=company)}
+    facts: dict[int, dict[datetime.date, dict[str, Decimal]]] = defaultdict(dict)
+    rows = ReportValue.objects.filter(company=company).values_list(
+        "report__manager_id", "report__date", "kpi__code", "value"
+    )
+    for manager_id, day, code, value in rows:
+        facts[manager_id].setdefault(day, {})[code] = value
+    managers = {m.pk: m for m in User.objects.filter(company=company, pk__in=facts)}
+    role_kpis = list(RoleKPI.objects.filter(company=company))
+
+    manager_rows: dict[Key, dict] = {}
+    for manager_id, figures in facts.items():
+        manager = managers[manager_id]
+        reported_today = today in figures
+        buckets = {(p, *period_bounds(p, day)) for day in figures for p in ("day", "week", "month")}
+        for period, start, end in buckets:
+            inside = {day: values for day, values in figures.items() if start <= day <= end}
+            in_set = {
+                r.kpi_id
+                for r in role_kpis
+                if r.sales_role_id == manager.sales_role_id
+                and r.effective_from <= end
+                and (r.effective_to is None or r.effective_to > start)
+            }
+            for kpi_id in in_set:
+                kpi = kpis[kpi_id]
+                row = _manager_row(kpi, inside, calendar, manager, period, start, end)
+                if row is None:
+                    continue
+                working = manager_working_days(
+                    company=company, manager=manager, start=start, end=end, calendar=calendar
+                )
+                row["working_days"] = len(working) or None
+                running = period != "day" and start <= today <= end
+                row["running"] = running
+                row["elapsed_days"] = None
+                row["forecast"] = None
+                if running:
+                    as_of = today if reported_today else today - datetime.timedelta(days=1)
+                    row["elapsed_days"] = len([d for d in working if d <= as_of])
+                    if not kpi.is_summed:
+                        row["forecast"] = row["actual"]
+                    elif row["elapsed_days"]:
+                        row["forecast"] = q4(
+                            row["actual"] * row["working_days"] / row["elapsed_days"]
+                        )
+                row["at_risk"] = bool(
+                    running
+                    and row["forecast"] is not None
+                    and row["plan"] is not None
+                    and _worse(row["forecast"], row["plan"], kpi)
+                )
+                value = row["forecast"] if running else row["actual"]
+                row["meeting_plan"] = _meets(value, row["plan"], kpi)
+                row["share_meeting_plan"] = None
+                row["team_id"] = manager.team_id
+                manager_rows[("manager", manager_id, kpi_id, period, start)] = row
+
+    totals = dict(manager_rows)
+    groups: dict[Key, list[dict]] = defaultdict(list)
+    for (_scope, _subject, kpi_id, period, start), row in manager_rows.items():
+        groups[("company", company.pk, kpi_id, period, start)].append(row)
+        if row["team_id"] is not None:
+            groups[("team", row["team_id"], kpi_id, period, start)].append(row)
+    for key, members in groups.items():
+        totals[key] = _group_row(kpis[key[2]], members)
+    for row in totals.values():
+        kpi = kpis[row["kpi_id"]]
+        row["completion"], band = kpi_band(kpi, actual=row["actual"], plan=row["plan"])
+        row["band"] = str(band)
+        for name in ("running", "team_id", "kpi_id"):
+            row.pop(name, None)
+    return totals
+
+
+def _manager_row(kpi, inside, calendar, manager, period, start, end) -> dict | None:
+    if kpi.aggregation == KPI.Aggregation.RATIO:
+        top = [v[kpi.numerator.code] for v in inside.values() if kpi.numerator.code in v]
+        bottom = [v[kpi.denominator.code] for v in inside.values() if kpi.denominator.code in v]
+        if not bottom:
+            return None
+        s, n, days, last = sum(top, Decimal(0)), sum(bottom, Decimal(0)), len(bottom), None
+    else:
+        reported = sorted((day, v[kpi.code]) for day, v in inside.items() if kpi.code in v)
+        if not reported:
+            return None
+        s = sum((value for _day, value in reported), Decimal(0))
+        n = days = len(reported)
+        last = reported[-1][1] if kpi.aggregation == KPI.Aggregation.LAST else None
+    plan = period_plan(
+        company=manager.company, manager=manager, kpi=kpi, start=start, end=end, calendar=calendar
+    )
+    return {
+        "kpi_id": kpi.pk,
+        "end": end,
+        "value_sum": s,
+        "value_count": Decimal(n),
+        "days_reported": days,
+        "last_value": last,
+        "actual": q4(period_value(kpi, inside)),
+        "plan": q4(plan),
+    }
+
+
+def _group_row(kpi: KPI, members: list[dict]) -> dict:
+    s = sum((m["value_sum"] for m in members), Decimal(0))
+    n = sum((m["value_count"] for m in members), Decimal(0))
+    lasts = [m["last_value"] for m in members if m["last_value"] is not None]
+    plans = [m["plan"] for m in members if m["plan"] is not None]
+    percent = kpi.unit == KPI.Unit.PERCENT
+    last = (_mean(lasts) if percent else sum(lasts, Decimal(0))) if lasts else None
+    averaged = kpi.aggregation in (KPI.Aggregation.AVERAGE, KPI.Aggregation.RATIO) or (
+        kpi.aggregation == KPI.Aggregation.LAST and percent
+    )
+    plan = (_mean(plans) if averaged else sum(plans, Decimal(0))) if plans else None
+    if kpi.aggregation == KPI.Aggregation.SUM:
+        actual = s
+    elif kpi.aggregation == KPI.Aggregation.AVERAGE:
+        actual = s / n
+    elif kpi.aggregation == KPI.Aggregation.LAST:
+        actual = last
+    else:
+        actual = None if n == 0 else (s * 100 / n if percent else s / n)
+    actual, plan = q4(actual), q4(plan)
+    running = members[0]["running"]
+    forecast = None
+    if running:
+        if kpi.is_summed:
+            paces = [m["forecast"] if m["forecast"] is not None else m["actual"] for m in members]
+            paces = [p for p in paces if p is not None]
+            forecast = q4(sum(paces, Decimal(0))) if paces else None
+        else:
+            forecast = actual
+    judged = [m["meeting_plan"] for m in members if m["meeting_plan"] is not None]
+    share = None
+    if judged:
+        share = (Decimal(sum(judged)) * 100 / len(judged)).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+    return {
+        "kpi_id": kpi.pk,
+        "end": members[0]["end"],
+        "value_sum": s,
+        "value_count": n,
+        "days_reported": sum(m["days_reported"] for m in members),
+        "last_value": q4(last),
+        "actual": actual,
+        "plan": plan,
+        "working_days": None,
+        "elapsed_days": None,
+        "forecast": forecast,
+        "at_risk": bool(
+            running and forecast is not None and plan is not None and _worse(forecast, plan, kpi)
+        ),
+        "meeting_plan": None,
+        "share_meeting_plan": share,
+        "running": running,
+    }
+
+
+def stored_totals(company: Company) -> dict[Key, dict]:
+    from rollups.models import Total
+
+    fields = [
+        "end",
+        "value_sum",
+        "value_count",
+        "days_reported",
+        "last_value",
+        "actual",
+        "plan",
+        "working_days",
+        "elapsed_days",
+        "forecast",
+        "at_risk",
+        "meeting_plan",
+        "share_meeting_plan",
+        "completion",
+        "band",
+    ]
+    return {
+        (t["scope"], t["subject_id"], t["kpi_id"], t["period"], t["start"]): {
+            name: t[name] for name in fields
+        }
+        for t in Total.objects.filter(company=company).values(
+            "scope", "subject_id", "kpi_id", "period", "start", *fields
+        )
+    }
