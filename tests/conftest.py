@@ -36,6 +36,7 @@ from kpi import services as kpi_services
 from kpi.models import KPI
 from reports import services as report_services
 from reports.models import Reminder
+from rollups import services as rollup_services
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +157,11 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         long_ago = (today.replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
         report_services.month_close(company=company, month=long_ago, actor=head)
         Reminder(company=company, user=managers[2], date=yesterday, kind="missing").save()
+    # Totals, working days and a reconciliation of its own, then one bucket stale again.
+    rollup_services.rollup_run(company_id=company.pk)
+    rollup_services.totals_reconcile(company_id=company.pk)
+    with tenancy.tenant_context(company):
+        rollup_services.buckets_mark_report(company=company, manager=managers[0], day=yesterday)
     return Cast(
         company=company,
         admin=admin,

@@ -1,0 +1,321 @@
+import datetime
+import logging
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts import tenancy
+from accounts.models import SalesRole, User
+from kpi import services as kpi_services
+from kpi.models import KPI
+from reports import services as report_services
+from rollups import engine, services, tasks
+from rollups.models import Bucket, Reconciliation, Total, WorkingDay
+from tests.factories import TeamFactory
+from tests.rollups.reference import expected_totals, stored_totals
+
+
+def stale(company) -> set[tuple]:
+    return set(
+        Bucket.objects.filter(company=company, marks__gt=F("done")).values_list(
+            "scope", "subject_id", "period", "start"
+        )
+    )
+
+
+def report(cast, manager: User, day: datetime.date, calls: int = 40) -> None:
+    existing = manager.daily_reports.filter(date=day).first()
+    report_services.report_submit(
+        company=cast.company,
+        manager=manager,
+        day=day,
+        values={"calls": calls, "long_calls": 10, "talk_time": "50", "leads": 2},
+        actor=cast.admin,
+        version=existing.version if existing else 0,
+        confirmed=True,
+        reason="исправление",
+    )
+
+
+def today_of(cast) -> datetime.date:
+    return cast.company.local_time().date()
+
+
+def test_it_marks_only_the_buckets_a_report_touches(alpha):
+    with tenancy.tenant_context(alpha.company):
+        services.rollup_run(company_id=alpha.company.pk)
+        assert stale(alpha.company) == set()
+        day = today_of(alpha)
+        report(alpha, alpha.managers[1], day)
+        monday = day - datetime.timedelta(days=day.weekday())
+        subjects = [
+            ("company", alpha.company.pk),
+            ("team", alpha.team.pk),
+            ("manager", alpha.managers[1].pk),
+        ]
+        assert stale(alpha.company) == {
+            (scope, subject, period, start)
+            for scope, subject in subjects
+            for period, start in [("day", day), ("week", monday), ("month", day.replace(day=1))]
+        }
+        result = services.rollup_run(company_id=alpha.company.pk)
+        assert result.buckets == 9
+        assert stale(alpha.company) == set()
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
+
+
+def test_a_correction_changes_the_totals_and_nothing_else(alpha):
+    with tenancy.tenant_context(alpha.company):
+        day = today_of(alpha)
+        report(alpha, alpha.managers[1], day, calls=40)
+        services.rollup_run(company_id=alpha.company.pk)
+        before = stored_totals(alpha.company)
+        report(alpha, alpha.managers[1], day, calls=55)
+        services.rollup_run(company_id=alpha.company.pk)
+        after = stored_totals(alpha.company)
+        changed = {key for key in after if after[key] != before.get(key)}
+        calls = KPI.objects.get(company=alpha.company, code="calls").pk
+        assert changed and {key[2] for key in changed} == {calls}
+        day_total = Total.objects.get(
+            company=alpha.company,
+            scope="manager",
+            subject_id=alpha.managers[1].pk,
+            kpi_id=calls,
+            period="day",
+            start=day,
+        )
+        assert day_total.actual == 55
+        assert after == expected_totals(alpha.company, day)
+
+
+def test_running_a_rollup_twice_gives_identical_tables(alpha):
+    with tenancy.tenant_context(alpha.company):
+        for offset in range(0, 9):
+            report(alpha, alpha.managers[offset % 3], today_of(alpha) - datetime.timedelta(offset))
+        services.rollup_run(company_id=alpha.company.pk)
+        first = stored_totals(alpha.company)
+        Bucket.objects.filter(company=alpha.company).update(marks=F("marks") + 1)
+        assert services.rollup_run(company_id=alpha.company.pk).written == 0
+        assert stored_totals(alpha.company) == first
+        reconciliation = services.totals_reconcile(company_id=alpha.company.pk)
+        assert reconciliation.drift == 0
+        assert (
+            stored_totals(alpha.company) == first == expected_totals(alpha.company, today_of(alpha))
+        )
+
+
+def test_the_nightly_check_reports_and_fixes_drift(alpha, caplog):
+    with tenancy.tenant_context(alpha.company):
+        report(alpha, alpha.managers[1], today_of(alpha))
+        services.rollup_run(company_id=alpha.company.pk)
+        right = stored_totals(alpha.company)
+        totals = Total.objects.filter(company=alpha.company, scope="manager")
+        totals.filter(period="month").update(actual=Decimal("1.2345"))
+        totals.filter(period="week").first().delete()
+        bogus = totals.filter(period="day").first()
+        Total.objects.filter(pk=bogus.pk).update(start=bogus.start - datetime.timedelta(days=400))
+        with caplog.at_level(logging.WARNING, logger="rollups.services"):
+            reconciliation = services.totals_reconcile(company_id=alpha.company.pk)
+        months = len([k for k in right if k[0] == "manager" and k[3] == "month"])
+        assert reconciliation.written == months + 1 + 1  # changed, deleted, moved away
+        assert reconciliation.deleted == 1
+        assert "drifted totals" in caplog.text
+        assert stored_totals(alpha.company) == right
+        assert Reconciliation.objects.filter(company=alpha.company).count() >= 1
+
+
+def test_a_plan_change_marks_the_months_of_its_managers(alpha):
+    with tenancy.tenant_context(alpha.company):
+        services.rollup_run(company_id=alpha.company.pk)
+        day = today_of(alpha)
+        report(alpha, alpha.managers[1], day)
+        services.rollup_run(company_id=alpha.company.pk)
+        hunter = SalesRole.objects.get(company=alpha.company, kind="hunter")
+        calls = KPI.objects.get(company=alpha.company, code="calls")
+        kpi_services.plan_set(
+            company=alpha.company, kpi=calls, start=day, value=Decimal(999), sales_role=hunter
+        )
+        assert ("manager", alpha.managers[1].pk, "month", day.replace(day=1)) in stale(
+            alpha.company
+        )
+        services.rollup_run(company_id=alpha.company.pk)
+        month = Total.objects.get(
+            company=alpha.company,
+            scope="manager",
+            subject_id=alpha.managers[1].pk,
+            kpi=calls,
+            period="month",
+            start=day.replace(day=1),
+        )
+        assert month.plan == 999
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
+
+
+def test_a_calendar_change_moves_the_working_days_and_the_plans(alpha):
+    with tenancy.tenant_context(alpha.company):
+        day = today_of(alpha)
+        report(alpha, alpha.managers[0], day)
+        services.rollup_run(company_id=alpha.company.pk)
+        working = WorkingDay.objects.filter(
+            company=alpha.company, date__gte=day.replace(day=1), date__lte=day
+        )
+        first = working.order_by("date").first().date
+        kpi_services.calendar_day_set(company=alpha.company, date=first, is_working=False)
+        assert not WorkingDay.objects.filter(company=alpha.company, date=first).exists()
+        assert ("manager", alpha.managers[0].pk, "month", day.replace(day=1)) in stale(
+            alpha.company
+        )
+        services.rollup_run(company_id=alpha.company.pk)
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
+        kpi_services.calendar_day_remove(company=alpha.company, date=first)
+        assert WorkingDay.objects.filter(company=alpha.company, date=first).exists()
+
+
+def test_an_absence_and_a_kpi_set_change_mark_what_they_affect(alpha):
+    with tenancy.tenant_context(alpha.company):
+        day = today_of(alpha)
+        report(alpha, alpha.managers[1], day)
+        services.rollup_run(company_id=alpha.company.pk)
+        kpi_services.absence_create(
+            company=alpha.company, manager=alpha.managers[1], kind="sick", start=day, end=day
+        )
+        assert ("manager", alpha.managers[1].pk, "day", day) in stale(alpha.company)
+        services.rollup_run(company_id=alpha.company.pk)
+        hunter = SalesRole.objects.get(company=alpha.company, kind="hunter")
+        leads = KPI.objects.get(company=alpha.company, code="leads")
+        kpi_services.role_kpi_remove(
+            company=alpha.company, sales_role=hunter, kpi=leads, effective_from=day
+        )
+        assert ("manager", alpha.managers[1].pk, "day", day) in stale(alpha.company)
+        services.rollup_run(company_id=alpha.company.pk)
+        kinds = Total.objects.filter(
+            company=alpha.company, subject_id=alpha.managers[1].pk, period="day", start=day
+        )
+        assert not kinds.filter(kpi=leads).exists()
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
+
+
+def test_a_manager_who_moves_team_takes_the_history_along(alpha):
+    other = TeamFactory(company=alpha.company)
+    with tenancy.tenant_context(alpha.company):
+        day = today_of(alpha)
+        report(alpha, alpha.managers[1], day)
+        services.rollup_run(company_id=alpha.company.pk)
+        account_services.user_update(user=alpha.managers[1], actor=alpha.admin, team=other)
+        services.rollup_run(company_id=alpha.company.pk)
+        teams = set(
+            Total.objects.filter(company=alpha.company, scope="team", period="day", start=day)
+            .values_list("subject_id", flat=True)
+            .distinct()
+        )
+        assert teams == {other.pk}
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
+
+
+def test_two_workers_never_hold_the_same_bucket(alpha):
+    with tenancy.tenant_context(alpha.company):
+        report(alpha, alpha.managers[1], today_of(alpha))
+        claimed = services._claim(company_id=alpha.company.pk, token="first")
+        assert len(claimed) >= 9
+        assert services._claim(company_id=alpha.company.pk, token="second") == []
+        # The same worker, redelivered after a crash, takes its own claim back at once...
+        assert len(services._claim(company_id=alpha.company.pk, token="first")) == len(claimed)
+        # ...anyone else only once the claim has expired.
+        Bucket.objects.filter(company=alpha.company).update(
+            claimed_at=timezone.now() - services.CLAIM_TIMEOUT - datetime.timedelta(seconds=1)
+        )
+        assert len(services._claim(company_id=alpha.company.pk, token="second")) == len(claimed)
+
+
+def test_a_change_during_a_rollup_leaves_its_bucket_stale_for_the_next_round(alpha):
+    with tenancy.tenant_context(alpha.company):
+        day = today_of(alpha)
+        report(alpha, alpha.managers[1], day, calls=10)
+        claimed = services._claim(company_id=alpha.company.pk, token="worker")
+        report(alpha, alpha.managers[1], day, calls=20)  # lands after the claim
+        services._recompute(alpha.company, claimed)
+        services._release(company_id=alpha.company.pk, token="worker", ids=[b.pk for b in claimed])
+        assert ("manager", alpha.managers[1].pk, "day", day) in stale(alpha.company)
+        services.rollup_run(company_id=alpha.company.pk)
+        assert stale(alpha.company) == set()
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
+
+
+def test_a_company_rollup_reads_and_writes_only_its_own_rows(alpha, beta):
+    with tenancy.tenant_context(beta.company):
+        beta_buckets = stale(beta.company)
+        beta_totals = stored_totals(beta.company)
+    assert beta_buckets
+    services.rollup_run(company_id=alpha.company.pk)
+    with tenancy.tenant_context(beta.company):
+        assert stale(beta.company) == beta_buckets
+        assert stored_totals(beta.company) == beta_totals
+    # Inside alpha's transaction even SQL naming beta sees none of beta's facts: RLS.
+    with tenancy.tenant_context(alpha.company), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM ("
+            + engine.fresh_sql(engine.POSTGRESQL, incremental=False)
+            + ") t",
+            {
+                "company": beta.company.pk,
+                "lo": datetime.date(2000, 1, 1),
+                "hi": datetime.date(2100, 1, 1),
+                "plo": datetime.date(2000, 1, 1),
+                "phi": datetime.date(2100, 1, 1),
+                "today": today_of(beta),
+                "yesterday": today_of(beta),
+            },
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+def test_the_tasks_are_idempotent(alpha):
+    with tenancy.tenant_context(alpha.company):
+        report(alpha, alpha.managers[1], today_of(alpha))
+    first = tasks.rollup_company.apply(args=[alpha.company.pk], task_id="same").get()
+    second = tasks.rollup_company.apply(args=[alpha.company.pk], task_id="same").get()
+    assert first["buckets"] > 0 and second == {"buckets": 0, "written": 0, "deleted": 0}
+    nightly = tasks.reconcile_company.apply(args=[alpha.company.pk]).get()
+    assert nightly["drift"] == 0
+
+
+def test_one_companys_failure_stops_no_other(alpha, beta, settings, caplog):
+    from salesdesk.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        with caplog.at_level(logging.ERROR, logger="rollups.tasks"):
+            queued = tasks._each([987654321, beta.company.pk], tasks.reconcile_company)
+    finally:
+        app.conf.task_always_eager = False
+    assert queued == [beta.company.pk]
+    assert "987654321" in caplog.text
+    with tenancy.tenant_context(beta.company):
+        assert Reconciliation.objects.filter(company=beta.company).exists()
+
+
+def test_the_nightly_job_picks_companies_at_three_at_night(alpha):
+    moscow_3am = datetime.datetime(2026, 11, 25, 0, 30, tzinfo=datetime.UTC)
+    assert alpha.company.pk in services.companies_at_local_hour(3, moscow_3am)
+    assert alpha.company.pk not in services.companies_at_local_hour(3, moscow_3am.replace(hour=5))
+
+
+def test_the_sweeper_finds_companies_with_abandoned_buckets(alpha, beta):
+    services.rollup_run(company_id=beta.company.pk)
+    due = services.stale_companies()
+    assert alpha.company.pk in due and beta.company.pk not in due
+
+
+def test_a_manager_without_a_team_counts_in_the_company_only(alpha):
+    with tenancy.tenant_context(alpha.company):
+        account_services.user_update(user=alpha.managers[1], actor=alpha.admin, team=None)
+        day = today_of(alpha)
+        report(alpha, alpha.managers[1], day, calls=33)
+        services.rollup_run(company_id=alpha.company.pk)
+        calls = KPI.objects.get(company=alpha.company, code="calls")
+        rows = Total.objects.filter(company=alpha.company, kpi=calls, period="day", start=day)
+        assert not rows.filter(scope="team").exists()
+        assert rows.get(scope="company").actual == 33
