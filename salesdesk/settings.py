@@ -261,6 +261,8 @@ SPECTACULAR_SETTINGS = {
         "AbsenceKindEnum": "kpi.models.Absence.Kind",
         "KpiSourceEnum": "kpi.models.KPI.Source",
         "ReportValueSourceEnum": "reports.models.ReportValue.Source",
+        "PlanPeriodEnum": "kpi.models.Plan.Period",
+        "TotalPeriodEnum": "rollups.models.Period",
     },
 }
 

@@ -1,0 +1,131 @@
+"""Stored totals for integrations and the dashboards: read-only."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import SalesRole, Team, User
+from kpi.models import KPI
+from rollups import selectors
+from rollups.models import Period, Scope, Total
+
+
+class PeriodInput(serializers.Serializer):
+    period = serializers.ChoiceField(choices=Period.choices, default=Period.MONTH)
+    start = serializers.DateField(help_text="any day of the period")
+
+
+class TotalOutput(serializers.ModelSerializer):
+    kpi = serializers.CharField(source="kpi.code")
+    subject = serializers.SerializerMethodField(help_text="the manager's, team's or company code")
+    advice = serializers.SerializerMethodField(help_text="what the share says about the plans")
+
+    class Meta:
+        model = Total
+        fields = [
+            "scope",
+            "subject",
+            "kpi",
+            "period",
+            "start",
+            "end",
+            "actual",
+            "plan",
+            "completion",
+            "band",
+            "days_reported",
+            "working_days",
+            "elapsed_days",
+            "forecast",
+            "at_risk",
+            "meeting_plan",
+            "share_meeting_plan",
+            "advice",
+            "computed_at",
+        ]
+
+    def get_subject(self, total: Total) -> str:
+        return str(self.context["codes"].get((total.scope, total.subject_id), ""))
+
+    def get_advice(self, total: Total) -> str:
+        return selectors.plan_advice(total.share_meeting_plan)
+
+
+class BenchmarkOutput(serializers.Serializer):
+    sales_role = serializers.UUIDField()
+    kpi = serializers.CharField()
+    manager = serializers.UUIDField()
+    completion = serializers.DecimalField(max_digits=7, decimal_places=2)
+    actual = serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True)
+
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("period", OpenApiTypes.STR, enum=[c for c, _label in Period.choices]),
+    OpenApiParameter("start", OpenApiTypes.DATE, required=True),
+]
+
+
+def _codes(totals: list[Total]) -> dict[tuple[str, int], object]:
+    users = {t.subject_id for t in totals if t.scope == Scope.MANAGER}
+    teams = {t.subject_id for t in totals if t.scope == Scope.TEAM}
+    codes: dict[tuple[str, int], object] = {
+        (Scope.MANAGER, pk): code
+        for pk, code in User.objects.filter(pk__in=users).values_list("pk", "code")
+    }
+    codes.update(
+        ((Scope.TEAM, pk), code)
+        for pk, code in Team.objects.filter(pk__in=teams).values_list("pk", "code")
+    )
+    return codes
+
+
+class TotalListApi(APIView):
+    @extend_schema(
+        parameters=PERIOD_PARAMETERS,
+        responses=TotalOutput(many=True),
+        operation_id="totals_list",
+    )
+    def get(self, request: Request) -> Response:
+        query = PeriodInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        company = request.user.company
+        totals = list(
+            selectors.totals_of_period(company=company, viewer=request.user, **query.validated_data)
+        )
+        codes = _codes(totals)
+        codes[(Scope.COMPANY, company.pk)] = company.code
+        return Response(TotalOutput(totals, many=True, context={"codes": codes}).data)
+
+
+class BenchmarkListApi(APIView):
+    @extend_schema(
+        parameters=PERIOD_PARAMETERS,
+        responses=BenchmarkOutput(many=True),
+        operation_id="totals_best_on_role",
+    )
+    def get(self, request: Request) -> Response:
+        query = PeriodInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        company = request.user.company
+        best = selectors.best_on_role(company=company, **query.validated_data)
+        roles = dict(SalesRole.objects.filter(company=company).values_list("pk", "code"))
+        people = dict(
+            User.objects.filter(pk__in=[b.manager_id for b in best.values()]).values_list(
+                "pk", "code"
+            )
+        )
+        kpis = dict(KPI.objects.filter(company=company).values_list("pk", "code"))
+        rows = [
+            {
+                "sales_role": roles[b.sales_role_id],
+                "kpi": kpis[b.kpi_id],
+                "manager": people[b.manager_id],
+                "completion": b.completion,
+                "actual": b.actual,
+            }
+            for b in best.values()
+        ]
+        return Response(BenchmarkOutput(rows, many=True).data)
