@@ -260,7 +260,7 @@ plans AS MATERIALIZED (
     GROUP BY m.manager_id, p.kpi_id, p.period, p.start
 ),
 split AS MATERIALIZED (
-    SELECT b.manager_id, mp.kpi_id, b.period, b.start, sum(mp.value * b.n / mw.n) AS plan
+    SELECT b.manager_id, mp.kpi_id, b.period, b.start, sum(mp.value * b.n * 1.0 / mw.n) AS plan
     FROM bucket_wd b
     JOIN month_wd mw ON mw.manager_id = b.manager_id AND mw.month_start = b.month_start
     JOIN plans mp ON mp.manager_id = b.manager_id AND mp.period = 'month'
