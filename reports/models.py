@@ -123,6 +123,7 @@ class Reminder(TenantModel):
     class Kind(models.TextChoices):
         MISSING = "missing", _("нет отчёта")
         SUMMARY = "summary", _("сводка руководителю")
+        DIGEST = "digest", _("сводка дашборда")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     date = models.DateField()

@@ -26,12 +26,12 @@ class ReminderResult:
     summaries: list[str]
 
 
-def companies_due(*, now: datetime.datetime) -> list[int]:
-    """Companies whose local time has reached their reminder time today."""
+def companies_due(*, now: datetime.datetime, at: datetime.time | None = None) -> list[int]:
+    """Companies whose local time has reached their reminder time (or `at`) today."""
     due = []
     for company in Company.objects.all():
         local = company.local_time(now)
-        if local.time() >= company.reminder_time:
+        if local.time() >= (at or company.reminder_time):
             due.append(company.pk)
     return due
 
@@ -51,7 +51,7 @@ def missing_managers(*, company: Company, day: datetime.date) -> list[User]:
     )
 
 
-def _claim(company: Company, user: User, day: datetime.date, kind: str) -> Reminder | None:
+def claim_reminder(company: Company, user: User, day: datetime.date, kind: str) -> Reminder | None:
     """Records the reminder before sending it: the constraint makes it once, even if run twice."""
     try:
         with transaction.atomic():
@@ -71,7 +71,7 @@ def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResul
     reminded = []
     with translation.override(settings.LANGUAGE_CODE):
         for manager in missing:
-            reminder = _claim(company, manager, day, Reminder.Kind.MISSING)
+            reminder = claim_reminder(company, manager, day, Reminder.Kind.MISSING)
             if reminder is None:
                 continue
             text = _(
@@ -82,7 +82,7 @@ def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResul
                 "day": day.strftime("%d.%m"),
                 "url": settings.SITE_URL.rstrip("/") + "/report/",
             }
-            reminder.channels = _deliver(company, manager, _("Отчёт за день"), text)
+            reminder.channels = deliver(company, manager, _("Отчёт за день"), text)
             reminder.save(update_fields=["channels"])
             reminded.append(manager.username)
         summaries = []
@@ -91,7 +91,7 @@ def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResul
             if manager.team and manager.team.head:
                 by_head.setdefault(manager.team.head, []).append(manager)
         for head, managers in by_head.items():
-            reminder = _claim(company, head, day, Reminder.Kind.SUMMARY)
+            reminder = claim_reminder(company, head, day, Reminder.Kind.SUMMARY)
             if reminder is None:
                 continue
             names = "\n".join(f"— {m}" for m in managers)
@@ -100,13 +100,13 @@ def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResul
                 "count": len(managers),
                 "names": names,
             }
-            reminder.channels = _deliver(company, head, _("Кто не сдал отчёт"), text)
+            reminder.channels = deliver(company, head, _("Кто не сдал отчёт"), text)
             reminder.save(update_fields=["channels"])
             summaries.append(head.username)
     return ReminderResult(reminded, summaries)
 
 
-def _deliver(company: Company, user: User, subject: str, text: str) -> str:
+def deliver(company: Company, user: User, subject: str, text: str) -> str:
     channels = []
     if user.email:
         send_mail(subject, text, None, [user.email])

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "kpi",
     "reports",
     "rollups",
+    "dashboard",
     "crm_sync",
 ]
 
@@ -144,6 +145,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "rollups-nightly": {"task": "rollups.tasks.reconcile_nightly", "schedule": crontab(minute=5)},
     # Picks up rollups whose queueing was lost (broker down) or whose worker died.
     "rollups-sweep": {"task": "rollups.tasks.sweep_stale", "schedule": 60.0},
+    # The heads' digests, at 09:00 of each company's clock.
+    "dashboard-digests": {"task": "dashboard.tasks.send_due_digests", "schedule": 300.0},
 }
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("kpi.urls")),
     path("", include("reports.urls")),
+    path("", include("dashboard.urls")),
     path("healthz", accounts_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),

@@ -1,0 +1,103 @@
+"""The team table as an Excel workbook: what the page shows, colours included.
+
+Figures are written as values (what the dashboard computed), never as formulas: the file
+opens the same in any spreadsheet and says what the head of sales saw.
+"""
+
+from io import BytesIO
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from dashboard.selectors import TeamTable
+
+FILLS = {
+    "red": PatternFill("solid", start_color="F8D7DA"),
+    "yellow": PatternFill("solid", start_color="FFF3CD"),
+    "green": PatternFill("solid", start_color="D4EDDA"),
+}
+BOLD = Font(bold=True)
+STATUS = {
+    "submitted": gettext_lazy("сдан"),
+    "late": gettext_lazy("сдан с опозданием"),
+    "missing": gettext_lazy("нет отчёта"),
+    "absent": gettext_lazy("отсутствует"),
+    "day_off": gettext_lazy("выходной"),
+}
+
+
+def _number(value):  # type: ignore[no-untyped-def]
+    return None if value is None else float(value)
+
+
+def team_workbook(table: TeamTable) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Команда")
+    sheet.append([_("Дашборд команды"), table.window.label])
+    sheet["A1"].font = Font(bold=True, size=14)
+    header = [
+        _("Роль"), _("Менеджер"), _("Отчёт сегодня"), "KPI", _("Факт"), _("План"),
+        _("Выполнение, %"), _("Цвет"), _("Прогноз"), _("Под угрозой"),
+    ]  # fmt: skip
+    sheet.append([])
+    sheet.append(header)
+    for cell in sheet[3]:
+        cell.font = BOLD
+    for group in table.groups:
+        for row in group.rows:
+            for kpi, cell in zip(group.kpis, row.cells, strict=True):
+                figure = cell.figure
+                sheet.append(
+                    [
+                        str(group.role or _("без роли")),
+                        str(row.manager),
+                        str(STATUS.get(row.status, row.status)),
+                        kpi.name,
+                        _number(figure.actual) if figure else None,
+                        _number(figure.plan) if figure else None,
+                        _number(figure.shown_completion) if figure else None,
+                        figure.band_label if figure else _("нет данных"),
+                        _number(figure.forecast) if figure else None,
+                        (_("да") if figure.at_risk else _("нет")) if figure else None,
+                    ]
+                )
+                if figure and figure.shown_band in FILLS:
+                    for column in (7, 8):
+                        sheet.cell(sheet.max_row, column).fill = FILLS[figure.shown_band]
+    for summary in table.summaries:
+        sheet.append([])
+        sheet.append([summary.name])
+        sheet.cell(sheet.max_row, 1).font = BOLD
+        sheet.append(
+            ["KPI", _("Факт"), _("План"), _("Выполнение, %"), _("Прошлый период"),
+             _("Год назад"), _("Выполняют план, %"), _("Вывод")]
+        )  # fmt: skip
+        for line in summary.lines:
+            figure = line.figure
+            sheet.append(
+                [
+                    line.kpi.name,
+                    _number(figure.actual) if figure else None,
+                    _number(figure.plan) if figure else None,
+                    _number(figure.shown_completion) if figure else None,
+                    _number(line.previous.actual) if line.previous else None,
+                    _number(line.year_earlier.actual) if line.year_earlier else None,
+                    _number(figure.share_meeting_plan) if figure else None,
+                    line.advice,
+                ]
+            )
+            if figure and figure.shown_band in FILLS:
+                sheet.cell(sheet.max_row, 4).fill = FILLS[figure.shown_band]
+    for index, width in enumerate((14, 26, 18, 28, 12, 12, 14, 12, 12, 12), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for row in sheet.iter_rows(min_row=4):
+        for cell in row:
+            cell.alignment = Alignment(vertical="top")
+    sheet.freeze_panes = "C4"
+    output = BytesIO()
+    book.save(output)
+    return output.getvalue()

@@ -1,0 +1,235 @@
+"""A KPI's figures for one subject over one window, read from the stored totals.
+
+Day, week and month windows read their own `rollups.Total` rows. A custom range adds up the
+daily totals in SQL by the KPI's own rule (sums add, averages and ratios divide Σ by Σ, a
+last value is the latest day's), so a range costs the same few queries as a month.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+
+from accounts.models import Company
+from dashboard.windows import Window
+from kpi.bands import Band, band_for, completion, thresholds
+from kpi.calendar import WorkCalendar, calendar_for, month_bounds
+from kpi.models import KPI
+from kpi.values import format_value
+from rollups.models import Total
+
+FOUR_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What the dashboard shows of one KPI: actual, plan, completion, colour, pace."""
+
+    kpi: KPI
+    actual: Decimal | None
+    plan: Decimal | None
+    completion: Decimal | None
+    band: str
+    value_sum: Decimal = Decimal(0)
+    value_count: Decimal = Decimal(0)
+    days_reported: int = 0
+    working_days: int | None = None
+    elapsed_days: int | None = None
+    forecast: Decimal | None = None
+    at_risk: bool = False
+    meeting_plan: bool | None = None
+    share_meeting_plan: Decimal | None = None
+
+    @property
+    def running(self) -> bool:
+        """The period is still running: a manager's total counts elapsed days, a team's has
+        a forecast."""
+        return self.elapsed_days is not None or self.forecast is not None
+
+    @property
+    def pace_completion(self) -> Decimal | None:
+        """Completion of the forecast: while a period runs, the colour follows the pace."""
+        if not self.running or self.forecast is None:
+            return None
+        return completion(actual=self.forecast, plan=self.plan, direction=self.kpi.direction)
+
+    @property
+    def shown_completion(self) -> Decimal | None:
+        return self.pace_completion if self.running else self.completion
+
+    @property
+    def shown_band(self) -> str:
+        if not self.running:
+            return self.band
+        red, green = thresholds(self.kpi)
+        return str(band_for(self.pace_completion, red_below=red, green_from=green))
+
+    @property
+    def band_label(self) -> str:
+        return Band(self.shown_band).label
+
+    @property
+    def actual_text(self) -> str:
+        return format_value(self.actual, self.kpi)
+
+    @property
+    def plan_text(self) -> str:
+        return format_value(self.plan, self.kpi)
+
+    @property
+    def forecast_text(self) -> str:
+        return format_value(self.forecast, self.kpi)
+
+
+def actual_from_parts(kpi: KPI, s: Decimal, n: Decimal, last: Decimal | None) -> Decimal | None:
+    """kpi.aggregation.period_value() from summed parts, as rollups.engine computes it."""
+    if kpi.aggregation == KPI.Aggregation.SUM:
+        value = s
+    elif kpi.aggregation == KPI.Aggregation.LAST:
+        value = last
+    elif not n:
+        return None
+    elif kpi.aggregation == KPI.Aggregation.RATIO and kpi.unit == KPI.Unit.PERCENT:
+        value = s * 100 / n
+    else:
+        value = s / n
+    return None if value is None else value.quantize(FOUR_PLACES)
+
+
+def _band(kpi: KPI, value: Decimal | None) -> str:
+    red, green = thresholds(kpi)
+    return str(band_for(value, red_below=red, green_from=green))
+
+
+Key = tuple[int, int]  # (subject id, KPI id)
+
+
+def figures_of_window(
+    *,
+    company: Company,
+    window: Window,
+    kpis: dict[int, KPI],
+    scope: str,
+    subject_ids: Iterable[int] | None = None,
+) -> dict[Key, Figure]:
+    """Every subject's figures per KPI over the window, in one or two queries."""
+    totals = Total.objects.filter(company=company, scope=scope)
+    if subject_ids is not None:
+        totals = totals.filter(subject_id__in=list(subject_ids))
+    if window.is_bucket:
+        return _bucket_figures(totals.filter(period=window.kind, start=window.start), kpis)
+    return _range_figures(
+        totals.filter(period="day", start__gte=window.start, start__lte=window.end),
+        totals.filter(
+            period="month", start__gte=month_bounds(window.start)[0], start__lte=window.end
+        ),
+        kpis,
+        window,
+        calendar_for(company=company),
+    )
+
+
+def figure_of_total(total: Total, kpi: KPI) -> Figure:
+    return Figure(
+        kpi=kpi,
+        actual=total.actual,
+        plan=total.plan,
+        completion=total.completion,
+        band=total.band or str(Band.NONE),
+        value_sum=total.value_sum,
+        value_count=total.value_count,
+        days_reported=total.days_reported,
+        working_days=total.working_days,
+        elapsed_days=total.elapsed_days,
+        forecast=total.forecast,
+        at_risk=total.at_risk,
+        meeting_plan=total.meeting_plan,
+        share_meeting_plan=total.share_meeting_plan,
+    )
+
+
+def _bucket_figures(totals: QuerySet[Total], kpis: dict[int, KPI]) -> dict[Key, Figure]:
+    return {
+        (total.subject_id, total.kpi_id): figure_of_total(total, kpis[total.kpi_id])
+        for total in totals.order_by()
+        if total.kpi_id in kpis
+    }
+
+
+def _range_figures(
+    day_totals: QuerySet[Total],
+    month_totals: QuerySet[Total],
+    kpis: dict[int, KPI],
+    window: Window,
+    calendar: WorkCalendar,
+) -> dict[Key, Figure]:
+    """A custom range: the facts from the daily totals, the plan from the months it spans.
+
+    A summed KPI's plan is each month's plan times the share of the month's working days
+    that fall in the range; any other KPI's target is the mean of the months' targets.
+    """
+    latest = (
+        day_totals.filter(
+            subject_id=OuterRef("subject_id"), kpi_id=OuterRef("kpi_id"), last_value__isnull=False
+        )
+        .order_by("-start")
+        .values("last_value")[:1]
+    )
+    rows = (
+        day_totals.order_by()
+        .values("subject_id", "kpi_id")
+        .annotate(
+            s=Sum("value_sum"),
+            n=Sum("value_count"),
+            days=Sum("days_reported"),
+            last=Subquery(latest),
+        )
+    )
+    share: dict[datetime.date, Decimal] = {}
+    plans: dict[Key, list[Decimal]] = defaultdict(list)
+    for subject_id, kpi_id, start, plan in month_totals.order_by().values_list(
+        "subject_id", "kpi_id", "start", "plan"
+    ):
+        if plan is None or kpi_id not in kpis:
+            continue
+        if start not in share:
+            month = calendar.working_days(*month_bounds(start))
+            inside = [d for d in month if window.contains(d)]
+            share[start] = Decimal(len(inside)) / len(month) if month else Decimal(0)
+        summed = kpis[kpi_id].aggregation == KPI.Aggregation.SUM
+        plans[(subject_id, kpi_id)].append(plan * share[start] if summed else plan)
+    figures = {}
+    for row in rows:
+        key = (row["subject_id"], row["kpi_id"])
+        kpi = kpis.get(row["kpi_id"])
+        if kpi is None:
+            continue
+        actual = actual_from_parts(kpi, row["s"], row["n"], row["last"])
+        plan = None
+        if plans.get(key):
+            total = sum(plans[key], Decimal(0))
+            plan = (total if kpi.is_summed else total / len(plans[key])).quantize(FOUR_PLACES)
+        value = completion(actual=actual, plan=plan, direction=kpi.direction)
+        figures[key] = Figure(
+            kpi=kpi,
+            actual=actual,
+            plan=plan,
+            completion=value,
+            band=_band(kpi, value),
+            value_sum=row["s"],
+            value_count=row["n"],
+            days_reported=row["days"],
+        )
+    return figures
+
+
+def company_kpis(*, company: Company) -> dict[int, KPI]:
+    """The company's KPIs by id, each holding its company so that formatting costs no query."""
+    kpis = {}
+    for kpi in KPI.objects.filter(company=company).select_related("numerator", "denominator"):
+        kpi.company = company
+        kpis[kpi.pk] = kpi
+    return kpis

@@ -1,0 +1,185 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import require_head_or_admin
+from dashboard import access, charts, selectors
+from dashboard.export import team_workbook
+from dashboard.figures import company_kpis, figures_of_window
+from dashboard.models import DashboardVisit
+from dashboard.windows import Window, window_parse
+from reports.selectors import company_today
+from rollups.models import Scope
+
+# How often the open dashboard asks for fresh figures (and on returning to the tab).
+POLL_SECONDS = 15
+
+
+def _window(request: HttpRequest, today: datetime.date) -> tuple[Window, str | None]:
+    """The window asked for, or the default one with the reason the request was refused."""
+    try:
+        return window_parse(request.GET.dict(), today=today), None
+    except ValidationError as error:
+        return window_parse({}, today=today), error.messages[0]
+
+
+def _table_context(request: HttpRequest) -> dict:
+    """What the team table and the attention list need, for the page and its partials."""
+    require_head_or_admin(request.user)
+    company = request.user.company
+    today = company_today(company)
+    window, problem = _window(request, today)
+    kpis = company_kpis(company=company)
+    managers = list(selectors.managers_in_view(company=company, viewer=request.user))
+    sort = request.GET.get("sort", "name")
+    descending = request.GET.get("dir") == "desc"
+    table = selectors.team_table(
+        company=company, viewer=request.user, window=window, sort=sort, descending=descending,
+        kpis=kpis, managers=managers,
+    )  # fmt: skip
+    return {
+        "table": table,
+        "window": window,
+        "today": today,
+        "problem": problem,
+        "kpis": kpis,
+        "managers": managers,
+        "attention": selectors.attention_list(
+            company=company, viewer=request.user, kpis=kpis, managers=managers
+        ),
+        "poll_seconds": POLL_SECONDS,
+        "kinds": [("day", _("День")), ("week", _("Неделя")), ("month", _("Месяц"))],
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The head of sales' main screen: who needs attention, then the whole team."""
+    context = _table_context(request)
+    if request.htmx and request.htmx.target == "figures":
+        return render(request, "dashboard/dashboard.html#figures", context)
+    context["since"] = selectors.visit_record(
+        company=request.user.company, viewer=request.user, kpis=context["kpis"],
+        managers=context["managers"],
+    )  # fmt: skip
+    context["digest_choices"] = DashboardVisit.Digest.choices
+    return render(request, "dashboard/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_print(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard/print.html", _table_context(request))
+
+
+@login_required
+@require_GET
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    context = _table_context(request)
+    window: Window = context["window"]
+    response = HttpResponse(
+        team_workbook(context["table"]),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"salesdesk-{window.kind}-{window.start.isoformat()}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def digest_set(request: HttpRequest) -> HttpResponse:
+    require_head_or_admin(request.user)
+    choice = request.POST.get("digest", "")
+    if choice not in DashboardVisit.Digest.values:
+        messages.error(request, _("Выберите, как часто присылать сводку."))
+        return redirect("dashboard")
+    updated = DashboardVisit.objects.filter(company=request.user.company, user=request.user).update(
+        digest=choice
+    )
+    if not updated:
+        messages.error(request, _("Откройте дашборд, затем выберите сводку."))
+    else:
+        messages.success(
+            request, _("Сводка: %(choice)s.") % {"choice": DashboardVisit.Digest(choice).label}
+        )
+    return redirect("dashboard")
+
+
+@login_required
+@require_GET
+def manager_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """One manager's month: charts, why a KPI is red, every report with its corrections."""
+    manager = access.manager_get_for_viewer(actor=request.user, code=code)
+    company = request.user.company
+    today = company_today(company)
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("month") or today.isoformat())
+    except ValueError:
+        messages.error(request, _("Дата должна быть в виде ГГГГ-ММ-ДД."))
+        day = today
+    month = Window.around("month", day)
+    kpis = company_kpis(company=company)
+    data = selectors.manager_month(company=company, manager=manager, month=month, kpis=kpis)
+    chosen = next((k for k in data.kpis if k.code == request.GET.get("kpi")), None)
+    if chosen is None:
+        troubled = [k for k in data.kpis if (f := data.figures.get(k.pk)) and f.shown_band == "red"]
+        chosen = (troubled or data.kpis or [None])[0]
+    context = {
+        "manager": manager,
+        "data": data,
+        "month": month,
+        "chosen": chosen,
+        "previous_month": month.previous().start,
+        "next_month": month.end + datetime.timedelta(days=1) if month.end < today else None,
+        "diagnoses": selectors.why_red(
+            company=company,
+            manager=manager,
+            window=month,
+            kpis=kpis,
+            role_kpis=data.kpis,
+            figures=data.figures,
+        ),
+        "weekly_chart": charts.weekly_figure(data),
+        "data_kpis": kpis,
+    }
+    if chosen is not None:
+        context["daily_chart"] = charts.daily_figure(data, chosen)
+        context["cumulative_chart"] = charts.cumulative_figure(data, chosen, today)
+    return render(request, "dashboard/manager.html", context)
+
+
+@login_required
+@require_GET
+def figure_explain(request: HttpRequest, code: str, kpi: str) -> HttpResponse:
+    """How one figure was computed and the days it counted (opened from the table)."""
+    manager = access.manager_get_for_viewer(actor=request.user, code=code)
+    company = request.user.company
+    window, problem = _window(request, company_today(company))
+    kpis = company_kpis(company=company)
+    found = next((k for k in kpis.values() if k.code == kpi), None)
+    if found is None:
+        raise Http404
+    figure = figures_of_window(
+        company=company, window=window, kpis=kpis, scope=Scope.MANAGER, subject_ids=[manager.pk]
+    ).get((manager.pk, found.pk))
+    context = {
+        "manager": manager,
+        "kpi": found,
+        "window": window,
+        "problem": problem,
+        "figure": figure,
+        "lines": selectors.formula_lines(figure) if figure else [],
+        "records": selectors.figure_records(
+            company=company, manager=manager, kpi=found, window=window
+        ),
+    }
+    template = "dashboard/explain.html#explain" if request.htmx else "dashboard/explain.html"
+    return render(request, template, context)
