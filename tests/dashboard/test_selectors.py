@@ -62,7 +62,7 @@ def test_sorting_by_a_kpi_puts_the_best_first_and_colour_has_a_word(known):
         "alpha.manager2", "alpha.manager3", "alpha.manager1",
     ]  # fmt: skip
     (group,) = table(known, sort="calls").groups
-    assert [r.manager.username for r in group.rows][0] == "alpha.manager1"
+    assert group.rows[0].manager.username == "alpha.manager1"
     assert group.rows[0].cells[0].figure.band_label == "красный"
 
 
