@@ -7,7 +7,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
-from dashboard.selectors import ManagerMonth
+from dashboard.selectors import TREND_WEEKS, ManagerMonth
 from kpi.models import KPI
 from reports.charts import BAND_COLOURS
 
@@ -18,8 +18,14 @@ LAYOUT = {
 }
 
 
-def _figure(figure: go.Figure, title: str) -> dict:
-    figure.update_layout(**LAYOUT, title={"text": title, "font": {"size": 14}})
+def _figure(figure: go.Figure, title: str, start: datetime.date, end: datetime.date) -> dict:
+    """The figure as JSON, its x axis the whole span in days (one point does not zoom in)."""
+    span = [start.isoformat(), end.isoformat()]
+    figure.update_layout(
+        **LAYOUT,
+        title={"text": title, "font": {"size": 14}},
+        xaxis={"type": "date", "range": span, "tickformat": "%d.%m"},
+    )
     return json.loads(figure.to_json())
 
 
@@ -34,7 +40,8 @@ def daily_figure(month: ManagerMonth, kpi: KPI) -> dict:
             x=days, y=[_num(p.plan) for p in points], mode="lines+markers", name=_("план дня")
         )
     )
-    return _figure(figure, _("%(kpi)s по дням: факт и план дня") % {"kpi": kpi.name})
+    title = _("%(kpi)s по дням: факт и план дня") % {"kpi": kpi.name}
+    return _figure(figure, title, month.month.start, month.month.end)
 
 
 def cumulative_figure(month: ManagerMonth, kpi: KPI, today: datetime.date) -> dict:
@@ -59,7 +66,8 @@ def cumulative_figure(month: ManagerMonth, kpi: KPI, today: datetime.date) -> di
                 name=_("ровный темп к плану"),
             )
         )
-    return _figure(figure, _("%(kpi)s нарастающим итогом") % {"kpi": kpi.name})
+    title = _("%(kpi)s нарастающим итогом") % {"kpi": kpi.name}
+    return _figure(figure, title, month.month.start, month.month.end)
 
 
 def weekly_figure(month: ManagerMonth) -> dict:
@@ -80,7 +88,8 @@ def weekly_figure(month: ManagerMonth) -> dict:
             )
         )
     figure.update_layout(yaxis={"title": _("выполнение, %"), "rangemode": "tozero"})
-    return _figure(figure, _("Выполнение плана по неделям"))
+    first = month.month.end - datetime.timedelta(weeks=TREND_WEEKS)
+    return _figure(figure, _("Выполнение плана по неделям"), first, month.month.end)
 
 
 def _num(value: Decimal | None) -> float | None:

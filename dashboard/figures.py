@@ -58,11 +58,12 @@ class Figure:
 
     @property
     def shown_completion(self) -> Decimal | None:
-        return self.pace_completion if self.running else self.completion
+        pace = self.pace_completion
+        return pace if pace is not None else self.completion
 
     @property
     def shown_band(self) -> str:
-        if not self.running:
+        if self.pace_completion is None:
             return self.band
         red, green = thresholds(self.kpi)
         return str(band_for(self.pace_completion, red_below=red, green_from=green))
