@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts import services, tenancy
 from accounts.models import Company, Team, User
+from dashboard.models import DashboardVisit
 from kpi import services as kpi_services
 from kpi.models import KPI
 from reports import services as report_services
@@ -157,6 +158,11 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         long_ago = (today.replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
         report_services.month_close(company=company, month=long_ago, actor=head)
         Reminder(company=company, user=managers[2], date=yesterday, kind="missing").save()
+        moment = timezone.now()
+        DashboardVisit(
+            company=company, user=admin, baseline_at=moment, baseline_month=today.replace(day=1),
+            last_seen_at=moment, digest=DashboardVisit.Digest.OFF,
+        ).save()  # fmt: skip
     # Totals, working days and a reconciliation of its own, then one bucket stale again.
     rollup_services.rollup_run(company_id=company.pk)
     rollup_services.totals_reconcile(company_id=company.pk)
