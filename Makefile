@@ -1,4 +1,4 @@
-.PHONY: run test lint messages bench-rollup
+.PHONY: run test lint messages bench-rollup bench-dashboard
 
 run:  ## the embedded demo on http://127.0.0.1:8000/
 	scripts/run
@@ -14,3 +14,6 @@ messages:  ## refresh the English catalogue after changing UI strings
 
 bench-rollup:  ## rollup benchmark on throwaway PostgreSQL (ARGS="--companies 10")
 	scripts/bench rollup $(ARGS)
+
+bench-dashboard:  ## dashboard request benchmark on throwaway PostgreSQL (ARGS="--days 60")
+	scripts/bench dashboard $(ARGS)

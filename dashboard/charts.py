@@ -44,7 +44,7 @@ def daily_figure(month: ManagerMonth, kpi: KPI) -> dict:
     return _figure(figure, title, month.month.start, month.month.end)
 
 
-def cumulative_figure(month: ManagerMonth, kpi: KPI, today: datetime.date) -> dict:
+def cumulative_figure(month: ManagerMonth, kpi: KPI) -> dict:
     """Month to date, added up day by day, against the even pace to the month's plan."""
     figure = go.Figure()
     points = [p for p in month.days.get(kpi.pk, []) if p.actual is not None]

@@ -18,8 +18,8 @@ from accounts.models import Company, SalesRole, Team, User
 from dashboard.figures import Figure, company_kpis, figure_of_total, figures_of_window
 from dashboard.models import DashboardVisit
 from dashboard.windows import Window
-from kpi.calendar import WorkCalendar, calendar_for
-from kpi.models import KPI, Absence, RoleKPI
+from kpi.calendar import WorkCalendar, calendar_for, manager_working_days
+from kpi.models import KPI, RoleKPI
 from kpi.selectors import active_on
 from kpi.values import format_value
 from reports.models import DailyReport, ReportChange, ReportValue
@@ -535,16 +535,9 @@ def manager_month(
         .values_list("kpi_id", "start", "actual", "plan")
     ):  # fmt: skip
         days[kpi_id].append(DayPoint(day, actual, plan))
-    calendar = calendar_for(company=company)
-    absent: set[datetime.date] = set()
-    for absence in Absence.objects.filter(
-        company=company, manager=manager, start__lte=month.end, end__gte=month.start
-    ):
-        absent.update(
-            absence.start + datetime.timedelta(days=i)
-            for i in range((absence.end - absence.start).days + 1)
-        )
-    working = [d for d in calendar.working_days(month.start, month.end) if d not in absent]
+    working = manager_working_days(
+        company=company, manager=manager, start=month.start, end=month.end
+    )
     first_week = week_bounds(month.end)[0] - datetime.timedelta(days=7 * (TREND_WEEKS - 1))
     weeks: dict[int, list[tuple[datetime.date, Figure]]] = defaultdict(list)
     for total in Total.objects.filter(

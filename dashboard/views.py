@@ -152,7 +152,7 @@ def manager_detail(request: HttpRequest, code: str) -> HttpResponse:
     }
     if chosen is not None:
         context["daily_chart"] = charts.daily_figure(data, chosen)
-        context["cumulative_chart"] = charts.cumulative_figure(data, chosen, today)
+        context["cumulative_chart"] = charts.cumulative_figure(data, chosen)
     return render(request, "dashboard/manager.html", context)
 
 

@@ -178,8 +178,7 @@ def test_since_the_last_visit_shows_new_reds_and_corrections(client, known):
     assert "С вашего прошлого визита" not in partial.content.decode()
 
 
-def test_the_digest_goes_once_to_each_head_who_wants_it(known, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def test_the_digest_goes_once_to_each_head_who_wants_it(known):
     cast = known.cast
     company = cast.company
     with tenancy.tenant_context(company):
