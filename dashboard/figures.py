@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
@@ -49,7 +50,7 @@ class Figure:
         a forecast."""
         return self.elapsed_days is not None or self.forecast is not None
 
-    @property
+    @cached_property
     def pace_completion(self) -> Decimal | None:
         """Completion of the forecast: while a period runs, the colour follows the pace."""
         if not self.running or self.forecast is None:
@@ -61,7 +62,7 @@ class Figure:
         pace = self.pace_completion
         return pace if pace is not None else self.completion
 
-    @property
+    @cached_property
     def shown_band(self) -> str:
         if self.pace_completion is None:
             return self.band

@@ -23,7 +23,7 @@ from kpi.models import KPI, RoleKPI
 from kpi.selectors import active_on
 from kpi.values import format_value
 from reports.models import DailyReport, ReportChange, ReportValue
-from reports.selectors import company_today, day_statuses
+from reports.selectors import company_today, report_statuses
 from rollups.models import Scope, Total
 from rollups.selectors import plan_advice
 from rollups.services import week_bounds
@@ -185,8 +185,14 @@ def team_table(
     descending: bool = False,
     kpis: dict[int, KPI] | None = None,
     managers: list[User] | None = None,
+    statuses: dict[tuple[int, datetime.date], str] | None = None,
+    figures: dict[tuple[int, int], Figure] | None = None,
 ) -> TeamTable:
-    """Managers × their role's KPIs over the window, grouped by role, with team summaries."""
+    """Managers × their role's KPIs over the window, grouped by role, with team summaries.
+
+    `statuses` (today's reports) and `figures` (the window's) may come from the caller
+    when it has read them already.
+    """
     today = company_today(company)
     kpis = kpis if kpis is not None else company_kpis(company=company)
     managers = (
@@ -194,16 +200,19 @@ def team_table(
     )
     ids = [m.pk for m in managers]
     sets = role_kpi_sets(company=company, on=min(window.end, today), kpis=kpis)
-    now = figures_of_window(
-        company=company, window=window, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids
-    )
+    now = figures
+    if now is None:
+        now = figures_of_window(
+            company=company, window=window, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids
+        )
     before = figures_of_window(
         company=company, window=window.previous().so_far(window, today), kpis=kpis,
         scope=Scope.MANAGER, subject_ids=ids,
     )  # fmt: skip
-    statuses = {
-        s.manager.pk: s.status for s in day_statuses(company=company, viewer=viewer, day=today)
-    }
+    if statuses is None:
+        statuses = report_statuses(
+            company=company, manager_ids=ids, days=[today], calendar=calendar_for(company=company)
+        )
     by_role: dict[int | None, list[ManagerRow]] = defaultdict(list)
     roles: dict[int | None, SalesRole | None] = {}
     for manager in managers:
@@ -213,7 +222,7 @@ def team_table(
         ]
         roles[manager.sales_role_id] = manager.sales_role
         by_role[manager.sales_role_id].append(
-            ManagerRow(manager, statuses.get(manager.pk, "missing"), cells)
+            ManagerRow(manager, statuses.get((manager.pk, today), "missing"), cells)
         )
     groups = []
     for role_id, rows in by_role.items():
@@ -276,13 +285,14 @@ class Attention:
     worst: Decimal | None
 
 
-def _previous_working_day(calendar: WorkCalendar, day: datetime.date) -> datetime.date:
-    day -= datetime.timedelta(days=1)
+def status_days(calendar: WorkCalendar, today: datetime.date) -> list[datetime.date]:
+    """Today and the last working day before it: the days whose reports the dashboard checks."""
+    day = today - datetime.timedelta(days=1)
     for _step in range(14):
         if calendar.is_working(day):
-            return day
+            break
         day -= datetime.timedelta(days=1)
-    return day
+    return [today, day]
 
 
 def attention_list(
@@ -292,9 +302,15 @@ def attention_list(
     kpis: dict[int, KPI] | None = None,
     managers: list[User] | None = None,
     now: datetime.datetime | None = None,
+    calendar: WorkCalendar | None = None,
+    statuses: dict[tuple[int, datetime.date], str] | None = None,
+    month_figures: dict[tuple[int, int], Figure] | None = None,
 ) -> list[Attention]:
     """Who needs a conversation today, worst first: no report, red KPIs, month at risk at
-    today's pace, a sharp drop against their own recent weeks."""
+    today's pace, a sharp drop against their own recent weeks.
+
+    `statuses` must cover today and the last working day before it (status_days()).
+    """
     local = company.local_time(now)
     today = local.date()
     kpis = kpis if kpis is not None else company_kpis(company=company)
@@ -302,20 +318,26 @@ def attention_list(
         managers if managers is not None else list(managers_in_view(company=company, viewer=viewer))
     )
     ids = [m.pk for m in managers]
-    calendar = calendar_for(company=company)
-    last_working = _previous_working_day(calendar, today)
-    missing: dict[int, list[str]] = defaultdict(list)
-    checked = [(last_working, last_working.strftime("%d.%m"))]
+    calendar = calendar or calendar_for(company=company)
+    days = status_days(calendar, today)
+    if statuses is None:
+        statuses = report_statuses(company=company, manager_ids=ids, days=days, calendar=calendar)
+    checked = [(days[1], days[1].strftime("%d.%m"))]
     if local.time() >= company.reminder_time:
         checked.append((today, _("сегодня")))
-    for day, label in checked:
-        for status in day_statuses(company=company, viewer=viewer, day=day):
-            if status.status == "missing":
-                missing[status.manager.pk].append(label)
-    month = figures_of_window(
-        company=company, window=Window.around("month", today), kpis=kpis,
-        scope=Scope.MANAGER, subject_ids=ids,
-    )  # fmt: skip
+    missing: dict[int, list[str]] = defaultdict(list)
+    for manager_id in ids:
+        for day, label in checked:
+            if statuses.get((manager_id, day)) == "missing":
+                missing[manager_id].append(label)
+    if month_figures is None:
+        month_figures = figures_of_window(
+            company=company, window=Window.around("month", today), kpis=kpis,
+            scope=Scope.MANAGER, subject_ids=ids,
+        )  # fmt: skip
+    by_manager: dict[int, list[Figure]] = defaultdict(list)
+    for (manager_id, _kpi_id), figure in month_figures.items():
+        by_manager[manager_id].append(figure)
     drops = sharp_drops(company=company, today=today, kpis=kpis, manager_ids=ids)
     items = []
     for manager in managers:
@@ -323,7 +345,7 @@ def attention_list(
         if missing[manager.pk]:
             reasons.append(_("нет отчёта: %(days)s") % {"days": ", ".join(missing[manager.pk])})
             severity += 3 * len(missing[manager.pk])
-        figures = [f for (m, _k), f in month.items() if m == manager.pk]
+        figures = by_manager[manager.pk]
         red = [f for f in figures if f.shown_band == "red"]
         if red:
             reasons.append(
@@ -409,6 +431,7 @@ def visit_record(
     kpis: dict[int, KPI],
     managers: list[User],
     now: datetime.datetime | None = None,
+    month_figures: dict[tuple[int, int], Figure] | None = None,
 ) -> SinceLastVisit:
     """What changed since the viewer's last visit: new reds, recoveries, corrections.
 
@@ -418,10 +441,12 @@ def visit_record(
     now = now or timezone.now()
     today = company.local_time(now).date()
     month = Window.around("month", today)
-    figures = figures_of_window(
-        company=company, window=month, kpis=kpis, scope=Scope.MANAGER,
-        subject_ids=[m.pk for m in managers],
-    )  # fmt: skip
+    figures = month_figures
+    if figures is None:
+        figures = figures_of_window(
+            company=company, window=month, kpis=kpis, scope=Scope.MANAGER,
+            subject_ids=[m.pk for m in managers],
+        )  # fmt: skip
     bands = month_bands(figures=figures)
     visit = DashboardVisit.objects.filter(company=company, user=viewer).first()
     if visit is None:

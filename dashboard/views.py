@@ -1,10 +1,12 @@
 import datetime
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,11 +16,13 @@ from dashboard.export import team_workbook
 from dashboard.figures import company_kpis, figures_of_window
 from dashboard.models import DashboardVisit
 from dashboard.windows import Window, window_parse
-from reports.selectors import company_today
+from kpi.calendar import calendar_for
+from reports.selectors import company_today, report_statuses
 from rollups.models import Scope
 
 # How often the open dashboard asks for fresh figures (and on returning to the tab).
 POLL_SECONDS = 15
+ZERO = uuid.UUID(int=0)
 
 
 def _window(request: HttpRequest, today: datetime.date) -> tuple[Window, str | None]:
@@ -30,18 +34,36 @@ def _window(request: HttpRequest, today: datetime.date) -> tuple[Window, str | N
 
 
 def _table_context(request: HttpRequest) -> dict:
-    """What the team table and the attention list need, for the page and its partials."""
+    """What the team table and the attention list need, for the page and its partials.
+
+    What several blocks read (the calendar, today's reports, the running month's totals)
+    is read once here and handed to each.
+    """
     require_head_or_admin(request.user)
     company = request.user.company
     today = company_today(company)
     window, problem = _window(request, today)
     kpis = company_kpis(company=company)
     managers = list(selectors.managers_in_view(company=company, viewer=request.user))
-    sort = request.GET.get("sort", "name")
-    descending = request.GET.get("dir") == "desc"
+    ids = [m.pk for m in managers]
+    calendar = calendar_for(company=company)
+    statuses = report_statuses(
+        company=company, manager_ids=ids, days=selectors.status_days(calendar, today),
+        calendar=calendar,
+    )  # fmt: skip
+    month = Window.around("month", today)
+    month_figures = figures_of_window(
+        company=company, window=month, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids
+    )
     table = selectors.team_table(
-        company=company, viewer=request.user, window=window, sort=sort, descending=descending,
-        kpis=kpis, managers=managers,
+        company=company, viewer=request.user, window=window,
+        sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
+        kpis=kpis, managers=managers, statuses=statuses,
+        figures=month_figures if window == month else None,
+    )  # fmt: skip
+    attention = selectors.attention_list(
+        company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
+        statuses=statuses, month_figures=month_figures,
     )  # fmt: skip
     return {
         "table": table,
@@ -50,11 +72,12 @@ def _table_context(request: HttpRequest) -> dict:
         "problem": problem,
         "kpis": kpis,
         "managers": managers,
-        "attention": selectors.attention_list(
-            company=company, viewer=request.user, kpis=kpis, managers=managers
-        ),
+        "month_figures": month_figures,
+        "attention": attention,
         "poll_seconds": POLL_SECONDS,
         "kinds": [("day", _("День")), ("week", _("Неделя")), ("month", _("Месяц"))],
+        # Built once, not per cell: a manager's page is this + code + "/".
+        "managers_url": reverse("dashboard-manager", args=[ZERO]).removesuffix(f"{ZERO}/"),
     }
 
 
@@ -67,7 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboard/dashboard.html#figures", context)
     context["since"] = selectors.visit_record(
         company=request.user.company, viewer=request.user, kpis=context["kpis"],
-        managers=context["managers"],
+        managers=context["managers"], month_figures=context["month_figures"],
     )  # fmt: skip
     context["digest_choices"] = DashboardVisit.Digest.choices
     return render(request, "dashboard/dashboard.html", context)

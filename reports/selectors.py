@@ -362,12 +362,49 @@ class DayStatus:
     mismatches: list[str]
 
 
+def report_statuses(
+    *,
+    company: Company,
+    manager_ids: list[int],
+    days: list[datetime.date],
+    calendar: WorkCalendar,
+) -> dict[tuple[int, datetime.date], str]:
+    """(manager, day) → submitted, late, absent, day_off or missing, in two queries."""
+    submitted = {
+        (manager_id, day): at
+        for manager_id, day, at in DailyReport.objects.filter(
+            company=company, manager_id__in=manager_ids, date__in=days
+        ).values_list("manager_id", "date", "submitted_at")
+    }
+    absences = list(
+        Absence.objects.filter(
+            company=company, manager_id__in=manager_ids, start__lte=max(days), end__gte=min(days)
+        ).values_list("manager_id", "start", "end")
+    )
+    statuses = {}
+    for manager_id in manager_ids:
+        for day in days:
+            at = submitted.get((manager_id, day))
+            if at is not None:
+                status = "late" if timezone.localtime(at).date() > day else "submitted"
+            elif any(m == manager_id and start <= day <= end for m, start, end in absences):
+                status = "absent"
+            elif not calendar.is_working(day):
+                status = "day_off"
+            else:
+                status = "missing"
+            statuses[(manager_id, day)] = status
+    return statuses
+
+
 def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[DayStatus]:
     """Each manager the viewer leads (an admin: all) and their report for the day."""
     managers = User.objects.filter(company=company, role=User.Role.MANAGER, is_active=True)
     if not viewer.can_administer:
         managers = managers.filter(team__head=viewer)
-    managers = managers.select_related("team", "sales_role").order_by("last_name", "first_name")
+    managers = list(
+        managers.select_related("team", "sales_role").order_by("last_name", "first_name")
+    )
     reports = {
         r.manager_id: r
         for r in DailyReport.objects.filter(company=company, date=day, manager__in=managers)
@@ -385,27 +422,14 @@ def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[
             mismatches.setdefault(value.report.manager_id, []).append(
                 _mismatch_text(value.kpi, value.value, figure)
             )
-    calendar = calendar_for(company=company)
-    absent = {
-        a.manager_id
-        for a in Absence.objects.filter(
-            company=company, manager__in=managers, start__lte=day, end__gte=day
-        )
-    }
-    rows = []
-    for manager in managers:
-        report = reports.get(manager.pk)
-        if report is not None:
-            local = timezone.localtime(report.submitted_at).date()
-            status = "late" if local > day else "submitted"
-        elif manager.pk in absent:
-            status = "absent"
-        elif not calendar.is_working(day):
-            status = "day_off"
-        else:
-            status = "missing"
-        rows.append(DayStatus(manager, report, status, mismatches.get(manager.pk, [])))
-    return rows
+    statuses = report_statuses(
+        company=company, manager_ids=[m.pk for m in managers], days=[day],
+        calendar=calendar_for(company=company),
+    )  # fmt: skip
+    return [
+        DayStatus(m, reports.get(m.pk), statuses[(m.pk, day)], mismatches.get(m.pk, []))
+        for m in managers
+    ]
 
 
 def _mismatch_text(kpi: KPI, typed: Decimal, figure: ImportedFigure) -> str:

@@ -1,7 +1,14 @@
+from functools import lru_cache
+
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from dashboard.figures import Figure
-from dashboard.selectors import formula_lines
+from dashboard.selectors import Cell, ManagerRow, formula_lines
+from dashboard.windows import Window
 from kpi.values import format_value
 
 register = template.Library()
@@ -29,3 +36,73 @@ def get_item(mapping: dict, key: object) -> object:
 @register.filter
 def kpi_figure(value: object, kpi: object) -> str:
     return format_value(value, kpi) if kpi is not None else str(value)  # type: ignore[arg-type]
+
+
+# The team table's rows are drawn here rather than in the template: a row has a dozen
+# conditionals per KPI, and 100 managers × 5 KPIs through the template engine cost most of
+# the dashboard's time. Every piece of text is escaped; the labels are translated once.
+
+
+@lru_cache(maxsize=8)
+def _labels(language: str | None) -> dict[str, str]:
+    return {
+        "submitted": format_html('<span class="badge green">✓ {}</span>', _("сдан")),
+        "late": format_html('<span class="badge yellow">⏱ {}</span>', _("с опозданием")),
+        "absent": format_html('<span class="badge">{}</span>', _("отсутствует")),
+        "day_off": format_html('<span class="muted">{}</span>', _("выходной")),
+        "missing": format_html('<span class="badge red">✗ {}</span>', _("нет отчёта")),
+        "today": _("Отчёт сегодня"),
+        "no_plan": _("нет плана"),
+        "risk": format_html('<span title="{}">⚠</span>', _("Прогноз ниже плана")),
+        "row_risk": format_html(
+            ' <span class="badge red" title="{}">⚠ {}</span>',
+            _("План под угрозой"),
+            _("под угрозой"),
+        ),
+        "change": _("К прошлому периоду"),
+    }
+
+
+def _cell(cell: Cell, url: str, labels: dict[str, str]) -> str:
+    figure = cell.figure
+    if figure is None:
+        return '<td><span class="muted">—</span></td>'
+    shown = figure.shown_completion
+    percent = f"{shown:.0f} %" if shown is not None else labels["no_plan"]
+    extra = ""
+    if figure.running and figure.completion is not None:
+        done = _("сделано %(c)s %%") % {"c": f"{figure.completion:.0f}"}
+        extra += format_html(' <span class="muted">· {}</span>', done)
+    if figure.at_risk:
+        extra += " " + labels["risk"]
+    if cell.change is not None:
+        arrow = f"▲ +{cell.change}" if cell.change >= 0 else f"▼ {cell.change}"
+        extra += format_html(
+            ' <span class="muted change-arrow" title="{}">{} %</span>', labels["change"], arrow
+        )
+    return format_html(
+        '<td data-label="{}" class="band-{}"><a class="figure" href="{}" hx-get="{}">'
+        '<span class="value">{}</span> <span class="muted">/ {}</span><br>'
+        '<span class="band">{} {} <span class="visually-hidden">{}</span></span>{}</a></td>',
+        figure.kpi.name, figure.shown_band, url, url, figure.actual_text, figure.plan_text,
+        ICONS.get(figure.shown_band, "·"), percent, figure.band_label, mark_safe(extra),  # noqa: S308 - built from escaped parts above
+    )  # fmt: skip
+
+
+@register.simple_tag
+def manager_row(row: ManagerRow, managers_url: str, window: Window) -> str:
+    """One manager's <tr>: name, today's report, a cell per KPI that opens its formula."""
+    labels = _labels(get_language())
+    base = f"{managers_url}{row.manager.code}/"
+    query = window.query()
+    cells = "".join(
+        _cell(cell, f"{base}explain/{cell.figure.kpi.code}/?{query}" if cell.figure else "", labels)
+        for cell in row.cells
+    )
+    return format_html(
+        '<tr data-manager="{}"><td><a href="{}?month={}">{}</a>{}</td>'
+        '<td data-label="{}">{}</td>{}</tr>',
+        row.manager.username, base, window.start.isoformat(), str(row.manager),
+        labels["row_risk"] if row.at_risk else "", labels["today"],
+        labels.get(row.status, labels["missing"]), mark_safe(cells),  # noqa: S308 - escaped cells
+    )  # fmt: skip
