@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import QuerySet, Sum
 
 from accounts.models import Company
 from dashboard.windows import Window
@@ -173,23 +173,19 @@ def _range_figures(
     A summed KPI's plan is each month's plan times the share of the month's working days
     that fall in the range; any other KPI's target is the mean of the months' targets.
     """
-    latest = (
-        day_totals.filter(
-            subject_id=OuterRef("subject_id"), kpi_id=OuterRef("kpi_id"), last_value__isnull=False
-        )
-        .order_by("-start")
-        .values("last_value")[:1]
-    )
     rows = (
         day_totals.order_by()
         .values("subject_id", "kpi_id")
-        .annotate(
-            s=Sum("value_sum"),
-            n=Sum("value_count"),
-            days=Sum("days_reported"),
-            last=Subquery(latest),
-        )
+        .annotate(s=Sum("value_sum"), n=Sum("value_count"), days=Sum("days_reported"))
     )
+    # A last-value KPI's figure is its latest reported day's: read only those KPIs' days.
+    last_kpis = [pk for pk, k in kpis.items() if k.aggregation == KPI.Aggregation.LAST]
+    latest: dict[Key, tuple[datetime.date, Decimal]] = {}
+    for subject_id, kpi_id, start, value in day_totals.filter(
+        kpi_id__in=last_kpis, last_value__isnull=False
+    ).values_list("subject_id", "kpi_id", "start", "last_value"):
+        if (subject_id, kpi_id) not in latest or latest[(subject_id, kpi_id)][0] < start:
+            latest[(subject_id, kpi_id)] = (start, value)
     share: dict[datetime.date, Decimal] = {}
     plans: dict[Key, list[Decimal]] = defaultdict(list)
     for subject_id, kpi_id, start, plan in month_totals.order_by().values_list(
@@ -209,7 +205,8 @@ def _range_figures(
         kpi = kpis.get(row["kpi_id"])
         if kpi is None:
             continue
-        actual = actual_from_parts(kpi, row["s"], row["n"], row["last"])
+        last = latest.get(key)
+        actual = actual_from_parts(kpi, row["s"], row["n"], last[1] if last else None)
         plan = None
         if plans.get(key):
             total = sum(plans[key], Decimal(0))

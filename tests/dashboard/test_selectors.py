@@ -221,3 +221,23 @@ def test_a_figure_explains_its_formula_and_the_days_it_counted(known):
     lines = selectors.formula_lines(figure)
     assert lines[0] == "Факт = сумма за 2 дн. с отчётом = 300"
     assert lines[-1] == "Выполнение = факт ÷ план × 100 = 30.0 %"
+
+
+def test_a_range_of_a_last_value_kpi_takes_its_latest_reported_day(known):
+    cast = known.cast
+    day1, day2 = known.days
+    with tenancy.tenant_context(cast.company):
+        kpis = company_kpis(company=cast.company)
+        receivables = next(k for k in kpis.values() if k.code == "receivables")
+        for day, value in ((day2, Decimal(700)), (day1, Decimal(900))):
+            Total(
+                company=cast.company, scope=Scope.MANAGER, subject_id=cast.managers[0].pk,
+                kpi=receivables, period="day", start=day, end=day, value_sum=value,
+                value_count=1, days_reported=1, last_value=value, actual=value, band="",
+                computed_at=timezone.now(),
+            ).save()  # fmt: skip
+        found = selectors.figures_of_window(
+            company=cast.company, window=Window("range", known.start, known.end), kpis=kpis,
+            scope=Scope.MANAGER, subject_ids=[cast.managers[0].pk],
+        )  # fmt: skip
+    assert found[(cast.managers[0].pk, receivables.pk)].actual == 700
