@@ -134,31 +134,32 @@ def figures_of_window(
     )
 
 
+FIGURE_COLUMNS = (
+    "actual", "plan", "completion", "band", "value_sum", "value_count", "days_reported",
+    "working_days", "elapsed_days", "forecast", "at_risk", "meeting_plan", "share_meeting_plan",
+)  # fmt: skip
+
+
+def _figure(kpi: KPI, values: dict) -> Figure:
+    values["band"] = values["band"] or str(Band.NONE)
+    return Figure(kpi, **values)
+
+
 def figure_of_total(total: Total, kpi: KPI) -> Figure:
-    return Figure(
-        kpi=kpi,
-        actual=total.actual,
-        plan=total.plan,
-        completion=total.completion,
-        band=total.band or str(Band.NONE),
-        value_sum=total.value_sum,
-        value_count=total.value_count,
-        days_reported=total.days_reported,
-        working_days=total.working_days,
-        elapsed_days=total.elapsed_days,
-        forecast=total.forecast,
-        at_risk=total.at_risk,
-        meeting_plan=total.meeting_plan,
-        share_meeting_plan=total.share_meeting_plan,
-    )
+    return _figure(kpi, {name: getattr(total, name) for name in FIGURE_COLUMNS})
 
 
 def _bucket_figures(totals: QuerySet[Total], kpis: dict[int, KPI]) -> dict[Key, Figure]:
-    return {
-        (total.subject_id, total.kpi_id): figure_of_total(total, kpis[total.kpi_id])
-        for total in totals.order_by()
-        if total.kpi_id in kpis
-    }
+    # Plain rows, not model instances: a hundred managers' totals are thousands of rows.
+    figures = {}
+    for subject_id, kpi_id, *values in totals.order_by().values_list(
+        "subject_id", "kpi_id", *FIGURE_COLUMNS
+    ):
+        if kpi_id in kpis:
+            figures[(subject_id, kpi_id)] = Figure(
+                kpis[kpi_id], **dict(zip(FIGURE_COLUMNS, values, strict=True))
+            )
+    return figures
 
 
 def _range_figures(

@@ -1,7 +1,7 @@
 from functools import lru_cache
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from dashboard.figures import Figure
 from dashboard.selectors import Cell, ManagerRow, formula_lines
 from dashboard.windows import Window
+from kpi.bands import Band
 from kpi.values import format_value
 
 register = template.Library()
@@ -52,14 +53,16 @@ def _labels(language: str | None) -> dict[str, str]:
         "day_off": format_html('<span class="muted">{}</span>', _("выходной")),
         "missing": format_html('<span class="badge red">✗ {}</span>', _("нет отчёта")),
         "today": _("Отчёт сегодня"),
-        "no_plan": _("нет плана"),
+        "no_plan": escape(_("нет плана")),
         "risk": format_html('<span title="{}">⚠</span>', _("Прогноз ниже плана")),
         "row_risk": format_html(
             ' <span class="badge red" title="{}">⚠ {}</span>',
             _("План под угрозой"),
             _("под угрозой"),
         ),
-        "change": _("К прошлому периоду"),
+        "change": escape(_("К прошлому периоду")),
+        "done": escape(_("сделано %(c)s %%")),
+        **{str(band): escape(band.label) for band in Band},
     }
 
 
@@ -67,26 +70,28 @@ def _cell(cell: Cell, url: str, labels: dict[str, str]) -> str:
     figure = cell.figure
     if figure is None:
         return '<td><span class="muted">—</span></td>'
+    band = figure.shown_band
     shown = figure.shown_completion
     percent = f"{shown:.0f} %" if shown is not None else labels["no_plan"]
     extra = ""
     if figure.running and figure.completion is not None:
-        done = _("сделано %(c)s %%") % {"c": f"{figure.completion:.0f}"}
-        extra += format_html(' <span class="muted">· {}</span>', done)
+        extra += (
+            f' <span class="muted">· {labels["done"] % {"c": f"{figure.completion:.0f}"}}</span>'
+        )
     if figure.at_risk:
         extra += " " + labels["risk"]
     if cell.change is not None:
         arrow = f"▲ +{cell.change}" if cell.change >= 0 else f"▼ {cell.change}"
-        extra += format_html(
-            ' <span class="muted change-arrow" title="{}">{} %</span>', labels["change"], arrow
-        )
-    return format_html(
-        '<td data-label="{}" class="band-{}"><a class="figure" href="{}" hx-get="{}">'
-        '<span class="value">{}</span> <span class="muted">/ {}</span><br>'
-        '<span class="band">{} {} <span class="visually-hidden">{}</span></span>{}</a></td>',
-        figure.kpi.name, figure.shown_band, url, url, figure.actual_text, figure.plan_text,
-        ICONS.get(figure.shown_band, "·"), percent, figure.band_label, mark_safe(extra),  # noqa: S308 - built from escaped parts above
-    )  # fmt: skip
+        extra += f' <span class="muted change-arrow" title="{labels["change"]}">{arrow} %</span>'
+    # Every label above is escaped once in _labels; names and figures are escaped here.
+    return (
+        f'<td data-label="{escape(figure.kpi.name)}" class="band-{band}">'
+        f'<a class="figure" href="{escape(url)}" hx-get="{escape(url)}">'
+        f'<span class="value">{escape(figure.actual_text)}</span> '
+        f'<span class="muted">/ {escape(figure.plan_text)}</span><br>'
+        f'<span class="band">{ICONS.get(band, "·")} {percent} '
+        f'<span class="visually-hidden">{labels[band]}</span></span>{extra}</a></td>'
+    )
 
 
 @register.simple_tag
