@@ -116,8 +116,10 @@ def figures_of_window(
     kpis: dict[int, KPI],
     scope: str,
     subject_ids: Iterable[int] | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> dict[Key, Figure]:
-    """Every subject's figures per KPI over the window, in one or two queries."""
+    """Every subject's figures per KPI over the window, in one to four queries (a range
+    needs the company's calendar: pass it when it is at hand)."""
     totals = Total.objects.filter(company=company, scope=scope)
     if subject_ids is not None:
         totals = totals.filter(subject_id__in=list(subject_ids))
@@ -130,7 +132,7 @@ def figures_of_window(
         ),
         kpis,
         window,
-        calendar_for(company=company),
+        calendar or calendar_for(company=company),
     )
 
 

@@ -187,6 +187,7 @@ def team_table(
     managers: list[User] | None = None,
     statuses: dict[tuple[int, datetime.date], str] | None = None,
     figures: dict[tuple[int, int], Figure] | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> TeamTable:
     """Managers × their role's KPIs over the window, grouped by role, with team summaries.
 
@@ -199,19 +200,21 @@ def team_table(
         managers if managers is not None else list(managers_in_view(company=company, viewer=viewer))
     )
     ids = [m.pk for m in managers]
+    calendar = calendar or calendar_for(company=company)
     sets = role_kpi_sets(company=company, on=min(window.end, today), kpis=kpis)
     now = figures
     if now is None:
         now = figures_of_window(
-            company=company, window=window, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids
-        )
+            company=company, window=window, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids,
+            calendar=calendar,
+        )  # fmt: skip
     before = figures_of_window(
         company=company, window=window.previous().so_far(window, today), kpis=kpis,
-        scope=Scope.MANAGER, subject_ids=ids,
+        scope=Scope.MANAGER, subject_ids=ids, calendar=calendar,
     )  # fmt: skip
     if statuses is None:
         statuses = report_statuses(
-            company=company, manager_ids=ids, days=[today], calendar=calendar_for(company=company)
+            company=company, manager_ids=ids, days=[today], calendar=calendar
         )
     by_role: dict[int | None, list[ManagerRow]] = defaultdict(list)
     roles: dict[int | None, SalesRole | None] = {}
@@ -231,7 +234,9 @@ def team_table(
         best = [_best(rows, index) for index in range(len(role_kpis))]
         groups.append(RoleGroup(roles[role_id], role_kpis, rows, best))
     groups.sort(key=lambda g: (g.role is None, str(g.role or "")))
-    summaries = team_summaries(company=company, viewer=viewer, window=window, kpis=kpis, sets=sets)
+    summaries = team_summaries(
+        company=company, viewer=viewer, window=window, kpis=kpis, sets=sets, calendar=calendar
+    )
     return TeamTable(window, today, groups, summaries, sort, descending)
 
 
@@ -242,6 +247,7 @@ def team_summaries(
     window: Window,
     kpis: dict[int, KPI],
     sets: dict[int, list[KPI]],
+    calendar: WorkCalendar | None = None,
 ) -> list[Summary]:
     """Each team's totals (and the company's, for an admin) now, a period and a year ago."""
     teams = teams_in_view(company=company, viewer=viewer)
@@ -259,8 +265,9 @@ def team_summaries(
         ids = [i for s, _n, i in subjects if s == scope]
         for index, w in enumerate(windows):
             found = figures_of_window(
-                company=company, window=w, kpis=kpis, scope=scope, subject_ids=ids
-            )
+                company=company, window=w, kpis=kpis, scope=scope, subject_ids=ids,
+                calendar=calendar,
+            )  # fmt: skip
             figures[index].update({(scope, *key): f for key, f in found.items()})
     ordered: list[KPI] = []
     for role_kpis in sets.values():

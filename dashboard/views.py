@@ -58,7 +58,7 @@ def _table_context(request: HttpRequest) -> dict:
     table = selectors.team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
-        kpis=kpis, managers=managers, statuses=statuses,
+        kpis=kpis, managers=managers, statuses=statuses, calendar=calendar,
         figures=month_figures if window == month else None,
     )  # fmt: skip
     attention = selectors.attention_list(
