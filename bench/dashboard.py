@@ -175,7 +175,7 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
             profiler = cProfile.Profile()
             profiler.runcall(get, client, url)
             log(f"profile of GET {url}, {size} managers:")
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(profile)
 
 
 def sql_dump(path: Path, queries: list[dict[str, str]]) -> None:

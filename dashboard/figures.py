@@ -7,12 +7,12 @@ last value is the latest day's), so a range costs the same few queries as a mont
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import Company
 from dashboard.windows import Window
@@ -107,6 +107,7 @@ def _band(kpi: KPI, value: Decimal | None) -> str:
 
 
 Key = tuple[int, int]  # (subject id, KPI id)
+ScopedKey = tuple[str, int, int]  # (scope, subject id, KPI id)
 
 
 def figures_of_window(
@@ -115,14 +116,32 @@ def figures_of_window(
     window: Window,
     kpis: dict[int, KPI],
     scope: str,
-    subject_ids: Iterable[int] | None = None,
+    subject_ids: Iterable[int],
     calendar: WorkCalendar | None = None,
 ) -> dict[Key, Figure]:
-    """Every subject's figures per KPI over the window, in one to four queries (a range
-    needs the company's calendar: pass it when it is at hand)."""
-    totals = Total.objects.filter(company=company, scope=scope)
-    if subject_ids is not None:
-        totals = totals.filter(subject_id__in=list(subject_ids))
+    """One scope's subjects' figures per KPI over the window: (subject id, KPI id) → figure."""
+    found = figures_of_subjects(
+        company=company, window=window, kpis=kpis, subjects={scope: subject_ids},
+        calendar=calendar,
+    )  # fmt: skip
+    return {(subject, kpi): figure for (_scope, subject, kpi), figure in found.items()}
+
+
+def figures_of_subjects(
+    *,
+    company: Company,
+    window: Window,
+    kpis: dict[int, KPI],
+    subjects: Mapping[str, Iterable[int]],
+    calendar: WorkCalendar | None = None,
+) -> dict[ScopedKey, Figure]:
+    """Figures of managers, teams and the company at once: (scope, subject id, KPI id) →
+    figure, in one query for a day, week or month and three for a range (which needs the
+    company's calendar: pass it when it is at hand)."""
+    match = Q()
+    for scope, ids in subjects.items():
+        match |= Q(scope=scope, subject_id__in=list(ids))
+    totals = Total.objects.filter(match, company=company)
     if window.is_bucket:
         return _bucket_figures(totals.filter(period=window.kind, start=window.start), kpis)
     return _range_figures(
@@ -151,16 +170,15 @@ def figure_of_total(total: Total, kpi: KPI) -> Figure:
     return _figure(kpi, {name: getattr(total, name) for name in FIGURE_COLUMNS})
 
 
-def _bucket_figures(totals: QuerySet[Total], kpis: dict[int, KPI]) -> dict[Key, Figure]:
+def _bucket_figures(totals: QuerySet[Total], kpis: dict[int, KPI]) -> dict[ScopedKey, Figure]:
     # Plain rows, not model instances: a hundred managers' totals are thousands of rows.
     figures = {}
-    for subject_id, kpi_id, *values in totals.order_by().values_list(
-        "subject_id", "kpi_id", *FIGURE_COLUMNS
+    for scope, subject_id, kpi_id, *values in totals.order_by().values_list(
+        "scope", "subject_id", "kpi_id", *FIGURE_COLUMNS
     ):
         if kpi_id in kpis:
-            figures[(subject_id, kpi_id)] = Figure(
-                kpis[kpi_id], **dict(zip(FIGURE_COLUMNS, values, strict=True))
-            )
+            row = dict(zip(FIGURE_COLUMNS, values, strict=True))
+            figures[(scope, subject_id, kpi_id)] = _figure(kpis[kpi_id], row)
     return figures
 
 
@@ -170,7 +188,7 @@ def _range_figures(
     kpis: dict[int, KPI],
     window: Window,
     calendar: WorkCalendar,
-) -> dict[Key, Figure]:
+) -> dict[ScopedKey, Figure]:
     """A custom range: the facts from the daily totals, the plan from the months it spans.
 
     A summed KPI's plan is each month's plan times the share of the month's working days
@@ -178,21 +196,22 @@ def _range_figures(
     """
     rows = (
         day_totals.order_by()
-        .values("subject_id", "kpi_id")
+        .values("scope", "subject_id", "kpi_id")
         .annotate(s=Sum("value_sum"), n=Sum("value_count"), days=Sum("days_reported"))
     )
     # A last-value KPI's figure is its latest reported day's: read only those KPIs' days.
     last_kpis = [pk for pk, k in kpis.items() if k.aggregation == KPI.Aggregation.LAST]
-    latest: dict[Key, tuple[datetime.date, Decimal]] = {}
-    for subject_id, kpi_id, start, value in day_totals.filter(
+    latest: dict[ScopedKey, tuple[datetime.date, Decimal]] = {}
+    for scope, subject_id, kpi_id, start, value in day_totals.filter(
         kpi_id__in=last_kpis, last_value__isnull=False
-    ).values_list("subject_id", "kpi_id", "start", "last_value"):
-        if (subject_id, kpi_id) not in latest or latest[(subject_id, kpi_id)][0] < start:
-            latest[(subject_id, kpi_id)] = (start, value)
+    ).values_list("scope", "subject_id", "kpi_id", "start", "last_value"):
+        key = (scope, subject_id, kpi_id)
+        if key not in latest or latest[key][0] < start:
+            latest[key] = (start, value)
     share: dict[datetime.date, Decimal] = {}
-    plans: dict[Key, list[Decimal]] = defaultdict(list)
-    for subject_id, kpi_id, start, plan in month_totals.order_by().values_list(
-        "subject_id", "kpi_id", "start", "plan"
+    plans: dict[ScopedKey, list[Decimal]] = defaultdict(list)
+    for scope, subject_id, kpi_id, start, plan in month_totals.order_by().values_list(
+        "scope", "subject_id", "kpi_id", "start", "plan"
     ):
         if plan is None or kpi_id not in kpis:
             continue
@@ -201,10 +220,10 @@ def _range_figures(
             inside = [d for d in month if window.contains(d)]
             share[start] = Decimal(len(inside)) / len(month) if month else Decimal(0)
         summed = kpis[kpi_id].aggregation == KPI.Aggregation.SUM
-        plans[(subject_id, kpi_id)].append(plan * share[start] if summed else plan)
+        plans[(scope, subject_id, kpi_id)].append(plan * share[start] if summed else plan)
     figures = {}
     for row in rows:
-        key = (row["subject_id"], row["kpi_id"])
+        key = (row["scope"], row["subject_id"], row["kpi_id"])
         kpi = kpis.get(row["kpi_id"])
         if kpi is None:
             continue

@@ -9,13 +9,21 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, SalesRole, Team, User
-from dashboard.figures import Figure, company_kpis, figure_of_total, figures_of_window
+from dashboard.figures import (
+    Figure,
+    ScopedKey,
+    company_kpis,
+    figure_of_total,
+    figures_of_subjects,
+    figures_of_window,
+)
 from dashboard.models import DashboardVisit
 from dashboard.windows import Window
 from kpi.calendar import WorkCalendar, calendar_for, manager_working_days
@@ -33,6 +41,9 @@ DROP_POINTS = Decimal(25)
 DROP_WEEKS = 4
 # A visit ends after this long away: the next one compares with what the last one saw.
 VISIT_GAP = datetime.timedelta(minutes=30)
+VISIT_FIELDS = (
+    "baseline_at", "baseline_month", "baseline_bands", "last_seen_at", "seen_month", "seen_bands",
+)  # fmt: skip
 
 
 def managers_in_view(*, company: Company, viewer: User) -> QuerySet[User]:
@@ -186,13 +197,12 @@ def team_table(
     kpis: dict[int, KPI] | None = None,
     managers: list[User] | None = None,
     statuses: dict[tuple[int, datetime.date], str] | None = None,
-    figures: dict[tuple[int, int], Figure] | None = None,
     calendar: WorkCalendar | None = None,
 ) -> TeamTable:
     """Managers × their role's KPIs over the window, grouped by role, with team summaries.
 
-    `statuses` (today's reports) and `figures` (the window's) may come from the caller
-    when it has read them already.
+    `statuses` (today's reports) and the calendar may come from the caller when it has read
+    them already.
     """
     today = company_today(company)
     kpis = kpis if kpis is not None else company_kpis(company=company)
@@ -202,16 +212,17 @@ def team_table(
     ids = [m.pk for m in managers]
     calendar = calendar or calendar_for(company=company)
     sets = role_kpi_sets(company=company, on=min(window.end, today), kpis=kpis)
-    now = figures
-    if now is None:
-        now = figures_of_window(
-            company=company, window=window, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids,
-            calendar=calendar,
-        )  # fmt: skip
-    before = figures_of_window(
-        company=company, window=window.previous().so_far(window, today), kpis=kpis,
-        scope=Scope.MANAGER, subject_ids=ids, calendar=calendar,
-    )  # fmt: skip
+    # Managers, their teams (and for an admin the company) in one read per window.
+    teams = teams_in_view(company=company, viewer=viewer)
+    summed = {Scope.TEAM: [t.pk for t in teams]}
+    if viewer.can_administer:
+        summed[Scope.COMPANY] = [company.pk]
+    read = partial(figures_of_subjects, company=company, kpis=kpis, calendar=calendar)
+    now = read(window=window, subjects={Scope.MANAGER: ids, **summed})
+    before = read(
+        window=window.previous().so_far(window, today), subjects={Scope.MANAGER: ids, **summed}
+    )
+    year_earlier = read(window=window.year_earlier().so_far(window, today), subjects=summed)
     if statuses is None:
         statuses = report_statuses(
             company=company, manager_ids=ids, days=[today], calendar=calendar
@@ -221,7 +232,11 @@ def team_table(
     for manager in managers:
         role_kpis = sets.get(manager.sales_role_id, [])
         cells = [
-            Cell(now.get((manager.pk, k.pk)), before.get((manager.pk, k.pk))) for k in role_kpis
+            Cell(
+                now.get((Scope.MANAGER, manager.pk, k.pk)),
+                before.get((Scope.MANAGER, manager.pk, k.pk)),
+            )
+            for k in role_kpis
         ]
         roles[manager.sales_role_id] = manager.sales_role
         by_role[manager.sales_role_id].append(
@@ -235,7 +250,7 @@ def team_table(
         groups.append(RoleGroup(roles[role_id], role_kpis, rows, best))
     groups.sort(key=lambda g: (g.role is None, str(g.role or "")))
     summaries = team_summaries(
-        company=company, viewer=viewer, window=window, kpis=kpis, sets=sets, calendar=calendar
+        company=company, viewer=viewer, teams=teams, sets=sets, figures=(now, before, year_earlier)
     )
     return TeamTable(window, today, groups, summaries, sort, descending)
 
@@ -244,31 +259,15 @@ def team_summaries(
     *,
     company: Company,
     viewer: User,
-    window: Window,
-    kpis: dict[int, KPI],
+    teams: list[Team],
     sets: dict[int, list[KPI]],
-    calendar: WorkCalendar | None = None,
+    figures: tuple[dict[ScopedKey, Figure], dict[ScopedKey, Figure], dict[ScopedKey, Figure]],
 ) -> list[Summary]:
-    """Each team's totals (and the company's, for an admin) now, a period and a year ago."""
-    teams = teams_in_view(company=company, viewer=viewer)
+    """Each team's totals (and the company's, for an admin): the window's, the period
+    before's and a year earlier's, as read by team_table."""
     subjects: list[tuple[str, str, int]] = [(Scope.TEAM, t.name, t.pk) for t in teams]
     if viewer.can_administer:
         subjects.append((Scope.COMPANY, company.name, company.pk))
-    today = company_today(company)
-    windows = (
-        window,
-        window.previous().so_far(window, today),
-        window.year_earlier().so_far(window, today),
-    )
-    figures: list[dict] = [{}, {}, {}]
-    for scope in {s for s, _n, _i in subjects}:
-        ids = [i for s, _n, i in subjects if s == scope]
-        for index, w in enumerate(windows):
-            found = figures_of_window(
-                company=company, window=w, kpis=kpis, scope=scope, subject_ids=ids,
-                calendar=calendar,
-            )  # fmt: skip
-            figures[index].update({(scope, *key): f for key, f in found.items()})
     ordered: list[KPI] = []
     for role_kpis in sets.values():
         ordered += [k for k in role_kpis if k not in ordered]
@@ -466,7 +465,12 @@ def visit_record(
         visit.baseline_month = visit.seen_month
         visit.baseline_bands = visit.seen_bands
     visit.last_seen_at, visit.seen_month, visit.seen_bands = now, month.start, bands
-    visit.save()
+    if visit.pk is None:
+        visit.save()
+    else:  # the row is the viewer's own: one UPDATE, without save()'s reference checks
+        DashboardVisit.objects.filter(company=company, pk=visit.pk).update(
+            **{f: getattr(visit, f) for f in VISIT_FIELDS}
+        )
     changes = []
     by_id = {m.pk: m for m in managers}
     if visit.baseline_month == month.start:

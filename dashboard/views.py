@@ -59,7 +59,6 @@ def _table_context(request: HttpRequest) -> dict:
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
         kpis=kpis, managers=managers, statuses=statuses, calendar=calendar,
-        figures=month_figures if window == month else None,
     )  # fmt: skip
     attention = selectors.attention_list(
         company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
