@@ -7,7 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dashboard.figures import Figure
-from dashboard.selectors import Cell, ManagerRow, formula_lines
+from dashboard.selectors import Cell, ManagerRow, SummaryLine, formula_lines
 from dashboard.windows import Window
 from kpi.bands import Band
 from kpi.values import format_value
@@ -61,6 +61,12 @@ def _labels(language: str | None) -> dict[str, str]:
             _("под угрозой"),
         ),
         "change": escape(_("К прошлому периоду")),
+        "actual": escape(_("Факт")),
+        "plan": escape(_("План")),
+        "completion": escape(_("Выполнение")),
+        "previous": escape(_("Прошлый период")),
+        "year": escape(_("Год назад")),
+        "share": escape(_("Выполняют план")),
         "done": escape(_("сделано %(c)s %%")),
         **{str(band): escape(band.label) for band in Band},
     }
@@ -111,3 +117,37 @@ def manager_row(row: ManagerRow, managers_url: str, window: Window) -> str:
         labels["row_risk"] if row.at_risk else "", labels["today"],
         labels.get(row.status, labels["missing"]), mark_safe(cells),  # noqa: S308 - escaped cells
     )  # fmt: skip
+
+
+@register.simple_tag
+def summary_row(line: SummaryLine) -> str:
+    """A team's KPI against the period before and a year earlier, with its plan advice."""
+    labels = _labels(get_language())
+    figure = line.figure
+    dash = "—"
+    band = figure.shown_band if figure else ""
+    if figure is not None and figure.shown_completion is not None:
+        risk = " ⚠" if figure.at_risk else ""
+        completion = (
+            f"{ICONS.get(band, '·')} {figure.shown_completion:.0f} % · {labels[band]}{risk}"
+        )
+    else:
+        completion = dash
+    share = dash
+    if figure is not None and figure.share_meeting_plan is not None:
+        share = f"{figure.share_meeting_plan:.0f} %"
+        if line.advice:
+            share += f'<div class="warning">⚠ {escape(line.advice)}</div>'
+
+    def text(found: Figure | None) -> str:
+        return escape(found.actual_text) if found else dash
+
+    return mark_safe(  # noqa: S308 - every dynamic part is escaped above
+        f"<tr><td>{escape(line.kpi.name)}</td>"
+        f'<td data-label="{labels["actual"]}">{text(figure)}</td>'
+        f'<td data-label="{labels["plan"]}">{escape(figure.plan_text) if figure else dash}</td>'
+        f'<td data-label="{labels["completion"]}" class="band-{band}">{completion}</td>'
+        f'<td data-label="{labels["previous"]}">{text(line.previous)}</td>'
+        f'<td data-label="{labels["year"]}">{text(line.year_earlier)}</td>'
+        f'<td data-label="{labels["share"]}">{share}</td></tr>'
+    )
