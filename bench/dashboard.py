@@ -32,6 +32,7 @@ import rollup
 from rollup import emit, log
 
 SIZES = (7, 100)
+POLL_HEADERS = {"HX-Request": "true", "HX-Target": "figures"}
 PERIODS = ("week", "month")
 WARMUP = 3
 REPEAT = 50
@@ -127,8 +128,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(1, math.ceil(share * len(ordered))) - 1]
 
 
-def get(client: Any, url: str) -> Any:
-    response = client.get(url)
+def get(client: Any, url: str, headers: dict[str, str] | None = None) -> Any:
+    response = client.get(url, headers=headers or {})
     if response.status_code != 200:
         body = response.content.decode(errors="replace")[:2000]
         raise SystemExit(f"bench: GET {url} answered {response.status_code}:\n{body}")
@@ -150,19 +151,25 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
         seen = selectors.managers_in_view(company=head.company, viewer=head).count()
         if seen != size or User.objects.filter(role=User.Role.MANAGER).count() != size:
             raise SystemExit(f"bench: the head sees {seen} managers, not {size}")
-    for period in PERIODS:
-        url = f"/dashboard/?period={period}"
-        suffix = str(size) if period == "week" else f"{size}_{period}"
-        log(f"{size} managers: GET {url}")
+    # The page as opened (it records the visit), the HTMX poll of its figures, and for
+    # scale the profile page: what any logged-in page costs here.
+    variants = [
+        (str(size) if period == "week" else f"{size}_{period}", f"/dashboard/?period={period}", {})
+        for period in PERIODS
+    ]
+    variants.append((f"{size}_poll", "/dashboard/?period=week", POLL_HEADERS))
+    variants.append((f"{size}_profile_page", "/profile/", {}))
+    for suffix, url, headers in variants:
+        log(f"{size} managers: GET {url} {headers or ''}")
         for _ in range(WARMUP):
-            get(client, url)
+            get(client, url, headers)
         times = []
         for _ in range(REPEAT):
             started = time.perf_counter()
-            get(client, url)
+            get(client, url, headers)
             times.append((time.perf_counter() - started) * 1000)
         with CaptureQueriesContext(connection) as queries:
-            response = get(client, url)
+            response = get(client, url, headers)
         emit(f"p50_ms_{suffix}", statistics.median(times))
         emit(f"p95_ms_{suffix}", percentile(times, 0.95))
         emit(f"max_ms_{suffix}", max(times))
@@ -171,11 +178,12 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
         emit(f"html_kb_{suffix}", round(len(response.content) / 1024, 1))
         if sql_dir:
             sql_dump(Path(sql_dir) / f"queries_{suffix}.sql", queries.captured_queries)
-        if profile:
+        if profile and not headers and url.startswith("/dashboard/"):
             profiler = cProfile.Profile()
             profiler.runcall(get, client, url)
             log(f"profile of GET {url}, {size} managers:")
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(profile)
+            order = os.environ.get("PROFILE_SORT", "cumulative")
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(profile)
 
 
 def sql_dump(path: Path, queries: list[dict[str, str]]) -> None:

@@ -10,7 +10,6 @@ from dashboard.figures import Figure
 from dashboard.selectors import Cell, ManagerRow, SummaryLine, formula_lines
 from dashboard.windows import Window
 from kpi.bands import Band
-from kpi.values import format_value
 
 register = template.Library()
 
@@ -32,11 +31,6 @@ def band_icon(band: str) -> str:
 @register.filter
 def get_item(mapping: dict, key: object) -> object:
     return mapping.get(key) if mapping else None
-
-
-@register.filter
-def kpi_figure(value: object, kpi: object) -> str:
-    return format_value(value, kpi) if kpi is not None else str(value)  # type: ignore[arg-type]
 
 
 # The team table's rows are drawn here rather than in the template: a row has a dozen
