@@ -158,7 +158,7 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
         for period in PERIODS
     ]
     variants.append((f"{size}_poll", "/dashboard/?period=week", POLL_HEADERS))
-    variants.append((f"{size}_profile_page", "/profile/", {}))
+    variants.append((f"{size}_profile_page", "/me/", {}))
     for suffix, url, headers in variants:
         log(f"{size} managers: GET {url} {headers or ''}")
         for _ in range(WARMUP):

@@ -9,7 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -84,7 +84,7 @@ class Cell:
     figure: Figure | None
     previous: Figure | None = None
 
-    @property
+    @cached_property
     def change(self) -> Decimal | None:
         """The change of the actual against the previous period, in percent."""
         if self.figure is None or self.previous is None:
@@ -148,6 +148,10 @@ class TeamTable:
     summaries: list[Summary]
     sort: str
     descending: bool
+    figures: dict[ScopedKey, Figure]  # the window's, of managers, teams (and the company)
+
+    def manager_figures(self) -> dict[tuple[int, int], Figure]:
+        return {(m, k): f for (scope, m, k), f in self.figures.items() if scope == Scope.MANAGER}
 
 
 SORTS = ("name", "status")
@@ -252,7 +256,7 @@ def team_table(
     summaries = team_summaries(
         company=company, viewer=viewer, teams=teams, sets=sets, figures=(now, before, year_earlier)
     )
-    return TeamTable(window, today, groups, summaries, sort, descending)
+    return TeamTable(window, today, groups, summaries, sort, descending, now)
 
 
 def team_summaries(

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -51,15 +52,18 @@ def _table_context(request: HttpRequest) -> dict:
         company=company, manager_ids=ids, days=selectors.status_days(calendar, today),
         calendar=calendar,
     )  # fmt: skip
-    month = Window.around("month", today)
-    month_figures = figures_of_window(
-        company=company, window=month, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids
-    )
     table = selectors.team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
         kpis=kpis, managers=managers, statuses=statuses, calendar=calendar,
     )  # fmt: skip
+    month = Window.around("month", today)
+    if window == month:  # the running month's totals are read once, for every block
+        month_figures = table.manager_figures()
+    else:
+        month_figures = figures_of_window(
+            company=company, window=month, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids
+        )
     attention = selectors.attention_list(
         company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
         statuses=statuses, month_figures=month_figures,
@@ -76,6 +80,7 @@ def _table_context(request: HttpRequest) -> dict:
         "poll_seconds": POLL_SECONDS,
         "kinds": [("day", _("День")), ("week", _("Неделя")), ("month", _("Месяц"))],
         # Built once, not per cell: a manager's page is this + code + "/".
+        "kpi_names": {pk: escape(kpi.name) for pk, kpi in kpis.items()},
         "managers_url": reverse("dashboard-manager", args=[ZERO]).removesuffix(f"{ZERO}/"),
     }
 

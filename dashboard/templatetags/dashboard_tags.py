@@ -66,7 +66,7 @@ def _labels(language: str | None) -> dict[str, str]:
     }
 
 
-def _cell(cell: Cell, url: str, labels: dict[str, str]) -> str:
+def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -> str:
     figure = cell.figure
     if figure is None:
         return '<td><span class="muted">—</span></td>'
@@ -85,7 +85,7 @@ def _cell(cell: Cell, url: str, labels: dict[str, str]) -> str:
         extra += f' <span class="muted change-arrow" title="{labels["change"]}">{arrow} %</span>'
     # Every label above is escaped once in _labels; names and figures are escaped here.
     return (
-        f'<td data-label="{escape(figure.kpi.name)}" class="band-{band}">'
+        f'<td data-label="{names[figure.kpi.pk]}" class="band-{band}">'
         f'<a class="figure" href="{escape(url)}" hx-get="{escape(url)}">'
         f'<span class="value">{escape(figure.actual_text)}</span> '
         f'<span class="muted">/ {escape(figure.plan_text)}</span><br>'
@@ -95,13 +95,20 @@ def _cell(cell: Cell, url: str, labels: dict[str, str]) -> str:
 
 
 @register.simple_tag
-def manager_row(row: ManagerRow, managers_url: str, window: Window) -> str:
+def manager_row(
+    row: ManagerRow, managers_url: str, window: Window, kpi_names: dict[int, str]
+) -> str:
     """One manager's <tr>: name, today's report, a cell per KPI that opens its formula."""
     labels = _labels(get_language())
     base = f"{managers_url}{row.manager.code}/"
     query = window.query()
     cells = "".join(
-        _cell(cell, f"{base}explain/{cell.figure.kpi.code}/?{query}" if cell.figure else "", labels)
+        _cell(
+            cell,
+            f"{base}explain/{cell.figure.kpi.code}/?{query}" if cell.figure else "",
+            labels,
+            kpi_names,
+        )
         for cell in row.cells
     )
     return format_html(

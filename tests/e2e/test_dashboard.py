@@ -39,7 +39,7 @@ def test_the_head_of_sales_finds_the_red_manager_and_drills_in(page, live_server
     rollup_services.rollup_run(company_id=company.pk)
 
     log_in(page, live_server.url, "e2e.head")
-    page.get_by_role("link", name="Дашборд").click()
+    page.get_by_role("link", name="Дашборд команды").click()
     first = page.locator("ol.attention > li").first
     first.wait_for()
     assert str(red) in first.inner_text()
