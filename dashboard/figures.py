@@ -134,10 +134,12 @@ def figures_of_subjects(
     kpis: dict[int, KPI],
     subjects: Mapping[str, Iterable[int]],
     calendar: WorkCalendar | None = None,
+    plans: bool = True,
 ) -> dict[ScopedKey, Figure]:
     """Figures of managers, teams and the company at once: (scope, subject id, KPI id) →
     figure, in one query for a day, week or month and three for a range (which needs the
-    company's calendar: pass it when it is at hand)."""
+    company's calendar: pass it when it is at hand). Without `plans` a range is only its
+    actuals, in one query less (what comparisons with earlier periods need)."""
     match = Q()
     for scope, ids in subjects.items():
         match |= Q(scope=scope, subject_id__in=list(ids))
@@ -148,7 +150,9 @@ def figures_of_subjects(
         totals.filter(period="day", start__gte=window.start, start__lte=window.end),
         totals.filter(
             period="month", start__gte=month_bounds(window.start)[0], start__lte=window.end
-        ),
+        )
+        if plans
+        else totals.none(),
         kpis,
         window,
         calendar or calendar_for(company=company),
@@ -249,8 +253,10 @@ def _range_figures(
 
 def company_kpis(*, company: Company) -> dict[int, KPI]:
     """The company's KPIs by id, each holding its company so that formatting costs no query."""
-    kpis = {}
-    for kpi in KPI.objects.filter(company=company).select_related("numerator", "denominator"):
+    kpis = {kpi.pk: kpi for kpi in KPI.objects.filter(company=company)}
+    for kpi in kpis.values():
         kpi.company = company
-        kpis[kpi.pk] = kpi
+        # A ratio's parts are the company's own KPIs: linked here, not joined in SQL.
+        kpi.numerator = kpis.get(kpi.numerator_id)
+        kpi.denominator = kpis.get(kpi.denominator_id)
     return kpis

@@ -223,10 +223,15 @@ def team_table(
         summed[Scope.COMPANY] = [company.pk]
     read = partial(figures_of_subjects, company=company, kpis=kpis, calendar=calendar)
     now = read(window=window, subjects={Scope.MANAGER: ids, **summed})
+    # Earlier periods are compared by their actuals only.
     before = read(
-        window=window.previous().so_far(window, today), subjects={Scope.MANAGER: ids, **summed}
+        window=window.previous().so_far(window, today),
+        subjects={Scope.MANAGER: ids, **summed},
+        plans=False,
     )
-    year_earlier = read(window=window.year_earlier().so_far(window, today), subjects=summed)
+    year_earlier = read(
+        window=window.year_earlier().so_far(window, today), subjects=summed, plans=False
+    )
     if statuses is None:
         statuses = report_statuses(
             company=company, manager_ids=ids, days=[today], calendar=calendar
