@@ -187,9 +187,11 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
 
 
 def sql_dump(path: Path, queries: list[dict[str, str]]) -> None:
-    """The captured SQL, one statement a line, for diffing one size's against another's."""
+    """The captured SQL, one statement a line after its time in seconds, for diffing one
+    size's against another's (cut the first column) or finding the slow ones (sort on it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{query['time']} " + " ".join(query["sql"].split()) + "\n" for query in queries))
+    lines = (f"{query['time']} " + " ".join(query["sql"].split()) + "\n" for query in queries)
+    path.write_text("".join(lines))
 
 
 def main() -> None:
