@@ -7,12 +7,11 @@ opens the same in any spreadsheet and says what the head of sales saw.
 from io import BytesIO
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from dashboard.selectors import TeamTable
+from dashboard.selectors import REPORT_STATUSES, TeamTable
 
 FILLS = {
     "red": PatternFill("solid", start_color="F8D7DA"),
@@ -20,13 +19,6 @@ FILLS = {
     "green": PatternFill("solid", start_color="D4EDDA"),
 }
 BOLD = Font(bold=True)
-STATUS = {
-    "submitted": gettext_lazy("сдан"),
-    "late": gettext_lazy("сдан с опозданием"),
-    "missing": gettext_lazy("нет отчёта"),
-    "absent": gettext_lazy("отсутствует"),
-    "day_off": gettext_lazy("выходной"),
-}
 
 
 def _number(value):  # type: ignore[no-untyped-def]
@@ -55,7 +47,7 @@ def team_workbook(table: TeamTable) -> bytes:
                     [
                         str(group.role or _("без роли")),
                         str(row.manager),
-                        str(STATUS.get(row.status, row.status)),
+                        str(REPORT_STATUSES.get(row.status, row.status)),
                         kpi.name,
                         _number(figure.actual) if figure else None,
                         _number(figure.plan) if figure else None,

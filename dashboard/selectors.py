@@ -14,6 +14,7 @@ from functools import cached_property, partial
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Company, SalesRole, Team, User
 from dashboard.figures import (
@@ -154,7 +155,14 @@ class TeamTable:
         return {(m, k): f for (scope, m, k), f in self.figures.items() if scope == Scope.MANAGER}
 
 
-SORTS = ("name", "status")
+# Today's report, in words (the table shows them as badges with icons).
+REPORT_STATUSES = {
+    "submitted": gettext_lazy("сдан"),
+    "late": gettext_lazy("сдан с опозданием"),
+    "missing": gettext_lazy("нет отчёта"),
+    "absent": gettext_lazy("отсутствует"),
+    "day_off": gettext_lazy("выходной"),
+}
 STATUS_ORDER = {"missing": 0, "late": 1, "submitted": 2, "absent": 3, "day_off": 4}
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dashboard.figures import Figure
-from dashboard.selectors import Cell, ManagerRow, SummaryLine, formula_lines
+from dashboard.selectors import REPORT_STATUSES, Cell, ManagerRow, SummaryLine, formula_lines
 from dashboard.windows import Window
 from kpi.bands import Band
 
@@ -20,6 +20,11 @@ ICONS = {"red": "▼", "yellow": "●", "green": "✓", "none": "·"}
 def formula(figure: Figure | None) -> str:
     """The figure's formula as one line, for the hover title of a cell."""
     return "; ".join(formula_lines(figure)) if figure else ""
+
+
+@register.filter
+def status_text(status: str) -> str:
+    return str(REPORT_STATUSES.get(status, status))
 
 
 @register.filter

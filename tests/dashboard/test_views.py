@@ -111,6 +111,8 @@ def test_the_print_view_says_the_colours_in_words(client, known):
     client.force_login(known.cast.head)
     body = client.get(reverse("dashboard-print") + month_query(known)).content.decode()
     assert "30 % красный" in body and "110 % зелёный" in body
+    statuses = ("нет отчёта", "выходной", "сдан", "отсутствует")
+    assert any(f"<td>{word}" in body for word in statuses) and "<td>missing" not in body
 
 
 def test_a_figure_opens_with_its_formula_and_days(client, known):
