@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import Company
 from dashboard.windows import Window
-from kpi.bands import Band, band_for, completion, thresholds
+from kpi.bands import Band, band_for, completion, kpi_band, thresholds
 from kpi.calendar import WorkCalendar, calendar_for, month_bounds
 from kpi.models import KPI
 from kpi.values import format_value
@@ -53,7 +53,7 @@ class Figure:
     @cached_property
     def pace_completion(self) -> Decimal | None:
         """Completion of the forecast: while a period runs, the colour follows the pace."""
-        if not self.running or self.forecast is None:
+        if self.forecast is None:  # only a running period has one
             return None
         return completion(actual=self.forecast, plan=self.plan, direction=self.kpi.direction)
 
@@ -66,8 +66,7 @@ class Figure:
     def shown_band(self) -> str:
         if self.pace_completion is None:
             return self.band
-        red, green = thresholds(self.kpi)
-        return str(band_for(self.pace_completion, red_below=red, green_from=green))
+        return _band(self.kpi, self.pace_completion)
 
     @property
     def band_label(self) -> str:
@@ -237,13 +236,13 @@ def _range_figures(
         if plans.get(key):
             total = sum(plans[key], Decimal(0))
             plan = (total if kpi.is_summed else total / len(plans[key])).quantize(FOUR_PLACES)
-        value = completion(actual=actual, plan=plan, direction=kpi.direction)
+        value, band = kpi_band(kpi, actual=actual, plan=plan)
         figures[key] = Figure(
             kpi=kpi,
             actual=actual,
             plan=plan,
             completion=value,
-            band=_band(kpi, value),
+            band=str(band),
             value_sum=row["s"],
             value_count=row["n"],
             days_reported=row["days"],
