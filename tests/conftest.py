@@ -254,6 +254,30 @@ def telegram() -> Iterator[FakeTelegram]:
     fake.server.shutdown()
 
 
+_worker_started = False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Let the worker finish what a test queued before the test's tables are flushed.
+
+    Once the session's worker runs, every transactional test that commits a report
+    queues a rollup for it. Flushing the tables while that task holds some of them
+    deadlocks the flush, so the teardown (which runs the flush) waits until the queue
+    and the worker's unacknowledged messages are empty.
+    """
+    if not _worker_started:
+        return
+    import redis
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not broker.llen("celery") and not broker.hlen("unacked"):
+            return
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="session")
 def celery_worker(
     django_db_setup: None, tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram
@@ -284,7 +308,10 @@ def celery_worker(
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail("the Celery worker did not start")
+    global _worker_started
+    _worker_started = True
     yield Worker(process, mail_dir)
+    _worker_started = False
     process.terminate()
     process.wait(timeout=20)
 
