@@ -95,6 +95,18 @@ class CompanySettingsForm(forms.Form):
         label=_("Время напоминания об отчёте"),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
+    long_call_seconds = forms.IntegerField(
+        label=_("Разговор засчитывается от, секунд"),
+        min_value=1,
+        max_value=600,
+        help_text=_("Звонки короче не попадают в «разговоры» отчёта."),
+    )
+    missed_calls_limit = forms.IntegerField(
+        label=_("Пропущенных звонков подряд до ретаргетинга"),
+        min_value=1,
+        max_value=20,
+        help_text=_("После стольких недозвонов клиенту сделка уходит маркетингу."),
+    )
     telegram_bot_token = forms.CharField(
         label=_("Токен Telegram-бота"),
         max_length=100,

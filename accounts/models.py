@@ -38,6 +38,14 @@ class Company(models.Model):
     telegram_bot_token = models.CharField(
         _("токен Telegram-бота для напоминаний"), max_length=100, blank=True
     )
+    # Call records: a conversation is a call at least this long; after this many missed
+    # calls in a row to a client, the open deal goes to marketing for retargeting.
+    long_call_seconds = models.PositiveSmallIntegerField(
+        _("разговор считается состоявшимся от, с"), default=15
+    )
+    missed_calls_limit = models.PositiveSmallIntegerField(
+        _("пропущенных звонков подряд до передачи на ретаргетинг"), default=3
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

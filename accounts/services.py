@@ -24,7 +24,8 @@ DEFAULT_SALES_ROLES = [
 def company_create(
     *, name: str, country: str = "RU", timezone: str = "Europe/Moscow", currency: str = "RUB"
 ) -> Company:
-    """A new tenant with the three standard sales roles and the KPI catalogue."""
+    """A new tenant with the three standard sales roles, the KPI catalogue and a pipeline."""
+    from crm_sync.services import stages_install_defaults
     from kpi.services import catalogue_install
 
     with transaction.atomic():
@@ -35,6 +36,7 @@ def company_create(
             for kind, role_name in DEFAULT_SALES_ROLES:
                 SalesRole.objects.create(company=company, kind=kind, name=role_name)
             catalogue_install(company=company)
+            stages_install_defaults(company=company)
     return company
 
 
@@ -251,6 +253,8 @@ COMPANY_SETTINGS = (
     "report_backdate_days",
     "reminder_time",
     "telegram_bot_token",
+    "long_call_seconds",
+    "missed_calls_limit",
 )
 
 

@@ -66,6 +66,15 @@ CATALOGUE: list[CatalogueKPI] = [
         numerator="talk_time",
         denominator="calls",
     ),
+    CatalogueKPI(
+        "missed_calls",
+        "Пропущенные звонки",
+        "Missed calls",
+        U.COUNT,
+        A.SUM,
+        D.LOWER,
+        source=S.TELEPHONY,
+    ),
     # Leads.
     CatalogueKPI(
         "leads",

@@ -150,6 +150,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 
+# --- CRM connections ------------------------------------------------------------------------
+# A Fernet key for the stored CRM tokens (crm_sync.crypto); derived from SECRET_KEY when unset.
+CRM_CREDENTIALS_KEY = os.environ.get("CRM_CREDENTIALS_KEY", "")
+
 # --- Authentication -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -32,6 +32,8 @@ from django.utils import timezone
 
 from accounts import services, tenancy
 from accounts.models import Company, Team, User
+from crm_sync import services as crm_services
+from crm_sync.models import ImportJob, PipelineStage
 from dashboard.models import DashboardVisit
 from kpi import services as kpi_services
 from kpi.models import KPI
@@ -114,6 +116,36 @@ class Cast:
         return self.managers[0]
 
 
+def _add_deals_and_calls(company: Company, manager: User, client_name: str, title: str) -> None:
+    """A client with a deal moved one stage on, a won deal, two calls, a CRM link, an import."""
+    stages = list(PipelineStage.objects.filter(company=company))
+    now = timezone.now()
+    client = crm_services.client_resolve(
+        company=company, name=client_name, phone="+7 900 000-00-01"
+    )
+    data = crm_services.DealData(
+        external_id="1", stage=stages[0], created_at=now - datetime.timedelta(days=3),
+        title=title, manager=manager, client=client, channel="Сайт", amount=Decimal(50000),
+    )  # fmt: skip
+    crm_services.deal_upsert(company=company, source="file", data=data)
+    data.stage, data.moved_at = stages[1], now - datetime.timedelta(days=1)
+    crm_services.deal_upsert(company=company, source="file", data=data)
+    won = next(stage for stage in stages if stage.kind == PipelineStage.Kind.WON)
+    crm_services.deal_upsert(company=company, source="file", data=crm_services.DealData(
+        external_id="2", stage=won, created_at=now - datetime.timedelta(days=9),
+        title=f"{title} 2", manager=manager, client=client, amount=Decimal(70000),
+    ))  # fmt: skip
+    for number, answered in (("c1", True), ("c2", False)):
+        crm_services.call_upsert(company=company, source="telephony", data=crm_services.CallData(
+            external_id=number, direction="out", started_at=now - datetime.timedelta(hours=2),
+            duration=60 if answered else 0, answered=answered, manager=manager, client=client,
+        ))  # fmt: skip
+    crm_services.connection_save(
+        company=company, vendor="amocrm", base_url="https://example.amocrm.ru", token="t0ken"
+    )
+    ImportJob(company=company, kind="deals", file_name="deals.csv", content=b"id\n").save()
+
+
 def make_cast(prefix: str, company_name: str) -> Cast:
     company = CompanyFactory(name=company_name)
     admin = UserFactory(company=company, username=f"{prefix}.admin", role=User.Role.ADMIN)
@@ -158,6 +190,8 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         long_ago = (today.replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
         report_services.month_close(company=company, month=long_ago, actor=head)
         Reminder(company=company, user=managers[2], date=yesterday, kind="missing").save()
+        client_name, deal_title = f"{company_name}: клиент", f"{company_name}: сделка"
+        _add_deals_and_calls(company, managers[0], client_name, deal_title)
         moment = timezone.now()
         DashboardVisit(
             company=company, user=admin, baseline_at=moment, baseline_month=today.replace(day=1),
@@ -176,7 +210,13 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         quality=quality,
         team=team,
         api_key=api_key,
-        secrets=[company_name, team.name, *(u.username for u in [admin, head, *managers, quality])],
+        secrets=[
+            company_name,
+            team.name,
+            client_name,
+            deal_title,
+            *(u.username for u in [admin, head, *managers, quality]),
+        ],
     )
 
 

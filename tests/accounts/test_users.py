@@ -170,12 +170,14 @@ def test_the_admin_sets_the_report_window_and_reminder_time(client, alpha):
     response = client.post(
         reverse("company-settings"),
         {"name": "Альфа", "timezone": "Asia/Yekaterinburg", "report_backdate_days": "5",
-         "reminder_time": "19:30", "telegram_bot_token": ""},
+         "reminder_time": "19:30", "telegram_bot_token": "", "long_call_seconds": "20",
+         "missed_calls_limit": "4"},
     )  # fmt: skip
     assert response.status_code == 302
     alpha.company.refresh_from_db()
     assert alpha.company.report_backdate_days == 5
     assert alpha.company.reminder_time.hour == 19
     assert alpha.company.timezone == "Asia/Yekaterinburg"
+    assert (alpha.company.long_call_seconds, alpha.company.missed_calls_limit) == (20, 4)
     client.force_login(alpha.head)
     assert client.get(reverse("company-settings")).status_code == 403

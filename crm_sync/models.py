@@ -1,0 +1,242 @@
+"""Where the figures come from: the pipeline, deals with their stage history, calls, and
+the sources that bring them in (file import, amoCRM/Kommo, Bitrix24)."""
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import TenantModel, User
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", _("Вручную")
+    FILE = "file", _("Файл")
+    AMOCRM = "amocrm", _("amoCRM / Kommo")
+    BITRIX24 = "bitrix24", _("Битрикс24")
+    TELEPHONY = "telephony", _("Телефония")
+
+
+class PipelineStage(TenantModel):
+    """One step of the company's sales pipeline, in order; won and lost close a deal."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", _("В работе")
+        WON = "won", _("Успешно реализовано")
+        LOST = "lost", _("Закрыто и не реализовано")
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    name = models.CharField(_("название"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("порядок"), default=0)
+    kind = models.CharField(_("тип"), max_length=8, choices=Kind.choices, default=Kind.OPEN)
+    # The CRM's own id of the status (amoCRM status_id, Bitrix24 STAGE_ID), when mapped.
+    external_id = models.CharField(_("код в CRM"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("этап воронки")
+        verbose_name_plural = _("этапы воронки")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="pipelinestage_code_uniq"),
+            models.UniqueConstraint(fields=["company", "name"], name="pipelinestage_name_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Client(TenantModel):
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    name = models.CharField(_("клиент"), max_length=200)
+    # Digits only, so "+7 (900) 000-00-00" and "79000000000" are one client.
+    phone = models.CharField(_("телефон"), max_length=32, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    external_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("клиент")
+        verbose_name_plural = _("клиенты")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="client_code_uniq"),
+            models.UniqueConstraint(
+                fields=["company", "source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="client_external_uniq",
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "phone"], name="client_phone_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(TenantModel):
+    class Status(models.TextChoices):
+        OPEN = "open", _("В работе")
+        WON = "won", _("Выиграна")
+        LOST = "lost", _("Проиграна")
+        # Closed in sales after the missed-calls rule: marketing's to warm up again.
+        RETARGETING = "retargeting", _("Передана на ретаргетинг")
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    external_id = models.CharField(_("номер в источнике"), max_length=64)
+    title = models.CharField(_("сделка"), max_length=255, blank=True)
+    manager = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="deals"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="deals"
+    )
+    channel = models.CharField(_("канал привлечения"), max_length=100, blank=True)
+    amount = models.DecimalField(_("сумма"), max_digits=18, decimal_places=2, default=0)
+    stage = models.ForeignKey(PipelineStage, on_delete=models.PROTECT, related_name="deals")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    loss_reason = models.CharField(_("причина проигрыша"), max_length=255, blank=True)
+    is_repeat = models.BooleanField(_("повторная продажа"), default=False)
+    created_at = models.DateTimeField(_("создана"))
+    closed_at = models.DateTimeField(_("закрыта"), null=True, blank=True)
+    # When the client is expected to pay an open deal: next month's expected payments.
+    expected_payment_on = models.DateField(_("ожидаемая оплата"), null=True, blank=True)
+    retargeting_at = models.DateTimeField(_("передана маркетингу"), null=True, blank=True)
+    retargeting_reason = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("сделка")
+        verbose_name_plural = _("сделки")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="deal_code_uniq"),
+            models.UniqueConstraint(
+                fields=["company", "source", "external_id"], name="deal_external_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "closed_at"], name="deal_closed_idx"),
+            models.Index(fields=["company", "status"], name="deal_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+
+class StageVisit(TenantModel):
+    """A deal's time in one stage: the stage history the funnel's stage metrics read."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="visits")
+    stage = models.ForeignKey(PipelineStage, on_delete=models.CASCADE, related_name="visits")
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["entered_at", "id"]
+        indexes = [models.Index(fields=["company", "stage", "left_at"], name="visit_left_idx")]
+
+
+class Call(TenantModel):
+    class Direction(models.TextChoices):
+        OUTGOING = "out", _("Исходящий")
+        INCOMING = "in", _("Входящий")
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.TELEPHONY)
+    external_id = models.CharField(_("номер в источнике"), max_length=64)
+    manager = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    phone = models.CharField(_("телефон"), max_length=32, blank=True)
+    direction = models.CharField(_("направление"), max_length=3, choices=Direction.choices)
+    started_at = models.DateTimeField(_("начало"))
+    duration = models.PositiveIntegerField(_("длительность, с"), default=0)
+    answered = models.BooleanField(_("состоялся"), default=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("звонок")
+        verbose_name_plural = _("звонки")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="call_code_uniq"),
+            models.UniqueConstraint(
+                fields=["company", "source", "external_id"], name="call_external_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "manager", "started_at"], name="call_day_idx"),
+            models.Index(fields=["company", "client", "started_at"], name="call_client_idx"),
+        ]
+
+
+class CRMConnection(TenantModel):
+    """A company's link to its CRM: where to pull from, how the CRM proves its webhooks."""
+
+    class Vendor(models.TextChoices):
+        AMOCRM = "amocrm", _("amoCRM / Kommo")
+        BITRIX24 = "bitrix24", _("Битрикс24")
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    vendor = models.CharField(_("CRM"), max_length=16, choices=Vendor.choices)
+    # amoCRM: https://<subdomain>.amocrm.ru; Bitrix24: the inbound webhook URL
+    # https://<portal>.bitrix24.ru/rest/<user>/ (its secret part is in `credentials`).
+    base_url = models.URLField(_("адрес портала"), max_length=300)
+    # Fernet-encrypted (crm_sync.crypto): the API token; never rendered back in full.
+    credentials = models.TextField(blank=True)
+    # The secret in our webhook URL (amoCRM) or Bitrix24's application_token.
+    webhook_secret = models.CharField(max_length=64)
+    active = models.BooleanField(_("включено"), default=True)
+    cursor = models.JSONField(default=dict, blank=True)
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("подключение CRM")
+        verbose_name_plural = _("подключения CRM")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="crmconnection_code_uniq"),
+            models.UniqueConstraint(fields=["company", "vendor"], name="crmconnection_vendor_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_vendor_display()
+
+
+class ImportJob(TenantModel):
+    """One uploaded CSV/Excel file of deals or calls and how far its import got."""
+
+    class Kind(models.TextChoices):
+        DEALS = "deals", _("Сделки")
+        CALLS = "calls", _("Звонки")
+
+    class Status(models.TextChoices):
+        MAPPING = "mapping", _("Сопоставление колонок")
+        QUEUED = "queued", _("В очереди")
+        RUNNING = "running", _("Идёт импорт")
+        DONE = "done", _("Готово")
+        FAILED = "failed", _("Остановлен с ошибкой")
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("что загружаем"), max_length=8, choices=Kind.choices)
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    mapping = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.MAPPING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="importjob_code_uniq"),
+        ]

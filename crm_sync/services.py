@@ -1,0 +1,457 @@
+"""Writing deals, calls and the pipeline, whatever brought them in (file, CRM, telephony).
+
+Every source ends in `deal_upsert` and `call_upsert`, keyed by (source, external id), so a
+record seen twice is stored once, and a changed one is updated in place. Both refresh the
+figures that prefill the end-of-day report for the manager's day they touch.
+"""
+
+import datetime
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Company, User
+from crm_sync import crypto
+from crm_sync.models import (
+    Call,
+    Client,
+    CRMConnection,
+    Deal,
+    PipelineStage,
+    Source,
+    StageVisit,
+)
+from kpi.models import KPI
+from reports import services as report_services
+from reports.models import ReportValue
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+DEFAULT_STAGES: list[tuple[str, str]] = [
+    ("Новая заявка", PipelineStage.Kind.OPEN),
+    ("Квалификация", PipelineStage.Kind.OPEN),
+    ("Встреча / презентация", PipelineStage.Kind.OPEN),
+    ("Коммерческое предложение", PipelineStage.Kind.OPEN),
+    ("Переговоры и договор", PipelineStage.Kind.OPEN),
+    ("Успешно реализовано", PipelineStage.Kind.WON),
+    ("Закрыто и не реализовано", PipelineStage.Kind.LOST),
+]
+
+_STATUS_OF_KIND = {
+    PipelineStage.Kind.OPEN: Deal.Status.OPEN,
+    PipelineStage.Kind.WON: Deal.Status.WON,
+    PipelineStage.Kind.LOST: Deal.Status.LOST,
+}
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, a Russian 8XXXXXXXXXX as 7XXXXXXXXXX: one client, however it is written."""
+    digits = re.sub(r"\D", "", raw or "")
+    if len(digits) == 11 and digits.startswith("8"):
+        digits = "7" + digits[1:]
+    if len(digits) == 10 and digits.startswith("9"):
+        digits = "7" + digits
+    return digits
+
+
+# --- Pipeline ---------------------------------------------------------------------------
+
+
+def stages_install_defaults(*, company: Company) -> list[PipelineStage]:
+    """A typical B2B pipeline for a company that has none yet; the admin renames it freely."""
+    if PipelineStage.objects.filter(company=company).exists():
+        return list(PipelineStage.objects.filter(company=company))
+    return [
+        PipelineStage.objects.create(company=company, name=name, kind=kind, position=position)
+        for position, (name, kind) in enumerate(DEFAULT_STAGES)
+    ]
+
+
+def stage_save(
+    *,
+    company: Company,
+    name: str,
+    kind: str,
+    position: int,
+    external_id: str = "",
+    stage: PipelineStage | None = None,
+) -> PipelineStage:
+    name = name.strip()
+    taken = PipelineStage.objects.filter(company=company, name__iexact=name)
+    if stage is not None:
+        taken = taken.exclude(pk=stage.pk)
+    if taken.exists():
+        raise ValidationError({"name": _("Этап «%(name)s» уже есть.") % {"name": name}})
+    stage = stage or PipelineStage(company=company)
+    stage.name, stage.kind, stage.position, stage.external_id = name, kind, position, external_id
+    stage.save()
+    return stage
+
+
+def stage_delete(*, stage: PipelineStage) -> None:
+    if stage.deals.exists():
+        raise ValidationError(
+            _("На этапе «%(name)s» есть сделки: сначала перенесите их на другой этап.")
+            % {"name": stage.name}
+        )
+    stage.delete()
+
+
+def stage_for_external(*, company: Company, external_id: str) -> PipelineStage | None:
+    return PipelineStage.objects.filter(company=company, external_id=str(external_id)).first()
+
+
+# --- Clients ----------------------------------------------------------------------------
+
+
+def client_resolve(
+    *, company: Company, name: str = "", phone: str = "", source: str = "", external_id: str = ""
+) -> Client | None:
+    """The client with this CRM id, else with this phone, else a new one (None: no details)."""
+    phone = normalize_phone(phone)
+    client = None
+    if external_id:
+        client = Client.objects.filter(
+            company=company, source=source, external_id=external_id
+        ).first()
+    if client is None and phone:
+        client = Client.objects.filter(company=company, phone=phone).first()
+    if client is None and name:
+        client = Client.objects.filter(company=company, name=name, phone=phone).first()
+    if client is None:
+        if not (name or phone or external_id):
+            return None
+        return Client.objects.create(
+            company=company,
+            name=name or phone or external_id,
+            phone=phone,
+            source=source or Source.MANUAL,
+            external_id=external_id,
+        )
+    changed = []
+    if name and client.name != name and client.name in (client.phone, client.external_id):
+        client.name = name
+        changed.append("name")
+    if phone and not client.phone:
+        client.phone = phone
+        changed.append("phone")
+    if changed:
+        client.save(update_fields=changed)
+    return client
+
+
+# --- Deals ------------------------------------------------------------------------------
+
+
+@dataclass
+class DealData:
+    """A deal as a source describes it; `moved_at` is when it reached `stage`, if known."""
+
+    external_id: str
+    stage: PipelineStage
+    created_at: datetime.datetime
+    title: str = ""
+    manager: User | None = None
+    client: Client | None = None
+    channel: str = ""
+    amount: Decimal = Decimal(0)
+    loss_reason: str = ""
+    is_repeat: bool = False
+    closed_at: datetime.datetime | None = None
+    expected_payment_on: datetime.date | None = None
+    moved_at: datetime.datetime | None = None
+
+
+def _check_deal(data: DealData) -> None:
+    if data.amount < 0:
+        raise ValidationError(_("Сумма сделки не может быть отрицательной."))
+    if data.closed_at and data.closed_at < data.created_at:
+        raise ValidationError(_("Сделка не может закрыться раньше, чем создана."))
+
+
+def deal_upsert(*, company: Company, source: str, data: DealData) -> tuple[Deal, Outcome]:
+    """Create or update the deal `source` knows as `data.external_id`, keeping stage history."""
+    _check_deal(data)
+    now = timezone.now()
+    with transaction.atomic():
+        deal = (
+            Deal.objects.select_for_update()
+            .filter(company=company, source=source, external_id=data.external_id)
+            .first()
+        )
+        touched: set[tuple[int | None, datetime.date]] = set()
+        if deal is None:
+            deal = Deal(company=company, source=source, external_id=data.external_id)
+            outcome: Outcome = "created"
+            old_stage_id = None
+        else:
+            outcome = "unchanged"
+            old_stage_id = deal.stage_id
+            touched |= _deal_days(company, deal)
+        fields = {
+            "title": data.title,
+            "manager_id": data.manager.pk if data.manager else None,
+            "client_id": data.client.pk if data.client else None,
+            "channel": data.channel,
+            "amount": Decimal(data.amount).quantize(Decimal("0.01")),
+            "loss_reason": data.loss_reason,
+            "is_repeat": data.is_repeat,
+            "created_at": data.created_at,
+            "expected_payment_on": data.expected_payment_on,
+        }
+        for name, value in fields.items():
+            if getattr(deal, name) != value:
+                setattr(deal, name, value)
+                outcome = "updated" if outcome == "unchanged" else outcome
+        moved_at = data.moved_at or (data.created_at if old_stage_id is None else now)
+        if old_stage_id != data.stage.pk:
+            deal.stage = data.stage
+            outcome = "updated" if outcome == "unchanged" else outcome
+        kind = data.stage.kind
+        closing = data.closed_at or (deal.closed_at if old_stage_id == data.stage.pk else None)
+        if kind == PipelineStage.Kind.OPEN:
+            if deal.status != Deal.Status.RETARGETING:
+                status, closed_at = Deal.Status.OPEN, None
+            else:
+                status, closed_at = deal.status, deal.closed_at
+        else:
+            status, closed_at = _STATUS_OF_KIND[kind], closing or moved_at
+        if (deal.status, deal.closed_at) != (status, closed_at):
+            deal.status, deal.closed_at = status, closed_at
+            outcome = "updated" if outcome == "unchanged" else outcome
+        if outcome == "unchanged":
+            return deal, outcome
+        deal.save()
+        if old_stage_id != data.stage.pk:
+            StageVisit.objects.filter(company=company, deal=deal, left_at__isnull=True).update(
+                left_at=moved_at
+            )
+            StageVisit.objects.create(
+                company=company, deal=deal, stage=data.stage, entered_at=moved_at
+            )
+        touched |= _deal_days(company, deal)
+        day_figures_refresh_many(company=company, pairs=touched)
+    return deal, outcome
+
+
+def _deal_days(company: Company, deal: Deal) -> set[tuple[int | None, datetime.date]]:
+    days = {(deal.manager_id, company.local_time(deal.created_at).date())}
+    if deal.closed_at:
+        days.add((deal.manager_id, company.local_time(deal.closed_at).date()))
+    return days
+
+
+# --- Calls ------------------------------------------------------------------------------
+
+
+@dataclass
+class CallData:
+    external_id: str
+    direction: str
+    started_at: datetime.datetime
+    duration: int = 0
+    answered: bool = True
+    manager: User | None = None
+    client: Client | None = None
+    phone: str = ""
+
+
+def call_upsert(
+    *, company: Company, source: str, data: CallData, apply_rule: bool = True
+) -> tuple[Call, Outcome]:
+    """Store a call record once; refresh its day's figures and apply the missed-calls rule."""
+    if data.duration < 0:
+        raise ValidationError(_("Длительность звонка не может быть отрицательной."))
+    if data.direction not in Call.Direction.values:
+        raise ValidationError(_("Направление звонка: «in» или «out»."))
+    with transaction.atomic():
+        call = (
+            Call.objects.select_for_update()
+            .filter(company=company, source=source, external_id=data.external_id)
+            .first()
+        )
+        touched: set[tuple[int | None, datetime.date]] = set()
+        outcome: Outcome = "created"
+        if call is None:
+            call = Call(company=company, source=source, external_id=data.external_id)
+        else:
+            outcome = "unchanged"
+            touched.add((call.manager_id, company.local_time(call.started_at).date()))
+        fields = {
+            "direction": data.direction,
+            "started_at": data.started_at,
+            "duration": int(data.duration),
+            "answered": bool(data.answered),
+            "manager_id": data.manager.pk if data.manager else None,
+            "client_id": data.client.pk if data.client else None,
+            "phone": normalize_phone(data.phone),
+        }
+        for name, value in fields.items():
+            if getattr(call, name) != value:
+                setattr(call, name, value)
+                outcome = "updated" if outcome == "unchanged" else outcome
+        if outcome == "unchanged":
+            return call, outcome
+        call.save()
+        touched.add((call.manager_id, company.local_time(call.started_at).date()))
+        day_figures_refresh_many(company=company, pairs=touched)
+        if apply_rule and call.client_id:
+            missed_calls_rule_apply(company=company, client=call.client)
+    return call, outcome
+
+
+# --- The missed-calls rule ----------------------------------------------------------------
+
+
+def missed_calls_rule_apply(
+    *, company: Company, client: Client, now: datetime.datetime | None = None
+) -> list[Deal]:
+    """After `missed_calls_limit` unanswered calls in a row to the client, its open deals
+    leave sales for marketing's retargeting list (DOMAIN: the 3-missed-calls rule).
+
+    "In a row" means the client's latest calls, in either direction, are all our
+    unanswered outgoing calls: any answered call, or the client calling us, breaks it.
+    """
+    limit = company.missed_calls_limit
+    latest = list(
+        Call.objects.filter(company=company, client=client)
+        .order_by("-started_at", "-id")
+        .values_list("direction", "answered")[:limit]
+    )
+    if len(latest) < limit or any(
+        direction != Call.Direction.OUTGOING or answered for direction, answered in latest
+    ):
+        return []
+    now = now or timezone.now()
+    reason = _("%(count)s недозвона подряд") % {"count": limit}
+    moved = list(
+        Deal.objects.select_for_update().filter(
+            company=company, client=client, status=Deal.Status.OPEN
+        )
+    )
+    for deal in moved:
+        deal.status = Deal.Status.RETARGETING
+        deal.closed_at = now
+        deal.retargeting_at = now
+        deal.retargeting_reason = reason
+        deal.save(update_fields=["status", "closed_at", "retargeting_at", "retargeting_reason"])
+        StageVisit.objects.filter(company=company, deal=deal, left_at__isnull=True).update(
+            left_at=now
+        )
+    return moved
+
+
+def retargeting_return(*, deal: Deal) -> Deal:
+    """Marketing has warmed the client up again: the deal is back in sales, at its stage."""
+    deal.status = Deal.Status.OPEN
+    deal.closed_at = None
+    deal.retargeting_at = None
+    deal.retargeting_reason = ""
+    deal.save(update_fields=["status", "closed_at", "retargeting_at", "retargeting_reason"])
+    StageVisit.objects.create(
+        company=deal.company, deal=deal, stage=deal.stage, entered_at=timezone.now()
+    )
+    return deal
+
+
+# --- Figures that prefill the end-of-day report -----------------------------------------
+
+TELEPHONY_CODES = ("calls", "incoming_calls", "long_calls", "talk_time", "missed_calls")
+CRM_CODES = ("leads", "deals_won", "deals_sum", "repeat_deals", "repeat_sum")
+
+
+def _day_bounds(company: Company, day: datetime.date) -> tuple[datetime.datetime, ...]:
+    zone = company.local_time().tzinfo
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+    return start, start + datetime.timedelta(days=1)
+
+
+def day_figures(*, company: Company, manager: User, day: datetime.date) -> dict[str, Decimal]:
+    """What the call records and deals say of a manager's day, by KPI code."""
+    start, end = _day_bounds(company, day)
+    calls = Call.objects.filter(
+        company=company, manager=manager, started_at__gte=start, started_at__lt=end
+    ).aggregate(
+        calls=Count("id", filter=Q(direction=Call.Direction.OUTGOING)),
+        incoming_calls=Count("id", filter=Q(direction=Call.Direction.INCOMING)),
+        long_calls=Count("id", filter=Q(answered=True, duration__gte=company.long_call_seconds)),
+        talk_time=Sum("duration", filter=Q(answered=True)),
+        missed_calls=Count("id", filter=Q(direction=Call.Direction.INCOMING, answered=False)),
+    )
+    deals = Deal.objects.filter(company=company, manager=manager)
+    won = deals.filter(status=Deal.Status.WON, closed_at__gte=start, closed_at__lt=end)
+    figures = {
+        **calls,
+        "leads": deals.filter(created_at__gte=start, created_at__lt=end).count(),
+        **won.aggregate(deals_won=Count("id"), deals_sum=Sum("amount")),
+        **won.filter(is_repeat=True).aggregate(repeat_deals=Count("id"), repeat_sum=Sum("amount")),
+    }
+    return {code: Decimal(value or 0) for code, value in figures.items()}
+
+
+def day_figures_refresh(*, company: Company, manager: User, day: datetime.date) -> None:
+    """Store the day's figures as imported ones for the KPIs the company keeps."""
+    kpis = KPI.objects.filter(company=company, code__in=TELEPHONY_CODES + CRM_CODES)
+    if not kpis:
+        return
+    figures = day_figures(company=company, manager=manager, day=day)
+    for kpi in kpis:
+        source = (
+            ReportValue.Source.TELEPHONY if kpi.code in TELEPHONY_CODES else ReportValue.Source.CRM
+        )
+        report_services.imported_figure_set(
+            company=company,
+            manager=manager,
+            day=day,
+            kpi=kpi,
+            source=source,
+            value=figures[kpi.code],
+        )
+
+
+def day_figures_refresh_many(
+    *, company: Company, pairs: Iterable[tuple[int | None, datetime.date]]
+) -> None:
+    pairs = {(manager_id, day) for manager_id, day in pairs if manager_id is not None}
+    managers = User.objects.in_bulk({manager_id for manager_id, _day in pairs})
+    for manager_id, day in sorted(pairs):
+        if manager_id in managers:
+            day_figures_refresh(company=company, manager=managers[manager_id], day=day)
+
+
+# --- CRM connections --------------------------------------------------------------------
+
+
+def connection_save(
+    *,
+    company: Company,
+    vendor: str,
+    base_url: str,
+    token: str = "",
+    connection: CRMConnection | None = None,
+) -> CRMConnection:
+    """Create or edit a connection; an empty token keeps the stored one."""
+    if connection is None:
+        if CRMConnection.objects.filter(company=company, vendor=vendor).exists():
+            raise ValidationError(_("Эта CRM уже подключена."))
+        connection = CRMConnection(
+            company=company, vendor=vendor, webhook_secret=secrets.token_urlsafe(24)
+        )
+    connection.base_url = base_url.rstrip("/")
+    if token:
+        connection.credentials = crypto.encrypt(token)
+    connection.save()
+    return connection
+
+
+def connection_token(connection: CRMConnection) -> str:
+    return crypto.decrypt(connection.credentials)
