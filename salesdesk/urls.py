@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("kpi.urls")),
     path("", include("reports.urls")),
     path("", include("dashboard.urls")),
+    path("", include("crm_sync.urls")),
     path("healthz", accounts_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("kpi.api_urls")),
     path("api/v1/", include("reports.api_urls")),
     path("api/v1/", include("rollups.api_urls")),
+    path("api/v1/", include("crm_sync.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
