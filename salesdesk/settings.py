@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rollups",
     "dashboard",
     "crm_sync",
+    "funnel",
 ]
 
 MIDDLEWARE = [
