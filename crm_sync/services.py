@@ -369,10 +369,18 @@ TELEPHONY_CODES = ("calls", "incoming_calls", "long_calls", "talk_time", "missed
 CRM_CODES = ("leads", "deals_won", "deals_sum", "repeat_deals", "repeat_sum")
 
 
+def day_start(company: Company, day: datetime.date) -> datetime.datetime:
+    """The first moment of a day on the company's clock."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=company.local_time().tzinfo)
+
+
+def day_end(company: Company, day: datetime.date) -> datetime.datetime:
+    """The first moment after the day (exclusive bound)."""
+    return day_start(company, day + datetime.timedelta(days=1))
+
+
 def _day_bounds(company: Company, day: datetime.date) -> tuple[datetime.datetime, ...]:
-    zone = company.local_time().tzinfo
-    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
-    return start, start + datetime.timedelta(days=1)
+    return day_start(company, day), day_end(company, day)
 
 
 def day_figures(*, company: Company, manager: User, day: datetime.date) -> dict[str, Decimal]:

@@ -148,6 +148,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "rollups-sweep": {"task": "rollups.tasks.sweep_stale", "schedule": 60.0},
     # The heads' digests, at 09:00 of each company's clock.
     "dashboard-digests": {"task": "dashboard.tasks.send_due_digests", "schedule": 300.0},
+    # Each active amoCRM/Bitrix24 connection pulls what its webhooks may have missed.
+    "crm-pull": {"task": "crm_sync.tasks.pull_all", "schedule": 600.0},
 }
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 
@@ -271,6 +273,9 @@ SPECTACULAR_SETTINGS = {
         "ReportValueSourceEnum": "reports.models.ReportValue.Source",
         "PlanPeriodEnum": "kpi.models.Plan.Period",
         "TotalPeriodEnum": "rollups.models.Period",
+        "RecordSourceEnum": "crm_sync.models.Source",
+        "CallDirectionEnum": "crm_sync.models.Call.Direction",
+        "KpiDirectionEnum": "kpi.models.KPI.Direction",
     },
 }
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("reports.api_urls")),
     path("api/v1/", include("rollups.api_urls")),
     path("api/v1/", include("crm_sync.api_urls")),
+    path("api/v1/", include("funnel.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,0 +1,131 @@
+"""Funnel metrics for a period, as on the funnel page."""
+
+import dataclasses
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import require_head_or_admin
+from dashboard.selectors import managers_in_view, teams_in_view
+from funnel.selectors import FunnelScope, funnel_of
+from reports.selectors import company_today
+
+MAX_DAYS = 366
+
+
+class FunnelInput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    team = serializers.UUIDField(required=False)
+    manager = serializers.UUIDField(required=False)
+    channel = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, data: dict) -> dict:
+        if data["end"] < data["start"]:
+            raise serializers.ValidationError({"end": "Конец периода раньше его начала."})
+        if (data["end"] - data["start"]).days + 1 > MAX_DAYS:
+            raise serializers.ValidationError({"end": "Период длиннее 366 дней."})
+        return data
+
+
+class StageOutput(serializers.Serializer):
+    stage = serializers.CharField(source="stage.name")
+    open_deals = serializers.IntegerField()
+    open_value = serializers.DecimalField(max_digits=20, decimal_places=2)
+    left = serializers.IntegerField()
+    moved_on = serializers.IntegerField()
+    conversion = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
+    days_in_stage = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+
+
+class ChannelOutput(serializers.Serializer):
+    channel = serializers.CharField()
+    created = serializers.IntegerField()
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    won_sum = serializers.DecimalField(max_digits=20, decimal_places=2)
+    repeat_won = serializers.IntegerField()
+    repeat_sum = serializers.DecimalField(max_digits=20, decimal_places=2)
+    conversion = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
+
+
+def _money(**kwargs: object) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=20, decimal_places=2, **kwargs)
+
+
+class FunnelOutput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    created = serializers.IntegerField()
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    won_sum = _money()
+    conversion = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
+    average_won = _money(allow_null=True)
+    deal_length = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    time_to_win = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    time_to_loss = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    open_deals = serializers.IntegerField()
+    open_value = _money()
+    velocity = _money(allow_null=True, help_text="money per day")
+    velocity_month = _money(allow_null=True)
+    remaining_plan = _money(allow_null=True)
+    coverage = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    coverage_health = serializers.CharField()
+    expected_month = serializers.DateField()
+    expected_count = serializers.IntegerField()
+    expected_sum = _money()
+    retargeting = serializers.IntegerField()
+    stages = StageOutput(many=True)
+    channels = ChannelOutput(many=True)
+
+
+class FunnelApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("team", OpenApiTypes.UUID),
+            OpenApiParameter("manager", OpenApiTypes.UUID),
+            OpenApiParameter("channel", OpenApiTypes.STR),
+        ],
+        responses=FunnelOutput,
+        operation_id="funnel_retrieve",
+    )
+    def get(self, request: Request) -> Response:
+        require_head_or_admin(request.user)
+        query = FunnelInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        company, viewer = request.user.company, request.user
+        team = manager = None
+        if data.get("manager"):
+            manager = (
+                managers_in_view(company=company, viewer=viewer)
+                .filter(code=data["manager"])
+                .first()
+            )
+            if manager is None:
+                raise serializers.ValidationError({"manager": ["Нет такого менеджера."]})
+        teams = teams_in_view(company=company, viewer=viewer)
+        if data.get("team"):
+            team = next((t for t in teams if t.code == data["team"]), None)
+            if team is None:
+                raise serializers.ValidationError({"team": ["Нет такой команды."]})
+        elif manager is None and not viewer.can_administer:
+            if not teams:
+                raise serializers.ValidationError({"team": ["У вас нет команды."]})
+            team = teams[0]
+        funnel = funnel_of(
+            scope=FunnelScope(company=company, team=team, manager=manager, channel=data["channel"]),
+            start=data["start"],
+            end=data["end"],
+            today=company_today(company),
+        )
+        payload = {f.name: getattr(funnel, f.name) for f in dataclasses.fields(funnel)}
+        payload["coverage_health"] = funnel.coverage_health
+        return Response(FunnelOutput(payload).data)
