@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import services, tenancy
 from accounts.models import Company, SalesRole, User
+from crm_sync.demo import demo_deals_and_calls
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
 from reports.models import DailyReport, ImportedFigure, ReportValue
@@ -161,6 +162,13 @@ def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
             for m in spec.managers
         ]
         _load_history(company, managers, today, rng)
+        demo_deals_and_calls(
+            company=company,
+            managers=[(user, spec.skill) for user, spec in managers],
+            today=today,
+            history_days=HISTORY_DAYS,
+            rng=rng,
+        )
     # The history went in by bulk: build its totals at once, as the nightly check would.
     rollups.totals_reconcile(company_id=company.pk)
     return company

@@ -94,3 +94,23 @@ def test_the_pbx_counted_calls_and_sometimes_disagrees(demo):
             kpi__code="calls", source="manual", report__date__gte=TODAY - datetime.timedelta(30)
         ).count()
         assert accepted > 30 and typed >= 1
+
+
+def test_the_funnel_is_alive_with_deals_calls_and_a_retargeted_client(demo):
+    from crm_sync.models import Call, Deal
+    from funnel.selectors import FunnelScope, funnel_of
+
+    with tenancy.tenant_context(demo[0]):
+        statuses = Counter(Deal.objects.values_list("status", flat=True))
+        assert statuses["won"] > 50 and statuses["lost"] > 20 and statuses["open"] > 5
+        assert statuses["retargeting"] == 1
+        assert Deal.objects.filter(is_repeat=True, status="won").exists()
+        assert (
+            Call.objects.filter(started_at__date__gte=TODAY - datetime.timedelta(7)).count() > 300
+        )
+        funnel = funnel_of(
+            scope=FunnelScope(company=demo[0]), start=TODAY.replace(day=1), end=TODAY, today=TODAY
+        )
+        assert funnel.won and funnel.lost and funnel.open_deals and funnel.velocity
+        assert all(row.left for row in funnel.stages[:3])
+        assert len(funnel.channels) >= 4
