@@ -17,6 +17,8 @@ from dashboard.export import team_workbook
 from dashboard.figures import company_kpis, figures_of_window
 from dashboard.models import DashboardVisit
 from dashboard.windows import Window, window_parse
+from funnel import charts as funnel_charts
+from funnel.selectors import FunnelScope, funnel_of
 from kpi.calendar import calendar_for
 from reports.selectors import company_today, report_statuses
 from rollups.models import Scope
@@ -177,6 +179,11 @@ def manager_detail(request: HttpRequest, code: str) -> HttpResponse:
         "weekly_chart": charts.weekly_figure(data),
         "data_kpis": kpis,
     }
+    funnel = funnel_of(
+        scope=FunnelScope(company=company, manager=manager),
+        start=month.start, end=month.end, today=today,
+    )  # fmt: skip
+    context["funnel"], context["funnel_chart"] = funnel, funnel_charts.stages_figure(funnel)
     if chosen is not None:
         context["daily_chart"] = charts.daily_figure(data, chosen)
         context["cumulative_chart"] = charts.cumulative_figure(data, chosen)

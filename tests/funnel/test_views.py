@@ -83,3 +83,13 @@ def test_the_head_returns_a_retargeted_deal_to_sales(client, alpha, beta):
         deal.refresh_from_db()
         assert (deal.status, deal.retargeting_at) == (Deal.Status.OPEN, None)
         assert deal.visits.filter(left_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_managers_drill_down_shows_their_funnel_of_the_month(client, known_funnel):
+    client.force_login(known_funnel.cast.head)
+    url = reverse("dashboard-manager", args=[known_funnel.manager.code])
+    page = client.get(url, {"month": "2026-03-01"}).content.decode()
+    section = page[page.index('id="manager-funnel"') :]
+    assert "50,0 %" in section and "выиграно 2, проиграно 2" in section
+    assert "0,37×" in section and 'id="funnel-stages-data"' in section
