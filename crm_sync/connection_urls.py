@@ -1,1 +1,21 @@
-urlpatterns: list = []
+from django.urls import path
+
+from crm_sync import connection_views as views
+from crm_sync import webhooks
+
+urlpatterns = [
+    path("settings/crm/", views.connection_list, name="crm-connections"),
+    path("settings/crm/new/", views.connection_create, name="crm-connection-create"),
+    path("settings/crm/<uuid:code>/", views.connection_edit, name="crm-connection-edit"),
+    path("settings/crm/<uuid:code>/pull/", views.connection_pull, name="crm-connection-pull"),
+    path(
+        "hooks/amocrm/<uuid:company>/<uuid:code>/<str:secret>/",
+        webhooks.amocrm_hook,
+        name="crm-hook-amocrm",
+    ),
+    path(
+        "hooks/bitrix24/<uuid:company>/<uuid:code>/",
+        webhooks.bitrix24_hook,
+        name="crm-hook-bitrix24",
+    ),
+]

@@ -21,6 +21,8 @@ PUBLIC = {
     "set_language": "switching the language before logging in",
     "invitation-accept": "an invitation link, checked by its token",
     "admin:login": "the operator console's login page",
+    "crm-hook-amocrm": "amoCRM's webhook, checked by the secret in its address",
+    "crm-hook-bitrix24": "Bitrix24's webhook, checked by its application token",
 }
 
 

@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import get_for_admin, require_admin
+from accounts.views import call_service, submitted
+from crm_sync import connectors, crypto, services, tasks
+from crm_sync.connection_forms import ConnectionForm
+from crm_sync.models import CRMConnection
+
+
+def webhook_url(connection: CRMConnection) -> str:
+    """The address to paste into the CRM's webhook settings."""
+    kwargs = {"company": connection.company.code, "code": connection.code}
+    if connection.vendor == CRMConnection.Vendor.AMOCRM:
+        path = reverse("crm-hook-amocrm", kwargs={**kwargs, "secret": connection.webhook_secret})
+    else:
+        path = reverse("crm-hook-bitrix24", kwargs=kwargs)
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _masked_token(connection: CRMConnection) -> str:
+    try:
+        return crypto.masked(services.connection_token(connection))
+    except ValueError:
+        return _("не расшифровывается: введите ключ заново")
+
+
+@login_required
+@require_GET
+def connection_list(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    connections = list(CRMConnection.objects.filter(company=request.user.company))
+    for connection in connections:
+        connection.webhook_url = webhook_url(connection)
+        connection.token_masked = _masked_token(connection)
+        if connection.vendor == CRMConnection.Vendor.BITRIX24:
+            connection.application_token_masked = crypto.masked(connection.webhook_secret)
+    connected = {connection.vendor for connection in connections}
+    context = {
+        "connections": connections,
+        "vendors": [(v, label) for v, label in CRMConnection.Vendor.choices if v not in connected],
+    }
+    return render(request, "crm_sync/connection_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_create(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    company = request.user.company
+    initial = {"vendor": request.GET.get("vendor", CRMConnection.Vendor.AMOCRM), "active": True}
+    form = ConnectionForm(request.POST or None, initial=initial)
+    if submitted(request, form) and call_service(
+        form, connectors.connection_configure, company=company
+    ):
+        messages.success(request, _("CRM подключена. Вставьте адрес вебхука в настройки CRM."))
+        return redirect("crm-connections")
+    return render(request, "crm_sync/connection_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_edit(request: HttpRequest, code: str) -> HttpResponse:
+    connection = get_for_admin(CRMConnection, actor=request.user, code=code)
+    initial = {"base_url": connection.base_url, "active": connection.active}
+    form = ConnectionForm(request.POST or None, initial=initial, connection=connection)
+    if submitted(request, form) and call_service(
+        form,
+        connectors.connection_configure,
+        company=request.user.company,
+        vendor=connection.vendor,
+        connection=connection,
+    ):
+        messages.success(request, _("Изменения сохранены."))
+        return redirect("crm-connections")
+    context = {"form": form, "connection": connection}
+    return render(request, "crm_sync/connection_form.html", context)
+
+
+@login_required
+@require_POST
+def connection_pull(request: HttpRequest, code: str) -> HttpResponse:
+    connection = get_for_admin(CRMConnection, actor=request.user, code=code)
+    arguments = (connection.company_id, str(connection.code))
+    transaction.on_commit(lambda: tasks.pull_connection.delay(*arguments))
+    messages.success(request, _("Загрузка из CRM запущена: обновите страницу через минуту."))
+    return redirect("crm-connections")
