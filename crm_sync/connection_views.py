@@ -41,7 +41,9 @@ def connection_list(request: HttpRequest) -> HttpResponse:
         connection.webhook_url = webhook_url(connection)
         connection.token_masked = _masked_token(connection)
         if connection.vendor == CRMConnection.Vendor.BITRIX24:
-            connection.application_token_masked = crypto.masked(connection.webhook_secret)
+            connection.application_token_masked = crypto.masked(
+                crypto.decrypt(connection.event_token)
+            )
     connected = {connection.vendor for connection in connections}
     context = {
         "connections": connections,

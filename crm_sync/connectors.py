@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from accounts import tenancy
 from accounts.models import Company, User
-from crm_sync import services
+from crm_sync import crypto, services
 from crm_sync.clients import amocrm, bitrix24
 from crm_sync.clients.base import CRMError, CRMUnavailable
 from crm_sync.models import Call, Client, CRMConnection, Deal, PipelineStage, Source
@@ -349,7 +349,7 @@ def bitrix24_verify(*, connection: CRMConnection, payload: dict) -> bool:
     host = urlsplit(connection.base_url).netloc.lower()
     return (
         bool(token)
-        and secrets.compare_digest(token.encode(), connection.webhook_secret.encode())
+        and secrets.compare_digest(token.encode(), crypto.decrypt(connection.event_token).encode())
         and (not domain or domain == host)
     )
 
@@ -610,7 +610,7 @@ def connection_configure(
     """Create or edit a connection; empty secrets keep the stored ones.
 
     Bitrix24 gives each outbound webhook an application token that it sends with every
-    event: it replaces our generated webhook secret, since it is what the events prove.
+    event: it is what the events prove, kept encrypted like the API token.
     """
     if vendor == CRMConnection.Vendor.BITRIX24 and connection is None and not application_token:
         raise ValidationError(
@@ -621,8 +621,8 @@ def connection_configure(
     )
     changed = []
     if application_token and vendor == CRMConnection.Vendor.BITRIX24:
-        connection.webhook_secret = application_token.strip()
-        changed.append("webhook_secret")
+        connection.event_token = crypto.encrypt(application_token.strip())
+        changed.append("event_token")
     if connection.active != active:
         connection.active = active
         changed.append("active")

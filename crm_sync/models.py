@@ -185,8 +185,10 @@ class CRMConnection(TenantModel):
     base_url = models.URLField(_("адрес портала"), max_length=300)
     # Fernet-encrypted (crm_sync.crypto): the API token; never rendered back in full.
     credentials = models.TextField(blank=True)
-    # The secret in our webhook URL (amoCRM) or Bitrix24's application_token.
+    # The secret in our webhook URL (amoCRM).
     webhook_secret = models.CharField(max_length=64)
+    # Bitrix24's application_token, sent with every outbound webhook event; encrypted.
+    event_token = models.TextField(blank=True)
     active = models.BooleanField(_("включено"), default=True)
     cursor = models.JSONField(default=dict, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)

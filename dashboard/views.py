@@ -18,7 +18,7 @@ from dashboard.figures import company_kpis, figures_of_window
 from dashboard.models import DashboardVisit
 from dashboard.windows import Window, window_parse
 from funnel import charts as funnel_charts
-from funnel.selectors import FunnelScope, funnel_of
+from funnel.selectors import FunnelScope, deals_behind, funnel_of
 from kpi.calendar import calendar_for
 from reports.selectors import company_today, report_statuses
 from rollups.models import Scope
@@ -213,6 +213,13 @@ def figure_explain(request: HttpRequest, code: str, kpi: str) -> HttpResponse:
         "lines": selectors.formula_lines(figure) if figure else [],
         "records": selectors.figure_records(
             company=company, manager=manager, kpi=found, window=window
+        ),
+        "deals": deals_behind(
+            company=company,
+            manager=manager,
+            kpi_code=found.code,
+            start=window.start,
+            end=window.end,
         ),
     }
     template = "dashboard/explain.html#explain" if request.htmx else "dashboard/explain.html"

@@ -347,3 +347,28 @@ def retargeting_list(*, company: Company) -> QuerySet[Deal]:
         .select_related("client", "manager", "stage")
         .order_by("-retargeting_at")
     )
+
+
+# The report KPIs whose figures the CRM's won deals stand behind.
+WON_DEAL_KPIS = {"deals_won", "deals_sum", "avg_check"}
+REPEAT_DEAL_KPIS = {"repeat_deals", "repeat_sum", "repeat_avg_check"}
+
+
+def deals_behind(
+    *, company: Company, manager: User, kpi_code: str, start: datetime.date, end: datetime.date
+) -> QuerySet[Deal] | None:
+    """The won deals (repeat ones for the repeat KPIs) a deal KPI's figure stands for;
+    None for a KPI that deals do not explain."""
+    if kpi_code not in WON_DEAL_KPIS | REPEAT_DEAL_KPIS:
+        return None
+    since, until = _bounds(company, start, end)
+    deals = Deal.objects.filter(
+        company=company,
+        manager=manager,
+        status=Deal.Status.WON,
+        closed_at__gte=since,
+        closed_at__lt=until,
+    )
+    if kpi_code in REPEAT_DEAL_KPIS:
+        deals = deals.filter(is_repeat=True)
+    return deals.select_related("client").order_by("closed_at")

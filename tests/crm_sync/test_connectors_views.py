@@ -23,6 +23,8 @@ def test_the_admin_connects_bitrix24_and_sees_its_secrets_only_masked(client, al
     assert connection.base_url == "https://example.bitrix24.ru/rest/1"
     assert "k3yk3yk3ysecret42" not in connection.credentials
     assert crypto.decrypt(connection.credentials) == "k3yk3yk3ysecret42"
+    assert APP_TOKEN not in connection.event_token
+    assert crypto.decrypt(connection.event_token) == APP_TOKEN
 
     page = client.get(reverse("crm-connections")).content.decode()
     assert "k3yk3yk3ysecret42" not in page and APP_TOKEN not in page

@@ -79,6 +79,10 @@ def _stage(stages: list[PipelineStage], key: int | str) -> PipelineStage:
 
 @pytest.fixture
 def known_funnel(alpha: Cast) -> KnownFunnel:
+    return build_known_funnel(alpha)
+
+
+def build_known_funnel(alpha: Cast) -> KnownFunnel:
     company, manager = alpha.company, alpha.managers[1]
     with tenancy.tenant_context(company):
         closer = SalesRole.objects.get(company=company, kind=SalesRole.Kind.CLOSER)

@@ -93,3 +93,15 @@ def test_the_managers_drill_down_shows_their_funnel_of_the_month(client, known_f
     section = page[page.index('id="manager-funnel"') :]
     assert "50,0 %" in section and "выиграно 2, проиграно 2" in section
     assert "0,37×" in section and 'id="funnel-stages-data"' in section
+
+
+@pytest.mark.django_db
+def test_a_deal_figure_explains_itself_with_the_won_deals_it_stands_for(client, known_funnel):
+    client.force_login(known_funnel.cast.head)
+    url = reverse("dashboard-explain", args=[known_funnel.manager.code, "deals_sum"])
+    page = client.get(url, {"period": "month", "start": "2026-03-01"}).content.decode()
+    deals = page[page.index("data-deals") :]
+    assert "12.03.2026" in deals and "20.03.2026" in deals
+    assert "D1" in deals and "D3" in deals and "D2" not in deals
+    calls = reverse("dashboard-explain", args=[known_funnel.manager.code, "calls"])
+    assert "data-deals" not in client.get(calls, {"period": "month"}).content.decode()
