@@ -2,7 +2,6 @@
 
 import datetime
 import itertools
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -11,29 +10,13 @@ from accounts import tenancy
 from crm_sync import connectors, tasks
 from crm_sync.clients.base import CRMUnavailable
 from crm_sync.models import Call, CRMConnection, Deal, PipelineStage, StageVisit
-from tests.crm_sync import fake_crm
-from tests.crm_sync.fake_crm import AMO_TOKEN, FakeCRM
+from tests.crm_sync.fake_crm import AMO_TOKEN
 
 FAST = {"requests_per_second": 100, "backoff": 0.01}
 
 
 def ts(text: str) -> int:
     return int(datetime.datetime.fromisoformat(text + "+00:00").timestamp())
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeCRM]:
-    yield from fake_crm.running()
-
-
-@pytest.fixture
-def amo(alpha, fake) -> CRMConnection:
-    return fake_crm.amo_connection(alpha, fake)
-
-
-@pytest.fixture
-def bitrix(alpha, fake) -> CRMConnection:
-    return fake_crm.bitrix_connection(alpha, fake)
 
 
 def pull(connection: CRMConnection, **http) -> connectors.SyncResult:

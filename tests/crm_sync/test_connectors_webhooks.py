@@ -1,6 +1,5 @@
 """The CRMs' webhooks: real payloads accepted, forged ones refused with nothing stored."""
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -10,26 +9,10 @@ from accounts import tenancy
 from crm_sync import connectors
 from crm_sync.models import Call, CRMConnection, Deal, StageVisit
 from salesdesk.celery import app
-from tests.crm_sync import fake_crm
-from tests.crm_sync.fake_crm import APP_TOKEN, FakeCRM, form
+from tests.crm_sync.fake_crm import APP_TOKEN, form
 from tests.crm_sync.test_connectors_pull import calls, deals, pull
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeCRM]:
-    yield from fake_crm.running()
-
-
-@pytest.fixture
-def amo(alpha, fake) -> CRMConnection:
-    return fake_crm.amo_connection(alpha, fake)
-
-
-@pytest.fixture
-def bitrix(alpha, fake) -> CRMConnection:
-    return fake_crm.bitrix_connection(alpha, fake)
 
 
 def amo_url(connection: CRMConnection, secret: str | None = None) -> str:
