@@ -198,6 +198,8 @@ def build_directory(
             reminder_time=datetime.time(18),
             report_backdate_days=3,
             telegram_bot_token="",
+            long_call_seconds=15,
+            missed_calls_limit=3,
         )
         data.companies.append(company)
         tenant = {"company_id": company}

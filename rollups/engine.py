@@ -176,6 +176,7 @@ WITH facts AS (
     FROM reports_reportvalue v
     JOIN reports_dailyreport r ON r.id = v.report_id
     WHERE v.company_id = %(company)s AND {in_span}
+        AND r.company_id = %(company)s AND r.date BETWEEN %(lo)s AND %(hi)s
 ),
 parts AS (
     SELECT manager_id, kpi_id, 'day' AS period, date AS start, value AS s, 1 AS n,
@@ -236,7 +237,8 @@ month_wd AS (
     SELECT manager_id, month_start, count(*) AS n FROM mdays GROUP BY manager_id, month_start
 ),
 bucket_wd AS (
-    SELECT manager_id, 'day' AS period, date AS start, month_start, 1 AS n FROM mdays
+    SELECT manager_id, 'day' AS period, date AS start, month_start, 1 AS n
+    FROM mdays {only("day", "date")}
     UNION ALL
     SELECT manager_id, 'week', week_start, month_start, count(*)
     FROM mdays GROUP BY manager_id, week_start, month_start
@@ -289,17 +291,33 @@ mplanned AS (
     LEFT JOIN bucket_days bd ON bd.manager_id = m.manager_id AND bd.period = m.period
         AND bd.start = m.start
 ),
+-- The running week's and month's working days so far: to today when the manager has
+-- reported today, else to yesterday.
+reported_today AS (
+    SELECT manager_id FROM reports_dailyreport
+    WHERE company_id = %(company)s AND date = %(today)s
+),
+elapsed AS (
+    SELECT x.manager_id, 'week' AS period, x.week_start AS start, count(*) AS n
+    FROM mdays x
+    WHERE x.week_start = {d.week_start.format(d="%(today)s")}
+        AND x.date <= CASE WHEN x.manager_id IN (SELECT manager_id FROM reported_today)
+            THEN %(today)s ELSE %(yesterday)s END
+    GROUP BY x.manager_id, x.week_start
+    UNION ALL
+    SELECT x.manager_id, 'month', x.month_start, count(*)
+    FROM mdays x
+    WHERE x.month_start = {d.month_start.format(d="%(today)s")}
+        AND x.date <= CASE WHEN x.manager_id IN (SELECT manager_id FROM reported_today)
+            THEN %(today)s ELSE %(yesterday)s END
+    GROUP BY x.manager_id, x.month_start
+),
 melapsed AS MATERIALIZED (
     SELECT p.*, CASE WHEN {running} THEN 1 ELSE 0 END AS running,
-        CASE WHEN {running} THEN (
-            SELECT count(*) FROM mdays x
-            WHERE x.manager_id = p.manager_id AND x.date >= p.start AND x.date <= p."end"
-                AND x.date <= (CASE WHEN EXISTS (
-                    SELECT 1 FROM reports_dailyreport r
-                    WHERE r.company_id = %(company)s AND r.manager_id = p.manager_id
-                        AND r.date = %(today)s) THEN %(today)s ELSE %(yesterday)s END))
-        END AS elapsed_days
+        CASE WHEN {running} THEN COALESCE(e.n, 0) END AS elapsed_days
     FROM mplanned p
+    LEFT JOIN elapsed e ON e.manager_id = p.manager_id AND e.period = p.period
+        AND e.start = p.start
 ),
 mpace AS MATERIALIZED (
     SELECT p.*, {forecast} AS forecast,
