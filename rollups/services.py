@@ -290,6 +290,16 @@ def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, in
             # Joins in the order written: for a few buckets, searching the orders of this
             # many joins took longer than running them.
             cursor.execute("SET LOCAL join_collapse_limit = 1")
+    columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
+    if not incremental and not Total.objects.filter(company=company).exists():
+        # The company's first totals: nothing to compare with or delete, so they go straight
+        # into the table, without the temporary copy.
+        cursor.execute(
+            f"""INSERT INTO rollups_total ({columns}, computed_at)
+            SELECT {columns}, %(now)s FROM ({engine.fresh_sql(dialect, incremental=False)}) f""",
+            {**params, "now": timezone.now()},
+        )
+        return cursor.rowcount, 0
     cursor.execute(
         "CREATE TEMP TABLE rollup_fresh AS " + engine.fresh_sql(dialect, incremental=incremental),
         params,
@@ -300,7 +310,6 @@ def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, in
         # has. (A full rollup replaces them all: the hash is the right plan there.)
         cursor.execute("SET LOCAL enable_nestloop = on")
     try:
-        columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
         key = ", ".join(f'"{c}"' for c in engine.TOTAL_KEY)
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in engine.TOTAL_VALUES)
         differs = " OR ".join(
