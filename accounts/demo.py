@@ -173,7 +173,8 @@ def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
     # The history went in by bulk: build its totals at once, as the nightly check would.
     # What the bulk load skipped is "drift" to the nightly check: expected here, not news.
     log = logging.getLogger("rollups.services")
-    level, log.level = log.level, logging.ERROR
+    level = log.level
+    log.setLevel(logging.ERROR)
     try:
         rollups.totals_reconcile(company_id=company.pk)
     finally:
