@@ -10,8 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import require_head_or_admin
-from dashboard.selectors import managers_in_view, teams_in_view
-from funnel.selectors import FunnelScope, funnel_of
+from funnel.selectors import funnel_of, scope_for_viewer
 from reports.selectors import company_today
 
 MAX_DAYS = 366
@@ -101,27 +100,21 @@ class FunnelApi(APIView):
         query = FunnelInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        company, viewer = request.user.company, request.user
-        team = manager = None
-        if data.get("manager"):
-            manager = (
-                managers_in_view(company=company, viewer=viewer)
-                .filter(code=data["manager"])
-                .first()
-            )
-            if manager is None:
-                raise serializers.ValidationError({"manager": ["Нет такого менеджера."]})
-        teams = teams_in_view(company=company, viewer=viewer)
-        if data.get("team"):
-            team = next((t for t in teams if t.code == data["team"]), None)
-            if team is None:
-                raise serializers.ValidationError({"team": ["Нет такой команды."]})
-        elif manager is None and not viewer.can_administer:
-            if not teams:
-                raise serializers.ValidationError({"team": ["У вас нет команды."]})
-            team = teams[0]
+        scope, unknown = scope_for_viewer(
+            viewer=request.user,
+            team=data.get("team"),
+            manager=data.get("manager"),
+            channel=data["channel"],
+        )
+        if "manager" in unknown:
+            raise serializers.ValidationError({"manager": ["Нет такого менеджера."]})
+        if "team" in unknown:
+            raise serializers.ValidationError({"team": ["Нет такой команды."]})
+        if scope.nobody:
+            raise serializers.ValidationError({"team": ["У вас нет команды."]})
+        company = request.user.company
         funnel = funnel_of(
-            scope=FunnelScope(company=company, team=team, manager=manager, channel=data["channel"]),
+            scope=scope,
             start=data["start"],
             end=data["end"],
             today=company_today(company),

@@ -6,6 +6,7 @@ closed in that month, whatever UTC says. A period is [start, end], both days inc
 """
 
 import datetime
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,6 +15,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Company, Team, User
 from crm_sync.models import Deal, PipelineStage, StageVisit
+from crm_sync.services import day_end, day_start
+from dashboard.selectors import managers_in_view, teams_in_view
 from kpi.calendar import calendar_for, month_bounds
 from rollups.models import Period, Scope, Total
 
@@ -25,14 +28,18 @@ REVENUE_KPI = "deals_sum"
 
 @dataclass(frozen=True)
 class FunnelScope:
-    """Whose deals: the company's, a team's or a manager's; optionally one channel's."""
+    """Whose deals: the company's, a team's or a manager's; optionally one channel's.
+    `nobody`: a head of sales without a team, who sees no one's deals."""
 
     company: Company
     team: Team | None = None
     manager: User | None = None
     channel: str = ""
+    nobody: bool = False
 
     def deals(self) -> QuerySet[Deal]:
+        if self.nobody:
+            return Deal.objects.none()
         deals = Deal.objects.filter(company=self.company)
         if self.manager is not None:
             deals = deals.filter(manager=self.manager)
@@ -120,16 +127,50 @@ def _mean(values: list[Decimal]) -> Decimal | None:
 
 
 def _bounds(company: Company, start: datetime.date, end: datetime.date) -> tuple:
-    zone = company.local_time().tzinfo
-    return (
-        datetime.datetime.combine(start, datetime.time.min, tzinfo=zone),
-        datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone),
-    )
+    return day_start(company, start), day_end(company, end)
 
 
 def _days(company: Company, since: datetime.datetime, until: datetime.datetime) -> Decimal:
     """Calendar days between two moments on the company's clock (DOMAIN: deal length)."""
     return Decimal((company.local_time(until).date() - company.local_time(since).date()).days)
+
+
+def scope_for_viewer(
+    *, viewer: User, team: str | None = None, manager: str | None = None, channel: str = ""
+) -> tuple[FunnelScope, list[str]]:
+    """The funnel `viewer` may see, as asked: one of their managers (by code), one of their
+    teams, or else the company for an admin and the first own team for a head.
+
+    Also returns the names of the parameters that named nothing the viewer may see; they
+    were left out of the scope.
+    """
+    company = viewer.company
+    unknown = []
+    found_manager = None
+    if manager:
+        try:
+            code = uuid.UUID(str(manager))
+        except ValueError:
+            code = None
+        if code is not None:
+            in_view = managers_in_view(company=company, viewer=viewer)
+            found_manager = in_view.filter(code=code).first()
+        if found_manager is None:
+            unknown.append("manager")
+    teams = teams_in_view(company=company, viewer=viewer)
+    found_team = None
+    if team:
+        found_team = next((t for t in teams if str(t.code) == str(team)), None)
+        if found_team is None:
+            unknown.append("team")
+    nobody = False
+    if found_team is None and found_manager is None and not viewer.can_administer:
+        found_team = teams[0] if teams else None
+        nobody = found_team is None
+    scope = FunnelScope(
+        company=company, team=found_team, manager=found_manager, channel=channel, nobody=nobody
+    )
+    return scope, unknown
 
 
 def funnel_of(
@@ -192,7 +233,7 @@ def _coverage(funnel: Funnel, today: datetime.date) -> None:
     """Open pipeline value ÷ what is left of the revenue plan of the month that holds the
     period's end (stored totals of the «Сумма сделок» KPI); by channel there is no plan."""
     scope = funnel.scope
-    if scope.channel:
+    if scope.channel or scope.nobody:
         return
     if scope.manager is not None:
         subject, level = scope.manager.pk, Scope.MANAGER

@@ -1,46 +1,45 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import require_head_or_admin
-from accounts.models import User
 from crm_sync import services as crm_services
+from crm_sync.models import Deal
 from dashboard.selectors import managers_in_view, teams_in_view
 from dashboard.windows import Window, window_parse
 from funnel import charts
-from funnel.selectors import FunnelScope, channels_of, funnel_of, retargeting_list
+from funnel.selectors import channels_of, funnel_of, retargeting_list, scope_for_viewer
 from reports.selectors import company_today
 
 
-def scope_of_request(request: HttpRequest) -> FunnelScope:
-    """The company (an admin), a team or one manager, as the query string asks and the viewer
-    may see: a head is held to their own teams, an unknown code falls back to the default."""
+def _retargeting_in_view(request: HttpRequest) -> QuerySet[Deal]:
+    """The retargeting list as the viewer may see it: an admin, the company's; a head, their
+    managers'."""
     require_head_or_admin(request.user)
-    company, viewer = request.user.company, request.user
-    teams = teams_in_view(company=company, viewer=viewer)
-    manager = None
-    if code := request.GET.get("manager"):
-        manager = managers_in_view(company=company, viewer=viewer).filter(code=code).first()
-    team = next((t for t in teams if str(t.code) == request.GET.get("team")), None)
-    if team is None and manager is None and not viewer.can_administer:
-        team = teams[0] if teams else None
-    if team is None and manager is None and not viewer.can_administer:
-        # A head without a team sees no one's deals rather than the whole company's.
-        manager = User(company=company, pk=0)
-    return FunnelScope(
-        company=company, team=team, manager=manager, channel=request.GET.get("channel", "")
-    )
+    company = request.user.company
+    deals = retargeting_list(company=company)
+    if not request.user.can_administer:
+        deals = deals.filter(manager__in=managers_in_view(company=company, viewer=request.user))
+    return deals
 
 
 @login_required
 @require_GET
 def funnel_page(request: HttpRequest) -> HttpResponse:
     """The head of sales' funnel: how deals convert, where they stall, what money is coming."""
-    scope = scope_of_request(request)
+    require_head_or_admin(request.user)
+    # A code the viewer may not see is left out: the page falls back to the default scope.
+    scope, _unknown = scope_for_viewer(
+        viewer=request.user,
+        team=request.GET.get("team"),
+        manager=request.GET.get("manager"),
+        channel=request.GET.get("channel", ""),
+    )
     company = request.user.company
     today = company_today(company)
     params = {"period": "month", **request.GET.dict()}
@@ -71,27 +70,18 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def retargeting_page(request: HttpRequest) -> HttpResponse:
     """Deals the missed-calls rule took out of sales: marketing's list to warm up again."""
-    require_head_or_admin(request.user)
-    company = request.user.company
-    deals = retargeting_list(company=company)
-    if not request.user.can_administer:
-        deals = deals.filter(manager__in=managers_in_view(company=company, viewer=request.user))
+    deals = _retargeting_in_view(request)
     return render(
         request,
         "funnel/retargeting.html",
-        {"deals": deals[:500], "limit": company.missed_calls_limit},
+        {"deals": deals[:500], "limit": request.user.company.missed_calls_limit},
     )
 
 
 @login_required
 @require_POST
 def retargeting_return(request: HttpRequest, code: str) -> HttpResponse:
-    require_head_or_admin(request.user)
-    company = request.user.company
-    deals = retargeting_list(company=company)
-    if not request.user.can_administer:
-        deals = deals.filter(manager__in=managers_in_view(company=company, viewer=request.user))
-    deal = get_object_or_404(deals, code=code)
+    deal = get_object_or_404(_retargeting_in_view(request), code=code)
     crm_services.retargeting_return(deal=deal)
     messages.success(
         request, _("Сделка «%(deal)s» снова в работе у отдела продаж.") % {"deal": deal}

@@ -105,3 +105,11 @@ def test_a_deal_figure_explains_itself_with_the_won_deals_it_stands_for(client, 
     assert "D1" in deals and "D3" in deals and "D2" not in deals
     calls = reverse("dashboard-explain", args=[known_funnel.manager.code, "calls"])
     assert "data-deals" not in client.get(calls, {"period": "month"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_malformed_manager_code_falls_back_to_the_heads_team(client, known_funnel):
+    client.force_login(known_funnel.cast.head)
+    response = client.get(march_url(manager="not-a-code"))
+    assert response.status_code == 200
+    assert "выиграно 2, проиграно 2" in response.content.decode()
