@@ -488,21 +488,26 @@ def _store_page(
         state = cursor.get(stream.key, {})
         since, seen = state.get("since"), set(state.get("seen", []))
         retry = set(cursor.get("retry", {}).get(stream.key, []))
-        for record in records:
-            record_id, modified = stream.record_id(record), stream.modified(record)
-            if advance and modified == since and record_id in seen:
-                continue
-            stored = _store(
-                result, stream.label, record_id, lambda r=record: stream.store(mapping, r, contacts)
-            )
-            if stream.is_deal:
-                (retry.discard if stored else retry.add)(record_id)
-            if not advance:
-                continue
-            if since is None or stream.order(modified) > stream.order(since):
-                since, seen = modified, {record_id}
-            elif modified == since:
-                seen.add(record_id)
+        # The page's records share manager days: their report figures are refreshed once.
+        with services.figures_deferred(company=connection.company):
+            for record in records:
+                record_id, modified = stream.record_id(record), stream.modified(record)
+                if advance and modified == since and record_id in seen:
+                    continue
+                stored = _store(
+                    result,
+                    stream.label,
+                    record_id,
+                    lambda r=record: stream.store(mapping, r, contacts),
+                )
+                if stream.is_deal:
+                    (retry.discard if stored else retry.add)(record_id)
+                if not advance:
+                    continue
+                if since is None or stream.order(modified) > stream.order(since):
+                    since, seen = modified, {record_id}
+                elif modified == since:
+                    seen.add(record_id)
         if advance:
             cursor[stream.key] = {"since": since, "seen": sorted(seen)}
         if stream.is_deal:

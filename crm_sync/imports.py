@@ -46,6 +46,7 @@ from crm_sync.services import (
     call_upsert,
     client_resolve,
     deal_upsert,
+    figures_deferred,
     normalize_phone,
 )
 from kpi.values import parse_number
@@ -693,7 +694,9 @@ def import_run(*, company_id: int, job_id: int) -> ImportJob:
                 job = ImportJob.objects.select_for_update().get(pk=job_id)
                 if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
                     return job
-                failure = _chunk_run(job=job, company=company, table=table, lookups=lookups)
+                # The chunk's rows share manager days: their report figures are refreshed once.
+                with figures_deferred(company=company):
+                    failure = _chunk_run(job=job, company=company, table=table, lookups=lookups)
                 if failure is None and job.processed_rows >= len(table.rows):
                     job.status = ImportJob.Status.DONE
                     job.finished_at = timezone.now()

@@ -8,14 +8,16 @@ figures that prefill the end-of-day report for the manager's day they touch.
 import datetime
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -408,7 +410,14 @@ def day_figures(*, company: Company, manager: User, day: datetime.date) -> dict[
 
 def day_figures_refresh(*, company: Company, manager: User, day: datetime.date) -> None:
     """Store the day's figures as imported ones for the KPIs the company keeps."""
-    kpis = KPI.objects.filter(company=company, code__in=TELEPHONY_CODES + CRM_CODES)
+    _refresh(company, manager, day, list(_figure_kpis(company)))
+
+
+def _figure_kpis(company: Company) -> QuerySet[KPI]:
+    return KPI.objects.filter(company=company, code__in=TELEPHONY_CODES + CRM_CODES)
+
+
+def _refresh(company: Company, manager: User, day: datetime.date, kpis: list[KPI]) -> None:
     if not kpis:
         return
     figures = day_figures(company=company, manager=manager, day=day)
@@ -426,14 +435,44 @@ def day_figures_refresh(*, company: Company, manager: User, day: datetime.date) 
         )
 
 
+# The manager days touched inside figures_deferred(), refreshed once at its end.
+_deferred: ContextVar[set[tuple[int, datetime.date]] | None] = ContextVar(
+    "crm_sync_figures_deferred", default=None
+)
+
+
+@contextmanager
+def figures_deferred(*, company: Company) -> Iterator[None]:
+    """Inside the block, upserts only note the manager days they touch, and the block's end
+    refreshes each of those days once: for a batch of records (an import's chunk, a pull's
+    page) that share days. A block inside another one leaves the work to the outer one."""
+    if _deferred.get() is not None:
+        yield
+        return
+    pending: set[tuple[int, datetime.date]] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    day_figures_refresh_many(company=company, pairs=pending)
+
+
 def day_figures_refresh_many(
     *, company: Company, pairs: Iterable[tuple[int | None, datetime.date]]
 ) -> None:
     pairs = {(manager_id, day) for manager_id, day in pairs if manager_id is not None}
+    pending = _deferred.get()
+    if pending is not None:
+        pending.update(pairs)
+        return
+    if not pairs:
+        return
+    kpis = list(_figure_kpis(company))
     managers = User.objects.in_bulk({manager_id for manager_id, _day in pairs})
     for manager_id, day in sorted(pairs):
         if manager_id in managers:
-            day_figures_refresh(company=company, manager=managers[manager_id], day=day)
+            _refresh(company, managers[manager_id], day, kpis)
 
 
 # --- CRM connections --------------------------------------------------------------------

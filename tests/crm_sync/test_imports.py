@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts import tenancy
 from crm_sync import import_tasks, imports
 from crm_sync.models import Call, Deal, ImportJob, Source
+from reports.models import ImportedFigure
 
 FILES = Path(__file__).parent / "files"
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
@@ -167,6 +168,16 @@ def test_calls_are_imported_and_answered_follows_the_duration(alpha):
         assert (calls["C-2"].direction, calls["C-2"].answered) == ("in", False)
         assert calls["C-3"].phone == "79002223344"
         assert calls["C-3"].started_at == datetime.datetime(2026, 11, 24, 12, tzinfo=MOSCOW)
+        # The imported calls prefill the managers' reports of that day, once per chunk.
+        figures = {
+            (f.manager.username, f.kpi.code): f.value
+            for f in ImportedFigure.objects.filter(date=datetime.date(2026, 11, 24))
+        }
+        assert figures["alpha.manager1", "calls"] == 1
+        assert figures["alpha.manager1", "incoming_calls"] == 1
+        assert figures["alpha.manager1", "talk_time"] == 75
+        assert figures["alpha.manager2", "calls"] == 1
+        assert figures["alpha.manager2", "talk_time"] == 42
 
 
 def test_an_excel_file_with_real_date_cells_is_imported(alpha):
