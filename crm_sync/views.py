@@ -2,21 +2,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import require_admin
+from accounts.access import get_for_admin, require_admin
 from accounts.views import call_service, submitted
 from crm_sync import services
 from crm_sync.forms import StageForm
 from crm_sync.models import PipelineStage
-
-
-def _stage_for_admin(request: HttpRequest, code: str) -> PipelineStage:
-    stage = get_object_or_404(PipelineStage.objects.filter(company=request.user.company), code=code)
-    require_admin(request.user)
-    return stage
 
 
 @login_required
@@ -37,7 +31,7 @@ def stages(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def stage_edit(request: HttpRequest, code: str) -> HttpResponse:
-    stage = _stage_for_admin(request, code)
+    stage = get_for_admin(PipelineStage, actor=request.user, code=code)
     initial = {f: getattr(stage, f) for f in ("name", "kind", "position", "external_id")}
     form = StageForm(request.POST or None, initial=initial)
     if submitted(request, form) and call_service(
@@ -51,7 +45,7 @@ def stage_edit(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def stage_delete(request: HttpRequest, code: str) -> HttpResponse:
-    stage = _stage_for_admin(request, code)
+    stage = get_for_admin(PipelineStage, actor=request.user, code=code)
     try:
         services.stage_delete(stage=stage)
     except ValidationError as error:
