@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.apis import CompanyRelatedField
 from accounts.models import User
+from accounts.selectors import of_managers_in_view
 from crm_sync import services
 from crm_sync.models import Call, Deal, Source
 
@@ -20,15 +21,6 @@ PERIOD = [
     OpenApiParameter("to", OpenApiTypes.DATE, description="to this day, included"),
     OpenApiParameter("manager", OpenApiTypes.UUID),
 ]
-
-
-def _visible[M: (Deal, Call)](queryset: QuerySet[M], user: User) -> QuerySet[M]:
-    """An admin sees the company's records; a head, their teams'; a manager, their own."""
-    if user.can_administer:
-        return queryset
-    if user.is_head:
-        return queryset.filter(manager__team__head=user)
-    return queryset.filter(manager=user)
 
 
 def _filtered[M: (Deal, Call)](queryset: QuerySet[M], request: Request, moment: str) -> QuerySet[M]:
@@ -81,7 +73,7 @@ class DealListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         deals = Deal.objects.filter(company=request.user.company)
-        deals = _filtered(_visible(deals, request.user), request, "created_at")
+        deals = _filtered(of_managers_in_view(deals, viewer=request.user), request, "created_at")
         if request.query_params.get("status"):
             deals = deals.filter(status=request.query_params["status"])
         deals = deals.select_related("manager", "client", "stage").order_by("-created_at", "-id")
@@ -99,7 +91,7 @@ class CallListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         calls = Call.objects.filter(company=request.user.company)
-        calls = _filtered(_visible(calls, request.user), request, "started_at")
+        calls = _filtered(of_managers_in_view(calls, viewer=request.user), request, "started_at")
         calls = calls.select_related("manager", "client").order_by("-started_at", "-id")
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(calls, request, view=self)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.selectors import of_managers_in_view
 from reports import access, services
 from reports.models import DailyReport, ReportChange, ReportValue
 
@@ -113,13 +114,10 @@ class ReportListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         user = request.user
-        reports = DailyReport.objects.filter(company=user.company).select_related("manager")
-        if user.can_administer:
-            pass
-        elif user.is_head:
-            reports = reports.filter(manager__team__head=user)
-        else:
-            reports = reports.filter(manager=user)
+        reports = of_managers_in_view(
+            DailyReport.objects.filter(company=user.company).select_related("manager"),
+            viewer=user,
+        )
         if request.query_params.get("date"):
             reports = reports.filter(
                 date=serializers.DateField().to_internal_value(request.query_params["date"])

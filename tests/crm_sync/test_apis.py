@@ -56,3 +56,19 @@ def test_deals_are_listed_for_the_callers_company_only(alpha, beta):
     assert not any(beta.company.name in title for title in titles)
     won = api(alpha.api_key).get(reverse("api-deal-list"), {"status": "won"}).json()["results"]
     assert [row["status"] for row in won] == ["won"]
+
+
+@pytest.mark.django_db
+def test_a_manager_lists_only_their_own_calls(alpha):
+    from accounts import services
+
+    client = api(alpha.api_key)
+    for number, manager in (("own", alpha.managers[1]), ("other", alpha.managers[2])):
+        body = {**CALL, "external_id": number, "manager": str(manager.code)}
+        client.post(reverse("api-call-push"), body, content_type="application/json")
+    with tenancy.tenant_context(alpha.company):
+        _token, key = services.api_token_create(user=alpha.managers[1], name="мой")
+    rows = api(key).get(reverse("api-call-list")).json()["results"]
+    assert [row["external_id"] for row in rows] == ["own"]
+    everyone = client.get(reverse("api-call-list")).json()["results"]
+    assert {"own", "other"} <= {row["external_id"] for row in everyone}
