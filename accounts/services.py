@@ -24,9 +24,11 @@ DEFAULT_SALES_ROLES = [
 def company_create(
     *, name: str, country: str = "RU", timezone: str = "Europe/Moscow", currency: str = "RUB"
 ) -> Company:
-    """A new tenant with the three standard sales roles, the KPI catalogue and a pipeline."""
+    """A new tenant: the three standard sales roles, the KPI catalogue, a pipeline and two
+    call-quality checklists."""
     from crm_sync.services import stages_install_defaults
     from kpi.services import catalogue_install
+    from quality.services import checklists_install_defaults
 
     with transaction.atomic():
         company = Company.objects.create(
@@ -37,6 +39,7 @@ def company_create(
                 SalesRole.objects.create(company=company, kind=kind, name=role_name)
             catalogue_install(company=company)
             stages_install_defaults(company=company)
+            checklists_install_defaults(company=company)
     return company
 
 

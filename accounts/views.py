@@ -71,6 +71,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user
+    if user.role == User.Role.QUALITY:
+        return redirect("quality-queue")
     context: dict[str, object] = {}
     if user.is_head or user.can_administer:
         context["teams"] = team_report_status(company=user.company, head=user)

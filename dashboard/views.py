@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import require_head_or_admin
+from accounts.models import Company, User
 from dashboard import access, charts, selectors
 from dashboard.export import team_workbook
 from dashboard.figures import company_kpis, figures_of_window
@@ -20,6 +21,7 @@ from dashboard.windows import Window, window_parse
 from funnel import charts as funnel_charts
 from funnel.selectors import FunnelScope, deals_behind, funnel_of
 from kpi.calendar import calendar_for
+from quality.selectors import MonthQuality, month_quality
 from reports.selectors import company_today, report_statuses
 from rollups.models import Scope
 
@@ -99,7 +101,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         managers=context["managers"], month_figures=context["month_figures"],
     )  # fmt: skip
     context["digest_choices"] = DashboardVisit.Digest.choices
+    context["quality"] = _quality_rows(request.user.company, context["managers"], context["today"])
     return render(request, "dashboard/dashboard.html", context)
+
+
+def _quality_rows(
+    company: Company, managers: list[User], today: datetime.date
+) -> list[tuple[User, MonthQuality]]:
+    """Each manager's call-quality average of the running month, where anyone was scored."""
+    by_id = month_quality(company=company, manager_ids=[m.pk for m in managers], month=today)
+    return [(m, by_id[m.pk]) for m in managers if by_id[m.pk].calls]
 
 
 @login_required
@@ -184,6 +195,9 @@ def manager_detail(request: HttpRequest, code: str) -> HttpResponse:
         start=month.start, end=month.end, today=today,
     )  # fmt: skip
     context["funnel"], context["funnel_chart"] = funnel, funnel_charts.stages_figure(funnel)
+    context["quality"] = month_quality(
+        company=company, manager_ids=[manager.pk], month=month.start
+    )[manager.pk]
     if chosen is not None:
         context["daily_chart"] = charts.daily_figure(data, chosen)
         context["cumulative_chart"] = charts.cumulative_figure(data, chosen)

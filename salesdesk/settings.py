@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "dashboard",
     "crm_sync",
     "funnel",
+    "quality",
 ]
 
 MIDDLEWARE = [

@@ -33,10 +33,12 @@ from django.utils import timezone
 from accounts import services, tenancy
 from accounts.models import Company, Team, User
 from crm_sync import services as crm_services
-from crm_sync.models import ImportJob, PipelineStage
+from crm_sync.models import Call, ImportJob, PipelineStage
 from dashboard.models import DashboardVisit
 from kpi import services as kpi_services
 from kpi.models import KPI
+from quality import services as quality_services
+from quality.models import CallType
 from reports import services as report_services
 from reports.models import Reminder
 from rollups import services as rollup_services
@@ -146,6 +148,18 @@ def _add_deals_and_calls(company: Company, manager: User, client_name: str, titl
     ImportJob(company=company, kind="deals", file_name="deals.csv", content=b"id\n").save()
 
 
+def _add_call_score(company: Company, controller: User, comment: str) -> None:
+    """The answered call scored against the first checklist, and the soft-salary rule."""
+    call = Call.objects.get(company=company, external_id="c1")
+    call_type = CallType.objects.filter(company=company).first()
+    first_item = call_type.items.first()
+    quality_services.call_score_save(
+        company=company, call=call, call_type=call_type, controller=controller,
+        done_items={first_item.pk}, comment=comment,
+    )  # fmt: skip
+    quality_services.settings_save(company=company, soft_salary_share=Decimal(30), days_back=3)
+
+
 def make_cast(prefix: str, company_name: str) -> Cast:
     company = CompanyFactory(name=company_name)
     admin = UserFactory(company=company, username=f"{prefix}.admin", role=User.Role.ADMIN)
@@ -192,6 +206,8 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         Reminder(company=company, user=managers[2], date=yesterday, kind="missing").save()
         client_name, deal_title = f"{company_name}: клиент", f"{company_name}: сделка"
         _add_deals_and_calls(company, managers[0], client_name, deal_title)
+        quality_comment = f"{company_name}: разбор звонка"
+        _add_call_score(company, quality, quality_comment)
         moment = timezone.now()
         DashboardVisit(
             company=company, user=admin, baseline_at=moment, baseline_month=today.replace(day=1),
@@ -215,6 +231,7 @@ def make_cast(prefix: str, company_name: str) -> Cast:
             team.name,
             client_name,
             deal_title,
+            quality_comment,
             *(u.username for u in [admin, head, *managers, quality]),
         ],
     )

@@ -1,0 +1,93 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts import tenancy
+from quality import services
+from quality.models import CallScore, CallType, ChecklistItem, ItemMark
+from tests.quality.conftest import build_known_quality
+
+
+@pytest.fixture
+def known(alpha):
+    return build_known_quality(alpha)
+
+
+def test_a_score_is_the_weight_of_the_points_done_over_all_weight(known):
+    with tenancy.tenant_context(known.cast.company):
+        assert {k: s.score for k, s in known.scores.items()} == {
+            "A1": Decimal("80.00"),
+            "A2": Decimal("40.00"),
+            "B1": Decimal("30.00"),
+            "E1": Decimal("100.00"),
+        }
+        marks = ItemMark.objects.filter(score=known.scores["B1"]).order_by("item__position")
+        assert [(m.done, m.weight) for m in marks] == [
+            (True, 1), (False, 3), (False, 2), (False, 2), (True, 2)
+        ]  # fmt: skip
+
+
+def test_scoring_the_same_call_again_corrects_the_score_instead_of_adding_one(known):
+    company = known.cast.company
+    with tenancy.tenant_context(company):
+        again = services.call_score_save(
+            company=company, call=known.calls["B"], call_type=known.call_type,
+            controller=known.cast.quality, done_items={known.items[1].pk}, comment="Исправил",
+        )  # fmt: skip
+        assert again.pk == known.scores["B1"].pk
+        assert again.score == Decimal("30.00")  # point 1 weighs 3 of 10
+        assert CallScore.objects.filter(call=known.calls["B"]).count() == 1
+        assert ItemMark.objects.filter(score=again, done=True).count() == 1
+
+
+def test_a_new_weight_does_not_rewrite_old_scores(known):
+    company = known.cast.company
+    with tenancy.tenant_context(company):
+        services.checklist_item_save(
+            call_type=known.call_type, item=known.items[0], text="Представился", weight=10
+        )
+        known.scores["A1"].refresh_from_db()
+        assert known.scores["A1"].score == Decimal("80.00")
+        rescored = services.call_score_save(
+            company=company, call=known.calls["E"], call_type=known.call_type,
+            controller=known.second_controller, done_items={known.items[0].pk},
+        )  # fmt: skip
+        assert rescored.score == Decimal("52.63")  # 10 of 19
+
+
+def test_a_scored_point_is_retired_and_an_unscored_one_deleted(known):
+    with tenancy.tenant_context(known.cast.company):
+        services.checklist_item_remove(item=known.items[4])
+        known.items[4].refresh_from_db()
+        assert known.items[4].active is False
+        fresh = services.checklist_item_save(call_type=known.call_type, text="Новый", weight=1)
+        services.checklist_item_remove(item=fresh)
+        assert not ChecklistItem.objects.filter(pk=fresh.pk).exists()
+
+
+def test_refusals_are_explained_and_change_nothing(known):
+    company = known.cast.company
+    with tenancy.tenant_context(company):
+        call = known.calls["B"]
+        other_type = CallType.objects.get(company=company, name="Работа с возражениями")
+        with pytest.raises(ValidationError, match="не из этого чек-листа"):
+            services.call_score_save(
+                company=company, call=call, call_type=other_type, controller=known.cast.quality,
+                done_items={known.items[0].pk},
+            )  # fmt: skip
+        empty = services.call_type_save(company=company, name="Пустой")
+        with pytest.raises(ValidationError, match="нет пунктов"):
+            services.call_score_save(
+                company=company, call=call, call_type=empty, controller=known.cast.quality,
+                done_items=set(),
+            )  # fmt: skip
+        call.manager = None
+        with pytest.raises(ValidationError, match="нет менеджера"):
+            services.call_score_save(
+                company=company, call=call, call_type=known.call_type,
+                controller=known.cast.quality, done_items=set(),
+            )  # fmt: skip
+        with pytest.raises(ValidationError, match="уже есть"):
+            services.call_type_save(company=company, name="выявление потребностей")
+        assert not CallScore.objects.filter(call=call, call_type=other_type).exists()
