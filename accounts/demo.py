@@ -17,6 +17,7 @@ from accounts.models import Company, SalesRole, User
 from crm_sync.demo import demo_deals_and_calls
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
+from quality.demo import demo_quality
 from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups import services as rollups
 
@@ -105,6 +106,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
         rows.append((spec.name, f"{spec.prefix}.admin", "администратор"))
         rows.append((spec.name, f"{spec.prefix}.head", "руководитель отдела продаж"))
         rows.extend((spec.name, m.username, f"менеджер ({m.kind})") for m in spec.managers)
+        rows.append((spec.name, f"{spec.prefix}.quality", "контролёр качества"))
     return rows
 
 
@@ -168,6 +170,21 @@ def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
             managers=[(user, spec.skill) for user, spec in managers],
             today=today,
             history_days=HISTORY_DAYS,
+            rng=rng,
+        )
+        controller = services.user_create(
+            company=company,
+            username=f"{spec.prefix}.quality",
+            password=DEMO_PASSWORD,
+            first_name="Вера",
+            last_name="Полякова",
+            role=User.Role.QUALITY,
+        )
+        demo_quality(
+            company=company,
+            controller=controller,
+            head=head,
+            managers=[(user, m.skill) for user, m in managers],
             rng=rng,
         )
     # The history went in by bulk: build its totals at once, as the nightly check would.

@@ -30,7 +30,8 @@ def test_it_loads_two_companies_with_their_people(demo):
                 User.objects.filter(role="manager").values_list("sales_role__kind", flat=True)
             )
             assert kinds == {"hunter", "closer", "farmer"}
-            assert User.objects.filter(company=company).count() == len(spec.managers) + 2
+            assert User.objects.filter(company=company).count() == len(spec.managers) + 3
+            assert roles["quality"] == 1
 
 
 def test_it_has_months_of_history_with_gaps(demo):
@@ -114,3 +115,20 @@ def test_the_funnel_is_alive_with_deals_calls_and_a_retargeted_client(demo):
         assert funnel.won and funnel.lost and funnel.open_deals and funnel.velocity
         assert all(row.left for row in funnel.stages[:3])
         assert len(funnel.channels) >= 4
+
+
+def test_a_controller_scored_the_hunters_calls_with_second_opinions(demo):
+    from quality.models import CallScore
+    from quality.selectors import month_quality, settings_of
+
+    company = demo[0]
+    with tenancy.tenant_context(company):
+        controller = User.objects.get(role=User.Role.QUALITY)
+        hunters = list(User.objects.filter(sales_role__kind="hunter"))
+        scores = CallScore.objects.filter(controller=controller)
+        assert {s.manager_id for s in scores} == {h.pk for h in hunters}
+        assert scores.values("call_date").distinct().count() >= 8
+        assert CallScore.objects.exclude(controller=controller).exists()  # second opinions
+        assert settings_of(company=company).soft_salary_share == 30
+        months = month_quality(company=company, manager_ids=[h.pk for h in hunters], month=TODAY)
+        assert all(m.average is not None and m.calls >= 10 for m in months.values())
