@@ -418,7 +418,7 @@ CATALOGUE: list[CatalogueKPI] = [
         "Call quality (checklist score)",
         U.PERCENT,
         A.AVERAGE,
-        source=S.COMPUTED,
+        source=S.QUALITY,
         decimals=1,
         source_items=(36,),
     ),

@@ -32,6 +32,8 @@ class KPI(TenantModel):
         CRM = "crm", _("CRM")
         TELEPHONY = "telephony", _("телефония")
         COMPUTED = "computed", _("вычисляется")
+        # Filled by the quality controllers' scores of the day's calls, never typed.
+        QUALITY = "quality", _("контроль качества")
 
     code = models.SlugField(_("код"), max_length=50)
     uid = models.UUIDField(default=uuid.uuid4, editable=False)

@@ -227,14 +227,19 @@ class MonthQuality:
 
 
 def month_quality(
-    *, company: Company, manager_ids: list[int], month: datetime.date
+    *,
+    company: Company,
+    manager_ids: list[int],
+    month: datetime.date,
+    days: tuple[datetime.date, datetime.date] | None = None,
 ) -> dict[int, MonthQuality]:
-    """Each manager's average call score of the month (by the day of the call).
+    """Each manager's average call score of the month (by the day of the call), or of the
+    `days` given (first, last).
 
     A call two controllers scored counts once, at the mean of their scores, so a second
     opinion does not weigh a call double.
     """
-    first, last = month_bounds(month)
+    first, last = days or month_bounds(month)
     share = settings_of(company=company).soft_salary_share
     per_call: dict[int, dict[tuple[int, int], list[Decimal]]] = defaultdict(
         lambda: defaultdict(list)

@@ -1,5 +1,6 @@
 """Writes of call quality control: checklists, scores, the company's quality rules."""
 
+import datetime
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -9,10 +10,16 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from crm_sync.models import Call
+from kpi.models import KPI
 from quality.models import CallScore, CallType, ChecklistItem, ItemMark, QualitySettings
+from quality.selectors import month_quality
+from reports.models import ReportValue
 from reports.selectors import company_today
+from reports.services import report_value_settle
 
 HUNDRED = Decimal(100)
+# The catalogue's KPI the scores fill (kpi/catalogue.py).
+CALL_QUALITY = "call_quality"
 
 # Call types a new company starts from (DOMAIN.md: e.g. needs discovery, objection handling).
 DEFAULT_CHECKLISTS: list[tuple[str, list[tuple[str, int]]]] = [
@@ -158,4 +165,21 @@ def call_score_save(
         ItemMark(company=company, score=score, item=item, done=done, weight=item.weight)
         for item, done in marks.items()
     )
+    call_quality_settle(company=company, manager=call.manager, day=score.call_date)
     return score
+
+
+def call_quality_settle(*, company: Company, manager: User, day: datetime.date) -> None:
+    """The catalogue's «Качество звонков» KPI of the manager's day: the average of the day's
+    scored calls (a call two controllers scored counts once), into the day's report."""
+    kpi = KPI.objects.filter(company=company, code=CALL_QUALITY).first()
+    if kpi is None:
+        return
+    average = month_quality(company=company, manager_ids=[manager.pk], month=day, days=(day, day))
+    value = average[manager.pk].average
+    if value is None:
+        return
+    report_value_settle(
+        company=company, manager=manager, day=day, kpi=kpi, value=value,
+        source=ReportValue.Source.QUALITY, reason=_("Оценка контроля качества"),
+    )  # fmt: skip

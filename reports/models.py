@@ -37,6 +37,7 @@ class ReportValue(TenantModel):
         MANUAL = "manual", _("введено вручную")
         CRM = "crm", _("из CRM")
         TELEPHONY = "telephony", _("из телефонии")
+        QUALITY = "quality", _("из оценок контроля качества")
 
     report = models.ForeignKey(DailyReport, on_delete=models.CASCADE, related_name="values")
     kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="report_values")

@@ -87,8 +87,13 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
 
 
 def typed_kpis(kpis: list[KPI]) -> list[KPI]:
-    """The KPIs a manager types; a ratio is computed from its parts."""
-    return [kpi for kpi in kpis if kpi.aggregation != KPI.Aggregation.RATIO]
+    """The KPIs a manager types; a ratio is computed from its parts, and call quality comes
+    from the controllers' scores."""
+    return [
+        kpi
+        for kpi in kpis
+        if kpi.aggregation != KPI.Aggregation.RATIO and kpi.source != KPI.Source.QUALITY
+    ]
 
 
 def typed_kpis_of(*, company: Company, manager: User, day: datetime.date) -> list[KPI]:

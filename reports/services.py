@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
+from kpi import selectors as kpi_selectors
 from kpi.models import KPI
 from kpi.values import format_value, parse_value
 from reports.models import (
@@ -295,3 +296,53 @@ def imported_figure_set(
         defaults={"value": value},
     )
     return figure
+
+
+def report_value_settle(
+    *,
+    company: Company,
+    manager: User,
+    day: datetime.date,
+    kpi: KPI,
+    value: Decimal,
+    source: str,
+    reason: str,
+) -> bool:
+    """A figure a source settles after the day's report was filed (a call the quality
+    controller scores the next morning) lands in that report with its history, if the KPI is
+    in the manager's set that day. Returns whether the filed report changed; without a
+    report the figure only prefills the form."""
+    imported_figure_set(
+        company=company, manager=manager, day=day, kpi=kpi, source=source, value=value
+    )
+    role_kpis = kpi_selectors.manager_kpis(company=company, manager=manager, on=day)
+    if kpi.pk not in {k.pk for k in role_kpis}:
+        return False
+    with transaction.atomic():
+        report = (
+            DailyReport.objects.select_for_update()
+            .filter(company=company, manager=manager, date=day)
+            .first()
+        )
+        if report is None:
+            return False
+        current = ReportValue.objects.filter(company=company, report=report, kpi=kpi).first()
+        if current is not None and current.value == value:
+            return False
+        ReportValue.objects.update_or_create(
+            company=company, report=report, kpi=kpi, defaults={"value": value, "source": source}
+        )
+        ReportChange(
+            company=company,
+            report=report,
+            kpi=kpi,
+            old_value=current.value if current else None,
+            new_value=value,
+            changed_by=None,
+            reason=reason,
+        ).save()
+        report.version += 1
+        report.updated_at = timezone.now()
+        report.save(update_fields=["version", "updated_at"])
+        rollups.buckets_mark_report(company=company, manager=manager, day=day)
+    return True

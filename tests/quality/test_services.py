@@ -91,3 +91,45 @@ def test_refusals_are_explained_and_change_nothing(known):
         with pytest.raises(ValidationError, match="уже есть"):
             services.call_type_save(company=company, name="выявление потребностей")
         assert not CallScore.objects.filter(call=call, call_type=other_type).exists()
+
+
+def test_a_late_score_lands_in_the_filed_report_of_the_calls_day_with_its_history(known):
+    from kpi import services as kpi_services
+    from kpi.models import KPI
+    from reports import services as report_services
+    from reports.models import ImportedFigure, ReportChange, ReportValue
+
+    company, m1 = known.cast.company, known.m1
+    day = known.scores["B1"].call_date  # 11 March: call B, scored 30 %
+    with tenancy.tenant_context(company):
+        quality = kpi_services.catalogue_adopt(company=company, code="call_quality")
+        calls = KPI.objects.get(company=company, code="calls")
+        kpi_services.role_kpis_set(
+            company=company, sales_role=m1.sales_role, kpis=[calls, quality],
+            effective_from=day.replace(day=1),
+        )  # fmt: skip
+        filed = report_services.report_submit(
+            company=company, manager=m1, day=day, values={"calls": "40", "call_quality": ""},
+            actor=known.cast.head,
+        )  # fmt: skip
+        assert not ReportValue.objects.filter(report=filed.report, kpi=quality).exists()
+        # The controller scores the call again the next morning: 2 of 10 → 20 %.
+        services.call_score_save(
+            company=company, call=known.calls["B"], call_type=known.call_type,
+            controller=known.cast.quality, done_items={known.items[4].pk},
+        )  # fmt: skip
+        value = ReportValue.objects.get(report=filed.report, kpi=quality)
+        assert (value.value, value.source) == (Decimal("20.00"), "quality")
+        change = ReportChange.objects.get(report=filed.report, kpi=quality)
+        assert (change.old_value, change.new_value, change.reason) == (
+            None, Decimal("20.00"), "Оценка контроля качества"
+        )  # fmt: skip
+        filed.report.refresh_from_db()
+        assert filed.report.version == 2
+        # 10 March (call A) has no report: its average only prefills the form.
+        services.call_score_save(
+            company=company, call=known.calls["A"], call_type=known.call_type,
+            controller=known.second_controller, done_items={known.items[0].pk, known.items[1].pk},
+        )  # fmt: skip
+        figure = ImportedFigure.objects.get(manager=m1, kpi=quality, date=day.replace(day=10))
+        assert figure.value == Decimal("60.00")
