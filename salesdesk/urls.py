@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("crm_sync.urls")),
     path("", include("funnel.urls")),
+    path("", include("clients.urls")),
     path("healthz", accounts_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
