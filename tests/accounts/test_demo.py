@@ -114,3 +114,21 @@ def test_the_funnel_is_alive_with_deals_calls_and_a_retargeted_client(demo):
         assert funnel.won and funnel.lost and funnel.open_deals and funnel.velocity
         assert all(row.left for row in funnel.stages[:3])
         assert len(funnel.channels) >= 4
+
+
+def test_the_client_matrix_is_populated_with_a_rhythm_alert_and_costs(demo):
+    from clients import selectors
+    from clients.models import AcquisitionCost, ClientAlert
+
+    for company in demo:
+        with tenancy.tenant_context(company):
+            admin = User.objects.get(role="admin")
+            months = selectors.stored_months(company=company)
+            assert months[0] == TODAY.replace(day=1) and len(months) >= 5
+            matrix = selectors.matrix_of(company=company, month=months[1], viewer=admin)
+            assert matrix.total > 20 and all(sum(c.count for c in row) for row in matrix.rows)
+            regular = ClientAlert.objects.get(status="open", client__name__contains="Постоянный")
+            assert regular.manager.sales_role.kind == "farmer"
+            assert AcquisitionCost.objects.filter(month__gte=months[2]).count() == 3
+            kpis = selectors.client_figures(company=company, day=TODAY)
+            assert {"retention", "churn", "clv", "ltv_cac"} <= set(kpis)
