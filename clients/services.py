@@ -178,6 +178,13 @@ def alerts_refresh(*, company: Company, today: datetime.date | None = None) -> A
     return AlertsRefresh(opened=opened, closed=closed)
 
 
+def alerts_close_ordered(*, company: Company, client_id: int, day: datetime.date) -> int:
+    """The client ordered on `day`: its open alert from an earlier last order is done."""
+    return ClientAlert.objects.filter(
+        company=company, client_id=client_id, status=ClientAlert.Status.OPEN, last_order_on__lt=day
+    ).update(status=ClientAlert.Status.CLOSED, closed_at=timezone.now())
+
+
 # --- Client KPIs in the end-of-day report ---------------------------------------------------
 
 

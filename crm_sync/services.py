@@ -242,6 +242,12 @@ def deal_upsert(*, company: Company, source: str, data: DealData) -> tuple[Deal,
             )
         touched |= _deal_days(company, deal)
         day_figures_refresh_many(company=company, pairs=touched)
+        if deal.status == Deal.Status.WON and deal.client_id:
+            # Imported here: clients.services reads this module.
+            from clients.services import alerts_close_ordered
+
+            won_on = company.local_time(deal.closed_at).date()
+            alerts_close_ordered(company=company, client_id=deal.client_id, day=won_on)
     return deal, outcome
 
 

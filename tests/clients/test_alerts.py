@@ -14,6 +14,8 @@ import pytest
 from accounts import tenancy
 from clients import services
 from clients.models import ClientAlert
+from crm_sync import services as crm
+from crm_sync.models import PipelineStage
 from tests.clients.conftest import make_client, noon, won_deal
 
 APRIL = datetime.date(2026, 4, 1)
@@ -82,3 +84,16 @@ def test_the_manager_sees_their_alerts_and_the_head_the_teams(rhythm, client):
     assert "Ритм" not in client.get("/clients/alerts/").content.decode()
     client.force_login(cast.head)
     assert "Ритм" in client.get("/clients/alerts/").content.decode()
+
+
+def test_a_won_deal_from_the_crm_closes_the_alert_at_once(rhythm):
+    cast, regular = rhythm
+    company = cast.company
+    with tenancy.tenant_context(company):
+        services.alerts_refresh(company=company, today=datetime.date(2026, 5, 4))
+        won = PipelineStage.objects.get(kind=PipelineStage.Kind.WON)
+        crm.deal_upsert(company=company, source="file", data=crm.DealData(
+            external_id="again", stage=won, created_at=noon(2026, 5, 5), client=regular,
+            manager=cast.managers[1], amount=Decimal(80000), closed_at=noon(2026, 5, 6),
+        ))  # fmt: skip
+        assert [status for status, *_rest in alerts_of(cast)] == ["closed"]
