@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import services, tenancy
 from accounts.models import Company, SalesRole, User
+from clients.demo import demo_client_analysis
 from crm_sync.demo import demo_deals_and_calls
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
@@ -187,6 +188,7 @@ def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
             managers=[(user, m.skill) for user, m in managers],
             rng=rng,
         )
+        demo_client_analysis(company=company, today=today, history_days=HISTORY_DAYS)
     # The history went in by bulk: build its totals at once, as the nightly check would.
     # What the bulk load skipped is "drift" to the nightly check: expected here, not news.
     log = logging.getLogger("rollups.services")

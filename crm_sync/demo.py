@@ -73,6 +73,7 @@ def demo_deals_and_calls(
     recent = calendar.working_days(today - datetime.timedelta(days=CALL_DAYS), today)
     _calls(company, managers, recent, rng, clients, now)
     _stopped_answering(company, managers, clients[0], open_stages[1], now)
+    _regular_client(company, managers, won, now)
 
 
 def _now(today: datetime.date) -> datetime.datetime:
@@ -156,6 +157,27 @@ def _calls(company, managers, days, rng, clients, now) -> None:  # type: ignore[
     if days:
         for manager in hunters:
             services.day_figures_refresh(company=company, manager=manager, day=days[-1])
+
+
+def _regular_client(company, managers, won, now) -> None:  # type: ignore[no-untyped-def]
+    """A big client of the first farmer who ordered every two weeks and then went quiet for
+    five: an A client past its rhythm, so the farmer has a «Пора позвонить» alert."""
+    farmer = next((m for m, _s in managers if m.sales_role and m.sales_role.kind == "farmer"), None)
+    if farmer is None:
+        return
+    client = Client.objects.create(
+        company=company, name="АО «Постоянный заказчик»", phone="79001234567"
+    )
+    for number in range(8):
+        closed = now - datetime.timedelta(days=35 + 14 * number)
+        deal = Deal.objects.create(
+            company=company, source=Source.MANUAL, external_id=f"demo-regular-{number}",
+            title=f"Поставка от {closed:%d.%m}", manager=farmer, client=client,
+            channel="Рекомендация", amount=Decimal(320000), stage=won, status=Deal.Status.WON,
+            is_repeat=number < 7, created_at=closed - datetime.timedelta(days=2),
+            closed_at=closed,
+        )  # fmt: skip
+        StageVisit.objects.create(company=company, deal=deal, stage=won, entered_at=closed)
 
 
 def _stopped_answering(company, managers, client, stage, now) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ figures that prefill the end-of-day report for the manager's day they touch.
 import datetime
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -34,7 +34,7 @@ from crm_sync.models import (
 )
 from kpi.models import KPI
 from reports import services as report_services
-from reports.models import ReportValue
+from reports.models import ImportedFigure, ReportValue
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -242,6 +242,12 @@ def deal_upsert(*, company: Company, source: str, data: DealData) -> tuple[Deal,
             )
         touched |= _deal_days(company, deal)
         day_figures_refresh_many(company=company, pairs=touched)
+        if deal.status == Deal.Status.WON and deal.client_id:
+            # Imported here: clients.services reads this module.
+            from clients.services import alerts_close_ordered
+
+            won_on = company.local_time(deal.closed_at).date()
+            alerts_close_ordered(company=company, client_id=deal.client_id, day=won_on)
     return deal, outcome
 
 
@@ -369,6 +375,15 @@ def retargeting_return(*, deal: Deal) -> Deal:
 
 TELEPHONY_CODES = ("calls", "incoming_calls", "long_calls", "talk_time", "missed_calls")
 CRM_CODES = ("leads", "deals_won", "deals_sum", "repeat_deals", "repeat_sum")
+# The client base as of the day (clients.selectors.client_figures), stored as CRM figures.
+CLIENT_CODES = (
+    "repeat_customers",
+    "repeat_customers_pct",
+    "retention",
+    "churn",
+    "clv",
+    "ltv_cac",
+)
 
 
 def day_start(company: Company, day: datetime.date) -> datetime.datetime:
@@ -385,8 +400,16 @@ def _day_bounds(company: Company, day: datetime.date) -> tuple[datetime.datetime
     return day_start(company, day), day_end(company, day)
 
 
-def day_figures(*, company: Company, manager: User, day: datetime.date) -> dict[str, Decimal]:
-    """What the call records and deals say of a manager's day, by KPI code."""
+def day_figures(
+    *,
+    company: Company,
+    manager: User,
+    day: datetime.date,
+    codes: Collection[str] | None = None,
+) -> dict[str, Decimal]:
+    """What the call records and deals say of a manager's day, by KPI code. The client-base
+    figures (clients.selectors) read the purchase history, so they are computed only when
+    `codes` asks for one of them (or `codes` is None); one without a base is left out."""
     start, end = _day_bounds(company, day)
     calls = Call.objects.filter(
         company=company, manager=manager, started_at__gte=start, started_at__lt=end
@@ -405,26 +428,43 @@ def day_figures(*, company: Company, manager: User, day: datetime.date) -> dict[
         **won.aggregate(deals_won=Count("id"), deals_sum=Sum("amount")),
         **won.filter(is_repeat=True).aggregate(repeat_deals=Count("id"), repeat_sum=Sum("amount")),
     }
-    return {code: Decimal(value or 0) for code, value in figures.items()}
+    result = {code: Decimal(value or 0) for code, value in figures.items()}
+    if codes is None or set(codes) & set(CLIENT_CODES):
+        # Imported here: clients.selectors reads this module's day bounds.
+        from clients.selectors import client_figures
+
+        result.update(client_figures(company=company, manager=manager, day=day))
+    return result
 
 
 def day_figures_refresh(*, company: Company, manager: User, day: datetime.date) -> None:
     """Store the day's figures as imported ones for the KPIs the company keeps."""
-    _refresh(company, manager, day, list(_figure_kpis(company)))
+    day_figures_store(company=company, manager=manager, day=day, kpis=list(_figure_kpis(company)))
 
 
 def _figure_kpis(company: Company) -> QuerySet[KPI]:
-    return KPI.objects.filter(company=company, code__in=TELEPHONY_CODES + CRM_CODES)
+    return KPI.objects.filter(company=company, code__in=TELEPHONY_CODES + CRM_CODES + CLIENT_CODES)
 
 
-def _refresh(company: Company, manager: User, day: datetime.date, kpis: list[KPI]) -> None:
+def day_figures_store(
+    *, company: Company, manager: User, day: datetime.date, kpis: list[KPI]
+) -> None:
+    """Store the day's figures of `kpis` as imported ones; a figure that has no value any
+    more (a client KPI without a base) drops its stored one."""
     if not kpis:
         return
-    figures = day_figures(company=company, manager=manager, day=day)
+    figures = day_figures(
+        company=company, manager=manager, day=day, codes={kpi.code for kpi in kpis}
+    )
     for kpi in kpis:
         source = (
             ReportValue.Source.TELEPHONY if kpi.code in TELEPHONY_CODES else ReportValue.Source.CRM
         )
+        if kpi.code not in figures:
+            ImportedFigure.objects.filter(
+                company=company, manager=manager, date=day, kpi=kpi, source=source
+            ).delete()
+            continue
         report_services.imported_figure_set(
             company=company,
             manager=manager,
@@ -472,7 +512,7 @@ def day_figures_refresh_many(
     managers = User.objects.in_bulk({manager_id for manager_id, _day in pairs})
     for manager_id, day in sorted(pairs):
         if manager_id in managers:
-            _refresh(company, managers[manager_id], day, kpis)
+            day_figures_store(company=company, manager=managers[manager_id], day=day, kpis=kpis)
 
 
 # --- CRM connections --------------------------------------------------------------------

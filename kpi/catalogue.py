@@ -401,6 +401,17 @@ CATALOGUE: list[CatalogueKPI] = [
         decimals=2,
         source_items=(33,),
     ),
+    # LTV ÷ the month's acquisition cost per new client; healthy near 3 (DOMAIN.md, item 33).
+    CatalogueKPI(
+        "ltv_cac",
+        "LTV : CAC",
+        "LTV : CAC",
+        U.NUMBER,
+        A.LAST,
+        source=S.COMPUTED,
+        decimals=2,
+        source_items=(33,),
+    ),
     CatalogueKPI(
         "receivables",
         "Дебиторская задолженность",
@@ -636,9 +647,15 @@ SOURCE_LIST: list[SourceItem] = [
         "Пожизненная ценность клиента (LTV) и LTV : CAC",
         "Customer lifetime value (and LTV : CAC)",
         AS_KPI,
-        ("clv",),
-        note_ru="Для LTV : CAC (норма около 3 : 1) стоимость привлечения клиента нужно ввести.",
-        note_en="For LTV : CAC (healthy near 3 : 1) the customer acquisition cost must be entered.",
+        ("clv", "ltv_cac"),
+        note_ru=(
+            "LTV : CAC в норме около 3 : 1; затраты на привлечение по месяцам вводит "
+            "администратор на странице «Клиенты»."
+        ),
+        note_en=(
+            "LTV : CAC is healthy near 3 : 1; the admin enters the monthly acquisition cost "
+            "on the Clients page."
+        ),
     ),
     SourceItem(34, "Удержание клиентов", "Customer retention", AS_KPI, ("retention",)),
     SourceItem(35, "Отток клиентов по менеджерам", "Churn by manager", AS_KPI, ("churn",)),
@@ -655,7 +672,7 @@ SOURCE_LIST: list[SourceItem] = [
     ),
 ]
 
-_DECIMALS = {U.COUNT: 0, U.MONEY: 2, U.DURATION: 0, U.PERCENT: 1}
+_DECIMALS = {U.COUNT: 0, U.MONEY: 2, U.DURATION: 0, U.PERCENT: 1, U.NUMBER: 2}
 
 
 def check_catalogue() -> None:

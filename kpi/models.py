@@ -16,6 +16,8 @@ class KPI(TenantModel):
         MONEY = "money", _("деньги")
         DURATION = "duration", _("длительность")
         PERCENT = "percent", _("проценты")
+        # A plain number with two decimals: a multiple such as LTV : CAC.
+        NUMBER = "number", _("число")
 
     class Direction(models.TextChoices):
         HIGHER = "higher", _("больше — лучше")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import require_head_or_admin
 from accounts.models import User
+from clients.selectors import open_alerts
 from kpi.calendar import calendar_for
 from kpi.values import parse_value
 from reports import access, charts, selectors, services
@@ -101,6 +102,7 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
         "problems": outcome.problems,
         "questions": outcome.questions,
         "conflict": outcome.conflict,
+        "client_alerts": open_alerts(company=company, viewer=manager)[:5],
     }
     return render(request, "reports/report_form.html", context)
 

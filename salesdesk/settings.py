@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "crm_sync",
     "funnel",
     "quality",
+    "clients",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "dashboard-digests": {"task": "dashboard.tasks.send_due_digests", "schedule": 300.0},
     # Each active amoCRM/Bitrix24 connection pulls what its webhooks may have missed.
     "crm-pull": {"task": "crm_sync.tasks.pull_all", "schedule": 600.0},
+    # ABC/XYZ of the month just ended, on the 1st at 04:00 of each company's clock.
+    "clients-classify": {"task": "clients.tasks.classify_due", "schedule": crontab(minute=20)},
+    # Rhythm alerts and the as-of client KPIs of the day, at 05:00 of each company's clock.
+    "clients-daily": {"task": "clients.tasks.daily_due", "schedule": crontab(minute=25)},
 }
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 

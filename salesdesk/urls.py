@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("crm_sync.urls")),
     path("", include("funnel.urls")),
     path("", include("quality.urls")),
+    path("", include("clients.urls")),
     path("healthz", accounts_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),

@@ -32,8 +32,11 @@ from django.utils import timezone
 
 from accounts import services, tenancy
 from accounts.models import Company, Team, User
+from clients import services as client_services
+from clients.models import ClientAlert
 from crm_sync import services as crm_services
 from crm_sync.models import Call, ImportJob, PipelineStage
+from crm_sync.models import Client as CrmClient
 from dashboard.models import DashboardVisit
 from kpi import services as kpi_services
 from kpi.models import KPI
@@ -146,6 +149,19 @@ def _add_deals_and_calls(company: Company, manager: User, client_name: str, titl
         company=company, vendor="amocrm", base_url="https://example.amocrm.ru", token="t0ken"
     )
     ImportJob(company=company, kind="deals", file_name="deals.csv", content=b"id\n").save()
+    _add_client_analysis(company, manager, client)
+
+
+def _add_client_analysis(company: Company, manager: User, client: CrmClient) -> None:
+    """Settings, an acquisition cost, this month's ABC/XYZ classes and a rhythm alert."""
+    today = timezone.localdate()
+    client_services.acquisition_cost_set(company=company, month=today, amount=Decimal(90000))
+    client_services.classification_run(company=company, month=today)
+    ClientAlert(
+        company=company, client=client, manager=manager,
+        last_order_on=today - datetime.timedelta(days=40), median_gap_days=Decimal(14),
+        due_since=today - datetime.timedelta(days=18),
+    ).save()  # fmt: skip
 
 
 def _add_call_score(company: Company, controller: User, comment: str) -> None:

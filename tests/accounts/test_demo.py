@@ -132,3 +132,21 @@ def test_a_controller_scored_the_hunters_calls_with_second_opinions(demo):
         assert settings_of(company=company).soft_salary_share == 30
         months = month_quality(company=company, manager_ids=[h.pk for h in hunters], month=TODAY)
         assert all(m.average is not None and m.calls >= 10 for m in months.values())
+
+
+def test_the_client_matrix_is_populated_with_a_rhythm_alert_and_costs(demo):
+    from clients import selectors
+    from clients.models import AcquisitionCost, ClientAlert
+
+    for company in demo:
+        with tenancy.tenant_context(company):
+            admin = User.objects.get(role="admin")
+            months = selectors.stored_months(company=company)
+            assert months[0] == TODAY.replace(day=1) and len(months) >= 5
+            matrix = selectors.matrix_of(company=company, month=months[1], viewer=admin)
+            assert matrix.total > 20 and all(sum(c.count for c in row) for row in matrix.rows)
+            regular = ClientAlert.objects.get(status="open", client__name__contains="Постоянный")
+            assert regular.manager.sales_role.kind == "farmer"
+            assert AcquisitionCost.objects.filter(month__gte=months[2]).count() == 3
+            kpis = selectors.client_figures(company=company, day=TODAY)
+            assert {"retention", "churn", "clv", "ltv_cac"} <= set(kpis)

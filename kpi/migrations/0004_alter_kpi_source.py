@@ -25,7 +25,7 @@ def call_quality_from_scores(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kpi', '0002_row_level_security'),
+        ('kpi', '0003_alter_kpi_unit'),
     ]
 
     operations = [
