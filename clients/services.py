@@ -87,7 +87,11 @@ def classification_run(
     *, company: Company, month: datetime.date, today: datetime.date | None = None
 ) -> Classification:
     """Classify every client as of the month's last day (or today, for the running month)
-    and replace the month's stored rows: running it again gives the same rows."""
+    and replace the month's stored rows: running it again gives the same rows.
+
+    A running month's few days are not a month of purchases: its XYZ variation is taken over
+    the window's complete months, so a client who orders every month is not made unsteady
+    by the month that has just begun."""
     today = today or company.local_time().date()
     month = month.replace(day=1)
     if month > today:
@@ -105,8 +109,10 @@ def classification_run(
     )
     managers = selectors.latest_managers(company=company, client_ids=list(revenues), as_of=as_of)
     rows = []
+    running = as_of < month_bounds(month)[1]
     for client_id, monthly in revenues.items():
-        cv = variation(monthly)
+        # A client new this month has only the running month to go by.
+        cv = variation(monthly[:-1] if running and any(monthly[:-1]) else monthly)
         rows.append(
             ClientClass(
                 company=company, month=month, client_id=client_id,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Company, User
+from clients.selectors import shift_months
 from crm_sync import services
 from crm_sync.models import Call, Client, Deal, PipelineStage, Source, StageVisit
 from kpi.calendar import calendar_for
@@ -74,6 +75,7 @@ def demo_deals_and_calls(
     _calls(company, managers, recent, rng, clients, now)
     _stopped_answering(company, managers, clients[0], open_stages[1], now)
     _regular_client(company, managers, won, now)
+    _steady_clients(company, managers, won, now, rng)
 
 
 def _now(today: datetime.date) -> datetime.datetime:
@@ -178,6 +180,40 @@ def _regular_client(company, managers, won, now) -> None:  # type: ignore[no-unt
             closed_at=closed,
         )  # fmt: skip
         StageVisit.objects.create(company=company, deal=deal, stage=won, entered_at=closed)
+
+
+# Farmers' accounts that order every month: (monthly amount, spread). A spread of ±5 %
+# keeps the coefficient of variation near 3 % (class X); ±20 % near 12 % (class Y).
+STEADY_ACCOUNTS = [(Decimal(350000), 0.05), (Decimal(160000), 0.2), (Decimal(45000), 0.05)]
+
+
+def _steady_clients(company, managers, won, now, rng) -> None:  # type: ignore[no-untyped-def]
+    """A year of monthly orders from each farmer's steady accounts, so the ABC/XYZ matrix
+    has its X and Y columns (the other demo clients buy now and then: class Z)."""
+    farmers = [m for m, _s in managers if m.sales_role and m.sales_role.kind == "farmer"]
+    this_month = now.date().replace(day=1)
+    for f_number, farmer in enumerate(farmers):
+        for a_number, (amount, spread) in enumerate(STEADY_ACCOUNTS):
+            client = Client.objects.create(
+                company=company, name=f"ООО «Сеть {f_number + 1}-{a_number + 1}»",
+                phone=f"7901{f_number:03d}{a_number:04d}",
+            )  # fmt: skip
+            for back in range(1, 13):
+                month = shift_months(this_month, -back)
+                closed = datetime.datetime.combine(
+                    month.replace(day=rng.randint(8, 14)), datetime.time(12), tzinfo=now.tzinfo
+                )
+                deal = Deal.objects.create(
+                    company=company, source=Source.MANUAL, title=f"Поставка за {month:%m.%Y}",
+                    external_id=f"demo-steady-{farmer.pk}-{a_number}-{back}", manager=farmer,
+                    client=client, channel="Рекомендация", stage=won, status=Deal.Status.WON,
+                    amount=(amount * Decimal(rng.uniform(1 - spread, 1 + spread))).quantize(
+                        Decimal(100)
+                    ),
+                    is_repeat=back < 12, created_at=closed - datetime.timedelta(days=3),
+                    closed_at=closed,
+                )  # fmt: skip
+                StageVisit.objects.create(company=company, deal=deal, stage=won, entered_at=closed)
 
 
 def _stopped_answering(company, managers, client, stage, now) -> None:  # type: ignore[no-untyped-def]

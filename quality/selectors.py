@@ -92,7 +92,8 @@ class Queue:
 
     @property
     def left(self) -> int:
-        return sum(1 for row in self.rows for slot in row.slots if slot.score is None)
+        """Slots still to score that have a call waiting."""
+        return sum(1 for row in self.rows for slot in row.slots if slot.suggested is not None)
 
 
 def daily_queue(*, company: Company, viewer: User, day: datetime.date) -> Queue:
@@ -104,7 +105,7 @@ def daily_queue(*, company: Company, viewer: User, day: datetime.date) -> Queue:
     suggested first.
     """
     rules = settings_of(company=company)
-    call_types = [t for t in call_types_with_items(company=company, active_only=True)]
+    call_types = call_types_with_items(company=company, active_only=True)
     call_types = [t for t in call_types if t.active_items]  # type: ignore[attr-defined]
     managers = list(managers_to_check(company=company, viewer=viewer))
     since = day - datetime.timedelta(days=rules.days_back)

@@ -145,6 +145,11 @@ def test_the_client_matrix_is_populated_with_a_rhythm_alert_and_costs(demo):
             assert months[0] == TODAY.replace(day=1) and len(months) >= 5
             matrix = selectors.matrix_of(company=company, month=months[1], viewer=admin)
             assert matrix.total > 20 and all(sum(c.count for c in row) for row in matrix.rows)
+            from clients.models import ClientClass
+
+            for month in months[:2]:  # the running month and the last complete one
+                steady = set(ClientClass.objects.filter(month=month).values_list("xyz", flat=True))
+                assert steady == {"X", "Y", "Z"}, month
             regular = ClientAlert.objects.get(status="open", client__name__contains="Постоянный")
             assert regular.manager.sales_role.kind == "farmer"
             assert AcquisitionCost.objects.filter(month__gte=months[2]).count() == 3

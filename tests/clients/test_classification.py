@@ -134,3 +134,19 @@ def test_change_since_last_month(abc_clients):
     assert (cells["CZ"].count, cells["CZ"].change) == (1, 0)
     assert cells["AZ"].revenue == Decimal(1040000 + 500000 + 300000)
     assert cells["AX"].count == 0
+
+
+def test_a_monthly_client_stays_steady_in_the_month_that_has_just_begun(alpha):
+    """July 2 is classified over the window's complete months: the July that has barely
+    begun would otherwise be a zero month and make a monthly buyer unsteady (CV 30 %, Z)."""
+    from tests.clients.conftest import make_client
+
+    company, manager = alpha.company, alpha.managers[1]
+    with tenancy.tenant_context(company):
+        client = make_client(company, "Каждый месяц")
+        for n in range(12):
+            year, month = (2025, 7 + n) if n < 6 else (2026, n - 5)
+            won_deal(company, client, noon(year, month, 15), 1000, manager)
+        services.classification_run(company=company, month=JULY, today=datetime.date(2026, 7, 2))
+        entry = ClientClass.objects.get(month=JULY, client=client)
+    assert (entry.xyz, entry.cv, entry.revenue) == ("X", Decimal("0.00"), Decimal(11000))
