@@ -1,6 +1,7 @@
 """The client-base KPIs as of a day, and how they prefill the end-of-day report."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from accounts import tenancy
@@ -127,3 +128,40 @@ def test_the_overview_shows_the_company_and_churn_by_manager(kpi_clients, client
     client.force_login(cast.head)
     page = client.get("/clients/").content.decode()
     assert 'id="churn-by-manager"' in page and str(cast.managers[1]) in page
+
+
+def test_a_filed_client_kpi_reaches_the_dashboard(kpi_clients, client):
+    from reports import services as report_services
+    from rollups import services as rollup_services
+
+    cast = kpi_clients.cast
+    with tenancy.tenant_context(cast.company):
+        services.acquisition_cost_set(company=cast.company, month=JUNE, amount=Decimal(130000))
+        manager = _farmer_with_client_kpis(cast)
+        services.client_figures_refresh(company=cast.company, day=KPI_DAY)
+        prefilled = {
+            f.kpi.code: str(f.value)
+            for f in ImportedFigure.objects.filter(manager=manager, date=KPI_DAY).select_related(
+                "kpi"
+            )
+        }
+        report_services.report_submit(
+            company=cast.company, manager=manager, day=KPI_DAY, values=prefilled, actor=cast.head
+        )
+    rollup_services.rollup_run(company_id=cast.company.pk)
+    client.force_login(cast.head)
+    page = client.get("/dashboard/?period=range&start=2026-06-01&end=2026-06-30").content.decode()
+    assert "Удержание клиентов" in page and "Отток клиентов" in page
+    cells = {
+        label: value.replace("\xa0", " ").replace("\u202f", " ")
+        for label, value in re.findall(
+            r'data-label="([^"]+)" class="band-none">.*?<span class="value">([^<]+)<', page, re.S
+        )
+    }
+    assert cells == {
+        "Удержание клиентов": "66,7 %",
+        "Отток клиентов": "33,3 %",
+        "Пожизненная ценность клиента (LTV)": "162 500,00 ₽",
+        "LTV : CAC": "2,50",
+        "Доля повторных клиентов": "66,7 %",
+    }
