@@ -197,6 +197,7 @@ def user_set_password(*, user: User, password: str) -> User:
 
 def team_create(*, company: Company, name: str, head: User | None = None) -> Team:
     _check_team_head(head)
+    _check_team_name_free(company=company, name=name)
     team = Team(company=company, name=name, head=head)
     team.save()
     return team
@@ -204,10 +205,19 @@ def team_create(*, company: Company, name: str, head: User | None = None) -> Tea
 
 def team_update(*, team: Team, name: str, head: User | None) -> Team:
     _check_team_head(head)
+    _check_team_name_free(company=team.company, name=name, team=team)
     team.name = name
     team.head = head
     team.save()
     return team
+
+
+def _check_team_name_free(*, company: Company, name: str, team: Team | None = None) -> None:
+    taken = Team.objects.filter(company=company, name=name)
+    if team is not None:
+        taken = taken.exclude(pk=team.pk)
+    if taken.exists():
+        raise ValidationError({"name": _("Команда с таким названием уже есть.")})
 
 
 def _check_team_head(head: User | None) -> None:
