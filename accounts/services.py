@@ -11,7 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import tenancy
-from accounts.models import ApiToken, Company, LoginName, SalesRole, Team, User
+from accounts.audit import audit_record
+from accounts.models import ApiToken, AuditEvent, Company, LoginName, SalesRole, Team, User
 from rollups import services as rollups
 
 DEFAULT_SALES_ROLES = [
@@ -111,6 +112,11 @@ def user_create(
         user.set_unusable_password()
     with transaction.atomic():
         user.save()
+        audit_record(
+            company=company,
+            action=AuditEvent.Action.USER_CREATED,
+            target=f"{user.username} ({user.get_role_display()})",
+        )
         if not password:
             from accounts.tasks import send_invitation
 
@@ -161,6 +167,10 @@ USER_EDITABLE_FIELDS = (
 )
 
 
+# What a change of is worth a line in the audit log: who may log in, and with which rights.
+AUDITED_USER_FIELDS = ("username", "email", "role", "is_company_admin", "is_active")
+
+
 def user_update(*, user: User, actor: User, **changes: object) -> User:
     unknown = set(changes) - set(USER_EDITABLE_FIELDS)
     if unknown:
@@ -169,6 +179,7 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
         _check_login_free(str(changes["username"]), user=user)
     was_admin = user.can_administer
     old_team_id, old_role_id = user.team_id, user.sales_role_id
+    before = {field: getattr(user, field) for field in AUDITED_USER_FIELDS}
     for field, value in changes.items():
         setattr(user, field, value)
     _check_role_fields(
@@ -181,6 +192,18 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
         raise ValidationError(_("Нельзя снять права администратора или отключить самого себя."))
     with transaction.atomic():
         user.save()
+        changed = [
+            f"{field}: {before[field]} → {getattr(user, field)}"
+            for field in AUDITED_USER_FIELDS
+            if before[field] != getattr(user, field)
+        ]
+        if changed:
+            audit_record(
+                company=user.company_id,
+                action=AuditEvent.Action.USER_CHANGED,
+                target=f"{user.username}: " + ", ".join(changed),
+                actor=actor,
+            )
         if (old_team_id, old_role_id) != (user.team_id, user.sales_role_id):
             # Team totals follow the team a manager is in now; role KPIs and plans too.
             rollups.buckets_mark_history(
@@ -192,6 +215,9 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
 def user_set_password(*, user: User, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
+    audit_record(
+        company=user.company_id, action=AuditEvent.Action.PASSWORD_SET, target=user.username
+    )
     return user
 
 
@@ -245,6 +271,12 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         company_id=user.company_id, user=user, name=name, key_hash=_token_hash(key), prefix=key[:12]
     )
     token.save()
+    audit_record(
+        company=user.company_id,
+        action=AuditEvent.Action.TOKEN_CREATED,
+        target=f"{user.username}: {name} ({token.prefix}…)",
+        actor=user,
+    )
     return token, key
 
 
@@ -257,6 +289,11 @@ def api_token_find(*, key: str) -> ApiToken | None:
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
+    audit_record(
+        company=token.company_id,
+        action=AuditEvent.Action.TOKEN_REVOKED,
+        target=f"{token.user.username}: {token.name} ({token.prefix}…)",
+    )
     token.delete()
 
 
@@ -275,7 +312,13 @@ def company_update(*, company: Company, **changes: object) -> Company:
     unknown = set(changes) - set(COMPANY_SETTINGS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    changed = [field for field, value in changes.items() if getattr(company, field) != value]
     for field, value in changes.items():
         setattr(company, field, value)
     company.save(update_fields=list(changes))
+    if changed:
+        # Names only: the Telegram bot token is a secret and has no place in the log.
+        audit_record(
+            company=company, action=AuditEvent.Action.SETTINGS_CHANGED, target=", ".join(changed)
+        )
     return company

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # everything below it, the user lookup included, runs inside that company.
     "accounts.middleware.TenantMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lets the security audit log know who acts and from which address.
+    "accounts.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
