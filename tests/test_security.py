@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import tenancy
-from accounts.models import User
+from accounts.models import Team, User
 from kpi.models import KPI
 from tests.accounts.test_url_leaks import all_patterns, fill, is_operator_console
 
@@ -186,3 +186,49 @@ def test_uploads_are_limited_in_size(client, alpha):
         assert not ImportJob.objects.filter(
             file_name="deals.csv", content__startswith=b"a"
         ).exists()
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_to_excel_as_text(client, alpha):
+    import io
+
+    from openpyxl import load_workbook
+
+    formula = '=HYPERLINK("http://example.com/x","Иван")'
+    with tenancy.tenant_context(alpha.company):
+        User.objects.filter(pk=alpha.manager.pk).update(first_name=formula, last_name="")
+    client.force_login(alpha.head)
+    response = client.get(reverse("dashboard-export"))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == formula]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+
+
+def test_names_with_markup_are_escaped_in_pages(client, alpha):
+    markup = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    with tenancy.tenant_context(alpha.company):
+        Team.objects.filter(pk=alpha.team.pk).update(name=markup)
+        User.objects.filter(pk=alpha.manager.pk).update(first_name=markup)
+    client.force_login(alpha.admin)
+    for name in ("team-list", "user-list", "dashboard", "team-reports"):
+        body = client.get(reverse(name)).content.decode()
+        assert markup not in body, name
+        assert "&lt;script&gt;alert(" in body, name
+
+
+def test_every_test_the_review_cites_exists():
+    """docs/security.md names tests as `path::name` (or `::name` after a path in the same
+    row): each must be a test function of that file, so the review cannot drift."""
+    from tests.conftest import ROOT
+
+    missing = []
+    for line in (ROOT / "docs" / "security.md").read_text().splitlines():
+        path = None
+        for match in re.finditer(r"`(tests/[\w/]+\.py)?(?:::(\w+))?`", line):
+            path = match.group(1) or path
+            name = match.group(2)
+            if path is None:
+                continue
+            source = (ROOT / path).read_text() if (ROOT / path).exists() else ""
+            if not source or (name and f"def {name}(" not in source):
+                missing.append(f"{path}::{name}")
+    assert missing == []
