@@ -36,8 +36,8 @@ class CompanyRelatedField(serializers.SlugRelatedField):
 
 
 class UserOutput(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    sales_role = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    sales_role = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -125,7 +125,7 @@ class UserUpdateApi(APIView):
 
 
 class TeamOutput(serializers.ModelSerializer):
-    head = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    head = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     manager_count = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -281,3 +281,40 @@ class ApiToken(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AuditEvent(TenantModel):
+    """One security-relevant event of a company: who did what to which object, from where."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Вход")
+        LOGIN_FAILED = "login_failed", _("Неудачный вход")
+        LOGOUT = "logout", _("Выход")
+        USER_CREATED = "user_created", _("Сотрудник добавлен")
+        USER_CHANGED = "user_changed", _("Сотрудник изменён")
+        PASSWORD_SET = "password_set", _("Пароль задан")
+        TOKEN_CREATED = "token_created", _("API-токен создан")
+        TOKEN_REVOKED = "token_revoked", _("API-токен отозван")
+        CRM_SAVED = "crm_saved", _("Подключение CRM сохранено")
+        SETTINGS_CHANGED = "settings_changed", _("Настройки компании изменены")
+        EXPORTED = "exported", _("Данные компании выгружены")
+        IMPORTED = "imported", _("Данные компании загружены")
+
+    at = models.DateTimeField(_("когда"), default=timezone.now)
+    actor = models.ForeignKey(
+        User, verbose_name=_("кто"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The login as it was, so that the record outlives a renamed or deleted user.
+    actor_name = models.CharField(_("логин"), max_length=150, blank=True)
+    action = models.CharField(_("действие"), max_length=32, choices=Action.choices)
+    target = models.CharField(_("объект"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("IP-адрес"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("событие безопасности")
+        verbose_name_plural = _("журнал безопасности")
+        indexes = [models.Index(fields=["company", "-at"], name="auditevent_company_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target}"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db.models import Count, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import ApiToken, Company, SalesRole, Team, User
+from accounts.models import ApiToken, AuditEvent, Company, SalesRole, Team, User
 
 
 def users_of_company(*, company: Company) -> QuerySet[User]:
@@ -47,6 +47,14 @@ def sales_roles_with_counts(*, company: Company) -> QuerySet[SalesRole]:
 
 def api_tokens_of_user(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(company_id=user.company_id, user=user)
+
+
+def audit_events(*, company: Company, action: str | None = None) -> QuerySet[AuditEvent]:
+    """The company's security log, newest first, optionally of one kind of action."""
+    events = AuditEvent.objects.filter(company=company)
+    if action in AuditEvent.Action.values:
+        events = events.filter(action=action)
+    return events.order_by("-at", "-id")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -11,7 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import tenancy
-from accounts.models import ApiToken, Company, LoginName, SalesRole, Team, User
+from accounts.audit import audit_record
+from accounts.models import ApiToken, AuditEvent, Company, LoginName, SalesRole, Team, User
 from rollups import services as rollups
 
 DEFAULT_SALES_ROLES = [
@@ -106,11 +108,20 @@ def user_create(
         telegram_chat_id=telegram_chat_id,
     )
     if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from error
         user.set_password(password)
     else:
         user.set_unusable_password()
     with transaction.atomic():
         user.save()
+        audit_record(
+            company=company,
+            action=AuditEvent.Action.USER_CREATED,
+            target=f"{user.username} ({user.get_role_display()})",
+        )
         if not password:
             from accounts.tasks import send_invitation
 
@@ -161,6 +172,10 @@ USER_EDITABLE_FIELDS = (
 )
 
 
+# What a change of is worth a line in the audit log: who may log in, and with which rights.
+AUDITED_USER_FIELDS = ("username", "email", "role", "is_company_admin", "is_active")
+
+
 def user_update(*, user: User, actor: User, **changes: object) -> User:
     unknown = set(changes) - set(USER_EDITABLE_FIELDS)
     if unknown:
@@ -169,6 +184,7 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
         _check_login_free(str(changes["username"]), user=user)
     was_admin = user.can_administer
     old_team_id, old_role_id = user.team_id, user.sales_role_id
+    before = {field: getattr(user, field) for field in AUDITED_USER_FIELDS}
     for field, value in changes.items():
         setattr(user, field, value)
     _check_role_fields(
@@ -181,6 +197,18 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
         raise ValidationError(_("Нельзя снять права администратора или отключить самого себя."))
     with transaction.atomic():
         user.save()
+        changed = [
+            f"{field}: {before[field]} → {getattr(user, field)}"
+            for field in AUDITED_USER_FIELDS
+            if before[field] != getattr(user, field)
+        ]
+        if changed:
+            audit_record(
+                company=user.company_id,
+                action=AuditEvent.Action.USER_CHANGED,
+                target=f"{user.username}: " + ", ".join(changed),
+                actor=actor,
+            )
         if (old_team_id, old_role_id) != (user.team_id, user.sales_role_id):
             # Team totals follow the team a manager is in now; role KPIs and plans too.
             rollups.buckets_mark_history(
@@ -192,11 +220,15 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
 def user_set_password(*, user: User, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
+    audit_record(
+        company=user.company_id, action=AuditEvent.Action.PASSWORD_SET, target=user.username
+    )
     return user
 
 
 def team_create(*, company: Company, name: str, head: User | None = None) -> Team:
     _check_team_head(head)
+    _check_team_name_free(company=company, name=name)
     team = Team(company=company, name=name, head=head)
     team.save()
     return team
@@ -204,10 +236,19 @@ def team_create(*, company: Company, name: str, head: User | None = None) -> Tea
 
 def team_update(*, team: Team, name: str, head: User | None) -> Team:
     _check_team_head(head)
+    _check_team_name_free(company=team.company, name=name, team=team)
     team.name = name
     team.head = head
     team.save()
     return team
+
+
+def _check_team_name_free(*, company: Company, name: str, team: Team | None = None) -> None:
+    taken = Team.objects.filter(company=company, name=name)
+    if team is not None:
+        taken = taken.exclude(pk=team.pk)
+    if taken.exists():
+        raise ValidationError({"name": _("Команда с таким названием уже есть.")})
 
 
 def _check_team_head(head: User | None) -> None:
@@ -235,6 +276,12 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         company_id=user.company_id, user=user, name=name, key_hash=_token_hash(key), prefix=key[:12]
     )
     token.save()
+    audit_record(
+        company=user.company_id,
+        action=AuditEvent.Action.TOKEN_CREATED,
+        target=f"{user.username}: {name} ({token.prefix}…)",
+        actor=user,
+    )
     return token, key
 
 
@@ -247,6 +294,11 @@ def api_token_find(*, key: str) -> ApiToken | None:
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
+    audit_record(
+        company=token.company_id,
+        action=AuditEvent.Action.TOKEN_REVOKED,
+        target=f"{token.user.username}: {token.name} ({token.prefix}…)",
+    )
     token.delete()
 
 
@@ -265,7 +317,13 @@ def company_update(*, company: Company, **changes: object) -> Company:
     unknown = set(changes) - set(COMPANY_SETTINGS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    changed = [field for field, value in changes.items() if getattr(company, field) != value]
     for field, value in changes.items():
         setattr(company, field, value)
     company.save(update_fields=list(changes))
+    if changed:
+        # Names only: the Telegram bot token is a secret and has no place in the log.
+        audit_record(
+            company=company, action=AuditEvent.Action.SETTINGS_CHANGED, target=", ".join(changed)
+        )
     return company

@@ -26,4 +26,5 @@ urlpatterns = [
     path("company/teams/new/", views.team_create, name="team-create"),
     path("company/teams/<uuid:code>/", views.team_edit, name="team-edit"),
     path("company/sales-roles/", views.sales_roles, name="sales-roles"),
+    path("company/audit/", views.audit_log, name="audit-log"),
 ]

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access, selectors, services, tenancy
+from accounts.audit import audit_record
 from accounts.forms import (
     ApiTokenForm,
     CompanySettingsForm,
@@ -23,7 +25,7 @@ from accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from accounts.models import Company, User
+from accounts.models import AuditEvent, Company, User
 from reports.selectors import recent_reports_of_manager, team_report_status
 
 
@@ -216,6 +218,9 @@ def invitation_accept(request: HttpRequest, company: str, user: str, token: str)
     form = SetPasswordForm(invited, request.POST or None)
     if submitted(request, form):
         form.save()
+        audit_record(
+            company=company_obj, action=AuditEvent.Action.PASSWORD_SET, target=invited.username
+        )
         login(request, invited, backend="accounts.backends.TenantModelBackend")
         messages.success(request, _("Пароль задан. Добро пожаловать!"))
         return redirect("home")
@@ -233,3 +238,15 @@ def company_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Настройки сохранены."))
         return redirect("company-settings")
     return render(request, "accounts/company_settings.html", {"form": form})
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    action = request.GET.get("action")
+    events = selectors.audit_events(company=request.user.company, action=action)
+    page = Paginator(events.select_related("actor"), 100).get_page(request.GET.get("page"))
+    context = {"page": page, "actions": AuditEvent.Action.choices, "selected_action": action}
+    template = "accounts/audit_log.html#events" if request.htmx else "accounts/audit_log.html"
+    return render(request, template, context)

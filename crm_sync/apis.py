@@ -65,6 +65,9 @@ class CallOutput(serializers.ModelSerializer):
 
 
 class DealListApi(APIView):
+    # Declared so that the schema describes the paginated envelope.
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(
         parameters=[*PERIOD, OpenApiParameter("status", OpenApiTypes.STR, enum=Deal.Status.values)],
         responses=DealOutput(many=True),
@@ -77,12 +80,14 @@ class DealListApi(APIView):
         if request.query_params.get("status"):
             deals = deals.filter(status=request.query_params["status"])
         deals = deals.select_related("manager", "client", "stage").order_by("-created_at", "-id")
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(deals, request, view=self)
         return paginator.get_paginated_response(DealOutput(page, many=True).data)
 
 
 class CallListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(
         parameters=PERIOD,
         responses=CallOutput(many=True),
@@ -93,7 +98,7 @@ class CallListApi(APIView):
         calls = Call.objects.filter(company=request.user.company)
         calls = _filtered(of_managers_in_view(calls, viewer=request.user), request, "started_at")
         calls = calls.select_related("manager", "client").order_by("-started_at", "-id")
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(calls, request, view=self)
         return paginator.get_paginated_response(CallOutput(page, many=True).data)
 

@@ -21,7 +21,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Company, User
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Company, User
 from crm_sync import crypto
 from crm_sync.models import (
     Call,
@@ -537,6 +538,12 @@ def connection_save(
     if token:
         connection.credentials = crypto.encrypt(token)
     connection.save()
+    audit_record(
+        company=company,
+        action=AuditEvent.Action.CRM_SAVED,
+        target=f"{connection.get_vendor_display()} {connection.base_url}"
+        + (" (новый токен)" if token else ""),
+    )
     return connection
 
 

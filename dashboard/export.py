@@ -89,6 +89,10 @@ def team_workbook(table: TeamTable) -> bytes:
     for row in sheet.iter_rows(min_row=4):
         for cell in row:
             cell.alignment = Alignment(vertical="top")
+            # Nothing here is a formula: a name typed as "=HYPERLINK(…)" stays text, so that
+            # opening the file runs nothing (CSV/formula injection).
+            if cell.data_type == "f":
+                cell.data_type = "s"
     sheet.freeze_panes = "C4"
     output = BytesIO()
     book.save(output)

@@ -28,8 +28,8 @@ from kpi.models import KPI, Absence, Plan
 
 
 class KpiOutput(serializers.ModelSerializer):
-    numerator = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    denominator = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    numerator = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    denominator = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = KPI
@@ -45,6 +45,12 @@ class KpiCodeField(serializers.SlugRelatedField):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return KPI.objects.filter(company_id=self.context["request"].user.company_id)
+
+    def to_internal_value(self, data: object) -> KPI:
+        # PostgreSQL refuses a NUL in a string literal: such a code is simply unknown.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
 
 
 class KpiInput(serializers.Serializer):
@@ -166,8 +172,8 @@ class RoleKpiRemoveApi(_RoleKpiChangeApi):
 
 class PlanOutput(serializers.ModelSerializer):
     kpi = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    manager = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    sales_role = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    manager = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    sales_role = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Plan

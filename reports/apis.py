@@ -26,7 +26,7 @@ class ValueOutput(serializers.ModelSerializer):
 
 class ChangeOutput(serializers.ModelSerializer):
     kpi = serializers.CharField(source="kpi.code")
-    changed_by = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    changed_by = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = ReportChange

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     # everything below it, the user lookup included, runs inside that company.
     "accounts.middleware.TenantMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lets the security audit log know who acts and from which address.
+    "accounts.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -316,9 +318,20 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "salesdesk@localhost")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler masks passwords, tokens, API keys and webhook secrets (docs/security.md).
+    "filters": {"secrets": {"()": "accounts.log_filters.SecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["secrets"], "formatter": "plain"}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own handlers (the console in DEBUG, mail to ADMINS) without the filter:
+        # its records go to the root's filtered handler instead.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Managers per head of sales above which the UI warns, and the smallest healthy department.

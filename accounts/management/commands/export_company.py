@@ -1,0 +1,29 @@
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts import backup
+from accounts.models import Company
+
+
+class Command(BaseCommand):
+    help = (
+        "Writes one company's data (every tenant table, users with their password hashes) "
+        "to a JSON file, gzipped when the name ends in .gz. See docs/backup.md."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("company", help="the company's code (a UUID)")
+        parser.add_argument("file", type=Path)
+
+    def handle(self, *args: Any, company: str, file: Path, **options: Any) -> None:
+        try:
+            found = Company.objects.filter(code=company).first()
+        except ValidationError as error:
+            raise CommandError(f"not a company code: {company}") from error
+        if found is None:
+            raise CommandError(f"no company with the code {company}")
+        counts = backup.company_export(company=found, path=file)
+        self.stdout.write(f"{found.name}: {sum(counts.values())} rows written to {file}")
