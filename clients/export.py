@@ -31,6 +31,12 @@ def classification_workbook(month: datetime.date, rows: list[ClientRow]) -> byte
                 row.last_class or "",
             ]
         )  # fmt: skip
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            # A client named "=HYPERLINK(…)" in the CRM stays text: opening the file runs
+            # nothing (formula injection).
+            if cell.data_type == "f":
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     for column, width in zip("ABCDEFGH", (40, 28, 6, 6, 8, 18, 14, 14), strict=True):
         sheet.column_dimensions[column].width = width

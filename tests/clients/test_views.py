@@ -61,6 +61,20 @@ def test_the_excel_export_cells(abc_clients, client):
     assert [row[4] for row in rows[1:]] == ["AZ", "AZ", "BZ", "BZ", "CZ"]
 
 
+def test_a_client_named_as_a_formula_is_exported_as_text(abc_clients, client):
+    cast = abc_clients.cast
+    formula = '=HYPERLINK("https://evil.example","Пальма")'
+    with tenancy.tenant_context(cast.company):
+        abc_clients.by_name["Пальма"].__class__.objects.filter(
+            pk=abc_clients.by_name["Пальма"].pk
+        ).update(name=formula)
+    classify(cast)
+    client.force_login(cast.admin)
+    response = client.get("/clients/abc-xyz/export/?month=2026-06")
+    cell = load_workbook(BytesIO(response.content)).active["A2"]
+    assert (cell.value, cell.data_type) == (formula, "s")
+
+
 def test_a_head_sees_only_their_teams_clients(abc_clients, client):
     cast = abc_clients.cast
     with tenancy.tenant_context(cast.company):
