@@ -82,20 +82,22 @@ class Redis:
 
 @contextmanager
 def broker_at(url: str) -> Iterator[None]:
-    """The test process's Celery app publishes to `url` for the block."""
-    saved = app.conf.broker_url
+    """The test process's Celery app uses the Redis at `url` for the block, as broker and
+    result backend both, as production does with REDIS_URL."""
+    saved = app.conf.broker_url, app.conf.result_backend
 
-    def switch(to: str) -> None:
+    def switch(broker: str, backend: str) -> None:
         if app._pool is not None:
             app._pool.force_close_all()
         app._after_fork()  # drops the cached connection and producer pools
-        app.conf.broker_url = to
+        app._local.__dict__.pop("backend", None)
+        app.conf.broker_url, app.conf.result_backend = broker, backend
 
-    switch(url)
+    switch(url, url)
     try:
         yield
     finally:
-        switch(saved)
+        switch(*saved)
 
 
 @pytest.fixture
