@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -180,6 +181,7 @@ def plan_write(
             figures[code] = duration_text(text) if code == "talk_time" else text
         managers.append(
             {
+                "id": manager.id,
                 "session": sessions[manager.id],
                 "offset": rng.uniform(0, args.minutes * 60),
                 "figures": figures,
@@ -250,6 +252,39 @@ def stale_buckets() -> int:
         return admin.execute("SELECT count(*) FROM rollups_bucket WHERE marks > done").fetchone()[0]
 
 
+class StaleWatch:
+    """Counts stale buckets every half second in a thread, from before the peak to its end."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, int]] = []
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        with rollup.admin_connect(autocommit=True) as admin:
+            while self.running:
+                stale = admin.execute(
+                    "SELECT count(*) FROM rollups_bucket WHERE marks > done"
+                ).fetchone()[0]
+                self.samples.append((time.time(), stale))
+                time.sleep(0.5)
+
+    def current_after(self, moment: float, timeout: float) -> float | None:
+        """Seconds from `moment` to the first sample after it with no stale bucket."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for at, stale in list(self.samples):
+                if at >= moment and stale == 0:
+                    return at - moment
+            time.sleep(0.5)
+        return None
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
+
+
 def rollups_settle(last_submit: float, timeout: float) -> float | None:
     """Seconds from the last accepted report until no bucket is stale (None: not in time)."""
     deadline = time.monotonic() + timeout
@@ -260,11 +295,19 @@ def rollups_settle(last_submit: float, timeout: float) -> float | None:
     return None
 
 
-def stored_reports(today: datetime.date) -> int:
+def stored_reports(today: datetime.date, accepted: list[int]) -> tuple[int, int, float | None]:
+    """Today's reports, the accepted ones among them missing, and the last one's moment."""
     with rollup.admin_connect(autocommit=True) as admin:
-        return admin.execute(
-            "SELECT count(*) FROM reports_dailyreport WHERE date = %s", [today]
+        stored, last = admin.execute(
+            "SELECT count(*), extract(epoch FROM max(submitted_at)) FROM reports_dailyreport "
+            "WHERE date = %s",
+            [today],
+        ).fetchone()
+        found = admin.execute(
+            "SELECT count(*) FROM reports_dailyreport WHERE date = %s AND manager_id = ANY(%s)",
+            [today, accepted],
         ).fetchone()[0]
+    return stored, len(accepted) - found, None if last is None else float(last)
 
 
 def totals_drift(companies: list[int]) -> int:
@@ -343,6 +386,7 @@ def main() -> None:
         wait_healthy(f"{host}/healthz", web)
         plan_write(work / "plan.json", data, heads, sessions, args, today, host)
         log(f"locust: {len(data.managers)} managers, {len(users) - len(data.managers)} heads")
+        watch = StaleWatch()
         client = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "load_client.py"), str(work / "plan.json"),
              str(work / "result.json")],
@@ -351,17 +395,22 @@ def main() -> None:
         if client.returncode:
             sys.exit(f"bench: the locust client failed; see {work / 'locust.log'}")
         result = json.loads((work / "result.json").read_text())
+        stored, lost, last_report = stored_reports(today, result["accepted_ids"])
         log("waiting for the rollups to settle")
-        current_after = rollups_settle(result["last_accepted_at"], timeout=600)
+        # From the last report the app stored, whether or not the client waited for it.
+        current_after = watch.current_after(last_report or time.time(), timeout=600)
+        watch.stop()
     finally:
         stop(web)
         stop(worker)
 
-    stored = stored_reports(today)
     emit("reports_sent", result["sent"])
     emit("reports_accepted", result["accepted"])
     emit("reports_stored", stored)
-    emit("reports_lost", result["accepted"] - stored)
+    emit("reports_lost", lost)  # accepted, yet not in the database
+    # Stored though the client gave up waiting for the answer (a timeout): not confirmed.
+    emit("reports_unconfirmed", stored - (result["accepted"] - lost))
+    emit("managers_unfinished", result["managers_unfinished"])
     emit("reports_confirmed_unusual", result["confirmed"])
     for name in ("submit", "form", "my_kpis", "dashboard", "dashboard_poll", "dashboard_page"):
         figures = result["latency"].get(name)
@@ -373,7 +422,8 @@ def main() -> None:
     emit("errors_5xx", result["errors_5xx"])
     emit("errors_other", result["errors_other"])
     emit("requests_per_s", result["requests_per_s"])
-    emit("submit_window_s", result["last_accepted_at"] - result["first_sent_at"])
+    if result["accepted"]:
+        emit("submit_window_s", result["last_accepted_at"] - result["first_sent_at"])
     emit("rollups_current_after_s", "timeout" if current_after is None else current_after)
     emit("client_cpu_s", result["cpu_s"])
     emit("client_wall_s", result["wall_s"])

@@ -39,6 +39,7 @@ VERSION = re.compile(r'name="version" value="(\d*)"')
 latencies: dict[str, list[float]] = defaultdict(list)
 counts = {"sent": 0, "accepted": 0, "confirmed": 0, "errors_5xx": 0, "errors_other": 0}
 moments = {"first_sent_at": math.inf, "last_accepted_at": 0.0}
+accepted: list[int] = []  # the managers whose report the app confirmed
 managers = iter(PLAN["managers"])
 heads = iter(PLAN["heads"])
 managers_left = len(PLAN["managers"])
@@ -101,6 +102,7 @@ class Manager(FastHttpUser):
             ) as answer:
                 if answer.status_code == 302 and answer.headers.get("Location") == "/my/":
                     counts["accepted"] += 1
+                    accepted.append(self.plan["id"])
                     moments["last_accepted_at"] = max(moments["last_accepted_at"], time.time())
                     break
                 if answer.status_code == 200 and 'name="confirm"' in (answer.text or ""):
@@ -176,6 +178,7 @@ def main() -> None:
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "wall_s": round(wall, 1),
         "managers_unfinished": managers_left,
+        "accepted_ids": accepted,
     }
     Path(sys.argv[2]).write_text(json.dumps(result))
 
