@@ -1,4 +1,4 @@
-.PHONY: run test lint messages bench-rollup bench-dashboard
+.PHONY: run test lint messages bench-rollup bench-dashboard bench-load bench-faults
 
 run:  ## the embedded demo on http://127.0.0.1:8000/
 	scripts/run
@@ -17,3 +17,9 @@ bench-rollup:  ## rollup benchmark on throwaway PostgreSQL (ARGS="--companies 10
 
 bench-dashboard:  ## dashboard request benchmark on throwaway PostgreSQL (ARGS="--days 60")
 	scripts/bench dashboard $(ARGS)
+
+bench-load:  ## the 18:00 peak over HTTP: gunicorn, Celery, locust (ARGS="--companies 5 --minutes 1")
+	scripts/bench load $(ARGS)
+
+bench-faults:  ## PostgreSQL restarted under gunicorn, Redis stopped, a worker killed
+	scripts/bench faults $(ARGS)

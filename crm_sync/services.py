@@ -8,7 +8,7 @@ figures that prefill the end-of-day report for the manager's day they touch.
 import datetime
 import re
 import secrets
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -181,9 +181,27 @@ def _check_deal(data: DealData) -> None:
         raise ValidationError(_("Сделка не может закрыться раньше, чем создана."))
 
 
+def _retried_on_race[T](upsert: Callable[[], T]) -> T:
+    """Runs an upsert keyed by (source, external id) once more if its insert lost a race.
+
+    The same record delivered twice at once (a CRM retrying a webhook while the first
+    delivery still runs): both look, find nothing and insert. The loser's savepoint rolls
+    back; its second look finds the winner's row, and applies its data as an update
+    (usually: unchanged).
+    """
+    try:
+        return upsert()
+    except IntegrityError:
+        return upsert()
+
+
 def deal_upsert(*, company: Company, source: str, data: DealData) -> tuple[Deal, Outcome]:
     """Create or update the deal `source` knows as `data.external_id`, keeping stage history."""
     _check_deal(data)
+    return _retried_on_race(lambda: _deal_write(company, source, data))
+
+
+def _deal_write(company: Company, source: str, data: DealData) -> tuple[Deal, Outcome]:
     now = timezone.now()
     with transaction.atomic():
         deal = (
@@ -282,6 +300,12 @@ def call_upsert(
         raise ValidationError(_("Длительность звонка не может быть отрицательной."))
     if data.direction not in Call.Direction.values:
         raise ValidationError(_("Направление звонка: «in» или «out»."))
+    return _retried_on_race(lambda: _call_write(company, source, data, apply_rule))
+
+
+def _call_write(
+    company: Company, source: str, data: CallData, apply_rule: bool
+) -> tuple[Call, Outcome]:
     with transaction.atomic():
         call = (
             Call.objects.select_for_update()

@@ -36,6 +36,8 @@ CLAIM_BATCH = 2000
 # pg_advisory_xact_lock(ROLLUP_LOCK, company): incremental rollups share it, the full
 # reconciliation takes it alone, so it never overwrites a newer incremental result.
 ROLLUP_LOCK = 7001
+# One quick retry when queueing a rollup after a change (kombu's retry_policy).
+ENQUEUE_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
 class BucketKey(NamedTuple):
@@ -68,9 +70,22 @@ def _keys(company_id: int, manager_id: int, team_ids: Iterable[int | None], day:
 
 
 def _enqueue(company_id: int) -> None:
+    """Queues the company's rollup; a broker that is down costs the request a moment, no more.
+
+    This runs inside the request that filed the report, after its commit. Celery's own
+    retries would hold it for seconds; the marked buckets stay stale and `sweep_stale` queues
+    the rollup once the broker is back.
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
     from rollups.tasks import rollup_company
 
-    rollup_company.delay(company_id)
+    try:
+        rollup_company.apply_async((company_id,), retry_policy=ENQUEUE_RETRY)
+    except BrokerError as error:
+        logger.warning(
+            "rollups: broker unreachable (%s); the sweeper will queue %s", error, company_id
+        )
 
 
 def buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:

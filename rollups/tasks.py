@@ -17,7 +17,9 @@ RETRY = {
 }
 
 
-@shared_task(bind=True, **RETRY)
+# Nobody reads its result: storing one would subscribe the caller to the result backend on
+# every .delay(), and with Redis down that alone blocks the request for 20 seconds.
+@shared_task(bind=True, ignore_result=True, **RETRY)
 def rollup_company(self, company_id: int) -> dict[str, int]:
     """Recomputes one company's stale totals; queued after every change that marks them."""
     result = services.rollup_run(company_id=company_id, token=self.request.id)

@@ -1,0 +1,436 @@
+"""The 18:00 peak over real HTTP: scripts/bench load [--companies 5 --managers 5 --minutes 1].
+
+Generates, with bench/rollup.py's generator, the companies (default 200) with their managers
+(default 20 each) in teams of at most 7, a head of sales per team, the role KPIs, plans and
+a few days of reports, and computes their totals. Then starts the app as production runs it
+(gunicorn with several sync workers, DEBUG off, persistent connections, the app role under
+row-level security, Redis, a Celery worker) on loopback, and replays the end of the day with
+locust (bench/load_client.py, in a process of its own): every manager opens today's report
+at a random moment of the window (default ten minutes), types for a few seconds and submits
+the form as the browser does (CSRF token, version, one field per KPI; a question about an
+unusual figure is confirmed), while every head keeps the dashboard open (its HTMX poll every
+15 seconds, the whole page every two minutes).
+
+Prints name=value lines on stdout: reports_sent, reports_accepted (answered by the redirect
+that confirms the report), reports_stored (today's rows, read as the superuser so row-level
+security hides none), submit_p95_ms, dashboard_p95_ms, errors_5xx, rollups_current_after_s
+(from the last accepted report until no bucket is stale), totals_drift (what a
+reconciliation of every company then finds to fix), and more; progress goes to stderr.
+Locust shares the machine's cores with the server: client_cpu_s says how much it took.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+# bench/ is the script's directory, so its sibling is importable as is.
+import rollup
+from rollup import emit, log
+
+ROOT = Path(__file__).resolve().parent.parent
+TEAM_SIZE = 7
+
+
+# --- The data set ----------------------------------------------------------------------------
+
+
+def shape_teams(heads: dict[int, list[int]]) -> Any:
+    """A wrapper of rollup.build_directory: teams of at most TEAM_SIZE, a head for each.
+
+    rollup.generate() gives every company 1–3 teams; the wrapper spreads each company's
+    managers over ceil(managers / 7) teams and appoints a head of sales to each, in the same
+    transaction as the bulk load (ids past the generator's, sequences reset after it).
+    """
+    build_directory = rollup.build_directory
+
+    def shaped(cursor: psycopg.Cursor, **kwargs: Any) -> rollup.DataSet:
+        data = build_directory(cursor, **kwargs)
+        cursor.execute("SELECT max(id) FROM accounts_team")
+        next_team = cursor.fetchone()[0] + 1
+        cursor.execute("SELECT max(id) FROM accounts_user")
+        next_user = cursor.fetchone()[0] + 1
+        cursor.execute("SELECT max(id) FROM accounts_loginname")
+        next_login = cursor.fetchone()[0] + 1
+        now = datetime.datetime.now(datetime.UTC)
+        for number, company_id in enumerate(data.companies):
+            mine = [m for m in data.managers if m.company_id == company_id]
+            count = max(1, math.ceil(len(mine) / TEAM_SIZE))
+            teams = data.teams[company_id][:count]
+            while len(teams) < count:
+                cursor.execute(
+                    "INSERT INTO accounts_team (id, code, name, company_id) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [next_team, uuid.uuid4(), f"Команда {len(teams) + 1}", company_id],
+                )
+                teams.append(next_team)
+                next_team += 1
+            for position, manager in enumerate(mine):
+                manager.team_id = teams[position % count]
+            for team in teams:
+                members = [m.id for m in mine if m.team_id == team]
+                cursor.execute(
+                    "UPDATE accounts_user SET team_id = %s WHERE id = ANY(%s)", [team, members]
+                )
+            cursor.execute(
+                "DELETE FROM accounts_team WHERE company_id = %s AND NOT id = ANY(%s)",
+                [company_id, teams],
+            )
+            data.teams[company_id] = teams
+            for position, team in enumerate(teams):
+                username = f"c{number + 1}.head{position + 1}"
+                cursor.execute(
+                    """INSERT INTO accounts_user (id, password, is_superuser, first_name,
+                        last_name, email, is_staff, is_active, date_joined, code, username, role,
+                        is_company_admin, telegram_chat_id, company_id)
+                    VALUES (%s, '!', false, 'Руководитель', %s, '', false, true, %s, %s, %s,
+                        'head', false, '', %s)""",
+                    [next_user, f"Компания {number + 1}", now, uuid.uuid4(), username, company_id],
+                )
+                cursor.execute(
+                    "INSERT INTO accounts_loginname (id, username, user_id, company_id) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [next_login, username, next_user, company_id],
+                )
+                cursor.execute(
+                    "UPDATE accounts_team SET head_id = %s WHERE id = %s", [next_user, team]
+                )
+                heads.setdefault(company_id, []).append(next_user)
+                next_user += 1
+                next_login += 1
+        return data
+
+    return shaped
+
+
+def totals_compute(data: rollup.DataSet) -> int:
+    """Every company's totals from the facts, as the app role under row-level security."""
+    import logging
+
+    from rollups import services
+
+    # From empty every total is "drift": one warning per company would only be noise.
+    logging.getLogger("rollups.services").setLevel(logging.ERROR)
+    return sum(services.totals_reconcile(company_id=c).written for c in data.companies)
+
+
+def sessions_create(user_company: dict[int, int]) -> dict[int, str]:
+    """A logged-in session per user, as the login view leaves it (user, backend, company)."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from accounts.middleware import SESSION_COMPANY_KEY
+    from accounts.models import User
+
+    # Every generated user has the unusable password "!", so one hash fits all.
+    auth_hash = User(password="!").get_session_auth_hash()
+    store = SessionStore()
+    expires = timezone.now() + datetime.timedelta(hours=12)
+    keys, rows = {}, []
+    for user_id, company_id in user_company.items():
+        key = uuid.uuid4().hex
+        data = {
+            "_auth_user_id": str(user_id),
+            "_auth_user_backend": "accounts.backends.TenantModelBackend",
+            "_auth_user_hash": auth_hash,
+            SESSION_COMPANY_KEY: company_id,
+        }
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
+        keys[user_id] = key
+    Session.objects.bulk_create(rows, batch_size=2000)
+    return keys
+
+
+def duration_text(seconds: str) -> str:
+    """Seconds as the form's h:mm:ss (a bare number there means minutes)."""
+    total = int(seconds)
+    return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
+
+
+def plan_write(
+    path: Path,
+    data: rollup.DataSet,
+    heads: dict[int, list[int]],
+    sessions: dict[int, str],
+    args: argparse.Namespace,
+    today: datetime.date,
+    host: str,
+) -> None:
+    """What the locust process replays: who submits when, with which figures."""
+    rng = data.rng
+    managers = []
+    for manager in data.managers:
+        figures = {}
+        for (_kpi, text), (_id, code) in zip(
+            rollup.day_values(manager, rng), manager.kpis, strict=True
+        ):
+            figures[code] = duration_text(text) if code == "talk_time" else text
+        managers.append(
+            {
+                "id": manager.id,
+                "session": sessions[manager.id],
+                "offset": rng.uniform(0, args.minutes * 60),
+                "figures": figures,
+            }
+        )
+    plan = {
+        "host": host,
+        "day": today.isoformat(),
+        # Time for locust to start every user before the first report is due.
+        "start_at": time.time() + 15 + len(managers) / 500,
+        "poll_seconds": args.poll,
+        "page_every": args.page_every,
+        "grace_s": 120,
+        "managers": managers,
+        "heads": [sessions[h] for company in heads.values() for h in company],
+    }
+    path.write_text(json.dumps(plan))
+
+
+# --- The services ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    handle = log_path.open("w")
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit("bench: gunicorn exited; see its log")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit("bench: gunicorn did not answer /healthz")
+
+
+# --- After the peak --------------------------------------------------------------------------
+
+
+def stale_buckets() -> int:
+    with rollup.admin_connect(autocommit=True) as admin:
+        return admin.execute("SELECT count(*) FROM rollups_bucket WHERE marks > done").fetchone()[0]
+
+
+class StaleWatch:
+    """Counts stale buckets every half second in a thread, from before the peak to its end."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, int]] = []
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        with rollup.admin_connect(autocommit=True) as admin:
+            while self.running:
+                stale = admin.execute(
+                    "SELECT count(*) FROM rollups_bucket WHERE marks > done"
+                ).fetchone()[0]
+                self.samples.append((time.time(), stale))
+                time.sleep(0.5)
+
+    def current_after(self, moment: float, timeout: float) -> float | None:
+        """Seconds from `moment` to the first sample after it with no stale bucket."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for at, stale in list(self.samples):
+                if at >= moment and stale == 0:
+                    return at - moment
+            time.sleep(0.5)
+        return None
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
+
+
+def rollups_settle(last_submit: float, timeout: float) -> float | None:
+    """Seconds from the last accepted report until no bucket is stale (None: not in time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if stale_buckets() == 0:
+            return max(0.0, time.time() - last_submit)
+        time.sleep(0.25)
+    return None
+
+
+def stored_reports(today: datetime.date, accepted: list[int]) -> tuple[int, int, float | None]:
+    """Today's reports, the accepted ones among them missing, and the last one's moment."""
+    with rollup.admin_connect(autocommit=True) as admin:
+        stored, last = admin.execute(
+            "SELECT count(*), extract(epoch FROM max(submitted_at)) FROM reports_dailyreport "
+            "WHERE date = %s",
+            [today],
+        ).fetchone()
+        found = admin.execute(
+            "SELECT count(*) FROM reports_dailyreport WHERE date = %s AND manager_id = ANY(%s)",
+            [today, accepted],
+        ).fetchone()[0]
+    return stored, len(accepted) - found, None if last is None else float(last)
+
+
+def totals_drift(companies: list[int]) -> int:
+    from rollups import services
+
+    return sum(services.totals_reconcile(company_id=c).drift for c in companies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=200)
+    parser.add_argument("--managers", type=int, default=20, help="per company")
+    parser.add_argument("--minutes", type=float, default=10, help="the window of the peak")
+    parser.add_argument("--days", type=int, default=5, help="of history before today")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--poll", type=float, default=15, help="the dashboard's HTMX poll, s")
+    parser.add_argument("--page-every", type=int, default=8, help="polls per full page load")
+    parser.add_argument("--logs", help="keep the services' and locust's logs in this directory")
+    args = parser.parse_args()
+
+    for name in ("DATABASE_URL", "DATABASE_ADMIN_URL", "REDIS_URL"):
+        if not os.environ.get(name):
+            sys.exit(f"bench: {name} is not set; run it through scripts/bench load")
+    # Production's settings (DEBUG off, persistent connections as docker-compose.yml sets
+    # them), plain HTTP on loopback, static files not collected (locust fetches none).
+    os.environ.update(
+        {
+            "DEBUG": "0",
+            "SECURE": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LOG_LEVEL": "WARNING",
+            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        }
+    )
+    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
+    rollup.setup_django()
+    today = datetime.datetime.now(rollup.MOSCOW).date()  # every company is on Moscow time
+    rollup.machine()
+    emit("companies", args.companies)
+    emit("managers", args.companies * args.managers)
+    emit("minutes", args.minutes)
+
+    log(f"generating {args.companies} companies × {args.managers} managers × {args.days} days")
+    started = time.perf_counter()
+    heads: dict[int, list[int]] = {}
+    rollup.build_directory = shape_teams(heads)
+    data = rollup.generate(args, today)
+    emit("heads", sum(len(h) for h in heads.values()))
+    emit("history_reports", data.reports)
+    log("totals_reconcile for every company")
+    emit("totals_written", totals_compute(data))
+    users = {m.id: m.company_id for m in data.managers}
+    users.update({h: c for c, ids in heads.items() for h in ids})
+    sessions = sessions_create(users)
+    with rollup.admin_connect(autocommit=True) as admin:
+        admin.execute("VACUUM (ANALYZE)")
+    emit("prepare_s", time.perf_counter() - started)
+
+    work = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="salesdesk-load-"))
+    work.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    host = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    web = start(
+        [sys.executable, "-m", "gunicorn", "salesdesk.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(args.web_workers), "--backlog", "2048", "--timeout", "60"],
+        env, work / "gunicorn.log",
+    )  # fmt: skip
+    worker = start(
+        [sys.executable, "-m", "celery", "-A", "salesdesk", "worker", "--loglevel=WARNING",
+         f"--concurrency={args.celery_concurrency}", "--without-gossip", "--without-mingle"],
+        env, work / "celery.log",
+    )  # fmt: skip
+    try:
+        wait_healthy(f"{host}/healthz", web)
+        plan_write(work / "plan.json", data, heads, sessions, args, today, host)
+        log(f"locust: {len(data.managers)} managers, {len(users) - len(data.managers)} heads")
+        watch = StaleWatch()
+        client = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "load_client.py"), str(work / "plan.json"),
+             str(work / "result.json")],
+            cwd=ROOT, stdout=(work / "locust.log").open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        if client.returncode:
+            sys.exit(f"bench: the locust client failed; see {work / 'locust.log'}")
+        result = json.loads((work / "result.json").read_text())
+        stored, lost, last_report = stored_reports(today, result["accepted_ids"])
+        log("waiting for the rollups to settle")
+        # From the last report the app stored, whether or not the client waited for it.
+        current_after = watch.current_after(last_report or time.time(), timeout=600)
+        watch.stop()
+    finally:
+        stop(web)
+        stop(worker)
+
+    emit("reports_sent", result["sent"])
+    emit("reports_accepted", result["accepted"])
+    emit("reports_stored", stored)
+    emit("reports_lost", lost)  # accepted, yet not in the database
+    # Stored though the client gave up waiting for the answer (a timeout): not confirmed.
+    emit("reports_unconfirmed", stored - (result["accepted"] - lost))
+    emit("managers_unfinished", result["managers_unfinished"])
+    emit("reports_confirmed_unusual", result["confirmed"])
+    for name in ("submit", "form", "my_kpis", "dashboard", "dashboard_poll", "dashboard_page"):
+        figures = result["latency"].get(name)
+        if figures:
+            emit(f"{name}_p50_ms", figures["p50"])
+            emit(f"{name}_p95_ms", figures["p95"])
+            emit(f"{name}_max_ms", figures["max"])
+            emit(f"{name}_requests", figures["count"])
+    emit("errors_5xx", result["errors_5xx"])
+    emit("errors_other", result["errors_other"])
+    emit("requests_per_s", result["requests_per_s"])
+    if result["accepted"]:
+        emit("submit_window_s", result["last_accepted_at"] - result["first_sent_at"])
+    emit("rollups_current_after_s", "timeout" if current_after is None else current_after)
+    emit("client_cpu_s", result["cpu_s"])
+    emit("client_wall_s", result["wall_s"])
+    log("reconciling every company: what the nightly job would find")
+    emit("totals_drift", totals_drift(data.companies))
+    log(f"logs in {work}")
+
+
+if __name__ == "__main__":
+    main()
