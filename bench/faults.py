@@ -148,20 +148,7 @@ def main() -> None:
     parser.add_argument("--logs", help="keep the services' logs in this directory")
     args = parser.parse_args()
     args.days = 5
-    for name in ("DATABASE_URL", "DATABASE_ADMIN_URL", "REDIS_URL"):
-        if not os.environ.get(name):
-            sys.exit(f"bench: {name} is not set; run it through scripts/bench faults")
-    os.environ.update(
-        {
-            "DEBUG": "0",
-            "SECURE": "0",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        }
-    )
-    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
-    rollup.setup_django()
+    rollup.serve_like_production("faults")
     today = datetime.datetime.now(rollup.MOSCOW).date()
     emit("conn_max_age", os.environ["DB_CONN_MAX_AGE"])
 

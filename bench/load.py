@@ -329,22 +329,7 @@ def main() -> None:
     parser.add_argument("--logs", help="keep the services' and locust's logs in this directory")
     args = parser.parse_args()
 
-    for name in ("DATABASE_URL", "DATABASE_ADMIN_URL", "REDIS_URL"):
-        if not os.environ.get(name):
-            sys.exit(f"bench: {name} is not set; run it through scripts/bench load")
-    # Production's settings (DEBUG off, persistent connections as docker-compose.yml sets
-    # them), plain HTTP on loopback, static files not collected (locust fetches none).
-    os.environ.update(
-        {
-            "DEBUG": "0",
-            "SECURE": "0",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        }
-    )
-    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
-    rollup.setup_django()
+    rollup.serve_like_production("load")  # locust fetches no static files
     today = datetime.datetime.now(rollup.MOSCOW).date()  # every company is on Moscow time
     rollup.machine()
     emit("companies", args.companies)

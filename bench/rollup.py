@@ -100,6 +100,26 @@ def setup_django() -> None:
     django.setup()
 
 
+def serve_like_production(bench: str) -> None:
+    """Production's settings for a bench that serves HTTP (DEBUG off, persistent connections
+    as docker-compose.yml sets them), plain HTTP on loopback, static files not collected;
+    then Django."""
+    for name in ("DATABASE_URL", "DATABASE_ADMIN_URL", "REDIS_URL"):
+        if not os.environ.get(name):
+            sys.exit(f"bench: {name} is not set; run it through scripts/bench {bench}")
+    os.environ.update(
+        {
+            "DEBUG": "0",
+            "SECURE": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LOG_LEVEL": "WARNING",
+            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        }
+    )
+    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
+    setup_django()
+
+
 def admin_connect(*, autocommit: bool = False) -> psycopg.Connection:
     return psycopg.connect(os.environ["DATABASE_ADMIN_URL"], autocommit=autocommit)
 

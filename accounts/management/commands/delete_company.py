@@ -1,10 +1,9 @@
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import backup
-from accounts.models import Company
+from accounts.management.commands._company import company_of_code
 
 
 class Command(BaseCommand):
@@ -15,12 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="really delete")
 
     def handle(self, *args: Any, company: str, yes: bool, **options: Any) -> None:
-        try:
-            found = Company.objects.filter(code=company).first()
-        except ValidationError as error:
-            raise CommandError(f"not a company code: {company}") from error
-        if found is None:
-            raise CommandError(f"no company with the code {company}")
+        found = company_of_code(company)
         if not yes:
             raise CommandError(f"this deletes {found.name} and all its data: add --yes")
         backup.company_delete(company=found)

@@ -1,11 +1,10 @@
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from accounts import backup
-from accounts.models import Company
+from accounts.management.commands._company import company_of_code
 
 
 class Command(BaseCommand):
@@ -19,11 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
 
     def handle(self, *args: Any, company: str, file: Path, **options: Any) -> None:
-        try:
-            found = Company.objects.filter(code=company).first()
-        except ValidationError as error:
-            raise CommandError(f"not a company code: {company}") from error
-        if found is None:
-            raise CommandError(f"no company with the code {company}")
+        found = company_of_code(company)
         counts = backup.company_export(company=found, path=file)
         self.stdout.write(f"{found.name}: {sum(counts.values())} rows written to {file}")
