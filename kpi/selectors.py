@@ -6,9 +6,15 @@ from django.db.models import F, Q, QuerySet
 
 from accounts.models import Company, SalesRole, Team, User
 from accounts.selectors import managers_of_team
-from kpi.calendar import WorkCalendar, calendar_for, manager_working_days, month_bounds
+from kpi.calendar import (
+    WorkCalendar,
+    calendar_for,
+    days_between,
+    manager_working_days,
+    month_bounds,
+)
 from kpi.catalogue import CATALOGUE, SOURCE_LIST, CatalogueKPI, SourceItem
-from kpi.models import KPI, Plan, PlanChange, RoleKPI
+from kpi.models import KPI, Absence, Plan, PlanChange, RoleKPI
 
 
 def kpis_of_company(*, company: Company) -> QuerySet[KPI]:
@@ -24,7 +30,8 @@ def role_kpis_on(*, company: Company, sales_role: SalesRole, on: datetime.date) 
     """The role's KPI set on a day: past periods are shown with the set active then."""
     records = (
         RoleKPI.objects.filter(active_on(on), company=company, sales_role=sales_role)
-        .select_related("kpi__numerator", "kpi__denominator")
+        # The company too: a KPI's bands fall back to it (kpi.bands.thresholds).
+        .select_related("kpi__company", "kpi__numerator", "kpi__denominator")
         .order_by("position", "id")
     )
     return [record.kpi for record in records]
@@ -121,6 +128,107 @@ def day_plan(
 ) -> Decimal | None:
     return period_plan(
         company=company, manager=manager, kpi=kpi, start=day, end=day, calendar=calendar
+    )
+
+
+@dataclass
+class ManagerPlans:
+    """One manager's plans, absences and working days over a span of months, read at once.
+
+    `period_plan` and `month_plan` answer as the module's functions of the same names do, by
+    the same rules, without a query: a page that asks for every KPI's week, month, pace and
+    trend plans reads them once through `manager_plans`.
+    """
+
+    first: datetime.date
+    last: datetime.date
+    months: dict[tuple[int, datetime.date], Decimal]  # (KPI id, 1st of month) → plan
+    weeks: dict[tuple[int, datetime.date], Decimal]  # (KPI id, Monday) → plan
+    absences: list[tuple[datetime.date, datetime.date]]
+    calendar: WorkCalendar
+    _month_working: dict[datetime.date, list[datetime.date]] = field(default_factory=dict)
+
+    def _check(self, start: datetime.date, end: datetime.date) -> None:
+        if start < self.first or end > self.last:
+            raise ValueError(f"plans read for {self.first}…{self.last}, asked {start}…{end}")
+
+    def month_plan(self, kpi: KPI, month: datetime.date) -> Decimal | None:
+        month = month.replace(day=1)
+        self._check(month, month)
+        return self.months.get((kpi.pk, month))
+
+    def working_days(self, start: datetime.date, end: datetime.date) -> list[datetime.date]:
+        """As kpi.calendar.manager_working_days."""
+        self._check(start, end)
+        absent = {
+            day
+            for first, last in self.absences
+            if first <= end and last >= start
+            for day in days_between(max(first, start), min(last, end))
+        }
+        return [day for day in self.calendar.working_days(start, end) if day not in absent]
+
+    def period_plan(self, kpi: KPI, start: datetime.date, end: datetime.date) -> Decimal | None:
+        """As period_plan (keep the two in step: tests/kpi/test_manager_plans.py)."""
+        if not kpi.is_summed:
+            return self.month_plan(kpi, start)
+        self._check(start, end)
+        if start.weekday() == 0 and end == start + datetime.timedelta(days=6):
+            weekly = self.weeks.get((kpi.pk, start))
+            if weekly is not None:
+                return weekly
+        total: Decimal | None = None
+        month_start = start.replace(day=1)
+        while month_start <= end:
+            first, last = month_bounds(month_start)
+            plan = self.month_plan(kpi, first)
+            if plan is not None:
+                if first not in self._month_working:
+                    self._month_working[first] = self.working_days(first, last)
+                working = self._month_working[first]
+                inside = [day for day in working if start <= day <= end]
+                share = plan * len(inside) / len(working) if working else Decimal(0)
+                total = (total or Decimal(0)) + share
+            month_start = last + datetime.timedelta(days=1)
+        return total
+
+
+def manager_plans(
+    *,
+    company: Company,
+    manager: User,
+    start: datetime.date,
+    end: datetime.date,
+    calendar: WorkCalendar | None = None,
+) -> ManagerPlans:
+    """The manager's plans (own over the role's default) for every month [start, end] touches
+    and every week starting in those months, and the absences in them: two queries."""
+    first, last = start.replace(day=1), month_bounds(end)[1]
+    rows = Plan.objects.filter(
+        Q(manager=manager) | Q(sales_role_id=manager.sales_role_id, manager__isnull=True),
+        company=company,
+        start__gte=first,
+        start__lte=last,
+    ).values_list("kpi_id", "period", "start", "value")
+    # The role's defaults first, so that the manager's own plans overwrite them.
+    rows = rows.order_by(F("manager_id").asc(nulls_first=True))
+    months: dict[tuple[int, datetime.date], Decimal] = {}
+    weeks: dict[tuple[int, datetime.date], Decimal] = {}
+    for kpi_id, period, plan_start, value in rows:
+        target = weeks if period == Plan.Period.WEEK else months
+        target[(kpi_id, plan_start)] = value
+    absences = list(
+        Absence.objects.filter(
+            company=company, manager=manager, start__lte=last, end__gte=first
+        ).values_list("start", "end")
+    )
+    return ManagerPlans(
+        first=first,
+        last=last,
+        months=months,
+        weeks=weeks,
+        absences=absences,
+        calendar=calendar or calendar_for(company=company),
     )
 
 

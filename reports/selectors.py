@@ -6,7 +6,8 @@ from decimal import Decimal
 from statistics import median
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, QuerySet
+from django.db.models import F, Max, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,7 @@ from accounts.models import Company, Team, User
 from kpi import selectors as kpi_selectors
 from kpi.aggregation import period_value
 from kpi.bands import Band, kpi_band
-from kpi.calendar import WorkCalendar, calendar_for, manager_working_days, month_bounds
+from kpi.calendar import WorkCalendar, calendar_for, month_bounds
 from kpi.models import KPI, Absence
 from kpi.values import format_value, input_value, parse_value
 from reports.figures import daily_figures
@@ -120,6 +121,29 @@ def usual_value(
     return median(values)
 
 
+def usual_values(
+    *, company: Company, manager: User, kpis: list[KPI], before: datetime.date
+) -> dict[int, Decimal]:
+    """usual_value of each KPI that has one, by KPI id, in one query."""
+    recent = Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("report__date").desc())
+    rows = (
+        ReportValue.objects.filter(
+            company=company, report__manager=manager, kpi__in=kpis, report__date__lt=before
+        )
+        .annotate(recent=recent)
+        .filter(recent__lte=20)
+        .values_list("kpi_id", "value")
+    )
+    values: dict[int, list[Decimal]] = {}
+    for kpi_id, value in rows:
+        values.setdefault(kpi_id, []).append(value)
+    return {
+        kpi_id: median(kpi_values)
+        for kpi_id, kpi_values in values.items()
+        if len(kpi_values) >= UNUSUAL_MIN_HISTORY
+    }
+
+
 def is_unusual(value: Decimal, usual: Decimal | None) -> bool:
     if usual is None or value <= 0:
         return False
@@ -184,6 +208,10 @@ def report_form(
         imported.setdefault(figure.kpi_id, figure)
     first, _last = month_bounds(day)
     figures = daily_figures(company=company, manager=manager, start=first, end=day)
+    plans = kpi_selectors.manager_plans(
+        company=company, manager=manager, start=day, end=day, calendar=calendar
+    )
+    usual = usual_values(company=company, manager=manager, kpis=kpis, before=day)
     form = ReportForm(manager, day, report, closed=is_month_closed(company=company, day=day))
     for kpi in kpis:
         computed = kpi.aggregation == KPI.Aggregation.RATIO
@@ -197,16 +225,8 @@ def report_form(
             text, source = input_value(figure.value, kpi), figure.source
         else:
             text, source = "", ""
-        day_plan = (
-            kpi_selectors.day_plan(
-                company=company, manager=manager, kpi=kpi, day=day, calendar=calendar
-            )
-            if not computed
-            else kpi_selectors.month_plan(company=company, manager=manager, kpi=kpi, month=day)
-        )
-        mtd_plan = kpi_selectors.period_plan(
-            company=company, manager=manager, kpi=kpi, start=first, end=day, calendar=calendar
-        )
+        day_plan = plans.period_plan(kpi, day, day) if not computed else plans.month_plan(kpi, day)
+        mtd_plan = plans.period_plan(kpi, first, day)
         mtd_actual = period_value(kpi, figures)
         completion, band = kpi_band(kpi, actual=mtd_actual, plan=mtd_plan)
         today_value = value.value if value else (figure.value if figure else None)
@@ -235,9 +255,7 @@ def report_form(
                 band=band,
                 left_today=left,
                 mismatch=mismatch,
-                usual=None
-                if computed
-                else usual_value(company=company, manager=manager, kpi=kpi, before=day),
+                usual=None if computed else usual.get(kpi.pk),
             )
         )
     return form
@@ -293,9 +311,15 @@ def manager_overview(
     )
     reported_today = day in figures
     # Days still ahead to make up the month: today counts only if it is not reported yet.
-    ahead = manager_working_days(
-        company=company, manager=manager, start=day, end=last, calendar=calendar
+    week_end = week_start + datetime.timedelta(days=6)
+    plans = kpi_selectors.manager_plans(
+        company=company,
+        manager=manager,
+        start=min(first, trend_start),
+        end=max(last, week_end),
+        calendar=calendar,
     )
+    ahead = plans.working_days(day, last)
     remaining = len([d for d in ahead if d > day or not reported_today])
     standings = []
     for kpi in kpis:
@@ -303,24 +327,11 @@ def manager_overview(
         week_figures = {d: v for d, v in figures.items() if d >= week_start}
         month_actual = period_value(kpi, month_figures)
         week_actual = period_value(kpi, week_figures)
-        month_plan = kpi_selectors.period_plan(
-            company=company, manager=manager, kpi=kpi, start=first, end=last, calendar=calendar
-        )
-        week_plan = kpi_selectors.period_plan(
-            company=company,
-            manager=manager,
-            kpi=kpi,
-            start=week_start,
-            end=week_start + datetime.timedelta(days=6),
-            calendar=calendar,
-        )
+        month_plan = plans.period_plan(kpi, first, last)
+        week_plan = plans.period_plan(kpi, week_start, week_end)
         # Pace: the plan up to today, so the colour says "on track", not "month done".
-        plan_so_far = kpi_selectors.period_plan(
-            company=company, manager=manager, kpi=kpi, start=first, end=day, calendar=calendar
-        )
-        week_so_far = kpi_selectors.period_plan(
-            company=company, manager=manager, kpi=kpi, start=week_start, end=day, calendar=calendar
-        )
+        plan_so_far = plans.period_plan(kpi, first, day)
+        week_so_far = plans.period_plan(kpi, week_start, day)
         month_completion, month_band = kpi_band(kpi, actual=month_actual, plan=plan_so_far)
         week_completion, week_band = kpi_band(kpi, actual=week_actual, plan=week_so_far)
         needed = None
@@ -350,10 +361,7 @@ def manager_overview(
         week = {d: v for d, v in figures.items() if start <= d <= end}
         point = TrendPoint(start, {})
         for kpi in kpis:
-            plan = kpi_selectors.period_plan(
-                company=company, manager=manager, kpi=kpi, start=start, end=min(end, day),
-                calendar=calendar,
-            )  # fmt: skip
+            plan = plans.period_plan(kpi, start, min(end, day))
             point.completion[kpi.name] = kpi_band(kpi, actual=period_value(kpi, week), plan=plan)[0]
         trend.append(point)
     return ManagerOverview(standings, remaining, reported_today, trend)

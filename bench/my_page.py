@@ -1,0 +1,223 @@
+"""The manager's own page and report form on PostgreSQL: scripts/bench my_page [--repeat 50].
+
+Builds, through the app's services, one company with a manager whose sales role has five
+KPIs (the hunter set and one more), the role's month plans and the manager's own for three
+months, week plans (the role's and the manager's), two absences and two months of daily
+reports; then times GET /my/ (reports.selectors.manager_overview) and GET /report/<today>/
+(reports.selectors.report_form) as that manager, in process through django.test.Client
+(middleware, view, template: server-side, no network), after warm-up requests, and counts
+the SQL queries of one request.
+
+`my_output` and `form_output` are digests of what the two selectors return (KPI names,
+figures, plans, bands), for checking that a change keeps the pages' figures identical on
+the same day.
+
+Prints one name=value line per figure on stdout; progress goes to stderr. It needs only
+DATABASE_URL (the app role) and DATABASE_OWNER_URL on a migrated database; the company it
+creates is left there.
+"""
+
+import argparse
+import datetime
+import hashlib
+import math
+import os
+import statistics
+import sys
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+# bench/ is the script's directory, so its siblings are importable as is.
+import rollup
+from rollup import emit, log
+
+WARMUP = 3
+EXTRA_KPI = "avg_check"
+PASSWORD = "bench-only-password"
+
+
+def build(today: datetime.date) -> Any:
+    """The company, its manager (returned) and their plans, absences and reports."""
+    from accounts import services, tenancy
+    from accounts.models import SalesRole, User
+    from kpi import services as kpi_services
+    from kpi.calendar import calendar_for
+    from kpi.models import KPI, Plan
+    from reports.models import DailyReport, ReportValue
+
+    suffix = uuid.uuid4().hex[:8]
+    company = services.company_create(name=f"Bench my page {suffix}")
+    with tenancy.tenant_context(company):
+        role = SalesRole.objects.get(company=company, kind=SalesRole.Kind.HUNTER)
+        kpis = {kpi.code: kpi for kpi in KPI.objects.filter(company=company)}
+        since = today - datetime.timedelta(days=200)
+        kpi_services.role_kpi_add(
+            company=company, sales_role=role, kpi=kpis[EXTRA_KPI], effective_from=since
+        )
+        head = services.user_create(
+            company=company,
+            username=f"bench-my-head-{suffix}",
+            password=PASSWORD,
+            role=User.Role.HEAD,
+        )
+        team = services.team_create(company=company, name="Bench", head=head)
+        manager = services.user_create(
+            company=company,
+            username=f"bench-my-{suffix}",
+            password=PASSWORD,
+            first_name="Мария",
+            last_name="Бенчева",
+            team=team,
+            sales_role=role,
+        )
+        codes = [*rollup_role_set(), EXTRA_KPI]
+        month = today.replace(day=1)
+        for back in range(3):
+            start = (month - datetime.timedelta(days=1)).replace(day=1) if back else month
+            month = start
+            for number, code in enumerate(codes):
+                value = Decimal(100 * (number + 1) + 7 * back)
+                kpi_services.plan_set(
+                    company=company, kpi=kpis[code], start=start, value=value, sales_role=role
+                )
+                if number % 2 == 0:  # the manager's own plan on every other KPI
+                    kpi_services.plan_set(
+                        company=company, kpi=kpis[code], start=start, value=value + 33,
+                        manager=manager,
+                    )  # fmt: skip
+        week = today - datetime.timedelta(days=today.weekday())
+        for code, target, start in (
+            ("calls", {"sales_role": role}, week),
+            ("talk_time", {"manager": manager}, week - datetime.timedelta(weeks=2)),
+            ("leads", {"sales_role": role}, week - datetime.timedelta(weeks=4)),
+        ):
+            kpi_services.plan_set(
+                company=company, kpi=kpis[code], start=start, value=Decimal(250),
+                period=Plan.Period.WEEK, **target,
+            )  # fmt: skip
+        for offset, length in ((-24, 3), (5, 2)):
+            start = today + datetime.timedelta(days=offset)
+            kpi_services.absence_create(
+                company=company, manager=manager, kind="vacation", start=start,
+                end=start + datetime.timedelta(days=length - 1),
+            )  # fmt: skip
+        calendar = calendar_for(company=company)
+        typed = [kpis[c] for c in codes if kpis[c].aggregation != KPI.Aggregation.RATIO]
+        submitted = datetime.datetime.combine(today, datetime.time(18), datetime.UTC)
+        reports = [
+            DailyReport(company=company, manager=manager, date=day, submitted_at=submitted)
+            for day in calendar.working_days(today - datetime.timedelta(days=61), today)
+            if day < today
+        ]
+        DailyReport.objects.bulk_create(reports)
+        ReportValue.objects.bulk_create(
+            ReportValue(
+                company=company,
+                report=report,
+                kpi=kpi,
+                value=Decimal(3 + (report.date.toordinal() * 7 + len(kpi.code)) % 11),
+            )
+            for report in reports
+            for kpi in typed
+        )
+        log(f"{len(reports)} reports of {len(typed)} typed KPIs, {len(codes)} KPIs in the set")
+    return manager
+
+
+def rollup_role_set() -> list[str]:
+    from kpi.catalogue import ROLE_SETS
+
+    return ROLE_SETS["hunter"]
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (as bench/dashboard.py; that module's name is the app's)."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
+
+
+def digest(value: object) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+
+
+def outputs(manager: Any, today: datetime.date) -> tuple[str, str]:
+    """Digests of manager_overview and report_form's figures (no ids, no user rows)."""
+    from accounts import tenancy
+    from kpi.calendar import calendar_for
+    from reports import selectors
+
+    with tenancy.tenant_context(manager.company_id):
+        company = manager.company
+        calendar = calendar_for(company=company)
+        overview = selectors.manager_overview(
+            company=company, manager=manager, day=today, calendar=calendar
+        )
+        form = selectors.report_form(company=company, manager=manager, day=today)
+    return digest(overview), digest((form.day, form.closed, form.rows))
+
+
+def page_time(client: Any, name: str, url: str, repeat: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get() -> None:
+        response = client.get(url)
+        if response.status_code != 200:
+            body = response.content.decode(errors="replace")[:2000]
+            raise SystemExit(f"bench: GET {url} answered {response.status_code}:\n{body}")
+
+    log(f"GET {url} × {repeat}")
+    for _ in range(WARMUP):
+        get()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        get()
+        times.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        get()
+    emit(f"{name}_queries", len(queries.captured_queries))
+    emit(f"{name}_sql_ms", sum(float(q["time"]) for q in queries.captured_queries) * 1000)
+    emit(f"{name}_p50_ms", statistics.median(times))
+    emit(f"{name}_p95_ms", percentile(times, 0.95))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=50, help="timed requests per page")
+    args = parser.parse_args()
+    for name in ("DATABASE_URL", "DATABASE_OWNER_URL"):
+        if not os.environ.get(name):
+            sys.exit(f"bench: {name} is not set; run it through scripts/bench my_page")
+    os.environ["ALLOWED_HOSTS"] = ",".join(
+        filter(None, [os.environ.get("ALLOWED_HOSTS", ""), "testserver"])
+    )
+    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
+    os.environ.setdefault(
+        "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    rollup.setup_django()
+    from django.test import Client
+
+    from accounts import tenancy
+    from reports.selectors import company_today
+
+    log("building the manager's company")
+    manager = build(datetime.datetime.now(rollup.MOSCOW).date())
+    today = company_today(manager.company)
+    emit("day", today.isoformat())
+    my_output, form_output = outputs(manager, today)
+    emit("my_output", my_output)
+    emit("form_output", form_output)
+
+    client = Client()
+    with tenancy.tenant_context(manager.company_id):
+        client.force_login(manager)
+    page_time(client, "my", "/my/", args.repeat)
+    page_time(client, "form", f"/report/{today.isoformat()}/", args.repeat)
+
+
+if __name__ == "__main__":
+    main()
