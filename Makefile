@@ -1,4 +1,4 @@
-.PHONY: run test lint messages bench-rollup bench-dashboard bench-load bench-faults
+.PHONY: run test lint messages bench-rollup bench-dashboard bench-my-page bench-load bench-faults
 
 run:  ## the embedded demo on http://127.0.0.1:8000/
 	scripts/run
@@ -17,6 +17,9 @@ bench-rollup:  ## rollup benchmark on throwaway PostgreSQL (ARGS="--companies 10
 
 bench-dashboard:  ## dashboard request benchmark on throwaway PostgreSQL (ARGS="--days 60")
 	scripts/bench dashboard $(ARGS)
+
+bench-my-page:  ## the manager's page and report form: queries and p50/p95 in process
+	scripts/bench my_page $(ARGS)
 
 bench-load:  ## the 18:00 peak over HTTP: gunicorn, Celery, locust (ARGS="--companies 5 --minutes 1")
 	scripts/bench load $(ARGS)
