@@ -20,6 +20,7 @@ import pytest
 from django.db import connections
 from django.db.models import F
 from django.urls import reverse
+from kombu import pools as kombu_pools
 
 from accounts import tenancy
 from accounts.models import User
@@ -87,9 +88,11 @@ def broker_at(url: str) -> Iterator[None]:
     saved = app.conf.broker_url, app.conf.result_backend
 
     def switch(broker: str, backend: str) -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._after_fork()  # drops the cached connection and producer pools
+        # Kombu keeps its pools in process-wide groups keyed by the broker's address:
+        # closing one in place would leave it there, closed, for the address's next user
+        # (the later tests' "Acquire on closed pool"). reset() closes and forgets them all.
+        kombu_pools.reset()
+        app._after_fork()  # drops the app's references to those pools
         app._local.__dict__.pop("backend", None)
         app.conf.broker_url, app.conf.result_backend = broker, backend
 
