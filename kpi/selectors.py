@@ -10,7 +10,6 @@ from kpi.calendar import (
     WorkCalendar,
     calendar_for,
     days_between,
-    manager_working_days,
     month_bounds,
 )
 from kpi.catalogue import CATALOGUE, SOURCE_LIST, CatalogueKPI, SourceItem
@@ -83,39 +82,8 @@ def period_plan(
     (absences excluded): the span gets its share. A weekly plan, where one is set for exactly
     that week, wins. Average, last-value and ratio KPIs have the same target at every period.
     """
-    if not kpi.is_summed:
-        return month_plan(company=company, manager=manager, kpi=kpi, month=start)
-    if start.weekday() == 0 and end == start + datetime.timedelta(days=6):
-        weekly = (
-            Plan.objects.filter(
-                Q(manager=manager) | Q(sales_role_id=manager.sales_role_id, manager__isnull=True),
-                company=company,
-                kpi=kpi,
-                period=Plan.Period.WEEK,
-                start=start,
-            )
-            # The manager's own plan (no role) first: NULLs sort last in PostgreSQL.
-            .order_by(F("sales_role_id").asc(nulls_first=True))
-            .values_list("value", flat=True)
-            .first()
-        )
-        if weekly is not None:
-            return weekly
-    calendar = calendar or calendar_for(company=company)
-    total: Decimal | None = None
-    month_start = start.replace(day=1)
-    while month_start <= end:
-        first, last = month_bounds(month_start)
-        plan = month_plan(company=company, manager=manager, kpi=kpi, month=first)
-        if plan is not None:
-            working = manager_working_days(
-                company=company, manager=manager, start=first, end=last, calendar=calendar
-            )
-            inside = [day for day in working if start <= day <= end]
-            share = plan * len(inside) / len(working) if working else Decimal(0)
-            total = (total or Decimal(0)) + share
-        month_start = last + datetime.timedelta(days=1)
-    return total
+    plans = manager_plans(company=company, manager=manager, start=start, end=end, calendar=calendar)
+    return plans.period_plan(kpi, start, end)
 
 
 def day_plan(
@@ -135,9 +103,9 @@ def day_plan(
 class ManagerPlans:
     """One manager's plans, absences and working days over a span of months, read at once.
 
-    `period_plan` and `month_plan` answer as the module's functions of the same names do, by
-    the same rules, without a query: a page that asks for every KPI's week, month, pace and
-    trend plans reads them once through `manager_plans`.
+    `period_plan` holds the rules of a span's plan (the module's `period_plan` asks it), and
+    answers without a query: a page that asks for every KPI's week, month, pace and trend
+    plans reads them once through `manager_plans`.
     """
 
     first: datetime.date
@@ -169,7 +137,7 @@ class ManagerPlans:
         return [day for day in self.calendar.working_days(start, end) if day not in absent]
 
     def period_plan(self, kpi: KPI, start: datetime.date, end: datetime.date) -> Decimal | None:
-        """As period_plan (keep the two in step: tests/kpi/test_manager_plans.py)."""
+        """The plan for [start, end], by the rules of the module's period_plan."""
         if not kpi.is_summed:
             return self.month_plan(kpi, start)
         self._check(start, end)
