@@ -191,27 +191,10 @@ def report_submit(
             old = stored.get(code)
             if old == value:
                 continue
-            ReportValue.objects.update_or_create(
-                company=company,
-                report=report,
-                kpi=kpi,
-                defaults={"value": value, "source": source},
-            )
-            ReportChange(
-                company=company,
-                report=report,
-                kpi=kpi,
-                old_value=old,
-                new_value=value,
-                changed_by=actor,
-                reason=reason.strip(),
-            ).save()
+            _value_change(report, kpi, old, value, source, actor=actor, reason=reason.strip())
             changed += 1
         if changed:
-            report.version += 1
-            report.updated_at = timezone.now()
-            report.save(update_fields=["version", "updated_at"])
-            rollups.buckets_mark_report(company=company, manager=manager, day=day)
+            _new_version(company, manager, report)
         ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
         return Submission(report, created=False, changed=changed)
 
@@ -329,20 +312,36 @@ def report_value_settle(
         current = ReportValue.objects.filter(company=company, report=report, kpi=kpi).first()
         if current is not None and current.value == value:
             return False
-        ReportValue.objects.update_or_create(
-            company=company, report=report, kpi=kpi, defaults={"value": value, "source": source}
-        )
-        ReportChange(
-            company=company,
-            report=report,
-            kpi=kpi,
-            old_value=current.value if current else None,
-            new_value=value,
-            changed_by=None,
-            reason=reason,
-        ).save()
-        report.version += 1
-        report.updated_at = timezone.now()
-        report.save(update_fields=["version", "updated_at"])
-        rollups.buckets_mark_report(company=company, manager=manager, day=day)
+        old = current.value if current else None
+        _value_change(report, kpi, old, value, source, actor=None, reason=reason)
+        _new_version(company, manager, report)
     return True
+
+
+def _value_change(
+    report: DailyReport,
+    kpi: KPI,
+    old: Decimal | None,
+    value: Decimal,
+    source: str,
+    *,
+    actor: User | None,
+    reason: str,
+) -> None:
+    """One figure of a filed report changed, with its line of history."""
+    company_id = report.company_id
+    ReportValue.objects.update_or_create(
+        company_id=company_id, report=report, kpi=kpi, defaults={"value": value, "source": source}
+    )
+    ReportChange(
+        company_id=company_id, report=report, kpi=kpi, old_value=old, new_value=value,
+        changed_by=actor, reason=reason,
+    ).save()  # fmt: skip
+
+
+def _new_version(company: Company, manager: User, report: DailyReport) -> None:
+    """A filed report changed: its version moves on and its totals are refreshed."""
+    report.version += 1
+    report.updated_at = timezone.now()
+    report.save(update_fields=["version", "updated_at"])
+    rollups.buckets_mark_report(company=company, manager=manager, day=report.date)
