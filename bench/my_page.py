@@ -3,10 +3,11 @@
 Builds, through the app's services, one company with a manager whose sales role has five
 KPIs (the hunter set and one more), the role's month plans and the manager's own for three
 months, week plans (the role's and the manager's), two absences and two months of daily
-reports; then times GET /my/ (reports.selectors.manager_overview) and GET /report/<today>/
-(reports.selectors.report_form) as that manager, in process through django.test.Client
-(middleware, view, template: server-side, no network), after warm-up requests, and counts
-the SQL queries of one request.
+reports; then times GET /my/ (reports.selectors.manager_overview), GET /report/<today>/
+(reports.selectors.report_form) and the first POST of today's report (reports.services.
+report_submit, the rollup task queued on Redis) as that manager, in process through
+django.test.Client (middleware, view, template: server-side, no network), after warm-up
+requests, and counts the SQL queries of one request. --profile N prints each one's cProfile.
 
 `my_output` and `form_output` are digests of what the two selectors return (KPI names,
 figures, plans, bands), for checking that a change keeps the pages' figures identical on
@@ -18,10 +19,12 @@ creates is left there.
 """
 
 import argparse
+import cProfile
 import datetime
 import hashlib
 import math
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -158,10 +161,51 @@ def outputs(manager: Any, today: datetime.date) -> tuple[str, str]:
     return digest(overview), digest((form.day, form.closed, form.rows))
 
 
-def page_time(client: Any, name: str, url: str, repeat: int) -> None:
+def profile_print(name: str, call: Any, top: int) -> None:
+    """cProfile one call; the top `top` lines (PROFILE_SORT, cumulative by default) to stderr."""
+    if not top:
+        return
+    profiler = cProfile.Profile()
+    profiler.runcall(call)
+    log(f"profile of {name}:")
+    order = os.environ.get("PROFILE_SORT", "cumulative")
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(top)
+
+
+def timed(name: str, call: Any, repeat: int, *, before: Any = None, profile: int = 0) -> None:
+    """p50/p95 of `call` (after warm-up; `before` runs untimed ahead of each) and one call's
+    SQL queries."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    def once() -> None:
+        if before:
+            before()
+        call()
+
+    for _ in range(WARMUP):
+        once()
+    times = []
+    for _ in range(repeat):
+        if before:
+            before()
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    if before:
+        before()
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    emit(f"{name}_queries", len(queries.captured_queries))
+    emit(f"{name}_sql_ms", sum(float(q["time"]) for q in queries.captured_queries) * 1000)
+    emit(f"{name}_p50_ms", statistics.median(times))
+    emit(f"{name}_p95_ms", percentile(times, 0.95))
+    if before:
+        before()
+    profile_print(name, call, profile)
+
+
+def page_time(client: Any, name: str, url: str, repeat: int, profile: int) -> None:
     def get() -> None:
         response = client.get(url)
         if response.status_code != 200:
@@ -169,24 +213,42 @@ def page_time(client: Any, name: str, url: str, repeat: int) -> None:
             raise SystemExit(f"bench: GET {url} answered {response.status_code}:\n{body}")
 
     log(f"GET {url} × {repeat}")
-    for _ in range(WARMUP):
-        get()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        get()
-        times.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        get()
-    emit(f"{name}_queries", len(queries.captured_queries))
-    emit(f"{name}_sql_ms", sum(float(q["time"]) for q in queries.captured_queries) * 1000)
-    emit(f"{name}_p50_ms", statistics.median(times))
-    emit(f"{name}_p95_ms", percentile(times, 0.95))
+    timed(name, get, repeat, profile=profile)
+
+
+def submit_time(client: Any, manager: Any, today: datetime.date, repeat: int, profile: int) -> None:
+    """The first submission of today's report, as the form posts it: today's report is
+    deleted (untimed) before each, so every timed POST creates it and marks its buckets."""
+    from accounts import tenancy
+    from reports import selectors
+    from reports.models import DailyReport
+
+    url = f"/report/{today.isoformat()}/"
+    with tenancy.tenant_context(manager.company_id):
+        kpis = selectors.typed_kpis_of(company=manager.company, manager=manager, day=today)
+        form = {kpi.code: "1:00:00" if kpi.code == "talk_time" else "7" for kpi in kpis}
+    form.update(version="", confirm="yes")  # an unusual figure is confirmed at once
+
+    def delete() -> None:
+        with tenancy.tenant_context(manager.company_id):
+            DailyReport.objects.filter(manager=manager, date=today).delete()
+
+    def post() -> None:
+        response = client.post(url, form)
+        if response.status_code != 302:
+            body = response.content.decode(errors="replace")[:2000]
+            raise SystemExit(f"bench: POST {url} answered {response.status_code}:\n{body}")
+
+    log(f"POST {url} × {repeat}")
+    timed("submit", post, repeat, before=delete, profile=profile)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50, help="timed requests per page")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile one request: top N to stderr"
+    )
     args = parser.parse_args()
     for name in ("DATABASE_URL", "DATABASE_OWNER_URL"):
         if not os.environ.get(name):
@@ -215,8 +277,9 @@ def main() -> None:
     client = Client()
     with tenancy.tenant_context(manager.company_id):
         client.force_login(manager)
-    page_time(client, "my", "/my/", args.repeat)
-    page_time(client, "form", f"/report/{today.isoformat()}/", args.repeat)
+    page_time(client, "my", "/my/", args.repeat, args.profile)
+    page_time(client, "form", f"/report/{today.isoformat()}/", args.repeat, args.profile)
+    submit_time(client, manager, today, args.repeat, args.profile)
 
 
 if __name__ == "__main__":

@@ -1,68 +1,65 @@
 """Plotly figures of a funnel, from the numbers `funnel.selectors` computed."""
 
-import json
-from decimal import Decimal
-
-import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from funnel.selectors import Funnel
-
-LAYOUT = {
-    "height": 300,
-    "margin": {"l": 160, "r": 20, "t": 36, "b": 30},
-    "legend": {"orientation": "h", "y": -0.2},
-}
+from salesdesk.charts import figure, num
 
 
-def _json(figure: go.Figure, title: str) -> dict:
-    figure.update_layout(**LAYOUT, title={"text": title, "font": {"size": 14}})
-    return json.loads(figure.to_json())
-
-
-def _num(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+def _figure(traces: list[dict], title: str, **layout: object) -> dict:
+    return figure(
+        traces,
+        {
+            "height": 300,
+            "margin": {"l": 160, "r": 20, "t": 36, "b": 30},
+            "legend": {"orientation": "h", "y": -0.2},
+            "title": {"text": title, "font": {"size": 14}},
+            **layout,
+        },
+    )
 
 
 def stages_figure(funnel: Funnel) -> dict:
     """Open deals on each stage at the period's end: a healthy pipeline bulges mid-way."""
-    figure = go.Figure(
-        go.Funnel(
-            y=[row.stage.name for row in funnel.stages],
-            x=[row.open_deals for row in funnel.stages],
-            customdata=[_num(row.open_value) for row in funnel.stages],
-            hovertemplate="%{y}: %{x} · %{customdata:,.0f}<extra></extra>",
-            textinfo="value",
-        )
-    )
-    return _json(figure, _("Сделки по этапам на конец периода"))
+    trace = {
+        "type": "funnel",
+        "y": [row.stage.name for row in funnel.stages],
+        "x": [row.open_deals for row in funnel.stages],
+        "customdata": [num(row.open_value) for row in funnel.stages],
+        "hovertemplate": "%{y}: %{x} · %{customdata:,.0f}<extra></extra>",
+        "textinfo": "value",
+    }
+    return _figure([trace], _("Сделки по этапам на конец периода"))
 
 
 def conversion_figure(funnel: Funnel) -> dict:
     rows = [row for row in funnel.stages if row.left]
-    figure = go.Figure(
-        go.Bar(
-            x=[_num(row.conversion) for row in rows],
-            y=[row.stage.name for row in rows],
-            orientation="h",
-            text=[f"{row.moved_on}/{row.left}" for row in rows],
-            name=_("перешли дальше, %"),
-        )
+    trace = {
+        "type": "bar",
+        "x": [num(row.conversion) for row in rows],
+        "y": [row.stage.name for row in rows],
+        "orientation": "h",
+        "text": [f"{row.moved_on}/{row.left}" for row in rows],
+        "name": _("перешли дальше, %"),
+    }
+    return _figure(
+        [trace],
+        _("Конверсия из этапа в следующий"),
+        xaxis={"range": [0, 100], "ticksuffix": " %"},
+        yaxis={"autorange": "reversed"},
     )
-    figure.update_xaxes(range=[0, 100], ticksuffix=" %")
-    figure.update_yaxes(autorange="reversed")
-    return _json(figure, _("Конверсия из этапа в следующий"))
 
 
 def channels_figure(funnel: Funnel) -> dict:
     names = [row.channel or _("без канала") for row in funnel.channels]
-    figure = go.Figure()
-    figure.add_trace(go.Bar(x=names, y=[row.created for row in funnel.channels], name=_("новые")))
-    figure.add_trace(go.Bar(x=names, y=[row.won for row in funnel.channels], name=_("выиграны")))
-    figure.add_trace(
-        go.Bar(x=names, y=[row.repeat_won for row in funnel.channels], name=_("повторные"))
+    series = (("created", _("новые")), ("won", _("выиграны")), ("repeat_won", _("повторные")))
+    traces = [
+        {"type": "bar", "x": names, "y": [getattr(r, f) for r in funnel.channels], "name": name}
+        for f, name in series
+    ]
+    return _figure(
+        traces,
+        _("Сделки по каналам привлечения"),
+        barmode="group",
+        margin={"l": 50, "r": 20, "t": 36, "b": 30},
     )
-    figure.update_layout(barmode="group")
-    figure = _json(figure, _("Сделки по каналам привлечения"))
-    figure["layout"]["margin"]["l"] = 50
-    return figure
