@@ -9,7 +9,8 @@ locust (bench/load_client.py, in a process of its own): every manager opens toda
 at a random moment of the window (default ten minutes), types for a few seconds and submits
 the form as the browser does (CSRF token, version, one field per KPI; a question about an
 unusual figure is confirmed), while every head keeps the dashboard open (its HTMX poll every
-15 seconds, the whole page every two minutes).
+15 seconds with the state its figures show, answered 204 while nothing changed; the whole
+page every two minutes).
 
 Prints name=value lines on stdout: reports_sent, reports_accepted (answered by the redirect
 that confirms the report), reports_stored (today's rows, read as the superuser so row-level
@@ -404,6 +405,7 @@ def main() -> None:
             emit(f"{name}_p95_ms", figures["p95"])
             emit(f"{name}_max_ms", figures["max"])
             emit(f"{name}_requests", figures["count"])
+    emit("dashboard_polls_unchanged", result["polls_unchanged"])  # answered 204
     emit("errors_5xx", result["errors_5xx"])
     emit("errors_other", result["errors_other"])
     emit("requests_per_s", result["requests_per_s"])

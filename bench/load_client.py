@@ -4,7 +4,8 @@ python bench/load_client.py PLAN.json RESULT.json — the plan (written by bench
 names the host, every manager's session, figures and moment, and every head's session.
 Managers open today's report, type for a few seconds, submit it, follow the redirect to
 their page and leave; heads open the dashboard and keep polling its figures as HTMX does
-until the last manager is done. Writes the counts and latencies to RESULT.json.
+until the last manager is done, sending back the state the block shows as htmx does (an
+unchanged one is answered 204). Writes the counts and latencies to RESULT.json.
 """
 
 import http.cookiejar
@@ -35,9 +36,14 @@ POLL_HEADERS = {
 }
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d*)"')
+# The figures block's hx-headers: htmx sends the state it shows back with each poll.
+STATE = re.compile(r"X-Figures-State&quot;: &quot;([0-9a-f]+)&quot;")
 
 latencies: dict[str, list[float]] = defaultdict(list)
-counts = {"sent": 0, "accepted": 0, "confirmed": 0, "errors_5xx": 0, "errors_other": 0}
+counts = {
+    "sent": 0, "accepted": 0, "confirmed": 0, "errors_5xx": 0, "errors_other": 0,
+    "polls_unchanged": 0,
+}  # fmt: skip
 moments = {"first_sent_at": math.inf, "last_accepted_at": 0.0}
 accepted: list[int] = []  # the managers whose report the app confirmed
 managers = iter(PLAN["managers"])
@@ -124,21 +130,36 @@ class Head(FastHttpUser):
     def on_start(self) -> None:
         with_session(self, next(heads))
         self.polls = itertools.count(1)
+        self.state = ""
         # Heads opened their dashboards at different moments.
         gevent.sleep(random.uniform(0, PLAN["poll_seconds"]))
         self.page()
 
     def page(self) -> None:
         with self.client.get("/dashboard/", name="dashboard_page", catch_response=True) as page:
-            if page.status_code == 200 and 'id="figures"' not in (page.text or ""):
-                page.failure("no figures on the dashboard")
+            self.remember(page)
+
+    def remember(self, answer: Any) -> None:
+        """The state of the figures block now shown, as htmx keeps it (204: unchanged)."""
+        if answer.status_code == 204:
+            return
+        found = STATE.search(answer.text or "") if answer.status_code == 200 else None
+        if found is None:
+            answer.failure(f"no figures block: {answer.status_code}")
+            return
+        self.state = found.group(1)
 
     @task
     def poll(self) -> None:
         if next(self.polls) % PLAN["page_every"] == 0:
             self.page()
-        else:
-            self.client.get("/dashboard/", name="dashboard_poll", headers=POLL_HEADERS)
+            return
+        headers = {**POLL_HEADERS, "X-Figures-State": self.state}
+        with self.client.get(
+            "/dashboard/", name="dashboard_poll", headers=headers, catch_response=True
+        ) as poll:
+            self.remember(poll)
+            counts["polls_unchanged"] += poll.status_code == 204
 
 
 def percentile(values: list[float], share: float) -> float:

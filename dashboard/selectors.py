@@ -6,12 +6,13 @@ and assembles them in Python.
 """
 
 import datetime
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, partial
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,7 +34,7 @@ from kpi.selectors import active_on
 from kpi.values import format_value
 from reports.models import DailyReport, ReportChange, ReportValue
 from reports.selectors import company_today, report_statuses
-from rollups.models import Scope, Total
+from rollups.models import Bucket, Scope, Total
 from rollups.selectors import plan_advice
 from rollups.services import week_bounds
 
@@ -42,6 +43,9 @@ DROP_POINTS = Decimal(25)
 DROP_WEEKS = 4
 # A visit ends after this long away: the next one compares with what the last one saw.
 VISIT_GAP = datetime.timedelta(minutes=30)
+# The open dashboard's figures are re-rendered at least this often even when neither a report
+# nor a total changed (a renamed KPI, new colour bands, a moved calendar day: settings).
+STATE_SECONDS = 300
 VISIT_FIELDS = (
     "baseline_at", "baseline_month", "baseline_bands", "last_seen_at", "seen_month", "seen_bands",
 )  # fmt: skip
@@ -316,6 +320,60 @@ def status_days(calendar: WorkCalendar, today: datetime.date) -> list[datetime.d
             break
         day -= datetime.timedelta(days=1)
     return [today, day]
+
+
+def figures_state(
+    *,
+    company: Company,
+    viewer: User,
+    managers: list[User],
+    statuses: dict[tuple[int, datetime.date], str],
+    window: Window,
+    today: datetime.date,
+    variant: str,
+    now: datetime.datetime | None = None,
+) -> str:
+    """A digest of what the dashboard's figures block shows, for answering its poll with
+    "nothing changed" without building the block (one query beyond what it is given).
+
+    It changes with the managers in view, today's and the last working day's report
+    statuses, any total the block reads (the viewer's managers, teams and, for an admin,
+    the company, over the windows it compares) that was recomputed or marked stale, the
+    day, and `variant`
+    (the window and sort asked for, the language); and every STATE_SECONDS whatever happens,
+    which bounds how long a change of settings waits for the next full page load.
+    """
+    now = now or timezone.now()
+    ids = [m.pk for m in managers]
+    month = Window.around("month", today)
+    # The table compares with the previous window and its team lines with a year earlier; the
+    # attention list compares the last full week with DROP_WEEKS before it.
+    first = min(window.previous().start, month.start - datetime.timedelta(weeks=DROP_WEEKS + 2))
+    earlier = window.year_earlier()
+    spans = Q(end__gte=first, start__lte=max(window.end, month.end)) | Q(
+        end__gte=earlier.start, start__lte=earlier.end
+    )
+    # The subjects team_table reads: the managers, the viewer's teams, an admin's company.
+    subjects = Q(scope=Scope.MANAGER, subject_id__in=ids)
+    if viewer.can_administer:
+        subjects |= Q(scope__in=[Scope.TEAM, Scope.COMPANY])
+    else:
+        led = Team.objects.filter(company=company, head=viewer).values("pk")
+        subjects |= Q(scope=Scope.TEAM, subject_id__in=led)
+    buckets = (
+        Bucket.objects.filter(spans, subjects, company=company)
+        .aggregate(count=Count("id"), marks=Sum("marks"), done=Sum("done"))
+    )  # fmt: skip
+    facts = (
+        viewer.pk,
+        variant,
+        today,
+        int(now.timestamp()) // STATE_SECONDS,
+        [(m.pk, m.team_id, m.sales_role_id, m.last_name, m.first_name) for m in managers],
+        sorted(statuses.items()),
+        buckets,
+    )
+    return hashlib.blake2b(repr(facts).encode(), digest_size=12).hexdigest()
 
 
 def attention_list(

@@ -1,5 +1,8 @@
 import datetime
+import json
 import uuid
+from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,13 +23,15 @@ from dashboard.models import DashboardVisit
 from dashboard.windows import Window, window_parse
 from funnel import charts as funnel_charts
 from funnel.selectors import FunnelScope, deals_behind, funnel_of
-from kpi.calendar import calendar_for
+from kpi.calendar import WorkCalendar, calendar_for
 from quality.selectors import MonthQuality, month_quality
 from reports.selectors import company_today, report_statuses
 from rollups.models import Scope
 
 # How often the open dashboard asks for fresh figures (and on returning to the tab).
 POLL_SECONDS = 15
+# The figures block sends back the state it shows (selectors.figures_state) with its poll.
+STATE_HEADER = "X-Figures-State"
 ZERO = uuid.UUID(int=0)
 
 
@@ -38,24 +43,56 @@ def _window(request: HttpRequest, today: datetime.date) -> tuple[Window, str | N
         return window_parse({}, today=today), error.messages[0]
 
 
-def _table_context(request: HttpRequest) -> dict:
+@dataclass
+class _Base:
+    """What every block of the dashboard starts from, and its state digest reads."""
+
+    company: Company
+    viewer: User
+    today: datetime.date
+    window: Window
+    problem: str | None
+    managers: list[User]
+    calendar: WorkCalendar
+    statuses: dict[tuple[int, datetime.date], str]
+    variant: str  # what else the block depends on: the path (window, sort), the language
+
+    @cached_property
+    def state(self) -> str:
+        return selectors.figures_state(
+            company=self.company, viewer=self.viewer, managers=self.managers,
+            statuses=self.statuses, window=self.window, today=self.today, variant=self.variant,
+        )  # fmt: skip
+
+
+def _base(request: HttpRequest) -> _Base:
+    require_head_or_admin(request.user)
+    company = request.user.company
+    today = company_today(company)
+    window, problem = _window(request, today)
+    managers = list(selectors.managers_in_view(company=company, viewer=request.user))
+    calendar = calendar_for(company=company)
+    statuses = report_statuses(
+        company=company, manager_ids=[m.pk for m in managers],
+        days=selectors.status_days(calendar, today), calendar=calendar,
+    )  # fmt: skip
+    variant = f"{request.get_full_path()} {request.LANGUAGE_CODE}"
+    return _Base(
+        company, request.user, today, window, problem, managers, calendar, statuses, variant
+    )
+
+
+def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
     """What the team table and the attention list need, for the page and its partials.
 
     What several blocks read (the calendar, today's reports, the running month's totals)
     is read once here and handed to each.
     """
-    require_head_or_admin(request.user)
-    company = request.user.company
-    today = company_today(company)
-    window, problem = _window(request, today)
-    kpis = company_kpis(company=company)
-    managers = list(selectors.managers_in_view(company=company, viewer=request.user))
+    base = base or _base(request)
+    company, today, window, problem = base.company, base.today, base.window, base.problem
+    managers, calendar, statuses = base.managers, base.calendar, base.statuses
     ids = [m.pk for m in managers]
-    calendar = calendar_for(company=company)
-    statuses = report_statuses(
-        company=company, manager_ids=ids, days=selectors.status_days(calendar, today),
-        calendar=calendar,
-    )  # fmt: skip
+    kpis = company_kpis(company=company)
     table = selectors.team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
@@ -89,13 +126,25 @@ def _table_context(request: HttpRequest) -> dict:
     }
 
 
+def _state_context(base: _Base) -> dict:
+    """The header the figures block polls with (hx-headers: a JSON object)."""
+    return {"state_headers": json.dumps({STATE_HEADER: base.state})}
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The head of sales' main screen: who needs attention, then the whole team."""
-    context = _table_context(request)
+    base = _base(request)
     if request.htmx and request.htmx.target == "figures":
+        # The block's own poll (not a period or sort link inside it) that already shows the
+        # current state: 204, and htmx leaves the page as it is.
+        seen = request.headers.get(STATE_HEADER)
+        if request.htmx.trigger == "figures" and seen and seen == base.state:
+            return HttpResponse(status=204)
+        context = _table_context(request, base) | _state_context(base)
         return render(request, "dashboard/dashboard.html#figures", context)
+    context = _table_context(request, base) | _state_context(base)
     context["since"] = selectors.visit_record(
         company=request.user.company, viewer=request.user, kpis=context["kpis"],
         managers=context["managers"], month_figures=context["month_figures"],

@@ -1,0 +1,130 @@
+"""The open dashboard's poll answers 204 while nothing it shows has changed, and the new
+figures as soon as a report, a total or the team does."""
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from accounts import services as account_services
+from accounts import tenancy
+from accounts.models import User
+from dashboard import selectors
+from dashboard.views import STATE_HEADER
+from dashboard.windows import Window
+from reports.selectors import company_today
+from rollups import services as rollup_services
+from tests.conftest import PASSWORD, Cast
+from tests.dashboard.conftest import file_report
+
+pytestmark = pytest.mark.django_db
+
+POLL = {"HX-Request": "true", "HX-Target": "figures", "HX-Trigger": "figures"}
+FIGURES = {"calls": "40", "long_calls": "20", "leads": "2", "talk_time": "0:40:00"}
+
+
+def state_of(response) -> str:
+    """The state the rendered block will poll with (its hx-headers)."""
+    assert response.status_code == 200
+    return response.context["state_headers"].split('"')[3]
+
+
+def poll(client, state: str, query: str = ""):
+    return client.get(reverse("dashboard") + query, headers={**POLL, STATE_HEADER: state})
+
+
+def test_a_poll_is_204_until_a_report_then_a_total_changes(client, alpha: Cast):
+    client.force_login(alpha.head)
+    page = client.get(reverse("dashboard"))
+    state = state_of(page)
+    assert f"{STATE_HEADER}&quot;: &quot;{state}" in page.content.decode()
+    assert poll(client, state).status_code == 204
+
+    today = company_today(alpha.company)
+    with tenancy.tenant_context(alpha.company):
+        file_report(alpha, alpha.managers[0], today, FIGURES)
+    changed = poll(client, state)  # the status is "submitted" now: the block is sent again
+    assert 'id="figures"' in changed.content.decode()
+    state = state_of(changed)
+    assert poll(client, state).status_code == 204
+
+    rollup_services.rollup_run(company_id=alpha.company.pk)  # the totals it marked
+    recomputed = poll(client, state)
+    assert recomputed.status_code == 200 and "40" in recomputed.content.decode()
+    assert poll(client, state_of(recomputed)).status_code == 204
+
+
+def test_only_the_blocks_own_poll_may_be_answered_204(client, alpha: Cast):
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    # A period or sort link inside the block inherits the header, not the trigger.
+    link = client.get(
+        reverse("dashboard") + "?period=month",
+        headers={"HX-Request": "true", "HX-Target": "figures", STATE_HEADER: state},
+    )
+    assert link.status_code == 200 and 'id="figures"' in link.content.decode()
+    # Another window polled with this window's state is another block.
+    assert poll(client, state, "?period=month").status_code == 200
+    assert poll(client, "stale").status_code == 200
+    assert poll(client, "").status_code == 200
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the block in the other language
+    assert poll(client, state).status_code == 200
+
+
+def test_a_report_outside_the_heads_teams_leaves_the_poll_at_204(client, alpha: Cast):
+    today = company_today(alpha.company)
+    with tenancy.tenant_context(alpha.company):
+        other_head = account_services.user_create(
+            company=alpha.company, username="alpha.head2", password=PASSWORD, role=User.Role.HEAD
+        )
+        other = account_services.team_create(company=alpha.company, name="Вторая", head=other_head)
+        stranger = account_services.user_create(
+            company=alpha.company, username="alpha.stranger", password=PASSWORD, team=other,
+            sales_role=alpha.managers[0].sales_role,
+        )  # fmt: skip
+    rollup_services.rollup_run(company_id=alpha.company.pk)  # the cast's reports: all current
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    admin = Client()
+    with tenancy.tenant_context(alpha.company):
+        admin.force_login(alpha.admin)  # the admin sees the whole company
+    admin_state = state_of(admin.get(reverse("dashboard")))
+
+    with tenancy.tenant_context(alpha.company):
+        file_report(alpha, stranger, today, FIGURES)
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    assert poll(client, state).status_code == 204
+    assert poll(admin, admin_state).status_code == 200
+
+
+def test_a_manager_joining_the_team_changes_the_state(client, alpha: Cast):
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    with tenancy.tenant_context(alpha.company):
+        account_services.user_create(
+            company=alpha.company, username="alpha.newcomer", password=PASSWORD, team=alpha.team,
+            last_name="Новикова", sales_role=alpha.managers[0].sales_role,
+        )  # fmt: skip
+    answer = poll(client, state)
+    assert answer.status_code == 200 and "Новикова" in answer.content.decode()
+
+
+def test_the_state_expires_even_when_nothing_changed(alpha: Cast):
+    """Settings (a KPI's name, its bands) are not in the digest: they show within
+    STATE_SECONDS, or at the next full page load."""
+    with tenancy.tenant_context(alpha.company):
+        today = company_today(alpha.company)
+        managers = list(selectors.managers_in_view(company=alpha.company, viewer=alpha.head))
+        statuses = {(m.pk, today): "missing" for m in managers}
+        moment = datetime.datetime(2026, 12, 2, 12, 0, tzinfo=datetime.UTC)
+
+        def state(at: datetime.datetime) -> str:
+            return selectors.figures_state(
+                company=alpha.company, viewer=alpha.head, managers=managers, statuses=statuses,
+                window=Window.around("week", today), today=today, variant="/dashboard/ ru", now=at,
+            )  # fmt: skip
+
+        assert state(moment) == state(moment + datetime.timedelta(seconds=299))
+        assert state(moment) != state(moment + datetime.timedelta(seconds=300))

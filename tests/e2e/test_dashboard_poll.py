@@ -1,0 +1,58 @@
+"""The open dashboard in Chromium: its poll sends back the state it shows, a 204 leaves the
+page as it is, and a report filed meanwhile arrives by the next poll without a reload."""
+
+import pytest
+
+from accounts import tenancy
+from reports import services as report_services
+from rollups import services as rollup_services
+from tests.conftest import make_cast
+from tests.e2e.test_smoke import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+FOCUS = "window.dispatchEvent(new Event('focus'))"  # the block also polls on returning to the tab
+
+
+def is_poll(response) -> bool:
+    return "/dashboard/" in response.url and response.request.headers.get("hx-trigger") == "figures"
+
+
+def test_the_poll_answers_204_until_a_report_arrives(page, live_server):
+    cast = make_cast("e2e", "Е2Е Продажи")
+    manager = cast.managers[2]
+    rollup_services.rollup_run(company_id=cast.company.pk)
+    log_in(page, live_server.url, "e2e.head")
+    page.goto(f"{live_server.url}/dashboard/")
+    row = page.locator(f'tr[data-manager="{manager.username}"]')
+    assert "нет отчёта" in row.inner_text()
+    loads = []
+    page.on("load", lambda _page: loads.append(1))
+
+    with page.expect_response(is_poll) as first:
+        page.evaluate(FOCUS)
+    assert first.value.status == 204
+    assert first.value.request.headers.get("x-figures-state")
+    assert "нет отчёта" in row.inner_text()  # nothing was swapped away
+
+    with tenancy.tenant_context(cast.company):
+        report_services.report_submit(
+            company=cast.company, manager=manager, day=cast.company.local_time().date(),
+            values={"calls": "55", "long_calls": "20", "leads": "2", "talk_time": "0:30:00"},
+            actor=manager,
+        )  # fmt: skip
+    rollup_services.rollup_run(company_id=cast.company.pk)
+    with page.expect_response(is_poll) as second:
+        page.evaluate(FOCUS)
+    assert second.value.status == 200
+    row.filter(has_text="55").wait_for()
+    assert "нет отчёта" not in row.inner_text()
+    assert loads == []  # no reload: the block was swapped in place
+
+    with page.expect_response(is_poll) as third:  # with the state the new block carries
+        page.evaluate(FOCUS)
+    assert third.value.status == 204
+    assert (
+        third.value.request.headers["x-figures-state"]
+        != (first.value.request.headers["x-figures-state"])
+    )
