@@ -26,3 +26,11 @@ class TenantModelBackend(ModelBackend):
             return None
         tenancy.activate(entry.company_id or tenancy.OPERATOR)
         return super().authenticate(request, username=entry.username, password=password, **kwargs)
+
+    def get_user(self, user_id: Any) -> User | None:
+        """The session's user with their company, which nearly every view reads: one query."""
+        try:
+            user = User._default_manager.select_related("company").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

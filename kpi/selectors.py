@@ -25,22 +25,24 @@ def active_on(on: datetime.date) -> Q:
     return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gt=on))
 
 
-def role_kpis_on(*, company: Company, sales_role: SalesRole, on: datetime.date) -> list[KPI]:
+def role_kpis_on(*, company: Company, sales_role: SalesRole | int, on: datetime.date) -> list[KPI]:
     """The role's KPI set on a day: past periods are shown with the set active then."""
     records = (
         RoleKPI.objects.filter(active_on(on), company=company, sales_role=sales_role)
-        # The company too: a KPI's bands fall back to it (kpi.bands.thresholds).
-        .select_related("kpi__company", "kpi__numerator", "kpi__denominator")
+        .select_related("kpi__numerator", "kpi__denominator")
         .order_by("position", "id")
     )
-    return [record.kpi for record in records]
+    kpis = [record.kpi for record in records]
+    for kpi in kpis:
+        kpi.company = company  # a KPI's bands fall back to its company's (kpi.bands.thresholds)
+    return kpis
 
 
 def manager_kpis(*, company: Company, manager: User, on: datetime.date) -> list[KPI]:
     """The KPIs of the manager's sales role on a day (none without a role)."""
     if manager.sales_role_id is None:
         return []
-    return role_kpis_on(company=company, sales_role=manager.sales_role, on=on)
+    return role_kpis_on(company=company, sales_role=manager.sales_role_id, on=on)
 
 
 def role_kpi_history(*, company: Company, sales_role: SalesRole) -> QuerySet[RoleKPI]:

@@ -105,26 +105,11 @@ def is_month_closed(*, company: Company, day: datetime.date) -> bool:
     return ClosedMonth.objects.filter(company=company, month=day.replace(day=1)).exists()
 
 
-def usual_value(
-    *, company: Company, manager: User, kpi: KPI, before: datetime.date
-) -> Decimal | None:
-    """The median of the manager's last 20 reported values of a KPI, if there are enough."""
-    values = list(
-        ReportValue.objects.filter(
-            company=company, report__manager=manager, kpi=kpi, report__date__lt=before
-        )
-        .order_by("-report__date")
-        .values_list("value", flat=True)[:20]
-    )
-    if len(values) < UNUSUAL_MIN_HISTORY:
-        return None
-    return median(values)
-
-
 def usual_values(
     *, company: Company, manager: User, kpis: list[KPI], before: datetime.date
 ) -> dict[int, Decimal]:
-    """usual_value of each KPI that has one, by KPI id, in one query."""
+    """Each KPI's usual figure for the manager, by KPI id, in one query: the median of their
+    last 20 reported values before the day, where there are at least UNUSUAL_MIN_HISTORY."""
     recent = Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("report__date").desc())
     rows = (
         ReportValue.objects.filter(

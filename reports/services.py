@@ -21,7 +21,13 @@ from reports.models import (
     ReportDraft,
     ReportValue,
 )
-from reports.selectors import company_today, is_month_closed, is_unusual, typed_kpis_of, usual_value
+from reports.selectors import (
+    company_today,
+    is_month_closed,
+    is_unusual,
+    typed_kpis_of,
+    usual_values,
+)
 from rollups import services as rollups
 
 
@@ -153,9 +159,12 @@ def report_submit(
     by_code = {kpi.code: kpi for kpi in kpis}
     if not confirmed:
         questions = {}
+        usual_of = usual_values(
+            company=company, manager=manager, kpis=[by_code[code] for code in parsed], before=day
+        )
         for code, value in parsed.items():
             kpi = by_code[code]
-            usual = usual_value(company=company, manager=manager, kpi=kpi, before=day)
+            usual = usual_of.get(kpi.pk)
             if is_unusual(value, usual):
                 questions[code] = _(
                     "%(value)s — намного больше обычного (обычно около %(usual)s). Всё верно?"
@@ -223,11 +232,16 @@ def _create(
         existing = DailyReport.objects.get(company=company, manager=manager, date=day)
         stored = {v.kpi.code: v.value for v in existing.values.select_related("kpi")}
         raise ReportConflict(existing, stored, parsed) from None
-    for code, value in parsed.items():
-        kpi = by_code[code]
-        figure = imported.get(kpi.pk)
-        source = _source_of(value, figure)
-        ReportValue(company=company, report=report, kpi=kpi, value=value, source=source).save()
+    rows = [
+        ReportValue(
+            company=company, report=report, kpi=by_code[code], value=value,
+            source=_source_of(value, imported.get(by_code[code].pk)),
+        )
+        for code, value in parsed.items()
+    ]  # fmt: skip
+    for row in rows:
+        row.ensure_same_company()  # what save() checks; bulk_create does not call it
+    ReportValue.objects.bulk_create(rows)
     ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
     return Submission(report, created=True, changed=len(parsed))
 
