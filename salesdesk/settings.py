@@ -119,6 +119,16 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
+    "DB_PREPARED_STATEMENTS", True
+):
+    # Parameters bound by the server, and psycopg prepares a statement a connection has run
+    # five times (Django turns that off for poolers in transaction mode; PgBouncer is not in
+    # front of this app): PostgreSQL then plans a request's queries once per connection,
+    # not on every request.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "salesdesk_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
