@@ -45,7 +45,7 @@ def _window(request: HttpRequest, today: datetime.date) -> tuple[Window, str | N
 
 @dataclass
 class _Base:
-    """What every block of the dashboard starts from, and its state digest reads."""
+    """What every block of the dashboard starts from; its poll needs only the state."""
 
     company: Company
     viewer: User
@@ -53,15 +53,24 @@ class _Base:
     window: Window
     problem: str | None
     managers: list[User]
-    calendar: WorkCalendar
-    statuses: dict[tuple[int, datetime.date], str]
     variant: str  # what else the block depends on: the path (window, sort), the language
 
     @cached_property
     def state(self) -> str:
         return selectors.figures_state(
             company=self.company, viewer=self.viewer, managers=self.managers,
-            statuses=self.statuses, window=self.window, today=self.today, variant=self.variant,
+            window=self.window, today=self.today, variant=self.variant,
+        )  # fmt: skip
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        return calendar_for(company=self.company)
+
+    @cached_property
+    def statuses(self) -> dict[tuple[int, datetime.date], str]:
+        return report_statuses(
+            company=self.company, manager_ids=[m.pk for m in self.managers],
+            days=selectors.status_days(self.calendar, self.today), calendar=self.calendar,
         )  # fmt: skip
 
 
@@ -71,15 +80,8 @@ def _base(request: HttpRequest) -> _Base:
     today = company_today(company)
     window, problem = _window(request, today)
     managers = list(selectors.managers_in_view(company=company, viewer=request.user))
-    calendar = calendar_for(company=company)
-    statuses = report_statuses(
-        company=company, manager_ids=[m.pk for m in managers],
-        days=selectors.status_days(calendar, today), calendar=calendar,
-    )  # fmt: skip
     variant = f"{request.get_full_path()} {request.LANGUAGE_CODE}"
-    return _Base(
-        company, request.user, today, window, problem, managers, calendar, statuses, variant
-    )
+    return _Base(company, request.user, today, window, problem, managers, variant)
 
 
 def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:

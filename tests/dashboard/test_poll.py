@@ -14,12 +14,20 @@ from accounts.models import User
 from dashboard import selectors
 from dashboard.views import STATE_HEADER
 from dashboard.windows import Window
+from kpi import services as kpi_services
 from reports.selectors import company_today
 from rollups import services as rollup_services
 from tests.conftest import PASSWORD, Cast
 from tests.dashboard.conftest import file_report
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_tick(monkeypatch):
+    """The five-minute tick would turn a 204 into a 200 if it fell inside a test."""
+    monkeypatch.setattr(selectors, "STATE_SECONDS", 10**9)
+
 
 POLL = {"HX-Request": "true", "HX-Target": "figures", "HX-Trigger": "figures"}
 FIGURES = {"calls": "40", "long_calls": "20", "leads": "2", "talk_time": "0:40:00"}
@@ -111,20 +119,37 @@ def test_a_manager_joining_the_team_changes_the_state(client, alpha: Cast):
     assert answer.status_code == 200 and "Новикова" in answer.content.decode()
 
 
-def test_the_state_expires_even_when_nothing_changed(alpha: Cast):
+def test_the_state_expires_even_when_nothing_changed(alpha: Cast, monkeypatch):
     """Settings (a KPI's name, its bands) are not in the digest: they show within
     STATE_SECONDS, or at the next full page load."""
+    monkeypatch.setattr(selectors, "STATE_SECONDS", 300)  # the real one, not no_tick's
     with tenancy.tenant_context(alpha.company):
         today = company_today(alpha.company)
         managers = list(selectors.managers_in_view(company=alpha.company, viewer=alpha.head))
-        statuses = {(m.pk, today): "missing" for m in managers}
         moment = datetime.datetime(2026, 12, 2, 12, 0, tzinfo=datetime.UTC)
 
         def state(at: datetime.datetime) -> str:
             return selectors.figures_state(
-                company=alpha.company, viewer=alpha.head, managers=managers, statuses=statuses,
+                company=alpha.company, viewer=alpha.head, managers=managers,
                 window=Window.around("week", today), today=today, variant="/dashboard/ ru", now=at,
             )  # fmt: skip
 
-        assert state(moment) == state(moment + datetime.timedelta(seconds=299))
-        assert state(moment) != state(moment + datetime.timedelta(seconds=300))
+        seconds = [moment + datetime.timedelta(seconds=n) for n in range(0, 600, 10)]
+        states = [state(at) for at in seconds]
+        assert len(set(states)) in (2, 3)  # it turns every STATE_SECONDS, no more often
+        assert all(a != b for a, b in zip(states, states[30:], strict=False))
+
+
+def test_an_absence_from_today_changes_the_state(client, alpha: Cast):
+    """The manager's status turns from "no report" to "absent": the block is sent again."""
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    today = company_today(alpha.company)
+    with tenancy.tenant_context(alpha.company):
+        kpi_services.absence_create(
+            company=alpha.company, manager=alpha.managers[2], kind="sick", start=today, end=today
+        )
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    answer = poll(client, state)
+    assert answer.status_code == 200 and "отсутствует" in answer.content.decode()

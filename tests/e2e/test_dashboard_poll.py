@@ -4,6 +4,7 @@ page as it is, and a report filed meanwhile arrives by the next poll without a r
 import pytest
 
 from accounts import tenancy
+from dashboard import selectors
 from reports import services as report_services
 from rollups import services as rollup_services
 from tests.conftest import make_cast
@@ -18,7 +19,8 @@ def is_poll(response) -> bool:
     return "/dashboard/" in response.url and response.request.headers.get("hx-trigger") == "figures"
 
 
-def test_the_poll_answers_204_until_a_report_arrives(page, live_server):
+def test_the_poll_answers_204_until_a_report_arrives(page, live_server, monkeypatch):
+    monkeypatch.setattr(selectors, "STATE_SECONDS", 10**9)  # no five-minute tick mid-test
     cast = make_cast("e2e", "Е2Е Продажи")
     manager = cast.managers[2]
     rollup_services.rollup_run(company_id=cast.company.pk)
