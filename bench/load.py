@@ -16,7 +16,9 @@ Prints name=value lines on stdout: reports_sent, reports_accepted (answered by t
 that confirms the report), reports_stored (today's rows, read as the superuser so row-level
 security hides none), submit_p95_ms, dashboard_p95_ms, errors_5xx, rollups_current_after_s
 (from the last accepted report until no bucket is stale), totals_drift (what a
-reconciliation of every company then finds to fix), and more; progress goes to stderr.
+reconciliation of every company then finds to fix), cpu_ms_<kind> (the web server's CPU per
+request of each kind, measured in the gunicorn workers by bench/gunicorn_cpu.py; PostgreSQL's
+share is not in it), and more; progress goes to stderr.
 Locust shares the machine's cores with the server: client_cpu_s says how much it took.
 """
 
@@ -311,6 +313,16 @@ def stored_reports(today: datetime.date, accepted: list[int]) -> tuple[int, int,
     return stored, len(accepted) - found, None if last is None else float(last)
 
 
+def web_cpu(directory: Path) -> dict[str, tuple[int, float]]:
+    """Requests and CPU seconds by kind, summed over the gunicorn workers' files."""
+    totals: dict[str, tuple[int, float]] = {}
+    for path in directory.glob("*.json"):
+        for kind, (count, seconds) in json.loads(path.read_text()).items():
+            before = totals.get(kind, (0, 0.0))
+            totals[kind] = (before[0] + count, before[1] + seconds)
+    return dict(sorted(totals.items()))
+
+
 def totals_drift(companies: list[int]) -> int:
     from rollups import services
 
@@ -357,10 +369,13 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     host = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cpu_dir = work / "cpu"
+    cpu_dir.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_CPU_DIR": str(cpu_dir)}
     web = start(
         [sys.executable, "-m", "gunicorn", "salesdesk.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.web_workers), "--backlog", "2048", "--timeout", "60"],
+         "--workers", str(args.web_workers), "--backlog", "2048", "--timeout", "60",
+         "--config", "python:bench.gunicorn_cpu"],
         env, work / "gunicorn.log",
     )  # fmt: skip
     worker = start(
@@ -413,6 +428,8 @@ def main() -> None:
         emit("submit_window_s", result["last_accepted_at"] - result["first_sent_at"])
     emit("rollups_current_after_s", "timeout" if current_after is None else current_after)
     emit("client_cpu_s", result["cpu_s"])
+    for kind, (count, seconds) in web_cpu(cpu_dir).items():  # the web server's CPU, by kind
+        emit(f"cpu_ms_{kind}", seconds * 1000 / count if count else 0)
     emit("client_wall_s", result["wall_s"])
     log("reconciling every company: what the nightly job would find")
     emit("totals_drift", totals_drift(data.companies))
