@@ -7,28 +7,18 @@ from django.utils.translation import gettext as _
 
 from dashboard.selectors import TREND_WEEKS, ManagerMonth
 from kpi.models import KPI
-from salesdesk.charts import band_shapes, figure, num
+from salesdesk.charts import band_shapes, num, titled
 
 
 def _figure(
     traces: list[dict], title: str, start: datetime.date, end: datetime.date, **layout: object
 ) -> dict:
     """The figure, its x axis the whole span in days (one point does not zoom in)."""
-    return figure(
-        traces,
-        {
-            **layout,
-            "height": 280,
-            "margin": {"l": 50, "r": 10, "t": 36, "b": 30},
-            "legend": {"orientation": "h", "y": -0.2},
-            "title": {"text": title, "font": {"size": 14}},
-            "xaxis": {
-                "type": "date",
-                "range": [start.isoformat(), end.isoformat()],
-                "tickformat": "%d.%m",
-            },
-        },
-    )
+    span = [start.isoformat(), end.isoformat()]
+    return titled(
+        traces, title, **layout, height=280, margin={"l": 50, "r": 10, "t": 36, "b": 30},
+        xaxis={"type": "date", "range": span, "tickformat": "%d.%m"},
+    )  # fmt: skip
 
 
 def daily_figure(month: ManagerMonth, kpi: KPI) -> dict:

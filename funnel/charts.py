@@ -3,20 +3,14 @@
 from django.utils.translation import gettext as _
 
 from funnel.selectors import Funnel
-from salesdesk.charts import figure, num
+from salesdesk.charts import num, titled
+
+# Room on the left for the stage names.
+MARGIN = {"l": 160, "r": 20, "t": 36, "b": 30}
 
 
 def _figure(traces: list[dict], title: str, **layout: object) -> dict:
-    return figure(
-        traces,
-        {
-            "height": 300,
-            "margin": {"l": 160, "r": 20, "t": 36, "b": 30},
-            "legend": {"orientation": "h", "y": -0.2},
-            "title": {"text": title, "font": {"size": 14}},
-            **layout,
-        },
-    )
+    return titled(traces, title, **{"height": 300, "margin": MARGIN, **layout})
 
 
 def stages_figure(funnel: Funnel) -> dict:
@@ -61,5 +55,5 @@ def channels_figure(funnel: Funnel) -> dict:
         traces,
         _("Сделки по каналам привлечения"),
         barmode="group",
-        margin={"l": 50, "r": 20, "t": 36, "b": 30},
+        margin={**MARGIN, "l": 50},
     )

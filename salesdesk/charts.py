@@ -32,6 +32,16 @@ def figure(data: list[dict], layout: dict) -> dict:
     return {"data": data, "layout": {"template": _template(), **layout}}
 
 
+def titled(traces: list[dict], title: str, **layout: object) -> dict:
+    """A figure in the pages' common frame (a small title, the legend below the plot);
+    `layout` adds the rest (height, margins, axes) or overrides it."""
+    common = {
+        "legend": {"orientation": "h", "y": -0.2},
+        "title": {"text": title, "font": {"size": 14}},
+    }
+    return figure(traces, {**common, **layout})
+
+
 def band_shapes() -> list[dict]:
     """The red/yellow/green completion bands (0–60–80–200 %) behind a chart's traces."""
     return [

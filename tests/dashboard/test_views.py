@@ -16,6 +16,7 @@ from dashboard.models import DashboardVisit
 from reports.models import Reminder
 from rollups import services as rollup_services
 from tests.dashboard.conftest import file_report
+from tests.dashboard.test_charts import charts_are_valid_plotly
 from tests.factories import TeamFactory, UserFactory
 
 
@@ -134,9 +135,11 @@ def test_the_drill_down_has_charts_why_red_and_the_history(client, known):
     rollup_services.rollup_run(company_id=cast.company.pk)
     client.force_login(cast.head)
     url = reverse("dashboard-manager", args=[cast.managers[0].code])
-    body = client.get(url + f"?month={known.start.isoformat()}").content.decode()
+    response = client.get(url + f"?month={known.start.isoformat()}")
+    body = response.content.decode()
     for chart in ("daily-data", "cumulative-data", "weekly-data"):
         assert f'id="{chart}"' in body
+    charts_are_valid_plotly(response.context)
     assert "Почему красный" in body and "слабое звено" in body
     assert "100 → 120" in body and "тестовые данные" in body
 
