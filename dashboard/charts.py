@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from dashboard.selectors import TREND_WEEKS, ManagerMonth
 from kpi.models import KPI
-from salesdesk.charts import band_shapes, num, titled
+from salesdesk.charts import completion_scale, num, titled
 
 
 def _figure(
@@ -93,6 +93,5 @@ def weekly_figure(month: ManagerMonth) -> dict:
         _("Выполнение плана по неделям"),
         first,
         month.month.end,
-        shapes=band_shapes(),
-        yaxis={"title": {"text": _("выполнение, %")}, "rangemode": "tozero"},
+        **completion_scale(),
     )

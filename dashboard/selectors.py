@@ -47,6 +47,8 @@ VISIT_GAP = datetime.timedelta(minutes=30)
 # The open dashboard's figures are re-rendered at least this often even when neither a report
 # nor a total changed (a renamed KPI, new colour bands, a moved calendar day: settings).
 STATE_SECONDS = 300
+# status_days() looks this far back for the last working day.
+STATUS_DAYS_BACK = 15
 VISIT_FIELDS = (
     "baseline_at", "baseline_month", "baseline_bands", "last_seen_at", "seen_month", "seen_bands",
 )  # fmt: skip
@@ -346,8 +348,6 @@ SELECT
       WHERE company_id = %(company)s AND manager_id = ANY(%(managers)s)
         AND "end" >= %(recent)s AND start <= %(today)s)
 """
-# status_days() looks this far back for the last working day.
-STATUS_DAYS_BACK = 15
 
 
 def figures_state(

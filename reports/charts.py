@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 
 from reports.selectors import TrendPoint
-from salesdesk.charts import band_shapes, figure, num
+from salesdesk.charts import completion_scale, num, titled
 
 
 def trend_figure(trend: list[TrendPoint]) -> dict:
@@ -21,14 +21,7 @@ def trend_figure(trend: list[TrendPoint]) -> dict:
         }
         for name in names
     ]
-    return figure(
-        traces,
-        {
-            "shapes": band_shapes(),
-            "height": 280,
-            "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
-            "yaxis": {"title": {"text": _("выполнение, %")}, "rangemode": "tozero"},
-            "legend": {"orientation": "h", "y": -0.2},
-            "title": {"text": _("Выполнение плана по неделям"), "font": {"size": 14}},
-        },
-    )
+    return titled(
+        traces, _("Выполнение плана по неделям"), **completion_scale(),
+        height=280, margin={"l": 40, "r": 10, "t": 30, "b": 30},
+    )  # fmt: skip
