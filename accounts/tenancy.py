@@ -62,12 +62,15 @@ def tenant_context(company: "Company | int | None") -> Iterator[None]:
     company_id = _company_id(company)
     previous = _company.get()
     token = _company.set(company_id)
+    # Outermost, the block's commit ends the transaction-local setting: no statement needed.
+    nested = connection.in_atomic_block
     try:
         with transaction.atomic():
             _set_database_company(company_id)
             yield
             # On an exception the rollback of this block restores the setting by itself.
-            _set_database_company(previous)
+            if nested:
+                _set_database_company(previous)
     finally:
         _company.reset(token)
 

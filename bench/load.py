@@ -9,8 +9,9 @@ locust (bench/load_client.py, in a process of its own): every manager opens toda
 at a random moment of the window (default ten minutes), types for a few seconds and submits
 the form as the browser does (CSRF token, version, one field per KPI; a question about an
 unusual figure is confirmed), while every head keeps the dashboard open (its HTMX poll every
-15 seconds with the state its figures show, answered 204 while nothing changed; the whole
-page every two minutes).
+30 seconds with the state its figures show, answered 204 while nothing changed; the whole
+page every two minutes). Each head opened the dashboard at its own moment of the two minutes
+before the first report is due; their requests then are a warm-up, outside the figures.
 
 Prints name=value lines on stdout: reports_sent, reports_accepted (answered by the redirect
 that confirms the report), reports_stored (today's rows, read as the superuser so row-level
@@ -19,7 +20,9 @@ security hides none), submit_p95_ms, dashboard_p95_ms, errors_5xx, rollups_curre
 reconciliation of every company then finds to fix), cpu_ms_<kind> (the web server's CPU per
 request of each kind, measured in the gunicorn workers by bench/gunicorn_cpu.py; PostgreSQL's
 share is not in it), and more; progress goes to stderr.
-Locust shares the machine's cores with the server: client_cpu_s says how much it took.
+Locust shares the machine's cores with the server: client_cpu_s says how much it took, and
+machine_cpu_busy_pct how busy the cores were over the run; <name>_p95_ms_by_minute shows
+whether the slow answers are spread over the peak or bunched in some minute of it.
 """
 
 import argparse
@@ -193,8 +196,9 @@ def plan_write(
     plan = {
         "host": host,
         "day": today.isoformat(),
-        # Time for locust to start every user before the first report is due.
-        "start_at": time.time() + 15 + len(managers) / 500,
+        # Time for locust to start every user, and for every head to open the dashboard at
+        # a moment of the page period, before the first report is due.
+        "start_at": time.time() + 15 + len(managers) / 500 + args.poll * args.page_every,
         "poll_seconds": args.poll,
         "page_every": args.page_every,
         "grace_s": 120,
@@ -313,6 +317,13 @@ def stored_reports(today: datetime.date, accepted: list[int]) -> tuple[int, int,
     return stored, len(accepted) - found, None if last is None else float(last)
 
 
+def machine_cpu() -> tuple[int, int]:
+    """The machine's busy and total CPU time so far (jiffies, all cores): /proc/stat."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def web_cpu(directory: Path) -> dict[str, tuple[int, float]]:
     """Requests and CPU seconds by kind, summed over the gunicorn workers' files."""
     totals: dict[str, tuple[int, float]] = {}
@@ -337,8 +348,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=5, help="of history before today")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--celery-concurrency", type=int, default=2)
-    parser.add_argument("--poll", type=float, default=15, help="the dashboard's HTMX poll, s")
-    parser.add_argument("--page-every", type=int, default=8, help="polls per full page load")
+    parser.add_argument(
+        "--poll", type=float, default=30, help="the dashboard's poll, s (views.POLL_SECONDS)"
+    )
+    parser.add_argument("--page-every", type=int, default=4, help="polls per full page load")
     parser.add_argument("--logs", help="keep the services' and locust's logs in this directory")
     args = parser.parse_args()
 
@@ -388,6 +401,7 @@ def main() -> None:
         plan_write(work / "plan.json", data, heads, sessions, args, today, host)
         log(f"locust: {len(data.managers)} managers, {len(users) - len(data.managers)} heads")
         watch = StaleWatch()
+        cpu_before = machine_cpu()
         client = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "load_client.py"), str(work / "plan.json"),
              str(work / "result.json")],
@@ -395,6 +409,8 @@ def main() -> None:
         )  # fmt: skip
         if client.returncode:
             sys.exit(f"bench: the locust client failed; see {work / 'locust.log'}")
+        cpu_after = machine_cpu()
+        busy, total = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
         result = json.loads((work / "result.json").read_text())
         stored, lost, last_report = stored_reports(today, result["accepted_ids"])
         log("waiting for the rollups to settle")
@@ -427,7 +443,11 @@ def main() -> None:
     if result["accepted"]:
         emit("submit_window_s", result["last_accepted_at"] - result["first_sent_at"])
     emit("rollups_current_after_s", "timeout" if current_after is None else current_after)
+    for name in ("submit", "dashboard"):  # is the tail spread over the peak, or bunched?
+        emit(f"{name}_p95_ms_by_minute", ",".join(map(str, result["p95_by_minute"].get(name, []))))
     emit("client_cpu_s", result["cpu_s"])
+    # Every process of the machine (the server, PostgreSQL, the worker, locust), over the run.
+    emit("machine_cpu_busy_pct", 100 * busy / total if total else 0)
     for kind, (count, seconds) in web_cpu(cpu_dir).items():  # the web server's CPU, by kind
         emit(f"cpu_ms_{kind}", seconds * 1000 / count if count else 0)
     emit("client_wall_s", result["wall_s"])

@@ -40,6 +40,7 @@ VERSION = re.compile(r'name="version" value="(\d*)"')
 STATE = re.compile(r"X-Figures-State&quot;: &quot;([0-9a-f]+)&quot;")
 
 latencies: dict[str, list[float]] = defaultdict(list)
+by_minute: dict[str, dict[int, list[float]]] = defaultdict(dict)  # of the peak
 counts = {
     "sent": 0, "accepted": 0, "confirmed": 0, "errors_5xx": 0, "errors_other": 0,
     "polls_unchanged": 0,
@@ -53,7 +54,14 @@ managers_left = len(PLAN["managers"])
 
 @events.request.add_listener
 def on_request(name: str, response_time: float, response: Any, exception: Any, **_: Any) -> None:
+    started = time.time() - response_time / 1000
+    if started < PLAN["start_at"]:
+        # Heads opening their dashboards before the peak: its requests, not its figures.
+        latencies[f"warmup_{name}"].append(response_time)
+        return
     latencies[name].append(response_time)
+    minute = int((started - PLAN["start_at"]) // 60)
+    by_minute[name].setdefault(minute, []).append(response_time)
     status = getattr(response, "status_code", 0) or 0
     if status >= 500:
         counts["errors_5xx"] += 1
@@ -131,8 +139,11 @@ class Head(FastHttpUser):
         with_session(self, next(heads))
         self.polls = itertools.count(1)
         self.state = ""
-        # Heads opened their dashboards at different moments.
-        gevent.sleep(random.uniform(0, PLAN["poll_seconds"]))
+        # At the peak every head has had the dashboard open for a while: each opened it at
+        # its own moment of the page period before the first report is due.
+        warmup = PLAN["poll_seconds"] * PLAN["page_every"]
+        opened_at = PLAN["start_at"] - random.uniform(0, warmup)
+        gevent.sleep(max(0.0, opened_at - time.time()))
         self.page()
 
     def page(self) -> None:
@@ -178,10 +189,15 @@ def main() -> None:
     while managers_left and time.time() < deadline:
         gevent.sleep(0.5)
     runner.quit()
-    wall = time.time() - started
+    wall = time.time() - max(started, PLAN["start_at"])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     latencies["dashboard"] = latencies["dashboard_page"] + latencies["dashboard_poll"]
-    total = sum(len(values) for values in latencies.values()) - len(latencies["dashboard"])
+    for name in ("dashboard_page", "dashboard_poll"):
+        for minute, values in by_minute[name].items():
+            by_minute["dashboard"].setdefault(minute, []).extend(values)
+    total = sum(
+        len(values) for name, values in latencies.items() if not name.startswith("warmup_")
+    ) - len(latencies["dashboard"])
     result = {
         **counts,
         **moments,
@@ -194,6 +210,10 @@ def main() -> None:
             }
             for name, values in latencies.items()
             if values
+        },
+        "p95_by_minute": {
+            name: [round(percentile(minutes[m], 0.95), 1) for m in sorted(minutes)]
+            for name, minutes in by_minute.items()
         },
         "requests_per_s": round(total / wall, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),

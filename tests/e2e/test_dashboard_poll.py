@@ -44,7 +44,7 @@ def test_the_poll_answers_204_until_a_report_arrives(page, live_server, monkeypa
             actor=manager,
         )  # fmt: skip
     rollup_services.rollup_run(company_id=cast.company.pk)
-    answers = []  # this poll's, or the 15-second timer's if it came first
+    answers = []  # this poll's, or the 30-second timer's if it came first
     page.on("response", lambda response: is_poll(response) and answers.append(response.status))
     page.evaluate(FOCUS)
     row.filter(has_text="55").wait_for()
