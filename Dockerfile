@@ -16,4 +16,7 @@ RUN SECRET_KEY=build python manage.py compilemessages --ignore=.venv -v0 \
 RUN useradd --system --home /app salesdesk && chown -R salesdesk /app
 USER salesdesk
 EXPOSE 8000
-CMD ["gunicorn", "salesdesk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn's sync workers: 2 × cores + 1 (gunicorn's advice; bench/load.py measured 5 on two
+# cores). Set WEB_CONCURRENCY for the host's cores.
+ENV WEB_CONCURRENCY=5
+CMD ["gunicorn", "salesdesk.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -346,7 +346,12 @@ def main() -> None:
     parser.add_argument("--managers", type=int, default=20, help="per company")
     parser.add_argument("--minutes", type=float, default=10, help="the window of the peak")
     parser.add_argument("--days", type=int, default=5, help="of history before today")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn sync workers (2 × cores + 1, gunicorn's advice)",
+    )
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument(
         "--poll", type=float, default=30, help="the dashboard's poll, s (views.POLL_SECONDS)"
@@ -361,6 +366,8 @@ def main() -> None:
     emit("companies", args.companies)
     emit("managers", args.companies * args.managers)
     emit("minutes", args.minutes)
+    emit("web_workers", args.web_workers)
+    emit("poll_s", args.poll)
 
     log(f"generating {args.companies} companies × {args.managers} managers × {args.days} days")
     started = time.perf_counter()
