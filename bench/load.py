@@ -444,6 +444,8 @@ def main() -> None:
             emit(f"{name}_max_ms", figures["max"])
             emit(f"{name}_requests", figures["count"])
     emit("dashboard_polls_unchanged", result["polls_unchanged"])  # answered 204
+    warmup = [v for name, v in result["latency"].items() if name.startswith("warmup_")]
+    emit("warmup_requests", sum(figures["count"] for figures in warmup))  # not in the figures
     emit("errors_5xx", result["errors_5xx"])
     emit("errors_other", result["errors_other"])
     emit("requests_per_s", result["requests_per_s"])

@@ -5,6 +5,7 @@ import pytest
 
 from accounts import tenancy
 from dashboard import selectors
+from kpi import services as kpi_services
 from reports import services as report_services
 from rollups import services as rollup_services
 from tests.conftest import make_cast
@@ -23,6 +24,10 @@ def test_the_poll_answers_204_until_a_report_arrives(page, live_server, monkeypa
     monkeypatch.setattr(selectors, "STATE_SECONDS", 10**9)  # no five-minute tick mid-test
     cast = make_cast("e2e", "Е2Е Продажи")
     manager = cast.managers[2]
+    with tenancy.tenant_context(cast.company):  # a weekend would show «выходной», not «нет отчёта»
+        kpi_services.calendar_day_set(
+            company=cast.company, date=cast.company.local_time().date(), is_working=True
+        )
     rollup_services.rollup_run(company_id=cast.company.pk)
     log_in(page, live_server.url, "e2e.head")
     page.goto(f"{live_server.url}/dashboard/")
