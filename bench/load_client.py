@@ -54,19 +54,20 @@ managers_left = len(PLAN["managers"])
 
 @events.request.add_listener
 def on_request(name: str, response_time: float, response: Any, exception: Any, **_: Any) -> None:
-    started = time.time() - response_time / 1000
-    if started < PLAN["start_at"]:
-        # Heads opening their dashboards before the peak: its requests, not its figures.
-        latencies[f"warmup_{name}"].append(response_time)
-        return
-    latencies[name].append(response_time)
-    minute = int((started - PLAN["start_at"]) // 60)
-    by_minute[name].setdefault(minute, []).append(response_time)
+    # Errors count wherever they happen, the warm-up included.
     status = getattr(response, "status_code", 0) or 0
     if status >= 500:
         counts["errors_5xx"] += 1
     elif exception or status >= 400:
         counts["errors_other"] += 1
+    started = time.time() - response_time / 1000
+    if started < PLAN["start_at"]:
+        # Heads opening their dashboards before the peak: its requests, not its latencies.
+        latencies[f"warmup_{name}"].append(response_time)
+        return
+    latencies[name].append(response_time)
+    minute = int((started - PLAN["start_at"]) // 60)
+    by_minute[name].setdefault(minute, []).append(response_time)
 
 
 def with_session(user: FastHttpUser, key: str) -> None:
