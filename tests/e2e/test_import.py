@@ -1,29 +1,15 @@
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_cast
+from tests.e2e.htmx import settled
 from tests.e2e.test_smoke import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DEALS = Path(__file__).parent.parent / "crm_sync" / "files" / "deals.csv"
-
-
-@contextmanager
-def settled(page):
-    """Waits, after the block, until htmx has swapped the answer in and wired up the new
-    content: a change made before that (htmx settles 20 ms after the swap) reaches no
-    listener and is lost."""
-    page.evaluate(
-        """() => { window.htmxSettled = false;
-        document.body.addEventListener("htmx:afterSettle", () => { window.htmxSettled = true },
-            {once: true}) }"""
-    )
-    yield
-    page.wait_for_function("() => window.htmxSettled")
 
 
 def test_the_head_imports_deals_from_a_file(page, live_server):

@@ -11,6 +11,7 @@ from kpi import services as kpi_services
 from kpi.models import KPI
 from reports.selectors import company_today
 from tests.conftest import make_cast
+from tests.e2e.htmx import settled
 from tests.e2e.test_smoke import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,7 +47,8 @@ def test_a_manager_fills_the_report_by_keyboard_fixes_a_typo_and_sees_completion
     keyboard = page.keyboard
     expect(page.locator("#id_calls")).to_be_focused()  # autofocus: typing starts at once
     keyboard.type("6o")  # a typo
-    keyboard.press("Tab")
+    with settled(page):  # the row is checked and swapped: the next change goes to its new input
+        keyboard.press("Tab")
     expect(page.locator("#row-calls").get_by_role("alert")).to_contain_text("«6o» — не число")
     page.locator("#id_calls").fill("60")
     page.locator("#id_calls").press("Tab")
