@@ -9,6 +9,7 @@ from kpi import services as kpi_services
 from reports import services as report_services
 from rollups import services as rollup_services
 from tests.conftest import make_cast
+from tests.e2e.htmx import settled
 from tests.e2e.test_smoke import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -51,7 +52,8 @@ def test_the_poll_answers_204_until_a_report_arrives(page, live_server, monkeypa
     rollup_services.rollup_run(company_id=cast.company.pk)
     answers = []  # this poll's, or the 30-second timer's if it came first
     page.on("response", lambda response: is_poll(response) and answers.append(response.status))
-    page.evaluate(FOCUS)
+    with settled(page):  # the new block's own poll is wired up once htmx has settled it
+        page.evaluate(FOCUS)
     row.filter(has_text="55").wait_for()
     assert 200 in answers
     assert "нет отчёта" not in row.inner_text()
