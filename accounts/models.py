@@ -299,6 +299,8 @@ class AuditEvent(TenantModel):
         SETTINGS_CHANGED = "settings_changed", _("Настройки компании изменены")
         EXPORTED = "exported", _("Данные компании выгружены")
         IMPORTED = "imported", _("Данные компании загружены")
+        MONTH_CLOSED = "month_closed", _("Месяц закрыт")
+        MONTH_REOPENED = "month_reopened", _("Закрытый месяц открыт заново")
 
     at = models.DateTimeField(_("когда"), default=timezone.now)
     actor = models.ForeignKey(

@@ -97,7 +97,19 @@ class KpiDetailApi(APIView):
 
 
 class KpiUpdateApi(APIView):
-    @extend_schema(request=KpiInput, responses=KpiOutput, operation_id="kpis_update")
+    @extend_schema(
+        request=KpiInput,
+        responses=KpiOutput,
+        operation_id="kpis_update",
+        description=(
+            "A KPI that has data (a report value, an imported figure, a plan or its history, "
+            "a stored total) keeps its `unit`, `aggregation`, `numerator` and `denominator`: "
+            "a change to any of them answers 400 with the reason, and nothing is saved. "
+            "Create a new KPI instead and put it in the role's set from a date "
+            "(`sales-roles/{code}/kpis/add/` and `remove/`): past periods keep the old one. "
+            "Direction, names, bands and decimals may change."
+        ),
+    )
     def patch(self, request: Request, uid: str) -> Response:
         kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
         serializer = KpiInput(data=request.data, partial=True, context={"request": request})

@@ -1,4 +1,5 @@
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,10 +15,21 @@ from kpi.calendar import (
 )
 from kpi.catalogue import CATALOGUE, SOURCE_LIST, CatalogueKPI, SourceItem
 from kpi.models import KPI, Absence, Plan, PlanChange, RoleKPI
+from reports.models import ImportedFigure, ReportChange, ReportValue
+from rollups.models import Total
 
 
 def kpis_of_company(*, company: Company) -> QuerySet[KPI]:
     return KPI.objects.filter(company=company).select_related("numerator", "denominator")
+
+
+def kpi_has_data(*, company: Company, kpi: KPI) -> bool:
+    """Whether any figure was recorded in this KPI's unit and combined by its rule: a report
+    value, an imported figure, a plan (or a plan's history) or a stored total."""
+    return any(
+        model.objects.filter(company=company, kpi=kpi).exists()
+        for model in (ReportValue, ImportedFigure, Plan, PlanChange, Total, ReportChange)
+    )
 
 
 def active_on(on: datetime.date) -> Q:
@@ -258,6 +270,112 @@ def plan_grid(*, company: Company, team: Team, month: datetime.date) -> list[Pla
             )
         blocks.append(block)
     return blocks
+
+
+def team_month_plans(*, company: Company, team: Team, month: datetime.date) -> QuerySet[Plan]:
+    """The month plans of the team's managers and the defaults of their sales roles."""
+    managers = list(managers_of_team(company=company, team=team))
+    roles = {m.sales_role_id for m in managers if m.sales_role_id}
+    return Plan.objects.filter(
+        Q(manager__in=managers) | Q(sales_role_id__in=roles),
+        company=company,
+        period=Plan.Period.MONTH,
+        start=month.replace(day=1),
+    ).select_related("manager", "sales_role", "kpi__company")
+
+
+@dataclass(frozen=True)
+class PlanOverwrite:
+    """One plan a bulk action would write: whose, which KPI, what it is now and will be."""
+
+    kpi: KPI
+    manager: User | None
+    sales_role: SalesRole | None
+    old: Decimal | None
+    new: Decimal
+
+    @property
+    def overwrites(self) -> bool:
+        """The plan is filled already: the action replaces a figure someone set."""
+        return self.old is not None
+
+
+@dataclass(frozen=True)
+class PlanBatch:
+    """What "copy last month" or an uplift would change, shown before it is applied.
+
+    `digest` fingerprints every old and new value: the confirmation carries it, and the
+    action refuses to apply when the plans are no longer what the user was shown."""
+
+    changes: list[PlanOverwrite]
+
+    @property
+    def overwritten(self) -> list[PlanOverwrite]:
+        return [change for change in self.changes if change.overwrites]
+
+    @property
+    def digest(self) -> str:
+        state = "\n".join(
+            f"{c.kpi.pk}:{c.manager.pk if c.manager else ''}:"
+            f"{c.sales_role.pk if c.sales_role else ''}:{c.old}:{c.new}"
+            for c in self.changes
+        )
+        return hashlib.sha256(state.encode()).hexdigest()[:32]
+
+
+def _batch(changes: list[PlanOverwrite]) -> PlanBatch:
+    changed = [change for change in changes if change.old != change.new]
+    changed.sort(
+        key=lambda c: (
+            c.manager is not None,
+            str(c.sales_role or ""),
+            str(c.manager or ""),
+            c.kpi.code,
+        )
+    )
+    return PlanBatch(changed)
+
+
+def plans_copy_preview(*, company: Company, team: Team, month: datetime.date) -> PlanBatch:
+    """The plans "copy last month" would write into `month`: last month's, where they differ."""
+    month = month.replace(day=1)
+    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    current = {
+        (p.kpi_id, p.manager_id, p.sales_role_id): p.value
+        for p in team_month_plans(company=company, team=team, month=month)
+    }
+    return _batch(
+        [
+            PlanOverwrite(
+                kpi=plan.kpi,
+                manager=plan.manager,
+                sales_role=plan.sales_role,
+                old=current.get((plan.kpi_id, plan.manager_id, plan.sales_role_id)),
+                new=plan.value,
+            )
+            for plan in team_month_plans(company=company, team=team, month=previous)
+        ]
+    )
+
+
+def plans_uplift_preview(
+    *, company: Company, team: Team, month: datetime.date, percent: Decimal
+) -> PlanBatch:
+    """The month's plans of higher-is-better KPIs raised by `percent` (lower-is-better stay)."""
+    factor = 1 + percent / 100
+    plans = team_month_plans(company=company, team=team, month=month)
+    return _batch(
+        [
+            PlanOverwrite(
+                kpi=plan.kpi,
+                manager=plan.manager,
+                sales_role=plan.sales_role,
+                old=plan.value,
+                new=(plan.value * factor).quantize(Decimal(10) ** -plan.kpi.decimals),
+            )
+            for plan in plans.filter(kpi__direction=KPI.Direction.HIGHER)
+        ]
+    )
 
 
 def plan_changes(

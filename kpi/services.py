@@ -1,13 +1,11 @@
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, SalesRole, Team, User
-from accounts.selectors import managers_of_team
 from kpi import selectors
 from kpi.calendar import TRANSFERRED_WORKING_DAYS, month_bounds
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
@@ -143,14 +141,48 @@ def kpi_create(*, company: Company, **fields: object) -> KPI:
     return kpi
 
 
+# What a stored figure means and how days combine into a total: changing either in place
+# would rewrite every past report, plan and total of the KPI.
+KPI_FIELDS_FIXED_BY_DATA = ("unit", "aggregation", "numerator", "denominator")
+
+
 def kpi_update(*, kpi: KPI, **fields: object) -> KPI:
-    for field, value in fields.items():
+    for field in fields:
         if field not in KPI_FIELDS:
             raise ValueError(f"not editable: {field}")
+    fixed = [f for f in KPI_FIELDS_FIXED_BY_DATA if f in fields and fields[f] != getattr(kpi, f)]
+    if fixed and selectors.kpi_has_data(company=kpi.company, kpi=kpi):
+        errors = {field: _("Нельзя поменять: у KPI уже есть данные.") for field in fixed}
+        errors[NON_FIELD_ERRORS] = _(
+            "У KPI «%(kpi)s» уже есть данные (отчёты, импорт, планы или итоги): единицу и "
+            "способ сведения за период нельзя поменять задним числом — прошлые цифры стали бы "
+            "значить другое. Создайте новый KPI с новыми настройками (кнопка «Создать новый "
+            "KPI с этими настройками») и замените им прежний в наборе KPI роли с нужной даты: "
+            "прошлые периоды останутся с прежним KPI и его цифрами."
+        ) % {"kpi": kpi}
+        raise ValidationError(errors)
+    for field, value in fields.items():
         setattr(kpi, field, value)
     _check_kpi(kpi)
     kpi.save()
     return kpi
+
+
+def kpi_copy(*, kpi: KPI, **fields: object) -> KPI:
+    """A new KPI from an existing one with other settings (say another unit): the way to
+    change what a KPI with data measures while its past stays as it was. The code and
+    names get a suffix where they would repeat the original's."""
+    values = {field: getattr(kpi, field) for field in KPI_FIELDS} | fields
+    taken = set(KPI.objects.filter(company=kpi.company).values_list("code", flat=True))
+    if values["code"] in taken:
+        number = 2
+        while f"{kpi.code}_{number}"[:50] in taken:
+            number += 1
+        values["code"] = f"{kpi.code}_{number}"[:50]
+    for name in ("name_ru", "name_en"):
+        if values[name] == getattr(kpi, name):
+            values[name] = f"{values[name]} ({values['code']})"[:200]
+    return kpi_create(company=kpi.company, **values)
 
 
 def bands_set(*, company: Company, band_red_below: Decimal, band_green_from: Decimal) -> Company:
@@ -408,38 +440,79 @@ def _period_start(day: datetime.date, period: str) -> datetime.date:
     return day.replace(day=1)
 
 
-def _team_month_plans(*, company: Company, team: Team, month: datetime.date) -> QuerySet[Plan]:
-    """The month plans of the team's managers and the defaults of their sales roles."""
-    managers = list(managers_of_team(company=company, team=team))
-    roles = {m.sales_role_id for m in managers if m.sales_role_id}
-    return Plan.objects.filter(
-        Q(manager__in=managers) | Q(sales_role_id__in=roles),
-        company=company,
-        period=Plan.Period.MONTH,
-        start=month,
-    ).select_related("manager", "sales_role", "kpi")
+class PreviewOutdated(Exception):
+    """The plans changed after the user was shown what a bulk action would write: the new
+    preview goes back to them instead of writing over what they did not see."""
+
+    def __init__(self, preview: selectors.PlanBatch) -> None:
+        super().__init__(preview.digest)
+        self.preview = preview
+
+
+def _lock_month_plans(*, company: Company, team: Team, months: list[datetime.date]) -> None:
+    # Held until the batch is written, so nobody's edit lands between the check and the write.
+    for month in months:
+        list(
+            selectors.team_month_plans(company=company, team=team, month=month)
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)
+        )
+
+
+def _apply(
+    *,
+    company: Company,
+    month: datetime.date,
+    preview: selectors.PlanBatch,
+    digest: str,
+    actor: User | None,
+) -> int:
+    if preview.digest != digest:
+        raise PreviewOutdated(preview)
+    for change in preview.changes:
+        plan_set(
+            company=company,
+            kpi=change.kpi,
+            start=month,
+            value=change.new,
+            manager=change.manager,
+            sales_role=change.sales_role,
+            actor=actor,
+        )
+    return len(preview.changes)
 
 
 def plans_copy_previous_month(
-    *, company: Company, team: Team, month: datetime.date, actor: User | None = None
+    *,
+    company: Company,
+    team: Team,
+    month: datetime.date,
+    digest: str,
+    actor: User | None = None,
 ) -> int:
-    """Copies last month's plans of the team's managers and of their roles into `month`."""
+    """Copies last month's plans of the team's managers and of their roles into `month`.
+
+    Applies exactly what `selectors.plans_copy_preview` showed: `digest` is that preview's,
+    and `PreviewOutdated` is raised (nothing written) when the plans have changed since."""
     month = month.replace(day=1)
     previous = (month - datetime.timedelta(days=1)).replace(day=1)
-    copied = 0
     with transaction.atomic():
-        for plan in _team_month_plans(company=company, team=team, month=previous):
-            plan_set(
-                company=company,
-                kpi=plan.kpi,
-                start=month,
-                value=plan.value,
-                manager=plan.manager,
-                sales_role=plan.sales_role,
-                actor=actor,
-            )
-            copied += 1
-    return copied
+        _lock_month_plans(company=company, team=team, months=[previous, month])
+        preview = selectors.plans_copy_preview(company=company, team=team, month=month)
+        return _apply(company=company, month=month, preview=preview, digest=digest, actor=actor)
+
+
+def _check_percent(percent: Decimal) -> None:
+    if not Decimal(-90) <= percent <= Decimal(500):
+        raise ValidationError({"percent": _("Изменение плана — от −90 % до +500 %.")})
+
+
+def plans_uplift_preview(
+    *, company: Company, team: Team, month: datetime.date, percent: Decimal
+) -> selectors.PlanBatch:
+    """The uplift's preview, after the percentage is checked."""
+    _check_percent(percent)
+    return selectors.plans_uplift_preview(company=company, team=team, month=month, percent=percent)
 
 
 def plans_uplift(
@@ -448,29 +521,19 @@ def plans_uplift(
     team: Team,
     month: datetime.date,
     percent: Decimal,
+    digest: str,
     actor: User | None = None,
 ) -> int:
-    """Raises the month's plans of higher-is-better KPIs by a percentage (lower-is-better stay)."""
-    if not Decimal(-90) <= percent <= Decimal(500):
-        raise ValidationError({"percent": _("Изменение плана — от −90 % до +500 %.")})
+    """Raises the month's plans of higher-is-better KPIs by a percentage (lower-is-better stay),
+    exactly as `plans_uplift_preview` showed them (see `plans_copy_previous_month`)."""
+    _check_percent(percent)
     month = month.replace(day=1)
-    factor = 1 + percent / 100
-    changed = 0
     with transaction.atomic():
-        plans = _team_month_plans(company=company, team=team, month=month)
-        for plan in plans.filter(kpi__direction=KPI.Direction.HIGHER):
-            value = (plan.value * factor).quantize(Decimal(10) ** -plan.kpi.decimals)
-            plan_set(
-                company=company,
-                kpi=plan.kpi,
-                start=month,
-                value=value,
-                manager=plan.manager,
-                sales_role=plan.sales_role,
-                actor=actor,
-            )
-            changed += 1
-    return changed
+        _lock_month_plans(company=company, team=team, months=[month])
+        preview = selectors.plans_uplift_preview(
+            company=company, team=team, month=month, percent=percent
+        )
+        return _apply(company=company, month=month, preview=preview, digest=digest, actor=actor)
 
 
 # --- Calendar and absences ------------------------------------------------------------------

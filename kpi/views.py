@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import require_admin
-from accounts.models import SalesRole
+from accounts.models import SalesRole, Team
 from accounts.selectors import managers_of_team
 from accounts.views import call_service, submitted
 from kpi import access, selectors, services
@@ -58,10 +58,27 @@ def kpi_edit(request: HttpRequest, uid: str) -> HttpResponse:
     kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
     initial = {field: getattr(kpi, field) for field in services.KPI_FIELDS}
     form = KPIForm(request.POST or None, company=request.user.company, initial=initial)
-    if submitted(request, form) and call_service(form, services.kpi_update, kpi=kpi):
+    if request.POST.get("as_copy") and submitted(request, form):
+        copy = call_service(form, services.kpi_copy, kpi=kpi)
+        if copy:
+            messages.success(
+                request,
+                _(
+                    "Создан новый KPI «%(copy)s»; «%(kpi)s» и его данные не изменились. Чтобы "
+                    "считать по новому KPI, замените им прежний в наборе KPI роли с нужной даты."
+                )
+                % {"copy": copy, "kpi": kpi},
+            )
+            return redirect("kpi-list")
+    elif submitted(request, form) and call_service(form, services.kpi_update, kpi=kpi):
         messages.success(request, _("Изменения сохранены."))
         return redirect("kpi-list")
-    return render(request, "kpi/kpi_form.html", {"form": form, "kpi": kpi})
+    # The refusal to change a KPI with data in place offers the copy instead.
+    offer_copy = bool(request.POST.get("as_copy")) or any(
+        form.has_error(f) for f in services.KPI_FIELDS_FIXED_BY_DATA
+    )
+    context = {"form": form, "kpi": kpi, "offer_copy": offer_copy}
+    return render(request, "kpi/kpi_form.html", context)
 
 
 @login_required
@@ -290,39 +307,91 @@ def plan_cell(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
     return render(request, "kpi/plan_grid.html#cell", context, status=status)
 
 
+def _plan_confirm(
+    request: HttpRequest,
+    *,
+    team: Team,
+    month: datetime.date,
+    action: str,
+    preview: selectors.PlanBatch | None,
+    percent: Decimal | None = None,
+    outdated: bool = False,
+    error: str | None = None,
+) -> HttpResponse:
+    """The page (or, for HTMX, the block on the grid) that says what a bulk action will
+    write and asks; its form sends the preview's digest back with the confirmation."""
+    context = {
+        "team": team,
+        "month": month,
+        "action": action,
+        "preview": preview,
+        "percent": percent,
+        "outdated": outdated,
+        "error": error,
+    }
+    template = "kpi/plan_confirm.html#confirm" if request.htmx else "kpi/plan_confirm.html"
+    status = 409 if outdated else 422 if error else 200
+    return render(request, template, context, status=status)
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def plan_copy(request: HttpRequest, team: str, year: int, month: int) -> HttpResponse:
+    """ "Copy last month": first what it will write, then, confirmed, exactly that."""
     team_obj = access.team_get_for_planner(actor=request.user, code=team)
     first = _month(year, month)
-    count = services.plans_copy_previous_month(
-        company=request.user.company, team=team_obj, month=first, actor=request.user
-    )
-    if count:
+    company = request.user.company
+    digest = request.POST.get("digest") if request.method == "POST" else None
+    if digest:
+        try:
+            count = services.plans_copy_previous_month(
+                company=company, team=team_obj, month=first, digest=digest, actor=request.user
+            )
+        except services.PreviewOutdated as outdated:
+            return _plan_confirm(
+                request, team=team_obj, month=first, action="copy",
+                preview=outdated.preview, outdated=True,
+            )  # fmt: skip
         messages.success(request, _("Скопировано планов из прошлого месяца: %(n)d.") % {"n": count})
-    else:
-        messages.warning(request, _("В прошлом месяце у команды не было планов."))
-    return redirect("plan-grid", team=team_obj.code, year=year, month=month)
+        return redirect("plan-grid", team=team_obj.code, year=year, month=month)
+    preview = selectors.plans_copy_preview(company=company, team=team_obj, month=first)
+    return _plan_confirm(request, team=team_obj, month=first, action="copy", preview=preview)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def plan_uplift(request: HttpRequest, team: str, year: int, month: int) -> HttpResponse:
+    """A percentage uplift: first what it will write, then, confirmed, exactly that."""
     team_obj = access.team_get_for_planner(actor=request.user, code=team)
     first = _month(year, month)
-    form = UpliftForm(request.POST)
-    if form.is_valid():
-        count = services.plans_uplift(
-            company=request.user.company,
-            team=team_obj,
-            month=first,
-            percent=form.cleaned_data["percent"],
-            actor=request.user,
+    company = request.user.company
+    form = UpliftForm(request.POST if request.method == "POST" else request.GET)
+    if not form.is_valid():
+        error = " ".join(form.errors.get("percent", [])) or _("Укажите процент.")
+        return _plan_confirm(
+            request, team=team_obj, month=first, action="uplift", preview=None, error=error
         )
+    percent = form.cleaned_data["percent"]
+    digest = request.POST.get("digest") if request.method == "POST" else None
+    if digest:
+        try:
+            count = services.plans_uplift(
+                company=company, team=team_obj, month=first, percent=percent,
+                digest=digest, actor=request.user,
+            )  # fmt: skip
+        except services.PreviewOutdated as outdated:
+            return _plan_confirm(
+                request, team=team_obj, month=first, action="uplift",
+                preview=outdated.preview, percent=percent, outdated=True,
+            )  # fmt: skip
         messages.success(
             request,
             _("Изменено планов: %(n)d (KPI «меньше — лучше» не меняются).") % {"n": count},
         )
-    else:
-        messages.error(request, " ".join(form.errors.get("percent", [])))
-    return redirect("plan-grid", team=team_obj.code, year=year, month=month)
+        return redirect("plan-grid", team=team_obj.code, year=year, month=month)
+    preview = services.plans_uplift_preview(
+        company=company, team=team_obj, month=first, percent=percent
+    )
+    return _plan_confirm(
+        request, team=team_obj, month=first, action="uplift", preview=preview, percent=percent
+    )

@@ -448,3 +448,48 @@ def closable_months(*, company: Company, today: datetime.date) -> list[tuple[dat
         month = (month - datetime.timedelta(days=1)).replace(day=1)
         months.append((month, month in closed))
     return months
+
+
+@dataclass
+class MonthCloseSummary:
+    """What closing a month means, said before the head confirms it."""
+
+    month: datetime.date
+    closed: bool
+    reports: int
+    managers: int
+    missing: list[tuple[User, int]]  # managers with working days and no report, how many
+
+
+def month_close_summary(*, company: Company, month: datetime.date) -> MonthCloseSummary:
+    """The month's reports and, per active manager, the working days without one."""
+    first, last = month_bounds(month.replace(day=1))
+    managers = list(
+        User.objects.filter(company=company, role=User.Role.MANAGER, is_active=True).order_by(
+            "last_name", "first_name"
+        )
+    )
+    statuses = report_statuses(
+        company=company,
+        manager_ids=[m.pk for m in managers],
+        days=[first + datetime.timedelta(days=n) for n in range((last - first).days + 1)],
+        calendar=calendar_for(company=company),
+    )
+    missing = []
+    for manager in managers:
+        days = sum(1 for (m, _day), s in statuses.items() if m == manager.pk and s == "missing")
+        if days:
+            missing.append((manager, days))
+    return MonthCloseSummary(
+        month=first,
+        closed=ClosedMonth.objects.filter(company=company, month=first).exists(),
+        reports=DailyReport.objects.filter(company=company, date__range=(first, last)).count(),
+        managers=len(managers),
+        missing=missing,
+    )
+
+
+def closed_months(*, company: Company) -> QuerySet[ClosedMonth]:
+    return (
+        ClosedMonth.objects.filter(company=company).select_related("closed_by").order_by("-month")
+    )

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.models import Company, User
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Company, User
 from kpi import selectors as kpi_selectors
 from kpi.models import KPI
 from kpi.values import format_value, parse_value
@@ -268,10 +269,33 @@ def month_close(*, company: Company, month: datetime.date, actor: User) -> Close
     first = month.replace(day=1)
     if first >= company_today(company).replace(day=1):
         raise ValidationError(_("Закрыть можно только прошедший месяц."))
-    closed, _created = ClosedMonth.objects.get_or_create(
+    closed, created = ClosedMonth.objects.get_or_create(
         company=company, month=first, defaults={"closed_by": actor}
     )
+    if created:
+        audit_record(
+            company=company, action=AuditEvent.Action.MONTH_CLOSED, target=f"{first:%m.%Y}",
+            actor=actor,
+        )  # fmt: skip
     return closed
+
+
+def month_reopen(*, company: Company, month: datetime.date, actor: User, reason: str) -> None:
+    """Opens a closed month again: an admin's decision, with the reason in the audit log."""
+    if not actor.can_administer:
+        raise PermissionDenied
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": _("Укажите причину: она останется в журнале.")})
+    first = month.replace(day=1)
+    with transaction.atomic():
+        deleted, _rows = ClosedMonth.objects.filter(company=company, month=first).delete()
+        if not deleted:
+            raise ValidationError(_("Месяц %(month)s не закрыт.") % {"month": f"{first:%m.%Y}"})
+        audit_record(
+            company=company, action=AuditEvent.Action.MONTH_REOPENED,
+            target=f"{first:%m.%Y}: {reason}", actor=actor,
+        )  # fmt: skip
 
 
 def imported_figure_set(

@@ -9,5 +9,6 @@ urlpatterns = [
     path("my/", views.my_kpis, name="my-kpis"),
     path("reports/team/", views.team_reports, name="team-reports"),
     path("reports/close-month/", views.close_month, name="close-month"),
+    path("reports/reopen-month/", views.reopen_month, name="reopen-month"),
     path("reports/<uuid:code>/", views.report_detail, name="report-detail"),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import require_head_or_admin
+from accounts.access import require_admin, require_head_or_admin
 from accounts.models import User
 from clients.selectors import open_alerts
 from kpi.calendar import calendar_for
@@ -178,23 +178,65 @@ def team_reports(request: HttpRequest) -> HttpResponse:
         "today": today,
         "rows": selectors.day_statuses(company=company, viewer=request.user, day=date),
         "closable": selectors.closable_months(company=company, today=today),
+        "closed_months": selectors.closed_months(company=company),
     }
     return render(request, "reports/team_reports.html", context)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def close_month(request: HttpRequest) -> HttpResponse:
+    """Closing a month: first what it means (its reports, who has days without one), and only
+    a confirmed POST closes it."""
     require_head_or_admin(request.user)
+    company = request.user.company
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        month = datetime.date.fromisoformat(data.get("month", ""))
+    except ValueError:
+        messages.error(request, _("Выберите месяц."))
+        return redirect("team-reports")
+    if request.method == "POST" and data.get("confirm") == "yes":
+        try:
+            services.month_close(company=company, month=month, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("Месяц %(month)s закрыт.") % {"month": month.strftime("%m.%Y")}
+            )
+        return redirect("team-reports")
+    today = selectors.company_today(company)
+    context = {
+        "summary": selectors.month_close_summary(company=company, month=month),
+        "past": month.replace(day=1) < today.replace(day=1),
+    }
+    template = "reports/month_close.html#confirm" if request.htmx else "reports/month_close.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def reopen_month(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
     try:
         month = datetime.date.fromisoformat(request.POST.get("month", ""))
-        services.month_close(company=request.user.company, month=month, actor=request.user)
+        services.month_reopen(
+            company=request.user.company,
+            month=month,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+        )
     except ValueError:
         messages.error(request, _("Выберите месяц."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Месяц %(month)s закрыт.") % {"month": month.strftime("%m.%Y")})
+        messages.success(
+            request,
+            _("Месяц %(month)s открыт заново; причина записана в журнал.")
+            % {"month": month.strftime("%m.%Y")},
+        )
     return redirect("team-reports")
 
 

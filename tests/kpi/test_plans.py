@@ -141,8 +141,19 @@ def test_copy_last_month_and_uplift(ctx):
     set_plan(ctx, "calls", 1000, manager=ctx.manager)
     set_plan(ctx, "calls", 1200, sales_role=hunter)
     feb = datetime.date(2026, 2, 1)
-    assert services.plans_copy_previous_month(company=ctx.company, team=ctx.team, month=feb) == 2
-    services.plans_uplift(company=ctx.company, team=ctx.team, month=feb, percent=D(10))
+    preview = selectors.plans_copy_preview(company=ctx.company, team=ctx.team, month=feb)
+    assert (
+        services.plans_copy_previous_month(
+            company=ctx.company, team=ctx.team, month=feb, digest=preview.digest
+        )
+        == 2
+    )
+    uplift = selectors.plans_uplift_preview(
+        company=ctx.company, team=ctx.team, month=feb, percent=D(10)
+    )
+    services.plans_uplift(
+        company=ctx.company, team=ctx.team, month=feb, percent=D(10), digest=uplift.digest
+    )
     calls = k(ctx, "calls")
     assert selectors.month_plan(
         company=ctx.company, manager=ctx.manager, kpi=calls, month=feb
@@ -158,7 +169,12 @@ def test_uplift_leaves_lower_is_better_plans(ctx):
         company=ctx.company, kpi=receivables, start=JAN, value=D(400000),
         sales_role=ctx.manager.sales_role,
     )  # fmt: skip
-    services.plans_uplift(company=ctx.company, team=ctx.team, month=JAN, percent=D(10))
+    uplift = selectors.plans_uplift_preview(
+        company=ctx.company, team=ctx.team, month=JAN, percent=D(10)
+    )
+    services.plans_uplift(
+        company=ctx.company, team=ctx.team, month=JAN, percent=D(10), digest=uplift.digest
+    )
     assert selectors.plan_grid_cell(
         company=ctx.company, kpi=receivables, month=JAN, manager=None,
         sales_role=ctx.manager.sales_role,

@@ -140,9 +140,13 @@ def test_only_managers_fill_reports(client, alpha, today):
 def test_the_head_closes_a_month(client, alpha, today):
     client.force_login(alpha.head)
     last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-    response = client.post(reverse("close-month"), {"month": last_month.isoformat()}, follow=True)
+    response = client.post(
+        reverse("close-month"), {"month": last_month.isoformat(), "confirm": "yes"}, follow=True
+    )
     assert "закрыт" in response.content.decode()
     this_month = client.post(
-        reverse("close-month"), {"month": today.replace(day=1).isoformat()}, follow=True
+        reverse("close-month"),
+        {"month": today.replace(day=1).isoformat(), "confirm": "yes"},
+        follow=True,
     )
     assert "Закрыть можно только прошедший месяц" in this_month.content.decode()
