@@ -12,6 +12,7 @@ from kpi import selectors
 from kpi.calendar import TRANSFERRED_WORKING_DAYS, month_bounds
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
 from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
+from kpi.values import BOUNDS, kpi_value_check, within_bounds
 from rollups import services as rollups
 
 MIN_KPIS_PER_ROLE = 2
@@ -348,8 +349,11 @@ def plan_set(
         raise ValueError("a plan is for a manager or for a role's default, not both")
     if manager is not None and manager.role != User.Role.MANAGER:
         raise ValidationError(_("План ставится менеджеру."))
-    if value is not None and value < 0:
-        raise ValidationError({"value": _("План не может быть отрицательным.")})
+    if value is not None:
+        try:
+            kpi_value_check(value, kpi, plan=True)
+        except ValidationError as refusal:
+            raise ValidationError({"value": refusal.messages}) from None
     start = _period_start(start, period)
     target = {"manager": manager} if manager else {"sales_role": sales_role}
     with transaction.atomic():
@@ -459,7 +463,18 @@ def plans_uplift(
     with transaction.atomic():
         plans = _team_month_plans(company=company, team=team, month=month)
         for plan in plans.filter(kpi__direction=KPI.Direction.HIGHER):
-            value = (plan.value * factor).quantize(Decimal(10) ** -plan.kpi.decimals)
+            decimals = min(plan.kpi.decimals, BOUNDS[plan.kpi.unit].plan_decimals)
+            value = (plan.value * factor).quantize(Decimal(10) ** -decimals)
+            if not within_bounds(value, plan.kpi, plan=True):
+                raise ValidationError(
+                    {
+                        "percent": _(
+                            "После изменения план «%(kpi)s» (%(who)s) выйдет за допустимые "
+                            "границы: ничего не изменено."
+                        )
+                        % {"kpi": plan.kpi.name, "who": plan.manager or plan.sales_role}
+                    }
+                )
             plan_set(
                 company=company,
                 kpi=plan.kpi,

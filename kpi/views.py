@@ -261,7 +261,7 @@ def plan_cell(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
     error = None
     value: Decimal | None = None
     try:
-        value = parse_value(raw, kpi.unit) if raw else None
+        value = parse_value(raw, kpi.unit, aggregation=kpi.aggregation, plan=True) if raw else None
         services.plan_set(
             company=company,
             kpi=kpi,
@@ -312,13 +312,17 @@ def plan_uplift(request: HttpRequest, team: str, year: int, month: int) -> HttpR
     first = _month(year, month)
     form = UpliftForm(request.POST)
     if form.is_valid():
-        count = services.plans_uplift(
-            company=request.user.company,
-            team=team_obj,
-            month=first,
-            percent=form.cleaned_data["percent"],
-            actor=request.user,
-        )
+        try:
+            count = services.plans_uplift(
+                company=request.user.company,
+                team=team_obj,
+                month=first,
+                percent=form.cleaned_data["percent"],
+                actor=request.user,
+            )
+        except ValidationError as refusal:  # a plan would leave its bounds
+            messages.error(request, " ".join(refusal.messages))
+            return redirect("plan-grid", team=team_obj.code, year=year, month=month)
         messages.success(
             request,
             _("Изменено планов: %(n)d (KPI «меньше — лучше» не меняются).") % {"n": count},
