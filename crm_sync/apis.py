@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.selectors import of_managers_in_view
 from crm_sync import services
 from crm_sync.models import Call, Deal, Source
+from kpi.values import MAX_CALL_SECONDS
 
 PERIOD = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="from this day (company time)"),
@@ -111,7 +112,9 @@ class CallPushApi(APIView):
         manager = CompanyRelatedField(User, help_text="the manager's code")
         direction = serializers.ChoiceField(choices=Call.Direction.choices)
         started_at = serializers.DateTimeField()
-        duration = serializers.IntegerField(min_value=0, help_text="seconds")
+        duration = serializers.IntegerField(
+            min_value=0, max_value=MAX_CALL_SECONDS, help_text="seconds, at most 86 400 (24 h)"
+        )
         answered = serializers.BooleanField()
         phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
         client_name = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -19,6 +19,7 @@ import datetime
 import hashlib
 import io
 import logging
+import math
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -49,7 +50,8 @@ from crm_sync.services import (
     figures_deferred,
     normalize_phone,
 )
-from kpi.values import parse_number
+from kpi.models import KPI
+from kpi.values import MAX_CALL_SECONDS, ceiling_check, echo, parse_number, value_check
 
 logger = logging.getLogger(__name__)
 
@@ -363,25 +365,28 @@ def parse_moment(value: Cell, zone: zoneinfo.ZoneInfo) -> datetime.datetime:
     if moment is None or not 1990 <= moment.year <= 2100:
         raise ValidationError(
             _("Не понимаю дату «%(text)s»: напишите ДД.ММ.ГГГГ или ДД.ММ.ГГГГ ЧЧ:ММ.")
-            % {"text": _text(value)}
+            % {"text": echo(_text(value))}
         )
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def parse_amount(value: Cell) -> Decimal:
+    """A deal's sum: money, held to the bounds of money (kopecks, the ceiling)."""
     if isinstance(value, bool | datetime.date | datetime.time):
-        raise ValidationError(_("«%(text)s» — не сумма.") % {"text": _text(value)})
-    amount = Decimal(str(value)) if isinstance(value, int | float | Decimal) else None
-    if amount is None:
-        amount = parse_number(str(value))
+        raise ValidationError(_("«%(text)s» — не сумма.") % {"text": echo(_text(value))})
+    if isinstance(value, int | float | Decimal):
+        amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise ValidationError(_("«%(text)s» — не сумма.") % {"text": echo(_text(value))})
+        # A spreadsheet keeps money as a binary fraction: to the kopeck, once it is in bounds.
+        return ceiling_check(amount, KPI.Unit.MONEY).quantize(Decimal("0.01"))
+    amount = parse_number(str(value))
     if amount < 0:
         raise ValidationError(_("Сумма не может быть отрицательной."))
-    if amount >= Decimal(10) ** 16:
-        raise ValidationError(_("Слишком большая сумма."))
-    return amount
+    return value_check(amount, KPI.Unit.MONEY)
 
 
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):([0-5]\d)$")
+_CLOCK = re.compile(r"^(?:(\d{1,6}):)?(\d{1,6}):([0-5]\d)$")
 
 
 def parse_seconds(value: Cell) -> int:
@@ -391,6 +396,8 @@ def parse_seconds(value: Cell) -> int:
     if isinstance(value, datetime.timedelta):
         seconds = int(value.total_seconds())
     elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if not math.isfinite(value) or abs(value) > MAX_CALL_SECONDS:
+            raise ValidationError(_("Звонок не может длиться больше 24 часов."))
         seconds = round(value)
     else:
         text = _text(value).replace(",", ".")
@@ -398,7 +405,7 @@ def parse_seconds(value: Cell) -> int:
         if clock:
             hours, minutes, secs = (int(part or 0) for part in clock.groups())
             seconds = hours * 3600 + minutes * 60 + secs
-        elif re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+        elif re.fullmatch(r"-?\d{1,9}(?:\.\d{1,6})?", text):
             seconds = round(float(text))
         else:
             raise ValidationError(
@@ -406,10 +413,12 @@ def parse_seconds(value: Cell) -> int:
                     "Не понимаю длительность «%(text)s»: напишите секунды (75), "
                     "мм:сс (1:15) или ч:мм:сс (1:01:15)."
                 )
-                % {"text": _text(value)}
+                % {"text": echo(_text(value))}
             )
     if seconds < 0:
         raise ValidationError(_("Длительность не может быть отрицательной."))
+    if seconds > MAX_CALL_SECONDS:
+        raise ValidationError(_("Звонок не может длиться больше 24 часов."))
     return seconds
 
 
@@ -425,7 +434,7 @@ def parse_flag(value: Cell) -> bool:
         return True
     if text in _NO:
         return False
-    raise ValidationError(_("«%(text)s» — напишите «да» или «нет».") % {"text": _text(value)})
+    raise ValidationError(_("«%(text)s» — напишите «да» или «нет».") % {"text": echo(_text(value))})
 
 
 _DIRECTIONS = {
@@ -441,7 +450,7 @@ def parse_direction(value: Cell) -> str:
             return direction
     raise ValidationError(
         _("Направление «%(text)s» непонятно: напишите «входящий» или «исходящий».")
-        % {"text": _text(value)}
+        % {"text": echo(_text(value))}
     )
 
 
@@ -451,13 +460,13 @@ def _manager(value: Cell, lookups: Lookups) -> User:
     if key not in lookups.managers:
         raise ValidationError(
             _("Менеджер «%(name)s» не найден: укажите логин, e-mail или имя менеджера компании.")
-            % {"name": text}
+            % {"name": echo(text)}
         )
     user = lookups.managers[key]
     if user is None:
         raise ValidationError(
             _("Менеджеров с именем «%(name)s» несколько: укажите логин или e-mail.")
-            % {"name": text}
+            % {"name": echo(text)}
         )
     return user
 

@@ -6,6 +6,7 @@ figures that prefill the end-of-day report for the manager's day they touch.
 """
 
 import datetime
+import logging
 import re
 import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -34,8 +35,11 @@ from crm_sync.models import (
     StageVisit,
 )
 from kpi.models import KPI
+from kpi.values import MAX_CALL_SECONDS, ceiling_check
 from reports import services as report_services
 from reports.models import ImportedFigure, ReportValue
+
+logger = logging.getLogger(__name__)
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -177,6 +181,8 @@ class DealData:
 def _check_deal(data: DealData) -> None:
     if data.amount < 0:
         raise ValidationError(_("Сумма сделки не может быть отрицательной."))
+    # A deal's sum is money: held to the same ceiling as a day's figure of money.
+    ceiling_check(Decimal(data.amount), KPI.Unit.MONEY)
     if data.closed_at and data.closed_at < data.created_at:
         raise ValidationError(_("Сделка не может закрыться раньше, чем создана."))
 
@@ -298,6 +304,8 @@ def call_upsert(
     """Store a call record once; refresh its day's figures and apply the missed-calls rule."""
     if data.duration < 0:
         raise ValidationError(_("Длительность звонка не может быть отрицательной."))
+    if data.duration > MAX_CALL_SECONDS:
+        raise ValidationError(_("Звонок не может длиться больше 24 часов."))
     if data.direction not in Call.Direction.values:
         raise ValidationError(_("Направление звонка: «in» или «out»."))
     return _retried_on_race(lambda: _call_write(company, source, data, apply_rule))
@@ -485,19 +493,28 @@ def day_figures_store(
         source = (
             ReportValue.Source.TELEPHONY if kpi.code in TELEPHONY_CODES else ReportValue.Source.CRM
         )
-        if kpi.code not in figures:
-            ImportedFigure.objects.filter(
-                company=company, manager=manager, date=day, kpi=kpi, source=source
-            ).delete()
-            continue
-        report_services.imported_figure_set(
-            company=company,
-            manager=manager,
-            day=day,
-            kpi=kpi,
-            source=source,
-            value=figures[kpi.code],
-        )
+        if kpi.code in figures:
+            try:
+                report_services.imported_figure_set(
+                    company=company,
+                    manager=manager,
+                    day=day,
+                    kpi=kpi,
+                    source=source,
+                    value=figures[kpi.code],
+                )
+                continue
+            except ValidationError as refusal:
+                # The records add up to a day beyond the unit's bounds: no prefill rather
+                # than a wrong one; the records themselves stay for the admin to check.
+                logger.warning(
+                    "figure out of bounds: company=%s manager=%s day=%s kpi=%s value=%s: %s",
+                    company.pk, manager.pk, day, kpi.code, figures[kpi.code],
+                    " ".join(refusal.messages),
+                )  # fmt: skip
+        ImportedFigure.objects.filter(
+            company=company, manager=manager, date=day, kpi=kpi, source=source
+        ).delete()
 
 
 # The manager days touched inside figures_deferred(), refreshed once at its end.

@@ -182,6 +182,12 @@ class RoleKpiRemoveApi(_RoleKpiChangeApi):
         return self.change(request, code, services.role_kpi_remove)
 
 
+PLAN_UNIT = (
+    "the plan in the KPI's unit (a duration in seconds): a summed KPI's total for the month "
+    "or week, at most 31 days of its day bound; any other KPI's target"
+)
+
+
 class PlanOutput(serializers.ModelSerializer):
     kpi = serializers.SlugRelatedField(slug_field="code", read_only=True)
     manager = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
@@ -190,6 +196,7 @@ class PlanOutput(serializers.ModelSerializer):
     class Meta:
         model = Plan
         fields = ["kpi", "period", "start", "manager", "sales_role", "value"]
+        extra_kwargs = {"value": {"help_text": PLAN_UNIT}}
 
 
 class PlanListApi(APIView):
@@ -220,7 +227,9 @@ class PlanSetInput(serializers.Serializer):
     start = serializers.DateField(help_text="any day of the month or week")
     manager = CompanyRelatedField(User, required=False, allow_null=True)
     sales_role = CompanyRelatedField(SalesRole, required=False, allow_null=True)
-    value = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    value = serializers.DecimalField(
+        max_digits=18, decimal_places=4, allow_null=True, help_text=f"{PLAN_UNIT}; null clears it"
+    )
 
     def validate(self, data: dict) -> dict:
         if (data.get("manager") is None) == (data.get("sales_role") is None):

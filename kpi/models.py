@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
@@ -6,6 +7,20 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SalesRole, TenantModel, User
+
+# The database's backstop for the per-unit bounds of kpi.values.BOUNDS: the widest of them
+# (a day's money; a month's plan of money), so that no figure beyond every unit is stored.
+MAX_DAY_FIGURE = Decimal(10**12)
+MAX_PLAN_FIGURE = MAX_DAY_FIGURE * 31
+
+
+def figure_in_range(
+    field: str, ceiling: Decimal, *, name: str, nullable: bool = False
+) -> models.CheckConstraint:
+    in_range = Q(**{f"{field}__gte": 0, f"{field}__lte": ceiling})
+    if nullable:
+        in_range |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(condition=in_range, name=name)
 
 
 class KPI(TenantModel):
@@ -161,6 +176,7 @@ class Plan(TenantModel):
                 condition=Q(sales_role__isnull=False),
                 name="plan_role_uniq",
             ),
+            figure_in_range("value", MAX_PLAN_FIGURE, name="plan_value_bounds"),
         ]
 
     def __str__(self) -> str:
@@ -188,6 +204,14 @@ class PlanChange(TenantModel):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+        constraints = [
+            figure_in_range(
+                "old_value", MAX_PLAN_FIGURE, name="planchange_old_bounds", nullable=True
+            ),
+            figure_in_range(
+                "new_value", MAX_PLAN_FIGURE, name="planchange_new_bounds", nullable=True
+            ),
+        ]
 
 
 class CalendarDay(TenantModel):

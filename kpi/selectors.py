@@ -15,6 +15,7 @@ from kpi.calendar import (
 )
 from kpi.catalogue import CATALOGUE, SOURCE_LIST, CatalogueKPI, SourceItem
 from kpi.models import KPI, Absence, Plan, PlanChange, RoleKPI
+from kpi.values import BOUNDS
 from reports.models import ImportedFigure, ReportChange, ReportValue
 from rollups.models import Total
 
@@ -371,7 +372,9 @@ def plans_uplift_preview(
                 manager=plan.manager,
                 sales_role=plan.sales_role,
                 old=plan.value,
-                new=(plan.value * factor).quantize(Decimal(10) ** -plan.kpi.decimals),
+                new=(plan.value * factor).quantize(
+                    Decimal(10) ** -min(plan.kpi.decimals, BOUNDS[plan.kpi.unit].plan_decimals)
+                ),
             )
             for plan in plans.filter(kpi__direction=KPI.Direction.HIGHER)
         ]

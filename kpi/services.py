@@ -10,6 +10,7 @@ from kpi import selectors
 from kpi.calendar import TRANSFERRED_WORKING_DAYS, month_bounds
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
 from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
+from kpi.values import kpi_value_check, within_bounds
 from rollups import services as rollups
 
 MIN_KPIS_PER_ROLE = 2
@@ -380,8 +381,11 @@ def plan_set(
         raise ValueError("a plan is for a manager or for a role's default, not both")
     if manager is not None and manager.role != User.Role.MANAGER:
         raise ValidationError(_("План ставится менеджеру."))
-    if value is not None and value < 0:
-        raise ValidationError({"value": _("План не может быть отрицательным.")})
+    if value is not None:
+        try:
+            kpi_value_check(value, kpi, plan=True)
+        except ValidationError as refusal:
+            raise ValidationError({"value": refusal.messages}) from None
     start = _period_start(start, period)
     target = {"manager": manager} if manager else {"sales_role": sales_role}
     with transaction.atomic():
@@ -510,9 +514,25 @@ def _check_percent(percent: Decimal) -> None:
 def plans_uplift_preview(
     *, company: Company, team: Team, month: datetime.date, percent: Decimal
 ) -> selectors.PlanBatch:
-    """The uplift's preview, after the percentage is checked."""
+    """The uplift's preview, after the percentage is checked and every new plan is found
+    within its unit's bounds (otherwise nothing is offered, and nothing written)."""
     _check_percent(percent)
-    return selectors.plans_uplift_preview(company=company, team=team, month=month, percent=percent)
+    preview = selectors.plans_uplift_preview(
+        company=company, team=team, month=month, percent=percent
+    )
+    for change in preview.changes:
+        if not within_bounds(change.new, change.kpi, plan=True):
+            who = change.manager or change.sales_role
+            raise ValidationError(
+                {
+                    "percent": _(
+                        "После изменения план «%(kpi)s» (%(who)s) выйдет за допустимые "
+                        "границы: ничего не изменено."
+                    )
+                    % {"kpi": change.kpi.name, "who": who}
+                }
+            )
+    return preview
 
 
 def plans_uplift(
@@ -530,9 +550,7 @@ def plans_uplift(
     month = month.replace(day=1)
     with transaction.atomic():
         _lock_month_plans(company=company, team=team, months=[month])
-        preview = selectors.plans_uplift_preview(
-            company=company, team=team, month=month, percent=percent
-        )
+        preview = plans_uplift_preview(company=company, team=team, month=month, percent=percent)
         return _apply(company=company, month=month, preview=preview, digest=digest, actor=actor)
 
 

@@ -1,7 +1,13 @@
-"""Reading figures as people type them, and writing them as people read them."""
+"""Reading figures as people type them, and writing them as people read them.
+
+Every figure that enters from outside (the end-of-day form and its live check, the API,
+plan cells, file imports, CRM and telephony) is read here and held to its unit's bounds
+(`BOUNDS`): a value beyond them is refused with a reason, never stored.
+"""
 
 import re
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation, localcontext
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -10,62 +16,216 @@ from kpi.models import KPI
 
 CURRENCY_SYMBOLS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br"}
 _SPACES = re.compile(r"[\s\u00a0\u202f']+")
-_CLOCK = re.compile(r"^(\d+):([0-5]?\d)(?::([0-5]?\d))?$")
+# Plain digits with one optional decimal separator: no exponent (1e30), no NaN or Infinity.
+_PLAIN = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_CLOCK = re.compile(r"^(\d{1,6}):([0-5]?\d)(?::([0-5]?\d))?$")
 _UNITS = re.compile(
-    r"^(?:(\d+(?:[.,]\d+)?)\s*(?:ч|час|часа|часов|h))?\s*"
-    r"(?:(\d+(?:[.,]\d+)?)\s*(?:мин|м|min|m))?\s*"
-    r"(?:(\d+(?:[.,]\d+)?)\s*(?:сек|с|s|sec))?$"
+    r"^(?:(\d{1,6}(?:[.,]\d{1,6})?)\s*(?:ч|час|часа|часов|h))?\s*"
+    r"(?:(\d{1,8}(?:[.,]\d{1,6})?)\s*(?:мин|м|min|m))?\s*"
+    r"(?:(\d{1,9}(?:[.,]\d{1,6})?)\s*(?:сек|с|s|sec))?$"
 )
+# No figure is longer than this ("1 000 000 000 000,00 ₽" is 22): longer text is refused
+# before it is read, and no message repeats more than ECHO_LENGTH characters of it.
+MAX_TEXT_LENGTH = 40
+ECHO_LENGTH = 30
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What one unit allows: decimals of a day's figure and of a plan, and the ceilings."""
+
+    decimals: int
+    plan_decimals: int
+    # One day's figure of a summed KPI (its day total).
+    day: Decimal
+    # A figure of an averaged, last-value or ratio KPI (a day's figure or its target).
+    level: Decimal
+
+
+HOUR = 3600
+DAY = 24 * HOUR
+BOUNDS: dict[str, Bounds] = {
+    # Nobody makes more than 10 000 calls or deals in a day; counts are whole.
+    KPI.Unit.COUNT: Bounds(decimals=0, plan_decimals=4, day=Decimal(10_000), level=Decimal(10_000)),
+    # Kopecks at most; a trillion a day is beyond any sales department.
+    KPI.Unit.MONEY: Bounds(decimals=2, plan_decimals=2, day=Decimal(10**12), level=Decimal(10**12)),
+    # Seconds. A day's total cannot exceed the day; an average (a response time, a deal's
+    # length) can, up to a year.
+    KPI.Unit.DURATION: Bounds(
+        decimals=0, plan_decimals=0, day=Decimal(DAY), level=Decimal(365 * DAY)
+    ),
+    # Conversion, retention, churn stay within 0–100 %; pipeline coverage is healthy at
+    # 300–400 %: 1 000 % is the ceiling.
+    KPI.Unit.PERCENT: Bounds(decimals=2, plan_decimals=2, day=Decimal(1000), level=Decimal(1000)),
+    # A multiple such as LTV : CAC.
+    KPI.Unit.NUMBER: Bounds(decimals=2, plan_decimals=2, day=Decimal(10**6), level=Decimal(10**6)),
+}
+# A summed KPI's plan is a month's total (or a week's): at most 31 days of its day ceiling.
+PLAN_DAYS = 31
+# The database's CHECK constraints (kpi.models.MAX_DAY_FIGURE, MAX_PLAN_FIGURE) are the
+# widest of these bounds; tests/kpi/test_values.py keeps the two in step.
+# A single call lasts less than a day.
+MAX_CALL_SECONDS = DAY
+
+
+def echo(text: object) -> str:
+    """What a message repeats of the user's input: never more than ECHO_LENGTH characters."""
+    text = str(text)
+    return text if len(text) <= ECHO_LENGTH else text[:ECHO_LENGTH] + "…"
+
+
+def _too_long(text: str) -> ValidationError:
+    return ValidationError(
+        _("«%(text)s» — слишком длинное значение для числа.") % {"text": echo(text)},
+        code="too_long",
+    )
+
+
+def parse_plain(text: object) -> Decimal:
+    """A number as a program sends it (the API): digits with an optional decimal point, in
+    the figure's own unit (seconds for a duration); no spaces, commas, units or exponents."""
+    raw = str(text).strip()
+    if len(raw) > MAX_TEXT_LENGTH:
+        raise _too_long(raw)
+    if not _PLAIN.match(raw):
+        raise ValidationError(
+            _("«%(text)s» — не число. Передайте число в единице KPI, например 1500.50.")
+            % {"text": echo(raw)},
+            code="invalid",
+        )
+    return Decimal(raw)
 
 
 def parse_number(text: str) -> Decimal:
     """'1 500,50', '1500.5', '1 500 ₽', '85 %' → Decimal; refuses anything else, in Russian."""
+    if len(str(text).strip()) > MAX_TEXT_LENGTH:
+        raise _too_long(str(text).strip())
     cleaned = _SPACES.sub("", str(text)).rstrip("₽$€₸%").replace(",", ".")
     if cleaned.count(".") > 1 or not cleaned:
         raise ValidationError(_("Введите число, например 1500 или 1 500,50."), code="invalid")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as error:
+    if not _PLAIN.match(cleaned):
         raise ValidationError(
-            _("«%(text)s» — не число. Введите, например, 1500 или 1 500,50.") % {"text": text},
+            _("«%(text)s» — не число. Введите, например, 1500 или 1 500,50.")
+            % {"text": echo(text)},
             code="invalid",
-        ) from error
-    if not value.is_finite():
-        raise ValidationError(_("Введите число."), code="invalid")
-    return value
+        )
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation as error:  # pragma: no cover - _PLAIN admits only plain decimals
+        raise ValidationError(_("Введите число."), code="invalid") from error
 
 
 def parse_duration(text: str) -> Decimal:
     """'1:30:00', '1:30' (h:mm), '90 мин', '1 ч 30 мин', '45' (minutes) → seconds."""
     raw = str(text).strip().lower()
-    clock = _CLOCK.match(raw)
-    if clock:
-        hours, minutes, seconds = (int(part or 0) for part in clock.groups())
-        return Decimal(hours * 3600 + minutes * 60 + seconds)
-    units = _UNITS.match(raw)
-    if units and any(units.groups()):
-        hours, minutes, seconds = (
-            Decimal(part.replace(",", ".")) if part else Decimal(0) for part in units.groups()
-        )
-        return (hours * 3600 + minutes * 60 + seconds).quantize(Decimal(1))
-    try:
-        return (parse_number(raw) * 60).quantize(Decimal(1))
-    except ValidationError as error:
-        raise ValidationError(
-            _(
-                "Не понимаю длительность «%(text)s». Напишите в минутах (90), "
-                "как 1:30:00 или как «1 ч 30 мин»."
+    if len(raw) > MAX_TEXT_LENGTH:
+        raise _too_long(raw)
+    # Every part is at most a few digits long (the patterns), so this precision is exact.
+    with localcontext(prec=60):
+        clock = _CLOCK.match(raw)
+        if clock:
+            hours, minutes, seconds = (int(part or 0) for part in clock.groups())
+            return Decimal(hours * 3600 + minutes * 60 + seconds)
+        units = _UNITS.match(raw)
+        if units and any(units.groups()):
+            hours, minutes, seconds = (
+                Decimal(part.replace(",", ".")) if part else Decimal(0) for part in units.groups()
             )
-            % {"text": text},
-            code="invalid",
-        ) from error
+            return (hours * 3600 + minutes * 60 + seconds).quantize(Decimal(1))
+        try:
+            return (parse_number(raw) * 60).quantize(Decimal(1))
+        except ValidationError as error:
+            raise ValidationError(
+                _(
+                    "Не понимаю длительность «%(text)s». Напишите в минутах (90), "
+                    "как 1:30:00 или как «1 ч 30 мин»."
+                )
+                % {"text": echo(text)},
+                code="invalid",
+            ) from error
 
 
-def parse_value(text: str, unit: str) -> Decimal:
-    value = parse_duration(text) if unit == KPI.Unit.DURATION else parse_number(text)
+def figure_ceiling(
+    unit: str, *, aggregation: str = KPI.Aggregation.SUM, plan: bool = False
+) -> Decimal:
+    bounds = BOUNDS[unit]
+    if aggregation != KPI.Aggregation.SUM:
+        return bounds.level
+    return bounds.day * PLAN_DAYS if plan else bounds.day
+
+
+def _ceiling_text(unit: str, ceiling: Decimal) -> str:
+    if unit == KPI.Unit.DURATION:
+        hours = int(ceiling) // HOUR
+        if hours > 48:
+            return _("%(days)d дн.") % {"days": hours // 24}
+        return _("%(h)d ч") % {"h": hours}
+    text = f"{ceiling:,.0f}".replace(",", "\u202f")
+    return f"{text}\u00a0%" if unit == KPI.Unit.PERCENT else text
+
+
+def ceiling_check(
+    value: Decimal, unit: str, *, aggregation: str = KPI.Aggregation.SUM, plan: bool = False
+) -> Decimal:
+    """Refuses a negative figure or one above its unit's ceiling; returns it otherwise."""
+    value = Decimal(value)  # code may pass an int; Decimal(int) is exact
+    if not value.is_finite():
+        raise ValidationError(_("Введите число."), code="invalid")
     if value < 0:
+        if plan:
+            raise ValidationError(_("План не может быть отрицательным."), code="negative")
         raise ValidationError(_("Значение не может быть отрицательным."), code="negative")
+    ceiling = figure_ceiling(unit, aggregation=aggregation, plan=plan)
+    if value > ceiling:
+        message = (
+            _("Слишком большой план: не больше %(max)s. Проверьте, нет ли лишних цифр.")
+            if plan
+            else _("Слишком большое значение: не больше %(max)s. Проверьте, нет ли лишних цифр.")
+        )
+        raise ValidationError(message % {"max": _ceiling_text(unit, ceiling)}, code="out_of_bounds")
     return value
+
+
+def value_check(
+    value: Decimal, unit: str, *, aggregation: str = KPI.Aggregation.SUM, plan: bool = False
+) -> Decimal:
+    """A figure within its unit's bounds: the sign, the ceiling and the decimals."""
+    value = ceiling_check(value, unit, aggregation=aggregation, plan=plan)
+    bounds = BOUNDS[unit]
+    decimals = bounds.plan_decimals if plan else bounds.decimals
+    if value != value.quantize(Decimal(10) ** -decimals):
+        if decimals == 0:
+            raise ValidationError(
+                _("Введите целое число: здесь не бывает дробей."), code="decimals"
+            )
+        raise ValidationError(
+            _("Не больше %(n)d знаков после запятой.") % {"n": decimals}, code="decimals"
+        )
+    return value
+
+
+def parse_value(
+    text: str, unit: str, *, aggregation: str = KPI.Aggregation.SUM, plan: bool = False
+) -> Decimal:
+    """What a person typed for a figure of this unit (a day's, or with `plan` a plan's),
+    read and held to the unit's bounds."""
+    value = parse_duration(text) if unit == KPI.Unit.DURATION else parse_number(text)
+    return value_check(value, unit, aggregation=aggregation, plan=plan)
+
+
+def kpi_value_check(value: Decimal, kpi: KPI, *, plan: bool = False) -> Decimal:
+    return value_check(value, kpi.unit, aggregation=kpi.aggregation, plan=plan)
+
+
+def within_bounds(value: Decimal | None, kpi: KPI, *, plan: bool = False) -> bool:
+    """A stored figure is within its KPI's bounds (one stored before them may not be)."""
+    if value is None:
+        return True
+    try:
+        ceiling_check(value, kpi.unit, aggregation=kpi.aggregation, plan=plan)
+    except ValidationError:
+        return False
+    return True
 
 
 def format_value(value: Decimal | None, kpi: KPI) -> str:

@@ -278,7 +278,7 @@ def plan_cell(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
     error = None
     value: Decimal | None = None
     try:
-        value = parse_value(raw, kpi.unit) if raw else None
+        value = parse_value(raw, kpi.unit, aggregation=kpi.aggregation, plan=True) if raw else None
         services.plan_set(
             company=company,
             kpi=kpi,
@@ -384,14 +384,25 @@ def plan_uplift(request: HttpRequest, team: str, year: int, month: int) -> HttpR
                 request, team=team_obj, month=first, action="uplift",
                 preview=outdated.preview, percent=percent, outdated=True,
             )  # fmt: skip
+        except ValidationError as refusal:  # a plan would leave its bounds
+            return _plan_confirm(
+                request, team=team_obj, month=first, action="uplift", preview=None,
+                percent=percent, error=" ".join(refusal.messages),
+            )  # fmt: skip
         messages.success(
             request,
             _("Изменено планов: %(n)d (KPI «меньше — лучше» не меняются).") % {"n": count},
         )
         return redirect("plan-grid", team=team_obj.code, year=year, month=month)
-    preview = services.plans_uplift_preview(
-        company=company, team=team_obj, month=first, percent=percent
-    )
+    try:
+        preview = services.plans_uplift_preview(
+            company=company, team=team_obj, month=first, percent=percent
+        )
+    except ValidationError as refusal:
+        return _plan_confirm(
+            request, team=team_obj, month=first, action="uplift", preview=None,
+            percent=percent, error=" ".join(refusal.messages),
+        )  # fmt: skip
     return _plan_confirm(
         request, team=team_obj, month=first, action="uplift", preview=preview, percent=percent
     )

@@ -1,8 +1,10 @@
 """The reports API: the same rules and messages as the form, for integrations and mobile."""
 
 import datetime
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -12,8 +14,15 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import of_managers_in_view
+from kpi.values import parse_plain
 from reports import access, services
 from reports.models import DailyReport, ReportChange, ReportValue
+
+# One unit per field, in and out: what GET gives can be posted back unchanged.
+FIGURE_UNIT = (
+    "in the KPI's unit: a count, money, a percent or a number as a decimal; "
+    "a duration in seconds (5400 = 1 h 30 min)"
+)
 
 
 class ValueOutput(serializers.ModelSerializer):
@@ -22,6 +31,7 @@ class ValueOutput(serializers.ModelSerializer):
     class Meta:
         model = ReportValue
         fields = ["kpi", "value", "source"]
+        extra_kwargs = {"value": {"help_text": f"the figure {FIGURE_UNIT}"}}
 
 
 class ChangeOutput(serializers.ModelSerializer):
@@ -31,6 +41,10 @@ class ChangeOutput(serializers.ModelSerializer):
     class Meta:
         model = ReportChange
         fields = ["kpi", "old_value", "new_value", "changed_by", "changed_at", "reason"]
+        extra_kwargs = {
+            "old_value": {"help_text": f"the figure before, {FIGURE_UNIT}"},
+            "new_value": {"help_text": f"the figure after, {FIGURE_UNIT}"},
+        }
 
 
 class ReportOutput(serializers.ModelSerializer):
@@ -55,7 +69,12 @@ class ReportOutput(serializers.ModelSerializer):
 class ReportInput(serializers.Serializer):
     values = serializers.DictField(
         child=serializers.CharField(allow_blank=True),
-        help_text="KPI code → figure as typed: 1 500,50 · 1:30:00 · 90 мин",
+        help_text=(
+            f"KPI code → the figure {FIGURE_UNIT}; a JSON number or a string of digits with "
+            "an optional decimal point (1500.50, 5400). Bounds: a count is whole, at most "
+            "10 000 a day; money has two decimals, at most 10¹²; a day's duration is at most "
+            "86 400 s; a percent is 0–1 000."
+        ),
     )
     version = serializers.IntegerField(
         required=False, allow_null=True, help_text="the version you saw; 0 or absent: a new report"
@@ -77,13 +96,31 @@ def _answer(submission: services.Submission) -> Response:
     return Response(ReportOutput(report).data, status=code)
 
 
+def _figures(values: dict[str, str]) -> dict[str, Decimal | str]:
+    """The API's figures are numbers in the KPI's unit, never read as typed (where a bare
+    number of a duration would be minutes); a blank one is left for the service to name."""
+    figures: dict[str, Decimal | str] = {}
+    errors: dict[str, str] = {}
+    for code, text in values.items():
+        if not text.strip():
+            figures[code] = text
+            continue
+        try:
+            figures[code] = parse_plain(text)
+        except DjangoValidationError as refusal:
+            errors[code] = refusal.messages[0]
+    if errors:
+        raise DjangoValidationError(errors)
+    return figures
+
+
 def _submit(request: Request, manager: User, day: datetime.date, data: dict) -> Response:
     try:
         submission = services.report_submit(
             company=request.user.company,
             manager=manager,
             day=day,
-            values=data["values"],
+            values=_figures(data["values"]),
             actor=request.user,
             version=data.get("version") or 0,
             confirmed=data["confirmed"],

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel, User
-from kpi.models import KPI
+from kpi.models import KPI, MAX_DAY_FIGURE, figure_in_range
 
 
 class DailyReport(TenantModel):
@@ -48,6 +48,7 @@ class ReportValue(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["company", "report", "kpi"], name="reportvalue_uniq"),
+            figure_in_range("value", MAX_DAY_FIGURE, name="reportvalue_bounds"),
         ]
 
     def __str__(self) -> str:
@@ -69,6 +70,7 @@ class ImportedFigure(TenantModel):
             models.UniqueConstraint(
                 fields=["company", "manager", "date", "kpi", "source"], name="imported_uniq"
             ),
+            figure_in_range("value", MAX_DAY_FIGURE, name="importedfigure_bounds"),
         ]
 
 
@@ -87,6 +89,14 @@ class ReportChange(TenantModel):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+        constraints = [
+            figure_in_range(
+                "old_value", MAX_DAY_FIGURE, name="reportchange_old_bounds", nullable=True
+            ),
+            figure_in_range(
+                "new_value", MAX_DAY_FIGURE, name="reportchange_new_bounds", nullable=True
+            ),
+        ]
 
 
 class ReportDraft(TenantModel):

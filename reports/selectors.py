@@ -217,7 +217,7 @@ def report_form(
         today_value = value.value if value else (figure.value if figure else None)
         if kpi.code in draft:
             with contextlib.suppress(ValidationError):  # a typo: the form shows its message
-                today_value = parse_value(draft[kpi.code], kpi.unit)
+                today_value = parse_value(draft[kpi.code], kpi.unit, aggregation=kpi.aggregation)
         left = None
         if kpi.is_summed and day_plan is not None:
             left = max(day_plan - (today_value or Decimal(0)), Decimal(0))

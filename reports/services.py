@@ -13,7 +13,7 @@ from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
 from kpi import selectors as kpi_selectors
 from kpi.models import KPI
-from kpi.values import format_value, parse_value
+from kpi.values import ceiling_check, format_value, kpi_value_check, parse_value
 from reports.models import (
     ClosedMonth,
     DailyReport,
@@ -117,7 +117,10 @@ def _day(day: datetime.date) -> str:
 
 
 def parse_figures(kpis: list[KPI], raw: Mapping[str, object]) -> dict[str, Decimal]:
-    """Every typed KPI's figure, or a ValidationError naming each bad or missing one."""
+    """Every typed KPI's figure, or a ValidationError naming each bad or missing one.
+
+    Text is read as people type it (a bare number of a duration is minutes); a Decimal is
+    already in the KPI's unit (the API's seconds). Both are held to the unit's bounds."""
     values: dict[str, Decimal] = {}
     errors: dict[str, str] = {}
     for kpi in kpis:
@@ -128,7 +131,10 @@ def parse_figures(kpis: list[KPI], raw: Mapping[str, object]) -> dict[str, Decim
             }
             continue
         try:
-            values[kpi.code] = parse_value(str(text), kpi.unit)
+            if isinstance(text, Decimal):
+                values[kpi.code] = kpi_value_check(text, kpi)
+            else:
+                values[kpi.code] = parse_value(str(text), kpi.unit, aggregation=kpi.aggregation)
         except ValidationError as error:
             errors[kpi.code] = error.messages[0]
     if errors:
@@ -307,7 +313,10 @@ def imported_figure_set(
     source: str,
     value: Decimal,
 ) -> ImportedFigure:
-    """What an import (CRM, telephony) recorded for a manager's day: prefills the report."""
+    """What an import (CRM, telephony) recorded for a manager's day: prefills the report.
+
+    A figure beyond its unit's bounds is refused (ValidationError), never stored."""
+    ceiling_check(value, kpi.unit, aggregation=kpi.aggregation)
     figure, _created = ImportedFigure.objects.update_or_create(
         company=company,
         manager=manager,

@@ -127,7 +127,7 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
     error = warning = None
     if row.text.strip():
         try:
-            value = parse_value(row.text, row.kpi.unit)
+            value = parse_value(row.text, row.kpi.unit, aggregation=row.kpi.aggregation)
         except ValidationError as refusal:
             error = refusal.messages[0]
         else:

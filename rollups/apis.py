@@ -46,6 +46,11 @@ class TotalOutput(serializers.ModelSerializer):
             "advice",
             "computed_at",
         ]
+        # The same unit as the reports' figures: a duration in seconds.
+        extra_kwargs = {
+            field: {"help_text": "in the KPI's unit (a duration in seconds)"}
+            for field in ("actual", "plan", "forecast")
+        }
 
     def get_subject(self, total: Total) -> str:
         return str(self.context["codes"].get((total.scope, total.subject_id), ""))

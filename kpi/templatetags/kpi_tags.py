@@ -1,9 +1,10 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext as _
 
 from kpi.models import KPI
-from kpi.values import format_value, input_value
+from kpi.values import format_value, input_value, within_bounds
 
 register = template.Library()
 
@@ -16,3 +17,13 @@ def kpi_value(value: Decimal | None, kpi: KPI) -> str:
 @register.filter
 def kpi_input(value: Decimal | None, kpi: KPI) -> str:
     return input_value(value, kpi)
+
+
+@register.filter
+def kpi_figure(value: Decimal | None, kpi: KPI) -> str:
+    """A day's figure of a report, marked when it is beyond its unit's bounds: one stored
+    before the bounds is shown, never a broken page, for the head to correct."""
+    text = format_value(value, kpi)
+    if within_bounds(value, kpi):
+        return text
+    return _("%(value)s ⚠ вне допустимых границ") % {"value": text}

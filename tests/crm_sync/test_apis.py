@@ -72,3 +72,14 @@ def test_a_manager_lists_only_their_own_calls(alpha):
     assert [row["external_id"] for row in rows] == ["own"]
     everyone = client.get(reverse("api-call-list")).json()["results"]
     assert {"own", "other"} <= {row["external_id"] for row in everyone}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("duration", [86_401, 10**12])
+def test_a_pushed_call_longer_than_a_day_is_refused(alpha, duration):
+    response = api(alpha.api_key).post(
+        reverse("api-call-push"),
+        {**CALL, "manager": str(alpha.manager.code), "duration": duration},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "duration" in response.json()

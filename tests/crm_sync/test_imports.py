@@ -306,3 +306,33 @@ def test_without_a_broker_a_big_file_runs_eagerly_after_the_commit(
             assert (job.status, job.processed_rows, job.created_count) == ("done", 6, 3)
     finally:
         app.conf.task_always_eager = eager
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1e30", "не число"),
+        (1e30, "не больше"),
+        ("1 000 000 000 000,01", "не больше"),
+        ("1500,555", "знаков после запятой"),
+        (float("nan"), "не сумма"),
+        ("x" * 5000, "слишком длинное"),
+    ],
+)
+def test_an_amount_beyond_the_bounds_of_money_is_refused(value, message):
+    with pytest.raises(ValidationError, match=message) as refusal:
+        imports.parse_amount(value)
+    assert len(refusal.value.messages[0]) < 200
+
+
+@pytest.mark.parametrize("value", ["25:00:00", "86401", 1e30, "9" * 400, "9" * 5000 + ":00"])
+def test_a_call_longer_than_a_day_is_refused(value):
+    with pytest.raises(ValidationError) as refusal:
+        imports.parse_seconds(value)
+    assert len(refusal.value.messages[0]) < 200
+
+
+def test_a_long_cell_is_not_echoed_whole():
+    with pytest.raises(ValidationError) as refusal:
+        imports.parse_direction("в" * 5000)
+    assert "в" * 31 not in refusal.value.messages[0]

@@ -257,3 +257,66 @@ def test_the_plans_api(alpha):
         content_type="application/json",
     )
     assert both.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "message"),
+    [
+        ("calls", "1e30", "не число"),
+        ("talk_time", "1e30", "Не понимаю длительность"),
+        ("talk_time", "1" * 40, "Слишком большой план"),
+        ("calls", "310 001", "Слишком большой план"),
+        ("calls", "z" * 5000, "слишком длинное"),
+    ],
+)
+def test_a_plan_cell_beyond_the_bounds_is_refused(client, alpha, code, text, message):
+    client.force_login(alpha.admin)
+    with tenancy.tenant_context(alpha.company):
+        kpi = k(alpha, code)
+    response = client.post(
+        reverse("plan-cell", args=[alpha.team.code, 2026, 1]),
+        {"kpi": kpi.uid, "manager": alpha.manager.code, "value": text},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    error = response.content.decode().split('class="error"')[1][:400]
+    assert message in error and "z" * 31 not in error
+    with tenancy.tenant_context(alpha.company):
+        assert (
+            selectors.plan_grid_cell(
+                company=alpha.company, kpi=kpi, month=JAN, manager=alpha.manager, sales_role=None
+            ).value
+            is None
+        )
+
+
+def test_the_plans_api_and_the_service_hold_plans_to_the_bounds(alpha):
+    api = Client(headers={"Authorization": f"Token {alpha.api_key}"})
+    payload = {"kpi": "calls", "start": "2026-01-20", "manager": str(alpha.manager.code)}
+    for value in ("310001", "1e30", "12.5"):
+        response = api.post(
+            reverse("api-plan-set"), {**payload, "value": value}, content_type="application/json"
+        )
+        assert response.status_code == (200 if value == "12.5" else 400), value
+    with tenancy.tenant_context(alpha.company), pytest.raises(ValidationError, match="Слишком"):
+        set_plan(alpha, "talk_time", 86400 * 31 + 1, manager=alpha.manager)
+
+
+def test_an_uplift_that_would_leave_the_bounds_changes_nothing(client, alpha):
+    role = alpha.manager.sales_role
+    with tenancy.tenant_context(alpha.company):
+        set_plan(alpha, "calls", 300_000, sales_role=role)
+        set_plan(alpha, "leads", 100, sales_role=role)
+        with pytest.raises(ValidationError, match="допустимые границы"):
+            services.plans_uplift(company=alpha.company, team=alpha.team, month=JAN, percent=D(10))
+    client.force_login(alpha.admin)
+    response = client.post(
+        reverse("plan-uplift", args=[alpha.team.code, 2026, 1]), {"percent": "10"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "допустимые границы" in response.content.decode()
+    with tenancy.tenant_context(alpha.company):
+        leads = selectors.plan_grid_cell(
+            company=alpha.company, kpi=k(alpha, "leads"), month=JAN, manager=None, sales_role=role
+        )
+    assert leads.value == D(100)

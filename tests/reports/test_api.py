@@ -2,8 +2,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import tenancy
-from reports.models import DailyReport
-from tests.reports.conftest import FIGURES
+from reports.models import DailyReport, ReportValue
+
+# The API takes figures in each KPI's unit, as numbers: a duration in seconds.
+FIGURES = {"calls": 60, "long_calls": 25, "talk_time": 5400, "leads": 4}
 
 
 def api(key: str) -> Client:
@@ -79,3 +81,59 @@ def test_the_list_is_scoped_to_what_the_caller_may_see(alpha, beta):
     assert (
         api(alpha.api_key).get(reverse("api-report-detail", args=[foreign.code])).status_code == 404
     )
+
+
+def test_a_report_read_and_posted_back_unchanged_stays_identical(alpha, today):
+    client = manager_client(alpha)
+    created = client.post(
+        reverse("api-report-submit"),
+        {"date": today.isoformat(), "values": {**FIGURES, "talk_time": 5168}},
+        content_type="application/json",
+    ).json()
+    read = client.get(reverse("api-report-detail", args=[created["code"]])).json()
+    values = {v["kpi"]: v["value"] for v in read["values"]}
+    assert values["talk_time"] == "5168.0000"  # seconds, as it went in
+    again = client.post(
+        reverse("api-report-correct", args=[read["code"]]),
+        {"values": values, "version": read["version"]},
+        content_type="application/json",
+    )
+    assert again.status_code == 200
+    assert {v["kpi"]: v["value"] for v in again.json()["values"]} == values
+    assert again.json()["changes"] == []
+    with tenancy.tenant_context(alpha.company):
+        stored = ReportValue.objects.get(report__code=read["code"], kpi__code="talk_time")
+    assert stored.value == 5168
+
+
+def test_the_api_takes_numbers_in_the_unit_not_as_typed(alpha, today):
+    client = manager_client(alpha)
+    for text in ("1:30:00", "90 мин", "1e30"):
+        bad = client.post(
+            reverse("api-report-submit"),
+            {"date": today.isoformat(), "values": {**FIGURES, "talk_time": text}},
+            content_type="application/json",
+        )
+        assert bad.status_code == 400
+        assert "не число" in bad.json()["talk_time"][0]
+    beyond = client.post(
+        reverse("api-report-submit"),
+        {"date": today.isoformat(), "values": {**FIGURES, "calls": 1e30}, "confirmed": True},
+        content_type="application/json",
+    )
+    assert beyond.status_code == 400
+    huge = client.post(
+        reverse("api-report-submit"),
+        {"date": today.isoformat(), "values": {**FIGURES, "talk_time": 86401}},
+        content_type="application/json",
+    )
+    assert "не больше 24 ч" in huge.json()["talk_time"][0]
+    with tenancy.tenant_context(alpha.company):
+        assert not DailyReport.objects.filter(manager=alpha.managers[1], date=today).exists()
+
+
+def test_the_schema_states_the_unit_of_every_figure(alpha):
+    schema = api(alpha.api_key).get(reverse("api-schema"), {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+    assert "seconds" in components["ReportInput"]["properties"]["values"]["description"]
+    assert "seconds" in components["ValueOutput"]["properties"]["value"]["description"]

@@ -207,3 +207,25 @@ def test_submitting_clears_the_draft(ctx, today):
     )
     submit(ctx, today)
     assert not ReportDraft.objects.filter(manager=ctx.managers[1], date=today).exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"calls": "1e30"}, "не число"),
+        ({"calls": "10 001"}, "не больше 10"),
+        ({"talk_time": "24:00:01"}, "не больше 24 ч"),
+        ({"calls": "1,5"}, "целое число"),
+        ({"calls": D("1E+30")}, "не больше 10"),
+        ({"talk_time": D(86401)}, "не больше 24 ч"),
+    ],
+)
+def test_figures_beyond_their_bounds_are_refused_even_when_confirmed(ctx, today, values, message):
+    with pytest.raises(ValidationError, match=message):
+        submit(ctx, today, {**FIGURES, **values}, confirmed=True)
+    assert not DailyReport.objects.filter(manager=ctx.managers[1], date=today).exists()
+
+
+def test_a_number_is_in_the_kpis_unit_and_text_is_read_as_typed(ctx, today):
+    submit(ctx, today, {**FIGURES, "talk_time": D(5168)})
+    assert stored(ctx, today)["talk_time"] == D(5168)  # seconds, not minutes
