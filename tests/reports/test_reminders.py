@@ -175,6 +175,22 @@ def test_a_refused_address_is_retried_alone_and_nobody_is_told_twice(crowd, clea
     assert len(telegram.messages) == len(everyone)
 
 
+def test_a_refused_telegram_is_retried_alone_and_the_mail_is_not_sent_again(
+    crowd, clear_mail, telegram
+):
+    blocked = crowd.managers[2]
+    telegram.refuse[crowd.chats[blocked.username]] = 1
+    send_company_reminders.delay(crowd.company.pk, at(TUESDAY, 18)).get(timeout=30)
+    everyone = [*crowd.managers, crowd.head]
+    telegram.wait_for(len(everyone))
+    assert Counter(m["chat_id"] for m in telegram.messages) == Counter(crowd.chats.values())
+    rows = {row.user.username: row for row in wait_until(crowd.company, all_sent)}
+    row = rows[blocked.username]
+    assert (row.email_attempts, row.telegram_attempts) == (1, 2)
+    mails = clear_mail.sent_mail(count=len(everyone) + 1, timeout=3)
+    assert Counter(mail["To"] for mail in mails) == Counter(user.email for user in everyone)
+
+
 def test_an_address_refused_every_time_is_given_up_after_five_attempts(crowd, clear_mail, telegram):
     bounced = crowd.managers[2]
     marker = clear_mail.mail_dir / f"{bounced.email}.refuse"
