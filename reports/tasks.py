@@ -32,12 +32,15 @@ def deliver_reminder(
     self: Task, company_id: int, reminder_id: int, channel: str, attempt: int = 1
 ) -> str:
     """One channel of one reminder or digest; a failure is retried alone, with back-off."""
-    result = reminders.reminder_deliver(
-        company_id=company_id, reminder_id=reminder_id, channel=channel, attempt=attempt
-    )
-    if result.retry_in is not None:
-        # The bound on the attempts is reminders.MAX_ATTEMPTS, kept on the row.
-        raise self.retry(
-            args=(company_id, reminder_id, channel, attempt + 1), countdown=result.retry_in
+    while True:
+        result = reminders.reminder_deliver(
+            company_id=company_id, reminder_id=reminder_id, channel=channel, attempt=attempt
         )
-    return result.state
+        if result.retry_in is None:  # sent, given up (reminders.MAX_ATTEMPTS) or not ours
+            return result.state
+        if not self.request.is_eager:
+            raise self.retry(
+                args=(company_id, reminder_id, channel, attempt + 1), countdown=result.retry_in
+            )
+        # No broker (the embedded profile) and so no countdown: the next attempt runs now.
+        attempt += 1

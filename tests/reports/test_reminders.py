@@ -254,3 +254,29 @@ def test_each_failed_attempt_is_logged_with_its_back_off(crowd, settings, tmp_pa
     )
     assert "next in 60 s: SMTPRecipientsRefused" in records[0].getMessage()
     assert "attempt 5 of 5, given up" in records[-1].getMessage()
+
+
+def test_without_a_broker_the_deliveries_and_their_retries_run_in_process(
+    crowd, settings, tmp_path
+):
+    """The embedded profile runs tasks eagerly: a refused address is retried right away."""
+    from salesdesk.celery import app
+
+    settings.MAILERS = {
+        "default": {"BACKEND": "tests.mail.EmailBackend", "OPTIONS": {"file_path": str(tmp_path)}}
+    }
+    settings.TELEGRAM_API_URL = "http://127.0.0.1:9"  # nothing listens: every chat fails
+    bounced = crowd.managers[2]
+    (tmp_path / f"{bounced.email}.refuse").write_text("1")
+    app.conf.task_always_eager = True
+    try:
+        result = send_company_reminders.delay(crowd.company.pk, at(TUESDAY, 18)).get()
+    finally:
+        app.conf.task_always_eager = False
+    assert len(result["reminded"]) == 5 and result["summaries"] == ["crowd.head"]
+    with tenancy.tenant_context(crowd.company):
+        rows = {row.user_id: row for row in Reminder.objects.all()}
+    assert {(r.email_state, r.telegram_state) for r in rows.values()} == {("sent", "failed")}
+    assert rows[bounced.pk].email_attempts == 2
+    assert {r.telegram_attempts for r in rows.values()} == {reminders.MAX_ATTEMPTS}
+    assert len(list(tmp_path.glob("*.log"))) == 6
