@@ -129,17 +129,39 @@ class ClosedMonth(TenantModel):
 
 
 class Reminder(TenantModel):
-    """A reminder sent: one per person, day and kind, so none is sent twice."""
+    """A reminder (or digest) to one person: one per person, day and kind, so none goes twice.
+
+    The row is the claim, written with its message before anything is sent. Each channel
+    then records its own delivery, so a failed one is retried alone and a sent one is never
+    sent again (reports/reminders.py).
+    """
 
     class Kind(models.TextChoices):
         MISSING = "missing", _("нет отчёта")
         SUMMARY = "summary", _("сводка руководителю")
         DIGEST = "digest", _("сводка дашборда")
 
+    class Delivery(models.TextChoices):
+        NONE = "", _("канал не используется")
+        PENDING = "pending", _("ждёт отправки")
+        SENDING = "sending", _("отправляется")
+        SENT = "sent", _("отправлено")
+        FAILED = "failed", _("не доставлено")
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     date = models.DateField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    subject = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    # The channels that went out, in the order they did.
     channels = models.CharField(max_length=64, blank=True)
+    email_state = models.CharField(max_length=8, choices=Delivery.choices, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.CharField(max_length=500, blank=True)
+    telegram_state = models.CharField(max_length=8, choices=Delivery.choices, blank=True)
+    telegram_attempts = models.PositiveSmallIntegerField(default=0)
+    telegram_error = models.CharField(max_length=500, blank=True)
+    # When the reminder was claimed; each channel goes out right after, or on a retry.
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

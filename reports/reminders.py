@@ -1,10 +1,22 @@
-"""End-of-day reminders: who has not reported by the company's reminder time."""
+"""Reminders and digests: who gets one, and the delivery of each, one recipient at a time.
+
+A run (the end-of-day reminders here, the heads' digest in dashboard/digest.py) claims each
+recipient by writing a `Reminder` row with the message and the channels it goes by; the
+unique constraint makes that once per person, day and kind however often the run repeats.
+After the run's commit each channel of each row is queued as its own task
+(`reports.tasks.deliver_reminder`): it marks the channel `sending` in one transaction, sends
+outside any, and records `sent`, or `failed` with the attempt and the error, in another. A
+failed channel is retried alone with back-off until MAX_ATTEMPTS; one that is sent, or was
+being sent when its worker died, is never sent again. So one bad address delays nobody
+else, and nobody gets a message twice.
+"""
 
 import datetime
 import json
 import logging
 import urllib.request
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -12,12 +24,19 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts import tenancy
 from accounts.models import Company, User
 from kpi.calendar import calendar_for
 from kpi.models import Absence
 from reports.models import DailyReport, Reminder
 
 logger = logging.getLogger(__name__)
+
+EMAIL, TELEGRAM = "email", "telegram"
+CHANNELS = (EMAIL, TELEGRAM)
+# The first attempt and four retries after 1, 2, 4 and 8 × REMINDER_RETRY_SECONDS (15 min
+# in all by default): a mail server or the Bot API down for a while still gets it through.
+MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -51,29 +70,67 @@ def missing_managers(*, company: Company, day: datetime.date) -> list[User]:
     )
 
 
-def claim_reminder(company: Company, user: User, day: datetime.date, kind: str) -> Reminder | None:
-    """Records the reminder before sending it: the constraint makes it once, even if run twice."""
+def reminder_claim(
+    *, company: Company, user: User, day: datetime.date, kind: str, subject: str, text: str
+) -> Reminder | None:
+    """Records the reminder and its message before anything is sent; None if it exists.
+
+    The caller queues the deliveries with `deliveries_queue` once it has claimed them all.
+    """
+    pending, unused = Reminder.Delivery.PENDING, Reminder.Delivery.NONE
+    reminder = Reminder(
+        company=company, user=user, date=day, kind=kind, subject=subject, text=text,
+        email_state=pending if user.email else unused,
+        telegram_state=pending if company.telegram_bot_token and user.telegram_chat_id else unused,
+    )  # fmt: skip
     try:
         with transaction.atomic():
-            reminder = Reminder(company=company, user=user, date=day, kind=kind)
             reminder.save()
-            return reminder
     except IntegrityError:
         return None
+    return reminder
+
+
+def deliveries_queue(*, company: Company, day: datetime.date, kinds: list[str]) -> int:
+    """Queues, after the commit, every channel of the day's reminders still waiting to go.
+
+    The ones just claimed, and any whose queued task was lost (the broker down at the
+    commit, a purged queue): each run of the beat picks those up again. A duplicate in the
+    queue is harmless: the first task to mark the channel `sending` sends it, the others
+    find it taken.
+    """
+    count = 0
+    for reminder in Reminder.objects.filter(company=company, date=day, kind__in=kinds):
+        for channel in CHANNELS:
+            if _state(reminder, channel) == Reminder.Delivery.PENDING:
+                transaction.on_commit(
+                    partial(_enqueue, company.pk, reminder.pk, channel), robust=True
+                )
+                count += 1
+    return count
+
+
+def _enqueue(company_id: int, reminder_id: int, channel: str) -> None:
+    from reports.tasks import deliver_reminder
+
+    deliver_reminder.delay(company_id, reminder_id, channel)
+
+
+def _state(reminder: Reminder, channel: str) -> str:
+    return getattr(reminder, f"{channel}_state")
 
 
 def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResult:
+    """Claims today's reminders (managers without a report) and summaries (their heads)."""
     local = company.local_time(now)
     day = local.date()
     if local.time() < company.reminder_time or not calendar_for(company=company).is_working(day):
         return ReminderResult([], [])
     missing = missing_managers(company=company, day=day)
     reminded = []
+    summaries = []
     with translation.override(settings.LANGUAGE_CODE):
         for manager in missing:
-            reminder = claim_reminder(company, manager, day, Reminder.Kind.MISSING)
-            if reminder is None:
-                continue
             text = _(
                 "%(name)s, вы ещё не сдали отчёт за сегодня (%(day)s). Это займёт две минуты: "
                 "%(url)s"
@@ -82,46 +139,156 @@ def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResul
                 "day": day.strftime("%d.%m"),
                 "url": settings.SITE_URL.rstrip("/") + "/report/",
             }
-            reminder.channels = deliver(company, manager, _("Отчёт за день"), text)
-            reminder.save(update_fields=["channels"])
-            reminded.append(manager.username)
-        summaries = []
+            claimed = reminder_claim(
+                company=company, user=manager, day=day, kind=Reminder.Kind.MISSING,
+                subject=_("Отчёт за день"), text=text,
+            )  # fmt: skip
+            if claimed:
+                reminded.append(manager.username)
         by_head: dict[User, list[User]] = {}
         for manager in missing:
             if manager.team and manager.team.head:
                 by_head.setdefault(manager.team.head, []).append(manager)
         for head, managers in by_head.items():
-            reminder = claim_reminder(company, head, day, Reminder.Kind.SUMMARY)
-            if reminder is None:
-                continue
             names = "\n".join(f"— {m}" for m in managers)
             text = _("Не сдали отчёт за %(day)s (%(count)d):\n%(names)s") % {
                 "day": day.strftime("%d.%m"),
                 "count": len(managers),
                 "names": names,
             }
-            reminder.channels = deliver(company, head, _("Кто не сдал отчёт"), text)
-            reminder.save(update_fields=["channels"])
-            summaries.append(head.username)
+            claimed = reminder_claim(
+                company=company, user=head, day=day, kind=Reminder.Kind.SUMMARY,
+                subject=_("Кто не сдал отчёт"), text=text,
+            )  # fmt: skip
+            if claimed:
+                summaries.append(head.username)
+    deliveries_queue(company=company, day=day, kinds=[Reminder.Kind.MISSING, Reminder.Kind.SUMMARY])
     return ReminderResult(reminded, summaries)
 
 
-def deliver(company: Company, user: User, subject: str, text: str) -> str:
-    channels = []
-    if user.email:
-        send_mail(subject, text, None, [user.email])
-        channels.append("email")
-    if company.telegram_bot_token and user.telegram_chat_id:
-        try:
-            telegram_send(
-                token=company.telegram_bot_token, chat_id=user.telegram_chat_id, text=text
-            )
-        except OSError:
-            # The e-mail went out; Telegram being down must not stop the other reminders.
-            logger.warning("telegram delivery failed for company %s", company.pk)
-        else:
-            channels.append("telegram")
-    return ",".join(channels)
+@dataclass(frozen=True)
+class Outgoing:
+    """One channel of one reminder, taken for one attempt."""
+
+    reminder_id: int
+    user_id: int
+    channel: str
+    address: str  # the e-mail address or the Telegram chat id
+    token: str  # the company's bot token (Telegram only)
+    subject: str
+    text: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    state: str  # the channel's state after this attempt, or "skipped"
+    retry_in: float | None = None  # seconds until the next attempt, when one is due
+
+
+def reminder_deliver(
+    *, company_id: int, reminder_id: int, channel: str, attempt: int
+) -> DeliveryResult:
+    """One attempt at one channel of one reminder, in three steps of its own.
+
+    Taking the channel and recording the outcome are two short transactions; the send
+    between them holds no lock and no transaction, so a slow mail server blocks nobody and
+    a rollback can never undo the record of a message that went out. `attempt` is the one
+    the task was queued for: a duplicate or stale task finds the channel moved on and does
+    nothing.
+    """
+    with tenancy.tenant_context(company_id):
+        outgoing = _delivery_take(reminder_id=reminder_id, channel=channel, attempt=attempt)
+    if outgoing is None:
+        return DeliveryResult("skipped")
+    try:
+        _send(outgoing)
+    except Exception as error:
+        failure = _describe(error, token=outgoing.token)
+    else:
+        failure = ""
+    with tenancy.tenant_context(company_id):
+        return _delivery_record(outgoing, failure=failure)
+
+
+def _delivery_take(*, reminder_id: int, channel: str, attempt: int) -> Outgoing | None:
+    reminder = (
+        Reminder.objects.select_for_update(of=("self",))
+        .select_related("user", "company")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if reminder is None:  # deleted with its user since it was queued
+        return None
+    state = _state(reminder, channel)
+    attempts = getattr(reminder, f"{channel}_attempts")
+    expected = Reminder.Delivery.PENDING if attempt == 1 else Reminder.Delivery.FAILED
+    if state != expected or attempts != attempt - 1 or attempt > MAX_ATTEMPTS:
+        if state == Reminder.Delivery.SENDING:
+            # Another task is sending it, or a worker died mid-send: it may have gone out.
+            logger.warning(
+                "reminder %s: %s to user %s is or was being sent; not sent again",
+                reminder.pk, channel, reminder.user_id,
+            )  # fmt: skip
+        return None
+    user = reminder.user
+    address = user.email if channel == EMAIL else user.telegram_chat_id
+    token = reminder.company.telegram_bot_token if channel == TELEGRAM else ""
+    if not address or (channel == TELEGRAM and not token):
+        # The address or the bot was removed since the claim: nowhere to send it.
+        setattr(reminder, f"{channel}_state", Reminder.Delivery.NONE)
+        reminder.save(update_fields=[f"{channel}_state"])
+        return None
+    setattr(reminder, f"{channel}_state", Reminder.Delivery.SENDING)
+    setattr(reminder, f"{channel}_attempts", attempt)
+    reminder.save(update_fields=[f"{channel}_state", f"{channel}_attempts"])
+    return Outgoing(
+        reminder_id=reminder.pk, user_id=user.pk, channel=channel, address=address,
+        token=token, subject=reminder.subject, text=reminder.text, attempt=attempt,
+    )  # fmt: skip
+
+
+def _send(outgoing: Outgoing) -> None:
+    if outgoing.channel == EMAIL:
+        send_mail(outgoing.subject, outgoing.text, None, [outgoing.address])
+    else:
+        telegram_send(token=outgoing.token, chat_id=outgoing.address, text=outgoing.text)
+
+
+def _describe(error: Exception, *, token: str) -> str:
+    text = f"{type(error).__name__}: {error}"
+    if token:
+        text = text.replace(token, "***")
+    return text[:500]
+
+
+def _delivery_record(outgoing: Outgoing, *, failure: str) -> DeliveryResult:
+    channel = outgoing.channel
+    reminder = Reminder.objects.select_for_update().filter(pk=outgoing.reminder_id).first()
+    if reminder is None:
+        return DeliveryResult("skipped")
+    who = (reminder.pk, channel, outgoing.user_id, outgoing.attempt, MAX_ATTEMPTS)
+    if not failure:
+        setattr(reminder, f"{channel}_state", Reminder.Delivery.SENT)
+        reminder.channels = ",".join([*filter(None, reminder.channels.split(",")), channel])
+        reminder.save(update_fields=[f"{channel}_state", "channels"])
+        if outgoing.attempt > 1:
+            logger.info("reminder %s: %s to user %s sent on attempt %d of %d", *who)
+        return DeliveryResult(Reminder.Delivery.SENT)
+    setattr(reminder, f"{channel}_state", Reminder.Delivery.FAILED)
+    setattr(reminder, f"{channel}_error", failure)
+    reminder.save(update_fields=[f"{channel}_state", f"{channel}_error"])
+    if outgoing.attempt >= MAX_ATTEMPTS:
+        logger.error(
+            "reminder %s: %s to user %s failed, attempt %d of %d, given up: %s", *who, failure
+        )
+        return DeliveryResult(Reminder.Delivery.FAILED)
+    delay = settings.REMINDER_RETRY_SECONDS * 2 ** (outgoing.attempt - 1)
+    logger.warning(
+        "reminder %s: %s to user %s failed, attempt %d of %d, next in %g s: %s",
+        *who, delay, failure,
+    )  # fmt: skip
+    return DeliveryResult(Reminder.Delivery.FAILED, retry_in=delay)
 
 
 def telegram_send(*, token: str, chat_id: str, text: str) -> None:

@@ -1,6 +1,6 @@
 import datetime
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from accounts import tenancy
@@ -25,3 +25,22 @@ def send_company_reminders(company_id: int, now: str) -> dict[str, list[str]]:
             company=Company.objects.get(pk=company_id), now=datetime.datetime.fromisoformat(now)
         )
     return {"reminded": result.reminded, "summaries": result.summaries}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def deliver_reminder(
+    self: Task, company_id: int, reminder_id: int, channel: str, attempt: int = 1
+) -> str:
+    """One channel of one reminder or digest; a failure is retried alone, with back-off."""
+    while True:
+        result = reminders.reminder_deliver(
+            company_id=company_id, reminder_id=reminder_id, channel=channel, attempt=attempt
+        )
+        if result.retry_in is None:  # sent, given up (reminders.MAX_ATTEMPTS) or not ours
+            return result.state
+        if not self.request.is_eager:
+            raise self.retry(
+                args=(company_id, reminder_id, channel, attempt + 1), countdown=result.retry_in
+            )
+        # No broker (the embedded profile) and so no countdown: the next attempt runs now.
+        attempt += 1

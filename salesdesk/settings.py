@@ -170,6 +170,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "clients-daily": {"task": "clients.tasks.daily_due", "schedule": crontab(minute=25)},
 }
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
+# A reminder or digest that failed is retried alone after this, doubling each time.
+REMINDER_RETRY_SECONDS = float(os.environ.get("REMINDER_RETRY_SECONDS") or 60)
 
 # --- CRM connections ------------------------------------------------------------------------
 # A Fernet key for the stored CRM tokens (crm_sync.crypto); derived from SECRET_KEY when unset.

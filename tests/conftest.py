@@ -289,22 +289,29 @@ class Worker:
 
 
 class FakeTelegram:
-    """A Bot API stand-in on loopback: records every sendMessage it receives."""
+    """A Bot API stand-in on loopback: records every sendMessage it receives.
+
+    `refuse[chat_id] = n` makes it answer 502 to the next n messages to that chat.
+    """
 
     def __init__(self) -> None:
         self.messages: list[dict] = []
+        self.refuse: dict[str, int] = {}
+        self.refused: list[dict] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                fake.messages.append(
-                    {"path": self.path, **json.loads(self.rfile.read(length) or b"{}")}
-                )
-                self.send_response(200)
+                message = {"path": self.path, **json.loads(self.rfile.read(length) or b"{}")}
+                refusing = fake.refuse.get(message.get("chat_id"), 0) > 0
+                if refusing:
+                    fake.refuse[message["chat_id"]] -= 1
+                (fake.refused if refusing else fake.messages).append(message)
+                self.send_response(502 if refusing else 200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(b'{"ok": true}')
+                self.wfile.write(b'{"ok": false}' if refusing else b'{"ok": true}')
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -365,9 +372,11 @@ def celery_worker(
         "DATABASE_URL": (
             f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        # Django's file backend, refusing the addresses a test marks (tests/mail.py).
+        "EMAIL_BACKEND": "tests.mail.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "TELEGRAM_API_URL": telegram.url,
+        "REMINDER_RETRY_SECONDS": "0.2",
     }
     app.control.purge()
     process = subprocess.Popen(
@@ -394,4 +403,6 @@ def clear_mail(celery_worker: Worker, telegram: FakeTelegram) -> Worker:
     for file in celery_worker.mail_dir.glob("*"):
         file.unlink()
     telegram.messages.clear()
+    telegram.refuse.clear()
+    telegram.refused.clear()
     return celery_worker
