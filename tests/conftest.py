@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services, tenancy
 from accounts.models import Company, Team, User
@@ -96,6 +96,13 @@ class TenantClient(Client):
     def force_login(self, user: User, backend: str | None = None) -> None:
         with tenancy.tenant_context(user.company_id or tenancy.OPERATOR):
             super().force_login(user, backend)
+
+
+@pytest.fixture(autouse=True)
+def _russian_first() -> None:
+    """Each test starts in the default language: the test client's requests run in this
+    thread, and LocaleMiddleware leaves the last request's language active after it."""
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -24,6 +24,11 @@ DAYS = [
 ]
 
 
+def own_extra(kpi: KPI) -> Decimal:
+    """What a manager's own plan adds to the role's: a fraction where the unit has one."""
+    return D(7) if kpi.unit == KPI.Unit.DURATION else D("7.5")  # durations are whole seconds
+
+
 @pytest.fixture
 def ctx(alpha):
     with tenancy.tenant_context(alpha.company):
@@ -48,7 +53,11 @@ def planned(ctx):
             services.plan_set(company=company, kpi=kpi, start=month, value=value, sales_role=role)
             if number % 2 == 0 and month != OCT:
                 services.plan_set(
-                    company=company, kpi=kpi, start=month, value=value + D("7.5"), manager=manager
+                    company=company,
+                    kpi=kpi,
+                    start=month,
+                    value=value + own_extra(kpi),
+                    manager=manager,
                 )
     monday = datetime.date(2026, 9, 28)
     calls, talk_time = (k for k in kpis if k.code in ("calls", "talk_time"))
