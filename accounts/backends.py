@@ -24,7 +24,10 @@ class TenantModelBackend(ModelBackend):
             # Same cost as a wrong password, so timing does not tell which logins exist.
             User().set_password(password)
             return None
-        tenancy.activate(entry.company_id or tenancy.OPERATOR)
+        if entry.company_id is None:
+            tenancy.activate_operator()
+        else:
+            tenancy.activate(entry.company_id)
         return super().authenticate(request, username=entry.username, password=password, **kwargs)
 
     def get_user(self, user_id: Any) -> User | None:

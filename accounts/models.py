@@ -159,7 +159,7 @@ class TenantUserManager(UserManager):
     """Users of the active company; in the operator context, the company-less operators."""
 
     def get_queryset(self) -> models.QuerySet:
-        if tenancy.active_company_id() == tenancy.OPERATOR:
+        if tenancy.in_operator_context():
             return super().get_queryset().filter(company__isnull=True)
         return super().get_queryset().filter(company_id=tenancy.current_company_id())
 
