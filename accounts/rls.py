@@ -4,6 +4,10 @@ Each tenant table gets ENABLE and FORCE ROW LEVEL SECURITY and policies comparin
 `company_id` with the transaction-local setting `app.company_id` (see tenancy.py). An unset
 or empty setting matches no row: without a company, nothing is visible or writable.
 
+The companies' table itself (`accounts_company`, the tenants' registry) is read and added
+to by everybody (the login, the scheduled tasks that go through all companies, a new
+company); a row is changed or deleted only by its own company or the operator context.
+
 Two tables also hold company-less rows, the platform operators': `accounts_user` (the
 operators themselves) and `accounts_loginname` (their logins). Those rows match only in the
 operator context, the transaction-local setting `app.operator = 'on'`, which is distinct
@@ -25,7 +29,13 @@ READ_POLICY = "tenant_read"
 WRITE_POLICIES = {"INSERT": "tenant_insert", "UPDATE": "tenant_update", "DELETE": "tenant_delete"}
 
 
-def _policy_condition(*, allow_null_company: bool = False, operator_rows: bool = False) -> str:
+def _policy_condition(
+    *, allow_null_company: bool = False, operator_rows: bool = False, registry: bool = False
+) -> str:
+    if registry:
+        # The companies' own table: a company's row is its own; the operators' console
+        # administers them all.
+        return f"(id = {CURRENT_COMPANY} OR {OPERATOR_CONTEXT})"
     condition = f"company_id = {CURRENT_COMPANY}"
     if operator_rows:
         condition = f"({condition} OR (company_id IS NULL AND {OPERATOR_CONTEXT}))"
@@ -37,7 +47,12 @@ def _policy_condition(*, allow_null_company: bool = False, operator_rows: bool =
 
 
 def _create_policies(
-    schema_editor: BaseDatabaseSchemaEditor, table: str, *, readable_by_all: bool, **rule: bool
+    schema_editor: BaseDatabaseSchemaEditor,
+    table: str,
+    *,
+    readable_by_all: bool,
+    insertable_by_all: bool = False,
+    **rule: bool,
 ) -> None:
     condition = _policy_condition(**rule)
     if not readable_by_all:
@@ -46,8 +61,10 @@ def _create_policies(
         )
         return
     schema_editor.execute(f"CREATE POLICY {READ_POLICY} ON {table} FOR SELECT USING (true)")
+    insert_condition = "true" if insertable_by_all else condition
     schema_editor.execute(
-        f"CREATE POLICY {WRITE_POLICIES['INSERT']} ON {table} FOR INSERT WITH CHECK ({condition})"
+        f"CREATE POLICY {WRITE_POLICIES['INSERT']} ON {table} "
+        f"FOR INSERT WITH CHECK ({insert_condition})"
     )
     schema_editor.execute(
         f"CREATE POLICY {WRITE_POLICIES['UPDATE']} ON {table} FOR UPDATE "
@@ -67,7 +84,11 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
     """Migration operation: put a tenant table under row-level security (PostgreSQL only).
 
     operator_rows: company-less rows are the operators', reachable in the operator context.
+    registry: the table of the companies themselves (`id` is the company; the operator
+    context reaches every row).
     readable_by_all: every row is readable in every context; writes follow the rule.
+    insertable_by_all (with readable_by_all): inserting is open too; updates and deletes
+    follow the rule.
     allow_null_company: the old rule of migration 0002 (company-less rows reachable in every
     context); do not use it in new migrations.
     """
@@ -80,14 +101,25 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
         table: str,
         allow_null_company: bool = False,
         operator_rows: bool = False,
+        registry: bool = False,
         readable_by_all: bool = False,
+        insertable_by_all: bool = False,
     ) -> None:
         self.table = table
-        self.rule = {"allow_null_company": allow_null_company, "operator_rows": operator_rows}
+        self.rule = {
+            "allow_null_company": allow_null_company,
+            "operator_rows": operator_rows,
+            "registry": registry,
+        }
         self.readable_by_all = readable_by_all
+        self.insertable_by_all = insertable_by_all
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        options = {**self.rule, "readable_by_all": self.readable_by_all}
+        options = {
+            **self.rule,
+            "readable_by_all": self.readable_by_all,
+            "insertable_by_all": self.insertable_by_all,
+        }
         return (self.__class__.__name__, [self.table], {k: v for k, v in options.items() if v})
 
     def state_forwards(self, app_label: str, state: Any) -> None:
@@ -105,7 +137,13 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
         table = schema_editor.quote_name(self.table)
         schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        _create_policies(schema_editor, table, readable_by_all=self.readable_by_all, **self.rule)
+        _create_policies(
+            schema_editor,
+            table,
+            readable_by_all=self.readable_by_all,
+            insertable_by_all=self.insertable_by_all,
+            **self.rule,
+        )
 
     def database_backwards(
         self,
