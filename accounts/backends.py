@@ -32,6 +32,9 @@ class TenantModelBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> User | None:
         """The session's user with their company, which nearly every view reads: one query."""
+        if tenancy.active_company_id() is None and not tenancy.in_operator_context():
+            # A session without its company (or operator) marker: nobody, not an error.
+            return None
         try:
             user = User._default_manager.select_related("company").get(pk=user_id)
         except User.DoesNotExist:
