@@ -24,11 +24,17 @@ class TenantModelBackend(ModelBackend):
             # Same cost as a wrong password, so timing does not tell which logins exist.
             User().set_password(password)
             return None
-        tenancy.activate(entry.company_id or tenancy.OPERATOR)
+        if entry.company_id is None:
+            tenancy.activate_operator()
+        else:
+            tenancy.activate(entry.company_id)
         return super().authenticate(request, username=entry.username, password=password, **kwargs)
 
     def get_user(self, user_id: Any) -> User | None:
         """The session's user with their company, which nearly every view reads: one query."""
+        if tenancy.active_company_id() is None and not tenancy.in_operator_context():
+            # A session without its company (or operator) marker: nobody, not an error.
+            return None
         try:
             user = User._default_manager.select_related("company").get(pk=user_id)
         except User.DoesNotExist:

@@ -13,15 +13,21 @@ SESSION_COMPANY_KEY = "_salesdesk_company"
 class TenantMiddleware:
     """Runs the rest of the request in one transaction, as the session's company.
 
-    Anonymous requests run with no company: nothing tenant-owned is visible to them.
+    Anonymous requests run with no company: nothing tenant-owned is visible to them. An
+    operator's session (marked at login, accounts.signals) runs in the operator context.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        company_id = request.session.get(SESSION_COMPANY_KEY)
-        with tenancy.tenant_context(company_id):
+        company = request.session.get(SESSION_COMPANY_KEY)
+        if company == tenancy.OPERATOR:
+            context = tenancy.operator_context()
+        else:
+            # Anything but a company id (a session of an older release, say): no company.
+            context = tenancy.tenant_context(company if type(company) is int else None)
+        with context:
             return self.get_response(request)
 
 

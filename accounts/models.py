@@ -159,7 +159,7 @@ class TenantUserManager(UserManager):
     """Users of the active company; in the operator context, the company-less operators."""
 
     def get_queryset(self) -> models.QuerySet:
-        if tenancy.active_company_id() == tenancy.OPERATOR:
+        if tenancy.in_operator_context():
             return super().get_queryset().filter(company__isnull=True)
         return super().get_queryset().filter(company_id=tenancy.current_company_id())
 
@@ -219,6 +219,13 @@ class User(AbstractUser, TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["company", "code"], name="user_code_uniq"),
             models.UniqueConstraint(fields=["company", "username"], name="user_username_uniq"),
+            # The operators' console (Django admin) is for operators, who have no company:
+            # no company's row can be made staff or superuser, not even by raw SQL.
+            models.CheckConstraint(
+                condition=models.Q(company__isnull=True)
+                | models.Q(is_staff=False, is_superuser=False),
+                name="user_company_never_staff",
+            ),
         ]
 
     def __str__(self) -> str:

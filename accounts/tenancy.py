@@ -4,11 +4,14 @@ Application code reaches tenant data only through `TenantManager`, which filters
 active company and raises when none is active. PostgreSQL enforces the same boundary with
 row-level security on the transaction-local setting `app.company_id`, so a forgotten filter
 or a pooled connection can never carry one company's rows into another's request or task.
+The platform operators' rows (users with no company) are reachable only in the explicit
+operator context (`operator_context()`, the setting `app.operator`), never with no company.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection, models, transaction
@@ -16,10 +19,21 @@ from django.db import connection, models, transaction
 if TYPE_CHECKING:
     from accounts.models import Company
 
-# Platform operators (Django admin) belong to no company: they see only company-less rows.
-OPERATOR = 0
+# Platform operators (the console at /operator/, `createoperator`) belong to no company.
+# They work in the operator context, which is not "no company": there, and only there, the
+# company-less rows (the operators' own) are visible; no company's rows are. The session
+# of a logged-in operator holds this marker where a user's holds the company id.
+OPERATOR = "operator"
 
-_company: ContextVar[int | None] = ContextVar("salesdesk_company", default=None)
+
+@dataclass(frozen=True)
+class _Scope:
+    company_id: int | None = None
+    operator: bool = False
+
+
+_NOBODY = _Scope()
+_scope: ContextVar[_Scope] = ContextVar("salesdesk_scope", default=_NOBODY)
 
 
 class NoCompanyError(RuntimeError):
@@ -31,23 +45,32 @@ class NoCompanyError(RuntimeError):
 
 
 def active_company_id() -> int | None:
-    return _company.get()
+    """The active company's id; None with no company and in the operator context."""
+    return _scope.get().company_id
 
 
 def current_company_id() -> int:
-    company_id = _company.get()
-    if company_id is None or company_id == OPERATOR:
+    company_id = _scope.get().company_id
+    if company_id is None:
         raise NoCompanyError()
     return company_id
 
 
-def _set_database_company(company_id: int | None) -> None:
+def in_operator_context() -> bool:
+    return _scope.get().operator
+
+
+def _set_database_scope(scope: _Scope) -> None:
     if connection.vendor != "postgresql":
         return
-    value = "" if company_id in (None, OPERATOR) else str(company_id)
+    company = "" if scope.company_id is None else str(scope.company_id)
+    operator = "on" if scope.operator else ""
     with connection.cursor() as cursor:
-        # is_local=true: the setting dies with the transaction.
-        cursor.execute("SELECT set_config('app.company_id', %s, true)", [value])
+        # is_local=true: the settings die with the transaction.
+        cursor.execute(
+            "SELECT set_config('app.company_id', %s, true), set_config('app.operator', %s, true)",
+            [company, operator],
+        )
 
 
 def _company_id(company: "Company | int | None") -> int | None:
@@ -57,31 +80,52 @@ def _company_id(company: "Company | int | None") -> int | None:
 
 
 @contextmanager
-def tenant_context(company: "Company | int | None") -> Iterator[None]:
-    """Run the block in one transaction as `company` (None: no company, nothing visible)."""
-    company_id = _company_id(company)
-    previous = _company.get()
-    token = _company.set(company_id)
-    # Outermost, the block's commit ends the transaction-local setting: no statement needed.
+def _scoped(scope: _Scope) -> Iterator[None]:
+    previous = _scope.get()
+    token = _scope.set(scope)
+    # Outermost, the block's commit ends the transaction-local settings: no statement needed.
     nested = connection.in_atomic_block
     try:
         with transaction.atomic():
-            _set_database_company(company_id)
+            _set_database_scope(scope)
             yield
-            # On an exception the rollback of this block restores the setting by itself.
+            # On an exception the rollback of this block restores the settings by itself.
             if nested:
-                _set_database_company(previous)
+                _set_database_scope(previous)
     finally:
-        _company.reset(token)
+        _scope.reset(token)
+
+
+@contextmanager
+def tenant_context(company: "Company | int | None") -> Iterator[None]:
+    """Run the block in one transaction as `company` (None: no company, nothing visible)."""
+    with _scoped(_Scope(company_id=_company_id(company))):
+        yield
+
+
+@contextmanager
+def operator_context() -> Iterator[None]:
+    """Run the block in one transaction as the platform operators: their own (company-less)
+    user rows are visible and writable, no company's rows are."""
+    with _scoped(_Scope(operator=True)):
+        yield
+
+
+def _activate(scope: _Scope) -> None:
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        raise RuntimeError("activating a company needs an open transaction: use tenant_context()")
+    _scope.set(scope)
+    _set_database_scope(scope)
 
 
 def activate(company: "Company | int | None") -> None:
     """Switch the company inside an already open tenant_context (login, API token)."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        raise RuntimeError("activate() needs an open transaction: use tenant_context()")
-    company_id = _company_id(company)
-    _company.set(company_id)
-    _set_database_company(company_id)
+    _activate(_Scope(company_id=_company_id(company)))
+
+
+def activate_operator() -> None:
+    """Switch to the operator context inside an already open one (an operator's login)."""
+    _activate(_Scope(operator=True))
 
 
 class TenantQuerySet(models.QuerySet):

@@ -94,7 +94,11 @@ class TenantClient(Client):
     """The test client; logging in happens inside the user's company, as in a real login."""
 
     def force_login(self, user: User, backend: str | None = None) -> None:
-        with tenancy.tenant_context(user.company_id or tenancy.OPERATOR):
+        if user.company_id is None:
+            context = tenancy.operator_context()
+        else:
+            context = tenancy.tenant_context(user.company_id)
+        with context:
             super().force_login(user, backend)
 
 

@@ -14,6 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("password")
 
     def handle(self, *args: Any, username: str, password: str, **options: Any) -> None:
-        with tenancy.tenant_context(tenancy.OPERATOR):
+        with tenancy.operator_context():
             User.objects.create_superuser(username=username, password=password, company=None)
         self.stdout.write(f"Operator {username} created.")
