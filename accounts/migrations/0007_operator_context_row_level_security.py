@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     company's row changed only by the company itself or the operators' console; no
     company's user made staff or superuser."""
 
-    dependencies = [("accounts", "0005_audit_event")]
+    dependencies = [("accounts", "0006_audit_month_close_reopen")]
 
     operations = [
         ReplaceRowLevelSecurityRule(
