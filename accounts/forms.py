@@ -27,7 +27,7 @@ class UserForm(CompanyChoicesMixin, forms.Form):
     last_name = forms.CharField(label=_("Фамилия"), max_length=150)
     email = forms.EmailField(label=_("E-mail"), required=False)
     username = forms.CharField(label=_("Логин"), max_length=150)
-    role = forms.ChoiceField(label=_("Роль"), choices=User.Role.choices)
+    role = forms.ChoiceField(label=_("Роль"), choices=User.Role.choices, initial=User.Role.MANAGER)
     is_company_admin = forms.BooleanField(
         label=_("Также администратор (для руководителя отдела продаж)"), required=False
     )

@@ -201,6 +201,10 @@ class User(AbstractUser, TenantModel):
         related_name="members",
     )
     telegram_chat_id = models.CharField(_("Telegram chat id"), max_length=32, blank=True)
+    # A password somebody else chose (the admin's temporary one) is replaced at first login.
+    must_change_password = models.BooleanField(
+        _("сменить пароль при входе"), default=False, db_default=False
+    )
     sales_role = models.ForeignKey(
         SalesRole,
         verbose_name=_("роль в продажах"),

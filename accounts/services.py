@@ -86,7 +86,10 @@ def user_create(
     team: Team | None = None,
     sales_role: SalesRole | None = None,
     telegram_chat_id: str = "",
+    password_is_temporary: bool = True,
 ) -> User:
+    """A new employee; a password given here is the admin's temporary one unless told
+    otherwise (the demo's), and the user replaces it at first login."""
     _check_login_free(username)
     _check_role_fields(
         role=role, is_company_admin=is_company_admin, sales_role=sales_role, team=team
@@ -106,6 +109,7 @@ def user_create(
         team=team,
         sales_role=sales_role,
         telegram_chat_id=telegram_chat_id,
+        must_change_password=bool(password) and password_is_temporary,
     )
     if password:
         try:
@@ -218,8 +222,12 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
 
 
 def user_set_password(*, user: User, password: str) -> User:
+    """The user's own new password (validated by the caller's form); it ends a temporary one."""
+    if user.check_password(password):
+        raise ValidationError(_("Новый пароль должен отличаться от прежнего."))
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     audit_record(
         company=user.company_id, action=AuditEvent.Action.PASSWORD_SET, target=user.username
     )

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # Lets the security audit log know who acts and from which address.
     "accounts.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A temporary password is replaced before anything else is reachable.
+    "accounts.middleware.PasswordChangeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
