@@ -128,7 +128,7 @@ def demo_load(*, reset: bool = False, today: datetime.date | None = None) -> lis
 
 def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
     rng = random.Random(spec.prefix)  # noqa: S311 - demo figures, not secrets
-    company = services.company_create(name=spec.name)
+    company = services.company_create(name=spec.name, login_prefix=spec.prefix)
     with tenancy.tenant_context(company):
         roles = {role.kind: role for role in SalesRole.objects.filter(company=company)}
         admin = services.user_create(

@@ -42,6 +42,10 @@ class UserForm(CompanyChoicesMixin, forms.Form):
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limit_choices(company)
+        if company.login_prefix:
+            self.fields["username"].help_text = _(
+                "Начинается с «%(prefix)s.», например %(prefix)s.ivanov."
+            ) % {"prefix": company.login_prefix}
 
 
 class UserCreateForm(UserForm):

@@ -104,7 +104,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_create(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
-    form = UserCreateForm(request.POST or None, company=company)
+    # The company's namespace typed in already: the admin adds the name after the dot.
+    initial = {"username": f"{company.login_prefix}."} if company.login_prefix else {}
+    form = UserCreateForm(request.POST or None, company=company, initial=initial)
     if submitted(request, form) and (
         user := call_service(form, services.user_create, company=company)
     ):
