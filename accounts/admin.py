@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from accounts.models import Company
 
@@ -9,6 +12,12 @@ from accounts.models import Company
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "timezone", "currency", "created"]
-    search_fields = ["name"]
+    list_display = ["name", "login_prefix", "country", "timezone", "currency", "created"]
+    search_fields = ["name", "login_prefix"]
     readonly_fields = ["code", "created"]
+
+    def get_form(self, request: HttpRequest, obj: Company | None = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        # Every company the operator makes gets its namespace of logins (Company.login_prefix).
+        form.base_fields["login_prefix"].required = True
+        return form

@@ -77,7 +77,9 @@ class UserCreateApi(APIView):
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         email = serializers.EmailField(required=False, allow_blank=True)
-        role = serializers.ChoiceField(choices=User.Role.choices)
+        role = serializers.ChoiceField(
+            choices=User.Role.choices, required=False, default=User.Role.MANAGER
+        )
         is_company_admin = serializers.BooleanField(required=False, default=False)
         team = CompanyRelatedField(Team, required=False, allow_null=True)
         sales_role = CompanyRelatedField(SalesRole, required=False, allow_null=True)

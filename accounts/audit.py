@@ -11,6 +11,7 @@ from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
+from accounts.client_ip import client_ip
 from accounts.models import AuditEvent, Company, User
 
 logger = logging.getLogger("salesdesk.audit")
@@ -30,14 +31,6 @@ class AuditMiddleware:
             return self.get_response(request)
         finally:
             _request.reset(token)
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a
-    # trusted proxy rewrites it, and the proxy's address is then still a true fact.
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(

@@ -1,32 +1,50 @@
+import re
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from accounts import services, tenancy
 from accounts.models import ApiToken, User
 
+# What api_token_create makes: a company id (a positive bigint) and token_urlsafe's secret.
+# Anything else is refused before a company is opened or the database is asked.
+TOKEN_FORMAT = re.compile(r"(?P<company>[1-9][0-9]{0,18})\.[A-Za-z0-9_-]{20,100}", re.ASCII)
+BIGINT_MAX = 2**63 - 1
+
+
+def token_company_id(key: str) -> int | None:
+    """The company id a well-formed key names, or None for a malformed one."""
+    match = TOKEN_FORMAT.fullmatch(key)
+    if match is None:
+        return None
+    company_id = int(match["company"])
+    return company_id if company_id <= BIGINT_MAX else None
+
 
 class ApiTokenAuthentication(BaseAuthentication):
-    """`Authorization: Token <company id>.<secret>`, a key made by api_token_create."""
+    """`Authorization: Token <company id>.<secret>`, a key made by api_token_create.
+
+    Every malformed or unknown key is the same 401, whether its company exists or not.
+    """
 
     keyword = "token"
 
     def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
-        header = get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.encode():
+        # The WSGI server hands headers over as Latin-1 text; no decoding can fail here.
+        header = str(request.META.get("HTTP_AUTHORIZATION", "")).strip()
+        scheme, _space, key = header.partition(" ")
+        if scheme.lower() != self.keyword:
             return None
-        if len(header) != 2:
+        key = key.strip()
+        if not key or any(character.isspace() for character in key):
             raise exceptions.AuthenticationFailed(_("Неверный заголовок Authorization."))
-        try:
-            key = header[1].decode()
-        except UnicodeError as error:
-            raise exceptions.AuthenticationFailed(_("Неверный токен.")) from error
-        company_part, _dot, secret = key.partition(".")
-        if not company_part.isdigit() or not secret:
+        company_id = token_company_id(key)
+        if company_id is None:
             raise exceptions.AuthenticationFailed(_("Неверный токен."))
-        tenancy.activate(int(company_part))
+        tenancy.activate(company_id)
         token = services.api_token_find(key=key)
         if token is None:
             tenancy.activate(None)

@@ -7,6 +7,18 @@ from accounts import tenancy
 from accounts.models import LoginName, User
 
 
+def login_key(username: object) -> str:
+    """A typed login as it is stored: logins are case-insensitive and trimmed."""
+    return str(username or "").strip().lower()
+
+
+def axes_username(request: HttpRequest | None, credentials: dict | None) -> str:
+    # The lockout counts "Alpha.Head" and "alpha.head" as the one login they are.
+    if credentials:
+        return login_key(credentials.get("username"))
+    return login_key(getattr(request, "POST", {}).get("username"))
+
+
 class TenantModelBackend(ModelBackend):
     """Finds the login's company first, then authenticates inside that company."""
 
@@ -19,7 +31,7 @@ class TenantModelBackend(ModelBackend):
     ) -> User | None:
         if not username or password is None:
             return None
-        entry = LoginName.objects.filter(username=username.strip().lower()).first()
+        entry = LoginName.objects.filter(username=login_key(username)).first()
         if entry is None:
             # Same cost as a wrong password, so timing does not tell which logins exist.
             User().set_password(password)

@@ -147,6 +147,9 @@ def _check_importable(data: dict[str, Any]) -> None:
             f"company {code} ({existing.name}) already exists here: delete it first or "
             "import into another installation"
         )
+    prefix = data["company"]["fields"].get("login_prefix")
+    if prefix and Company.objects.filter(login_prefix=prefix).exists():
+        raise BackupError(f"the login prefix {prefix!r} belongs to another company here")
     logins = [
         row["fields"]["username"]
         for table in data["tables"]

@@ -128,13 +128,14 @@ def demo_load(*, reset: bool = False, today: datetime.date | None = None) -> lis
 
 def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
     rng = random.Random(spec.prefix)  # noqa: S311 - demo figures, not secrets
-    company = services.company_create(name=spec.name)
+    company = services.company_create(name=spec.name, login_prefix=spec.prefix)
     with tenancy.tenant_context(company):
         roles = {role.kind: role for role in SalesRole.objects.filter(company=company)}
         admin = services.user_create(
             company=company,
             username=f"{spec.prefix}.admin",
             password=DEMO_PASSWORD,
+            password_is_temporary=False,
             first_name=spec.admin[0],
             last_name=spec.admin[1],
             role=User.Role.ADMIN,
@@ -143,6 +144,7 @@ def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
             company=company,
             username=f"{spec.prefix}.head",
             password=DEMO_PASSWORD,
+            password_is_temporary=False,
             first_name=spec.head[0],
             last_name=spec.head[1],
             role=User.Role.HEAD,
@@ -155,6 +157,7 @@ def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
                     company=company,
                     username=m.username,
                     password=DEMO_PASSWORD,
+                    password_is_temporary=False,
                     first_name=m.first_name,
                     last_name=m.last_name,
                     role=User.Role.MANAGER,
@@ -177,6 +180,7 @@ def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
             company=company,
             username=f"{spec.prefix}.quality",
             password=DEMO_PASSWORD,
+            password_is_temporary=False,
             first_name="Вера",
             last_name="Полякова",
             role=User.Role.QUALITY,

@@ -27,7 +27,7 @@ class UserForm(CompanyChoicesMixin, forms.Form):
     last_name = forms.CharField(label=_("Фамилия"), max_length=150)
     email = forms.EmailField(label=_("E-mail"), required=False)
     username = forms.CharField(label=_("Логин"), max_length=150)
-    role = forms.ChoiceField(label=_("Роль"), choices=User.Role.choices)
+    role = forms.ChoiceField(label=_("Роль"), choices=User.Role.choices, initial=User.Role.MANAGER)
     is_company_admin = forms.BooleanField(
         label=_("Также администратор (для руководителя отдела продаж)"), required=False
     )
@@ -42,6 +42,10 @@ class UserForm(CompanyChoicesMixin, forms.Form):
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limit_choices(company)
+        if company.login_prefix:
+            self.fields["username"].help_text = _(
+                "Начинается с «%(prefix)s.», например %(prefix)s.ivanov."
+            ) % {"prefix": company.login_prefix}
 
 
 class UserCreateForm(UserForm):

@@ -1,9 +1,13 @@
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts import tenancy
 
@@ -43,3 +47,37 @@ class LanguageMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class PasswordChangeMiddleware:
+    """Until a temporary password is replaced, its session reaches only the page that does it.
+
+    Logging out and switching the language stay possible. API tokens are made on the profile
+    page, which this keeps out of reach, so a token never belongs to such a session.
+    """
+
+    ALLOWED = {"password-change", "logout", "set_language"}
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict
+    ) -> HttpResponse | None:
+        user = request.user
+        if not (user.is_authenticated and user.must_change_password):
+            return None
+        if request.resolver_match and request.resolver_match.url_name in self.ALLOWED:
+            return None
+        if request.path.startswith("/api/"):
+            message = _("Сначала смените временный пароль.")
+            return JsonResponse({"detail": message}, status=403)
+        target = reverse("password-change")
+        if request.method == "GET" and request.path != reverse("home"):
+            target += "?" + urlencode({"next": request.get_full_path()})
+        if request.headers.get("HX-Request"):
+            return HttpResponse(headers={"HX-Redirect": target})
+        return redirect(target)

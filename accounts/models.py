@@ -6,6 +6,7 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,24 @@ class Company(models.Model):
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("название"), max_length=200)
+    # Logins are unique across companies (a login names its company at sign-in), so a
+    # refusal of one taken elsewhere would tell a company that it exists. Its people's
+    # logins live in its own namespace, "<prefix>.name", where only it can hold one.
+    # Empty for a company made before namespaces whose logins shared no prefix.
+    login_prefix = models.CharField(
+        _("префикс логинов"),
+        max_length=30,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9][a-z0-9-]*\Z",
+                _("Латинские строчные буквы, цифры и дефис, без точки."),
+            )
+        ],
+        help_text=_("Логины сотрудников начинаются с «префикс.», например vector.ivanov."),
+    )
     country = models.CharField(_("страна"), max_length=2, default="RU")
     timezone = models.CharField(_("часовой пояс"), max_length=64, default="Europe/Moscow")
     currency = models.CharField(_("валюта"), max_length=3, default="RUB")
@@ -201,6 +220,10 @@ class User(AbstractUser, TenantModel):
         related_name="members",
     )
     telegram_chat_id = models.CharField(_("Telegram chat id"), max_length=32, blank=True)
+    # A password somebody else chose (the admin's temporary one) is replaced at first login.
+    must_change_password = models.BooleanField(
+        _("сменить пароль при входе"), default=False, db_default=False
+    )
     sales_role = models.ForeignKey(
         SalesRole,
         verbose_name=_("роль в продажах"),

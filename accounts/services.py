@@ -1,12 +1,14 @@
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -24,7 +26,12 @@ DEFAULT_SALES_ROLES = [
 
 
 def company_create(
-    *, name: str, country: str = "RU", timezone: str = "Europe/Moscow", currency: str = "RUB"
+    *,
+    name: str,
+    login_prefix: str | None = None,
+    country: str = "RU",
+    timezone: str = "Europe/Moscow",
+    currency: str = "RUB",
 ) -> Company:
     """A new tenant: the three standard sales roles, the KPI catalogue, a pipeline and two
     call-quality checklists."""
@@ -33,9 +40,15 @@ def company_create(
     from quality.services import checklists_install_defaults
 
     with transaction.atomic():
-        company = Company.objects.create(
-            name=name, country=country, timezone=timezone, currency=currency
+        company = Company(
+            name=name,
+            login_prefix=login_prefix,
+            country=country,
+            timezone=timezone,
+            currency=currency,
         )
+        company.full_clean(exclude=["code"])
+        company.save()
         with tenancy.tenant_context(company):
             for kind, role_name in DEFAULT_SALES_ROLES:
                 SalesRole.objects.create(company=company, kind=kind, name=role_name)
@@ -45,12 +58,60 @@ def company_create(
     return company
 
 
-def _check_login_free(username: str, *, user: User | None = None) -> None:
-    taken = LoginName.objects.filter(username=username.lower())
+def _check_login_free(*, company: Company, username: str, user: User | None = None) -> None:
+    """A login the company may give: free, and in its own namespace when it has one.
+
+    Logins are unique across companies, so whatever is refused here must not tell one
+    company that another holds a login. Inside its namespace only the company itself can
+    hold one; any other company's namespace is refused whether the login exists there or
+    not. What remains (a free-form login of a company without a namespace, held by another
+    such company or an operator) is in docs/security.md.
+    """
+    login = username.lower()
+    namespace = login.partition(".")[0] if "." in login else ""
+    prefix = company.login_prefix
+    if prefix and namespace != prefix:
+        raise ValidationError(
+            {
+                "username": _(
+                    "Логины сотрудников компании начинаются с «%(prefix)s.», "
+                    "например %(prefix)s.ivanov."
+                )
+                % {"prefix": prefix}
+            }
+        )
+    if (
+        not prefix
+        and namespace
+        and Company.objects.filter(login_prefix=namespace).exclude(pk=company.pk).exists()
+    ):
+        raise _login_unusable()
+    taken = LoginName.objects.filter(username=login)
     if user is not None:
         taken = taken.exclude(user_id=user.pk)
-    if taken.exists():
-        raise ValidationError({"username": _("Логин «%(login)s» уже занят.") % {"login": username}})
+    entry = taken.first()
+    if entry is None:
+        return
+    if entry.company_id == company.pk:
+        raise ValidationError({"username": _("Логин «%(login)s» уже занят.") % {"login": login}})
+    raise _login_unusable()
+
+
+def _login_unusable() -> ValidationError:
+    return ValidationError({"username": _("Этот логин нельзя использовать: выберите другой.")})
+
+
+@contextmanager
+def _login_saved() -> Iterator[None]:
+    """A login taken between the check and the save (or not visible to the check) is the
+    same refusal, not a server error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        if "username" not in str(error):
+            raise
+        raise _login_unusable() from error
 
 
 def _check_role_fields(
@@ -86,8 +147,11 @@ def user_create(
     team: Team | None = None,
     sales_role: SalesRole | None = None,
     telegram_chat_id: str = "",
+    password_is_temporary: bool = True,
 ) -> User:
-    _check_login_free(username)
+    """A new employee; a password given here is the admin's temporary one unless told
+    otherwise (the demo's), and the user replaces it at first login."""
+    _check_login_free(company=company, username=username)
     _check_role_fields(
         role=role, is_company_admin=is_company_admin, sales_role=sales_role, team=team
     )
@@ -106,6 +170,7 @@ def user_create(
         team=team,
         sales_role=sales_role,
         telegram_chat_id=telegram_chat_id,
+        must_change_password=bool(password) and password_is_temporary,
     )
     if password:
         try:
@@ -116,7 +181,8 @@ def user_create(
     else:
         user.set_unusable_password()
     with transaction.atomic():
-        user.save()
+        with _login_saved():
+            user.save()
         audit_record(
             company=company,
             action=AuditEvent.Action.USER_CREATED,
@@ -180,8 +246,9 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
     unknown = set(changes) - set(USER_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    if "username" in changes:
-        _check_login_free(str(changes["username"]), user=user)
+    if "username" in changes and str(changes["username"]).lower() != user.username:
+        # A login made before the company had its namespace stays valid until it is changed.
+        _check_login_free(company=user.company, username=str(changes["username"]), user=user)
     was_admin = user.can_administer
     old_team_id, old_role_id = user.team_id, user.sales_role_id
     before = {field: getattr(user, field) for field in AUDITED_USER_FIELDS}
@@ -196,7 +263,8 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
     if user.pk == actor.pk and (not user.is_active or (was_admin and not user.can_administer)):
         raise ValidationError(_("Нельзя снять права администратора или отключить самого себя."))
     with transaction.atomic():
-        user.save()
+        with _login_saved():
+            user.save()
         changed = [
             f"{field}: {before[field]} → {getattr(user, field)}"
             for field in AUDITED_USER_FIELDS
@@ -218,8 +286,12 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
 
 
 def user_set_password(*, user: User, password: str) -> User:
+    """The user's own new password (validated by the caller's form); it ends a temporary one."""
+    if user.check_password(password):
+        raise ValidationError(_("Новый пароль должен отличаться от прежнего."))
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     audit_record(
         company=user.company_id, action=AuditEvent.Action.PASSWORD_SET, target=user.username
     )

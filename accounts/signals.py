@@ -6,7 +6,9 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from accounts import tenancy
-from accounts.audit import audit_record, client_ip
+from accounts.audit import audit_record
+from accounts.backends import login_key
+from accounts.client_ip import client_ip
 from accounts.middleware import SESSION_COMPANY_KEY
 from accounts.models import AuditEvent, LoginName, User
 
@@ -37,7 +39,7 @@ def record_login_failure(
 ) -> None:
     """A wrong password (or a locked login) goes to its company's log; an unknown login,
     which belongs to no company, only to the application log, without what was typed."""
-    username = str(credentials.get("username") or "").strip().lower()
+    username = login_key(credentials.get("username"))
     entry = LoginName.objects.filter(username=username).first() if username else None
     if entry is None or entry.company_id is None or request is None:
         logger.warning("login failed for an unknown login ip=%s", client_ip(request) or "-")

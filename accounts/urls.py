@@ -17,6 +17,7 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path("me/", views.profile, name="profile"),
+    path("me/password/", views.password_change, name="password-change"),
     path("me/tokens/<uuid:code>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("company/settings/", views.company_settings, name="company-settings"),
     path("company/users/", views.user_list, name="user-list"),

@@ -2,9 +2,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -12,6 +12,8 @@ from django.db import connection
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -102,7 +104,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_create(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
-    form = UserCreateForm(request.POST or None, company=company)
+    # The company's namespace typed in already: the admin adds the name after the dot.
+    initial = {"username": f"{company.login_prefix}."} if company.login_prefix else {}
+    form = UserCreateForm(request.POST or None, company=company, initial=initial)
     if submitted(request, form) and (
         user := call_service(form, services.user_create, company=company)
     ):
@@ -196,6 +200,27 @@ def profile(request: HttpRequest) -> HttpResponse:
         "tokens": selectors.api_tokens_of_user(user=request.user),
     }
     return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """The user's own new password; after a temporary one, the only page reachable."""
+    user: User = request.user
+    form = PasswordChangeForm(user, request.POST or None)
+    if submitted(request, form):
+        try:
+            services.user_set_password(user=user, password=form.cleaned_data["new_password1"])
+        except ValidationError as error:
+            form.add_error("new_password1", error)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Пароль изменён."))
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = reverse("home")
+            return redirect(target)
+    return render(request, "accounts/password_change.html", {"form": form})
 
 
 @login_required

@@ -63,6 +63,7 @@ def build(today: datetime.date) -> Any:
             company=company,
             username=f"bench-my-head-{suffix}",
             password=PASSWORD,
+            password_is_temporary=False,
             role=User.Role.HEAD,
         )
         team = services.team_create(company=company, name="Bench", head=head)
@@ -70,6 +71,7 @@ def build(today: datetime.date) -> Any:
             company=company,
             username=f"bench-my-{suffix}",
             password=PASSWORD,
+            password_is_temporary=False,
             first_name="Мария",
             last_name="Бенчева",
             team=team,

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # Lets the security audit log know who acts and from which address.
     "accounts.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A temporary password is replaced before anything else is reachable.
+    "accounts.middleware.PasswordChangeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -201,7 +203,13 @@ LOGOUT_REDIRECT_URL = "login"
 
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours: fifteen minutes
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A login is locked from one address only: a colleague behind the same NAT or proxy is not.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
+# The client's address (accounts/client_ip.py), for the lockout and the audit log alike:
+# the n-th X-Forwarded-For entry from the right behind n trusted proxies, else REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = envbool("AXES_ENABLED", True)

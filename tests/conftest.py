@@ -188,7 +188,7 @@ def _add_call_score(company: Company, controller: User, comment: str) -> None:
 
 
 def make_cast(prefix: str, company_name: str) -> Cast:
-    company = CompanyFactory(name=company_name)
+    company = CompanyFactory(name=company_name, login_prefix=prefix)
     admin = UserFactory(company=company, username=f"{prefix}.admin", role=User.Role.ADMIN)
     head = UserFactory(company=company, username=f"{prefix}.head", role=User.Role.HEAD)
     team = TeamFactory(company=company, name=f"{company_name}: команда", head=head)

@@ -49,6 +49,8 @@ class UserFactory(factory.Factory):
     is_company_admin = False
     team = None
     sales_role = None
+    # The cast logs in with PASSWORD as it is, not as a temporary password to replace.
+    password_is_temporary = False
 
     @classmethod
     def _create(cls, model_class: type, company: Company, **kwargs: object) -> User:

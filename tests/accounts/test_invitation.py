@@ -53,7 +53,7 @@ def test_an_invitation_needs_an_email_or_a_password(alpha):
 
     with tenancy.tenant_context(alpha.company), pytest.raises(ValidationError, match="e-mail"):
         services.user_create(
-            company=alpha.company, username="x", password=None, role=User.Role.QUALITY
+            company=alpha.company, username="alpha.x", password=None, role=User.Role.QUALITY
         )
 
 
