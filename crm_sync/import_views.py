@@ -113,7 +113,13 @@ def import_mapping(request: HttpRequest, code: str) -> HttpResponse:
     job = _job_for(request, code)
     if job.status != ImportJob.Status.MAPPING:
         return redirect("import-job", code=job.code)
-    table = imports.job_table(job)
+    try:
+        table = imports.job_table(job)
+    except ValidationError as error:
+        # A stored file that no longer reads (saved before a rule of the reader changed, or
+        # restored from a backup) says why and goes back to the uploads, not a 500.
+        messages.error(request, " ".join(error.messages))
+        return redirect("import-list")
     form = MappingForm(
         request.POST or None,
         kind=job.kind,

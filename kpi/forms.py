@@ -47,6 +47,25 @@ class KPIForm(forms.Form):
         self.fields["denominator"].queryset = summed
 
 
+# The years the calendar pages handle: beyond them there is no production calendar, and near
+# year 9999 the month arithmetic after a date overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class CalendarDateField(forms.DateField):
+    """A date within FIRST_YEAR..LAST_YEAR."""
+
+    widget = DateInput
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise ValidationError(
+                _("Укажите дату с %(first)s по %(last)s год."),
+                params={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+
+
 class BandsForm(forms.Form):
     band_red_below = forms.DecimalField(label=_("Красный — ниже, %"), min_value=0, max_digits=6)
     band_green_from = forms.DecimalField(label=_("Зелёный — от, %"), min_value=0, max_digits=6)
@@ -65,7 +84,7 @@ class RoleKPIChangeForm(forms.Form):
 
 
 class CalendarDayForm(forms.Form):
-    date = forms.DateField(label=_("Дата"), widget=DateInput())
+    date = CalendarDateField(label=_("Дата"))
     is_working = forms.TypedChoiceField(
         label=_("Этот день"),
         choices=[("1", _("рабочий")), ("0", _("выходной"))],
@@ -77,8 +96,8 @@ class CalendarDayForm(forms.Form):
 class AbsenceForm(forms.Form):
     manager = forms.ModelChoiceField(label=_("Менеджер"), queryset=None)
     kind = forms.ChoiceField(label=_("Причина"), choices=Absence.Kind.choices)
-    start = forms.DateField(label=_("С"), widget=DateInput())
-    end = forms.DateField(label=_("По"), widget=DateInput())
+    start = CalendarDateField(label=_("С"))
+    end = CalendarDateField(label=_("По"))
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

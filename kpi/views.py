@@ -17,6 +17,8 @@ from accounts.views import call_service, submitted
 from kpi import access, selectors, services
 from kpi.calendar import calendar_for, days_between, month_bounds, working_days_by_month
 from kpi.forms import (
+    FIRST_YEAR,
+    LAST_YEAR,
     AbsenceForm,
     BandsForm,
     CalendarDayForm,
@@ -166,11 +168,18 @@ def calendar(request: HttpRequest) -> HttpResponse:
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         year = timezone.localdate().year
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        messages.error(
+            request,
+            _("Календарь есть с %(first)s по %(last)s год.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR},
+        )
+        year = timezone.localdate().year
     form = CalendarDayForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "remove":
-        services.calendar_day_remove(
-            company=company, date=_parse_date(request.POST.get("date"), datetime.date.min)
-        )
+        day = _parse_date(request.POST.get("date"), datetime.date.min)
+        if FIRST_YEAR <= day.year <= LAST_YEAR:  # no override exists outside them
+            services.calendar_day_remove(company=company, date=day)
         return redirect(f"{request.path}?year={year}")
     if submitted(request, form) and call_service(form, services.calendar_day_set, company=company):
         messages.success(request, _("День сохранён."))

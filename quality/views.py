@@ -22,7 +22,8 @@ from reports.selectors import company_today
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
-    return target if allowed else ""
+    # Only a path: redirect() would take any other word for a URL name and fail to reverse it.
+    return target if allowed and target.startswith("/") else ""
 
 
 def _day(request: HttpRequest, today: datetime.date) -> datetime.date:
