@@ -3,8 +3,9 @@
 A code from another company is simply not found (404); a role that may not act gets 403.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import ApiToken, SalesRole, Team, User
@@ -20,9 +21,18 @@ def require_head_or_admin(user: User) -> None:
         raise PermissionDenied
 
 
+def get_or_404[M: Model](queryset: QuerySet[M], **lookup: object) -> M:
+    """`get_object_or_404` for codes that come from a form: one that is not even a UUID is
+    not found either (Django raises ValidationError for it, which would be a 500)."""
+    try:
+        return get_object_or_404(queryset, **lookup)
+    except ValidationError as error:
+        raise Http404 from error
+
+
 def get_for_admin[M: Model](model: type[M], *, actor: User, **lookup: object) -> M:
     """The actor's company's object (404 otherwise), for company admins only (403 otherwise)."""
-    found = get_object_or_404(model.objects.filter(company_id=actor.company_id), **lookup)
+    found = get_or_404(model.objects.filter(company_id=actor.company_id), **lookup)
     require_admin(actor)
     return found
 

@@ -2,7 +2,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -81,3 +81,20 @@ class PasswordChangeMiddleware:
         if request.headers.get("HX-Request"):
             return HttpResponse(headers={"HX-Redirect": target})
         return redirect(target)
+
+
+class RefuseNulMiddleware:
+    """A NUL character is never a figure, a name or a date, and PostgreSQL cannot store it
+    in text or JSON: a form or query string carrying one is refused here, once for every
+    view, with a 400 that says why (instead of a 500 wherever it would reach the database)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for data in (request.GET, request.POST):
+            for key, values in data.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    message = _("В запросе есть недопустимый символ (NUL). Уберите его.")
+                    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

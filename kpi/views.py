@@ -5,12 +5,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import require_admin
+from accounts.access import get_or_404, require_admin
 from accounts.models import SalesRole, Team
 from accounts.selectors import managers_of_team
 from accounts.views import call_service, submitted
@@ -272,15 +272,14 @@ def plan_cell(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
     team_obj = access.team_get_for_planner(actor=request.user, code=team)
     first = _month(year, month)
     company = request.user.company
-    kpi = get_object_or_404(KPI.objects.filter(company=company), uid=request.POST.get("kpi"))
+    kpi = get_or_404(KPI.objects.filter(company=company), uid=request.POST.get("kpi"))
     manager = sales_role = None
     if request.POST.get("manager"):
-        manager = get_object_or_404(
-            managers_of_team(company=company, team=team_obj),
-            code=request.POST["manager"],
+        manager = get_or_404(
+            managers_of_team(company=company, team=team_obj), code=request.POST["manager"]
         )
     else:
-        sales_role = get_object_or_404(
+        sales_role = get_or_404(
             SalesRole.objects.filter(company=company), code=request.POST.get("role")
         )
     raw = request.POST.get("value", "").strip()

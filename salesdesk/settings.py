@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "accounts.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # Opens the request's transaction and sets the company for row-level security;
     # everything below it, the user lookup included, runs inside that company.

@@ -91,21 +91,7 @@ PAGES_PER_NAME = 2
 
 # Failures in areas other engineers are fixing in parallel (issue 18): (URL name, field) ->
 # the area. Field "?" is a query string parameter. Remove an entry once its area is merged.
-_FIGURES = ("calls", "long_calls", "talk_time", "leads")  # the cast's hunter KPIs
-_BOUNDS = "figure bounds in kpi/values.py and the report views (bounds engineer)"
-KNOWN: dict[tuple[str, str], str] = {
-    **{("report-form", kpi): _BOUNDS for kpi in _FIGURES},
-    **{("report-check", kpi): _BOUNDS for kpi in _FIGURES},
-    **{("report-detail", kpi): _BOUNDS for kpi in _FIGURES},
-    ("report-form", "version"): "reports/views.py report_form reads version with int()",
-    ("report-detail", "version"): "reports/views.py report_detail reads version with int()",
-    ("plan-cell", "value"): "plan cells: bounds engineer (kpi/values.py, kpi/views.py plan_cell)",
-    **{
-        ("plan-cell", name): "plan cells: kpi/views.py plan_cell reads a bad code with a 500"
-        for name in ("kpi", "manager", "role")
-    },
-    ("kpi-edit", "code"): "KPI definitions (kpi_update, point 4): a long code is echoed whole",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 # Tables whose rows a request may write whatever it is refused: logs, visits, and the day's
 # report draft, which keeps what was typed, refused or not, until the report is filed.
