@@ -55,6 +55,13 @@ def _try_submit(**arguments: object) -> Outcome:
         return Outcome(problems=error.messages)
 
 
+def _tell_correction(request: HttpRequest, submission: services.Submission) -> None:
+    if submission.changed:
+        messages.success(request, _("Отчёт исправлен."))
+    else:
+        messages.info(request, _("Ничего не изменилось: в отчёте те же цифры."))
+
+
 @login_required
 @require_GET
 def report_today(request: HttpRequest) -> HttpResponse:
@@ -88,9 +95,10 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
             if outcome.submission.created:
                 messages.success(request, _("Отчёт за %(day)s отправлен.") % {"day": date})
             else:
-                messages.success(request, _("Отчёт исправлен."))
+                _tell_correction(request, outcome.submission)
             return redirect("my-kpis")
-        # Nothing typed is lost: what failed stays in the form and in the draft.
+        # Nothing typed is lost: what failed stays in the form (and in the draft of a day
+        # not yet filed).
         services.draft_save(company=company, manager=manager, day=date, data=draft)
     form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
     context = {
@@ -219,7 +227,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             reason=request.POST.get("reason", ""),
         )
         if outcome.submission is not None:
-            messages.success(request, _("Отчёт исправлен."))
+            _tell_correction(request, outcome.submission)
             return redirect("report-detail", code=report.code)
     form = selectors.report_form(
         company=company, manager=report.manager, day=report.date, draft=draft

@@ -207,3 +207,21 @@ def test_submitting_clears_the_draft(ctx, today):
     )
     submit(ctx, today)
     assert not ReportDraft.objects.filter(manager=ctx.managers[1], date=today).exists()
+
+
+def test_figures_sent_back_as_stored_are_no_change(ctx, today):
+    first = submit(ctx, today)
+    # The same figures as typed differently: a decimal comma, minutes for 1:30:00.
+    same = {"calls": "60,0", "long_calls": "25", "talk_time": "90", "leads": "4"}
+    again = submit(ctx, today, same, actor=ctx.head, version=first.report.version)
+    assert again.changed == 0  # and no reason asked: nothing was corrected
+    assert not ReportChange.objects.filter(report=first.report).exists()
+    assert DailyReport.objects.get(pk=first.report.pk).version == first.report.version
+    one = submit(
+        ctx, today, {**same, "leads": "5"}, actor=ctx.head, version=first.report.version,
+        reason="Лид из чата",
+    )  # fmt: skip
+    assert one.changed == 1
+    assert [(c.kpi.code, c.old_value, c.new_value) for c in first.report.changes.all()] == [
+        ("leads", D(4), D(5))
+    ]
