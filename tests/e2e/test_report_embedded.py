@@ -1,6 +1,7 @@
 """The day's report on the embedded profile, served as `scripts/run` serves it: SQLite, Celery
-eager, `manage.py runserver`. Submitting right after typing sends the field's live check
-(which keeps the draft) and the form in the same moment: both must be answered."""
+eager, `manage.py runserver` (threaded; here without the autoreloader). Submitting right
+after typing sends the field's live check (which keeps the draft) and the form in the same
+moment: both must be answered, and a check answered after the submission keeps no draft."""
 
 import datetime
 import os
@@ -26,7 +27,6 @@ DAYS_BACK = 4  # today and the three days a manager may still report (the compan
 FIGURES = {"calls": "60", "long_calls": "25", "talk_time": "1:30:00", "leads": "4"}
 
 SCENARIO = """
-from accounts import tenancy
 from tests.factories import CompanyFactory, TeamFactory, UserFactory
 
 company = CompanyFactory(name="Встроенная")
@@ -164,11 +164,12 @@ def test_the_report_is_submitted_right_after_typing_by_enter_and_by_click(browse
     assert not errors, errors
     assert not locked and '" 500 ' not in log, log[-5000:]
     for page in pages.values():
-        # A filed day shows what was stored, not a draft a late live check wrote after it.
+        # A filed day's form is the correction form, with the stored figures.
         page.goto(f"{server.url}/report/{server.today.isoformat()}/")
         expect(page.locator("#id_leads")).to_have_value(FIGURES["leads"])
         expect(page.get_by_role("button", name="Сохранить исправления")).to_be_visible()
         page.context.close()
+    # Every report filed, and no draft kept by a live check answered after its submission.
     left = run_manage("shell", "-v0", "-c", LEFT_OVER, **server.env)
     assert left.returncode == 0, left.stdout + left.stderr
     assert f"reports {len(MANAGERS) * DAYS_BACK} drafts 0" in left.stdout, left.stdout
