@@ -185,7 +185,13 @@ def report_form(
         else {}
     )
     if draft is None:
-        stored = ReportDraft.objects.filter(company=company, manager=manager, date=day).first()
+        # The draft is the manager's typing for a day not yet filed. A filed report, in the
+        # manager's form or in a correction by the head or an admin, shows what is stored.
+        stored = (
+            ReportDraft.objects.filter(company=company, manager=manager, date=day).first()
+            if report is None
+            else None
+        )
         draft = stored.data if stored else {}
     imported: dict[int, ImportedFigure] = {}
     for figure in ImportedFigure.objects.filter(company=company, manager=manager, date=day):

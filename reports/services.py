@@ -195,24 +195,22 @@ def report_submit(
         stored = {v.kpi.code: v.value for v in report.values.select_related("kpi")}
         if version != report.version:
             raise ReportConflict(report, stored, parsed)
-        if actor.pk != manager.pk and not reason.strip():
+        # Only a figure that differs from the stored one is written and logged: a value sent
+        # back as it was is no change, and a correction that changes nothing needs no reason.
+        changes = {code: value for code, value in parsed.items() if stored.get(code) != value}
+        if changes and actor.pk != manager.pk and not reason.strip():
             raise ValidationError(
                 {"reason": _("Укажите причину исправления: её увидят менеджер и руководитель.")}
             )
-        changed = 0
-        for code, value in parsed.items():
+        for code, value in changes.items():
             kpi = by_code[code]
-            figure = imported.get(kpi.pk)
-            source = _source_of(value, figure)
+            source = _source_of(value, imported.get(kpi.pk))
             old = stored.get(code)
-            if old == value:
-                continue
             _value_change(report, kpi, old, value, source, actor=actor, reason=reason.strip())
-            changed += 1
-        if changed:
+        if changes:
             _new_version(company, manager, report)
         ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
-        return Submission(report, created=False, changed=changed)
+        return Submission(report, created=False, changed=len(changes))
 
 
 def _create(
@@ -262,7 +260,15 @@ def _source_of(value: Decimal, figure: ImportedFigure | None) -> str:
 
 def draft_save(
     *, company: Company, manager: User, day: datetime.date, data: Mapping[str, str]
-) -> ReportDraft:
+) -> ReportDraft | None:
+    """Keeps what the manager typed for a day not yet filed, so that a reload shows it.
+
+    A filed report's form shows the stored figures, so nothing is kept for it: neither a
+    refused correction nor the live check that a submission sent in the same moment and
+    that arrives after it (the draft would come back to life over the filed report).
+    """
+    if DailyReport.objects.filter(company=company, manager=manager, date=day).exists():
+        return None
     draft, _created = ReportDraft.objects.update_or_create(
         company=company, manager=manager, date=day, defaults={"data": dict(data)}
     )

@@ -30,6 +30,13 @@ def _typed_values(request: HttpRequest, manager: User, day: datetime.date) -> di
     return {kpi.code: request.POST.get(kpi.code, "") for kpi in kpis}
 
 
+def _posted_version(request: HttpRequest) -> int:
+    """The report version the page was rendered with; one that is not a version at all can
+    match no stored report, so it is a conflict (both values shown), never a 500."""
+    text = request.POST.get("version") or "0"
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
+
+
 @dataclass
 class Outcome:
     """What a submission from a page came to: the report, or what to tell the user."""
@@ -53,6 +60,13 @@ def _try_submit(**arguments: object) -> Outcome:
         if hasattr(error, "error_dict"):
             return Outcome(errors={k: v[0].message for k, v in error.error_dict.items()})
         return Outcome(problems=error.messages)
+
+
+def _tell_correction(request: HttpRequest, submission: services.Submission) -> None:
+    if submission.changed:
+        messages.success(request, _("Отчёт исправлен."))
+    else:
+        messages.info(request, _("Ничего не изменилось: в отчёте те же цифры."))
 
 
 @login_required
@@ -81,16 +95,17 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
             day=date,
             values=draft,
             actor=manager,
-            version=int(request.POST.get("version") or 0),
+            version=_posted_version(request),
             confirmed=request.POST.get("confirm") == "yes",
         )
         if outcome.submission is not None:
             if outcome.submission.created:
                 messages.success(request, _("Отчёт за %(day)s отправлен.") % {"day": date})
             else:
-                messages.success(request, _("Отчёт исправлен."))
+                _tell_correction(request, outcome.submission)
             return redirect("my-kpis")
-        # Nothing typed is lost: what failed stays in the form and in the draft.
+        # Nothing typed is lost: what failed stays in the form (and in the draft of a day
+        # not yet filed).
         services.draft_save(company=company, manager=manager, day=date, data=draft)
     form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
     context = {
@@ -256,12 +271,12 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             day=report.date,
             values=draft,
             actor=request.user,
-            version=int(request.POST.get("version") or 0),
+            version=_posted_version(request),
             confirmed=True,  # a correction by the head or an admin is deliberate
             reason=request.POST.get("reason", ""),
         )
         if outcome.submission is not None:
-            messages.success(request, _("Отчёт исправлен."))
+            _tell_correction(request, outcome.submission)
             return redirect("report-detail", code=report.code)
     form = selectors.report_form(
         company=company, manager=report.manager, day=report.date, draft=draft

@@ -122,6 +122,16 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Every request is a transaction that reads, then writes (a live check's draft, the
+    # report). SQLite cannot make a deferred reader wait for another writer: it answers
+    # "database is locked" at once. Begun IMMEDIATE, each waits its turn for the write lock
+    # (up to the timeout). WAL: a write blocks no reader, and a commit costs less.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
     "DB_PREPARED_STATEMENTS", True
 ):

@@ -1,14 +1,16 @@
 """The form a manager fills before leaving, through the real views."""
 
 import datetime
+import re
 from decimal import Decimal
 
+import pytest
 from django.urls import reverse
 
 from accounts import tenancy
 from kpi.models import KPI
 from reports import services
-from reports.models import DailyReport, ReportDraft
+from reports.models import DailyReport, ReportChange, ReportDraft, ReportValue
 from tests.reports.conftest import FIGURES
 
 HX = {"HX-Request": "true"}
@@ -150,3 +152,90 @@ def test_the_head_closes_a_month(client, alpha, today):
         follow=True,
     )
     assert "Закрыть можно только прошедший месяц" in this_month.content.decode()
+
+
+def _shown(page: str) -> dict[str, str]:
+    """What the form's figure inputs show: what a browser sends back unless the user types."""
+    inputs = re.findall(r'<input id="id_\w+" name="(\w+)" value="([^"]*)"', page)
+    return {name: value for name, value in inputs if name != "reason"}
+
+
+def _version(page: str) -> str:
+    return re.search(r'name="version" value="(\d+)"', page).group(1)
+
+
+STORED = {"calls": "57", "long_calls": "20", "talk_time": "1:10:00", "leads": "4"}
+
+
+@pytest.fixture
+def draft_beside_the_report(alpha):
+    """The cast's filed report (yesterday) and, beside it, the manager's different typing
+    (left by a refused correction or a live check that arrived after the submission)."""
+    with tenancy.tenant_context(alpha.company):
+        report = DailyReport.objects.get(manager=alpha.manager)
+        ReportDraft(
+            company=alpha.company, manager=alpha.manager, date=report.date,
+            data={"calls": "99", "long_calls": "21", "talk_time": "2:00:00", "leads": "9"},
+        ).save()  # fmt: skip
+    return report
+
+
+def test_a_correction_form_shows_the_stored_figures_not_the_managers_draft(
+    client, alpha, draft_beside_the_report
+):
+    report = draft_beside_the_report
+    for corrector in (alpha.head, alpha.admin):
+        client.force_login(corrector)
+        page = client.get(reverse("report-detail", args=[report.code])).content.decode()
+        assert _shown(page) == STORED
+    client.force_login(alpha.manager)  # the filed report in the manager's own form, too
+    assert _shown(client.get(url(report.date)).content.decode()) == STORED
+
+
+def test_a_correction_of_one_figure_writes_and_logs_that_one(
+    client, alpha, draft_beside_the_report
+):
+    report = draft_beside_the_report
+    detail = reverse("report-detail", args=[report.code])
+    client.force_login(alpha.admin)
+    page = client.get(detail).content.decode()
+    with tenancy.tenant_context(alpha.company):
+        before = set(ReportChange.objects.filter(report=report).values_list("pk", flat=True))
+    sent = {**_shown(page), "leads": "5", "version": _version(page), "reason": "Лид из чата"}
+    assert client.post(detail, sent).status_code == 302
+    with tenancy.tenant_context(alpha.company):
+        new = ReportChange.objects.filter(report=report).exclude(pk__in=before)
+        assert [(c.kpi.code, c.old_value, c.new_value) for c in new] == [
+            ("leads", Decimal(4), Decimal(5))
+        ]
+        values = dict(ReportValue.objects.filter(report=report).values_list("kpi__code", "value"))
+    assert values == {"calls": 57, "long_calls": 20, "talk_time": 4200, "leads": 5}
+
+
+def test_a_correction_that_changes_nothing_says_so_and_keeps_the_version(client, alpha):
+    with tenancy.tenant_context(alpha.company):
+        report = DailyReport.objects.get(manager=alpha.manager)
+        changes = ReportChange.objects.filter(report=report).count()
+    detail = reverse("report-detail", args=[report.code])
+    client.force_login(alpha.head)
+    page = client.get(detail).content.decode()
+    sent = {**_shown(page), "version": _version(page), "reason": ""}  # no change: no reason
+    answer = client.post(detail, sent, follow=True).content.decode()
+    assert "Ничего не изменилось" in answer
+    with tenancy.tenant_context(alpha.company):
+        assert DailyReport.objects.get(pk=report.pk).version == report.version
+        assert ReportChange.objects.filter(report=report).count() == changes
+
+
+def test_a_live_check_that_arrives_after_the_submission_keeps_no_draft(client, alpha, today):
+    client.force_login(alpha.managers[1])
+    assert client.post(url(today), {**FIGURES, "version": "0"}).status_code == 302
+    # The check the last field's change sent as the form went, answered after it.
+    late = client.post(
+        url(today, "report-check"), {**FIGURES, "calls": "99", "version": "0"},
+        headers={**HX, "HX-Trigger-Name": "calls"},
+    )  # fmt: skip
+    assert late.status_code == 200
+    with tenancy.tenant_context(alpha.company):
+        assert not ReportDraft.objects.filter(manager=alpha.managers[1], date=today).exists()
+    assert _shown(client.get(url(today)).content.decode())["calls"] == "60"

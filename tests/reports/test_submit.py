@@ -229,3 +229,21 @@ def test_figures_beyond_their_bounds_are_refused_even_when_confirmed(ctx, today,
 def test_a_number_is_in_the_kpis_unit_and_text_is_read_as_typed(ctx, today):
     submit(ctx, today, {**FIGURES, "talk_time": D(5168)})
     assert stored(ctx, today)["talk_time"] == D(5168)  # seconds, not minutes
+
+
+def test_figures_sent_back_as_stored_are_no_change(ctx, today):
+    first = submit(ctx, today)
+    # The same figures as typed differently: a decimal comma, minutes for 1:30:00.
+    same = {"calls": "60,0", "long_calls": "25", "talk_time": "90", "leads": "4"}
+    again = submit(ctx, today, same, actor=ctx.head, version=first.report.version)
+    assert again.changed == 0  # and no reason asked: nothing was corrected
+    assert not ReportChange.objects.filter(report=first.report).exists()
+    assert DailyReport.objects.get(pk=first.report.pk).version == first.report.version
+    one = submit(
+        ctx, today, {**same, "leads": "5"}, actor=ctx.head, version=first.report.version,
+        reason="Лид из чата",
+    )  # fmt: skip
+    assert one.changed == 1
+    assert [(c.kpi.code, c.old_value, c.new_value) for c in first.report.changes.all()] == [
+        ("leads", D(4), D(5))
+    ]
