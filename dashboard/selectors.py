@@ -911,7 +911,7 @@ def formula_lines(figure: Figure) -> list[str]:
         formula = _("план ÷ факт") if kpi.direction == KPI.Direction.LOWER else _("факт ÷ план")
         lines.append(
             _("Выполнение = %(formula)s × 100 = %(value)s %%")
-            % {"formula": formula, "value": f"{figure.completion:.1f}"}
+            % {"formula": formula, "value": f"{figure.completion:.1f}".replace(".", ",")}
         )
     if figure.running and figure.forecast is not None:
         if kpi.is_summed:
@@ -933,6 +933,12 @@ def formula_lines(figure: Figure) -> list[str]:
         if figure.pace_completion is not None:
             lines.append(
                 _("Цвет по темпу: прогноз ÷ план = %(value)s %%")
-                % {"value": f"{figure.pace_completion:.1f}"}
+                % {"value": f"{figure.pace_completion:.1f}".replace(".", ",")}
             )
+    if figure.shown_completion is not None:
+        # The colour is that of the percent shown, so the two never disagree (kpi.bands).
+        lines.append(
+            _("Цвет — по показанному числу: %(percent)s, %(band)s")
+            % {"percent": figure.percent_text, "band": figure.band_label}
+        )
     return lines
