@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
-from accounts.models import Company
+from accounts.models import Company, User
 from dashboard.windows import Window
-from kpi.bands import Band, band_for, completion, kpi_band, thresholds
+from kpi.bands import Band, Reading, completion, reading
 from kpi.calendar import WorkCalendar, calendar_for, month_bounds
 from kpi.models import KPI
-from kpi.values import format_value
-from rollups.models import Total
+from kpi.selectors import managers_plans
+from kpi.values import format_plan, format_value
+from reports.models import DailyReport
+from rollups.models import Scope, Total
 
 FOUR_PLACES = Decimal("0.0001")
 
@@ -63,14 +65,21 @@ class Figure:
         return pace if pace is not None else self.completion
 
     @cached_property
+    def reading(self) -> Reading:
+        """The completion shown and the colour of the number shown (kpi.bands.reading)."""
+        return reading(self.kpi, self.shown_completion)
+
+    @property
     def shown_band(self) -> str:
-        if self.pace_completion is None:
-            return self.band
-        return _band(self.kpi, self.pace_completion)
+        return str(self.reading.band)
+
+    @property
+    def percent_text(self) -> str:
+        return self.reading.text
 
     @property
     def band_label(self) -> str:
-        return Band(self.shown_band).label
+        return self.reading.label
 
     @property
     def actual_text(self) -> str:
@@ -78,7 +87,7 @@ class Figure:
 
     @property
     def plan_text(self) -> str:
-        return format_value(self.plan, self.kpi)
+        return format_plan(self.plan, self.kpi)
 
     @property
     def forecast_text(self) -> str:
@@ -98,11 +107,6 @@ def actual_from_parts(kpi: KPI, s: Decimal, n: Decimal, last: Decimal | None) ->
     else:
         value = s / n
     return None if value is None else value.quantize(FOUR_PLACES)
-
-
-def _band(kpi: KPI, value: Decimal | None) -> str:
-    red, green = thresholds(kpi)
-    return str(band_for(value, red_below=red, green_from=green))
 
 
 Key = tuple[int, int]  # (subject id, KPI id)
@@ -155,6 +159,8 @@ def figures_of_subjects(
         kpis,
         window,
         calendar or calendar_for(company=company),
+        _range_members(company=company, window=window, subjects=subjects) if plans else None,
+        company,
     )
 
 
@@ -185,17 +191,51 @@ def _bucket_figures(totals: QuerySet[Total], kpis: dict[int, KPI]) -> dict[Scope
     return figures
 
 
+def _range_members(
+    *, company: Company, window: Window, subjects: Mapping[str, Iterable[int]]
+) -> dict[ScopedKey | tuple[str, int], list[User]]:
+    """The managers whose plans make each subject's range plan: a manager is their own; a team
+    (the company) is every manager in it who is active or reported in the range, whether they
+    reported or not (DOMAIN.md: a team's plan is the whole team's plan)."""
+    ids = {scope: list(found) for scope, found in subjects.items()}
+    match = Q(pk__in=ids.get(Scope.MANAGER, [])) | Q(team_id__in=ids.get(Scope.TEAM, []))
+    if ids.get(Scope.COMPANY):
+        match = Q()
+    reported = DailyReport.objects.filter(
+        company=company, manager=OuterRef("pk"), date__gte=window.start, date__lte=window.end
+    )
+    people = list(
+        User.objects.filter(match, company=company, role=User.Role.MANAGER).filter(
+            Q(is_active=True) | Exists(reported) | Q(pk__in=ids.get(Scope.MANAGER, []))
+        )
+    )
+    members: dict[ScopedKey | tuple[str, int], list[User]] = defaultdict(list)
+    wanted = {scope: set(found) for scope, found in ids.items()}
+    for person in people:
+        if person.pk in wanted.get(Scope.MANAGER, ()):
+            members[(Scope.MANAGER, person.pk)].append(person)
+        if person.team_id in wanted.get(Scope.TEAM, ()):
+            members[(Scope.TEAM, person.team_id)].append(person)
+        for company_id in wanted.get(Scope.COMPANY, ()):
+            members[(Scope.COMPANY, company_id)].append(person)
+    return members
+
+
 def _range_figures(
     day_totals: QuerySet[Total],
     month_totals: QuerySet[Total],
     kpis: dict[int, KPI],
     window: Window,
     calendar: WorkCalendar,
+    members: dict[ScopedKey | tuple[str, int], list[User]] | None,
+    company: Company,
 ) -> dict[ScopedKey, Figure]:
-    """A custom range: the facts from the daily totals, the plan from the months it spans.
+    """A custom range: the facts from the daily totals, the plan by the one split.
 
-    A summed KPI's plan is each month's plan times the share of the month's working days
-    that fall in the range; any other KPI's target is the mean of the months' targets.
+    A manager's plan for the range is kpi.selectors' ManagerPlans.period_plan, the rule of
+    every other surface (each month's plan over the manager's working days, absences
+    excluded). A team's or the company's plan of a summed KPI is the sum of its managers'
+    plans; the target of any other KPI is the mean of the months' stored targets.
     """
     rows = (
         day_totals.order_by()
@@ -211,19 +251,37 @@ def _range_figures(
         key = (scope, subject_id, kpi_id)
         if key not in latest or latest[key][0] < start:
             latest[key] = (start, value)
-    share: dict[datetime.date, Decimal] = {}
-    plans: dict[ScopedKey, list[Decimal]] = defaultdict(list)
-    for scope, subject_id, kpi_id, start, plan in month_totals.order_by().values_list(
-        "scope", "subject_id", "kpi_id", "start", "plan"
+    targets: dict[ScopedKey, list[Decimal]] = defaultdict(list)
+    for scope, subject_id, kpi_id, plan in month_totals.order_by().values_list(
+        "scope", "subject_id", "kpi_id", "plan"
     ):
-        if plan is None or kpi_id not in kpis:
-            continue
-        if start not in share:
-            month = calendar.working_days(*month_bounds(start))
-            inside = [d for d in month if window.contains(d)]
-            share[start] = Decimal(len(inside)) / len(month) if month else Decimal(0)
-        summed = kpis[kpi_id].aggregation == KPI.Aggregation.SUM
-        plans[(scope, subject_id, kpi_id)].append(plan * share[start] if summed else plan)
+        if plan is not None and kpi_id in kpis and not kpis[kpi_id].is_summed:
+            targets[(scope, subject_id, kpi_id)].append(plan)
+    people = {p.pk: p for found in (members or {}).values() for p in found}
+    split = (
+        managers_plans(
+            company=company, managers=people.values(), start=window.start, end=window.end,
+            calendar=calendar,
+        )
+        if members is not None
+        else {}
+    )  # fmt: skip
+
+    def plan_of(scope: str, subject_id: int, kpi: KPI) -> Decimal | None:
+        if members is None:
+            return None
+        if scope == Scope.MANAGER:
+            return split[subject_id].period_plan(kpi, window.start, window.end)
+        if not kpi.is_summed:
+            found = targets.get((scope, subject_id, kpi.pk))
+            return sum(found, Decimal(0)) / len(found) if found else None
+        shares = [
+            split[person.pk].period_plan(kpi, window.start, window.end)
+            for person in members.get((scope, subject_id), [])
+        ]
+        present = [share for share in shares if share is not None]
+        return sum(present, Decimal(0)) if present else None
+
     figures = {}
     for row in rows:
         key = (row["scope"], row["subject_id"], row["kpi_id"])
@@ -232,17 +290,15 @@ def _range_figures(
             continue
         last = latest.get(key)
         actual = actual_from_parts(kpi, row["s"], row["n"], last[1] if last else None)
-        plan = None
-        if plans.get(key):
-            total = sum(plans[key], Decimal(0))
-            plan = (total if kpi.is_summed else total / len(plans[key])).quantize(FOUR_PLACES)
-        value, band = kpi_band(kpi, actual=actual, plan=plan)
+        plan = plan_of(row["scope"], row["subject_id"], kpi)
+        # Completion from the exact plan; the plan is kept to 4 places, as stored totals are.
+        value = completion(actual=actual, plan=plan, direction=kpi.direction)
         figures[key] = Figure(
             kpi=kpi,
             actual=actual,
-            plan=plan,
+            plan=None if plan is None else plan.quantize(FOUR_PLACES),
             completion=value,
-            band=str(band),
+            band=str(reading(kpi, value).band),
             value_sum=row["s"],
             value_count=row["n"],
             days_reported=row["days"],

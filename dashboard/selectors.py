@@ -445,7 +445,7 @@ def attention_list(
         if red:
             reasons.append(
                 _("красные KPI за месяц: %(list)s")
-                % {"list": ", ".join(f"{f.kpi.name} {f.shown_completion:.0f} %" for f in red)}
+                % {"list": ", ".join(f"{f.kpi.name} {f.percent_text}" for f in red)}
             )
             severity += 3 * len(red)
         risky = [f for f in figures if f.at_risk]
@@ -691,6 +691,44 @@ def manager_month(
 CHAIN = ("calls", "long_calls", "leads", "meetings", "deals_won", "deals_sum")
 
 
+# A conversion above this says nothing: its denominator is all but zero (2 deals from 1 call).
+CONVERSION_CAP = Decimal(1000)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A step's conversion from the step before, in percent, or why it has none."""
+
+    value: Decimal | None
+    reason: str = ""
+
+    @property
+    def text(self) -> str:
+        if self.value is not None:
+            return f"{self.value:.1f} %".replace(".", ",")
+        return self.reason or "—"
+
+
+def conversion_of(top: Figure | None, bottom: Figure | None) -> Conversion:
+    """top ÷ bottom × 100 where that is a share: both counted in the same unit, and a
+    denominator of at least one. Money per deal is an average check, not a conversion."""
+    if top is None or bottom is None or top.actual is None or bottom.actual is None:
+        return Conversion(None)
+    if top.kpi.unit != bottom.kpi.unit or top.kpi.unit != KPI.Unit.COUNT:
+        return Conversion(None, _("не доля: %(a)s и %(b)s в разных единицах") % {
+            "a": bottom.kpi.name, "b": top.kpi.name,
+        })  # fmt: skip
+    if bottom.actual < 1:
+        return Conversion(None, _("нет данных: знаменатель почти ноль"))
+    value = top.actual / bottom.actual * 100
+    if value > CONVERSION_CAP:
+        return Conversion(None, _("нет данных: знаменатель почти ноль"))
+    return Conversion(value.quantize(Decimal("0.1")))
+
+
+NO_STEP = Conversion(None)
+
+
 @dataclass
 class ChainStep:
     """One link: the step's actual, and its conversion from the step before, against the team."""
@@ -698,10 +736,18 @@ class ChainStep:
     kpi: KPI
     figure: Figure | None
     previous: KPI | None
-    conversion: Decimal | None  # this step ÷ the step before, in percent
-    team_conversion: Decimal | None
+    mine: Conversion  # this step ÷ the step before
+    team: Conversion
     completion: Decimal | None  # for the first step: its own plan completion
     team_completion: Decimal | None
+
+    @property
+    def conversion(self) -> Decimal | None:
+        return self.mine.value
+
+    @property
+    def team_conversion(self) -> Decimal | None:
+        return self.team.value
 
     @property
     def gap(self) -> Decimal | None:
@@ -722,12 +768,6 @@ class Diagnosis:
     figure: Figure | None
     steps: list[ChainStep]
     weakest: ChainStep | None
-
-
-def _ratio(top: Figure | None, bottom: Figure | None) -> Decimal | None:
-    if top is None or bottom is None or top.actual is None or not bottom.actual:
-        return None
-    return (top.actual / bottom.actual * 100).quantize(Decimal("0.1"))
 
 
 def why_red(
@@ -774,8 +814,8 @@ def why_red(
                     kpi=step,
                     figure=mine,
                     previous=before,
-                    conversion=_ratio(mine, figures.get(before.pk)) if before else None,
-                    team_conversion=_ratio(theirs, team.get(before.pk)) if before else None,
+                    mine=conversion_of(mine, figures.get(before.pk)) if before else NO_STEP,
+                    team=conversion_of(theirs, team.get(before.pk)) if before else NO_STEP,
                     completion=mine.shown_completion if mine else None,
                     team_completion=theirs.shown_completion if theirs else None,
                 )
@@ -871,7 +911,7 @@ def formula_lines(figure: Figure) -> list[str]:
         formula = _("план ÷ факт") if kpi.direction == KPI.Direction.LOWER else _("факт ÷ план")
         lines.append(
             _("Выполнение = %(formula)s × 100 = %(value)s %%")
-            % {"formula": formula, "value": f"{figure.completion:.1f}"}
+            % {"formula": formula, "value": f"{figure.completion:.1f}".replace(".", ",")}
         )
     if figure.running and figure.forecast is not None:
         if kpi.is_summed:
@@ -893,6 +933,12 @@ def formula_lines(figure: Figure) -> list[str]:
         if figure.pace_completion is not None:
             lines.append(
                 _("Цвет по темпу: прогноз ÷ план = %(value)s %%")
-                % {"value": f"{figure.pace_completion:.1f}"}
+                % {"value": f"{figure.pace_completion:.1f}".replace(".", ",")}
             )
+    if figure.shown_completion is not None:
+        # The colour is that of the percent shown, so the two never disagree (kpi.bands).
+        lines.append(
+            _("Цвет — по показанному числу: %(percent)s, %(band)s")
+            % {"percent": figure.percent_text, "band": figure.band_label}
+        )
     return lines

@@ -1,5 +1,6 @@
 """Plan completion and its traffic-light band (DOMAIN.md: red < 60 %, yellow, green ≥ 80 %)."""
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -74,6 +75,48 @@ def thresholds(kpi: KPI) -> tuple[Decimal, Decimal]:
 def kpi_band(
     kpi: KPI, *, actual: Decimal | None, plan: Decimal | None
 ) -> tuple[Decimal | None, Band]:
+    """Completion and the band of the unrounded figure: the `band` the rollups engine stores.
+
+    Screens do not show it: they colour what they print, through `reading`."""
     value = completion(actual=actual, plan=plan, direction=kpi.direction)
     red, green = thresholds(kpi)
     return value, band_for(value, red_below=red, green_from=green)
+
+
+def completion_shown(value: Decimal | None) -> Decimal | None:
+    """Completion as every surface prints it: a whole percent, rounded half up."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A completion as it is shown: the printed percent and the colour of that very number.
+
+    Coloured after rounding, so that «60 %» is never red and «80 %» never yellow (59.96 %
+    prints as «60 %» and is yellow)."""
+
+    completion: Decimal | None  # exact, to 0.01
+    percent: Decimal | None  # as printed
+    band: Band
+
+    @property
+    def text(self) -> str:
+        return "—" if self.percent is None else f"{self.percent} %"
+
+    @property
+    def label(self) -> str:
+        return self.band.label
+
+
+def reading(kpi: KPI, value: Decimal | None) -> Reading:
+    """The one home of a completion's display and colour, for every surface."""
+    percent = completion_shown(value)
+    red, green = thresholds(kpi)
+    return Reading(value, percent, band_for(percent, red_below=red, green_from=green))
+
+
+def kpi_reading(kpi: KPI, *, actual: Decimal | None, plan: Decimal | None) -> Reading:
+    """Completion of actual against plan (the exact plan, never a rounded one), as shown."""
+    return reading(kpi, completion(actual=actual, plan=plan, direction=kpi.direction))

@@ -1,9 +1,11 @@
 import datetime
 import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Company, SalesRole, Team, User
 from accounts.selectors import managers_of_team
@@ -186,33 +188,62 @@ def manager_plans(
 ) -> ManagerPlans:
     """The manager's plans (own over the role's default) for every month [start, end] touches
     and every week starting in those months, and the absences in them: two queries."""
+    return managers_plans(
+        company=company, managers=[manager], start=start, end=end, calendar=calendar
+    )[manager.pk]
+
+
+def managers_plans(
+    *,
+    company: Company,
+    managers: Iterable[User],
+    start: datetime.date,
+    end: datetime.date,
+    calendar: WorkCalendar | None = None,
+) -> dict[int, ManagerPlans]:
+    """manager_plans() of many managers at once, by manager id: still two queries."""
+    managers = list(managers)
     first, last = start.replace(day=1), month_bounds(end)[1]
+    calendar = calendar or calendar_for(company=company)
+    roles = {m.sales_role_id for m in managers if m.sales_role_id is not None}
     rows = Plan.objects.filter(
-        Q(manager=manager) | Q(sales_role_id=manager.sales_role_id, manager__isnull=True),
+        Q(manager__in=[m.pk for m in managers]) | Q(sales_role_id__in=roles, manager__isnull=True),
         company=company,
         start__gte=first,
         start__lte=last,
-    ).values_list("kpi_id", "period", "start", "value")
+    ).values_list("manager_id", "sales_role_id", "kpi_id", "period", "start", "value")
     # The role's defaults first, so that the manager's own plans overwrite them.
-    rows = rows.order_by(F("manager_id").asc(nulls_first=True))
-    months: dict[tuple[int, datetime.date], Decimal] = {}
-    weeks: dict[tuple[int, datetime.date], Decimal] = {}
-    for kpi_id, period, plan_start, value in rows:
-        target = weeks if period == Plan.Period.WEEK else months
-        target[(kpi_id, plan_start)] = value
-    absences = list(
-        Absence.objects.filter(
-            company=company, manager=manager, start__lte=last, end__gte=first
-        ).values_list("start", "end")
-    )
-    return ManagerPlans(
-        first=first,
-        last=last,
-        months=months,
-        weeks=weeks,
-        absences=absences,
-        calendar=calendar or calendar_for(company=company),
-    )
+    own: dict[int, list[tuple[int, str, datetime.date, Decimal]]] = defaultdict(list)
+    defaults: dict[int, list[tuple[int, str, datetime.date, Decimal]]] = defaultdict(list)
+    for manager_id, role_id, kpi_id, period, plan_start, value in rows:
+        if manager_id is None:
+            defaults[role_id].append((kpi_id, period, plan_start, value))
+        else:
+            own[manager_id].append((kpi_id, period, plan_start, value))
+    absences: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
+    for manager_id, absent_from, absent_to in Absence.objects.filter(
+        company=company, manager__in=[m.pk for m in managers], start__lte=last, end__gte=first
+    ).values_list("manager_id", "start", "end"):
+        absences[manager_id].append((absent_from, absent_to))
+    found = {}
+    for manager in managers:
+        months: dict[tuple[int, datetime.date], Decimal] = {}
+        weeks: dict[tuple[int, datetime.date], Decimal] = {}
+        for kpi_id, period, plan_start, value in [
+            *defaults.get(manager.sales_role_id, []),  # type: ignore[call-overload]
+            *own.get(manager.pk, []),
+        ]:
+            target = weeks if period == Plan.Period.WEEK else months
+            target[(kpi_id, plan_start)] = value
+        found[manager.pk] = ManagerPlans(
+            first=first,
+            last=last,
+            months=months,
+            weeks=weeks,
+            absences=absences.get(manager.pk, []),
+            calendar=calendar,
+        )
+    return found
 
 
 @dataclass

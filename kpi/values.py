@@ -228,7 +228,29 @@ def within_bounds(value: Decimal | None, kpi: KPI, *, plan: bool = False) -> boo
     return True
 
 
-def format_value(value: Decimal | None, kpi: KPI) -> str:
+# A plan is shown with the decimals it has (2.5 calls a day is «2,5», not «2»), but a split
+# plan (1 320 × 4 / 23) stops at two: 229,57, not 229,5652.
+PLAN_SHOWN_DECIMALS = 2
+
+
+def plan_decimals(value: Decimal, kpi: KPI) -> int:
+    """The KPI's own decimals, or more where the plan has them (at most PLAN_SHOWN_DECIMALS)."""
+    if not value.is_finite():
+        return kpi.decimals
+    rounded = value.quantize(Decimal(10) ** -PLAN_SHOWN_DECIMALS).normalize()
+    exponent = rounded.as_tuple().exponent
+    own = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return max(kpi.decimals, min(own, PLAN_SHOWN_DECIMALS))
+
+
+def format_plan(value: Decimal | None, kpi: KPI) -> str:
+    """A plan as people read it: format_value with the plan's own significant decimals."""
+    if value is None or kpi.unit == KPI.Unit.DURATION:
+        return format_value(value, kpi)
+    return format_value(value, kpi, decimals=plan_decimals(value, kpi))
+
+
+def format_value(value: Decimal | None, kpi: KPI, *, decimals: int | None = None) -> str:
     if value is None:
         return "—"
     if kpi.unit == KPI.Unit.DURATION:
@@ -238,7 +260,8 @@ def format_value(value: Decimal | None, kpi: KPI) -> str:
         if hours:
             return _("%(h)d ч %(m)02d мин") % {"h": hours, "m": minutes}
         return _("%(m)d мин") % {"m": minutes}
-    text = f"{value:,.{kpi.decimals}f}".replace(",", "\u202f").replace(".", ",")
+    places = kpi.decimals if decimals is None else decimals
+    text = f"{value:,.{places}f}".replace(",", "\u202f").replace(".", ",")
     if kpi.unit == KPI.Unit.PERCENT:
         return f"{text}\u00a0%"
     if kpi.unit == KPI.Unit.MONEY:

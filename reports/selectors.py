@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, Team, User
 from kpi import selectors as kpi_selectors
 from kpi.aggregation import period_value
-from kpi.bands import Band, kpi_band
+from kpi.bands import Band, Reading, kpi_reading
 from kpi.calendar import WorkCalendar, calendar_for, month_bounds
 from kpi.models import KPI, Absence
 from kpi.values import format_value, input_value, parse_value
@@ -149,6 +149,7 @@ class FormRow:
     mtd_plan: Decimal | None
     completion: Decimal | None
     band: Band
+    reading: Reading
     left_today: Decimal | None
     mismatch: bool
     usual: Decimal | None
@@ -219,7 +220,7 @@ def report_form(
         day_plan = plans.period_plan(kpi, day, day) if not computed else plans.month_plan(kpi, day)
         mtd_plan = plans.period_plan(kpi, first, day)
         mtd_actual = period_value(kpi, figures)
-        completion, band = kpi_band(kpi, actual=mtd_actual, plan=mtd_plan)
+        shown = kpi_reading(kpi, actual=mtd_actual, plan=mtd_plan)
         today_value = value.value if value else (figure.value if figure else None)
         if kpi.code in draft:
             with contextlib.suppress(ValidationError):  # a typo: the form shows its message
@@ -242,8 +243,9 @@ def report_form(
                 day_plan=day_plan,
                 mtd_actual=mtd_actual,
                 mtd_plan=mtd_plan,
-                completion=completion,
-                band=band,
+                completion=shown.completion,
+                band=shown.band,
+                reading=shown,
                 left_today=left,
                 mismatch=mismatch,
                 usual=None if computed else usual.get(kpi.pk),
@@ -271,6 +273,8 @@ class KpiStanding:
     month_plan: Decimal | None
     month_completion: Decimal | None
     month_band: Band
+    week_reading: Reading
+    month_reading: Reading
     behind: bool
     per_day_needed: Decimal | None  # to meet the month plan over the remaining working days
 
@@ -323,8 +327,8 @@ def manager_overview(
         # Pace: the plan up to today, so the colour says "on track", not "month done".
         plan_so_far = plans.period_plan(kpi, first, day)
         week_so_far = plans.period_plan(kpi, week_start, day)
-        month_completion, month_band = kpi_band(kpi, actual=month_actual, plan=plan_so_far)
-        week_completion, week_band = kpi_band(kpi, actual=week_actual, plan=week_so_far)
+        month_shown = kpi_reading(kpi, actual=month_actual, plan=plan_so_far)
+        week_shown = kpi_reading(kpi, actual=week_actual, plan=week_so_far)
         needed = None
         if kpi.is_summed and month_plan is not None:
             gap = month_plan - (month_actual or Decimal(0))
@@ -335,13 +339,15 @@ def manager_overview(
                 kpi=kpi,
                 week_actual=week_actual,
                 week_plan=week_plan,
-                week_completion=week_completion,
-                week_band=week_band,
+                week_completion=week_shown.completion,
+                week_band=week_shown.band,
                 month_actual=month_actual,
                 month_plan=month_plan,
-                month_completion=month_completion,
-                month_band=month_band,
-                behind=month_band in (Band.RED, Band.YELLOW),
+                month_completion=month_shown.completion,
+                month_band=month_shown.band,
+                week_reading=week_shown,
+                month_reading=month_shown,
+                behind=month_shown.band in (Band.RED, Band.YELLOW),
                 per_day_needed=needed,
             )
         )
@@ -353,7 +359,9 @@ def manager_overview(
         point = TrendPoint(start, {})
         for kpi in kpis:
             plan = plans.period_plan(kpi, start, min(end, day))
-            point.completion[kpi.name] = kpi_band(kpi, actual=period_value(kpi, week), plan=plan)[0]
+            point.completion[kpi.name] = kpi_reading(
+                kpi, actual=period_value(kpi, week), plan=plan
+            ).completion
         trend.append(point)
     return ManagerOverview(standings, remaining, reported_today, trend)
 

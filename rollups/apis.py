@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import SalesRole, Team, User
+from kpi.bands import reading
 from kpi.models import KPI
 from rollups import selectors
 from rollups.models import Period, Scope, Total
@@ -22,6 +23,10 @@ class TotalOutput(serializers.ModelSerializer):
     kpi = serializers.CharField(source="kpi.code")
     subject = serializers.SerializerMethodField(help_text="the manager's, team's or company code")
     advice = serializers.SerializerMethodField(help_text="what the share says about the plans")
+    band = serializers.SerializerMethodField(
+        help_text="red, yellow, green or none: the colour of the completion rounded to a whole "
+        "percent, as every screen shows it (59.96 is «60 %», yellow)"
+    )
 
     class Meta:
         model = Total
@@ -54,6 +59,9 @@ class TotalOutput(serializers.ModelSerializer):
 
     def get_subject(self, total: Total) -> str:
         return str(self.context["codes"].get((total.scope, total.subject_id), ""))
+
+    def get_band(self, total: Total) -> str:
+        return str(reading(total.kpi, total.completion).band)
 
     def get_advice(self, total: Total) -> str:
         return selectors.plan_advice(total.share_meeting_plan)
@@ -101,6 +109,8 @@ class TotalListApi(APIView):
             selectors.totals_of_period(company=company, viewer=request.user, **query.validated_data)
         )
         codes = _codes(totals)
+        for total in totals:
+            total.kpi.company = company  # the KPI's bands fall back to its company's
         codes[(Scope.COMPANY, company.pk)] = company.code
         return Response(TotalOutput(totals, many=True, context={"codes": codes}).data)
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from dashboard.figures import Figure
 from dashboard.selectors import REPORT_STATUSES, Cell, ManagerRow, SummaryLine, formula_lines
 from dashboard.windows import Window
-from kpi.bands import Band
+from kpi.bands import Band, completion_shown
 
 register = template.Library()
 
@@ -77,12 +77,11 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
         return '<td><span class="muted">—</span></td>'
     band = figure.shown_band
     shown = figure.shown_completion
-    percent = f"{shown:.0f} %" if shown is not None else labels["no_plan"]
+    percent = figure.percent_text if shown is not None else labels["no_plan"]
     extra = ""
     if figure.running and figure.completion is not None:
-        extra += (
-            f' <span class="muted">· {labels["done"] % {"c": f"{figure.completion:.0f}"}}</span>'
-        )
+        done = labels["done"] % {"c": completion_shown(figure.completion)}
+        extra += f' <span class="muted">· {done}</span>'
     if figure.at_risk:
         extra += " " + labels["risk"]
     if cell.change is not None:
@@ -134,9 +133,7 @@ def summary_row(line: SummaryLine) -> str:
     band = figure.shown_band if figure else ""
     if figure is not None and figure.shown_completion is not None:
         risk = " ⚠" if figure.at_risk else ""
-        completion = (
-            f"{ICONS.get(band, '·')} {figure.shown_completion:.0f} % · {labels[band]}{risk}"
-        )
+        completion = f"{ICONS.get(band, '·')} {figure.percent_text} · {labels[band]}{risk}"
     else:
         completion = dash
     share = dash

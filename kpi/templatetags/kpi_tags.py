@@ -4,7 +4,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from kpi.models import KPI
-from kpi.values import format_value, input_value, within_bounds
+from kpi.values import format_plan, format_value, input_value, within_bounds
 
 register = template.Library()
 
@@ -12,6 +12,12 @@ register = template.Library()
 @register.filter
 def kpi_value(value: Decimal | None, kpi: KPI) -> str:
     return format_value(value, kpi)
+
+
+@register.filter
+def kpi_plan(value: Decimal | None, kpi: KPI) -> str:
+    """A plan with the decimals it has: a plan of 2,5 is not «2»."""
+    return format_plan(value, kpi)
 
 
 @register.filter
