@@ -19,7 +19,7 @@ from kpi.calendar import (
 )
 from kpi.models import CalendarDay
 from rollups.models import Bucket, WorkingDay
-from rollups.services import working_days_ensure
+from rollups.services import totals_reconcile, working_days_ensure
 from tests.factories import CompanyFactory
 
 
@@ -186,6 +186,28 @@ def test_a_year_without_its_decree_is_provisional(client, alpha):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(reverse("calendar"), {"year": 2028}).content.decode()
     assert "The 2028 calendar is provisional" in page
+    api = Client(headers={"Authorization": f"Token {alpha.api_key}"})
+    assert api.get(reverse("api-calendar", args=[2028])).json()["provisional"] is True
+    assert api.get(reverse("api-calendar", args=[2027])).json()["provisional"] is False
+
+
+def test_the_nightly_check_brings_stored_years_to_a_newer_package(alpha):
+    # Rows written under an older rule (a year provisional then, its decree out since).
+    saturday, sunday = datetime.date(2027, 2, 20), datetime.date(2027, 2, 21)
+    with tenancy.tenant_context(alpha.company):
+        working_days_ensure(
+            company=alpha.company, start=datetime.date(2027, 1, 1), end=datetime.date(2027, 1, 1)
+        )
+        WorkingDay.objects.filter(company=alpha.company, date=saturday).delete()
+        WorkingDay.objects.create(company=alpha.company, date=sunday)
+    totals_reconcile(company_id=alpha.company.pk)
+    with tenancy.tenant_context(alpha.company):
+        stored = set(
+            WorkingDay.objects.filter(company=alpha.company, date__year=2027).values_list(
+                "date", flat=True
+            )
+        )
+    assert stored == _package_working_days(2027)
 
 
 def test_an_override_still_wins(alpha):
