@@ -23,7 +23,7 @@ from accounts.access import require_admin
 from accounts.apis import CompanyRelatedField
 from accounts.models import SalesRole, User
 from kpi import access, selectors, services
-from kpi.calendar import working_days_by_month
+from kpi.calendar import is_provisional, working_days_by_month
 from kpi.models import KPI, Absence, Plan
 
 
@@ -264,6 +264,9 @@ class CalendarOutput(serializers.Serializer):
     year = serializers.IntegerField()
     working_days = serializers.IntegerField()
     months = serializers.DictField(child=serializers.IntegerField())
+    provisional = serializers.BooleanField(
+        help_text="The decree moving the year's days off is not yet in the installed calendar."
+    )
 
 
 class CalendarApi(APIView):
@@ -276,6 +279,7 @@ class CalendarApi(APIView):
             "year": year,
             "working_days": sum(months.values()),
             "months": {str(month): count for month, count in months.items()},
+            "provisional": is_provisional(year=year, country=request.user.company.country),
         }
         return Response(CalendarOutput(data).data)
 

@@ -1,30 +1,26 @@
-"""Working days: the country's public holidays, the official transfers, the company's own days.
+"""Working days: the country's production calendar from `holidays`, and the company's own days.
 
-`holidays` knows Russia's public holidays and the days off moved onto weekdays, but not the
-Saturdays made working days by decree, so its counts for 2024 and 2025 fall short of the
-official production calendar. Those Saturdays ship here and every new company gets them.
+`holidays` (0.109 and later) knows Russia's public holidays, the days off the government's
+yearly decree moves and the weekend days it makes working in exchange, and answers
+`is_working_day` with all of them. That is the country's rule here, untouched: bump the
+package each autumn when the next year's decree is out. Until then that year is provisional
+(`is_provisional`). On top of it a company sets its own working days and days off
+(`CalendarDay`), which win; a manager's absences leave the manager's days.
 """
 
 import datetime
 from calendar import monthrange
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 
 import holidays
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from kpi.models import Absence, CalendarDay
-
-# Saturdays made working days by the government's decrees on transferring days off.
-TRANSFERRED_WORKING_DAYS = {
-    "RU": {
-        datetime.date(2024, 4, 27): "Рабочая суббота (перенос на 29 апреля)",
-        datetime.date(2024, 11, 2): "Рабочая суббота (перенос на 3 ноября)",
-        datetime.date(2024, 12, 28): "Рабочая суббота (перенос на 30 декабря)",
-        datetime.date(2025, 11, 1): "Рабочая суббота (перенос на 3 ноября)",
-    }
-}
 
 
 def month_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -36,27 +32,108 @@ def days_between(start: datetime.date, end: datetime.date) -> Iterable[datetime.
         yield start + datetime.timedelta(days=offset)
 
 
+def _substitutions(country_calendar: holidays.HolidayBase, year: int) -> list[tuple]:
+    """The year's days off moved by decree, as the package lists them: (to month, to day,
+    from month, from day[, from year]). A year's entry is one tuple or a tuple of them."""
+    entries = getattr(country_calendar, "special_public_holidays", {}).get(year, ())
+    if entries and not isinstance(entries[0], tuple):
+        entries = (entries,)
+    return [entry for entry in entries if len(entry) >= 4]  # 3 items: a one-off holiday
+
+
+@cache
+def last_decreed_year(country: str) -> int | None:
+    """The last year whose decree moving days off the installed `holidays` knows; None for a
+    country that does not move days off by decree."""
+    country_calendar = holidays.country_holidays(country)
+    years = [
+        year
+        for year in getattr(country_calendar, "special_public_holidays", {})
+        if _substitutions(country_calendar, year)
+    ]
+    return max(years, default=None)
+
+
+def is_provisional(*, year: int, country: str) -> bool:
+    """A year after the last decree the package knows: its days off may still move.
+
+    The decree for a year comes out in the autumn before it, every year since 2005 has had
+    one, and the package ships it in the next release; a later year has only the fixed
+    holidays so far (2028 counts 250 working days where a decree usually makes it ~247).
+    """
+    last = last_decreed_year(country)
+    return last is not None and year > last
+
+
+def _package_language(supported: Iterable[str], language: str | None) -> str | None:
+    """The package's language for Django's: 'en' is 'en_US' there; None is its default."""
+    if not language:
+        return None
+    code = language.replace("-", "_")
+    supported = list(supported)
+    if code in supported:
+        return code
+    base = code.split("_")[0]
+    return next((item for item in supported if item.split("_")[0] == base), None)
+
+
 @dataclass
 class WorkCalendar:
-    """A company's working days over a span of years: country rules plus its own days."""
+    """A company's working days: the country's rule from `holidays` plus its own days."""
 
     country: str
     overrides: dict[datetime.date, bool]
+    _named: dict[str | None, holidays.HolidayBase] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @cached_property
-    def _public(self) -> holidays.HolidayBase:
+    def _country(self) -> holidays.HolidayBase:
         return holidays.country_holidays(self.country)  # fills in years as they are asked
 
     def is_working(self, day: datetime.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        return day.weekday() < 5 and day not in self._public
+        return self._country.is_working_day(day)
 
     def working_days(self, start: datetime.date, end: datetime.date) -> list[datetime.date]:
         return [day for day in days_between(start, end) if self.is_working(day)]
 
+    def is_decreed_working(self, day: datetime.date) -> bool:
+        """A weekend day the country's decree made a working day."""
+        return self._country.is_weekend(day) and self._country.is_working_day(day)
+
+    def day_off_moved_from(self, day: datetime.date) -> datetime.date | None:
+        """The day off a decreed working weekend day was moved to (2024-11-02: 30 April)."""
+        if not self.is_decreed_working(day):
+            return None
+        for year in (day.year - 1, day.year, day.year + 1):  # a decree may move across years
+            for to_month, to_day, from_month, from_day, *from_year in _substitutions(
+                self._country, year
+            ):
+                source = datetime.date(from_year[0] if from_year else year, from_month, from_day)
+                if source == day:
+                    return datetime.date(year, to_month, to_day)
+        return None
+
+    def _names(self) -> holidays.HolidayBase:
+        """The country's holidays named in the active language (Russian or English)."""
+        language = _package_language(self._country.supported_languages, translation.get_language())
+        if language not in self._named:
+            self._named[language] = holidays.country_holidays(self.country, language=language)
+        return self._named[language]
+
     def holiday_name(self, day: datetime.date) -> str | None:
-        return self._public.get(day)
+        """The package's name of a holiday or moved day off; for a decreed working weekend
+        day, where its day off went. In the active language."""
+        if name := self._names().get(day):
+            return name
+        moved_to = self.day_off_moved_from(day)
+        if moved_to is None:
+            return None
+        return _("Рабочий день: выходной перенесён на %(date)s") % {
+            "date": date_format(moved_to, "SHORT_DATE_FORMAT")
+        }
 
 
 def calendar_for(*, company: Company) -> WorkCalendar:

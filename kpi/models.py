@@ -215,10 +215,13 @@ class PlanChange(TenantModel):
 
 
 class CalendarDay(TenantModel):
-    """A company's exception to its country's calendar: an extra working day or day off."""
+    """A company's exception to its country's calendar: an extra working day or day off.
+
+    The country's decreed transfers are not stored here: kpi.calendar reads them from
+    `holidays` (migration 0006 removed the copies once made at a company's creation).
+    """
 
     class Origin(models.TextChoices):
-        TRANSFER = "transfer", _("перенос по постановлению")
         COMPANY = "company", _("решение компании")
 
     date = models.DateField(_("дата"))

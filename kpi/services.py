@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, SalesRole, Team, User
 from kpi import selectors
-from kpi.calendar import TRANSFERRED_WORKING_DAYS, month_bounds
+from kpi.calendar import month_bounds
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
 from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
 from kpi.values import kpi_value_check, within_bounds
@@ -53,7 +53,8 @@ def _catalogue_item(code: str) -> CatalogueKPI:
 
 
 def catalogue_install(*, company: Company, effective_from: datetime.date | None = None) -> None:
-    """A new company's start: the standard KPIs, the standard role sets, the official transfers."""
+    """A new company's start: the standard KPIs and role sets. Its calendar is the country's
+    (kpi.calendar), so no day of it is copied: a package update reaches every company."""
     effective_from = effective_from or datetime.date(2000, 1, 1)
     for item in CATALOGUE:
         if item.standard:
@@ -68,14 +69,6 @@ def catalogue_install(*, company: Company, effective_from: datetime.date | None 
                 position=position,
                 effective_from=effective_from,
             ).save()
-    for day, note in TRANSFERRED_WORKING_DAYS.get(company.country, {}).items():
-        CalendarDay(
-            company=company,
-            date=day,
-            is_working=True,
-            note=note,
-            origin=CalendarDay.Origin.TRANSFER,
-        ).save()
 
 
 def catalogue_adopt(*, company: Company, code: str) -> KPI:

@@ -15,7 +15,13 @@ from accounts.models import SalesRole, Team
 from accounts.selectors import managers_of_team
 from accounts.views import call_service, submitted
 from kpi import access, selectors, services
-from kpi.calendar import calendar_for, days_between, month_bounds, working_days_by_month
+from kpi.calendar import (
+    calendar_for,
+    days_between,
+    is_provisional,
+    month_bounds,
+    working_days_by_month,
+)
 from kpi.forms import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -187,15 +193,22 @@ def calendar(request: HttpRequest) -> HttpResponse:
     work_calendar = calendar_for(company=company)
     by_month = working_days_by_month(company=company, year=year)
     months = [(datetime.date(year, month, 1), count) for month, count in by_month.items()]
+    year_days = list(days_between(datetime.date(year, 1, 1), datetime.date(year, 12, 31)))
     context = {
         "year": year,
         "months": months,
         "total": sum(by_month.values()),
+        "provisional": is_provisional(year=year, country=company.country),
         "days": CalendarDay.objects.filter(company=company, date__year=year),
         "holidays": [
+            (day, name)
+            for day in year_days
+            if day.weekday() < 5 and (name := work_calendar.holiday_name(day))
+        ],
+        "decreed_working": [
             (day, work_calendar.holiday_name(day))
-            for day in days_between(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
-            if work_calendar.holiday_name(day) and day.weekday() < 5
+            for day in year_days
+            if work_calendar.is_decreed_working(day)
         ],
         "form": form,
     }

@@ -193,6 +193,29 @@ def working_day_refresh(*, company: Company, date: datetime.date) -> None:
     buckets_mark_month(company=company, month=date)
 
 
+def working_days_sync(*, company: Company) -> int:
+    """Brings the company's written years to the calendar's rule; how many days changed.
+
+    The rule can change under stored rows: a `holidays` update brings a year's decree
+    (that year was written while provisional) or corrects one. The nightly reconciliation
+    calls this before it recomputes every total, so the plans follow the same night.
+    """
+    stored = set(WorkingDay.objects.filter(company=company).values_list("date", flat=True))
+    if not stored:
+        return 0
+    calendar = calendar_for(company=company)
+    wanted = {
+        day
+        for year in {day.year for day in stored}
+        for day in calendar.working_days(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    }
+    WorkingDay.objects.bulk_create(
+        [WorkingDay(company=company, date=day) for day in wanted - stored], ignore_conflicts=True
+    )
+    WorkingDay.objects.filter(company=company, date__in=stored - wanted).delete()
+    return len(wanted ^ stored)
+
+
 @dataclass
 class RollupResult:
     buckets: int = 0
@@ -364,6 +387,7 @@ def totals_reconcile(*, company_id: int) -> Reconciliation:
     with tenancy.tenant_context(company_id):
         company = Company.objects.get(pk=company_id)
         _lock(company_id, shared=False)
+        working_days_sync(company=company)
         span = DailyReport.objects.filter(company=company).aggregate(
             first=Min("date"), last=Max("date")
         )

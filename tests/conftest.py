@@ -210,6 +210,10 @@ def make_cast(prefix: str, company_name: str) -> Cast:
             start=today + datetime.timedelta(days=30),
             end=today + datetime.timedelta(days=36),
         )
+        # A day of the company's own, far from any test's months (the country's are not rows).
+        kpi_services.calendar_day_set(
+            company=company, date=datetime.date(2035, 12, 31), is_working=False, note="Корпоратив"
+        )
         yesterday = today - datetime.timedelta(days=1)
         report_services.imported_figure_set(
             company=company, manager=managers[0], day=yesterday, kpi=calls,

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts import tenancy
 from kpi import catalogue, services
-from kpi.models import KPI, CalendarDay, RoleKPI
+from kpi.models import KPI, RoleKPI
 from tests.factories import CompanyFactory
 
 
@@ -14,13 +14,12 @@ def test_the_catalogue_is_consistent():
     assert [item.number for item in catalogue.SOURCE_LIST] == list(range(1, 38))
 
 
-def test_a_new_company_gets_the_standard_kpis_sets_and_transfers(db):
+def test_a_new_company_gets_the_standard_kpis_and_sets(db):
     company = CompanyFactory(name="Новая")
     with tenancy.tenant_context(company):
         codes = set(KPI.objects.values_list("code", flat=True))
         assert codes == {item.code for item in catalogue.CATALOGUE if item.standard}
         assert RoleKPI.objects.count() == 12
-        assert CalendarDay.objects.filter(origin="transfer").count() == 4
         avg_check = KPI.objects.get(code="avg_check")
         assert (avg_check.numerator.code, avg_check.denominator.code) == ("deals_sum", "deals_won")
 
