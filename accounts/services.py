@@ -17,6 +17,7 @@ from accounts import tenancy
 from accounts.audit import audit_record
 from accounts.models import ApiToken, AuditEvent, Company, LoginName, SalesRole, Team, User
 from rollups import services as rollups
+from rollups.changes import ManagerMoved
 
 DEFAULT_SALES_ROLES = [
     (SalesRole.Kind.HUNTER, "Хантер"),
@@ -278,9 +279,9 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
                 actor=actor,
             )
         if (old_team_id, old_role_id) != (user.team_id, user.sales_role_id):
-            # Team totals follow the team a manager is in now; role KPIs and plans too.
-            rollups.buckets_mark_history(
-                company=user.company, manager=user, old_team_id=old_team_id
+            rollups.totals_mark(
+                company=user.company,
+                change=ManagerMoved(manager=user, old_team_id=old_team_id),
             )
     return user
 

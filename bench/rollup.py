@@ -644,6 +644,7 @@ def new_day(data: DataSet, today: datetime.date) -> float:
     from accounts import tenancy
     from accounts.models import Company, User
     from rollups import services
+    from rollups.changes import ReportChanged
 
     with admin_connect() as admin, admin.cursor() as reports, admin_connect() as second:
         with second.cursor() as values:
@@ -657,7 +658,8 @@ def new_day(data: DataSet, today: datetime.date) -> float:
     for company in Company.objects.order_by("pk"):
         with tenancy.tenant_context(company):
             for manager in User.objects.filter(role=User.Role.MANAGER).order_by("pk"):
-                services.buckets_mark_report(company=company, manager=manager, day=today)
+                change = ReportChanged(manager=manager, day=today)
+                services.totals_mark(company=company, change=change)
     return time.perf_counter() - started
 
 

@@ -343,7 +343,8 @@ def figures_state(
     windows it compares) marked stale or recomputed, their reports and absences of the last
     days (the report statuses), the day, and `variant` (the window and sort asked for, the
     language); and every STATE_SECONDS whatever happens, which bounds how long a change of
-    settings (a KPI's name or bands, a calendar day) waits for the next full page load.
+    settings no total shows (a KPI's name) waits for the next full page load; a KPI's bands
+    or a calendar day mark the totals they change (rollups.services.totals_mark).
     """
     now = now or timezone.now()
     month = Window.around("month", today)

@@ -7,11 +7,18 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, SalesRole, Team, User
 from kpi import selectors
-from kpi.calendar import month_bounds
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
 from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
 from kpi.values import kpi_value_check, within_bounds
 from rollups import services as rollups
+from rollups.changes import (
+    AbsenceChanged,
+    CalendarDayChanged,
+    CompanyBandsChanged,
+    KPIChanged,
+    PlanChanged,
+    RoleKPISetChanged,
+)
 
 MIN_KPIS_PER_ROLE = 2
 MAX_KPIS_PER_ROLE = 5
@@ -155,10 +162,13 @@ def kpi_update(*, kpi: KPI, **fields: object) -> KPI:
             "прошлые периоды останутся с прежним KPI и его цифрами."
         ) % {"kpi": kpi}
         raise ValidationError(errors)
+    changed = frozenset(f for f in fields if fields[f] != getattr(kpi, f))
     for field, value in fields.items():
         setattr(kpi, field, value)
     _check_kpi(kpi)
-    kpi.save()
+    with transaction.atomic():
+        kpi.save()
+        rollups.totals_mark(company=kpi.company, change=KPIChanged(kpi=kpi, fields=changed))
     return kpi
 
 
@@ -184,9 +194,17 @@ def bands_set(*, company: Company, band_red_below: Decimal, band_green_from: Dec
     _check_bands(band_red_below, band_green_from, errors)
     if errors:
         raise ValidationError(errors)
-    company.band_red_below = band_red_below
-    company.band_green_from = band_green_from
-    company.save(update_fields=["band_red_below", "band_green_from"])
+    with transaction.atomic():
+        stored = (
+            Company.objects.select_for_update()
+            .values_list("band_red_below", "band_green_from")
+            .get(pk=company.pk)
+        )
+        company.band_red_below = band_red_below
+        company.band_green_from = band_green_from
+        company.save(update_fields=["band_red_below", "band_green_from"])
+        if stored != (band_red_below, band_green_from):
+            rollups.totals_mark(company=company, change=CompanyBandsChanged())
     return company
 
 
@@ -409,26 +427,18 @@ def plan_set(
                 changed_by=actor,
                 **target,
             ).save()
-            end = start + datetime.timedelta(days=6) if period == Plan.Period.WEEK else None
-            rollups.buckets_mark_span(
+            rollups.totals_mark(
                 company=company,
-                start=start,
-                end=end or month_bounds(start)[1],
-                managers=[manager] if manager else _managers_of_role(company, sales_role),
+                change=PlanChanged(
+                    period=period, start=start, manager=manager, sales_role=sales_role
+                ),
             )
     return plan
 
 
 def _mark_role(company: Company, sales_role: SalesRole, since: datetime.date) -> None:
-    # The set decides which KPIs the role's totals hold from `since` on.
-    today = company.local_time().date()
-    rollups.buckets_mark_span(
-        company=company, start=since, end=today, managers=_managers_of_role(company, sales_role)
-    )
-
-
-def _managers_of_role(company: Company, sales_role: SalesRole | None) -> list[User]:
-    return list(User.objects.filter(company=company, sales_role=sales_role))
+    change = RoleKPISetChanged(sales_role=sales_role, since=since)
+    rollups.totals_mark(company=company, change=change)
 
 
 def _period_start(day: datetime.date, period: str) -> datetime.date:
@@ -563,14 +573,14 @@ def calendar_day_set(
                 "origin": CalendarDay.Origin.COMPANY,
             },
         )
-        rollups.working_day_refresh(company=company, date=date)
+        rollups.totals_mark(company=company, change=CalendarDayChanged(date=date))
     return day
 
 
 def calendar_day_remove(*, company: Company, date: datetime.date) -> None:
     with transaction.atomic():
         CalendarDay.objects.filter(company=company, date=date).delete()
-        rollups.working_day_refresh(company=company, date=date)
+        rollups.totals_mark(company=company, change=CalendarDayChanged(date=date))
 
 
 def absence_create(
@@ -599,10 +609,5 @@ def absence_delete(*, absence: Absence) -> None:
 
 
 def _mark_absence(absence: Absence) -> None:
-    # Absent days change the split of the plans of every month they touch.
-    rollups.buckets_mark_span(
-        company=absence.company,
-        start=absence.start.replace(day=1),
-        end=month_bounds(absence.end)[1],
-        managers=[absence.manager],
-    )
+    change = AbsenceChanged(manager=absence.manager, start=absence.start, end=absence.end)
+    rollups.totals_mark(company=absence.company, change=change)

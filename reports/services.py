@@ -30,6 +30,7 @@ from reports.selectors import (
     usual_values,
 )
 from rollups import services as rollups
+from rollups.changes import ReportChanged
 
 
 class NeedsConfirmation(Exception):
@@ -190,7 +191,7 @@ def report_submit(
         )
         if report is None:
             submission = _create(company, manager, day, parsed, by_code, imported, actor)
-            rollups.buckets_mark_report(company=company, manager=manager, day=day)
+            rollups.totals_mark(company=company, change=ReportChanged(manager=manager, day=day))
             return submission
         stored = {v.kpi.code: v.value for v in report.values.select_related("kpi")}
         if version != report.version:
@@ -397,4 +398,4 @@ def _new_version(company: Company, manager: User, report: DailyReport) -> None:
     report.version += 1
     report.updated_at = timezone.now()
     report.save(update_fields=["version", "updated_at"])
-    rollups.buckets_mark_report(company=company, manager=manager, day=report.date)
+    rollups.totals_mark(company=company, change=ReportChanged(manager=manager, day=report.date))

@@ -1,12 +1,14 @@
 """Keeping the stored totals equal to the daily facts.
 
-A change (a report, a plan, a calendar day, an absence, a KPI set, a manager moved) marks the
-buckets it touches in its own transaction and, once that commits, queues a rollup of the
-company. The rollup claims stale buckets (SKIP LOCKED, so two workers never take the same
-one), recomputes their totals from the facts in one SQL statement, upserts them and marks the
-buckets done as of the claim, all in one transaction. A change that lands meanwhile leaves its
-bucket stale, and the same worker goes round again. The nightly reconciliation recomputes a
-company's every total from the facts, reports the drift it found and fixes it.
+A change (a report, a plan, a calendar day, an absence, a KPI set, a manager moved, a KPI's
+definition or the company's bands: rollups.changes) goes through `totals_mark`, which marks
+the buckets it touches in the change's own transaction and, once that commits, queues a
+rollup of the company. The rollup claims stale buckets (SKIP LOCKED, so two workers never
+take the same one), recomputes their totals from the facts in one SQL statement, upserts
+them and marks the buckets done as of the claim, all in one transaction. A change that lands
+meanwhile leaves its bucket stale, and the same worker goes round again. The nightly
+reconciliation recomputes a company's every total from the facts, reports the drift it
+found and fixes it.
 """
 
 import datetime
@@ -22,10 +24,11 @@ from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from accounts import tenancy
-from accounts.models import Company, User
+from accounts.models import Company, SalesRole, User
 from kpi.calendar import calendar_for, month_bounds
-from reports.models import DailyReport
-from rollups import engine
+from kpi.models import KPI, Plan
+from reports.models import DailyReport, ReportValue
+from rollups import changes, engine
 from rollups.models import Bucket, Period, Reconciliation, Scope, Total, WorkingDay
 
 logger = logging.getLogger(__name__)
@@ -88,7 +91,66 @@ def _enqueue(company_id: int) -> None:
         )
 
 
-def buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
+# What the engine reads of a KPI's definition: a change to any of these recolours or
+# recomputes every total of the KPI. (Its name, code, source and decimals only show.)
+KPI_FIELDS_IN_TOTALS = frozenset(
+    {
+        "unit",
+        "aggregation",
+        "numerator",
+        "denominator",
+        "direction",
+        "band_red_below",
+        "band_green_from",
+    }
+)
+
+
+def totals_mark(*, company: Company, change: changes.Change) -> int:
+    """The one entry for a change to the facts totals are computed from: marks every bucket
+    the change touches and, once the writer's transaction commits, queues a rollup.
+
+    Call it inside the transaction that makes the change, so that the change and its marks
+    commit (or roll back) together. Returns the number of buckets marked.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("totals_mark() belongs in the transaction of the change it marks")
+    match change:
+        case changes.ReportChanged(manager=manager, day=day):
+            keys: Iterable[BucketKey] = _keys(company.pk, manager.pk, [manager.team_id], day)
+        case changes.PlanChanged(period=period, start=start, manager=manager, sales_role=role):
+            end = start + datetime.timedelta(days=6) if period == Plan.Period.WEEK else None
+            managers = [manager] if manager else _managers_of_role(company, role)
+            keys = _span_keys(company, start, end or month_bounds(start)[1], managers=managers)
+        case changes.CalendarDayChanged(date=date):
+            # The working day's row follows first: the plans of its month split over the rows.
+            working_day_refresh(company=company, date=date)
+            keys = _span_keys(company, *month_bounds(date))
+        case changes.AbsenceChanged(manager=manager, start=start, end=end):
+            # Absent days change the split of the plans of every month they touch.
+            first, last = start.replace(day=1), month_bounds(end)[1]
+            keys = _span_keys(company, first, last, managers=[manager])
+        case changes.RoleKPISetChanged(sales_role=role, since=since):
+            # The set decides which KPIs the role's totals hold from `since` on.
+            today = company.local_time().date()
+            managers = _managers_of_role(company, role)
+            keys = _span_keys(company, since, today, managers=managers)
+        case changes.ManagerMoved(manager=manager, old_team_id=old_team_id):
+            # Team totals follow the team a manager is in now; role KPIs and plans too.
+            keys = _history_keys(company, manager, old_team_id)
+        case changes.KPIChanged(kpi=kpi, fields=fields):
+            keys = _kpi_keys(company, [kpi]) if fields & KPI_FIELDS_IN_TOTALS else ()
+        case changes.CompanyBandsChanged():
+            # They colour only the KPIs without bands of their own (COALESCE in the engine).
+            own = Q(band_red_below__isnull=True) | Q(band_green_from__isnull=True)
+            kpis = KPI.objects.filter(own, company=company)
+            keys = _kpi_keys(company, list(kpis))
+        case _:
+            raise TypeError(f"not a change to totals: {change!r}")
+    return _buckets_mark(company=company, keys=keys)
+
+
+def _buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
     """Marks buckets stale and queues a rollup of the company once the transaction commits.
 
     Rows are taken in one global order, the same as the rollup's release, so that marking
@@ -113,19 +175,18 @@ def buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
     return len(rows)
 
 
-def buckets_mark_report(*, company: Company, manager: User, day: datetime.date) -> int:
-    """A report filed or corrected: the manager's, team's and company's day, week and month."""
-    return buckets_mark(company=company, keys=_keys(company.pk, manager.pk, [manager.team_id], day))
+def _managers_of_role(company: Company, sales_role: SalesRole | None) -> list[User]:
+    return list(User.objects.filter(company=company, sales_role=sales_role))
 
 
-def buckets_mark_span(
-    *,
+def _span_keys(
     company: Company,
     start: datetime.date,
     end: datetime.date,
+    *,
     managers: Sequence[User] | None = None,
     extra_team_ids: Iterable[int] = (),
-) -> int:
+) -> set[BucketKey]:
     """Every bucket holding a reported day of these managers (None: all) in [start, end].
 
     The span grows to whole weeks: a week across two months has a plan from both.
@@ -138,32 +199,44 @@ def buckets_mark_span(
     keys: set[BucketKey] = set()
     for manager_id, team_id, day in reports.values_list("manager_id", "manager__team_id", "date"):
         keys.update(_keys(company.pk, manager_id, [team_id, *extra], day))
-    return buckets_mark(company=company, keys=keys)
+    return keys
 
 
-def buckets_mark_month(
-    *, company: Company, month: datetime.date, managers: Sequence[User] | None = None
-) -> int:
-    return buckets_mark_span(
-        company=company, start=month.replace(day=1), end=month_bounds(month)[1], managers=managers
-    )
-
-
-def buckets_mark_history(*, company: Company, manager: User, old_team_id: int | None = None) -> int:
-    """A manager moved to another team or role: everything they ever reported."""
+def _history_keys(company: Company, manager: User, old_team_id: int | None) -> set[BucketKey]:
+    """Everything the manager ever reported, in their old team's buckets too."""
     span = DailyReport.objects.filter(company=company, manager=manager).aggregate(
         first=Min("date"), last=Max("date")
     )
     if span["first"] is None:
-        return 0
+        return set()
     extra = [old_team_id] if old_team_id else []
-    return buckets_mark_span(
-        company=company,
-        start=span["first"],
-        end=span["last"],
-        managers=[manager],
-        extra_team_ids=extra,
+    return _span_keys(
+        company, span["first"], span["last"], managers=[manager], extra_team_ids=extra
     )
+
+
+def _kpi_keys(company: Company, kpis: Sequence[KPI]) -> set[BucketKey]:
+    """Every bucket that holds, or after the change may hold, a total of these KPIs.
+
+    The stored totals name the buckets they are in; a KPI that has just become a ratio has
+    none yet, and gets them wherever its denominator was reported (engine.fresh_sql).
+    """
+    if not kpis:
+        return set()
+    totals = Total.objects.filter(company=company, kpi__in=kpis)
+    keys = {
+        BucketKey(*row)
+        for row in totals.values_list("scope", "subject_id", "period", "start", "end").distinct()
+    }
+    sources = {kpi.pk for kpi in kpis} | {kpi.denominator_id for kpi in kpis if kpi.denominator_id}
+    reported = (
+        ReportValue.objects.filter(company=company, kpi_id__in=sources)
+        .values_list("report__manager_id", "report__manager__team_id", "report__date")
+        .distinct()
+    )
+    for manager_id, team_id, day in reported:
+        keys.update(_keys(company.pk, manager_id, [team_id], day))
+    return keys
 
 
 def working_days_ensure(*, company: Company, start: datetime.date, end: datetime.date) -> None:
@@ -181,7 +254,7 @@ def working_days_ensure(*, company: Company, start: datetime.date, end: datetime
 
 
 def working_day_refresh(*, company: Company, date: datetime.date) -> None:
-    """The company changed a day of its calendar: the row follows, its month's plans too."""
+    """The company changed a day of its calendar: the row follows (totals_mark calls it)."""
     year = WorkingDay.objects.filter(
         company=company, date__year=date.year
     )  # a year not written yet will be written whole, with the change, when needed
@@ -190,7 +263,6 @@ def working_day_refresh(*, company: Company, date: datetime.date) -> None:
             WorkingDay.objects.get_or_create(company=company, date=date)
         else:
             year.filter(date=date).delete()
-    buckets_mark_month(company=company, month=date)
 
 
 def working_days_sync(*, company: Company) -> int:
@@ -260,7 +332,7 @@ def _claim(*, company_id: int, token: str) -> list[Bucket]:
 
 
 def _release(*, company_id: int, token: str, ids: list[int]) -> None:
-    # Lock in the order buckets_mark() uses, then record what was computed.
+    # Lock in the order _buckets_mark() uses, then record what was computed.
     list(
         Bucket.objects.filter(pk__in=ids)
         .select_for_update()

@@ -45,6 +45,7 @@ from quality.models import CallType
 from reports import services as report_services
 from reports.models import Reminder
 from rollups import services as rollup_services
+from rollups.changes import ReportChanged
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,7 +249,9 @@ def make_cast(prefix: str, company_name: str) -> Cast:
     rollup_services.rollup_run(company_id=company.pk)
     rollup_services.totals_reconcile(company_id=company.pk)
     with tenancy.tenant_context(company):
-        rollup_services.buckets_mark_report(company=company, manager=managers[0], day=yesterday)
+        rollup_services.totals_mark(
+            company=company, change=ReportChanged(manager=managers[0], day=yesterday)
+        )
     return Cast(
         company=company,
         admin=admin,

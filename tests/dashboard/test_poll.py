@@ -120,7 +120,7 @@ def test_a_manager_joining_the_team_changes_the_state(client, alpha: Cast):
 
 
 def test_the_state_expires_even_when_nothing_changed(alpha: Cast, monkeypatch):
-    """Settings (a KPI's name, its bands) are not in the digest: they show within
+    """Settings no total shows (a KPI's name) are not in the digest: they show within
     STATE_SECONDS, or at the next full page load."""
     monkeypatch.setattr(selectors, "STATE_SECONDS", 300)  # the real one, not no_tick's
     with tenancy.tenant_context(alpha.company):
