@@ -8,11 +8,11 @@ from django.db.models import Model
 from django.shortcuts import get_object_or_404
 
 from accounts.models import ApiToken, SalesRole, Team, User
+from accounts.permissions import require_configure
 
 
 def require_admin(user: User) -> None:
-    if not user.can_administer:
-        raise PermissionDenied
+    require_configure(user)
 
 
 def require_head_or_admin(user: User) -> None:

@@ -2,10 +2,10 @@
 
 import uuid
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from accounts import permissions
 from accounts.models import User
 from crm_sync.models import Call
 from quality import selectors
@@ -13,12 +13,11 @@ from quality.models import CallScore, CallType
 
 
 def can_score(user: User) -> bool:
-    return user.role == User.Role.QUALITY or user.is_head or user.can_administer
+    return permissions.may_score(user)
 
 
 def require_scorer(user: User) -> None:
-    if not can_score(user):
-        raise PermissionDenied
+    permissions.require_score(user)
 
 
 def call_get_for_scorer(*, actor: User, code: str) -> Call:
