@@ -21,15 +21,15 @@ def require_scorer(user: User) -> None:
 
 
 def call_get_for_scorer(*, actor: User, code: str) -> Call:
-    """A call of a manager the actor checks (404 otherwise), for scorers only (403)."""
-    managers = selectors.managers_to_check(company=actor.company, viewer=actor)
+    """A call of the actor's company (404 otherwise) whose manager the actor scores (403
+    otherwise, as `call_score_save` refuses it)."""
     call = get_object_or_404(
-        Call.objects.filter(company_id=actor.company_id, manager__in=managers).select_related(
-            "manager", "client"
+        Call.objects.filter(company_id=actor.company_id).select_related(
+            "manager__team", "client"
         ),
         code=code,
     )
-    require_scorer(actor)
+    permissions.require_score(actor, call.manager)
     return call
 
 
