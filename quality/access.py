@@ -24,9 +24,7 @@ def call_get_for_scorer(*, actor: User, code: str) -> Call:
     """A call of the actor's company (404 otherwise) whose manager the actor scores (403
     otherwise, as `call_score_save` refuses it)."""
     call = get_object_or_404(
-        Call.objects.filter(company_id=actor.company_id).select_related(
-            "manager__team", "client"
-        ),
+        Call.objects.filter(company_id=actor.company_id).select_related("manager__team", "client"),
         code=code,
     )
     permissions.require_score(actor, call.manager)
