@@ -9,11 +9,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import ApiToken, SalesRole, Team, User
+from accounts.permissions import require_configure
 
 
 def require_admin(user: User) -> None:
-    if not user.can_administer:
-        raise PermissionDenied
+    require_configure(user)
 
 
 def require_head_or_admin(user: User) -> None:

@@ -93,7 +93,7 @@ class UserCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.setdefault("password", None)
-        user = services.user_create(company=request.user.company, **data)
+        user = services.user_create(company=request.user.company, actor=request.user, **data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -155,7 +155,9 @@ class TeamCreateApi(APIView):
         require_admin(request.user)
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        team = services.team_create(company=request.user.company, **serializer.validated_data)
+        team = services.team_create(
+            company=request.user.company, actor=request.user, **serializer.validated_data
+        )
         team.manager_count = 0
         return Response(TeamOutput(team).data, status=status.HTTP_201_CREATED)
 
@@ -194,6 +196,8 @@ class SalesRoleCreateApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         role = services.sales_role_create(
-            company=request.user.company, name=serializer.validated_data["name"]
+            company=request.user.company,
+            name=serializer.validated_data["name"],
+            actor=request.user,
         )
         return Response(SalesRoleOutput(role).data, status=status.HTTP_201_CREATED)

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, AuditEvent, Company, SalesRole, Team, User
@@ -9,16 +9,6 @@ from accounts.models import ApiToken, AuditEvent, Company, SalesRole, Team, User
 
 def users_of_company(*, company: Company) -> QuerySet[User]:
     return User.objects.filter(company=company).select_related("team", "sales_role")
-
-
-def of_managers_in_view[M: Model](records: QuerySet[M], *, viewer: User) -> QuerySet[M]:
-    """Records with a `manager`, as `viewer` may see them: an admin, the company's; a head of
-    sales, their teams' managers'; anyone else, their own."""
-    if viewer.can_administer:
-        return records
-    if viewer.is_head:
-        return records.filter(manager__team__head=viewer)
-    return records.filter(manager=viewer)
 
 
 def managers_of_team(*, company: Company, team: Team) -> QuerySet[User]:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts import tenancy
+from accounts import permissions, tenancy
 from accounts.audit import audit_record
 from accounts.models import ApiToken, AuditEvent, Company, LoginName, SalesRole, Team, User
 from rollups import services as rollups
@@ -149,9 +149,12 @@ def user_create(
     sales_role: SalesRole | None = None,
     telegram_chat_id: str = "",
     password_is_temporary: bool = True,
+    actor: User | None = None,
 ) -> User:
     """A new employee; a password given here is the admin's temporary one unless told
     otherwise (the demo's), and the user replaces it at first login."""
+    if actor is not None:  # None: the system (company creation, demo data)
+        permissions.require_configure(actor)
     _check_login_free(company=company, username=username)
     _check_role_fields(
         role=role, is_company_admin=is_company_admin, sales_role=sales_role, team=team
@@ -244,6 +247,7 @@ AUDITED_USER_FIELDS = ("username", "email", "role", "is_company_admin", "is_acti
 
 
 def user_update(*, user: User, actor: User, **changes: object) -> User:
+    permissions.require_configure(actor)
     unknown = set(changes) - set(USER_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -299,7 +303,11 @@ def user_set_password(*, user: User, password: str) -> User:
     return user
 
 
-def team_create(*, company: Company, name: str, head: User | None = None) -> Team:
+def team_create(
+    *, company: Company, name: str, head: User | None = None, actor: User | None = None
+) -> Team:
+    if actor is not None:
+        permissions.require_configure(actor)
     _check_team_head(head)
     _check_team_name_free(company=company, name=name)
     team = Team(company=company, name=name, head=head)
@@ -307,7 +315,9 @@ def team_create(*, company: Company, name: str, head: User | None = None) -> Tea
     return team
 
 
-def team_update(*, team: Team, name: str, head: User | None) -> Team:
+def team_update(*, team: Team, name: str, head: User | None, actor: User | None = None) -> Team:
+    if actor is not None:
+        permissions.require_configure(actor)
     _check_team_head(head)
     _check_team_name_free(company=team.company, name=name, team=team)
     team.name = name
@@ -329,7 +339,9 @@ def _check_team_head(head: User | None) -> None:
         raise ValidationError({"head": _("Команду ведёт руководитель отдела продаж.")})
 
 
-def sales_role_create(*, company: Company, name: str) -> SalesRole:
+def sales_role_create(*, company: Company, name: str, actor: User | None = None) -> SalesRole:
+    if actor is not None:
+        permissions.require_configure(actor)
     if SalesRole.objects.filter(company=company, name__iexact=name).exists():
         raise ValidationError({"name": _("Такая роль уже есть.")})
     role = SalesRole(company=company, name=name, kind=SalesRole.Kind.CUSTOM)

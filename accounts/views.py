@@ -108,7 +108,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     initial = {"username": f"{company.login_prefix}."} if company.login_prefix else {}
     form = UserCreateForm(request.POST or None, company=company, initial=initial)
     if submitted(request, form) and (
-        user := call_service(form, services.user_create, company=company)
+        user := call_service(form, services.user_create, company=company, actor=request.user)
     ):
         messages.success(request, _("Сотрудник %(name)s добавлен.") % {"name": user})
         return redirect("user-list")
@@ -149,7 +149,9 @@ def team_create(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
     form = TeamForm(request.POST or None, company=company)
-    if submitted(request, form) and call_service(form, services.team_create, company=company):
+    if submitted(request, form) and call_service(
+        form, services.team_create, company=company, actor=request.user
+    ):
         messages.success(request, _("Команда создана."))
         return redirect("team-list")
     return render(request, "accounts/team_form.html", {"form": form, "creating": True})
@@ -163,7 +165,9 @@ def team_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = TeamForm(
         request.POST or None, company=company, initial={"name": team.name, "head": team.head}
     )
-    if submitted(request, form) and call_service(form, services.team_update, team=team):
+    if submitted(request, form) and call_service(
+        form, services.team_update, team=team, actor=request.user
+    ):
         messages.success(request, _("Изменения сохранены."))
         return redirect("team-list")
     members = selectors.managers_of_team(company=company, team=team)
@@ -177,7 +181,9 @@ def sales_roles(request: HttpRequest) -> HttpResponse:
     access.require_admin(request.user)
     company = request.user.company
     form = SalesRoleForm(request.POST or None)
-    if submitted(request, form) and call_service(form, services.sales_role_create, company=company):
+    if submitted(request, form) and call_service(
+        form, services.sales_role_create, company=company, actor=request.user
+    ):
         form = SalesRoleForm()
     context = {"form": form, "roles": selectors.sales_roles_with_counts(company=company)}
     template = "accounts/sales_roles.html#roles" if request.htmx else "accounts/sales_roles.html"

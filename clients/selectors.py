@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
 from accounts.models import Company, User
-from accounts.selectors import of_managers_in_view
+from accounts.permissions import of_managers_in_view
 from clients.models import AcquisitionCost, ClientAlert, ClientAnalysisSettings, ClientClass
 from crm_sync.models import Client, Deal
 from crm_sync.services import day_end, day_start

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.apis import CompanyRelatedField
 from accounts.models import User
-from accounts.selectors import of_managers_in_view
+from accounts.permissions import of_managers_in_view
 from crm_sync import services
 from crm_sync.models import Call, Deal, Source
 from kpi.values import MAX_CALL_SECONDS

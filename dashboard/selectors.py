@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Company, SalesRole, Team, User
+from accounts.permissions import in_view_of, teams_in_view_of
 from dashboard.figures import (
     Figure,
     ScopedKey,
@@ -56,17 +57,16 @@ VISIT_FIELDS = (
 
 def managers_in_view(*, company: Company, viewer: User) -> QuerySet[User]:
     """The managers a head leads (an admin: all the company's), active ones."""
-    managers = User.objects.filter(company=company, role=User.Role.MANAGER, is_active=True)
-    if not viewer.can_administer:
-        managers = managers.filter(team__head=viewer)
-    return managers.select_related("team", "sales_role").order_by("last_name", "first_name")
+    return (
+        in_view_of(viewer)
+        .filter(company=company, is_active=True)
+        .select_related("team", "sales_role")
+        .order_by("last_name", "first_name")
+    )
 
 
 def teams_in_view(*, company: Company, viewer: User) -> list[Team]:
-    teams = Team.objects.filter(company=company).order_by("name")
-    if not viewer.can_administer:
-        teams = teams.filter(head=viewer)
-    return list(teams)
+    return list(teams_in_view_of(viewer).filter(company=company).order_by("name"))
 
 
 def role_kpi_sets(

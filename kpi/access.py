@@ -1,8 +1,8 @@
 """Guards for KPI configuration: another company's object is 404, a wrong role 403."""
 
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
+from accounts import permissions
 from accounts.access import get_for_admin, sales_role_get_for_admin
 from accounts.models import Team, User
 from kpi.models import KPI, Absence
@@ -19,21 +19,16 @@ def absence_get_for_admin(*, actor: User, code: str) -> Absence:
 
 
 def require_planner(actor: User) -> None:
-    if not (actor.can_administer or actor.is_head):
-        raise PermissionDenied
+    permissions.require_plan(actor)
 
 
 def team_get_for_planner(*, actor: User, code: str) -> Team:
     """Plans are set by the company's admins, and by a head of sales for their own team."""
     team = get_object_or_404(Team.objects.filter(company_id=actor.company_id), code=code)
-    if not (actor.can_administer or (actor.is_head and team.head_id == actor.pk)):
-        raise PermissionDenied
+    permissions.require_plan(actor, team=team)
     return team
 
 
 def teams_for_planner(*, actor: User) -> list[Team]:
     require_planner(actor)
-    teams = Team.objects.filter(company_id=actor.company_id)
-    if not actor.can_administer:
-        teams = teams.filter(head=actor)
-    return list(teams)
+    return list(permissions.teams_in_view_of(actor))

@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -85,7 +84,9 @@ class KpiCreateApi(APIView):
         require_admin(request.user)
         serializer = KpiInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        kpi = services.kpi_create(company=request.user.company, **serializer.validated_data)
+        kpi = services.kpi_create(
+            company=request.user.company, actor=request.user, **serializer.validated_data
+        )
         return Response(KpiOutput(kpi).data, status=status.HTTP_201_CREATED)
 
 
@@ -114,7 +115,7 @@ class KpiUpdateApi(APIView):
         kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
         serializer = KpiInput(data=request.data, partial=True, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        services.kpi_update(kpi=kpi, **serializer.validated_data)
+        services.kpi_update(kpi=kpi, actor=request.user, **serializer.validated_data)
         return Response(KpiOutput(kpi).data)
 
 
@@ -245,15 +246,6 @@ class PlanSetApi(APIView):
         serializer = PlanSetInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        manager = data.get("manager")
-        if request.user.can_administer or (
-            request.user.is_head
-            and manager is not None
-            and manager.team_id in set(request.user.led_teams.values_list("pk", flat=True))
-        ):
-            pass
-        else:
-            raise PermissionDenied
         plan = services.plan_set(company=request.user.company, actor=request.user, **data)
         if plan is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -316,7 +308,9 @@ class AbsenceCreateApi(APIView):
         require_admin(request.user)
         serializer = AbsenceInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        absence = services.absence_create(company=request.user.company, **serializer.validated_data)
+        absence = services.absence_create(
+            company=request.user.company, actor=request.user, **serializer.validated_data
+        )
         return Response(AbsenceOutput(absence).data, status=status.HTTP_201_CREATED)
 
 
@@ -337,5 +331,7 @@ class BandsUpdateApi(APIView):
         require_admin(request.user)
         serializer = BandsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        company = services.bands_set(company=request.user.company, **serializer.validated_data)
+        company = services.bands_set(
+            company=request.user.company, actor=request.user, **serializer.validated_data
+        )
         return Response(BandsSerializer(company).data)

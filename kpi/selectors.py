@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from accounts.models import Company, SalesRole, Team, User
+from accounts.permissions import may_plan
 from accounts.selectors import managers_of_team
 from kpi.calendar import (
     WorkCalendar,
@@ -313,7 +314,7 @@ def team_month_plans(*, company: Company, team: Team, month: datetime.date) -> Q
         company=company,
         period=Plan.Period.MONTH,
         start=month.replace(day=1),
-    ).select_related("manager", "sales_role", "kpi__company")
+    ).select_related("manager__team", "sales_role", "kpi__company")
 
 
 @dataclass(frozen=True)
@@ -355,8 +356,14 @@ class PlanBatch:
         return hashlib.sha256(state.encode()).hexdigest()[:32]
 
 
-def _batch(changes: list[PlanOverwrite]) -> PlanBatch:
-    changed = [change for change in changes if change.old != change.new]
+def _batch(changes: list[PlanOverwrite], actor: User | None) -> PlanBatch:
+    # A head's batch leaves out what they may not set (the roles' company-wide defaults).
+    changed = [
+        change
+        for change in changes
+        if change.old != change.new
+        and (actor is None or may_plan(actor, manager=change.manager, sales_role=change.sales_role))
+    ]
     changed.sort(
         key=lambda c: (
             c.manager is not None,
@@ -368,8 +375,11 @@ def _batch(changes: list[PlanOverwrite]) -> PlanBatch:
     return PlanBatch(changed)
 
 
-def plans_copy_preview(*, company: Company, team: Team, month: datetime.date) -> PlanBatch:
-    """The plans "copy last month" would write into `month`: last month's, where they differ."""
+def plans_copy_preview(
+    *, company: Company, team: Team, month: datetime.date, actor: User | None = None
+) -> PlanBatch:
+    """The plans "copy last month" would write into `month`: last month's, where they differ
+    (and, with an `actor`, where the actor may set them)."""
     month = month.replace(day=1)
     previous = (month - datetime.timedelta(days=1)).replace(day=1)
     current = {
@@ -386,12 +396,18 @@ def plans_copy_preview(*, company: Company, team: Team, month: datetime.date) ->
                 new=plan.value,
             )
             for plan in team_month_plans(company=company, team=team, month=previous)
-        ]
+        ],
+        actor,
     )
 
 
 def plans_uplift_preview(
-    *, company: Company, team: Team, month: datetime.date, percent: Decimal
+    *,
+    company: Company,
+    team: Team,
+    month: datetime.date,
+    percent: Decimal,
+    actor: User | None = None,
 ) -> PlanBatch:
     """The month's plans of higher-is-better KPIs raised by `percent` (lower-is-better stay)."""
     factor = 1 + percent / 100
@@ -408,7 +424,8 @@ def plans_uplift_preview(
                 ),
             )
             for plan in plans.filter(kpi__direction=KPI.Direction.HIGHER)
-        ]
+        ],
+        actor,
     )
 
 

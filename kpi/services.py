@@ -5,6 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.models import Company, SalesRole, Team, User
 from kpi import selectors
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
@@ -135,7 +136,14 @@ def _check_bands(red: Decimal, green: Decimal, errors: dict[str, str]) -> None:
         )
 
 
-def kpi_create(*, company: Company, **fields: object) -> KPI:
+def _check_configure(actor: User | None) -> None:
+    # None: the system (the catalogue at company creation, demo data), which no rule limits.
+    if actor is not None:
+        permissions.require_configure(actor)
+
+
+def kpi_create(*, company: Company, actor: User | None = None, **fields: object) -> KPI:
+    _check_configure(actor)
     kpi = KPI(company=company, **{k: v for k, v in fields.items() if k in KPI_FIELDS})
     _check_kpi(kpi)
     kpi.save()
@@ -147,7 +155,8 @@ def kpi_create(*, company: Company, **fields: object) -> KPI:
 KPI_FIELDS_FIXED_BY_DATA = ("unit", "aggregation", "numerator", "denominator")
 
 
-def kpi_update(*, kpi: KPI, **fields: object) -> KPI:
+def kpi_update(*, kpi: KPI, actor: User | None = None, **fields: object) -> KPI:
+    _check_configure(actor)
     for field in fields:
         if field not in KPI_FIELDS:
             raise ValueError(f"not editable: {field}")
@@ -172,7 +181,7 @@ def kpi_update(*, kpi: KPI, **fields: object) -> KPI:
     return kpi
 
 
-def kpi_copy(*, kpi: KPI, **fields: object) -> KPI:
+def kpi_copy(*, kpi: KPI, actor: User | None = None, **fields: object) -> KPI:
     """A new KPI from an existing one with other settings (say another unit): the way to
     change what a KPI with data measures while its past stays as it was. The code and
     names get a suffix where they would repeat the original's."""
@@ -186,10 +195,17 @@ def kpi_copy(*, kpi: KPI, **fields: object) -> KPI:
     for name in ("name_ru", "name_en"):
         if values[name] == getattr(kpi, name):
             values[name] = f"{values[name]} ({values['code']})"[:200]
-    return kpi_create(company=kpi.company, **values)
+    return kpi_create(company=kpi.company, actor=actor, **values)
 
 
-def bands_set(*, company: Company, band_red_below: Decimal, band_green_from: Decimal) -> Company:
+def bands_set(
+    *,
+    company: Company,
+    band_red_below: Decimal,
+    band_green_from: Decimal,
+    actor: User | None = None,
+) -> Company:
+    _check_configure(actor)
     errors: dict[str, str] = {}
     _check_bands(band_red_below, band_green_from, errors)
     if errors:
@@ -287,6 +303,7 @@ def role_kpi_add(
 
     Returns the set from that date.
     """
+    _check_configure(actor)
     if _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from):
         raise ValidationError(_("Этот KPI уже есть у роли на эту дату."), code="duplicate")
     later = (
@@ -327,6 +344,7 @@ def role_kpi_remove(
 
     Returns the set from that date.
     """
+    _check_configure(actor)
     record = _active_record(company=company, sales_role=sales_role, kpi=kpi, on=effective_from)
     if record is None:
         raise ValidationError(_("Этого KPI нет у роли на эту дату."), code="missing")
@@ -346,6 +364,7 @@ def role_kpis_set(
     actor: User | None = None,
 ) -> list[KPI]:
     """Replaces the role's whole set from a date; the new set must have 2–5 KPIs."""
+    _check_configure(actor)
     if len(set(kpis)) > MAX_KPIS_PER_ROLE:
         raise _too_many(sales_role)
     if len(set(kpis)) < MIN_KPIS_PER_ROLE:
@@ -388,6 +407,8 @@ def plan_set(
     actor: User | None = None,
 ) -> Plan | None:
     """Sets (or, with None, clears) one plan and records the change in the history."""
+    if actor is not None:
+        permissions.require_plan(actor, manager=manager, sales_role=sales_role)
     if (manager is None) == (sales_role is None):
         raise ValueError("a plan is for a manager or for a role's default, not both")
     if manager is not None and manager.role != User.Role.MANAGER:
@@ -501,11 +522,13 @@ def plans_copy_previous_month(
 
     Applies exactly what `selectors.plans_copy_preview` showed: `digest` is that preview's,
     and `PreviewOutdated` is raised (nothing written) when the plans have changed since."""
+    if actor is not None:
+        permissions.require_plan(actor, team=team)
     month = month.replace(day=1)
     previous = (month - datetime.timedelta(days=1)).replace(day=1)
     with transaction.atomic():
         _lock_month_plans(company=company, team=team, months=[previous, month])
-        preview = selectors.plans_copy_preview(company=company, team=team, month=month)
+        preview = selectors.plans_copy_preview(company=company, team=team, month=month, actor=actor)
         return _apply(company=company, month=month, preview=preview, digest=digest, actor=actor)
 
 
@@ -515,13 +538,18 @@ def _check_percent(percent: Decimal) -> None:
 
 
 def plans_uplift_preview(
-    *, company: Company, team: Team, month: datetime.date, percent: Decimal
+    *,
+    company: Company,
+    team: Team,
+    month: datetime.date,
+    percent: Decimal,
+    actor: User | None = None,
 ) -> selectors.PlanBatch:
     """The uplift's preview, after the percentage is checked and every new plan is found
     within its unit's bounds (otherwise nothing is offered, and nothing written)."""
     _check_percent(percent)
     preview = selectors.plans_uplift_preview(
-        company=company, team=team, month=month, percent=percent
+        company=company, team=team, month=month, percent=percent, actor=actor
     )
     for change in preview.changes:
         if not within_bounds(change.new, change.kpi, plan=True):
@@ -549,11 +577,15 @@ def plans_uplift(
 ) -> int:
     """Raises the month's plans of higher-is-better KPIs by a percentage (lower-is-better stay),
     exactly as `plans_uplift_preview` showed them (see `plans_copy_previous_month`)."""
+    if actor is not None:
+        permissions.require_plan(actor, team=team)
     _check_percent(percent)
     month = month.replace(day=1)
     with transaction.atomic():
         _lock_month_plans(company=company, team=team, months=[month])
-        preview = plans_uplift_preview(company=company, team=team, month=month, percent=percent)
+        preview = plans_uplift_preview(
+            company=company, team=team, month=month, percent=percent, actor=actor
+        )
         return _apply(company=company, month=month, preview=preview, digest=digest, actor=actor)
 
 
@@ -561,8 +593,14 @@ def plans_uplift(
 
 
 def calendar_day_set(
-    *, company: Company, date: datetime.date, is_working: bool, note: str = ""
+    *,
+    company: Company,
+    date: datetime.date,
+    is_working: bool,
+    note: str = "",
+    actor: User | None = None,
 ) -> CalendarDay:
+    _check_configure(actor)
     with transaction.atomic():
         day, _created = CalendarDay.objects.update_or_create(
             company=company,
@@ -577,15 +615,25 @@ def calendar_day_set(
     return day
 
 
-def calendar_day_remove(*, company: Company, date: datetime.date) -> None:
+def calendar_day_remove(
+    *, company: Company, date: datetime.date, actor: User | None = None
+) -> None:
+    _check_configure(actor)
     with transaction.atomic():
         CalendarDay.objects.filter(company=company, date=date).delete()
         rollups.totals_mark(company=company, change=CalendarDayChanged(date=date))
 
 
 def absence_create(
-    *, company: Company, manager: User, kind: str, start: datetime.date, end: datetime.date
+    *,
+    company: Company,
+    manager: User,
+    kind: str,
+    start: datetime.date,
+    end: datetime.date,
+    actor: User | None = None,
 ) -> Absence:
+    _check_configure(actor)
     if end < start:
         raise ValidationError({"end": _("Дата окончания раньше даты начала.")})
     if manager.role != User.Role.MANAGER:
@@ -602,7 +650,8 @@ def absence_create(
     return absence
 
 
-def absence_delete(*, absence: Absence) -> None:
+def absence_delete(*, absence: Absence, actor: User | None = None) -> None:
+    _check_configure(actor)
     with transaction.atomic():
         absence.delete()
         _mark_absence(absence)

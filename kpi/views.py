@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_or_404, require_admin
 from accounts.models import SalesRole, Team
+from accounts.permissions import may_plan_role_defaults
 from accounts.selectors import managers_of_team
 from accounts.views import call_service, submitted
 from kpi import access, selectors, services
@@ -54,7 +55,9 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     company = request.user.company
     form = KPIForm(request.POST or None, company=company, initial={"decimals": 0})
-    if submitted(request, form) and call_service(form, services.kpi_create, company=company):
+    if submitted(request, form) and call_service(
+        form, services.kpi_create, company=company, actor=request.user
+    ):
         messages.success(request, _("KPI добавлен."))
         return redirect("kpi-list")
     return render(request, "kpi/kpi_form.html", {"form": form, "creating": True})
@@ -67,7 +70,7 @@ def kpi_edit(request: HttpRequest, uid: str) -> HttpResponse:
     initial = {field: getattr(kpi, field) for field in services.KPI_FIELDS}
     form = KPIForm(request.POST or None, company=request.user.company, initial=initial)
     if request.POST.get("as_copy") and submitted(request, form):
-        copy = call_service(form, services.kpi_copy, kpi=kpi)
+        copy = call_service(form, services.kpi_copy, kpi=kpi, actor=request.user)
         if copy:
             messages.success(
                 request,
@@ -78,7 +81,9 @@ def kpi_edit(request: HttpRequest, uid: str) -> HttpResponse:
                 % {"copy": copy, "kpi": kpi},
             )
             return redirect("kpi-list")
-    elif submitted(request, form) and call_service(form, services.kpi_update, kpi=kpi):
+    elif submitted(request, form) and call_service(
+        form, services.kpi_update, kpi=kpi, actor=request.user
+    ):
         messages.success(request, _("Изменения сохранены."))
         return redirect("kpi-list")
     # The refusal to change a KPI with data in place offers the copy instead.
@@ -158,7 +163,9 @@ def bands(request: HttpRequest) -> HttpResponse:
     company = request.user.company
     initial = {"band_red_below": company.band_red_below, "band_green_from": company.band_green_from}
     form = BandsForm(request.POST or None, initial=initial)
-    if submitted(request, form) and call_service(form, services.bands_set, company=company):
+    if submitted(request, form) and call_service(
+        form, services.bands_set, company=company, actor=request.user
+    ):
         messages.success(request, _("Границы цветов сохранены."))
         return redirect("bands")
     overrides = KPI.objects.filter(company=company, band_red_below__isnull=False)
@@ -185,9 +192,11 @@ def calendar(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "remove":
         day = _parse_date(request.POST.get("date"), datetime.date.min)
         if FIRST_YEAR <= day.year <= LAST_YEAR:  # no override exists outside them
-            services.calendar_day_remove(company=company, date=day)
+            services.calendar_day_remove(company=company, date=day, actor=request.user)
         return redirect(f"{request.path}?year={year}")
-    if submitted(request, form) and call_service(form, services.calendar_day_set, company=company):
+    if submitted(request, form) and call_service(
+        form, services.calendar_day_set, company=company, actor=request.user
+    ):
         messages.success(request, _("День сохранён."))
         return redirect(f"{request.path}?year={form.cleaned_data['date'].year}")
     work_calendar = calendar_for(company=company)
@@ -221,7 +230,9 @@ def absences(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     company = request.user.company
     form = AbsenceForm(request.POST or None, company=company)
-    if submitted(request, form) and call_service(form, services.absence_create, company=company):
+    if submitted(request, form) and call_service(
+        form, services.absence_create, company=company, actor=request.user
+    ):
         messages.success(request, _("Отсутствие добавлено: план менеджера пересчитан по дням."))
         return redirect("absences")
     listed = Absence.objects.filter(company=company).select_related("manager")[:200]
@@ -232,7 +243,7 @@ def absences(request: HttpRequest) -> HttpResponse:
 @require_POST
 def absence_delete(request: HttpRequest, code: str) -> HttpResponse:
     absence = access.absence_get_for_admin(actor=request.user, code=code)
-    services.absence_delete(absence=absence)
+    services.absence_delete(absence=absence, actor=request.user)
     messages.success(request, _("Отсутствие удалено."))
     return redirect("absences")
 
@@ -274,6 +285,7 @@ def plan_grid(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
         "changes": selectors.plan_changes(company=company, team=team_obj, month=first),
         "working_days": len(calendar_for(company=company).working_days(first, last)),
         "uplift_form": UpliftForm(),
+        "may_set_defaults": may_plan_role_defaults(request.user),
     }
     return render(request, "kpi/plan_grid.html", context)
 
@@ -323,6 +335,7 @@ def plan_cell(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
         "error": error,
         "typed": raw,
         "just_saved": error is None,
+        "may_set_defaults": may_plan_role_defaults(request.user),
     }
     status = 422 if error else 200
     return render(request, "kpi/plan_grid.html#cell", context, status=status)
@@ -375,7 +388,9 @@ def plan_copy(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
             )  # fmt: skip
         messages.success(request, _("Скопировано планов из прошлого месяца: %(n)d.") % {"n": count})
         return redirect("plan-grid", team=team_obj.code, year=year, month=month)
-    preview = selectors.plans_copy_preview(company=company, team=team_obj, month=first)
+    preview = selectors.plans_copy_preview(
+        company=company, team=team_obj, month=first, actor=request.user
+    )
     return _plan_confirm(request, team=team_obj, month=first, action="copy", preview=preview)
 
 
@@ -417,7 +432,7 @@ def plan_uplift(request: HttpRequest, team: str, year: int, month: int) -> HttpR
         return redirect("plan-grid", team=team_obj.code, year=year, month=month)
     try:
         preview = services.plans_uplift_preview(
-            company=company, team=team_obj, month=first, percent=percent
+            company=company, team=team_obj, month=first, percent=percent, actor=request.user
         )
     except ValidationError as refusal:
         return _plan_confirm(

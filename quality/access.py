@@ -2,10 +2,10 @@
 
 import uuid
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from accounts import permissions
 from accounts.models import User
 from crm_sync.models import Call
 from quality import selectors
@@ -13,24 +13,21 @@ from quality.models import CallScore, CallType
 
 
 def can_score(user: User) -> bool:
-    return user.role == User.Role.QUALITY or user.is_head or user.can_administer
+    return permissions.may_score(user)
 
 
 def require_scorer(user: User) -> None:
-    if not can_score(user):
-        raise PermissionDenied
+    permissions.require_score(user)
 
 
 def call_get_for_scorer(*, actor: User, code: str) -> Call:
-    """A call of a manager the actor checks (404 otherwise), for scorers only (403)."""
-    managers = selectors.managers_to_check(company=actor.company, viewer=actor)
+    """A call of the actor's company (404 otherwise) whose manager the actor scores (403
+    otherwise, as `call_score_save` refuses it)."""
     call = get_object_or_404(
-        Call.objects.filter(company_id=actor.company_id, manager__in=managers).select_related(
-            "manager", "client"
-        ),
+        Call.objects.filter(company_id=actor.company_id).select_related("manager__team", "client"),
         code=code,
     )
-    require_scorer(actor)
+    permissions.require_score(actor, call.manager)
     return call
 
 

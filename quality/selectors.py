@@ -10,7 +10,7 @@ from statistics import mean
 from django.db.models import QuerySet
 
 from accounts.models import Company, User
-from accounts.selectors import of_managers_in_view
+from accounts.permissions import of_managers_in_view, scorable_by
 from crm_sync.models import Call, Deal
 from crm_sync.services import day_end, day_start
 from kpi.bands import Band, band_for
@@ -53,10 +53,11 @@ def call_types_with_items(*, company: Company, active_only: bool = False) -> lis
 def managers_to_check(*, company: Company, viewer: User) -> QuerySet[User]:
     """The managers whose calls the viewer scores: everyone for a controller or an admin, the
     head's own teams for a head of sales."""
-    managers = User.objects.filter(company=company, role=User.Role.MANAGER, is_active=True)
-    if viewer.is_head and not viewer.can_administer:
-        managers = managers.filter(team__head=viewer)
-    return managers.select_related("sales_role", "team")
+    return (
+        scorable_by(viewer)
+        .filter(company=company, is_active=True)
+        .select_related("sales_role", "team")
+    )
 
 
 # --- The controller's daily queue --------------------------------------------------------

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.models import Company, User
 from crm_sync.models import Call
 from kpi.models import KPI
@@ -137,6 +138,7 @@ def call_score_save(
     call and type is replaced, so scoring twice is correcting, not counting twice."""
     if call.manager_id is None:
         raise ValidationError(_("У звонка нет менеджера: такой звонок не оценить."))
+    permissions.require_score(controller, call.manager)
     if not call_type.active:
         raise ValidationError(_("Этот тип звонка больше не проверяется."))
     items = list(call_type.items.filter(active=True))

@@ -2,15 +2,16 @@
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.models import User
 from reports.models import DailyReport
-from reports.services import can_correct_any_day
 
 
 def may_see_reports_of(actor: User, manager: User) -> bool:
     """The manager, and whoever may correct the manager's reports: the head, the admins."""
-    return actor.pk == manager.pk or can_correct_any_day(actor, manager)
+    return permissions.may_see(actor, manager)
 
 
 def report_get_for_viewer(*, actor: User, code: str) -> DailyReport:
@@ -20,8 +21,10 @@ def report_get_for_viewer(*, actor: User, code: str) -> DailyReport:
         ),
         code=code,
     )
-    if not may_see_reports_of(actor, report.manager):
-        raise PermissionDenied
+    permissions.require(
+        may_see_reports_of(actor, report.manager),
+        _("Отчёты менеджера видят он сам, руководитель его команды и администратор."),
+    )
     return report
 
 

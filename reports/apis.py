@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,8 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import permissions
 from accounts.models import User
-from accounts.selectors import of_managers_in_view
+from accounts.permissions import of_managers_in_view
 from kpi.values import parse_plain
 from reports import access, services
 from reports.models import DailyReport, ReportChange, ReportValue
@@ -186,8 +186,8 @@ class ReportSubmitApi(APIView):
             ).first()
             if manager is None:
                 return Response({"manager": ["Нет такого менеджера."]}, status=400)
-            if not access.may_see_reports_of(request.user, manager):
-                raise PermissionDenied
+            if manager.pk != request.user.pk:
+                permissions.require_correct(request.user, manager)
         elif not request.user.is_manager:
             return Response({"manager": ["Укажите менеджера."]}, status=400)
         return _submit(request, manager, data["date"], data)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
+from accounts.permissions import in_view_of
 from kpi import selectors as kpi_selectors
 from kpi.aggregation import period_value
 from kpi.bands import Band, Reading, kpi_reading
@@ -411,11 +412,11 @@ def report_statuses(
 
 def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[DayStatus]:
     """Each manager the viewer leads (an admin: all) and their report for the day."""
-    managers = User.objects.filter(company=company, role=User.Role.MANAGER, is_active=True)
-    if not viewer.can_administer:
-        managers = managers.filter(team__head=viewer)
     managers = list(
-        managers.select_related("team", "sales_role").order_by("last_name", "first_name")
+        in_view_of(viewer)
+        .filter(company=company, is_active=True)
+        .select_related("team", "sales_role")
+        .order_by("last_name", "first_name")
     )
     reports = {
         r.manager_id: r

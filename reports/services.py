@@ -3,12 +3,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
 from kpi import selectors as kpi_selectors
@@ -77,13 +78,6 @@ class Submission:
     changed: int
 
 
-def can_correct_any_day(actor: User, manager: User) -> bool:
-    """Admins, and the head of sales of the manager's team."""
-    if actor.can_administer:
-        return True
-    return actor.is_head and manager.team_id is not None and manager.team.head_id == actor.pk
-
-
 def check_may_report(*, company: Company, manager: User, actor: User, day: datetime.date) -> None:
     """Raises ValidationError (or PermissionDenied) with the reason the report is read-only."""
     today = company_today(company)
@@ -101,8 +95,8 @@ def check_may_report(*, company: Company, manager: User, actor: User, day: datet
                 % {"day": _day(day), "days": company.report_backdate_days},
                 code="too_old",
             )
-    elif not can_correct_any_day(actor, manager):
-        raise PermissionDenied
+    else:
+        permissions.require_correct(actor, manager)
     if is_month_closed(company=company, day=day) and not actor.can_administer:
         raise ValidationError(
             _(
@@ -277,8 +271,7 @@ def draft_save(
 
 
 def month_close(*, company: Company, month: datetime.date, actor: User) -> ClosedMonth:
-    if not (actor.is_head or actor.can_administer):
-        raise PermissionDenied
+    permissions.require_close_month(actor)
     first = month.replace(day=1)
     if first >= company_today(company).replace(day=1):
         raise ValidationError(_("Закрыть можно только прошедший месяц."))
@@ -295,8 +288,7 @@ def month_close(*, company: Company, month: datetime.date, actor: User) -> Close
 
 def month_reopen(*, company: Company, month: datetime.date, actor: User, reason: str) -> None:
     """Opens a closed month again: an admin's decision, with the reason in the audit log."""
-    if not actor.can_administer:
-        raise PermissionDenied
+    permissions.require_reopen_month(actor)
     reason = " ".join(reason.split())
     if not reason:
         raise ValidationError({"reason": _("Укажите причину: она останется в журнале.")})

@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import Company, Team, User
+from accounts.models import Company, User
+from accounts.permissions import in_view_of, teams_in_view_of
 from rollups.models import Period, Scope, Total
 from rollups.services import period_bounds
 
@@ -41,15 +42,15 @@ def visible_totals(*, company: Company, viewer: User) -> QuerySet[Total]:
     totals = Total.objects.filter(company=company)
     if viewer.can_administer:
         return totals
+    managers = list(in_view_of(viewer).values_list("pk", flat=True))
     if viewer.is_head:
-        teams = list(Team.objects.filter(company=company, head=viewer).values_list("pk", flat=True))
-        managers = User.objects.filter(company=company, team__in=teams).values_list("pk", flat=True)
+        teams = list(teams_in_view_of(viewer).values_list("pk", flat=True))
         return totals.filter(
             Q(scope=Scope.COMPANY)
             | Q(scope=Scope.TEAM, subject_id__in=teams)
-            | Q(scope=Scope.MANAGER, subject_id__in=list(managers))
+            | Q(scope=Scope.MANAGER, subject_id__in=managers)
         )
-    return totals.filter(scope=Scope.MANAGER, subject_id=viewer.pk)
+    return totals.filter(scope=Scope.MANAGER, subject_id__in=managers)
 
 
 def totals_of_period(

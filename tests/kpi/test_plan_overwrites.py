@@ -51,7 +51,7 @@ def uplift_url(cast):
 
 
 def test_copy_over_edited_plans_asks_first_and_writes_only_when_confirmed(client, edited):
-    client.force_login(edited.head)
+    client.force_login(edited.admin)
     asked = client.post(copy_url(edited))
     page = asked.content.decode()
     assert asked.status_code == 200
@@ -64,6 +64,22 @@ def test_copy_over_edited_plans_asks_first_and_writes_only_when_confirmed(client
     done = client.post(copy_url(edited), {"digest": preview.digest}, follow=True)
     assert "Скопировано планов из прошлого месяца: 2." in done.content.decode()
     assert feb_plan(edited) == D(1000)
+
+
+def test_a_heads_copy_leaves_the_role_default_to_the_admin(client, edited):
+    client.force_login(edited.head)
+    page = client.post(copy_url(edited)).content.decode()
+    assert "Будет изменено планов: 1, из них уже заполнены: 1." in page
+    digest = page.split('name="digest" value="')[1].split('"')[0]
+    client.post(copy_url(edited), {"digest": digest})
+    assert feb_plan(edited) == D(1000)
+    with tenancy.tenant_context(edited.company):
+        role = edited.manager.sales_role
+        calls = KPI.objects.get(company=edited.company, code="calls")
+        cell = selectors.plan_grid_cell(
+            company=edited.company, kpi=calls, month=FEB, manager=None, sales_role=role
+        )
+    assert cell.value is None  # January's role default was not copied by the head
 
 
 def test_the_confirmation_comes_as_a_block_of_the_grid_with_htmx(client, edited):
