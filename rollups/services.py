@@ -138,6 +138,16 @@ def buckets_mark_span(
     keys: set[BucketKey] = set()
     for manager_id, team_id, day in reports.values_list("manager_id", "manager__team_id", "date"):
         keys.update(_keys(company.pk, manager_id, [team_id, *extra], day))
+    if managers is not None:
+        # A manager's plan counts in their team's and the company's totals even where they
+        # did not report (engine.py): those totals move wherever anyone else reported.
+        teams = {manager.team_id for manager in managers} - {None}
+        others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
+        for team_id, day in others.values_list("manager__team_id", "date").distinct():
+            for period in Period:
+                keys.add(BucketKey(Scope.COMPANY, company.pk, period, *period_bounds(period, day)))
+                if team_id in teams:
+                    keys.add(BucketKey(Scope.TEAM, team_id, period, *period_bounds(period, day)))
     return buckets_mark(company=company, keys=keys)
 
 
