@@ -183,7 +183,7 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
     if "username" in changes:
         _check_login_free(str(changes["username"]), user=user)
     was_admin = user.can_administer
-    old_team_id, old_role_id = user.team_id, user.sales_role_id
+    old_team_id, old_role_id, was_active = user.team_id, user.sales_role_id, user.is_active
     before = {field: getattr(user, field) for field in AUDITED_USER_FIELDS}
     for field, value in changes.items():
         setattr(user, field, value)
@@ -209,8 +209,13 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
                 target=f"{user.username}: " + ", ".join(changed),
                 actor=actor,
             )
-        if (old_team_id, old_role_id) != (user.team_id, user.sales_role_id):
-            # Team totals follow the team a manager is in now; role KPIs and plans too.
+        if (old_team_id, old_role_id, was_active) != (
+            user.team_id,
+            user.sales_role_id,
+            user.is_active,
+        ):
+            # Team totals follow the team a manager is in now, and count an active one's
+            # plan (rollups/engine.py); role KPIs and plans too.
             rollups.buckets_mark_history(
                 company=user.company, manager=user, old_team_id=old_team_id
             )

@@ -11,15 +11,16 @@ How parts combine (DOMAIN.md, cadence), at every level:
 - team, company (DOMAIN.md, teams and the company): the parts summed over the managers who
   reported in the period; a last-value KPI adds the managers' last values up (their average
   for a percentage). A summed, higher-is-better KPI's plan is the whole team's: the plans of
-  every active manager of the team add up, whether they reported it or not (a silent manager
+  every active manager of the team (who had joined by the period's end) add up, whether
+  they reported it or not (a silent manager
   adds nothing to the actual); a lower-is-better one adds only the plans of those who
   reported (a silent manager earns the team no allowance); averaged, ratio and last-value
   KPIs take the reporters' mean (a last value's plans add up, like its values). Every
   manager with a plan counts in the share meeting plan; a silent one does not meet it. A
-  team's or the company's total exists for a period in which any of its managers reported
-  anything (the buckets are marked by reports), for every KPI one of them reported or has a
-  plan for: nobody having reported a KPI gives nothing done against the plan. Membership is
-  the team a manager is in now (a move recomputes their history).
+  team's or the company's total exists for a period in which anyone in the company
+  reported (the buckets are marked by reports), for every KPI one of its managers reported
+  or has a plan for: nobody having reported gives nothing done against the plan. Membership
+  is the team a manager is in now (a move, leaving or joining recomputes the history).
 - plan: a summed KPI's month plan split evenly over the manager's working days (absences
   excluded), or a weekly plan set for exactly that week; other KPIs: the plan of the month
   the period starts in. The manager's own plan wins over the role's default. It is carried
@@ -72,6 +73,8 @@ class Dialect:
     month_start: str
     week_end: str
     month_end: str
+    # The (UTC) date of a timestamp.
+    date_of: str
     # Restricts reportvalue to the reports of the span without a join (PostgreSQL: an
     # index scan on report_id = ANY(...), never a scan of the company's whole history).
     reports_in_span: str
@@ -82,6 +85,7 @@ POSTGRESQL = Dialect(
     month_start="(date_trunc('month', {d})::date)",
     week_end="({d} + 6)",
     month_end="((date_trunc('month', {d}) + interval '1 month - 1 day')::date)",
+    date_of="CAST({d} AS DATE)",
     reports_in_span="v.report_id = ANY(ARRAY({reports}))",
 )
 SQLITE = Dialect(
@@ -89,6 +93,7 @@ SQLITE = Dialect(
     month_start="date({d}, 'start of month')",
     week_end="date({d}, '+6 days')",
     month_end="date({d}, 'start of month', '+1 month', '-1 day')",
+    date_of="date({d})",
     reports_in_span="v.report_id IN ({reports})",
 )
 
@@ -244,23 +249,20 @@ mkpis AS MATERIALIZED (
 ),
 -- Who counts in a team's and the company's plan, reported or not: the active managers.
 members AS (
-    SELECT u.id AS manager_id, u.team_id, u.sales_role_id FROM accounts_user u
+    SELECT u.id AS manager_id, u.team_id, u.sales_role_id,
+        {d.date_of.format(d="u.date_joined")} AS joined
+    FROM accounts_user u
     WHERE u.company_id = %(company)s AND u.role = 'manager' AND u.is_active
         AND u.sales_role_id IS NOT NULL
 ),
 company_live AS (SELECT DISTINCT period, start, "end" FROM mkpis),
-team_live AS (SELECT DISTINCT team_id, period, start FROM mkpis WHERE team_id IS NOT NULL),
--- A member's KPI of the role's set that they did not report in a period someone reported
--- in: their plan still counts (team_id only where their team reported in the period).
+-- A member's KPI of the role's set that they did not report, in a period anyone in the
+-- company reported in and that ends after they joined: their plan still counts.
 silent AS (
     SELECT DISTINCT mb.manager_id, rk.kpi_id, b.period, b.start, 0 AS s, 0 AS n, 0 AS days,
-        CAST(NULL AS NUMERIC) AS last_value,
-        CASE WHEN EXISTS (
-            SELECT 1 FROM team_live tl WHERE tl.team_id = mb.team_id
-                AND tl.period = b.period AND tl.start = b.start) THEN mb.team_id END AS team_id,
-        mb.sales_role_id, b."end", 1 AS silent
+        CAST(NULL AS NUMERIC) AS last_value, mb.team_id, mb.sales_role_id, b."end", 1 AS silent
     FROM company_live b
-    CROSS JOIN members mb
+    JOIN members mb ON b."end" >= mb.joined
     JOIN kpi_rolekpi rk ON rk.company_id = %(company)s AND rk.sales_role_id = mb.sales_role_id
         AND rk.effective_from <= b."end"
         AND (rk.effective_to IS NULL OR rk.effective_to > b.start)

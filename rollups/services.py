@@ -10,6 +10,7 @@ company's every total from the facts, reports the drift it found and fixes it.
 """
 
 import datetime
+import itertools
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,7 @@ from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from accounts import tenancy
-from accounts.models import Company, User
+from accounts.models import Company, Team, User
 from kpi.calendar import calendar_for, month_bounds
 from reports.models import DailyReport
 from rollups import engine
@@ -113,9 +114,16 @@ def buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
     return len(rows)
 
 
+def _team_ids(company: Company) -> list[int]:
+    return list(Team.objects.filter(company=company).values_list("pk", flat=True))
+
+
 def buckets_mark_report(*, company: Company, manager: User, day: datetime.date) -> int:
-    """A report filed or corrected: the manager's, team's and company's day, week and month."""
-    return buckets_mark(company=company, keys=_keys(company.pk, manager.pk, [manager.team_id], day))
+    """A report filed or corrected: the manager's and company's day, week and month, and every
+    team's: a team's total holds its silent managers' plans wherever anyone reported."""
+    return buckets_mark(
+        company=company, keys=_keys(company.pk, manager.pk, _team_ids(company), day)
+    )
 
 
 def buckets_mark_span(
@@ -138,16 +146,17 @@ def buckets_mark_span(
     keys: set[BucketKey] = set()
     for manager_id, team_id, day in reports.values_list("manager_id", "manager__team_id", "date"):
         keys.update(_keys(company.pk, manager_id, [team_id, *extra], day))
-    if managers is not None:
-        # A manager's plan counts in their team's and the company's totals even where they
-        # did not report (engine.py): those totals move wherever anyone else reported.
-        teams = {manager.team_id for manager in managers} - {None}
-        others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
-        for team_id, day in others.values_list("manager__team_id", "date").distinct():
-            for period in Period:
-                keys.add(BucketKey(Scope.COMPANY, company.pk, period, *period_bounds(period, day)))
-                if team_id in teams:
-                    keys.add(BucketKey(Scope.TEAM, team_id, period, *period_bounds(period, day)))
+    # A manager's plan counts in their team's and the company's totals even where they did
+    # not report (engine.py): those totals move on every day anyone reported.
+    if managers is None:
+        teams = set(_team_ids(company))
+    else:
+        teams = {manager.team_id for manager in managers} | set(extra)
+    others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
+    for day in others.values_list("date", flat=True).distinct():
+        subjects = [(Scope.COMPANY, company.pk)] + [(Scope.TEAM, t) for t in teams if t]
+        for (scope, subject), period in itertools.product(subjects, Period):
+            keys.add(BucketKey(scope, subject, period, *period_bounds(period, day)))
     return buckets_mark(company=company, keys=keys)
 
 
@@ -160,8 +169,10 @@ def buckets_mark_month(
 
 
 def buckets_mark_history(*, company: Company, manager: User, old_team_id: int | None = None) -> int:
-    """A manager moved to another team or role: everything they ever reported."""
-    span = DailyReport.objects.filter(company=company, manager=manager).aggregate(
+    """A manager moved to another team or role (or left, or came back): everything they ever
+    reported, and their teams' and the company's totals over the whole history, which count
+    their plan where they did not report."""
+    span = DailyReport.objects.filter(company=company).aggregate(
         first=Min("date"), last=Max("date")
     )
     if span["first"] is None:

@@ -108,12 +108,10 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                 row["silent"] = False
                 manager_rows[("manager", manager_id, kpi_id, period, start)] = row
 
-    # The whole team's plan (DOMAIN.md, teams and the company): every active manager, in a
-    # period in which anyone of the team (of the company) reported, with a plan for a KPI of
-    # their role's set they did not report.
-    reported = [(key[3], key[4], row) for key, row in manager_rows.items()]
-    live = {(period, start, row["end"]) for period, start, row in reported}
-    team_live = {(row["team_id"], period, start) for period, start, row in reported}
+    # The whole team's plan (DOMAIN.md, teams and the company): every active manager who had
+    # joined by the period's end, in a period in which anyone in the company reported, with a
+    # plan for a KPI of their role's set they did not report.
+    live = {(key[3], key[4], row["end"]) for key, row in manager_rows.items()}
     silent_rows: list[dict] = []
     members = User.objects.filter(
         company=company, role=User.Role.MANAGER, is_active=True, sales_role__isnull=False
@@ -122,8 +120,9 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
         first = min(start for _p, start, _e in live)
         last = max(end for _p, _s, end in live)
         plans = manager_plans(company=company, manager=member, start=first, end=last)
+        joined = member.date_joined.astimezone(datetime.UTC).date()
         for period, start, end in live:
-            if not plans.working_days(start, end):
+            if end < joined or not plans.working_days(start, end):
                 continue
             for kpi_id in in_set(member, start, end):
                 if ("manager", member.pk, kpi_id, period, start) in manager_rows:
@@ -139,9 +138,7 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                         "end": end,
                         "plan_exact": plan,
                         "running": period != "day" and start <= today <= end,
-                        "team_id": member.team_id
-                        if (member.team_id, period, start) in team_live
-                        else None,
+                        "team_id": member.team_id,
                         "silent": True,
                     }
                 )
