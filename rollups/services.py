@@ -119,11 +119,17 @@ def _team_ids(company: Company) -> list[int]:
 
 
 def buckets_mark_report(*, company: Company, manager: User, day: datetime.date) -> int:
-    """A report filed or corrected: the manager's and company's day, week and month, and every
-    team's: a team's total holds its silent managers' plans wherever anyone reported."""
-    return buckets_mark(
-        company=company, keys=_keys(company.pk, manager.pk, _team_ids(company), day)
-    )
+    """A report filed or corrected: the manager's, team's and company's day, week and month.
+
+    The company's first report of a period also marks every other team's: a team's total
+    exists, with its silent managers' plans, wherever anyone in the company reported."""
+    keys = list(_keys(company.pk, manager.pk, [manager.team_id], day))
+    for period in Period:
+        start, end = period_bounds(period, day)
+        others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
+        if not others.exclude(manager=manager, date=day).exists():
+            keys += [BucketKey(Scope.TEAM, t, period, start, end) for t in _team_ids(company)]
+    return buckets_mark(company=company, keys=keys)
 
 
 def buckets_mark_span(
