@@ -255,7 +255,7 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
         # A login made before the company had its namespace stays valid until it is changed.
         _check_login_free(company=user.company, username=str(changes["username"]), user=user)
     was_admin = user.can_administer
-    old_team_id, old_role_id = user.team_id, user.sales_role_id
+    old_team_id, old_role_id, was_active = user.team_id, user.sales_role_id, user.is_active
     before = {field: getattr(user, field) for field in AUDITED_USER_FIELDS}
     for field, value in changes.items():
         setattr(user, field, value)
@@ -282,7 +282,13 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
                 target=f"{user.username}: " + ", ".join(changed),
                 actor=actor,
             )
-        if (old_team_id, old_role_id) != (user.team_id, user.sales_role_id):
+        if (old_team_id, old_role_id, was_active) != (
+            user.team_id,
+            user.sales_role_id,
+            user.is_active,
+        ):
+            # Team totals follow the team a manager is in now, and count an active one's
+            # plan (rollups/engine.py); role KPIs and plans too.
             rollups.totals_mark(
                 company=user.company,
                 change=ManagerMoved(manager=user, old_team_id=old_team_id),

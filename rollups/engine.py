@@ -8,12 +8,24 @@ worker's memory does not grow with the data.
 How parts combine (DOMAIN.md, cadence), at every level:
 - manager: Σ values and the count of reported days (a ratio: Σ numerator and Σ denominator),
   the last reported value; actual = Σ, Σ/count, last, or Σ numerator / Σ denominator.
-- team, company: the same parts summed over the managers who reported in the period; a
-  last-value KPI adds the managers' last values up (their average for a percentage), and so
-  do its plans. Plans of summed KPIs add up; averaged and ratio KPIs take the managers' mean.
+- team, company (DOMAIN.md, teams and the company): the parts summed over the managers who
+  reported in the period; a last-value KPI adds the managers' last values up (their average
+  for a percentage). A summed, higher-is-better KPI's plan is the whole team's: the plans of
+  every active manager of the team (who had joined by the period's end) add up, whether
+  they reported it or not (a silent manager
+  adds nothing to the actual); a lower-is-better one adds only the plans of those who
+  reported (a silent manager earns the team no allowance); averaged, ratio and last-value
+  KPIs take the reporters' mean (a last value's plans add up, like its values). Every
+  manager with a plan counts in the share meeting plan; a silent one does not meet it. A
+  team's or the company's total exists for a period in which anyone in the company
+  reported (the buckets are marked by reports), for every KPI one of its managers reported
+  or has a plan for: nobody having reported gives nothing done against the plan. Membership
+  is the team a manager is in now (a move, leaving or joining recomputes the history).
 - plan: a summed KPI's month plan split evenly over the manager's working days (absences
   excluded), or a weekly plan set for exactly that week; other KPIs: the plan of the month
-  the period starts in. The manager's own plan wins over the role's default.
+  the period starts in. The manager's own plan wins over the role's default. It is carried
+  to PLAN_PLACES decimals: completion, meeting plan and at risk are judged on it; only the
+  stored plan is rounded to 4.
 - the running week and month: elapsed working days run to today when the manager has
   reported today, else to yesterday; forecast = actual ÷ elapsed × working days (summed
   KPIs; others keep their value), at risk when the forecast misses the plan.
@@ -44,6 +56,10 @@ TOTAL_COLUMNS = (
     "meeting_plan",
     "share_meeting_plan",
 )
+# A split plan is a repeating fraction (11 over 23 days); completion is computed from it to
+# this many places, so 3 against 11/23 is 627.27 %, not 627.22 % from the stored 0.4783.
+PLAN_PLACES = 12
+
 TOTAL_KEY = ("company_id", "scope", "subject_id", "kpi_id", "period", "start")
 # The columns whose difference is drift; computed_at is not.
 TOTAL_VALUES = tuple(c for c in TOTAL_COLUMNS if c not in TOTAL_KEY)
@@ -57,6 +73,8 @@ class Dialect:
     month_start: str
     week_end: str
     month_end: str
+    # The (UTC) date of a timestamp.
+    date_of: str
     # Restricts reportvalue to the reports of the span without a join (PostgreSQL: an
     # index scan on report_id = ANY(...), never a scan of the company's whole history).
     reports_in_span: str
@@ -67,6 +85,7 @@ POSTGRESQL = Dialect(
     month_start="(date_trunc('month', {d})::date)",
     week_end="({d} + 6)",
     month_end="((date_trunc('month', {d}) + interval '1 month - 1 day')::date)",
+    date_of="CAST({d} AS DATE)",
     reports_in_span="v.report_id = ANY(ARRAY({reports}))",
 )
 SQLITE = Dialect(
@@ -74,6 +93,7 @@ SQLITE = Dialect(
     month_start="date({d}, 'start of month')",
     week_end="date({d}, '+6 days')",
     month_end="date({d}, 'start of month', '+1 month', '-1 day')",
+    date_of="date({d})",
     reports_in_span="v.report_id IN ({reports})",
 )
 
@@ -98,7 +118,7 @@ def _actual(aggregation: str, unit: str, s: str, n: str, last: str) -> str:
     """kpi.aggregation.period_value() from the parts, rounded to 4 places."""
     return f"""round(CASE {aggregation}
         WHEN 'sum' THEN {s}
-        WHEN 'avg' THEN {s} * 1.0 / {n}
+        WHEN 'avg' THEN {s} * 1.0 / NULLIF({n}, 0)
         WHEN 'last' THEN {last}
         ELSE (CASE WHEN {n} = 0 THEN NULL WHEN {unit} = 'percent' THEN {s} * 100.0 / {n}
               ELSE {s} * 1.0 / {n} END) END, 4)"""
@@ -115,16 +135,21 @@ def _meets(value: str, plan: str, direction: str) -> str:
 
 
 def _level_two(d: Dialect, scope: str, subject: str, group: str, where: str) -> str:
-    """A team's or the company's totals from its managers' rows of the same statement."""
-    combined_plan = """CASE WHEN max(aggregation) IN ('avg', 'ratio')
+    """A team's or the company's totals from its managers' rows of the same statement.
+
+    A silent manager's row (no report of the KPI in the period) brings its plan only to a
+    summed, higher-is-better KPI; it brings no value and does not meet the plan."""
+    member_plan = """CASE WHEN silent = 1 AND NOT (aggregation = 'sum' AND direction = 'higher')
+        THEN NULL ELSE plan_exact END"""
+    combined_plan = f"""CASE WHEN max(aggregation) IN ('avg', 'ratio')
             OR (max(aggregation) = 'last' AND max(unit) = 'percent')
-        THEN avg(plan) ELSE sum(plan) END"""
+        THEN avg({member_plan}) ELSE sum({member_plan}) END"""
     combined_last = "CASE WHEN max(unit) = 'percent' THEN avg(last_value) ELSE sum(last_value) END"
     return f"""
     SELECT '{scope}' AS scope, {subject} AS subject_id, kpi_id, period, start, max("end") AS "end",
         max(aggregation) AS aggregation, max(direction) AS direction, max(unit) AS unit,
         sum(s) AS s, sum(n) AS n, sum(days) AS days, {combined_last} AS last_value,
-        round({combined_plan}, 4) AS plan,
+        round({combined_plan}, {PLAN_PLACES}) AS plan_exact,
         max(running) AS running,
         sum(CASE WHEN forecast IS NULL THEN actual ELSE forecast END) AS forecast_sum,
         sum(CASE WHEN meeting_plan THEN 1 ELSE 0 END) AS meeting,
@@ -150,7 +175,7 @@ def fresh_sql(d: Dialect, *, incremental: bool) -> str:
     def claimed(scope: str, subject: str) -> str:
         if not incremental:
             return ""
-        return f"""WHERE ({subject}, period, start) IN (
+        return f"""AND ({subject}, period, start) IN (
             SELECT subject_id, period, start FROM rollup_claimed WHERE scope = '{scope}')"""
 
     in_span = d.reports_in_span.format(
@@ -222,7 +247,39 @@ mkpis AS MATERIALIZED (
             AND rk.kpi_id = m.kpi_id AND rk.effective_from <= m."end"
             AND (rk.effective_to IS NULL OR rk.effective_to > m.start))
 ),
-managers AS (SELECT DISTINCT manager_id FROM mkpis),
+-- Who counts in a team's and the company's plan, reported or not: the active managers.
+members AS (
+    SELECT u.id AS manager_id, u.team_id, u.sales_role_id,
+        {d.date_of.format(d="u.date_joined")} AS joined
+    FROM accounts_user u
+    WHERE u.company_id = %(company)s AND u.role = 'manager' AND u.is_active
+        AND u.sales_role_id IS NOT NULL
+),
+company_live AS (SELECT DISTINCT period, start, "end" FROM mkpis),
+-- A member's KPI of the role's set that they did not report, in a period anyone in the
+-- company reported in and that ends after they joined: their plan still counts.
+silent AS (
+    SELECT DISTINCT mb.manager_id, rk.kpi_id, b.period, b.start, 0 AS s, 0 AS n, 0 AS days,
+        CAST(NULL AS NUMERIC) AS last_value, mb.team_id, mb.sales_role_id, b."end", 1 AS silent
+    FROM company_live b
+    JOIN members mb ON b."end" >= mb.joined
+    JOIN kpi_rolekpi rk ON rk.company_id = %(company)s AND rk.sales_role_id = mb.sales_role_id
+        AND rk.effective_from <= b."end"
+        AND (rk.effective_to IS NULL OR rk.effective_to > b.start)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM mkpis m WHERE m.manager_id = mb.manager_id AND m.kpi_id = rk.kpi_id
+            AND m.period = b.period AND m.start = b.start)
+),
+level_rows AS (
+    SELECT manager_id, kpi_id, period, start, s, n, days, last_value, team_id, sales_role_id,
+        "end", 0 AS silent
+    FROM mkpis
+    UNION ALL
+    SELECT manager_id, kpi_id, period, start, s, n, days, last_value, team_id, sales_role_id,
+        "end", silent
+    FROM silent
+),
+managers AS (SELECT manager_id FROM mkpis UNION SELECT manager_id FROM members),
 mdays AS (
     SELECT m.manager_id, w.date, {month} AS month_start, {week} AS week_start
     FROM managers m
@@ -276,9 +333,9 @@ mplanned AS (
         round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
             WHEN m.period = 'week' AND wp.value IS NOT NULL THEN wp.value
             WHEN mp1.value IS NOT NULL OR mp2.value IS NOT NULL THEN COALESCE(sp.plan, 0)
-            END, 4) AS plan,
+            END, {PLAN_PLACES}) AS plan_exact,
         bd.n AS working_days
-    FROM mkpis m
+    FROM level_rows m
     JOIN kpi_kpi k ON k.id = m.kpi_id
     LEFT JOIN plans mp1 ON mp1.manager_id = m.manager_id AND mp1.kpi_id = m.kpi_id
         AND mp1.period = 'month' AND mp1.start = {d.month_start.format(d="m.start")}
@@ -318,36 +375,39 @@ melapsed AS MATERIALIZED (
     FROM mplanned p
     LEFT JOIN elapsed e ON e.manager_id = p.manager_id AND e.period = p.period
         AND e.start = p.start
+    -- A silent manager counts where they had a plan and days to work.
+    WHERE p.silent = 0 OR (p.plan_exact IS NOT NULL AND p.working_days IS NOT NULL)
 ),
 mpace AS MATERIALIZED (
     SELECT p.*, {forecast} AS forecast,
-        {_meets(manager_value, "p.plan", "p.direction")} AS meeting_plan
+        CASE WHEN p.silent = 1 THEN false
+            ELSE {_meets(manager_value, "p.plan_exact", "p.direction")} END AS meeting_plan
     FROM melapsed p
 ),
 teams AS ({_level_two(d, "team", "team_id", "team_id, ", "WHERE team_id IS NOT NULL")}),
 whole AS ({_level_two(d, "company", "%(company)s", "", "")}),
 level_two AS (
     SELECT t.*, {_actual("t.aggregation", "t.unit", "t.s", "t.n", "t.last_value")} AS actual
-    FROM (SELECT * FROM teams {claimed("team", "subject_id")}
-          UNION ALL SELECT * FROM whole {claimed("company", "subject_id")}) t
+    FROM (SELECT * FROM teams WHERE true {claimed("team", "subject_id")}
+          UNION ALL SELECT * FROM whole WHERE true {claimed("company", "subject_id")}) t
 ),
 all_rows AS (
     SELECT 'manager' AS scope, manager_id AS subject_id, kpi_id, period, start, "end",
-        direction, s, n, days, last_value, actual, plan, working_days, elapsed_days,
-        forecast, CASE WHEN running = 1 AND forecast IS NOT NULL AND plan IS NOT NULL
-            THEN {_worse("forecast", "plan", "direction")} ELSE false END AS at_risk,
+        direction, s, n, days, last_value, actual, plan_exact, working_days, elapsed_days,
+        forecast, CASE WHEN running = 1 AND forecast IS NOT NULL AND plan_exact IS NOT NULL
+            THEN {_worse("forecast", "plan_exact", "direction")} ELSE false END AS at_risk,
         meeting_plan, CAST(NULL AS NUMERIC) AS share_meeting_plan
-    FROM mpace {claimed("manager", "manager_id")}
+    FROM mpace WHERE silent = 0 {claimed("manager", "manager_id")}
     UNION ALL
     SELECT t.scope, t.subject_id, t.kpi_id, t.period, t.start, t."end", t.direction,
-        t.s, t.n, t.days, t.last_value, t.actual, t.plan, NULL, NULL, {team_forecast},
-        CASE WHEN t.running = 1 AND {team_forecast} IS NOT NULL AND t.plan IS NOT NULL
-            THEN {_worse(team_forecast, "t.plan", "t.direction")} ELSE false END,
+        t.s, t.n, t.days, t.last_value, t.actual, t.plan_exact, NULL, NULL, {team_forecast},
+        CASE WHEN t.running = 1 AND {team_forecast} IS NOT NULL AND t.plan_exact IS NOT NULL
+            THEN {_worse(team_forecast, "t.plan_exact", "t.direction")} ELSE false END,
         NULL, CASE WHEN t.planned > 0 THEN round(t.meeting * 100.0 / t.planned, 1) END
     FROM level_two t
 ),
 completed AS (
-    SELECT r.*, {_completion("r.actual", "r.plan", "r.direction")} AS completion,
+    SELECT r.*, {_completion("r.actual", "r.plan_exact", "r.direction")} AS completion,
         COALESCE(k.band_red_below, c.band_red_below) AS red,
         COALESCE(k.band_green_from, c.band_green_from) AS green
     FROM all_rows r
@@ -355,8 +415,8 @@ completed AS (
     JOIN accounts_company c ON c.id = %(company)s
 )
 SELECT %(company)s AS company_id, scope, subject_id, kpi_id, period, start, "end",
-    s AS value_sum, n AS value_count, days AS days_reported, last_value, actual, plan,
-    completion,
+    s AS value_sum, n AS value_count, days AS days_reported, last_value, actual,
+    round(plan_exact, 4) AS plan, completion,
     CASE WHEN completion IS NULL THEN 'none' WHEN completion < red THEN 'red'
         WHEN completion < green THEN 'yellow' ELSE 'green' END AS band,
     working_days, elapsed_days, forecast, at_risk, meeting_plan, share_meeting_plan

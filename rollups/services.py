@@ -12,6 +12,7 @@ found and fixes it.
 """
 
 import datetime
+import itertools
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -24,7 +25,7 @@ from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from accounts import tenancy
-from accounts.models import Company, SalesRole, User
+from accounts.models import Company, SalesRole, Team, User
 from kpi.calendar import calendar_for, month_bounds
 from kpi.models import KPI, Plan
 from reports.models import DailyReport, ReportValue
@@ -117,7 +118,7 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
         raise RuntimeError("totals_mark() belongs in the transaction of the change it marks")
     match change:
         case changes.ReportChanged(manager=manager, day=day):
-            keys: Iterable[BucketKey] = _keys(company.pk, manager.pk, [manager.team_id], day)
+            keys: Iterable[BucketKey] = _report_keys(company, manager, day)
         case changes.PlanChanged(period=period, start=start, manager=manager, sales_role=role):
             end = start + datetime.timedelta(days=6) if period == Plan.Period.WEEK else None
             managers = [manager] if manager else _managers_of_role(company, role)
@@ -175,6 +176,23 @@ def _buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
     return len(rows)
 
 
+def _team_ids(company: Company) -> list[int]:
+    return list(Team.objects.filter(company=company).values_list("pk", flat=True))
+
+
+def _report_keys(company: Company, manager: User, day: datetime.date) -> list[BucketKey]:
+    """A report: the manager's, team's and company's day, week and month. The company's first
+    report of a period also marks every other team's: a team's total exists, with its silent
+    managers' plans, wherever anyone in the company reported (engine.py)."""
+    keys = list(_keys(company.pk, manager.pk, [manager.team_id], day))
+    for period in Period:
+        start, end = period_bounds(period, day)
+        others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
+        if not others.exclude(manager=manager, date=day).exists():
+            keys += [BucketKey(Scope.TEAM, t, period, start, end) for t in _team_ids(company)]
+    return keys
+
+
 def _managers_of_role(company: Company, sales_role: SalesRole | None) -> list[User]:
     return list(User.objects.filter(company=company, sales_role=sales_role))
 
@@ -199,12 +217,25 @@ def _span_keys(
     keys: set[BucketKey] = set()
     for manager_id, team_id, day in reports.values_list("manager_id", "manager__team_id", "date"):
         keys.update(_keys(company.pk, manager_id, [team_id, *extra], day))
+    # A manager's plan counts in their team's and the company's totals even where they did
+    # not report (engine.py): those totals move on every day anyone reported.
+    if managers is None:
+        teams = set(_team_ids(company))
+    else:
+        teams = {manager.team_id for manager in managers} | set(extra)
+    others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
+    subjects = [(Scope.COMPANY, company.pk)] + [(Scope.TEAM, t) for t in teams if t]
+    for day in others.values_list("date", flat=True).distinct():
+        for (scope, subject), period in itertools.product(subjects, Period):
+            keys.add(BucketKey(scope, subject, period, *period_bounds(period, day)))
     return keys
 
 
 def _history_keys(company: Company, manager: User, old_team_id: int | None) -> set[BucketKey]:
-    """Everything the manager ever reported, in their old team's buckets too."""
-    span = DailyReport.objects.filter(company=company, manager=manager).aggregate(
+    """A manager moved to another team or role (or left, or came back): everything they ever
+    reported, in their old team's buckets too, and their teams' and the company's totals over
+    the company's whole history, which count their plan where they did not report."""
+    span = DailyReport.objects.filter(company=company).aggregate(
         first=Min("date"), last=Max("date")
     )
     if span["first"] is None:

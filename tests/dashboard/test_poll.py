@@ -92,6 +92,9 @@ def test_a_report_outside_the_heads_teams_leaves_the_poll_at_204(client, alpha: 
             company=alpha.company, username="alpha.stranger", password=PASSWORD, team=other,
             sales_role=alpha.managers[0].sales_role,
         )  # fmt: skip
+        # The company's first report of a day brings every team's total of it (with its
+        # silent managers' plans): here the day has begun in the head's team.
+        file_report(alpha, alpha.managers[0], today, FIGURES)
     rollup_services.rollup_run(company_id=alpha.company.pk)  # the cast's reports: all current
     client.force_login(alpha.head)
     state = state_of(client.get(reverse("dashboard")))

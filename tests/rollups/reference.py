@@ -14,16 +14,22 @@ from kpi.aggregation import period_value
 from kpi.bands import completion, kpi_band
 from kpi.calendar import calendar_for, manager_working_days
 from kpi.models import KPI, RoleKPI
-from kpi.selectors import period_plan
+from kpi.selectors import manager_plans, period_plan
 from reports.models import ReportValue
+from rollups.engine import PLAN_PLACES
 from rollups.services import period_bounds
 
 FOUR = Decimal("0.0001")
+EXACT = Decimal(1).scaleb(-PLAN_PLACES)
 Key = tuple[str, int, int, str, datetime.date]  # scope, subject, kpi, period, start
 
 
 def q4(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(FOUR, rounding=ROUND_HALF_UP)
+
+
+def q_exact(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(EXACT, rounding=ROUND_HALF_UP)
 
 
 def _worse(value: Decimal, plan: Decimal, kpi: KPI) -> bool:
@@ -51,6 +57,15 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
     managers = {m.pk: m for m in User.objects.filter(company=company, pk__in=facts)}
     role_kpis = list(RoleKPI.objects.filter(company=company))
 
+    def in_set(manager: User, start: datetime.date, end: datetime.date) -> set[int]:
+        return {
+            r.kpi_id
+            for r in role_kpis
+            if r.sales_role_id == manager.sales_role_id
+            and r.effective_from <= end
+            and (r.effective_to is None or r.effective_to > start)
+        }
+
     manager_rows: dict[Key, dict] = {}
     for manager_id, figures in facts.items():
         manager = managers[manager_id]
@@ -58,14 +73,7 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
         buckets = {(p, *period_bounds(p, day)) for day in figures for p in ("day", "week", "month")}
         for period, start, end in buckets:
             inside = {day: values for day, values in figures.items() if start <= day <= end}
-            in_set = {
-                r.kpi_id
-                for r in role_kpis
-                if r.sales_role_id == manager.sales_role_id
-                and r.effective_from <= end
-                and (r.effective_to is None or r.effective_to > start)
-            }
-            for kpi_id in in_set:
+            for kpi_id in in_set(manager, start, end):
                 kpi = kpis[kpi_id]
                 row = _manager_row(kpi, inside, calendar, manager, period, start, end)
                 if row is None:
@@ -90,28 +98,66 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                 row["at_risk"] = bool(
                     running
                     and row["forecast"] is not None
-                    and row["plan"] is not None
-                    and _worse(row["forecast"], row["plan"], kpi)
+                    and row["plan_exact"] is not None
+                    and _worse(row["forecast"], row["plan_exact"], kpi)
                 )
                 value = row["forecast"] if running else row["actual"]
-                row["meeting_plan"] = _meets(value, row["plan"], kpi)
+                row["meeting_plan"] = _meets(value, row["plan_exact"], kpi)
                 row["share_meeting_plan"] = None
                 row["team_id"] = manager.team_id
+                row["silent"] = False
                 manager_rows[("manager", manager_id, kpi_id, period, start)] = row
+
+    # The whole team's plan (DOMAIN.md, teams and the company): every active manager who had
+    # joined by the period's end, in a period in which anyone in the company reported, with a
+    # plan for a KPI of their role's set they did not report.
+    live = {(key[3], key[4], row["end"]) for key, row in manager_rows.items()}
+    silent_rows: list[dict] = []
+    members = User.objects.filter(
+        company=company, role=User.Role.MANAGER, is_active=True, sales_role__isnull=False
+    )
+    for member in members if live else []:
+        first = min(start for _p, start, _e in live)
+        last = max(end for _p, _s, end in live)
+        plans = manager_plans(company=company, manager=member, start=first, end=last)
+        joined = member.date_joined.astimezone(datetime.UTC).date()
+        for period, start, end in live:
+            if end < joined or not plans.working_days(start, end):
+                continue
+            for kpi_id in in_set(member, start, end):
+                if ("manager", member.pk, kpi_id, period, start) in manager_rows:
+                    continue
+                plan = q_exact(plans.period_plan(kpis[kpi_id], start, end))
+                if plan is None:
+                    continue
+                silent_rows.append(
+                    {
+                        "kpi_id": kpi_id,
+                        "period": period,
+                        "start": start,
+                        "end": end,
+                        "plan_exact": plan,
+                        "running": period != "day" and start <= today <= end,
+                        "team_id": member.team_id,
+                        "silent": True,
+                    }
+                )
 
     totals = dict(manager_rows)
     groups: dict[Key, list[dict]] = defaultdict(list)
-    for (_scope, _subject, kpi_id, period, start), row in manager_rows.items():
+    level_one = [(key[2], key[3], key[4], row) for key, row in manager_rows.items()]
+    level_one += [(row["kpi_id"], row["period"], row["start"], row) for row in silent_rows]
+    for kpi_id, period, start, row in level_one:
         groups[("company", company.pk, kpi_id, period, start)].append(row)
         if row["team_id"] is not None:
             groups[("team", row["team_id"], kpi_id, period, start)].append(row)
-    for key, members in groups.items():
-        totals[key] = _group_row(kpis[key[2]], members)
+    for key, members_rows in groups.items():
+        totals[key] = _group_row(kpis[key[2]], members_rows)
     for row in totals.values():
         kpi = kpis[row["kpi_id"]]
-        row["completion"], band = kpi_band(kpi, actual=row["actual"], plan=row["plan"])
+        row["completion"], band = kpi_band(kpi, actual=row["actual"], plan=row.pop("plan_exact"))
         row["band"] = str(band)
-        for name in ("running", "team_id", "kpi_id"):
+        for name in ("running", "team_id", "kpi_id", "silent"):
             row.pop(name, None)
     return totals
 
@@ -141,15 +187,22 @@ def _manager_row(kpi, inside, calendar, manager, period, start, end) -> dict | N
         "days_reported": days,
         "last_value": last,
         "actual": q4(period_value(kpi, inside)),
-        "plan": q4(plan),
+        "plan": q4(q_exact(plan)),
+        "plan_exact": q_exact(plan),
     }
 
 
 def _group_row(kpi: KPI, members: list[dict]) -> dict:
-    s = sum((m["value_sum"] for m in members), Decimal(0))
-    n = sum((m["value_count"] for m in members), Decimal(0))
-    lasts = [m["last_value"] for m in members if m["last_value"] is not None]
-    plans = [m["plan"] for m in members if m["plan"] is not None]
+    """A team's or the company's row; a silent member's row holds only their plan."""
+    reporters = [m for m in members if not m["silent"]]
+    s = sum((m["value_sum"] for m in reporters), Decimal(0))
+    n = sum((m["value_count"] for m in reporters), Decimal(0))
+    lasts = [m["last_value"] for m in reporters if m["last_value"] is not None]
+    # A silent manager's plan is the team's to meet only where more is better and the KPI
+    # adds up: elsewhere their unknown would be an allowance, or no part of the pool.
+    whole_team = kpi.aggregation == KPI.Aggregation.SUM and kpi.direction == KPI.Direction.HIGHER
+    planned = members if whole_team else reporters
+    plans = [m["plan_exact"] for m in planned if m["plan_exact"] is not None]
     percent = kpi.unit == KPI.Unit.PERCENT
     last = (_mean(lasts) if percent else sum(lasts, Decimal(0))) if lasts else None
     averaged = kpi.aggregation in (KPI.Aggregation.AVERAGE, KPI.Aggregation.RATIO) or (
@@ -159,22 +212,25 @@ def _group_row(kpi: KPI, members: list[dict]) -> dict:
     if kpi.aggregation == KPI.Aggregation.SUM:
         actual = s
     elif kpi.aggregation == KPI.Aggregation.AVERAGE:
-        actual = s / n
+        actual = s / n if n else None
     elif kpi.aggregation == KPI.Aggregation.LAST:
         actual = last
     else:
         actual = None if n == 0 else (s * 100 / n if percent else s / n)
-    actual, plan = q4(actual), q4(plan)
+    actual, plan = q4(actual), q_exact(plan)
     running = members[0]["running"]
     forecast = None
     if running:
         if kpi.is_summed:
-            paces = [m["forecast"] if m["forecast"] is not None else m["actual"] for m in members]
+            # A silent manager's pace is nothing done.
+            paces = [Decimal(0) for m in members if m["silent"]]
+            paces += [m["actual"] if m["forecast"] is None else m["forecast"] for m in reporters]
             paces = [p for p in paces if p is not None]
             forecast = q4(sum(paces, Decimal(0))) if paces else None
         else:
             forecast = actual
-    judged = [m["meeting_plan"] for m in members if m["meeting_plan"] is not None]
+    judged = [False for m in members if m["silent"]]
+    judged += [m["meeting_plan"] for m in reporters if m["meeting_plan"] is not None]
     share = None
     if judged:
         share = (Decimal(sum(judged)) * 100 / len(judged)).quantize(
@@ -185,10 +241,11 @@ def _group_row(kpi: KPI, members: list[dict]) -> dict:
         "end": members[0]["end"],
         "value_sum": s,
         "value_count": n,
-        "days_reported": sum(m["days_reported"] for m in members),
+        "days_reported": sum(m["days_reported"] for m in reporters),
         "last_value": q4(last),
         "actual": actual,
-        "plan": plan,
+        "plan": q4(plan),
+        "plan_exact": plan,
         "working_days": None,
         "elapsed_days": None,
         "forecast": forecast,

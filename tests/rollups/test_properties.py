@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +67,10 @@ def build_company() -> tuple[Company, User, list[User]]:
         UserFactory(company=company, sales_role=roles[kind], team=team) for kind, team in people
     ]
     with tenancy.tenant_context(company):
+        # They were there before the history begins: a silent one's plan counts all along.
+        User.objects.filter(pk__in=[m.pk for m in managers]).update(
+            date_joined=timezone.now() - datetime.timedelta(days=90)
+        )
         kpis = {kpi.code: kpi for kpi in KPI.objects.filter(company=company)}
         month = today.replace(day=1)
         previous = (month - datetime.timedelta(days=1)).replace(day=1)
