@@ -10,7 +10,7 @@ from accounts.models import Company, SalesRole, Team, User
 from kpi import selectors
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
 from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
-from kpi.values import kpi_value_check, within_bounds
+from kpi.values import echo, kpi_value_check, within_bounds
 from rollups import services as rollups
 from rollups.changes import (
     AbsenceChanged,
@@ -57,7 +57,7 @@ def _catalogue_item(code: str) -> CatalogueKPI:
     for item in CATALOGUE:
         if item.code == code:
             return item
-    raise ValidationError(_("В каталоге нет KPI «%(code)s».") % {"code": code})
+    raise ValidationError(_("В каталоге нет KPI «%(code)s».") % {"code": echo(code)})
 
 
 def catalogue_install(*, company: Company, effective_from: datetime.date | None = None) -> None:

@@ -108,7 +108,7 @@ def test_a_company_prefix_is_checked(db):
 
 
 def test_the_migration_gives_a_company_the_prefix_its_logins_share(db):
-    migration = importlib.import_module("accounts.migrations.0007_company_login_prefix")
+    migration = importlib.import_module("accounts.migrations.0009_company_login_prefix")
     shared, mixed = CompanyFactory(name="Общая"), CompanyFactory(name="Разная")
     for company, logins in ((shared, ["omega.a", "omega.b"]), (mixed, ["one.a", "two.b"])):
         with tenancy.tenant_context(company):
