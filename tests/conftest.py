@@ -378,7 +378,10 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def celery_worker(
-    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram
+    django_db_setup: None,
+    django_db_blocker,  # type: ignore[no-untyped-def]
+    tmp_path_factory: pytest.TempPathFactory,
+    telegram: FakeTelegram,
 ) -> Iterator[Worker]:
     """A real Celery worker process consuming from the test Redis, on the test database."""
     from salesdesk.celery import app
@@ -414,6 +417,18 @@ def celery_worker(
     _worker_started = False
     process.terminate()
     process.wait(timeout=20)
+    # PostgreSQL ends the worker's backends a moment after the process is gone; dropping the
+    # test database before that fails with "being accessed by other users" (seen under load).
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if not cursor.fetchone()[0]:
+                break
+            time.sleep(0.1)
 
 
 @pytest.fixture
