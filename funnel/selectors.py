@@ -163,10 +163,6 @@ def scope_for_viewer(
         found_team = next((t for t in teams if str(t.code) == str(team)), None)
         if found_team is None:
             unknown.append("team")
-    if "\x00" in channel:
-        # No channel holds a NUL (PostgreSQL text cannot): it names nothing, like a bad code.
-        channel = ""
-        unknown.append("channel")
     nobody = False
     if found_team is None and found_manager is None and not viewer.can_administer:
         found_team = teams[0] if teams else None
