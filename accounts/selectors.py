@@ -5,6 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, AuditEvent, Company, SalesRole, Team, User
+from accounts.permissions import in_view_of, teams_in_view_of
 
 
 def users_of_company(*, company: Company) -> QuerySet[User]:
@@ -92,3 +93,17 @@ def structure_warnings(*, company: Company) -> list[StructureWarning]:
             )
         )
     return warnings
+
+
+def managers_in_view(*, company: Company, viewer: User) -> QuerySet[User]:
+    """The managers a head leads (an admin: all the company's), active ones."""
+    return (
+        in_view_of(viewer)
+        .filter(company=company, is_active=True)
+        .select_related("team", "sales_role")
+        .order_by("last_name", "first_name")
+    )
+
+
+def teams_in_view(*, company: Company, viewer: User) -> list[Team]:
+    return list(teams_in_view_of(viewer).filter(company=company).order_by("name"))

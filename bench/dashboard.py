@@ -143,12 +143,12 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
 
     from accounts import tenancy
     from accounts.models import User
-    from dashboard import selectors
+    from accounts.selectors import managers_in_view
 
     client = Client()
     with tenancy.tenant_context(head.company_id):
         client.force_login(head)
-        seen = selectors.managers_in_view(company=head.company, viewer=head).count()
+        seen = managers_in_view(company=head.company, viewer=head).count()
         if seen != size or User.objects.filter(role=User.Role.MANAGER).count() != size:
             raise SystemExit(f"bench: the head sees {seen} managers, not {size}")
     # The page as opened (it records the visit), the HTMX poll of its figures, and for

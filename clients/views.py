@@ -11,12 +11,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_for_admin, require_admin, require_head_or_admin
 from accounts.models import User
+from accounts.selectors import managers_in_view
 from accounts.views import call_service, submitted
 from clients import selectors, services, tasks
 from clients.export import classification_workbook
 from clients.forms import AcquisitionCostForm, SettingsForm
 from clients.models import AcquisitionCost
-from dashboard.selectors import managers_in_view
 from reports.selectors import company_today
 
 

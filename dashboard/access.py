@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.access import require_head_or_admin
 from accounts.models import User
-from dashboard.selectors import managers_in_view
+from accounts.selectors import managers_in_view
 
 
 def manager_get_for_viewer(*, actor: User, code: str) -> User:

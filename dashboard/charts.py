@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from dashboard.selectors import TREND_WEEKS, ManagerMonth
+from dashboard.selectors.drilldown import TREND_WEEKS, ManagerMonth
 from kpi.models import KPI
 from salesdesk.charts import completion_scale, num, titled
 

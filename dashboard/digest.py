@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from dashboard.models import DashboardVisit
-from dashboard.selectors import attention_list
+from dashboard.selectors.attention import attention_list
 from kpi.calendar import calendar_for
 from reports.models import Reminder
 from reports.reminders import deliveries_queue, reminder_claim

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from dashboard.selectors import REPORT_STATUSES, TeamTable
+from dashboard.selectors.table import REPORT_STATUSES, TeamTable
 
 FILLS = {
     "red": PatternFill("solid", start_color="F8D7DA"),

@@ -16,10 +16,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import require_head_or_admin
 from accounts.models import Company, User
-from dashboard import access, charts, selectors
+from accounts.selectors import managers_in_view
+from dashboard import access, charts
 from dashboard.export import team_workbook
 from dashboard.figures import company_kpis, figures_of_window
 from dashboard.models import DashboardVisit
+from dashboard.selectors.attention import attention_list, status_days
+from dashboard.selectors.drilldown import manager_month
+from dashboard.selectors.explain import figure_records, formula_lines
+from dashboard.selectors.poll import figures_state
+from dashboard.selectors.table import team_table
+from dashboard.selectors.visits import visit_record
+from dashboard.selectors.why_red import why_red
 from dashboard.windows import Window, window_parse
 from funnel import charts as funnel_charts
 from funnel.selectors import FunnelScope, deals_behind, funnel_of
@@ -32,7 +40,7 @@ from rollups.models import Scope
 # Reports come in over an hour: half a minute is live enough to a head of sales, and at 18:00
 # the open dashboards' polls are most of the server's requests (bench/load.py).
 POLL_SECONDS = 30
-# The figures block sends back the state it shows (selectors.figures_state) with its poll.
+# The figures block sends back the state it shows (figures_state) with its poll.
 STATE_HEADER = "X-Figures-State"
 ZERO = uuid.UUID(int=0)
 
@@ -59,7 +67,7 @@ class _Base:
 
     @cached_property
     def state(self) -> str:
-        return selectors.figures_state(
+        return figures_state(
             company=self.company, viewer=self.viewer, managers=self.managers,
             window=self.window, today=self.today, variant=self.variant,
         )  # fmt: skip
@@ -72,7 +80,7 @@ class _Base:
     def statuses(self) -> dict[tuple[int, datetime.date], str]:
         return report_statuses(
             company=self.company, manager_ids=[m.pk for m in self.managers],
-            days=selectors.status_days(self.calendar, self.today), calendar=self.calendar,
+            days=status_days(self.calendar, self.today), calendar=self.calendar,
         )  # fmt: skip
 
 
@@ -81,7 +89,7 @@ def _base(request: HttpRequest) -> _Base:
     company = request.user.company
     today = company_today(company)
     window, problem = _window(request, today)
-    managers = list(selectors.managers_in_view(company=company, viewer=request.user))
+    managers = list(managers_in_view(company=company, viewer=request.user))
     variant = f"{request.get_full_path()} {request.LANGUAGE_CODE}"
     return _Base(company, request.user, today, window, problem, managers, variant)
 
@@ -97,7 +105,7 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
     managers, calendar, statuses = base.managers, base.calendar, base.statuses
     ids = [m.pk for m in managers]
     kpis = company_kpis(company=company)
-    table = selectors.team_table(
+    table = team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
         kpis=kpis, managers=managers, statuses=statuses, calendar=calendar,
@@ -109,7 +117,7 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
         month_figures = figures_of_window(
             company=company, window=month, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids
         )
-    attention = selectors.attention_list(
+    attention = attention_list(
         company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
         statuses=statuses, month_figures=month_figures,
     )  # fmt: skip
@@ -149,7 +157,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context = _table_context(request, base) | _state_context(base)
         return render(request, "dashboard/dashboard.html#figures", context)
     context = _table_context(request, base) | _state_context(base)
-    context["since"] = selectors.visit_record(
+    context["since"] = visit_record(
         company=request.user.company, viewer=request.user, kpis=context["kpis"],
         managers=context["managers"], month_figures=context["month_figures"],
     )  # fmt: skip
@@ -220,7 +228,7 @@ def manager_detail(request: HttpRequest, code: str) -> HttpResponse:
         day = today
     month = Window.around("month", day)
     kpis = company_kpis(company=company)
-    data = selectors.manager_month(company=company, manager=manager, month=month, kpis=kpis)
+    data = manager_month(company=company, manager=manager, month=month, kpis=kpis)
     chosen = next((k for k in data.kpis if k.code == request.GET.get("kpi")), None)
     if chosen is None:
         troubled = [k for k in data.kpis if (f := data.figures.get(k.pk)) and f.shown_band == "red"]
@@ -232,7 +240,7 @@ def manager_detail(request: HttpRequest, code: str) -> HttpResponse:
         "chosen": chosen,
         "previous_month": month.previous().start,
         "next_month": month.end + datetime.timedelta(days=1) if month.end < today else None,
-        "diagnoses": selectors.why_red(
+        "diagnoses": why_red(
             company=company,
             manager=manager,
             window=month,
@@ -277,10 +285,8 @@ def figure_explain(request: HttpRequest, code: str, kpi: str) -> HttpResponse:
         "window": window,
         "problem": problem,
         "figure": figure,
-        "lines": selectors.formula_lines(figure) if figure else [],
-        "records": selectors.figure_records(
-            company=company, manager=manager, kpi=found, window=window
-        ),
+        "lines": formula_lines(figure) if figure else [],
+        "records": figure_records(company=company, manager=manager, kpi=found, window=window),
         "deals": deals_behind(
             company=company,
             manager=manager,

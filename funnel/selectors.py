@@ -14,9 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Company, Team, User
+from accounts.selectors import managers_in_view, teams_in_view
 from crm_sync.models import Deal, PipelineStage, StageVisit
 from crm_sync.services import day_end, day_start
-from dashboard.selectors import managers_in_view, teams_in_view
 from kpi.calendar import calendar_for, month_bounds
 from rollups.models import Period, Scope, Total
 

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import require_head_or_admin
+from accounts.selectors import managers_in_view, teams_in_view
 from crm_sync import services as crm_services
 from crm_sync.models import Deal
-from dashboard.selectors import managers_in_view, teams_in_view
 from dashboard.windows import Window, window_parse
 from funnel import charts
 from funnel.selectors import channels_of, funnel_of, retargeting_list, scope_for_viewer

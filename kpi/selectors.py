@@ -476,3 +476,19 @@ def plan_grid_cell(
         return PlanCell(kpi, default, None)
     own = plans.filter(manager=manager).values_list("value", flat=True).first()
     return PlanCell(kpi, own, default)
+
+
+def role_kpi_sets(
+    *, company: Company, on: datetime.date, kpis: dict[int, KPI]
+) -> dict[int, list[KPI]]:
+    """Each sales role's KPIs in force on a day, in the role's order."""
+    sets: dict[int, list[KPI]] = defaultdict(list)
+    records = (
+        RoleKPI.objects.filter(active_on(on), company=company)
+        .order_by("sales_role_id", "position", "id")
+        .values_list("sales_role_id", "kpi_id")
+    )
+    for role_id, kpi_id in records:
+        if kpi_id in kpis:
+            sets[role_id].append(kpis[kpi_id])
+    return sets

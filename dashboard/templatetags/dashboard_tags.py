@@ -7,7 +7,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dashboard.figures import Figure
-from dashboard.selectors import REPORT_STATUSES, Cell, ManagerRow, SummaryLine, formula_lines
+from dashboard.selectors.explain import formula_lines
+from dashboard.selectors.table import REPORT_STATUSES, Cell, ManagerRow, SummaryLine
 from dashboard.windows import Window
 from kpi.bands import Band, completion_shown
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts import tenancy
 from accounts.models import SalesRole, User
 from dashboard.figures import Figure, company_kpis
-from dashboard.selectors import Cell, ManagerRow, team_table
+from dashboard.selectors.table import Cell, ManagerRow, team_table
 from dashboard.templatetags.dashboard_tags import manager_row
 from dashboard.windows import Window
 from kpi import selectors as kpi_selectors

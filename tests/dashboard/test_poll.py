@@ -11,7 +11,9 @@ from django.urls import reverse
 from accounts import services as account_services
 from accounts import tenancy
 from accounts.models import User
-from dashboard import selectors
+from accounts.selectors import managers_in_view
+from dashboard.selectors import poll as poll_digest
+from dashboard.selectors.poll import figures_state
 from dashboard.views import STATE_HEADER
 from dashboard.windows import Window
 from kpi import services as kpi_services
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_tick(monkeypatch):
     """The five-minute tick would turn a 204 into a 200 if it fell inside a test."""
-    monkeypatch.setattr(selectors, "STATE_SECONDS", 10**9)
+    monkeypatch.setattr(poll_digest, "STATE_SECONDS", 10**9)
 
 
 POLL = {"HX-Request": "true", "HX-Target": "figures", "HX-Trigger": "figures"}
@@ -125,14 +127,14 @@ def test_a_manager_joining_the_team_changes_the_state(client, alpha: Cast):
 def test_the_state_expires_even_when_nothing_changed(alpha: Cast, monkeypatch):
     """Settings no total shows (a KPI's name) are not in the digest: they show within
     STATE_SECONDS, or at the next full page load."""
-    monkeypatch.setattr(selectors, "STATE_SECONDS", 300)  # the real one, not no_tick's
+    monkeypatch.setattr(poll_digest, "STATE_SECONDS", 300)  # the real one, not no_tick's
     with tenancy.tenant_context(alpha.company):
         today = company_today(alpha.company)
-        managers = list(selectors.managers_in_view(company=alpha.company, viewer=alpha.head))
+        managers = list(managers_in_view(company=alpha.company, viewer=alpha.head))
         moment = datetime.datetime(2026, 12, 2, 12, 0, tzinfo=datetime.UTC)
 
         def state(at: datetime.datetime) -> str:
-            return selectors.figures_state(
+            return figures_state(
                 company=alpha.company, viewer=alpha.head, managers=managers,
                 window=Window.around("week", today), today=today, variant="/dashboard/ ru", now=at,
             )  # fmt: skip

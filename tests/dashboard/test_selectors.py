@@ -7,8 +7,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts import tenancy
-from dashboard import selectors
-from dashboard.figures import company_kpis
+from dashboard.figures import company_kpis, figures_of_window
+from dashboard.selectors.attention import attention_list, sharp_drops
+from dashboard.selectors.drilldown import manager_month
+from dashboard.selectors.explain import figure_records, formula_lines
+from dashboard.selectors.table import team_table
+from dashboard.selectors.why_red import why_red
 from dashboard.windows import Window
 from kpi.calendar import calendar_for
 from rollups import services as rollup_services
@@ -27,9 +31,7 @@ def cells_by_code(group, row) -> dict:
 def table(known, **kwargs):
     cast = known.cast
     with tenancy.tenant_context(cast.company):
-        return selectors.team_table(
-            company=cast.company, viewer=cast.head, window=month_of(known), **kwargs
-        )
+        return team_table(company=cast.company, viewer=cast.head, window=month_of(known), **kwargs)
 
 
 def test_the_team_table_shows_each_managers_month(known):
@@ -81,11 +83,11 @@ def test_a_range_adds_days_up_by_each_kpis_rule_and_plans_by_working_days(known)
     day1, day2 = known.days
     with tenancy.tenant_context(cast.company):
         kpis = company_kpis(company=cast.company)
-        one_day = selectors.figures_of_window(
+        one_day = figures_of_window(
             company=cast.company, window=Window("range", day1, day1), kpis=kpis,
             scope=Scope.MANAGER, subject_ids=[cast.managers[0].pk],
         )  # fmt: skip
-        both = selectors.figures_of_window(
+        both = figures_of_window(
             company=cast.company, window=Window("range", known.start, day2), kpis=kpis,
             scope=Scope.MANAGER, subject_ids=[cast.managers[0].pk],
         )  # fmt: skip
@@ -114,7 +116,7 @@ def test_a_period_is_compared_with_the_one_before(known):
         )  # fmt: skip
     rollup_services.rollup_run(company_id=cast.company.pk)
     with tenancy.tenant_context(cast.company):
-        result = selectors.team_table(company=cast.company, viewer=cast.head, window=next_month)
+        result = team_table(company=cast.company, viewer=cast.head, window=next_month)
     row = next(r for r in result.groups[0].rows if r.manager == cast.managers[0])
     assert row.cells[0].previous.actual == 300
     assert row.cells[0].change == 50  # 450 against 300
@@ -128,7 +130,7 @@ def at(known, day: datetime.date, hour: int) -> datetime.datetime:
 def attention(known, now: datetime.datetime):
     cast = known.cast
     with tenancy.tenant_context(cast.company):
-        return selectors.attention_list(company=cast.company, viewer=cast.head, now=now)
+        return attention_list(company=cast.company, viewer=cast.head, now=now)
 
 
 def test_the_attention_list_puts_the_worst_first_with_the_reasons(known):
@@ -173,7 +175,7 @@ def test_a_sharp_drop_against_the_managers_own_weeks(known):
                 value_sum=0, value_count=0, days_reported=1, completion=value, band="",
                 computed_at=timezone.now(),
             ).save()  # fmt: skip
-        drops = selectors.sharp_drops(
+        drops = sharp_drops(
             company=cast.company, today=today, kpis=kpis, manager_ids=[cast.managers[1].pk]
         )
     ((kpi, last, usual),) = drops[cast.managers[1].pk]
@@ -185,10 +187,10 @@ def test_why_red_names_the_weakest_link_of_the_managers_chain(known):
     window = month_of(known)
     with tenancy.tenant_context(cast.company):
         kpis = company_kpis(company=cast.company)
-        data = selectors.manager_month(
+        data = manager_month(
             company=cast.company, manager=cast.managers[0], month=window, kpis=kpis
         )
-        diagnoses = selectors.why_red(
+        diagnoses = why_red(
             company=cast.company, manager=cast.managers[0], window=window, kpis=kpis,
             role_kpis=data.kpis, figures=data.figures,
         )  # fmt: skip
@@ -210,15 +212,15 @@ def test_a_figure_explains_its_formula_and_the_days_it_counted(known):
     with tenancy.tenant_context(cast.company):
         kpis = company_kpis(company=cast.company)
         calls = next(k for k in kpis.values() if k.code == "calls")
-        records = selectors.figure_records(
+        records = figure_records(
             company=cast.company, manager=cast.managers[0], kpi=calls, window=window
         )
-        figure = selectors.figures_of_window(
+        figure = figures_of_window(
             company=cast.company, window=window, kpis=kpis, scope=Scope.MANAGER,
             subject_ids=[cast.managers[0].pk],
         )[(cast.managers[0].pk, calls.pk)]  # fmt: skip
     assert [(r.day, r.value) for r in records] == list(zip(known.days, [100, 200], strict=True))
-    lines = selectors.formula_lines(figure)
+    lines = formula_lines(figure)
     assert lines[0] == "Факт = сумма за 2 дн. с отчётом = 300"
     assert lines[-2] == "Выполнение = факт ÷ план × 100 = 30,0 %"
     assert lines[-1] == "Цвет — по показанному числу: 30 %, красный"
@@ -237,7 +239,7 @@ def test_a_range_of_a_last_value_kpi_takes_its_latest_reported_day(known):
                 value_count=1, days_reported=1, last_value=value, actual=value, band="",
                 computed_at=timezone.now(),
             ).save()  # fmt: skip
-        found = selectors.figures_of_window(
+        found = figures_of_window(
             company=cast.company, window=Window("range", known.start, known.end), kpis=kpis,
             scope=Scope.MANAGER, subject_ids=[cast.managers[0].pk],
         )  # fmt: skip

@@ -1,0 +1,131 @@
+"""Every figure explains itself: the reported days it counted and how it was computed."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Company, User
+from dashboard.figures import (
+    Figure,
+)
+from dashboard.windows import Window
+from kpi.models import KPI
+from kpi.values import format_value
+from reports.models import DailyReport, ReportValue
+
+
+@dataclass
+class Record:
+    day: datetime.date
+    kpi: KPI
+    value: Decimal
+    report: DailyReport
+
+    @property
+    def text(self) -> str:
+        return format_value(self.value, self.kpi)
+
+
+def figure_records(*, company: Company, manager: User, kpi: KPI, window: Window) -> list[Record]:
+    """The reported days a figure counted: the KPI's own values, or a ratio's two parts."""
+    parts = [kpi]
+    if kpi.aggregation == KPI.Aggregation.RATIO and kpi.numerator and kpi.denominator:
+        parts = [kpi.numerator, kpi.denominator]
+    by_id = {p.pk: p for p in parts}
+    for part in parts:
+        part.company = company
+    values = (
+        ReportValue.objects.filter(
+            company=company, kpi_id__in=list(by_id), report__manager=manager,
+            report__date__gte=window.start, report__date__lte=window.end,
+        )
+        .select_related("report")
+        .order_by("report__date", "kpi_id")
+    )  # fmt: skip
+    return [Record(v.report.date, by_id[v.kpi_id], v.value, v.report) for v in values]
+
+
+def formula_lines(figure: Figure) -> list[str]:
+    """How the figure was computed, in words and numbers."""
+    kpi = figure.kpi
+    lines = []
+    if kpi.aggregation == KPI.Aggregation.SUM:
+        lines.append(
+            _("Факт = сумма за %(days)d дн. с отчётом = %(actual)s")
+            % {"days": figure.days_reported, "actual": figure.actual_text}
+        )
+    elif kpi.aggregation == KPI.Aggregation.AVERAGE:
+        lines.append(
+            _("Факт = среднее по дням с отчётом: %(sum)s ÷ %(days)d = %(actual)s")
+            % {
+                "sum": format_value(figure.value_sum, kpi),
+                "days": figure.days_reported,
+                "actual": figure.actual_text,
+            }
+        )
+    elif kpi.aggregation == KPI.Aggregation.LAST:
+        lines.append(
+            _("Факт = последнее значение за период = %(actual)s") % {"actual": figure.actual_text}
+        )
+    else:
+        lines.append(
+            _("Факт = Σ %(top)s ÷ Σ %(bottom)s = %(s)s ÷ %(n)s = %(actual)s")
+            % {
+                "top": kpi.numerator.name if kpi.numerator else "",
+                "bottom": kpi.denominator.name if kpi.denominator else "",
+                "s": f"{figure.value_sum.normalize():f}",
+                "n": f"{figure.value_count.normalize():f}",
+                "actual": figure.actual_text,
+            }
+        )
+    if figure.plan is not None:
+        if kpi.is_summed:
+            lines.append(
+                _(
+                    "План = план месяца, разделённый на рабочие дни менеджера "
+                    "(%(days)s в периоде) = %(plan)s"
+                )
+                % {"days": figure.working_days or "—", "plan": figure.plan_text}
+            )
+        else:
+            lines.append(
+                _("План = цель месяца, одна на любой период = %(plan)s")
+                % {"plan": figure.plan_text}
+            )
+    if figure.completion is not None:
+        formula = _("план ÷ факт") if kpi.direction == KPI.Direction.LOWER else _("факт ÷ план")
+        lines.append(
+            _("Выполнение = %(formula)s × 100 = %(value)s %%")
+            % {"formula": formula, "value": f"{figure.completion:.1f}".replace(".", ",")}
+        )
+    if figure.running and figure.forecast is not None:
+        if kpi.is_summed:
+            lines.append(
+                _(
+                    "Прогноз по темпу = факт ÷ %(elapsed)d прошедших рабочих дн. × "
+                    "%(working)d рабочих дн. = %(forecast)s"
+                )
+                % {
+                    "elapsed": figure.elapsed_days or 0,
+                    "working": figure.working_days or 0,
+                    "forecast": figure.forecast_text,
+                }
+            )
+        else:
+            lines.append(
+                _("Прогноз = нынешнее значение = %(forecast)s") % {"forecast": figure.forecast_text}
+            )
+        if figure.pace_completion is not None:
+            lines.append(
+                _("Цвет по темпу: прогноз ÷ план = %(value)s %%")
+                % {"value": f"{figure.pace_completion:.1f}".replace(".", ",")}
+            )
+    if figure.shown_completion is not None:
+        # The colour is that of the percent shown, so the two never disagree (kpi.bands).
+        lines.append(
+            _("Цвет — по показанному числу: %(percent)s, %(band)s")
+            % {"percent": figure.percent_text, "band": figure.band_label}
+        )
+    return lines

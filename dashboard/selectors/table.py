@@ -1,0 +1,246 @@
+"""The team table: managers × their role's KPIs over a window, grouped by role, with the
+teams' (and the company's) summaries against the earlier periods."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property, partial
+
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Company, SalesRole, Team, User
+from accounts.selectors import managers_in_view, teams_in_view
+from dashboard.figures import (
+    Figure,
+    ScopedKey,
+    company_kpis,
+    figures_of_subjects,
+)
+from dashboard.windows import Window
+from kpi.calendar import WorkCalendar, calendar_for
+from kpi.models import KPI
+from kpi.selectors import role_kpi_sets
+from reports.selectors import company_today, report_statuses
+from rollups.models import Scope
+from rollups.selectors import plan_advice
+
+
+@dataclass
+class Cell:
+    """One manager's KPI in the table, with the previous period's figure for comparison."""
+
+    figure: Figure | None
+    previous: Figure | None = None
+
+    @cached_property
+    def change(self) -> Decimal | None:
+        """The change of the actual against the previous period, in percent."""
+        if self.figure is None or self.previous is None:
+            return None
+        now, before = self.figure.actual, self.previous.actual
+        if now is None or not before:
+            return None
+        return ((now - before) / abs(before) * 100).quantize(Decimal("1"))
+
+
+@dataclass
+class ManagerRow:
+    manager: User
+    status: str  # today's report: submitted, late, missing, absent, day_off
+    cells: list[Cell]
+
+    @property
+    def at_risk(self) -> bool:
+        return any(c.figure is not None and c.figure.at_risk for c in self.cells)
+
+
+@dataclass
+class Benchmark:
+    manager: User
+    figure: Figure
+
+
+@dataclass
+class RoleGroup:
+    role: SalesRole | None
+    kpis: list[KPI]
+    rows: list[ManagerRow]
+    best: list[Benchmark | None] = field(default_factory=list)
+
+
+@dataclass
+class SummaryLine:
+    kpi: KPI
+    figure: Figure | None
+    previous: Figure | None
+    year_earlier: Figure | None
+
+    @property
+    def advice(self) -> str:
+        return plan_advice(self.figure.share_meeting_plan) if self.figure else ""
+
+
+@dataclass
+class Summary:
+    """A team's (or the company's) totals per KPI against the two earlier periods."""
+
+    name: str
+    lines: list[SummaryLine]
+
+
+@dataclass
+class TeamTable:
+    window: Window
+    today: datetime.date
+    groups: list[RoleGroup]
+    summaries: list[Summary]
+    sort: str
+    descending: bool
+    figures: dict[ScopedKey, Figure]  # the window's, of managers, teams (and the company)
+
+    def manager_figures(self) -> dict[tuple[int, int], Figure]:
+        return {(m, k): f for (scope, m, k), f in self.figures.items() if scope == Scope.MANAGER}
+
+
+# Today's report, in words (the table shows them as badges with icons).
+REPORT_STATUSES = {
+    "submitted": gettext_lazy("сдан"),
+    "late": gettext_lazy("сдан с опозданием"),
+    "missing": gettext_lazy("нет отчёта"),
+    "absent": gettext_lazy("отсутствует"),
+    "day_off": gettext_lazy("выходной"),
+}
+STATUS_ORDER = {"missing": 0, "late": 1, "submitted": 2, "absent": 3, "day_off": 4}
+
+
+def _best(rows: list[ManagerRow], index: int) -> Benchmark | None:
+    """The manager with the highest completion of the KPI (ties: the larger actual)."""
+    best = None
+    for row in rows:
+        figure = row.cells[index].figure
+        if figure is None or figure.shown_completion is None:
+            continue
+        key = (figure.shown_completion, figure.actual or 0)
+        if best is None or key > (best.figure.shown_completion, best.figure.actual or 0):
+            best = Benchmark(row.manager, figure)
+    return best
+
+
+def _sort(rows: list[ManagerRow], kpis: list[KPI], sort: str, descending: bool) -> None:
+    codes = [k.code for k in kpis]
+    if sort == "status":
+        rows.sort(key=lambda r: STATUS_ORDER.get(r.status, 9), reverse=descending)
+    elif sort in codes:
+        index = codes.index(sort)
+
+        def completion_of(row: ManagerRow) -> tuple[bool, Decimal]:
+            figure = row.cells[index].figure
+            value = figure.shown_completion if figure else None
+            # Managers without a figure go last in either direction.
+            if value is None:
+                return (not descending, Decimal(0))
+            return (descending, value)
+
+        rows.sort(key=completion_of, reverse=descending)
+    elif descending:
+        rows.reverse()
+
+
+def team_table(
+    *,
+    company: Company,
+    viewer: User,
+    window: Window,
+    sort: str = "name",
+    descending: bool = False,
+    kpis: dict[int, KPI] | None = None,
+    managers: list[User] | None = None,
+    statuses: dict[tuple[int, datetime.date], str] | None = None,
+    calendar: WorkCalendar | None = None,
+) -> TeamTable:
+    """Managers × their role's KPIs over the window, grouped by role, with team summaries.
+
+    `statuses` (today's reports) and the calendar may come from the caller when it has read
+    them already.
+    """
+    today = company_today(company)
+    kpis = kpis if kpis is not None else company_kpis(company=company)
+    managers = (
+        managers if managers is not None else list(managers_in_view(company=company, viewer=viewer))
+    )
+    ids = [m.pk for m in managers]
+    calendar = calendar or calendar_for(company=company)
+    sets = role_kpi_sets(company=company, on=min(window.end, today), kpis=kpis)
+    # Managers, their teams (and for an admin the company) in one read per window.
+    teams = teams_in_view(company=company, viewer=viewer)
+    summed = {Scope.TEAM: [t.pk for t in teams]}
+    if viewer.can_administer:
+        summed[Scope.COMPANY] = [company.pk]
+    read = partial(figures_of_subjects, company=company, kpis=kpis, calendar=calendar)
+    now = read(window=window, subjects={Scope.MANAGER: ids, **summed})
+    # Earlier periods are compared by their actuals only.
+    before = read(
+        window=window.previous().so_far(window, today),
+        subjects={Scope.MANAGER: ids, **summed},
+        plans=False,
+    )
+    year_earlier = read(
+        window=window.year_earlier().so_far(window, today), subjects=summed, plans=False
+    )
+    if statuses is None:
+        statuses = report_statuses(
+            company=company, manager_ids=ids, days=[today], calendar=calendar
+        )
+    by_role: dict[int | None, list[ManagerRow]] = defaultdict(list)
+    roles: dict[int | None, SalesRole | None] = {}
+    for manager in managers:
+        role_kpis = sets.get(manager.sales_role_id, [])
+        cells = [
+            Cell(
+                now.get((Scope.MANAGER, manager.pk, k.pk)),
+                before.get((Scope.MANAGER, manager.pk, k.pk)),
+            )
+            for k in role_kpis
+        ]
+        roles[manager.sales_role_id] = manager.sales_role
+        by_role[manager.sales_role_id].append(
+            ManagerRow(manager, statuses.get((manager.pk, today), "missing"), cells)
+        )
+    groups = []
+    for role_id, rows in by_role.items():
+        role_kpis = sets.get(role_id, [])
+        _sort(rows, role_kpis, sort, descending)
+        best = [_best(rows, index) for index in range(len(role_kpis))]
+        groups.append(RoleGroup(roles[role_id], role_kpis, rows, best))
+    groups.sort(key=lambda g: (g.role is None, str(g.role or "")))
+    summaries = team_summaries(
+        company=company, viewer=viewer, teams=teams, sets=sets, figures=(now, before, year_earlier)
+    )
+    return TeamTable(window, today, groups, summaries, sort, descending, now)
+
+
+def team_summaries(
+    *,
+    company: Company,
+    viewer: User,
+    teams: list[Team],
+    sets: dict[int, list[KPI]],
+    figures: tuple[dict[ScopedKey, Figure], dict[ScopedKey, Figure], dict[ScopedKey, Figure]],
+) -> list[Summary]:
+    """Each team's totals (and the company's, for an admin): the window's, the period
+    before's and a year earlier's, as read by team_table."""
+    subjects: list[tuple[str, str, int]] = [(Scope.TEAM, t.name, t.pk) for t in teams]
+    if viewer.can_administer:
+        subjects.append((Scope.COMPANY, company.name, company.pk))
+    ordered: list[KPI] = []
+    for role_kpis in sets.values():
+        ordered += [k for k in role_kpis if k not in ordered]
+    summaries = []
+    for scope, name, pk in subjects:
+        lines = [
+            SummaryLine(kpi, *(figures[i].get((scope, pk, kpi.pk)) for i in range(3)))
+            for kpi in ordered
+        ]
+        summaries.append(Summary(name, [line for line in lines if line.figure or line.previous]))
+    return summaries

@@ -1,0 +1,135 @@
+"""Since the last visit: new reds, recoveries and corrections since the viewer last looked."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Company, User
+from dashboard.figures import (
+    Figure,
+    figures_of_window,
+)
+from dashboard.models import DashboardVisit
+from dashboard.windows import Window
+from kpi.models import KPI
+from kpi.values import format_value
+from reports.models import ReportChange
+from rollups.models import Scope
+
+# A visit ends after this long away: the next one compares with what the last one saw.
+VISIT_GAP = datetime.timedelta(minutes=30)
+VISIT_FIELDS = (
+    "baseline_at", "baseline_month", "baseline_bands", "last_seen_at", "seen_month", "seen_bands",
+)  # fmt: skip
+
+
+def month_bands(*, figures: dict[tuple[int, int], Figure]) -> dict[str, str]:
+    return {f"{m}:{k}": f.shown_band for (m, k), f in figures.items()}
+
+
+@dataclass
+class Change:
+    manager: User
+    text: str
+    kind: str  # "red", "recovered", "correction"
+
+
+@dataclass
+class SinceLastVisit:
+    since: datetime.datetime | None
+    changes: list[Change]
+    digest: str
+
+
+def visit_record(
+    *,
+    company: Company,
+    viewer: User,
+    kpis: dict[int, KPI],
+    managers: list[User],
+    now: datetime.datetime | None = None,
+    month_figures: dict[tuple[int, int], Figure] | None = None,
+) -> SinceLastVisit:
+    """What changed since the viewer's last visit: new reds, recoveries, corrections.
+
+    Records this visit too (a visit ends after VISIT_GAP away), so it is a read with a
+    write, called once per full page view, never by the polling partials.
+    """
+    now = now or timezone.now()
+    today = company.local_time(now).date()
+    month = Window.around("month", today)
+    figures = month_figures
+    if figures is None:
+        figures = figures_of_window(
+            company=company, window=month, kpis=kpis, scope=Scope.MANAGER,
+            subject_ids=[m.pk for m in managers],
+        )  # fmt: skip
+    bands = month_bands(figures=figures)
+    visit = DashboardVisit.objects.filter(company=company, user=viewer).first()
+    if visit is None:
+        visit = DashboardVisit(
+            company=company, user=viewer, baseline_at=now, baseline_month=month.start,
+            baseline_bands=bands,
+        )  # fmt: skip
+    elif now - visit.last_seen_at > VISIT_GAP:
+        visit.baseline_at = visit.last_seen_at
+        visit.baseline_month = visit.seen_month
+        visit.baseline_bands = visit.seen_bands
+    visit.last_seen_at, visit.seen_month, visit.seen_bands = now, month.start, bands
+    if visit.pk is None:
+        visit.save()
+    else:  # the row is the viewer's own: one UPDATE, without save()'s reference checks
+        DashboardVisit.objects.filter(company=company, pk=visit.pk).update(
+            **{f: getattr(visit, f) for f in VISIT_FIELDS}
+        )
+    changes = []
+    by_id = {m.pk: m for m in managers}
+    if visit.baseline_month == month.start:
+        for key, band in sorted(bands.items()):
+            before = visit.baseline_bands.get(key)
+            manager_id, kpi_id = (int(part) for part in key.split(":"))
+            kpi = kpis[kpi_id]
+            if band == "red" and before != "red":
+                changes.append(
+                    Change(by_id[manager_id], _("%(kpi)s стал красным") % {"kpi": kpi.name}, "red")
+                )
+            elif before == "red" and band in ("yellow", "green"):
+                changes.append(
+                    Change(
+                        by_id[manager_id],
+                        _("%(kpi)s больше не красный") % {"kpi": kpi.name},
+                        "recovered",
+                    )
+                )
+    if visit.baseline_at < now:
+        corrections = (
+            ReportChange.objects.filter(
+                company=company, changed_at__gt=visit.baseline_at,
+                report__manager_id__in=list(by_id),
+            )
+            .exclude(changed_by=viewer)
+            .select_related("report", "changed_by")
+            .order_by("changed_at")
+        )  # fmt: skip
+        for change in corrections:
+            kpi = kpis.get(change.kpi_id)
+            if kpi is None:
+                continue
+            changes.append(
+                Change(
+                    by_id[change.report.manager_id],
+                    _("исправлен отчёт за %(day)s: %(kpi)s %(old)s → %(new)s (%(who)s)")
+                    % {
+                        "day": change.report.date.strftime("%d.%m"),
+                        "kpi": kpi.name,
+                        "old": format_value(change.old_value, kpi),
+                        "new": format_value(change.new_value, kpi),
+                        "who": change.changed_by or "—",
+                    },
+                    "correction",
+                )
+            )
+    since = visit.baseline_at if visit.baseline_at < now else None
+    return SinceLastVisit(since, changes, visit.digest)
