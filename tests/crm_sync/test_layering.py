@@ -65,3 +65,14 @@ def test_the_clients_app_reads_crm_sync():
         _app(name) == "crm_sync" for path in _sources("clients") for name in imports_of(path)
     )
 
+
+def test_the_crm_http_clients_do_not_share_the_clients_apps_name():
+    assert not (ROOT / "crm_sync" / "clients").exists()
+    stale = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for app in ("crm_sync", "clients", "tests", "bench")
+        for path in _sources(app)
+        for name in imports_of(path)
+        if name == "crm_sync.clients" or name.startswith("crm_sync.clients.")
+    }
+    assert not stale, sorted(stale)
