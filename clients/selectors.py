@@ -23,6 +23,16 @@ REPEAT_WINDOW_DAYS = 365
 # LTV : CAC is healthy near 3 : 1 (DOMAIN.md, source item 33).
 LTV_CAC_HEALTHY = (Decimal("2.5"), Decimal("4"))
 TENTH, CENT = Decimal("0.1"), Decimal("0.01")
+# The client-base KPIs `client_figures` computes, as catalogue codes; crm_sync stores them
+# as the CRM's figures of a manager's day (`clients.receivers` registers them there).
+CLIENT_CODES = (
+    "repeat_customers",
+    "repeat_customers_pct",
+    "retention",
+    "churn",
+    "clv",
+    "ltv_cac",
+)
 
 
 def analysis_settings(*, company: Company) -> ClientAnalysisSettings:

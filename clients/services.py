@@ -17,9 +17,9 @@ from accounts.models import Company, User
 from clients import selectors
 from clients.classification import Ranked, abc_classes, variation, xyz_class
 from clients.models import AcquisitionCost, ClientAlert, ClientAnalysisSettings, ClientClass
+from clients.selectors import CLIENT_CODES
 from crm_sync import services as crm_services
 from crm_sync.models import Client
-from crm_sync.services import CLIENT_CODES
 from kpi import selectors as kpi_selectors
 from kpi.calendar import month_bounds
 from kpi.models import KPI

@@ -1,4 +1,9 @@
-"""amoCRM/Kommo and Bitrix24: their webhooks and REST pages turned into deals and calls.
+"""The CRMs' webhooks and REST pages turned into deals and calls, whatever the vendor.
+
+What a vendor sends, and how it maps to `DealData` / `CallData`, is its own module's
+(`crm_sync.vendors`, one per `CRMConnection.Vendor`, behind the `Vendor` protocol); this
+module does the rest the same way for each: the pull, its cursor and paging, the
+transactions, storing, and the errors kept on the connection.
 
 Both ways in end in `deal_upsert` / `call_upsert` keyed by the CRM's own id, so a record
 seen by a webhook and again by a pull is stored once.
@@ -14,18 +19,13 @@ Managers: the CRM's responsible user is matched to our user by e-mail. The pull 
 `cursor["users"]` (CRM user id → e-mail) from the CRM's user list; webhooks use that map.
 
 Stages: `PipelineStage.external_id` holds the CRM status id (amoCRM status_id, Bitrix24
-STAGE_ID). The CRMs' closing statuses need no mapping: amoCRM 142/143 and Bitrix24's
-success/failure stages land on the company's first won/lost stage.
+STAGE_ID). The CRMs' closing statuses need no mapping: each vendor names its won and lost
+ones, which land on the company's first won/lost stage.
 """
 
-import datetime
-import json
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,22 +34,13 @@ from django.utils.translation import gettext as _
 
 from accounts import tenancy
 from accounts.models import Company, User
-from crm_sync import crypto, services
-from crm_sync.clients import amocrm, bitrix24
-from crm_sync.clients.base import CRMError, CRMUnavailable
-from crm_sync.models import Call, Client, CRMConnection, Deal, PipelineStage, Source
+from crm_sync import crypto, services, vendors
+from crm_sync.models import Client, CRMConnection, Deal, PipelineStage
+from crm_sync.vendors.base import Skip, Stream, Vendor
+from crm_sync.vendors.http import CRMError, CRMUnavailable
 
 MAX_ERRORS = 20
 MAX_RETRY_IDS = 500
-# Bitrix24 lists a call once it ends, by its start time: a long call can show up after
-# shorter ones that began later, so the calls cursor looks back this far.
-BITRIX_CALLS_OVERLAP = datetime.timedelta(hours=2)
-
-CRMClient = amocrm.AmoCRMClient | bitrix24.Bitrix24Client
-
-
-class Skip(Exception):
-    """This record cannot be stored yet (an unmapped stage); the reason goes to last_error."""
 
 
 @dataclass
@@ -64,37 +55,16 @@ class SyncResult:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-# --- Shared mapping -----------------------------------------------------------------------
-
-
-def _moment(timestamp: Any) -> datetime.datetime | None:
-    if timestamp in (None, "", 0, "0"):
-        return None
-    return datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC)
-
-
-def _iso(text: str | None) -> datetime.datetime | None:
-    if not text:
-        return None
-    moment = datetime.datetime.fromisoformat(text)
-    return moment if moment.tzinfo else timezone.make_aware(moment)
-
-
-def _amount(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value or 0))
-    except InvalidOperation:
-        return Decimal(0)
+# --- Mapping ------------------------------------------------------------------------------
 
 
 class Mapping:
-    """One company's stages and users, looked up once per page or webhook."""
+    """One company's stages and users, looked up once per page or webhook: the `Lookup`
+    the vendors map payloads with, and the upserts that store what they map."""
 
     def __init__(self, *, company: Company, connection: CRMConnection) -> None:
         self.company = company
-        self.source = (
-            Source.AMOCRM if connection.vendor == CRMConnection.Vendor.AMOCRM else Source.BITRIX24
-        )
+        self.source = vendors.vendor_for(connection.vendor).source
         self.stages = list(PipelineStage.objects.filter(company=company))
         emails = {str(k): v.lower() for k, v in connection.cursor.get("users", {}).items() if v}
         by_email = {
@@ -165,313 +135,53 @@ def _store(result: SyncResult, label: str, record_id: Any, store: Callable[[], s
         return False
 
 
-# --- amoCRM ------------------------------------------------------------------------------
-
-AMO_CLOSING = {
-    amocrm.WON_STATUS: PipelineStage.Kind.WON,
-    amocrm.LOST_STATUS: PipelineStage.Kind.LOST,
-}
-# Call notes in webhooks carry the old numeric note types.
-AMO_WEBHOOK_CALL_TYPES = {"10": Call.Direction.INCOMING, "11": Call.Direction.OUTGOING}
-AMO_API_CALL_TYPES = {"call_in": Call.Direction.INCOMING, "call_out": Call.Direction.OUTGOING}
-AMO_ANSWERED, AMO_NOT_ANSWERED = {4}, {5, 6, 7}
+# --- Webhooks ------------------------------------------------------------------------------
 
 
-def _amo_answered(call_status: Any, duration: int) -> bool:
-    status = int(call_status) if str(call_status or "").isdigit() else None
-    if status in AMO_ANSWERED or status in AMO_NOT_ANSWERED:
-        return status in AMO_ANSWERED
-    return duration > 0
-
-
-def amo_lead(mapping: Mapping, lead: dict, contacts: dict[str, dict]) -> services.DealData:
-    """A lead as API v4 or a webhook gives it (webhooks: strings, date_create/last_modified)."""
-    status_id = int(lead["status_id"])
-    main = next(
-        (c for c in lead.get("_embedded", {}).get("contacts", []) if c.get("is_main")), None
-    )
-    client = None
-    if main is not None:
-        contact = contacts.get(str(main["id"]), {})
-        client = mapping.client(
-            external_id=main["id"],
-            name=contact.get("name", ""),
-            phone=amocrm.contact_phone(contact),
-        )
-    loss = lead.get("_embedded", {}).get("loss_reason") or []
-    return services.DealData(
-        external_id=str(lead["id"]),
-        stage=mapping.stage(str(status_id), closing=AMO_CLOSING.get(status_id)),
-        created_at=_moment(lead.get("created_at") or lead.get("date_create")),  # type: ignore[arg-type]
-        moved_at=_moment(lead.get("updated_at") or lead.get("last_modified")),
-        closed_at=_moment(lead.get("closed_at")),
-        title=lead.get("name") or "",
-        manager=mapping.manager(lead.get("responsible_user_id")),
-        client=client,
-        amount=_amount(lead.get("price")),
-        loss_reason=loss[0].get("name", "") if loss else "",
+def webhook_verify(*, connection: CRMConnection, payload: dict, secret: str = "") -> bool:
+    return vendors.vendor_for(connection.vendor).verify_webhook(
+        connection=connection, payload=payload, secret=secret
     )
 
 
-def amo_call(mapping: Mapping, note: dict, direction: str) -> services.CallData:
-    params = note.get("params") or {}
-    duration = int(params.get("duration") or 0)
-    phone = str(params.get("phone") or "")
-    return services.CallData(
-        external_id=str(note["id"]),
-        direction=direction,
-        started_at=_moment(note["created_at"]),  # type: ignore[arg-type]
-        duration=duration,
-        answered=_amo_answered(params.get("call_status"), duration),
-        manager=mapping.manager(note.get("responsible_user_id") or note.get("created_by")),
-        client=mapping.client(external_id=note.get("entity_id"), phone=phone),
-        phone=phone,
-    )
-
-
-def amocrm_verify(*, connection: CRMConnection, secret: str, payload: dict) -> bool:
-    """amoCRM signs nothing: the secret in our URL, and the account it names, must match."""
-    subdomain = str(payload.get("account", {}).get("subdomain", ""))
-    host = urlsplit(connection.base_url).hostname or ""
-    return (
-        secrets.compare_digest(secret.encode(), connection.webhook_secret.encode())
-        and bool(subdomain)
-        and host.split(".")[0] == subdomain.lower()
-    )
-
-
-def amocrm_webhook_apply(*, connection: CRMConnection, payload: dict) -> SyncResult:
-    """Leads added, edited or moved, and call notes, as amoCRM posts them."""
-    mapping = Mapping(company=connection.company, connection=connection)
-    result = SyncResult()
-    leads = payload.get("leads", {})
-    for event in ("add", "update", "status"):
-        for lead in leads.get(event, {}).values():
-            _store(result, _("Сделка"), lead.get("id"), lambda lead=lead: mapping.deal_upsert(
-                amo_lead(mapping, lead, {})
-            ))  # fmt: skip
-    for item in payload.get("contacts", {}).get("note", {}).values():
-        note = item.get("note", {})
-        direction = AMO_WEBHOOK_CALL_TYPES.get(str(note.get("note_type")))
-        if direction is None:
-            continue
-        _store(result, _("Звонок"), note.get("id"), lambda note=note, d=direction: (
-            mapping.call_upsert(amo_call(mapping, _amo_webhook_note(note), d))
-        ))  # fmt: skip
-    _note_errors(connection, result)
-    return result
-
-
-def _amo_webhook_note(note: dict) -> dict:
-    """A webhook's call note keeps its call in `text`, as JSON with upper-case keys."""
-    text = json.loads(note.get("text") or "{}")
-    return {
-        "id": note["id"],
-        "created_at": note.get("date_create") or note.get("created_at"),
-        "entity_id": note.get("element_id"),
-        "responsible_user_id": note.get("main_user_id"),
-        "created_by": note.get("created_by"),
-        "params": {
-            "duration": text.get("DURATION"),
-            "phone": text.get("PHONE"),
-            "call_status": text.get("call_status"),
-        },
-    }
-
-
-# --- Bitrix24 ----------------------------------------------------------------------------
-
-BITRIX_CLOSING = {"S": PipelineStage.Kind.WON, "F": PipelineStage.Kind.LOST}
-# CALL_TYPE: 1 outgoing, 2 incoming, 3 incoming redirected, 4 callback.
-BITRIX_DIRECTIONS = {
-    "1": Call.Direction.OUTGOING,
-    "2": Call.Direction.INCOMING,
-    "3": Call.Direction.INCOMING,
-    "4": Call.Direction.OUTGOING,
-}
-
-
-def _bitrix_closing(deal: dict) -> str | None:
-    semantic = deal.get("STAGE_SEMANTIC_ID")
-    if semantic in BITRIX_CLOSING:
-        return BITRIX_CLOSING[semantic]
-    stage = str(deal.get("STAGE_ID", "")).rpartition(":")[2]
-    return {"WON": PipelineStage.Kind.WON, "LOSE": PipelineStage.Kind.LOST}.get(stage)
-
-
-def bitrix_deal(mapping: Mapping, deal: dict, contacts: dict[str, dict]) -> services.DealData:
-    client = None
-    if deal.get("CONTACT_ID"):
-        contact = contacts.get(str(deal["CONTACT_ID"]), {})
-        client = mapping.client(
-            external_id=deal["CONTACT_ID"],
-            name=bitrix24.contact_name(contact),
-            phone=bitrix24.contact_phone(contact),
-        )
-    return services.DealData(
-        external_id=str(deal["ID"]),
-        stage=mapping.stage(deal["STAGE_ID"], closing=_bitrix_closing(deal)),
-        created_at=_iso(deal.get("DATE_CREATE")),  # type: ignore[arg-type]
-        moved_at=_iso(deal.get("DATE_MODIFY")),
-        title=deal.get("TITLE") or "",
-        manager=mapping.manager(deal.get("ASSIGNED_BY_ID")),
-        client=client,
-        channel=deal.get("SOURCE_ID") or "",
-        amount=_amount(deal.get("OPPORTUNITY")),
-        is_repeat=deal.get("IS_RETURN_CUSTOMER") == "Y",
-    )
-
-
-def bitrix_call(mapping: Mapping, call: dict) -> services.CallData:
-    direction = BITRIX_DIRECTIONS.get(str(call.get("CALL_TYPE")))
-    if direction is None:
-        raise Skip(_("неизвестный тип звонка %(type)s") % {"type": call.get("CALL_TYPE")})
-    phone = str(call.get("PHONE_NUMBER") or "")
-    client_id = call.get("CRM_ENTITY_ID") if call.get("CRM_ENTITY_TYPE") == "CONTACT" else ""
-    duration = int(call.get("CALL_DURATION") or 0)
-    return services.CallData(
-        external_id=str(call["CALL_ID"]),
-        direction=direction,
-        started_at=_iso(call["CALL_START_DATE"]),  # type: ignore[arg-type]
-        duration=duration,
-        answered=str(call.get("CALL_FAILED_CODE")) == "200" and duration > 0,
-        manager=mapping.manager(call.get("PORTAL_USER_ID") or call.get("ACCOUNT_USER_ID")),
-        client=mapping.client(external_id=client_id, phone=phone),
-        phone=phone,
-    )
-
-
-def bitrix24_verify(*, connection: CRMConnection, payload: dict) -> bool:
-    """Bitrix24 sends its outbound webhook's application token with every event."""
-    auth = payload.get("auth", {})
-    token = str(auth.get("application_token", ""))
-    domain = str(auth.get("domain", "")).lower()
-    host = urlsplit(connection.base_url).netloc.lower()
-    return (
-        bool(token)
-        and secrets.compare_digest(token.encode(), crypto.decrypt(connection.event_token).encode())
-        and (not domain or domain == host)
-    )
-
-
-def bitrix24_webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
-    """Stores a finished call at once; returns the ids of deals to fetch (events carry only ids)."""
-    event = str(payload.get("event", "")).upper()
-    data = payload.get("data", {})
-    if event in ("ONCRMDEALADD", "ONCRMDEALUPDATE"):
-        deal_id = str(data.get("FIELDS", {}).get("ID", ""))
-        return [deal_id] if deal_id.isdigit() else []
-    if event == "ONVOXIMPLANTCALLEND":
+def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
+    """Stores what the event carries; returns the ids of deals to fetch (events that name a
+    deal without its fields)."""
+    vendor = vendors.vendor_for(connection.vendor)
+    inbound = vendor.webhook(payload)
+    if inbound.records:
         mapping = Mapping(company=connection.company, connection=connection)
         result = SyncResult()
-        _store(result, _("Звонок"), data.get("CALL_ID"), lambda: mapping.call_upsert(
-            bitrix_call(mapping, data)
-        ))  # fmt: skip
+        for record in inbound.records:
+            _store(result, record.label, record.record_id, lambda record=record: (
+                mapping.deal_upsert(record.data(mapping))  # type: ignore[arg-type]
+                if record.is_deal
+                else mapping.call_upsert(record.data(mapping))  # type: ignore[arg-type]
+            ))  # fmt: skip
         _note_errors(connection, result)
-    return []
+    return inbound.deal_ids
 
 
 # --- Pulling -----------------------------------------------------------------------------
 
 
-def client_for(connection: CRMConnection, **http: Any) -> CRMClient:
+def _connect(connection: CRMConnection, **http: Any) -> tuple[Vendor[Any], Any]:
+    vendor = vendors.vendor_for(connection.vendor)
     token = services.connection_token(connection)
-    if connection.vendor == CRMConnection.Vendor.AMOCRM:
-        return amocrm.AmoCRMClient(base_url=connection.base_url, token=token, **http)
-    return bitrix24.Bitrix24Client(base_url=connection.base_url, token=token, **http)
+    return vendor, vendor.connect(base_url=connection.base_url, token=token, **http)
 
 
-@dataclass
-class Stream:
-    """One kind of record pulled page by page, each page stored with its cursor."""
-
-    key: str
-    label: str
-    pages: Callable[[Any], Iterable[list[dict]]]
-    modified: Callable[[dict], Any]  # the cursor value: a timestamp or an ISO date
-    record_id: Callable[[dict], str]
-    store: Callable[[Mapping, dict, dict[str, dict]], str]
-    contacts: Callable[[list[dict]], dict[str, dict]] = lambda records: {}
-    order: Callable[[Any], Any] = lambda value: value
-    is_deal: bool = False
-
-
-def _streams(connection: CRMConnection, client: CRMClient) -> list[Stream]:
-    if isinstance(client, amocrm.AmoCRMClient):
-
-        def amo_contacts(leads: list[dict]) -> dict[str, dict]:
-            ids = {
-                str(c["id"])
-                for lead in leads
-                for c in lead.get("_embedded", {}).get("contacts", [])
-                if c.get("is_main")
-            }
-            return {str(c["id"]): c for c in client.contacts_by_id(sorted(ids))}
-
-        return [
-            Stream(
-                key="deals", label=_("Сделка"), is_deal=True,
-                pages=lambda since: client.leads_updated(since=since),
-                modified=lambda lead: int(lead["updated_at"]),
-                record_id=lambda lead: str(lead["id"]),
-                store=lambda m, lead, contacts: m.deal_upsert(amo_lead(m, lead, contacts)),
-                contacts=amo_contacts,
-            ),
-            Stream(
-                key="calls", label=_("Звонок"),
-                pages=lambda since: client.call_notes_updated(since=since),
-                modified=lambda note: int(note["updated_at"]),
-                record_id=lambda note: str(note["id"]),
-                store=lambda m, note, _c: m.call_upsert(
-                    amo_call(m, note, AMO_API_CALL_TYPES[note["note_type"]])
-                ),
-            ),
-        ]  # fmt: skip
-
-    def bitrix_contacts(deals: list[dict]) -> dict[str, dict]:
-        ids = {str(deal["CONTACT_ID"]) for deal in deals if deal.get("CONTACT_ID")}
-        return {str(c["ID"]): c for c in client.contacts_by_id(sorted(ids))}
-
-    def calls_since(since: str | None) -> Iterable[list[dict]]:
-        start = _iso(since)
-        return client.calls_since(
-            since=(start - BITRIX_CALLS_OVERLAP).isoformat() if start else None
-        )
-
-    return [
-        Stream(
-            key="deals", label=_("Сделка"), is_deal=True,
-            pages=lambda since: client.deals_updated(since=since),
-            modified=lambda deal: deal["DATE_MODIFY"],
-            record_id=lambda deal: str(deal["ID"]),
-            store=lambda m, deal, contacts: m.deal_upsert(bitrix_deal(m, deal, contacts)),
-            contacts=bitrix_contacts, order=_iso,
-        ),
-        Stream(
-            key="calls", label=_("Звонок"),
-            pages=calls_since,
-            modified=lambda call: call["CALL_START_DATE"],
-            record_id=lambda call: str(call["CALL_ID"]),
-            store=lambda m, call, _c: m.call_upsert(bitrix_call(m, call)),
-            order=_iso,
-        ),
-    ]  # fmt: skip
-
-
-def _users(client: CRMClient) -> dict[str, str]:
-    if isinstance(client, amocrm.AmoCRMClient):
-        return {str(u["id"]): u.get("email") or "" for u in client.users()}
-    return {str(u["ID"]): u.get("EMAIL") or "" for u in client.users()}
-
-
-def _fetch_deals(client: CRMClient, ids: list[str]) -> list[dict]:
-    if isinstance(client, amocrm.AmoCRMClient):
-        return client.leads_by_id(ids)
-    return client.deals_by_id(ids)
+def _record_store(
+    vendor: Vendor[Any], mapping: Mapping, stream: Stream, record: dict, contacts: dict
+) -> str:
+    if stream.is_deal:
+        return mapping.deal_upsert(vendor.deal_from_payload(mapping, record, contacts))
+    return mapping.call_upsert(vendor.call_from_payload(mapping, record))
 
 
 def _store_page(
     *,
+    vendor: Vendor[Any],
     company_id: int,
     connection_id: int,
     stream: Stream,
@@ -498,7 +208,7 @@ def _store_page(
                     result,
                     stream.label,
                     record_id,
-                    lambda r=record: stream.store(mapping, r, contacts),
+                    lambda r=record: _record_store(vendor, mapping, stream, r, contacts),
                 )
                 if stream.is_deal:
                     (retry.discard if stored else retry.add)(record_id)
@@ -528,29 +238,29 @@ def connection_pull(*, company_id: int, code: Any, **http: Any) -> SyncResult:
     """
     connection = _connection(company_id, code)
     result = SyncResult()
-    client = client_for(connection, **http)
+    vendor, client = _connect(connection, **http)
     try:
-        users = _users(client)
+        users = vendor.users(client)
         with tenancy.tenant_context(company_id):
             locked = CRMConnection.objects.select_for_update().get(pk=connection.pk)
             locked.cursor["users"] = users
             locked.save(update_fields=["cursor"])
             connection.cursor = locked.cursor
-        for stream in _streams(connection, client):
+        for stream in vendor.streams(client):
             retry = connection.cursor.get("retry", {}).get(stream.key, [])
             if retry:
-                records = _fetch_deals(client, retry)
+                records = vendor.fetch_deals(client, retry)
                 _store_page(
-                    company_id=company_id, connection_id=connection.pk, stream=stream,
-                    records=records, contacts=stream.contacts(records), result=result,
-                    advance=False,
+                    vendor=vendor, company_id=company_id, connection_id=connection.pk,
+                    stream=stream, records=records, contacts=stream.contacts(records),
+                    result=result, advance=False,
                 )  # fmt: skip
             since = connection.cursor.get(stream.key, {}).get("since")
             for records in stream.pages(since):
                 _store_page(
-                    company_id=company_id, connection_id=connection.pk, stream=stream,
-                    records=records, contacts=stream.contacts(records), result=result,
-                    advance=True,
+                    vendor=vendor, company_id=company_id, connection_id=connection.pk,
+                    stream=stream, records=records, contacts=stream.contacts(records),
+                    result=result, advance=True,
                 )  # fmt: skip
     except CRMUnavailable as error:
         _finish(company_id, connection.pk, error=str(error))
@@ -569,12 +279,12 @@ def deals_refresh(*, company_id: int, code: Any, ids: list[str], **http: Any) ->
     """Fetch and store these deals now (a Bitrix24 event names only the deal's id)."""
     connection = _connection(company_id, code)
     result = SyncResult()
-    client = client_for(connection, **http)
+    vendor, client = _connect(connection, **http)
     try:
-        records = _fetch_deals(client, ids)
-        stream = next(s for s in _streams(connection, client) if s.is_deal)
+        records = vendor.fetch_deals(client, ids)
+        stream = next(s for s in vendor.streams(client) if s.is_deal)
         _store_page(
-            company_id=company_id, connection_id=connection.pk, stream=stream,
+            vendor=vendor, company_id=company_id, connection_id=connection.pk, stream=stream,
             records=records, contacts=stream.contacts(records), result=result, advance=False,
         )  # fmt: skip
     finally:

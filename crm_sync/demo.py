@@ -10,10 +10,10 @@ import datetime
 import random
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from accounts.models import Company, User
-from clients.selectors import shift_months
 from crm_sync import services
 from crm_sync.models import Call, Client, Deal, PipelineStage, Source, StageVisit
 from kpi.calendar import calendar_for
@@ -199,7 +199,7 @@ def _steady_clients(company, managers, won, now, rng) -> None:  # type: ignore[n
                 phone=f"7901{f_number:03d}{a_number:04d}",
             )  # fmt: skip
             for back in range(1, 13):
-                month = shift_months(this_month, -back)
+                month = this_month - relativedelta(months=back)
                 closed = datetime.datetime.combine(
                     month.replace(day=rng.randint(8, 14)), datetime.time(12), tzinfo=now.tzinfo
                 )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
-from crm_sync import crypto
+from crm_sync import crypto, hooks
 from crm_sync.models import (
     Call,
     Client,
@@ -267,12 +267,9 @@ def _deal_write(company: Company, source: str, data: DealData) -> tuple[Deal, Ou
             )
         touched |= _deal_days(company, deal)
         day_figures_refresh_many(company=company, pairs=touched)
-        if deal.status == Deal.Status.WON and deal.client_id:
-            # Imported here: clients.services reads this module.
-            from clients.services import alerts_close_ordered
-
+        if deal.status == Deal.Status.WON:
             won_on = company.local_time(deal.closed_at).date()
-            alerts_close_ordered(company=company, client_id=deal.client_id, day=won_on)
+            hooks.deal_won.send(sender=Deal, company=company, deal=deal, day=won_on)
     return deal, outcome
 
 
@@ -407,16 +404,9 @@ def retargeting_return(*, deal: Deal) -> Deal:
 # --- Figures that prefill the end-of-day report -----------------------------------------
 
 TELEPHONY_CODES = ("calls", "incoming_calls", "long_calls", "talk_time", "missed_calls")
+# The figure sources registered in `hooks` (the client base as of the day) add theirs,
+# stored as CRM figures too.
 CRM_CODES = ("leads", "deals_won", "deals_sum", "repeat_deals", "repeat_sum")
-# The client base as of the day (clients.selectors.client_figures), stored as CRM figures.
-CLIENT_CODES = (
-    "repeat_customers",
-    "repeat_customers_pct",
-    "retention",
-    "churn",
-    "clv",
-    "ltv_cac",
-)
 
 
 def day_start(company: Company, day: datetime.date) -> datetime.datetime:
@@ -440,9 +430,10 @@ def day_figures(
     day: datetime.date,
     codes: Collection[str] | None = None,
 ) -> dict[str, Decimal]:
-    """What the call records and deals say of a manager's day, by KPI code. The client-base
-    figures (clients.selectors) read the purchase history, so they are computed only when
-    `codes` asks for one of them (or `codes` is None); one without a base is left out."""
+    """What the call records and deals say of a manager's day, by KPI code. The figures of
+    the sources registered in `hooks` (the client base, which reads the purchase history)
+    are computed only when `codes` asks for one of theirs (or `codes` is None); one without
+    a base is left out."""
     start, end = _day_bounds(company, day)
     calls = Call.objects.filter(
         company=company, manager=manager, started_at__gte=start, started_at__lt=end
@@ -462,11 +453,9 @@ def day_figures(
         **won.filter(is_repeat=True).aggregate(repeat_deals=Count("id"), repeat_sum=Sum("amount")),
     }
     result = {code: Decimal(value or 0) for code, value in figures.items()}
-    if codes is None or set(codes) & set(CLIENT_CODES):
-        # Imported here: clients.selectors reads this module's day bounds.
-        from clients.selectors import client_figures
-
-        result.update(client_figures(company=company, manager=manager, day=day))
+    for source in hooks.figure_sources():
+        if codes is None or set(codes) & set(source.codes):
+            result.update(source.figures(company=company, manager=manager, day=day))
     return result
 
 
@@ -476,7 +465,9 @@ def day_figures_refresh(*, company: Company, manager: User, day: datetime.date) 
 
 
 def _figure_kpis(company: Company) -> QuerySet[KPI]:
-    return KPI.objects.filter(company=company, code__in=TELEPHONY_CODES + CRM_CODES + CLIENT_CODES)
+    return KPI.objects.filter(
+        company=company, code__in=TELEPHONY_CODES + CRM_CODES + hooks.figure_codes()
+    )
 
 
 def day_figures_store(

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from crm_sync import connectors
-from crm_sync.clients.base import CRMUnavailable
+from crm_sync.vendors.http import CRMUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import pytest
 
 from accounts import tenancy
 from crm_sync import connectors, tasks
-from crm_sync.clients.base import CRMUnavailable
 from crm_sync.models import Call, CRMConnection, Deal, PipelineStage, StageVisit
+from crm_sync.vendors.http import CRMUnavailable
 from tests.crm_sync.fake_crm import AMO_TOKEN
 
 FAST = {"requests_per_second": 100, "backoff": 0.01}

@@ -1,0 +1,277 @@
+"""amoCRM / Kommo: REST API v4 (long-lived token, `Authorization: Bearer`), its leads and
+call notes as deals and calls, and its webhooks (form-encoded leads and notes).
+
+Closing statuses need no mapping: 142 (won) and 143 (lost) land on the company's first won
+or lost stage.
+"""
+
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext as _
+
+from crm_sync.models import Call, CRMConnection, PipelineStage, Source
+from crm_sync.services import CallData, DealData
+from crm_sync.vendors.base import Inbound, Lookup, Record, Stream, amount, moment
+from crm_sync.vendors.http import CRMError, CRMHttp
+
+PAGE_SIZE = 250
+CALL_NOTE_TYPES = ("call_in", "call_out")
+# The two system statuses every amoCRM pipeline ends in.
+WON_STATUS, LOST_STATUS = 142, 143
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+class AmoCRMClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        requests_per_second: float = 7,
+        **http: Any,
+    ) -> None:
+        self.http = CRMHttp(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            requests_per_second=requests_per_second,
+            **http,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _get(self, path: str, params: list[tuple[str, Any]]) -> dict:
+        response = self.http.request("GET", path, params=params)
+        if response.status_code == 204:  # amoCRM's "nothing matches"
+            return {}
+        if response.status_code in (401, 403):
+            raise CRMError(
+                _("amoCRM не принимает ключ доступа (HTTP %(status)s).")
+                % {"status": response.status_code}
+            )
+        if response.status_code != 200:
+            raise CRMError(
+                _("amoCRM ответила HTTP %(status)s на %(path)s.")
+                % {"status": response.status_code, "path": path}
+            )
+        return response.json()
+
+    def _pages(self, path: str, key: str, params: list[tuple[str, Any]]) -> Iterator[list[dict]]:
+        """Follows `_links.next` by page number: its href names the real portal, not ours."""
+        page = 1
+        while True:
+            body = self._get(path, [*params, ("limit", PAGE_SIZE), ("page", page)])
+            items = body.get("_embedded", {}).get(key, [])
+            if items:
+                yield items
+            if not items or "next" not in body.get("_links", {}):
+                return
+            page += 1
+
+    def leads_updated(self, *, since: int | None) -> Iterator[list[dict]]:
+        params: list[tuple[str, Any]] = [("with", "contacts"), ("order[updated_at]", "asc")]
+        if since is not None:
+            params.append(("filter[updated_at][from]", since))
+        return self._pages("/api/v4/leads", "leads", params)
+
+    def leads_by_id(self, ids: list[str]) -> list[dict]:
+        params: list[tuple[str, Any]] = [("with", "contacts")]
+        params += [("filter[id][]", lead_id) for lead_id in ids]
+        return [lead for page in self._pages("/api/v4/leads", "leads", params) for lead in page]
+
+    def contacts_by_id(self, ids: list[str]) -> list[dict]:
+        if not ids:
+            return []
+        params = [("filter[id][]", contact_id) for contact_id in ids]
+        pages = self._pages("/api/v4/contacts", "contacts", params)
+        return [contact for page in pages for contact in page]
+
+    def call_notes_updated(self, *, since: int | None) -> Iterator[list[dict]]:
+        """Call notes on contacts, where telephony integrations put them."""
+        params: list[tuple[str, Any]] = [("filter[note_type][]", kind) for kind in CALL_NOTE_TYPES]
+        params.append(("order[updated_at]", "asc"))
+        if since is not None:
+            params.append(("filter[updated_at][from]", since))
+        return self._pages("/api/v4/contacts/notes", "notes", params)
+
+    def users(self) -> list[dict]:
+        return [user for page in self._pages("/api/v4/users", "users", []) for user in page]
+
+
+def contact_phone(contact: dict) -> str:
+    for field in contact.get("custom_fields_values") or []:
+        if field.get("field_code") == "PHONE" and field.get("values"):
+            return str(field["values"][0].get("value", ""))
+    return ""
+
+
+# --- Payloads --------------------------------------------------------------------------------
+
+CLOSING = {WON_STATUS: PipelineStage.Kind.WON, LOST_STATUS: PipelineStage.Kind.LOST}
+# Call notes in webhooks carry the old numeric note types.
+WEBHOOK_CALL_TYPES = {"10": Call.Direction.INCOMING, "11": Call.Direction.OUTGOING}
+API_CALL_TYPES = {"call_in": Call.Direction.INCOMING, "call_out": Call.Direction.OUTGOING}
+ANSWERED, NOT_ANSWERED = {4}, {5, 6, 7}
+
+
+def _answered(call_status: Any, duration: int) -> bool:
+    status = int(call_status) if str(call_status or "").isdigit() else None
+    if status in ANSWERED or status in NOT_ANSWERED:
+        return status in ANSWERED
+    return duration > 0
+
+
+def lead_data(lookup: Lookup, lead: dict, contacts: dict[str, dict]) -> DealData:
+    """A lead as API v4 or a webhook gives it (webhooks: strings, date_create/last_modified)."""
+    status_id = int(lead["status_id"])
+    main = next(
+        (c for c in lead.get("_embedded", {}).get("contacts", []) if c.get("is_main")), None
+    )
+    client = None
+    if main is not None:
+        contact = contacts.get(str(main["id"]), {})
+        client = lookup.client(
+            external_id=main["id"],
+            name=contact.get("name", ""),
+            phone=contact_phone(contact),
+        )
+    loss = lead.get("_embedded", {}).get("loss_reason") or []
+    return DealData(
+        external_id=str(lead["id"]),
+        stage=lookup.stage(str(status_id), closing=CLOSING.get(status_id)),
+        created_at=moment(lead.get("created_at") or lead.get("date_create")),  # type: ignore[arg-type]
+        moved_at=moment(lead.get("updated_at") or lead.get("last_modified")),
+        closed_at=moment(lead.get("closed_at")),
+        title=lead.get("name") or "",
+        manager=lookup.manager(lead.get("responsible_user_id")),
+        client=client,
+        amount=amount(lead.get("price")),
+        loss_reason=loss[0].get("name", "") if loss else "",
+    )
+
+
+def call_data(lookup: Lookup, note: dict, direction: str) -> CallData:
+    params = note.get("params") or {}
+    duration = int(params.get("duration") or 0)
+    phone = str(params.get("phone") or "")
+    return CallData(
+        external_id=str(note["id"]),
+        direction=direction,
+        started_at=moment(note["created_at"]),  # type: ignore[arg-type]
+        duration=duration,
+        answered=_answered(params.get("call_status"), duration),
+        manager=lookup.manager(note.get("responsible_user_id") or note.get("created_by")),
+        client=lookup.client(external_id=note.get("entity_id"), phone=phone),
+        phone=phone,
+    )
+
+
+def _webhook_note(note: dict) -> dict:
+    """A webhook's call note keeps its call in `text`, as JSON with upper-case keys."""
+    text = json.loads(note.get("text") or "{}")
+    return {
+        "id": note["id"],
+        "created_at": note.get("date_create") or note.get("created_at"),
+        "entity_id": note.get("element_id"),
+        "responsible_user_id": note.get("main_user_id"),
+        "created_by": note.get("created_by"),
+        "params": {
+            "duration": text.get("DURATION"),
+            "phone": text.get("PHONE"),
+            "call_status": text.get("call_status"),
+        },
+    }
+
+
+# --- The vendor ------------------------------------------------------------------------------
+
+
+class AmoCRM:
+    kind = CRMConnection.Vendor.AMOCRM
+    source = Source.AMOCRM
+
+    def connect(self, *, base_url: str, token: str, **http: Any) -> AmoCRMClient:
+        return AmoCRMClient(base_url=base_url, token=token, **http)
+
+    def users(self, client: AmoCRMClient) -> dict[str, str]:
+        return {str(u["id"]): u.get("email") or "" for u in client.users()}
+
+    def streams(self, client: AmoCRMClient) -> list[Stream]:
+        def lead_contacts(leads: list[dict]) -> dict[str, dict]:
+            ids = {
+                str(c["id"])
+                for lead in leads
+                for c in lead.get("_embedded", {}).get("contacts", [])
+                if c.get("is_main")
+            }
+            return {str(c["id"]): c for c in client.contacts_by_id(sorted(ids))}
+
+        return [
+            Stream(
+                key="deals", is_deal=True,
+                pages=lambda since: client.leads_updated(since=since),
+                modified=lambda lead: int(lead["updated_at"]),
+                record_id=lambda lead: str(lead["id"]),
+                contacts=lead_contacts,
+            ),
+            Stream(
+                key="calls", is_deal=False,
+                pages=lambda since: client.call_notes_updated(since=since),
+                modified=lambda note: int(note["updated_at"]),
+                record_id=lambda note: str(note["id"]),
+            ),
+        ]  # fmt: skip
+
+    def fetch_deals(self, client: AmoCRMClient, ids: list[str]) -> list[dict]:
+        return client.leads_by_id(ids)
+
+    def deal_from_payload(
+        self, lookup: Lookup, payload: dict, contacts: dict[str, dict]
+    ) -> DealData:
+        return lead_data(lookup, payload, contacts)
+
+    def call_from_payload(self, lookup: Lookup, payload: dict) -> CallData:
+        """A call note as API v4 lists it (`note_type` call_in or call_out)."""
+        return call_data(lookup, payload, API_CALL_TYPES[payload["note_type"]])
+
+    def verify_webhook(self, *, connection: CRMConnection, payload: dict, secret: str) -> bool:
+        """amoCRM signs nothing: the secret in our URL, and the account it names, must match."""
+        subdomain = str(payload.get("account", {}).get("subdomain", ""))
+        host = urlsplit(connection.base_url).hostname or ""
+        return (
+            secrets.compare_digest(secret.encode(), connection.webhook_secret.encode())
+            and bool(subdomain)
+            and host.split(".")[0] == subdomain.lower()
+        )
+
+    def webhook(self, payload: dict) -> Inbound:
+        """Leads added, edited or moved, and call notes, as amoCRM posts them."""
+        inbound = Inbound()
+        leads = payload.get("leads", {})
+        for event in ("add", "update", "status"):
+            for lead in leads.get(event, {}).values():
+                inbound.records.append(Record(
+                    is_deal=True, record_id=lead.get("id"),
+                    data=lambda lookup, lead=lead: lead_data(lookup, lead, {}),
+                ))  # fmt: skip
+        for item in payload.get("contacts", {}).get("note", {}).values():
+            note = item.get("note", {})
+            direction = WEBHOOK_CALL_TYPES.get(str(note.get("note_type")))
+            if direction is None:
+                continue
+            inbound.records.append(Record(
+                is_deal=False, record_id=note.get("id"),
+                data=lambda lookup, note=note, d=direction: call_data(
+                    lookup, _webhook_note(note), d
+                ),
+            ))  # fmt: skip
+        return inbound
+
+
+VENDOR = AmoCRM()

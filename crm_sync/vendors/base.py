@@ -1,0 +1,147 @@
+"""What a CRM vendor supplies, and what `crm_sync.connectors` gives it in return.
+
+A vendor (`amocrm`, `bitrix24`) knows its REST dialect and its payloads: how to page
+through records changed since a cursor, what a deal or call looks like, how its webhooks
+prove themselves and what they carry. It maps each payload to `DealData` / `CallData`,
+resolving stages, managers and clients through a `Lookup` (the connectors' `Mapping` of the
+company). Everything else, the cursor, transactions, storing, counting and errors, is the
+connectors' and the same for every vendor.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from crm_sync.models import Client, CRMConnection, PipelineStage
+from crm_sync.services import CallData, DealData
+
+
+class Skip(Exception):
+    """This record cannot be stored yet (an unmapped stage); the reason goes to last_error."""
+
+
+class Lookup(Protocol):
+    """One company's stages, users and clients, as a payload's ids name them."""
+
+    def manager(self, crm_user_id: Any) -> User | None: ...
+
+    def stage(self, external_id: str, *, closing: str | None = None) -> PipelineStage:
+        """The mapped stage; else, for a closing status, the first won or lost stage;
+        else `Skip`."""
+        ...
+
+    def client(self, *, external_id: Any, name: str = "", phone: str = "") -> Client | None: ...
+
+
+@dataclass
+class Stream:
+    """One kind of record pulled page by page, each page stored with its cursor."""
+
+    key: str
+    is_deal: bool
+    pages: Callable[[Any], Iterable[list[dict]]]  # since the cursor value (None: everything)
+    modified: Callable[[dict], Any]  # the cursor value: a timestamp or an ISO date
+    record_id: Callable[[dict], str]
+    # The contacts a page's deals name, by id, fetched once per page.
+    contacts: Callable[[list[dict]], dict[str, dict]] = lambda records: {}
+    order: Callable[[Any], Any] = lambda value: value  # cursor values, comparable
+
+    @property
+    def label(self) -> str:
+        return _("Сделка") if self.is_deal else _("Звонок")
+
+
+@dataclass
+class Record:
+    """One deal or call of a webhook; `data` maps it once the company's lookups are ready
+    (a payload it cannot read raises, and the record is skipped with the reason)."""
+
+    is_deal: bool
+    record_id: Any
+    data: Callable[[Lookup], DealData | CallData]
+
+    @property
+    def label(self) -> str:
+        return _("Сделка") if self.is_deal else _("Звонок")
+
+
+@dataclass
+class Inbound:
+    """What one webhook brings: records to store now, and the ids of deals to fetch (an
+    event that names a deal without its fields)."""
+
+    records: list[Record] = field(default_factory=list)
+    deal_ids: list[str] = field(default_factory=list)
+
+
+class HttpClient(Protocol):
+    def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=HttpClient)
+
+
+@runtime_checkable
+class Vendor(Protocol[ClientT]):
+    """One CRM. `ClientT` is its HTTP client, which only the vendor itself calls."""
+
+    kind: str  # CRMConnection.Vendor
+    source: str  # crm_sync.models.Source its records are stored under
+
+    def connect(self, *, base_url: str, token: str, **http: Any) -> ClientT:
+        """A paced, retrying session with the portal; the caller closes it."""
+        ...
+
+    def users(self, client: ClientT) -> dict[str, str]:
+        """The CRM's users: their id → e-mail (empty when the CRM has none)."""
+        ...
+
+    def streams(self, client: ClientT) -> list[Stream]:
+        """Deals, then calls."""
+        ...
+
+    def fetch_deals(self, client: ClientT, ids: list[str]) -> list[dict]: ...
+
+    def deal_from_payload(
+        self, lookup: Lookup, payload: dict, contacts: dict[str, dict]
+    ) -> DealData: ...
+
+    def call_from_payload(self, lookup: Lookup, payload: dict) -> CallData: ...
+
+    def verify_webhook(self, *, connection: CRMConnection, payload: dict, secret: str) -> bool:
+        """Whether the request comes from this connection's portal; `secret` is the one in
+        the webhook's URL (empty where the URL carries none)."""
+        ...
+
+    def webhook(self, payload: dict) -> Inbound: ...
+
+
+# --- Reading payloads -----------------------------------------------------------------------
+
+
+def moment(timestamp: Any) -> datetime.datetime | None:
+    """A Unix timestamp (number or string); none for 0 or empty."""
+    if timestamp in (None, "", 0, "0"):
+        return None
+    return datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC)
+
+
+def iso(text: str | None) -> datetime.datetime | None:
+    """An ISO 8601 time; one without an offset is read in the current time zone."""
+    if not text:
+        return None
+    value = datetime.datetime.fromisoformat(text)
+    return value if value.tzinfo else timezone.make_aware(value)
+
+
+def amount(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value or 0))
+    except InvalidOperation:
+        return Decimal(0)
