@@ -223,7 +223,7 @@ def test_a_figure_explains_its_formula_and_the_days_it_counted(known):
     lines = formula_lines(figure)
     assert lines[0] == "Факт = сумма за 2 дн. с отчётом = 300"
     assert lines[-2] == "Выполнение = факт ÷ план × 100 = 30,0 %"
-    assert lines[-1] == "Цвет — по показанному числу: 30 %, красный"
+    assert lines[-1] == "Цвет — по выполнению: 30 %, красный"
 
 
 def test_a_range_of_a_last_value_kpi_takes_its_latest_reported_day(known):

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import Company, User
 from kpi.aggregation import period_value
-from kpi.bands import completion, kpi_band
+from kpi.bands import completion, reading
 from kpi.calendar import calendar_for, manager_working_days
 from kpi.models import KPI, RoleKPI
 from kpi.selectors import manager_plans, period_plan
@@ -155,8 +155,11 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
         totals[key] = _group_row(kpis[key[2]], members_rows)
     for row in totals.values():
         kpi = kpis[row["kpi_id"]]
-        row["completion"], band = kpi_band(kpi, actual=row["actual"], plan=row.pop("plan_exact"))
-        row["band"] = str(band)
+        row["completion"] = completion(
+            actual=row["actual"], plan=row.pop("plan_exact"), direction=kpi.direction
+        )
+        # The colour of the completion as printed, a whole percent.
+        row["band"] = str(reading(kpi, row["completion"]).band)
         for name in ("running", "team_id", "kpi_id", "silent"):
             row.pop(name, None)
     return totals
