@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from accounts import tenancy
-from accounts.models import Company, User
+from accounts.models import Company, Team, User
 from dashboard.digest import digest_text
-from dashboard.figures import Figure, company_kpis, figures_of_window
+from dashboard.figures import Figure, company_kpis, figures_of_subjects, figures_of_window
+from dashboard.templatetags.dashboard_tags import ICONS
 from dashboard.windows import Window
 from kpi.bands import completion_shown
 from rollups import services
@@ -133,6 +134,7 @@ def check_month(
         figure = figures[(manager.pk, by_name[name].pk)]
         assert cell == expected(figure), (login, name)
     assert {(people[m].username, kpis[k].name) for m, k in figures} >= set(shown)
+    assert shown or not figures  # the parser found the cells it compares
 
     # The Excel file: both readings, which one colours, and the same light.
     book = load_workbook(
@@ -194,6 +196,7 @@ def check_month(
         assert _maybe(item["actual"]) == figure.actual
         assert _maybe(item["plan"]) == figure.plan
 
+    check_teams(company, admin, month, client, body, api)
     if not month.contains(company.local_time().date()):
         return
 
@@ -203,8 +206,13 @@ def check_month(
         if figure.shown_band == "red":
             assert _n(f"{figure.kpi.name} {figure.percent_text}") in _n(text)
 
-    # «Мои показатели» and the form's month to date, as the manager sees them.
+    # «Мои показатели» (the month and the running week) and the form's month to date, as
+    # the manager sees them.
     today = company.local_time().date()
+    weeks = figures_of_window(
+        company=company, window=Window.around("week", today), kpis=kpis, scope=Scope.MANAGER,
+        subject_ids=[m.pk for m in managers],
+    )  # fmt: skip
     for manager in managers:
         client.force_login(manager)
         mine = client.get(reverse("my-kpis")).content.decode()
@@ -224,6 +232,14 @@ def check_month(
             assert f'class="badge {figure.shown_band}"' in cell.group(1)
             if figure.done_so_far_completion is not None:
                 assert _n(f"на сегодня {figure.done_reading.text}") in month_text
+            week_figure = weeks.get((manager.pk, kpi_id))
+            week_cell = re.search(r'data-label="Неделя">(.*?)</td>', row.group(1), re.S)
+            if week_figure is not None:
+                week_text = _text(week_cell.group(1))
+                assert week_text.startswith(_n(week_figure.actual_text)), week_text
+                assert f'class="badge {week_figure.shown_band}"' in week_cell.group(1)
+                if week_figure.shown_completion is not None:
+                    assert _n(week_figure.percent_text) in week_text
             plan_cell = re.search(r'data-label="План на месяц">(.*?)</td>', row.group(1), re.S)
             assert _text(plan_cell.group(1)) == _n(figure.plan_text)
             meta = re.search(rf'id="meta-{kpi.code}">(.*?)</div>', form, re.S)
@@ -234,6 +250,61 @@ def check_month(
             if figure.shown_completion is not None:
                 assert _n(f"{figure.percent_text} · {figure.band_label}") in meta_text
                 assert f'class="badge {figure.shown_band}"' in meta.group(1)
+
+
+def check_teams(
+    company: Company, admin: User, month: Window, client: Client, body: str, api: list[dict]
+) -> None:
+    """Each team's and the company's line on the dashboard and in the API: one figure."""
+    kpis = company_kpis(company=company)
+    teams = {team.pk: team for team in Team.objects.filter(company=company)}
+    figures = figures_of_subjects(
+        company=company, window=month, kpis=kpis,
+        subjects={Scope.TEAM: list(teams), Scope.COMPANY: [company.pk]},
+    )  # fmt: skip
+    names = {Scope.COMPANY: {company.pk: company.name}}
+    names[Scope.TEAM] = {pk: team.name for pk, team in teams.items()}
+    codes = {str(team.code): (Scope.TEAM, pk) for pk, team in teams.items()}
+    codes[str(company.code)] = (Scope.COMPANY, company.pk)
+    checked = 0
+    for (scope, subject, kpi_id), figure in figures.items():
+        section = re.search(
+            rf'<section aria-label="{re.escape(html.escape(names[scope][subject]))}">(.*?)'
+            "</section>",
+            body,
+            re.S,
+        )
+        line = section and re.search(
+            rf"<tr><td>{re.escape(html.escape(figure.kpi.name))}</td>(.*?)</tr>",
+            section.group(1),
+            re.S,
+        )
+        if line:  # a KPI of no role's set today is not in the summary
+            checked += 1
+            cell = re.search(
+                r'data-label="Выполнение" class="band-(\w*)">(.*?)</td>', line.group(1), re.S
+            )
+            assert cell.group(1) == figure.shown_band
+            text = _text(cell.group(2))
+            if figure.shown_completion is not None:
+                assert text.startswith(_n(f"{ICONS[figure.shown_band]} {figure.percent_text}"))
+            if figure.running and figure.done_so_far_completion is not None:
+                assert _n(f"на сегодня {figure.done_reading.text}") in text
+            plan = re.search(r'data-label="План">(.*?)</td>', line.group(1), re.S)
+            assert _text(plan.group(1)) == _n(figure.plan_text)
+    assert checked or not figures  # the parser found the lines it compares
+    for item in api:
+        if item["scope"] == "manager" or item["subject"] not in codes:
+            continue
+        kpi = next(k for k in kpis.values() if k.code == item["kpi"])
+        figure = figures[(*codes[item["subject"]], kpi.pk)]
+        assert item["band"] == figure.shown_band
+        assert item["band_reading"] == str(figure.band_reading)
+        assert _maybe(item["plan_to_date"]) == figure.plan_to_date
+        assert _whole(item["done_so_far_completion"]) == completion_shown(
+            figure.done_so_far_completion
+        )
+        assert _whole(item["pace_completion"]) == completion_shown(figure.pace_completion)
 
 
 def _maybe(value: str | None) -> Decimal | None:
