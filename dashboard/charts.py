@@ -82,7 +82,8 @@ def weekly_figure(month: ManagerMonth) -> dict:
             {
                 "type": "scatter",
                 "x": [start.isoformat() for start, _f in weeks],
-                "y": [num(f.completion) for _s, f in weeks],
+                # The running week's point is its light, the pace, as in «Мои показатели».
+                "y": [num(f.shown_completion) for _s, f in weeks],
                 "mode": "lines+markers",
                 "name": kpi.name,
             }

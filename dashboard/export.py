@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from dashboard.figures import Figure
 from dashboard.selectors.table import REPORT_STATUSES, TeamTable
 
 FILLS = {
@@ -25,7 +26,26 @@ def _number(value):  # type: ignore[no-untyped-def]
     return None if value is None else float(value)
 
 
+def _reading_header() -> list[str]:
+    return [_("Цвет по"), _("Выполнено на сегодня, %"), _("План на сегодня"), _("По темпу, %")]
+
+
+def _readings(figure: Figure | None) -> list:  # type: ignore[type-arg]
+    """Which reading colours the light and both readings of a running period (Figure): done
+    so far against the plan to date, and the pace; a finished period's done is its
+    completion and it has no pace."""
+    if figure is None:
+        return [None, None, None, None]
+    return [
+        figure.band_basis,
+        _number(figure.done_reading.percent),
+        _number(figure.plan_to_date) if figure.running else None,
+        _number(figure.pace_reading.percent) if figure.running else None,
+    ]
+
+
 def team_workbook(table: TeamTable) -> bytes:
+    reading_header = _reading_header()
     book = Workbook()
     sheet = book.active
     sheet.title = _("Команда")
@@ -33,7 +53,7 @@ def team_workbook(table: TeamTable) -> bytes:
     sheet["A1"].font = Font(bold=True, size=14)
     header = [
         _("Роль"), _("Менеджер"), _("Отчёт сегодня"), "KPI", _("Факт"), _("План"),
-        _("Выполнение, %"), _("Цвет"), _("Прогноз"), _("Под угрозой"),
+        _("Выполнение, %"), _("Цвет"), *reading_header, _("Прогноз"), _("Под угрозой"),
     ]  # fmt: skip
     sheet.append([])
     sheet.append(header)
@@ -53,6 +73,7 @@ def team_workbook(table: TeamTable) -> bytes:
                         _number(figure.plan) if figure else None,
                         _number(figure.reading.percent) if figure else None,
                         figure.band_label if figure else _("нет данных"),
+                        *_readings(figure),
                         _number(figure.forecast) if figure else None,
                         (_("да") if figure.at_risk else _("нет")) if figure else None,
                     ]
@@ -65,8 +86,8 @@ def team_workbook(table: TeamTable) -> bytes:
         sheet.append([summary.name])
         sheet.cell(sheet.max_row, 1).font = BOLD
         sheet.append(
-            ["KPI", _("Факт"), _("План"), _("Выполнение, %"), _("Прошлый период"),
-             _("Год назад"), _("Выполняют план, %"), _("Вывод")]
+            ["KPI", _("Факт"), _("План"), _("Выполнение, %"), *reading_header,
+             _("Прошлый период"), _("Год назад"), _("Выполняют план, %"), _("Вывод")]
         )  # fmt: skip
         for line in summary.lines:
             figure = line.figure
@@ -76,6 +97,7 @@ def team_workbook(table: TeamTable) -> bytes:
                     _number(figure.actual) if figure else None,
                     _number(figure.plan) if figure else None,
                     _number(figure.reading.percent) if figure else None,
+                    *_readings(figure),
                     _number(line.previous.actual) if line.previous else None,
                     _number(line.year_earlier.actual) if line.year_earlier else None,
                     _number(figure.share_meeting_plan) if figure else None,
@@ -84,7 +106,7 @@ def team_workbook(table: TeamTable) -> bytes:
             )
             if figure and figure.shown_band in FILLS:
                 sheet.cell(sheet.max_row, 4).fill = FILLS[figure.shown_band]
-    for index, width in enumerate((14, 26, 18, 28, 12, 12, 14, 12, 12, 12), start=1):
+    for index, width in enumerate((14, 26, 18, 28, 12, 12, 14, 12, 14, 14, 12, 12, 12, 12), 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for row in sheet.iter_rows(min_row=4):
         for cell in row:

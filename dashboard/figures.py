@@ -9,33 +9,60 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from functools import cached_property
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, User
 from dashboard.windows import Window
+from kpi.aggregation import DailyFigures, period_value
 from kpi.bands import Band, Reading, completion, reading
 from kpi.calendar import WorkCalendar, calendar_for, month_bounds
 from kpi.models import KPI
-from kpi.selectors import managers_plans
+from kpi.selectors import ManagerPlans, managers_plans
 from kpi.values import format_plan, format_value
 from reports.models import DailyReport
+from rollups.engine import PLAN_PLACES
 from rollups.models import Scope, Total
 
 FOUR_PLACES = Decimal("0.0001")
 
 
+class ReadingKind(StrEnum):
+    """The two readings of a running period (DOMAIN.md), named the same on every surface."""
+
+    DONE = "done"  # done so far: actual ÷ the plan to date (a finished period: ÷ its plan)
+    PACE = "pace"  # pace: forecast ÷ the whole period's plan
+
+    @property
+    def label(self) -> str:
+        return str(READING_LABELS[self])
+
+
+READING_LABELS = {ReadingKind.DONE: _("выполнено на сегодня"), ReadingKind.PACE: _("по темпу")}
+# The light's reading, as a legend says it: a finished period's done is its completion.
+BAND_BASES = {ReadingKind.DONE: _("по выполнению"), ReadingKind.PACE: _("по темпу")}
+
+
 @dataclass(frozen=True)
 class Figure:
-    """What the dashboard shows of one KPI: actual, plan, completion, colour, pace."""
+    """What every surface shows of one KPI for one subject and window: actual, plan, the
+    two readings of a running period and the colour.
+
+    The one rule of the light: while the period runs it is coloured by its pace (forecast ÷
+    the whole period's plan), when it is over by its completion; either way the colour of
+    the whole percent printed (kpi.bands.reading). `completion` is what the engine stores:
+    actual ÷ the whole period's plan (of a running period, the share of it done already).
+    """
 
     kpi: KPI
     actual: Decimal | None
     plan: Decimal | None
     completion: Decimal | None
-    band: str
+    band: str  # the stored band, the colour of `completion`: no surface shows it
     value_sum: Decimal = Decimal(0)
     value_count: Decimal = Decimal(0)
     days_reported: int = 0
@@ -45,6 +72,7 @@ class Figure:
     at_risk: bool = False
     meeting_plan: bool | None = None
     share_meeting_plan: Decimal | None = None
+    plan_to_date: Decimal | None = None
 
     @property
     def running(self) -> bool:
@@ -53,21 +81,47 @@ class Figure:
         return self.elapsed_days is not None or self.forecast is not None
 
     @cached_property
+    def done_so_far_completion(self) -> Decimal | None:
+        """Done so far: actual ÷ the plan to date; a finished period's completion."""
+        if not self.running:
+            return self.completion
+        return completion(actual=self.actual, plan=self.plan_to_date, direction=self.kpi.direction)
+
+    @cached_property
     def pace_completion(self) -> Decimal | None:
-        """Completion of the forecast: while a period runs, the colour follows the pace."""
-        if self.forecast is None:  # only a running period has one
+        """Pace: the forecast ÷ the whole period's plan, while the period runs."""
+        if not self.running:
             return None
         return completion(actual=self.forecast, plan=self.plan, direction=self.kpi.direction)
 
     @property
+    def band_reading(self) -> ReadingKind:
+        """Which reading colours the light: the pace while the period runs, else done."""
+        return ReadingKind.PACE if self.running else ReadingKind.DONE
+
+    @property
+    def band_basis(self) -> str:
+        """Which reading colours the light, in words: «по темпу» or «по выполнению»."""
+        return str(BAND_BASES[self.band_reading])
+
+    @property
     def shown_completion(self) -> Decimal | None:
-        pace = self.pace_completion
-        return pace if pace is not None else self.completion
+        if self.band_reading == ReadingKind.PACE:
+            return self.pace_completion
+        return self.done_so_far_completion
 
     @cached_property
     def reading(self) -> Reading:
-        """The completion shown and the colour of the number shown (kpi.bands.reading)."""
+        """The completion that colours the light, as shown, and the colour of that number."""
         return reading(self.kpi, self.shown_completion)
+
+    @cached_property
+    def done_reading(self) -> Reading:
+        return reading(self.kpi, self.done_so_far_completion)
+
+    @cached_property
+    def pace_reading(self) -> Reading:
+        return reading(self.kpi, self.pace_completion)
 
     @property
     def shown_band(self) -> str:
@@ -92,6 +146,68 @@ class Figure:
     @property
     def forecast_text(self) -> str:
         return format_value(self.forecast, self.kpi)
+
+    @property
+    def plan_to_date_text(self) -> str:
+        return format_plan(self.plan_to_date, self.kpi)
+
+
+EXACT = Decimal(1).scaleb(-PLAN_PLACES)
+
+
+def _q(value: Decimal | None, places: Decimal) -> Decimal | None:
+    return None if value is None else value.quantize(places, rounding=ROUND_HALF_UP)
+
+
+def figure_of_days(
+    *,
+    kpi: KPI,
+    days: DailyFigures,
+    plans: ManagerPlans,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+) -> Figure:
+    """One manager's figure for [start, end] straight from their reported days, the way
+    rollups.engine stores it (rounded as it rounds), for the pages that read the reports
+    themselves: «Мои показатели» and the end-of-day form. `today` is the day the figure is
+    seen on; a week or month holding it is running. The readings and the light are then
+    Figure's, as on every other surface."""
+    inside = {day: values for day, values in days.items() if start <= day <= end}
+    actual = _q(period_value(kpi, inside), FOUR_PLACES)
+    plan = _q(plans.period_plan(kpi, start, end), EXACT)
+    working = plans.working_days(start, end)
+    running = start != end and start <= today <= end
+    elapsed = forecast = plan_to_date = None
+    at_risk = False
+    if running:
+        # As the engine counts them: to today once today is reported, else to yesterday.
+        as_of = today if today in days else today - datetime.timedelta(days=1)
+        elapsed = len([day for day in working if day <= as_of])
+        if not kpi.is_summed:
+            forecast, plan_to_date = actual, plan
+        else:
+            if elapsed and actual is not None:
+                forecast = _q(actual * len(working) / elapsed, FOUR_PLACES)
+            if plan is not None and working:
+                plan_to_date = plan * elapsed / len(working)
+        if forecast is not None and plan is not None:
+            lower = kpi.direction == KPI.Direction.LOWER
+            at_risk = forecast > plan if lower else forecast < plan
+    value = completion(actual=actual, plan=plan, direction=kpi.direction)
+    return Figure(
+        kpi=kpi,
+        actual=actual,
+        plan=_q(plan, FOUR_PLACES),
+        completion=value,
+        band=str(reading(kpi, value).band),
+        days_reported=len(inside),
+        working_days=len(working) or None,
+        elapsed_days=elapsed,
+        forecast=forecast,
+        at_risk=at_risk,
+        plan_to_date=_q(plan_to_date, FOUR_PLACES),
+    )
 
 
 def actual_from_parts(kpi: KPI, s: Decimal, n: Decimal, last: Decimal | None) -> Decimal | None:
@@ -167,6 +283,7 @@ def figures_of_subjects(
 FIGURE_COLUMNS = (
     "actual", "plan", "completion", "band", "value_sum", "value_count", "days_reported",
     "working_days", "elapsed_days", "forecast", "at_risk", "meeting_plan", "share_meeting_plan",
+    "plan_to_date",
 )  # fmt: skip
 
 

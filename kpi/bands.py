@@ -75,12 +75,11 @@ def thresholds(kpi: KPI) -> tuple[Decimal, Decimal]:
 def kpi_band(
     kpi: KPI, *, actual: Decimal | None, plan: Decimal | None
 ) -> tuple[Decimal | None, Band]:
-    """Completion and the band of the unrounded figure: the `band` the rollups engine stores.
-
-    Screens do not show it: they colour what they print, through `reading`."""
+    """Completion and its band, the colour of the whole percent printed (`reading`): what the
+    rollups engine stores. The light of a running period follows its pace
+    (dashboard.figures.Figure), which screens and the API show."""
     value = completion(actual=actual, plan=plan, direction=kpi.direction)
-    red, green = thresholds(kpi)
-    return value, band_for(value, red_below=red, green_from=green)
+    return value, reading(kpi, value).band
 
 
 def completion_shown(value: Decimal | None) -> Decimal | None:

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
 from accounts.permissions import in_view_of
+from dashboard.figures import Figure, figure_of_days
 from kpi import selectors as kpi_selectors
-from kpi.aggregation import period_value
-from kpi.bands import Band, Reading, kpi_reading
+from kpi.bands import Band, Reading
 from kpi.calendar import WorkCalendar, calendar_for, month_bounds
 from kpi.models import KPI, Absence
 from kpi.values import format_value, input_value, parse_value
@@ -147,7 +147,8 @@ class FormRow:
     saved: Decimal | None
     day_plan: Decimal | None
     mtd_actual: Decimal | None
-    mtd_plan: Decimal | None
+    mtd_plan: Decimal | None  # the plan to date (DOMAIN.md: done so far is measured by it)
+    month: Figure  # the month as of the form's day: both readings, and the light
     completion: Decimal | None
     band: Band
     reading: Reading
@@ -199,10 +200,10 @@ def report_form(
     for figure in ImportedFigure.objects.filter(company=company, manager=manager, date=day):
         # Telephony is the authority on calls; the CRM on the rest. One per KPI either way.
         imported.setdefault(figure.kpi_id, figure)
-    first, _last = month_bounds(day)
+    first, last = month_bounds(day)
     figures = daily_figures(company=company, manager=manager, start=first, end=day)
     plans = kpi_selectors.manager_plans(
-        company=company, manager=manager, start=day, end=day, calendar=calendar
+        company=company, manager=manager, start=first, end=last, calendar=calendar
     )
     usual = usual_values(company=company, manager=manager, kpis=kpis, before=day)
     form = ReportForm(manager, day, report, closed=is_month_closed(company=company, day=day))
@@ -219,9 +220,9 @@ def report_form(
         else:
             text, source = "", ""
         day_plan = plans.period_plan(kpi, day, day) if not computed else plans.month_plan(kpi, day)
-        mtd_plan = plans.period_plan(kpi, first, day)
-        mtd_actual = period_value(kpi, figures)
-        shown = kpi_reading(kpi, actual=mtd_actual, plan=mtd_plan)
+        # The month as of the form's day, as every surface shows it (dashboard.figures).
+        month = figure_of_days(kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day)
+        shown = month.reading
         today_value = value.value if value else (figure.value if figure else None)
         if kpi.code in draft:
             with contextlib.suppress(ValidationError):  # a typo: the form shows its message
@@ -242,8 +243,9 @@ def report_form(
                 imported_source=figure.source if figure else "",
                 saved=value.value if value else None,
                 day_plan=day_plan,
-                mtd_actual=mtd_actual,
-                mtd_plan=mtd_plan,
+                mtd_actual=month.actual,
+                mtd_plan=month.plan_to_date if month.running else month.plan,
+                month=month,
                 completion=shown.completion,
                 band=shown.band,
                 reading=shown,
@@ -278,6 +280,8 @@ class KpiStanding:
     month_reading: Reading
     behind: bool
     per_day_needed: Decimal | None  # to meet the month plan over the remaining working days
+    week: Figure
+    month: Figure
 
 
 @dataclass
@@ -319,50 +323,46 @@ def manager_overview(
     remaining = len([d for d in ahead if d > day or not reported_today])
     standings = []
     for kpi in kpis:
-        month_figures = {d: v for d, v in figures.items() if d >= first}
-        week_figures = {d: v for d, v in figures.items() if d >= week_start}
-        month_actual = period_value(kpi, month_figures)
-        week_actual = period_value(kpi, week_figures)
+        # The week and the month as every surface shows them (dashboard.figures.Figure):
+        # while they run, the light is the pace, and done so far is against the plan to date.
+        month = figure_of_days(kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day)
+        week = figure_of_days(
+            kpi=kpi, days=figures, plans=plans, start=week_start, end=week_end, today=day
+        )
         month_plan = plans.period_plan(kpi, first, last)
-        week_plan = plans.period_plan(kpi, week_start, week_end)
-        # Pace: the plan up to today, so the colour says "on track", not "month done".
-        plan_so_far = plans.period_plan(kpi, first, day)
-        week_so_far = plans.period_plan(kpi, week_start, day)
-        month_shown = kpi_reading(kpi, actual=month_actual, plan=plan_so_far)
-        week_shown = kpi_reading(kpi, actual=week_actual, plan=week_so_far)
         needed = None
         if kpi.is_summed and month_plan is not None:
-            gap = month_plan - (month_actual or Decimal(0))
+            gap = month_plan - (month.actual or Decimal(0))
             if gap > 0 and remaining:
                 needed = gap / remaining
         standings.append(
             KpiStanding(
                 kpi=kpi,
-                week_actual=week_actual,
-                week_plan=week_plan,
-                week_completion=week_shown.completion,
-                week_band=week_shown.band,
-                month_actual=month_actual,
-                month_plan=month_plan,
-                month_completion=month_shown.completion,
-                month_band=month_shown.band,
-                week_reading=week_shown,
-                month_reading=month_shown,
-                behind=month_shown.band in (Band.RED, Band.YELLOW),
+                week_actual=week.actual,
+                week_plan=week.plan,
+                week_completion=week.shown_completion,
+                week_band=week.reading.band,
+                month_actual=month.actual,
+                month_plan=month.plan,
+                month_completion=month.shown_completion,
+                month_band=month.reading.band,
+                week_reading=week.reading,
+                month_reading=month.reading,
+                behind=month.reading.band in (Band.RED, Band.YELLOW),
                 per_day_needed=needed,
+                week=week,
+                month=month,
             )
         )
     trend = []
     for weeks_back in range(7, -1, -1):
         start = week_start - datetime.timedelta(weeks=weeks_back)
         end = start + datetime.timedelta(days=6)
-        week = {d: v for d, v in figures.items() if start <= d <= end}
         point = TrendPoint(start, {})
         for kpi in kpis:
-            plan = plans.period_plan(kpi, start, min(end, day))
-            point.completion[kpi.name] = kpi_reading(
-                kpi, actual=period_value(kpi, week), plan=plan
-            ).completion
+            point.completion[kpi.name] = figure_of_days(
+                kpi=kpi, days=figures, plans=plans, start=start, end=end, today=day
+            ).shown_completion
         trend.append(point)
     return ManagerOverview(standings, remaining, reported_today, trend)
 

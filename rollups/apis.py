@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import SalesRole, Team, User
-from kpi.bands import reading
+from dashboard.figures import ReadingKind, figure_of_total
+from kpi.bands import Band
 from kpi.models import KPI
 from rollups import selectors
 from rollups.models import Period, Scope, Total
@@ -19,13 +20,56 @@ class PeriodInput(serializers.Serializer):
     start = serializers.DateField(help_text="any day of the period")
 
 
+def _percent(source: str | None, help_text: str) -> serializers.DecimalField:
+    where = {"source": source} if source else {}
+    return serializers.DecimalField(
+        max_digits=7, decimal_places=2, read_only=True, allow_null=True, help_text=help_text,
+        **where,
+    )  # fmt: skip
+
+
 class TotalOutput(serializers.ModelSerializer):
+    """A stored total with the figure every screen shows of it (dashboard.figures.Figure)."""
+
     kpi = serializers.CharField(source="kpi.code")
     subject = serializers.SerializerMethodField(help_text="the manager's, team's or company code")
     advice = serializers.SerializerMethodField(help_text="what the share says about the plans")
-    band = serializers.SerializerMethodField(
-        help_text="red, yellow, green or none: the colour of the completion rounded to a whole "
-        "percent, as every screen shows it (59.96 is «60 %», yellow)"
+    completion = _percent(
+        None,
+        "actual ÷ the whole period's plan × 100 (plan ÷ actual for a lower-is-better KPI); of "
+        "a running period that is the share of the whole plan done already, neither reading: "
+        "see done_so_far_completion and pace_completion",
+    )
+    plan_to_date = serializers.DecimalField(
+        max_digits=24, decimal_places=4, read_only=True, allow_null=True,
+        help_text="while the period runs: the plan of the working days elapsed (the plan × "
+        "elapsed ÷ working days for a summed KPI, the target for any other), in the KPI's unit",
+    )  # fmt: skip
+    done_so_far_completion = _percent(
+        "figure.done_so_far_completion",
+        "done so far («выполнено на сегодня»): actual ÷ plan_to_date × 100 while the period "
+        "runs; of a finished period, its completion",
+    )
+    pace_completion = _percent(
+        "figure.pace_completion",
+        "pace («по темпу»): forecast ÷ the whole period's plan × 100 while the period runs; "
+        "null once it is over",
+    )
+    band_reading = serializers.ChoiceField(
+        choices=[(kind.value, kind.value) for kind in ReadingKind],
+        source="figure.band_reading",
+        read_only=True,
+        help_text="which reading colours band: pace while the period runs, done (its "
+        "completion) once it is over; the same rule as every screen",
+    )
+    band = serializers.ChoiceField(
+        choices=[(band.value, band.value) for band in Band],
+        source="figure.shown_band",
+        read_only=True,
+        help_text="the traffic light, as every screen shows it: the colour of the reading "
+        "named by band_reading (pace_completion while the period runs, done_so_far_completion "
+        "once it is over), rounded to a whole percent (59.96 is «60 %», yellow); none without "
+        "a plan or a pace",
     )
 
     class Meta:
@@ -41,6 +85,10 @@ class TotalOutput(serializers.ModelSerializer):
             "plan",
             "completion",
             "band",
+            "band_reading",
+            "plan_to_date",
+            "done_so_far_completion",
+            "pace_completion",
             "days_reported",
             "working_days",
             "elapsed_days",
@@ -59,9 +107,6 @@ class TotalOutput(serializers.ModelSerializer):
 
     def get_subject(self, total: Total) -> str:
         return str(self.context["codes"].get((total.scope, total.subject_id), ""))
-
-    def get_band(self, total: Total) -> str:
-        return str(reading(total.kpi, total.completion).band)
 
     def get_advice(self, total: Total) -> str:
         return selectors.plan_advice(total.share_meeting_plan)
@@ -111,6 +156,8 @@ class TotalListApi(APIView):
         codes = _codes(totals)
         for total in totals:
             total.kpi.company = company  # the KPI's bands fall back to its company's
+            # The readings and the light of the dashboard's own Figure, never a second rule.
+            total.figure = figure_of_total(total, total.kpi)
         codes[(Scope.COMPANY, company.pk)] = company.code
         return Response(TotalOutput(totals, many=True, context={"codes": codes}).data)
 

@@ -28,7 +28,12 @@ How parts combine (DOMAIN.md, cadence), at every level:
   stored plan is rounded to 4.
 - the running week and month: elapsed working days run to today when the manager has
   reported today, else to yesterday; forecast = actual ÷ elapsed × working days (summed
-  KPIs; others keep their value), at risk when the forecast misses the plan.
+  KPIs; others keep their value), at risk when the forecast misses the plan. The plan to
+  date (DOMAIN.md, the two readings: done so far = actual ÷ plan to date) is the plan × elapsed
+  ÷ working days (summed KPIs; others' target holds every day); a team's adds up its
+  members' as its plan does.
+- band: the colour of the completion as printed, a whole percent (kpi.bands.reading). The
+  light a screen shows is dashboard.figures.Figure's: pace while the period runs.
 """
 
 from dataclasses import dataclass
@@ -52,6 +57,7 @@ TOTAL_COLUMNS = (
     "working_days",
     "elapsed_days",
     "forecast",
+    "plan_to_date",
     "at_risk",
     "meeting_plan",
     "share_meeting_plan",
@@ -139,17 +145,23 @@ def _level_two(d: Dialect, scope: str, subject: str, group: str, where: str) -> 
 
     A silent manager's row (no report of the KPI in the period) brings its plan only to a
     summed, higher-is-better KPI; it brings no value and does not meet the plan."""
-    member_plan = """CASE WHEN silent = 1 AND NOT (aggregation = 'sum' AND direction = 'higher')
-        THEN NULL ELSE plan_exact END"""
-    combined_plan = f"""CASE WHEN max(aggregation) IN ('avg', 'ratio')
+
+    def member(column: str) -> str:
+        return f"""CASE WHEN silent = 1 AND NOT (aggregation = 'sum' AND direction = 'higher')
+        THEN NULL ELSE {column} END"""
+
+    def combined(column: str) -> str:
+        return f"""CASE WHEN max(aggregation) IN ('avg', 'ratio')
             OR (max(aggregation) = 'last' AND max(unit) = 'percent')
-        THEN avg({member_plan}) ELSE sum({member_plan}) END"""
+        THEN avg({member(column)}) ELSE sum({member(column)}) END"""
+
     combined_last = "CASE WHEN max(unit) = 'percent' THEN avg(last_value) ELSE sum(last_value) END"
     return f"""
     SELECT '{scope}' AS scope, {subject} AS subject_id, kpi_id, period, start, max("end") AS "end",
         max(aggregation) AS aggregation, max(direction) AS direction, max(unit) AS unit,
         sum(s) AS s, sum(n) AS n, sum(days) AS days, {combined_last} AS last_value,
-        round({combined_plan}, {PLAN_PLACES}) AS plan_exact,
+        round({combined("plan_exact")}, {PLAN_PLACES}) AS plan_exact,
+        round({combined("plan_to_date")}, {PLAN_PLACES}) AS plan_to_date,
         max(running) AS running,
         sum(CASE WHEN forecast IS NULL THEN actual ELSE forecast END) AS forecast_sum,
         sum(CASE WHEN meeting_plan THEN 1 ELSE 0 END) AS meeting,
@@ -191,6 +203,9 @@ def fresh_sql(d: Dialect, *, incremental: bool) -> str:
         WHEN p.elapsed_days > 0
             THEN round(p.actual * p.working_days * 1.0 / p.elapsed_days, 4) END)"""
     manager_value = f"(CASE WHEN {running} THEN {forecast} ELSE p.actual END)"
+    plan_to_date = f"""(CASE WHEN NOT {running} THEN NULL
+        WHEN NOT {summed} THEN p.plan_exact
+        WHEN p.working_days > 0 THEN p.plan_exact * p.elapsed_days * 1.0 / p.working_days END)"""
     team_forecast = """(CASE WHEN t.running = 0 THEN NULL
         WHEN t.aggregation = 'sum' THEN round(t.forecast_sum, 4) ELSE t.actual END)"""
     return f"""
@@ -379,7 +394,7 @@ melapsed AS MATERIALIZED (
     WHERE p.silent = 0 OR (p.plan_exact IS NOT NULL AND p.working_days IS NOT NULL)
 ),
 mpace AS MATERIALIZED (
-    SELECT p.*, {forecast} AS forecast,
+    SELECT p.*, {forecast} AS forecast, {plan_to_date} AS plan_to_date,
         CASE WHEN p.silent = 1 THEN false
             ELSE {_meets(manager_value, "p.plan_exact", "p.direction")} END AS meeting_plan
     FROM melapsed p
@@ -394,13 +409,15 @@ level_two AS (
 all_rows AS (
     SELECT 'manager' AS scope, manager_id AS subject_id, kpi_id, period, start, "end",
         direction, s, n, days, last_value, actual, plan_exact, working_days, elapsed_days,
-        forecast, CASE WHEN running = 1 AND forecast IS NOT NULL AND plan_exact IS NOT NULL
+        forecast, plan_to_date,
+        CASE WHEN running = 1 AND forecast IS NOT NULL AND plan_exact IS NOT NULL
             THEN {_worse("forecast", "plan_exact", "direction")} ELSE false END AS at_risk,
         meeting_plan, CAST(NULL AS NUMERIC) AS share_meeting_plan
     FROM mpace WHERE silent = 0 {claimed("manager", "manager_id")}
     UNION ALL
     SELECT t.scope, t.subject_id, t.kpi_id, t.period, t.start, t."end", t.direction,
         t.s, t.n, t.days, t.last_value, t.actual, t.plan_exact, NULL, NULL, {team_forecast},
+        CASE WHEN t.running = 1 THEN t.plan_to_date END,
         CASE WHEN t.running = 1 AND {team_forecast} IS NOT NULL AND t.plan_exact IS NOT NULL
             THEN {_worse(team_forecast, "t.plan_exact", "t.direction")} ELSE false END,
         NULL, CASE WHEN t.planned > 0 THEN round(t.meeting * 100.0 / t.planned, 1) END
@@ -417,8 +434,9 @@ completed AS (
 SELECT %(company)s AS company_id, scope, subject_id, kpi_id, period, start, "end",
     s AS value_sum, n AS value_count, days AS days_reported, last_value, actual,
     round(plan_exact, 4) AS plan, completion,
-    CASE WHEN completion IS NULL THEN 'none' WHEN completion < red THEN 'red'
-        WHEN completion < green THEN 'yellow' ELSE 'green' END AS band,
-    working_days, elapsed_days, forecast, at_risk, meeting_plan, share_meeting_plan
+    CASE WHEN completion IS NULL THEN 'none' WHEN round(completion, 0) < red THEN 'red'
+        WHEN round(completion, 0) < green THEN 'yellow' ELSE 'green' END AS band,
+    working_days, elapsed_days, forecast, round(plan_to_date, 4) AS plan_to_date, at_risk,
+    meeting_plan, share_meeting_plan
 FROM completed
 """

@@ -84,6 +84,9 @@ class Total(TenantModel):
     working_days = models.PositiveIntegerField(null=True)
     elapsed_days = models.PositiveIntegerField(null=True)
     forecast = models.DecimalField(max_digits=24, decimal_places=4, null=True)
+    # While the period runs: the plan of the working days elapsed, what "done so far" is
+    # measured against (DOMAIN.md, the two readings of a running period).
+    plan_to_date = models.DecimalField(max_digits=24, decimal_places=4, null=True)
     at_risk = models.BooleanField(default=False)
     # A manager: meets the plan (at the current pace while the period runs). A team or the
     # company: the share of its managers with a plan who meet it, in percent.

@@ -103,7 +103,8 @@ def attention_list(
         red = [f for f in figures if f.shown_band == "red"]
         if red:
             reasons.append(
-                _("красные KPI за месяц: %(list)s")
+                # The month runs: its light is the pace (dashboard.figures.Figure).
+                _("красные KPI за месяц по темпу: %(list)s")
                 % {"list": ", ".join(f"{f.kpi.name} {f.percent_text}" for f in red)}
             )
             severity += 3 * len(red)

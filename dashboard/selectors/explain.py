@@ -7,9 +7,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from dashboard.figures import (
-    Figure,
-)
+from dashboard.figures import Figure
 from dashboard.windows import Window
 from kpi.models import KPI
 from kpi.values import format_value
@@ -94,38 +92,75 @@ def formula_lines(figure: Figure) -> list[str]:
                 _("План = цель месяца, одна на любой период = %(plan)s")
                 % {"plan": figure.plan_text}
             )
-    if figure.completion is not None:
-        formula = _("план ÷ факт") if kpi.direction == KPI.Direction.LOWER else _("факт ÷ план")
-        lines.append(
-            _("Выполнение = %(formula)s × 100 = %(value)s %%")
-            % {"formula": formula, "value": f"{figure.completion:.1f}".replace(".", ",")}
-        )
-    if figure.running and figure.forecast is not None:
-        if kpi.is_summed:
+    formula = _("план ÷ факт") if kpi.direction == KPI.Direction.LOWER else _("факт ÷ план")
+    if not figure.running:
+        if figure.completion is not None:
+            lines.append(
+                _("Выполнение = %(formula)s × 100 = %(value)s %%")
+                % {"formula": formula, "value": _one_place(figure.completion)}
+            )
+    else:
+        # The two readings of a running period, named as on every surface (Figure).
+        if figure.plan_to_date is not None:
             lines.append(
                 _(
-                    "Прогноз по темпу = факт ÷ %(elapsed)d прошедших рабочих дн. × "
-                    "%(working)d рабочих дн. = %(forecast)s"
+                    "План на сегодня = план × %(elapsed)s прошедших рабочих дн. ÷ "
+                    "%(working)s рабочих дн. = %(plan)s"
                 )
                 % {
-                    "elapsed": figure.elapsed_days or 0,
-                    "working": figure.working_days or 0,
-                    "forecast": figure.forecast_text,
+                    "elapsed": figure.elapsed_days if figure.elapsed_days is not None else "—",
+                    "working": figure.working_days or "—",
+                    "plan": figure.plan_to_date_text,
                 }
+                if kpi.is_summed and figure.elapsed_days is not None
+                else _("План на сегодня = %(plan)s") % {"plan": figure.plan_to_date_text}
             )
-        else:
+        if figure.done_so_far_completion is not None:
             lines.append(
-                _("Прогноз = нынешнее значение = %(forecast)s") % {"forecast": figure.forecast_text}
+                _("Выполнено на сегодня = факт против плана на сегодня = %(value)s %%")
+                % {"value": _one_place(figure.done_so_far_completion)}
             )
+        if figure.forecast is not None:
+            if kpi.is_summed and figure.elapsed_days is not None:
+                lines.append(
+                    _(
+                        "Прогноз по темпу = факт ÷ %(elapsed)d прошедших рабочих дн. × "
+                        "%(working)d рабочих дн. = %(forecast)s"
+                    )
+                    % {
+                        "elapsed": figure.elapsed_days or 0,
+                        "working": figure.working_days or 0,
+                        "forecast": figure.forecast_text,
+                    }
+                )
+            elif kpi.is_summed:
+                lines.append(
+                    _("Прогноз по темпу = сумма прогнозов менеджеров = %(forecast)s")
+                    % {"forecast": figure.forecast_text}
+                )
+            else:
+                lines.append(
+                    _("Прогноз = нынешнее значение = %(forecast)s")
+                    % {"forecast": figure.forecast_text}
+                )
         if figure.pace_completion is not None:
             lines.append(
-                _("Цвет по темпу: прогноз ÷ план = %(value)s %%")
-                % {"value": f"{figure.pace_completion:.1f}".replace(".", ",")}
+                _("По темпу = прогноз против плана периода = %(value)s %%")
+                % {"value": _one_place(figure.pace_completion)}
             )
+    # One rule: pace while the period runs, the completion once it is over; the colour is
+    # that of the percent shown, so the two never disagree (kpi.bands).
     if figure.shown_completion is not None:
-        # The colour is that of the percent shown, so the two never disagree (kpi.bands).
         lines.append(
-            _("Цвет — по показанному числу: %(percent)s, %(band)s")
-            % {"percent": figure.percent_text, "band": figure.band_label}
+            _("Цвет — %(basis)s: %(percent)s, %(band)s")
+            % {
+                "basis": figure.band_basis,
+                "percent": figure.percent_text,
+                "band": figure.band_label,
+            }
         )
     return lines
+
+
+def _one_place(value: Decimal) -> str:
+    return f"{value:.1f}".replace(".", ",")

@@ -108,7 +108,7 @@ def test_the_colour_is_the_colour_of_the_percent_shown(alpha: Cast, value, text,
         kpi = next(k for k in calls.values() if k.code == "calls")
         shown = reading(kpi, value)
         assert (shown.text, shown.band) == (text, band)
-        # What the rollups engine stores: the colour of the unrounded completion.
+        # What the rollups engine stores: the colour of the percent printed, too.
         stored = kpi_band(kpi, actual=value, plan=D(100))[1]
         figure = Figure(kpi, value, D(100), value, str(stored))
         assert (figure.percent_text, figure.shown_band) == (text, str(band))

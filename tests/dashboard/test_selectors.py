@@ -144,10 +144,10 @@ def test_the_attention_list_puts_the_worst_first_with_the_reasons(known):
     assert [i.manager.username for i in items] == [
         "alpha.manager1", "alpha.manager3", "alpha.manager2",
     ]  # fmt: skip
-    assert items[0].reasons == ["красные KPI за месяц: Звонки 30 %, Созданные лиды 2 %"]
+    assert items[0].reasons == ["красные KPI за месяц по темпу: Звонки 30 %, Созданные лиды 2 %"]
     assert items[1].reasons == [
         f"нет отчёта: {known.days[1].strftime('%d.%m')}",
-        "красные KPI за месяц: Созданные лиды 5 %",
+        "красные KPI за месяц по темпу: Созданные лиды 5 %",
     ]
     assert (items[0].severity, items[1].severity, items[2].severity) == (6, 6, 3)
     # After the reminder time nobody has reported today: 3 more for everyone (A 9, C 9, B 6).
@@ -223,7 +223,7 @@ def test_a_figure_explains_its_formula_and_the_days_it_counted(known):
     lines = formula_lines(figure)
     assert lines[0] == "Факт = сумма за 2 дн. с отчётом = 300"
     assert lines[-2] == "Выполнение = факт ÷ план × 100 = 30,0 %"
-    assert lines[-1] == "Цвет — по показанному числу: 30 %, красный"
+    assert lines[-1] == "Цвет — по выполнению: 30 %, красный"
 
 
 def test_a_range_of_a_last_value_kpi_takes_its_latest_reported_day(known):

@@ -110,7 +110,7 @@ def test_the_excel_export_has_the_visible_table_with_its_colours(client, known):
 def test_the_print_view_says_the_colours_in_words(client, known):
     client.force_login(known.cast.head)
     body = client.get(reverse("dashboard-print") + month_query(known)).content.decode()
-    assert "30 % красный" in body and "110 % зелёный" in body
+    assert "30 % · красный" in body and "110 % · зелёный" in body
     statuses = ("нет отчёта", "выходной", "сдан", "отсутствует")
     assert any(f"<td>{word}" in body for word in statuses) and "<td>missing" not in body
 

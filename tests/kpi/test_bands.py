@@ -53,4 +53,6 @@ def test_a_kpi_overrides_the_company_bands(alpha):
         assert kpi_band(calls, actual=D(70), plan=D(100)) == (D("70.00"), Band.YELLOW)
         calls.band_red_below, calls.band_green_from = D(50), D(70)
         assert kpi_band(calls, actual=D(70), plan=D(100)) == (D("70.00"), Band.GREEN)
-        assert kpi_band(calls, actual=D("49.99"), plan=D(100))[1] == Band.RED
+        assert kpi_band(calls, actual=D("49.49"), plan=D(100))[1] == Band.RED
+        # The stored band is the colour of the percent printed: 49.99 shows as «50 %».
+        assert kpi_band(calls, actual=D("49.99"), plan=D(100))[1] == Band.YELLOW

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import Company, User
 from kpi.aggregation import period_value
-from kpi.bands import completion, kpi_band
+from kpi.bands import completion, reading
 from kpi.calendar import calendar_for, manager_working_days
 from kpi.models import KPI, RoleKPI
 from kpi.selectors import manager_plans, period_plan
@@ -39,6 +39,19 @@ def _worse(value: Decimal, plan: Decimal, kpi: KPI) -> bool:
 def _meets(value: Decimal | None, plan: Decimal | None, kpi: KPI) -> bool | None:
     percent = completion(actual=value, plan=plan, direction=kpi.direction)
     return None if percent is None else percent >= 100
+
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def _plan_to_date(kpi: KPI, plan: Decimal | None, elapsed: int, working: int) -> Decimal | None:
+    """What done so far is measured against: the plan × elapsed ÷ working days of a summed
+    KPI, the target of any other."""
+    if plan is None:
+        return None
+    if not kpi.is_summed:
+        return plan
+    return plan * elapsed / working if working else None
 
 
 def _mean(values: list[Decimal]) -> Decimal | None:
@@ -86,9 +99,13 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                 row["running"] = running
                 row["elapsed_days"] = None
                 row["forecast"] = None
+                row["plan_to_date_exact"] = None
                 if running:
                     as_of = today if reported_today else today - datetime.timedelta(days=1)
                     row["elapsed_days"] = len([d for d in working if d <= as_of])
+                    row["plan_to_date_exact"] = _plan_to_date(
+                        kpi, row["plan_exact"], row["elapsed_days"], len(working)
+                    )
                     if not kpi.is_summed:
                         row["forecast"] = row["actual"]
                     elif row["elapsed_days"]:
@@ -130,6 +147,10 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                 plan = q_exact(plans.period_plan(kpis[kpi_id], start, end))
                 if plan is None:
                     continue
+                running = period != "day" and start <= today <= end
+                working = plans.working_days(start, end)
+                as_of = today if today in facts.get(member.pk, {}) else today - ONE_DAY
+                elapsed = len([d for d in working if d <= as_of])
                 silent_rows.append(
                     {
                         "kpi_id": kpi_id,
@@ -137,7 +158,12 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                         "start": start,
                         "end": end,
                         "plan_exact": plan,
-                        "running": period != "day" and start <= today <= end,
+                        "plan_to_date_exact": _plan_to_date(
+                            kpis[kpi_id], plan, elapsed, len(working)
+                        )
+                        if running
+                        else None,
+                        "running": running,
                         "team_id": member.team_id,
                         "silent": True,
                     }
@@ -155,8 +181,13 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
         totals[key] = _group_row(kpis[key[2]], members_rows)
     for row in totals.values():
         kpi = kpis[row["kpi_id"]]
-        row["completion"], band = kpi_band(kpi, actual=row["actual"], plan=row.pop("plan_exact"))
-        row["band"] = str(band)
+        row["completion"] = completion(
+            actual=row["actual"], plan=row.pop("plan_exact"), direction=kpi.direction
+        )
+        # The colour of the completion as printed, a whole percent.
+        row["band"] = str(reading(kpi, row["completion"]).band)
+        exact = row.pop("plan_to_date_exact", None)
+        row["plan_to_date"] = q4(exact) if row["running"] else None
         for name in ("running", "team_id", "kpi_id", "silent"):
             row.pop(name, None)
     return totals
@@ -209,6 +240,8 @@ def _group_row(kpi: KPI, members: list[dict]) -> dict:
         kpi.aggregation == KPI.Aggregation.LAST and percent
     )
     plan = (_mean(plans) if averaged else sum(plans, Decimal(0))) if plans else None
+    to_date = [m["plan_to_date_exact"] for m in planned if m["plan_to_date_exact"] is not None]
+    plan_to_date = (_mean(to_date) if averaged else sum(to_date, Decimal(0))) if to_date else None
     if kpi.aggregation == KPI.Aggregation.SUM:
         actual = s
     elif kpi.aggregation == KPI.Aggregation.AVERAGE:
@@ -246,6 +279,7 @@ def _group_row(kpi: KPI, members: list[dict]) -> dict:
         "actual": actual,
         "plan": q4(plan),
         "plan_exact": plan,
+        "plan_to_date_exact": q_exact(plan_to_date),
         "working_days": None,
         "elapsed_days": None,
         "forecast": forecast,
@@ -272,6 +306,7 @@ def stored_totals(company: Company) -> dict[Key, dict]:
         "working_days",
         "elapsed_days",
         "forecast",
+        "plan_to_date",
         "at_risk",
         "meeting_plan",
         "share_meeting_plan",
