@@ -10,8 +10,6 @@ from calendar import monthrange
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils import timezone
-
 from accounts import services, tenancy
 from accounts.models import Company, SalesRole, User
 from clients.demo import demo_client_analysis
@@ -112,7 +110,6 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 def demo_load(*, reset: bool = False, today: datetime.date | None = None) -> list[Company]:
-    today = today or timezone.localdate()
     companies = []
     for spec in DEMO_COMPANIES:
         existing = Company.objects.filter(name=spec.name).first()
@@ -126,9 +123,10 @@ def demo_load(*, reset: bool = False, today: datetime.date | None = None) -> lis
     return companies
 
 
-def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
+def _load_company(spec: DemoCompany, today: datetime.date | None) -> Company:
     rng = random.Random(spec.prefix)  # noqa: S311 - demo figures, not secrets
     company = services.company_create(name=spec.name, login_prefix=spec.prefix)
+    today = today or company.today()
     with tenancy.tenant_context(company):
         roles = {role.kind: role for role in SalesRole.objects.filter(company=company)}
         admin = services.user_create(
@@ -261,8 +259,8 @@ def _load_history(
             figures = _day_figures(spec.skill, rng)
             receivables = max(0.0, receivables * rng.uniform(0.97, 1.03))
             figures["receivables"] = receivables
-            submitted = timezone.make_aware(
-                datetime.datetime.combine(day, datetime.time(17, rng.randint(30, 59)))
+            submitted = datetime.datetime.combine(
+                day, datetime.time(17, rng.randint(30, 59)), tzinfo=company.zone
             )
             reports.append(
                 DailyReport(company=company, manager=user, date=day, submitted_at=submitted)

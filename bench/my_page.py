@@ -266,11 +266,10 @@ def main() -> None:
     from django.test import Client
 
     from accounts import tenancy
-    from reports.selectors import company_today
 
     log("building the manager's company")
     manager = build(datetime.datetime.now(rollup.MOSCOW).date())
-    today = company_today(manager.company)
+    today = manager.company.today()
     emit("day", today.isoformat())
     my_output, form_output = outputs(manager, today)
     emit("my_output", my_output)

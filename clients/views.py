@@ -17,12 +17,11 @@ from clients.export import classification_workbook
 from clients.forms import AcquisitionCostForm, SettingsForm
 from clients.models import AcquisitionCost
 from dashboard.selectors import managers_in_view
-from reports.selectors import company_today
 
 
 def _month(request: HttpRequest, months: list[datetime.date]) -> datetime.date:
     """The month asked for (?month=YYYY-MM), else the latest classified one, else this one."""
-    default = months[0] if months else company_today(request.user.company).replace(day=1)
+    default = months[0] if months else request.user.company.today().replace(day=1)
     raw = request.GET.get("month", "")
     if not raw:
         return default
@@ -39,7 +38,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     """The client KPIs of what the viewer sees, and each manager's: churn by manager."""
     require_head_or_admin(request.user)
     company = request.user.company
-    today = company_today(company)
+    today = company.today()
     managers = managers_in_view(company=company, viewer=request.user)
     whole, rows = selectors.client_kpis_in_view(
         company=company, day=today, viewer=request.user, managers=managers
@@ -101,7 +100,7 @@ def abc_xyz_recalculate(request: HttpRequest) -> HttpResponse:
     """Queue the classification of the running month to date (eager on the embedded run)."""
     require_head_or_admin(request.user)
     company = request.user.company
-    month = company_today(company).replace(day=1)
+    month = company.today().replace(day=1)
     arguments = (company.pk, month.isoformat())
     transaction.on_commit(lambda: tasks.classify_company.delay(*arguments))
     messages.success(

@@ -419,20 +419,6 @@ CLIENT_CODES = (
 )
 
 
-def day_start(company: Company, day: datetime.date) -> datetime.datetime:
-    """The first moment of a day on the company's clock."""
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=company.local_time().tzinfo)
-
-
-def day_end(company: Company, day: datetime.date) -> datetime.datetime:
-    """The first moment after the day (exclusive bound)."""
-    return day_start(company, day + datetime.timedelta(days=1))
-
-
-def _day_bounds(company: Company, day: datetime.date) -> tuple[datetime.datetime, ...]:
-    return day_start(company, day), day_end(company, day)
-
-
 def day_figures(
     *,
     company: Company,
@@ -443,7 +429,7 @@ def day_figures(
     """What the call records and deals say of a manager's day, by KPI code. The client-base
     figures (clients.selectors) read the purchase history, so they are computed only when
     `codes` asks for one of them (or `codes` is None); one without a base is left out."""
-    start, end = _day_bounds(company, day)
+    start, end = company.day_bounds(day)
     calls = Call.objects.filter(
         company=company, manager=manager, started_at__gte=start, started_at__lt=end
     ).aggregate(

@@ -35,7 +35,7 @@ from kpi.models import KPI, Absence, RoleKPI
 from kpi.selectors import active_on
 from kpi.values import format_value
 from reports.models import DailyReport, ReportChange, ReportValue
-from reports.selectors import company_today, report_statuses
+from reports.selectors import report_statuses
 from rollups.models import Bucket, Scope, Total
 from rollups.selectors import plan_advice
 from rollups.services import week_bounds
@@ -223,7 +223,7 @@ def team_table(
     `statuses` (today's reports) and the calendar may come from the caller when it has read
     them already.
     """
-    today = company_today(company)
+    today = company.today()
     kpis = kpis if kpis is not None else company_kpis(company=company)
     managers = (
         managers if managers is not None else list(managers_in_view(company=company, viewer=viewer))
@@ -641,7 +641,7 @@ def manager_month(
     *, company: Company, manager: User, month: Window, kpis: dict[int, KPI] | None = None
 ) -> ManagerMonth:
     kpis = kpis if kpis is not None else company_kpis(company=company)
-    today = company_today(company)
+    today = company.today()
     role_kpis = role_kpi_sets(company=company, on=min(month.end, today), kpis=kpis).get(
         manager.sales_role_id, []
     )

@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from accounts.access import require_head_or_admin
 from funnel.selectors import funnel_of, scope_for_viewer
-from reports.selectors import company_today
 
 MAX_DAYS = 366
 
@@ -117,7 +116,7 @@ class FunnelApi(APIView):
             scope=scope,
             start=data["start"],
             end=data["end"],
-            today=company_today(company),
+            today=company.today(),
         )
         payload = {f.name: getattr(funnel, f.name) for f in dataclasses.fields(funnel)}
         payload["coverage_health"] = funnel.coverage_health

@@ -15,7 +15,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Company, Team, User
 from crm_sync.models import Deal, PipelineStage, StageVisit
-from crm_sync.services import day_end, day_start
 from dashboard.selectors import managers_in_view, teams_in_view
 from kpi.calendar import calendar_for, month_bounds
 from rollups.models import Period, Scope, Total
@@ -127,7 +126,7 @@ def _mean(values: list[Decimal]) -> Decimal | None:
 
 
 def _bounds(company: Company, start: datetime.date, end: datetime.date) -> tuple:
-    return day_start(company, start), day_end(company, end)
+    return company.day_start(start), company.day_end(end)
 
 
 def _days(company: Company, since: datetime.datetime, until: datetime.datetime) -> Decimal:

@@ -14,7 +14,6 @@ from dashboard.selectors import managers_in_view, teams_in_view
 from dashboard.windows import Window, window_parse
 from funnel import charts
 from funnel.selectors import channels_of, funnel_of, retargeting_list, scope_for_viewer
-from reports.selectors import company_today
 
 
 def _retargeting_in_view(request: HttpRequest) -> QuerySet[Deal]:
@@ -41,7 +40,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         channel=request.GET.get("channel", ""),
     )
     company = request.user.company
-    today = company_today(company)
+    today = company.today()
     params = {"period": "month", **request.GET.dict()}
     try:
         window = window_parse(params, today=today)

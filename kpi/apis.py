@@ -4,7 +4,6 @@ import datetime
 from collections.abc import Callable
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -139,7 +138,7 @@ class RoleKpiListApi(APIView):
         company = request.user.company
         sales_role = get_object_or_404(SalesRole.objects.filter(company=company), code=code)
         on = serializers.DateField().to_internal_value(
-            request.query_params.get("on") or timezone.localdate().isoformat()
+            request.query_params.get("on") or company.today().isoformat()
         )
         kpis = selectors.role_kpis_on(company=company, sales_role=sales_role, on=on)
         return _set_response(sales_role, on, kpis)
@@ -209,7 +208,7 @@ class PlanListApi(APIView):
     def get(self, request: Request) -> Response:
         access.require_planner(request.user)
         month = serializers.DateField().to_internal_value(
-            request.query_params.get("month") or timezone.localdate().isoformat()
+            request.query_params.get("month") or request.user.company.today().isoformat()
         )
         first = month.replace(day=1)
         last = (first + datetime.timedelta(days=32)).replace(day=1)

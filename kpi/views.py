@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -127,7 +126,7 @@ def role_kpis(request: HttpRequest, code: str) -> HttpResponse:
     """A sales role's KPI set on a date, its history, and adding or removing a KPI (HTMX)."""
     sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
     company = request.user.company
-    on = _parse_date(request.GET.get("on"), timezone.localdate())
+    on = _parse_date(request.GET.get("on"), company.today())
     add_form = RoleKPIChangeForm(company=company)
     remove_error = None
     if request.method == "POST":
@@ -177,17 +176,18 @@ def bands(request: HttpRequest) -> HttpResponse:
 def calendar(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     company = request.user.company
+    this_year = company.today().year
     try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
+        year = int(request.GET.get("year") or this_year)
     except ValueError:
-        year = timezone.localdate().year
+        year = this_year
     if not FIRST_YEAR <= year <= LAST_YEAR:
         messages.error(
             request,
             _("Календарь есть с %(first)s по %(last)s год.")
             % {"first": FIRST_YEAR, "last": LAST_YEAR},
         )
-        year = timezone.localdate().year
+        year = this_year
     form = CalendarDayForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "remove":
         day = _parse_date(request.POST.get("date"), datetime.date.min)
@@ -255,10 +255,10 @@ def absence_delete(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def plans(request: HttpRequest) -> HttpResponse:
     teams = access.teams_for_planner(actor=request.user)
+    today = request.user.company.today()
     if len(teams) == 1:
-        today = timezone.localdate()
         return redirect("plan-grid", team=teams[0].code, year=today.year, month=today.month)
-    return render(request, "kpi/plans.html", {"teams": teams, "today": timezone.localdate()})
+    return render(request, "kpi/plans.html", {"teams": teams, "today": today})
 
 
 def _month(year: int, month: int) -> datetime.date:

@@ -16,7 +16,6 @@ from kpi.calendar import month_bounds
 from quality import access, selectors, services
 from quality.forms import CallTypeForm, ChecklistItemForm, ScoreForm, SettingsForm
 from quality.models import CallType, ChecklistItem
-from reports.selectors import company_today
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -52,7 +51,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     """The quality controller's day: one call of each type per manager to score."""
     access.require_scorer(request.user)
     company = request.user.company
-    today = company_today(company)
+    today = company.today()
     day = _day(request, today)
     context = {
         "queue": selectors.daily_queue(company=company, viewer=request.user, day=day),
@@ -131,7 +130,7 @@ def scores(request: HttpRequest) -> HttpResponse:
     """
     user: User = request.user
     company = user.company
-    month = _month(request, company_today(company))
+    month = _month(request, company.today())
     if access.can_score(user):
         managers = list(selectors.managers_to_check(company=company, viewer=user))
     elif user.is_manager:
@@ -168,7 +167,7 @@ def analysis(request: HttpRequest) -> HttpResponse:
     """Does quality move results? Conversion per checklist point; how far controllers differ."""
     access.require_scorer(request.user)
     company = request.user.company
-    month = _month(request, company_today(company))
+    month = _month(request, company.today())
     start = (month - datetime.timedelta(days=1)).replace(day=1)
     start = (start - datetime.timedelta(days=1)).replace(day=1)
     end = month_bounds(month)[1]

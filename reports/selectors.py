@@ -8,7 +8,6 @@ from statistics import median
 from django.core.exceptions import ValidationError
 from django.db.models import F, Max, QuerySet, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
@@ -34,15 +33,10 @@ UNUSUAL_FACTOR = 3
 UNUSUAL_MIN_HISTORY = 5
 
 
-def company_today(company: Company) -> datetime.date:
-    """Today in the company's own time zone."""
-    return company.local_time().date()
-
-
 def recent_reports_of_manager(
     *, company: Company, manager: User, days: int = 14
 ) -> QuerySet[DailyReport]:
-    since = timezone.localdate() - datetime.timedelta(days=days)
+    since = company.today() - datetime.timedelta(days=days)
     return (
         DailyReport.objects.filter(company=company, manager=manager, date__gte=since)
         .prefetch_related("values__kpi")
@@ -68,7 +62,7 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
     teams = Team.objects.filter(company=company)
     if not head.can_administer:
         teams = teams.filter(head=head)
-    today = company_today(company)
+    today = company.today()
     managers = (
         User.objects.filter(company=company, team__in=teams, role=User.Role.MANAGER, is_active=True)
         .select_related("sales_role")
@@ -399,7 +393,7 @@ def report_statuses(
         for day in days:
             at = submitted.get((manager_id, day))
             if at is not None:
-                status = "late" if timezone.localtime(at).date() > day else "submitted"
+                status = "late" if company.local_time(at).date() > day else "submitted"
             elif any(m == manager_id and start <= day <= end for m, start, end in absences):
                 status = "absent"
             elif not calendar.is_working(day):

@@ -73,7 +73,7 @@ def _tell_correction(request: HttpRequest, submission: services.Submission) -> N
 @require_GET
 def report_today(request: HttpRequest) -> HttpResponse:
     access.require_manager(request.user)
-    today = selectors.company_today(request.user.company)
+    today = request.user.company.today()
     return redirect("report-form", day=today.isoformat())
 
 
@@ -112,7 +112,7 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
         "form": form,
         "version": form.version if outcome.version is None else outcome.version,
         "day": date,
-        "today": selectors.company_today(company),
+        "today": company.today(),
         "errors": outcome.errors,
         "problems": outcome.problems,
         "questions": outcome.questions,
@@ -163,7 +163,7 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
     access.require_manager(request.user)
     manager: User = request.user
     company = manager.company
-    today = selectors.company_today(company)
+    today = company.today()
     calendar = calendar_for(company=company)
     overview = selectors.manager_overview(
         company=company, manager=manager, day=today, calendar=calendar
@@ -183,7 +183,7 @@ def team_reports(request: HttpRequest) -> HttpResponse:
     """The head of sales' view of a day's reports: who has not reported, mismatches."""
     require_head_or_admin(request.user)
     company = request.user.company
-    today = selectors.company_today(company)
+    today = company.today()
     try:
         date = datetime.date.fromisoformat(request.GET.get("date") or today.isoformat())
     except ValueError:
@@ -221,7 +221,7 @@ def close_month(request: HttpRequest) -> HttpResponse:
                 request, _("Месяц %(month)s закрыт.") % {"month": month.strftime("%m.%Y")}
             )
         return redirect("team-reports")
-    today = selectors.company_today(company)
+    today = company.today()
     context = {
         "summary": selectors.month_close_summary(company=company, month=month),
         "past": month.replace(day=1) < today.replace(day=1),

@@ -133,7 +133,7 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
             keys = _span_keys(company, first, last, managers=[manager])
         case changes.RoleKPISetChanged(sales_role=role, since=since):
             # The set decides which KPIs the role's totals hold from `since` on.
-            today = company.local_time().date()
+            today = company.today()
             managers = _managers_of_role(company, role)
             keys = _span_keys(company, since, today, managers=managers)
         case changes.ManagerMoved(manager=manager, old_team_id=old_team_id):
@@ -409,7 +409,7 @@ def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, in
     """Computes the totals into rollup_fresh, upserts what differs, deletes what has gone."""
     plo = month_bounds(week_bounds(lo)[0])[0]
     phi = month_bounds(week_bounds(hi)[1])[1]
-    today = company.local_time().date()
+    today = company.today()
     working_days_ensure(company=company, start=plo, end=max(phi, today))
     dialect = engine.dialect_for(connection.vendor)
     params = {
