@@ -6,7 +6,6 @@ Deterministic (seeded), so screenshots and numbers are the same on every machine
 import datetime
 import logging
 import random
-from calendar import monthrange
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from clients.demo import demo_client_analysis
 from crm_sync.demo import demo_deals_and_calls
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
+from kpi.periods import month_bounds
 from quality.demo import demo_quality
 from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups import services as rollups
@@ -235,9 +235,7 @@ def _load_history(
     for user, spec in managers:
         kpis = kpis_of_role[user.sales_role_id]
         for year, month in months:
-            working = len(
-                calendar.working_days(datetime.date(year, month, 1), _month_end(year, month))
-            )
+            working = len(calendar.working_days(*month_bounds(datetime.date(year, month, 1))))
             for kpi in kpis:
                 plans.append(
                     Plan(
@@ -352,10 +350,6 @@ def _month_plan(code: str, working_days: int) -> Decimal:
     if code in PERIOD_TARGET:
         return Decimal(PERIOD_TARGET[code])
     return (Decimal(DAY_PLAN[code]) * working_days).quantize(Decimal(1))
-
-
-def _month_end(year: int, month: int) -> datetime.date:
-    return datetime.date(year, month, monthrange(year, month)[1])
 
 
 def _group(rows, attribute: str) -> dict:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from accounts.models import Company, User
 from accounts.permissions import of_managers_in_view
 from clients.models import AcquisitionCost, ClientAlert, ClientAnalysisSettings, ClientClass
 from crm_sync.models import Client, Deal
-from kpi.calendar import month_bounds
+from kpi.periods import month_bounds, shift_months
 
 ABC = ("A", "B", "C")
 XYZ = ("X", "Y", "Z")
@@ -29,11 +29,6 @@ def analysis_settings(*, company: Company) -> ClientAnalysisSettings:
     return found
 
 
-def shift_months(month: datetime.date, months: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def won_deals(*, company: Company) -> QuerySet[Deal]:
     return Deal.objects.filter(company=company, status=Deal.Status.WON, client__isnull=False)
 
@@ -46,7 +41,7 @@ def window_revenues(
 ) -> dict[int, list[Decimal]]:
     """Each client's revenue in each of the `months` months ending with `month` (0 when none),
     counting won deals closed up to the end of `as_of` on the company's clock."""
-    first = shift_months(month.replace(day=1), -(months - 1))
+    first = shift_months(month, -(months - 1))
     keys = [shift_months(first, n) for n in range(months)]
     rows = (
         won_deals(company=company)

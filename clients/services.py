@@ -21,8 +21,8 @@ from crm_sync import services as crm_services
 from crm_sync.models import Client
 from crm_sync.services import CLIENT_CODES
 from kpi import selectors as kpi_selectors
-from kpi.calendar import month_bounds
 from kpi.models import KPI
+from kpi.periods import month_bounds
 
 SETTINGS_FIELDS = (
     "abc_a_share",

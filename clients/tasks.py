@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts import tenancy
 from accounts.models import Company
 from clients import services
-from clients.selectors import shift_months
+from kpi.periods import shift_months
 
 logger = logging.getLogger(__name__)
 

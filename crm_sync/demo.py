@@ -13,10 +13,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Company, User
-from clients.selectors import shift_months
 from crm_sync import services
 from crm_sync.models import Call, Client, Deal, PipelineStage, Source, StageVisit
 from kpi.calendar import calendar_for
+from kpi.periods import shift_months
 
 CHANNELS = [
     ("Сайт", 5),

@@ -32,13 +32,13 @@ from dashboard.models import DashboardVisit
 from dashboard.windows import Window
 from kpi.calendar import WorkCalendar, calendar_for, manager_working_days
 from kpi.models import KPI, Absence, RoleKPI
+from kpi.periods import week_bounds
 from kpi.selectors import active_on
 from kpi.values import format_value
 from reports.models import DailyReport, ReportChange, ReportValue
 from reports.selectors import report_statuses
 from rollups.models import Bucket, Scope, Total
 from rollups.selectors import plan_advice
-from rollups.services import week_bounds
 
 # A KPI's last full week this many points below the mean of the weeks before is a sharp drop.
 DROP_POINTS = Decimal(25)

@@ -23,6 +23,7 @@ from accounts.models import SalesRole, User
 from kpi import access, selectors, services
 from kpi.calendar import is_provisional, working_days_by_month
 from kpi.models import KPI, Absence, Plan
+from kpi.periods import month_bounds
 
 
 class KpiOutput(serializers.ModelSerializer):
@@ -210,10 +211,9 @@ class PlanListApi(APIView):
         month = serializers.DateField().to_internal_value(
             request.query_params.get("month") or request.user.company.today().isoformat()
         )
-        first = month.replace(day=1)
-        last = (first + datetime.timedelta(days=32)).replace(day=1)
+        first, last = month_bounds(month)
         plans = (
-            Plan.objects.filter(company=request.user.company, start__gte=first, start__lt=last)
+            Plan.objects.filter(company=request.user.company, start__gte=first, start__lte=last)
             .select_related("kpi", "manager", "sales_role")
             .order_by("kpi__code", "start")
         )

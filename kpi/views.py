@@ -15,13 +15,7 @@ from accounts.permissions import may_plan_role_defaults
 from accounts.selectors import managers_of_team
 from accounts.views import call_service, submitted
 from kpi import access, selectors, services
-from kpi.calendar import (
-    calendar_for,
-    days_between,
-    is_provisional,
-    month_bounds,
-    working_days_by_month,
-)
+from kpi.calendar import calendar_for, is_provisional, working_days_by_month
 from kpi.forms import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -33,6 +27,7 @@ from kpi.forms import (
     UpliftForm,
 )
 from kpi.models import KPI, Absence, CalendarDay
+from kpi.periods import days_between, month_end, shift_months
 from kpi.values import parse_value
 
 
@@ -274,13 +269,12 @@ def plan_grid(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
     team_obj = access.team_get_for_planner(actor=request.user, code=team)
     first = _month(year, month)
     company = request.user.company
-    _first, last = month_bounds(first)
-    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    last = month_end(first)
     context = {
         "team": team_obj,
         "month": first,
-        "previous": previous,
-        "next": last + datetime.timedelta(days=1),
+        "previous": shift_months(first, -1),
+        "next": shift_months(first, 1),
         "blocks": selectors.plan_grid(company=company, team=team_obj, month=first),
         "changes": selectors.plan_changes(company=company, team=team_obj, month=first),
         "working_days": len(calendar_for(company=company).working_days(first, last)),

@@ -13,7 +13,7 @@ from accounts.models import Company, User
 from accounts.permissions import of_managers_in_view, scorable_by
 from crm_sync.models import Call, Deal
 from kpi.bands import Band, band_for
-from kpi.calendar import month_bounds
+from kpi.periods import month_bounds
 from quality.models import CallScore, CallType, ChecklistItem, ItemMark, QualitySettings
 
 HUNDRED = Decimal(100)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import get_for_admin, require_admin
 from accounts.models import User
 from accounts.views import call_service, submitted
-from kpi.calendar import month_bounds
+from kpi.periods import month_end, month_start, shift_months
 from quality import access, selectors, services
 from quality.forms import CallTypeForm, ChecklistItemForm, ScoreForm, SettingsForm
 from quality.models import CallType, ChecklistItem
@@ -36,13 +36,15 @@ def _month(request: HttpRequest, today: datetime.date) -> datetime.date:
     try:
         return datetime.date.fromisoformat(request.GET.get("month", "") + "-01")
     except ValueError:
-        return today.replace(day=1)
+        return month_start(today)
 
 
 def _month_links(month: datetime.date) -> dict[str, datetime.date]:
-    previous = (month - datetime.timedelta(days=1)).replace(day=1)
-    following = (month_bounds(month)[1] + datetime.timedelta(days=1)).replace(day=1)
-    return {"month": month, "previous_month": previous, "next_month": following}
+    return {
+        "month": month,
+        "previous_month": shift_months(month, -1),
+        "next_month": shift_months(month, 1),
+    }
 
 
 @login_required
@@ -168,9 +170,7 @@ def analysis(request: HttpRequest) -> HttpResponse:
     access.require_scorer(request.user)
     company = request.user.company
     month = _month(request, company.today())
-    start = (month - datetime.timedelta(days=1)).replace(day=1)
-    start = (start - datetime.timedelta(days=1)).replace(day=1)
-    end = month_bounds(month)[1]
+    start, end = shift_months(month, -2), month_end(month)
     period = {"company": company, "viewer": request.user, "start": start, "end": end}
     context = {
         **_month_links(month),

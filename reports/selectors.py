@@ -15,8 +15,9 @@ from accounts.permissions import in_view_of
 from kpi import selectors as kpi_selectors
 from kpi.aggregation import period_value
 from kpi.bands import Band, Reading, kpi_reading
-from kpi.calendar import WorkCalendar, calendar_for, month_bounds
+from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI, Absence
+from kpi.periods import month_bounds, shift_months, week_bounds, week_start
 from kpi.values import format_value, input_value, parse_value
 from reports.figures import daily_figures
 from reports.models import (
@@ -294,14 +295,14 @@ def manager_overview(
     """Week and month completion per KPI, what is behind, and an eight-week trend."""
     kpis = kpi_selectors.manager_kpis(company=company, manager=manager, on=day)
     first, last = month_bounds(day)
-    week_start = day - datetime.timedelta(days=day.weekday())
-    trend_start = week_start - datetime.timedelta(weeks=7)
+    this_week = week_start(day)
+    trend_start = this_week - datetime.timedelta(weeks=7)
     figures = daily_figures(
         company=company, manager=manager, start=min(first, trend_start), end=day
     )
     reported_today = day in figures
     # Days still ahead to make up the month: today counts only if it is not reported yet.
-    week_end = week_start + datetime.timedelta(days=6)
+    week_end = week_bounds(day)[1]
     plans = kpi_selectors.manager_plans(
         company=company,
         manager=manager,
@@ -314,14 +315,14 @@ def manager_overview(
     standings = []
     for kpi in kpis:
         month_figures = {d: v for d, v in figures.items() if d >= first}
-        week_figures = {d: v for d, v in figures.items() if d >= week_start}
+        week_figures = {d: v for d, v in figures.items() if d >= this_week}
         month_actual = period_value(kpi, month_figures)
         week_actual = period_value(kpi, week_figures)
         month_plan = plans.period_plan(kpi, first, last)
-        week_plan = plans.period_plan(kpi, week_start, week_end)
+        week_plan = plans.period_plan(kpi, this_week, week_end)
         # Pace: the plan up to today, so the colour says "on track", not "month done".
         plan_so_far = plans.period_plan(kpi, first, day)
-        week_so_far = plans.period_plan(kpi, week_start, day)
+        week_so_far = plans.period_plan(kpi, this_week, day)
         month_shown = kpi_reading(kpi, actual=month_actual, plan=plan_so_far)
         week_shown = kpi_reading(kpi, actual=week_actual, plan=week_so_far)
         needed = None
@@ -348,7 +349,7 @@ def manager_overview(
         )
     trend = []
     for weeks_back in range(7, -1, -1):
-        start = week_start - datetime.timedelta(weeks=weeks_back)
+        start = this_week - datetime.timedelta(weeks=weeks_back)
         end = start + datetime.timedelta(days=6)
         week = {d: v for d, v in figures.items() if start <= d <= end}
         point = TrendPoint(start, {})
@@ -452,9 +453,8 @@ def closable_months(*, company: Company, today: datetime.date) -> list[tuple[dat
     """The last six months before this one, each with whether it is closed already."""
     closed = set(ClosedMonth.objects.filter(company=company).values_list("month", flat=True))
     months = []
-    month = today.replace(day=1)
-    for _step in range(6):
-        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    for back in range(1, 7):
+        month = shift_months(today, -back)
         months.append((month, month in closed))
     return months
 

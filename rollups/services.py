@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from accounts import tenancy
 from accounts.models import Company, SalesRole, Team, User
-from kpi.calendar import calendar_for, month_bounds
-from kpi.models import KPI, Plan
+from kpi.calendar import calendar_for
+from kpi.models import KPI
+from kpi.periods import month_bounds, period_bounds, week_bounds
 from reports.models import DailyReport, ReportValue
 from rollups import changes, engine
 from rollups.models import Bucket, Period, Reconciliation, Scope, Total, WorkingDay
@@ -50,19 +51,6 @@ class BucketKey(NamedTuple):
     period: str
     start: datetime.date
     end: datetime.date
-
-
-def week_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    monday = day - datetime.timedelta(days=day.weekday())
-    return monday, monday + datetime.timedelta(days=6)
-
-
-def period_bounds(period: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    if period == Period.DAY:
-        return day, day
-    if period == Period.WEEK:
-        return week_bounds(day)
-    return month_bounds(day)
 
 
 def _keys(company_id: int, manager_id: int, team_ids: Iterable[int | None], day: datetime.date):
@@ -120,16 +108,16 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
         case changes.ReportChanged(manager=manager, day=day):
             keys: Iterable[BucketKey] = _report_keys(company, manager, day)
         case changes.PlanChanged(period=period, start=start, manager=manager, sales_role=role):
-            end = start + datetime.timedelta(days=6) if period == Plan.Period.WEEK else None
+            _first, end = period_bounds(period, start)
             managers = [manager] if manager else _managers_of_role(company, role)
-            keys = _span_keys(company, start, end or month_bounds(start)[1], managers=managers)
+            keys = _span_keys(company, start, end, managers=managers)
         case changes.CalendarDayChanged(date=date):
             # The working day's row follows first: the plans of its month split over the rows.
             working_day_refresh(company=company, date=date)
             keys = _span_keys(company, *month_bounds(date))
         case changes.AbsenceChanged(manager=manager, start=start, end=end):
             # Absent days change the split of the plans of every month they touch.
-            first, last = start.replace(day=1), month_bounds(end)[1]
+            first, last = month_bounds(start)[0], month_bounds(end)[1]
             keys = _span_keys(company, first, last, managers=[manager])
         case changes.RoleKPISetChanged(sales_role=role, since=since):
             # The set decides which KPIs the role's totals hold from `since` on.

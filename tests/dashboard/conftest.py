@@ -22,8 +22,9 @@ import pytest
 
 from accounts import tenancy
 from kpi import services as kpi_services
-from kpi.calendar import calendar_for, month_bounds
+from kpi.calendar import calendar_for
 from kpi.models import KPI
+from kpi.periods import month_bounds
 from reports import services as report_services
 from rollups import services as rollup_services
 from tests.conftest import Cast

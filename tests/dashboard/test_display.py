@@ -15,8 +15,9 @@ from dashboard.windows import Window
 from kpi import selectors as kpi_selectors
 from kpi import services as kpi_services
 from kpi.bands import Band, kpi_band, reading
-from kpi.calendar import calendar_for, month_bounds
+from kpi.calendar import calendar_for
 from kpi.models import KPI
+from kpi.periods import month_bounds
 from kpi.values import format_plan
 from reports.selectors import manager_overview, report_form
 from rollups import services as rollup_services
