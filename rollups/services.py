@@ -127,6 +127,11 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
         case changes.ManagerMoved(manager=manager, old_team_id=old_team_id):
             # Team totals follow the team a manager is in now; role KPIs and plans too.
             keys = _history_keys(company, manager, old_team_id)
+        case changes.ManagerJoined(manager=manager):
+            # Every period ending after the day they joined, reaching back to its month's start.
+            joined = (manager.date_joined.date(), company.today())
+            first, last = month_bounds(min(joined))[0], max(joined)
+            keys = _span_keys(company, first, last, managers=[manager])
         case changes.KPIChanged(kpi=kpi, fields=fields):
             keys = _kpi_keys(company, [kpi]) if fields & KPI_FIELDS_IN_TOTALS else ()
         case changes.CompanyBandsChanged():
@@ -523,8 +528,3 @@ def stale_companies() -> list[int]:
             ):
                 due.append(company_id)
     return due
-
-
-def companies_at_local_hour(hour: int, now: datetime.datetime | None = None) -> list[int]:
-    now = now or timezone.now()
-    return [company.pk for company in Company.objects.all() if company.local_time(now).hour == hour]
