@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_for_admin, require_admin, require_head_or_admin
+from accounts.access import get_for_admin
 from accounts.models import User
+from accounts.permissions import require_configure, require_lead
 from accounts.views import call_service, submitted
 from clients import selectors, services, tasks
 from clients.export import classification_workbook
@@ -36,7 +37,7 @@ def _month(request: HttpRequest, months: list[datetime.date]) -> datetime.date:
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     """The client KPIs of what the viewer sees, and each manager's: churn by manager."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     today = company.today()
     managers = managers_in_view(company=company, viewer=request.user)
@@ -58,7 +59,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def abc_xyz(request: HttpRequest) -> HttpResponse:
     """The ABC/XYZ matrix of a month; ?cell=AX adds the clients behind a cell (an HTMX
     request gets just that list, or just the matrix when the month changes)."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     months = selectors.stored_months(company=company)
     month = _month(request, months)
@@ -82,7 +83,7 @@ def abc_xyz(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def abc_xyz_export(request: HttpRequest) -> HttpResponse:
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     month = _month(request, selectors.stored_months(company=company))
     rows = selectors.classification_rows(company=company, month=month, viewer=request.user)
@@ -98,7 +99,7 @@ def abc_xyz_export(request: HttpRequest) -> HttpResponse:
 @require_POST
 def abc_xyz_recalculate(request: HttpRequest) -> HttpResponse:
     """Queue the classification of the running month to date (eager on the embedded run)."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     month = company.today().replace(day=1)
     arguments = (company.pk, month.isoformat())
@@ -126,7 +127,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def analysis_settings(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     current = selectors.analysis_settings(company=company)
     posted = request.POST.get("form") if request.method == "POST" else None

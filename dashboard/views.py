@@ -14,8 +14,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import require_head_or_admin
 from accounts.models import Company, User
+from accounts.permissions import require_lead
 from dashboard import access, charts, selectors
 from dashboard.export import team_workbook
 from dashboard.figures import company_kpis, figures_of_window
@@ -77,7 +77,7 @@ class _Base:
 
 
 def _base(request: HttpRequest) -> _Base:
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     today = company.today()
     window, problem = _window(request, today)
@@ -189,7 +189,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def digest_set(request: HttpRequest) -> HttpResponse:
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     choice = request.POST.get("digest", "")
     if choice not in DashboardVisit.Digest.values:
         messages.error(request, _("Выберите, как часто присылать сводку."))

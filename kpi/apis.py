@@ -17,9 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import require_admin
 from accounts.apis import CompanyRelatedField
 from accounts.models import SalesRole, User
+from accounts.permissions import require_configure, require_plan
 from kpi import access, selectors, services
 from kpi.calendar import is_provisional, working_days_by_month
 from kpi.models import KPI, Absence, Plan
@@ -81,7 +81,7 @@ class KpiListApi(APIView):
 class KpiCreateApi(APIView):
     @extend_schema(request=KpiInput, responses={201: KpiOutput}, operation_id="kpis_create")
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = KpiInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         kpi = services.kpi_create(
@@ -207,7 +207,7 @@ class PlanListApi(APIView):
         operation_id="plans_list",
     )
     def get(self, request: Request) -> Response:
-        access.require_planner(request.user)
+        require_plan(request.user)
         month = serializers.DateField().to_internal_value(
             request.query_params.get("month") or request.user.company.today().isoformat()
         )
@@ -286,7 +286,7 @@ class AbsenceOutput(serializers.ModelSerializer):
 class AbsenceListApi(APIView):
     @extend_schema(responses=AbsenceOutput(many=True), operation_id="absences_list")
     def get(self, request: Request) -> Response:
-        access.require_planner(request.user)
+        require_plan(request.user)
         absences = Absence.objects.filter(company=request.user.company).select_related("manager")
         return Response(AbsenceOutput(absences, many=True).data)
 
@@ -304,7 +304,7 @@ class AbsenceCreateApi(APIView):
         request=AbsenceInput, responses={201: AbsenceOutput}, operation_id="absences_create"
     )
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = AbsenceInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         absence = services.absence_create(
@@ -327,7 +327,7 @@ class BandsApi(APIView):
 class BandsUpdateApi(APIView):
     @extend_schema(request=BandsSerializer, responses=BandsSerializer, operation_id="bands_update")
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = BandsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         company = services.bands_set(

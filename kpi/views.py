@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_or_404, require_admin
+from accounts.access import get_or_404
 from accounts.models import SalesRole, Team
-from accounts.permissions import may_plan_role_defaults
+from accounts.permissions import may_plan_role_defaults, require_configure
 from accounts.selectors import managers_of_team
 from accounts.views import call_service, submitted
 from kpi import access, selectors, services
@@ -34,7 +34,7 @@ from kpi.values import parse_value
 @login_required
 @require_GET
 def kpi_list(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     context = {
         "kpis": selectors.kpis_of_company(company=company),
@@ -46,7 +46,7 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def kpi_create(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     form = KPIForm(request.POST or None, company=company, initial={"decimals": 0})
     if submitted(request, form) and call_service(
@@ -91,7 +91,7 @@ def kpi_edit(request: HttpRequest, uid: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def catalogue(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     if request.method == "POST":
         try:
@@ -153,7 +153,7 @@ def role_kpis(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def bands(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     initial = {"band_red_below": company.band_red_below, "band_green_from": company.band_green_from}
     form = BandsForm(request.POST or None, initial=initial)
@@ -169,7 +169,7 @@ def bands(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def calendar(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     this_year = company.today().year
     try:
@@ -222,7 +222,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def absences(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     form = AbsenceForm(request.POST or None, company=company)
     if submitted(request, form) and call_service(

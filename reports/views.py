@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import require_admin, require_head_or_admin
 from accounts.models import User
+from accounts.permissions import require_configure, require_lead, require_report
 from clients.selectors import open_alerts
 from kpi.calendar import calendar_for
 from kpi.values import parse_value
@@ -72,7 +72,7 @@ def _tell_correction(request: HttpRequest, submission: services.Submission) -> N
 @login_required
 @require_GET
 def report_today(request: HttpRequest) -> HttpResponse:
-    access.require_manager(request.user)
+    require_report(request.user)
     today = request.user.company.today()
     return redirect("report-form", day=today.isoformat())
 
@@ -81,7 +81,7 @@ def report_today(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_form(request: HttpRequest, day: str) -> HttpResponse:
     """The manager's end-of-day report: the whole form, submitted with Enter."""
-    access.require_manager(request.user)
+    require_report(request.user)
     manager: User = request.user
     company = manager.company
     date = _parse_day(day)
@@ -126,7 +126,7 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
 @require_POST
 def report_check(request: HttpRequest, day: str) -> HttpResponse:
     """Checks one field as it is typed (HTMX) and keeps the draft."""
-    access.require_manager(request.user)
+    require_report(request.user)
     manager: User = request.user
     company = manager.company
     date = _parse_day(day)
@@ -160,7 +160,7 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
 @login_required
 @require_GET
 def my_kpis(request: HttpRequest) -> HttpResponse:
-    access.require_manager(request.user)
+    require_report(request.user)
     manager: User = request.user
     company = manager.company
     today = company.today()
@@ -181,7 +181,7 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
 @require_GET
 def team_reports(request: HttpRequest) -> HttpResponse:
     """The head of sales' view of a day's reports: who has not reported, mismatches."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     today = company.today()
     try:
@@ -203,7 +203,7 @@ def team_reports(request: HttpRequest) -> HttpResponse:
 def close_month(request: HttpRequest) -> HttpResponse:
     """Closing a month: first what it means (its reports, who has days without one), and only
     a confirmed POST closes it."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     data = request.POST if request.method == "POST" else request.GET
     try:
@@ -233,7 +233,7 @@ def close_month(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def reopen_month(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     try:
         month = datetime.date.fromisoformat(request.POST.get("month", ""))
         services.month_reopen(
