@@ -1,24 +1,16 @@
 """Guards: every tenant-owned object a view touches is fetched through one of these.
 
-A code from another company is simply not found (404); a role that may not act gets 403.
+A code from another company is simply not found (404); a role that may not act gets 403,
+by the rule of `accounts.permissions` (the one home of who may do what).
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import ApiToken, SalesRole, Team, User
 from accounts.permissions import require_configure
-
-
-def require_admin(user: User) -> None:
-    require_configure(user)
-
-
-def require_head_or_admin(user: User) -> None:
-    if not (user.is_head or user.can_administer):
-        raise PermissionDenied
 
 
 def get_or_404[M: Model](queryset: QuerySet[M], **lookup: object) -> M:
@@ -33,7 +25,7 @@ def get_or_404[M: Model](queryset: QuerySet[M], **lookup: object) -> M:
 def get_for_admin[M: Model](model: type[M], *, actor: User, **lookup: object) -> M:
     """The actor's company's object (404 otherwise), for company admins only (403 otherwise)."""
     found = get_or_404(model.objects.filter(company_id=actor.company_id), **lookup)
-    require_admin(actor)
+    require_configure(actor)
     return found
 
 

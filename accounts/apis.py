@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from accounts import access, selectors, services
-from accounts.access import require_admin
 from accounts.models import SalesRole, Team, User
+from accounts.permissions import require_configure
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -64,7 +64,7 @@ class MeApi(APIView):
 class UserListApi(APIView):
     @extend_schema(responses=UserOutput(many=True), operation_id="users_list")
     def get(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         users = selectors.users_of_company(company=request.user.company)
         return Response(UserOutput(users, many=True).data)
 
@@ -88,7 +88,7 @@ class UserCreateApi(APIView):
         request=InputSerializer, responses={201: UserOutput}, operation_id="users_create"
     )
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -152,7 +152,7 @@ class TeamCreateApi(APIView):
         request=InputSerializer, responses={201: TeamOutput}, operation_id="teams_create"
     )
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         team = services.team_create(
@@ -192,7 +192,7 @@ class SalesRoleCreateApi(APIView):
         request=InputSerializer, responses={201: SalesRoleOutput}, operation_id="sales_roles_create"
     )
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         role = services.sales_role_create(

@@ -6,11 +6,8 @@ Deterministic (seeded), so screenshots and numbers are the same on every machine
 import datetime
 import logging
 import random
-from calendar import monthrange
 from dataclasses import dataclass
 from decimal import Decimal
-
-from django.utils import timezone
 
 from accounts import services, tenancy
 from accounts.models import Company, SalesRole, User
@@ -18,6 +15,7 @@ from clients.demo import demo_client_analysis
 from crm_sync.demo import demo_deals_and_calls
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
+from kpi.periods import month_bounds
 from quality.demo import demo_quality
 from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups import services as rollups
@@ -112,7 +110,6 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 def demo_load(*, reset: bool = False, today: datetime.date | None = None) -> list[Company]:
-    today = today or timezone.localdate()
     companies = []
     for spec in DEMO_COMPANIES:
         existing = Company.objects.filter(name=spec.name).first()
@@ -126,9 +123,10 @@ def demo_load(*, reset: bool = False, today: datetime.date | None = None) -> lis
     return companies
 
 
-def _load_company(spec: DemoCompany, today: datetime.date) -> Company:
+def _load_company(spec: DemoCompany, today: datetime.date | None) -> Company:
     rng = random.Random(spec.prefix)  # noqa: S311 - demo figures, not secrets
     company = services.company_create(name=spec.name, login_prefix=spec.prefix)
+    today = today or company.today()
     with tenancy.tenant_context(company):
         roles = {role.kind: role for role in SalesRole.objects.filter(company=company)}
         admin = services.user_create(
@@ -237,9 +235,7 @@ def _load_history(
     for user, spec in managers:
         kpis = kpis_of_role[user.sales_role_id]
         for year, month in months:
-            working = len(
-                calendar.working_days(datetime.date(year, month, 1), _month_end(year, month))
-            )
+            working = len(calendar.working_days(*month_bounds(datetime.date(year, month, 1))))
             for kpi in kpis:
                 plans.append(
                     Plan(
@@ -261,8 +257,8 @@ def _load_history(
             figures = _day_figures(spec.skill, rng)
             receivables = max(0.0, receivables * rng.uniform(0.97, 1.03))
             figures["receivables"] = receivables
-            submitted = timezone.make_aware(
-                datetime.datetime.combine(day, datetime.time(17, rng.randint(30, 59)))
+            submitted = datetime.datetime.combine(
+                day, datetime.time(17, rng.randint(30, 59)), tzinfo=company.zone
             )
             reports.append(
                 DailyReport(company=company, manager=user, date=day, submitted_at=submitted)
@@ -354,10 +350,6 @@ def _month_plan(code: str, working_days: int) -> Decimal:
     if code in PERIOD_TARGET:
         return Decimal(PERIOD_TARGET[code])
     return (Decimal(DAY_PLAN[code]) * working_days).quantize(Decimal(1))
-
-
-def _month_end(year: int, month: int) -> datetime.date:
-    return datetime.date(year, month, monthrange(year, month)[1])
 
 
 def _group(rows, attribute: str) -> dict:  # type: ignore[no-untyped-def]

@@ -74,9 +74,37 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # The company's clock: its "today" and the bounds of its days are those of its own time
+    # zone, never the server's (a company in Vladivostok starts its day while Moscow's
+    # server is still on yesterday). Every date the app derives from "now" comes from here.
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
     def local_time(self, moment: datetime.datetime | None = None) -> datetime.datetime:
         """A moment (default: now) on the company's own clock."""
-        return (moment or timezone.now()).astimezone(zoneinfo.ZoneInfo(self.timezone))
+        return (moment or timezone.now()).astimezone(self.zone)
+
+    def now(self) -> datetime.datetime:
+        return self.local_time()
+
+    def today(self) -> datetime.date:
+        return self.local_time().date()
+
+    def day_start(self, day: datetime.date) -> datetime.datetime:
+        """The first moment of a day on the company's clock."""
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=self.zone)
+
+    def day_end(self, day: datetime.date) -> datetime.datetime:
+        """The first moment after the day (an exclusive bound)."""
+        return self.day_start(day + datetime.timedelta(days=1))
+
+    def day_bounds(
+        self, first: datetime.date, last: datetime.date | None = None
+    ) -> tuple[datetime.datetime, datetime.datetime]:
+        """[start of `first`, end of `last`) on the company's clock; `last` defaults to `first`."""
+        return self.day_start(first), self.day_end(last or first)
 
 
 class TenantModel(models.Model):

@@ -116,6 +116,17 @@ def may_correct(actor: User, manager: User) -> bool:
     return _company(actor, manager) and (actor.can_administer or _leads(actor, manager))
 
 
+def may_lead(actor: User) -> bool:
+    """The team's pages (dashboard, team reports, funnel, imports, client analysis): heads
+    of sales and admins; what each shows is scoped by `in_view_of`."""
+    return actor.is_head or actor.can_administer
+
+
+def may_report(actor: User) -> bool:
+    """Filing one's own end-of-day reports: a manager with a sales role (their KPIs)."""
+    return actor.is_manager and actor.sales_role_id is not None
+
+
 def may_close_month(actor: User) -> bool:
     return actor.can_administer or actor.is_head
 
@@ -138,6 +149,14 @@ def may_score(actor: User, manager: User | None = None) -> bool:
 
 def require_configure(actor: User) -> None:
     require(may_configure(actor), _("Настраивает компанию только администратор."))
+
+
+def require_lead(actor: User) -> None:
+    require(may_lead(actor), _("Это страница руководителя отдела продаж и администратора."))
+
+
+def require_report(actor: User) -> None:
+    require(may_report(actor), _("Отчёт за день сдаёт менеджер с ролью в продажах."))
 
 
 def require_plan(

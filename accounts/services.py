@@ -17,7 +17,7 @@ from accounts import permissions, tenancy
 from accounts.audit import audit_record
 from accounts.models import ApiToken, AuditEvent, Company, LoginName, SalesRole, Team, User
 from rollups import services as rollups
-from rollups.changes import ManagerMoved
+from rollups.changes import ManagerJoined, ManagerMoved
 
 DEFAULT_SALES_ROLES = [
     (SalesRole.Kind.HUNTER, "Хантер"),
@@ -196,6 +196,10 @@ def user_create(
             from accounts.tasks import send_invitation
 
             transaction.on_commit(lambda: send_invitation.delay(company.pk, user.pk))
+        if user.is_manager:
+            # A team's plan is the whole team's (DOMAIN.md): the new manager's plan now
+            # counts in the running periods of their team and the company.
+            rollups.totals_mark(company=company, change=ManagerJoined(manager=user))
     return user
 
 

@@ -28,6 +28,7 @@ from accounts.forms import (
     UserEditForm,
 )
 from accounts.models import AuditEvent, Company, User
+from accounts.permissions import may_lead, require_configure
 from reports.selectors import recent_reports_of_manager, team_report_status
 
 
@@ -78,7 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == User.Role.QUALITY:
         return redirect("quality-queue")
     context: dict[str, object] = {}
-    if user.is_head or user.can_administer:
+    if may_lead(user):
         context["teams"] = team_report_status(company=user.company, head=user)
         context["warnings"] = selectors.structure_warnings(company=user.company)
     if user.is_manager:
@@ -89,7 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def user_list(request: HttpRequest) -> HttpResponse:
-    access.require_admin(request.user)
+    require_configure(request.user)
     users = selectors.users_of_company(company=request.user.company)
     role = request.GET.get("role")
     if role in User.Role.values:
@@ -102,7 +103,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
-    access.require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     # The company's namespace typed in already: the admin adds the name after the dot.
     initial = {"username": f"{company.login_prefix}."} if company.login_prefix else {}
@@ -133,7 +134,7 @@ def user_edit(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def team_list(request: HttpRequest) -> HttpResponse:
-    access.require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     context = {
         "teams": selectors.teams_with_counts(company=company),
@@ -146,7 +147,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_create(request: HttpRequest) -> HttpResponse:
-    access.require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     form = TeamForm(request.POST or None, company=company)
     if submitted(request, form) and call_service(
@@ -178,7 +179,7 @@ def team_edit(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def sales_roles(request: HttpRequest) -> HttpResponse:
-    access.require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     form = SalesRoleForm(request.POST or None)
     if submitted(request, form) and call_service(
@@ -261,7 +262,7 @@ def invitation_accept(request: HttpRequest, company: str, user: str, token: str)
 @login_required
 @require_http_methods(["GET", "POST"])
 def company_settings(request: HttpRequest) -> HttpResponse:
-    access.require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     initial = {field: getattr(company, field) for field in services.COMPANY_SETTINGS}
     form = CompanySettingsForm(request.POST or None, initial=initial)
@@ -274,7 +275,7 @@ def company_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    access.require_admin(request.user)
+    require_configure(request.user)
     action = request.GET.get("action")
     events = selectors.audit_events(company=request.user.company, action=action)
     page = Paginator(events.select_related("actor"), 100).get_page(request.GET.get("page"))

@@ -48,6 +48,7 @@ def build(today: datetime.date) -> Any:
     from kpi import services as kpi_services
     from kpi.calendar import calendar_for
     from kpi.models import KPI, Plan
+    from kpi.periods import shift_months, week_start
     from reports.models import DailyReport, ReportValue
 
     suffix = uuid.uuid4().hex[:8]
@@ -80,7 +81,7 @@ def build(today: datetime.date) -> Any:
         codes = [*rollup_role_set(), EXTRA_KPI]
         month = today.replace(day=1)
         for back in range(3):
-            start = (month - datetime.timedelta(days=1)).replace(day=1) if back else month
+            start = shift_months(month, -1) if back else month
             month = start
             for number, code in enumerate(codes):
                 value = Decimal(100 * (number + 1) + 7 * back)
@@ -92,7 +93,7 @@ def build(today: datetime.date) -> Any:
                         company=company, kpi=kpis[code], start=start, value=value + 33,
                         manager=manager,
                     )  # fmt: skip
-        week = today - datetime.timedelta(days=today.weekday())
+        week = week_start(today)
         for code, target, start in (
             ("calls", {"sales_role": role}, week),
             ("talk_time", {"manager": manager}, week - datetime.timedelta(weeks=2)),
@@ -266,11 +267,10 @@ def main() -> None:
     from django.test import Client
 
     from accounts import tenancy
-    from reports.selectors import company_today
 
     log("building the manager's company")
     manager = build(datetime.datetime.now(rollup.MOSCOW).date())
-    today = company_today(manager.company)
+    today = manager.company.today()
     emit("day", today.isoformat())
     my_output, form_output = outputs(manager, today)
     emit("my_output", my_output)

@@ -681,9 +681,8 @@ def on_the_fly(data: DataSet, today: datetime.date) -> None:
     from django.db import connection
 
     from accounts import tenancy
-    from kpi.calendar import month_bounds
+    from kpi.periods import month_bounds, week_bounds
     from rollups import engine
-    from rollups.services import week_bounds
 
     company_id = data.companies[0]
     team_id = data.teams[company_id][0]

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from accounts.models import Company
 from clients import services
-from clients.selectors import shift_months
+from kpi.periods import shift_months
 
 DEMO_MONTHLY_COST = Decimal(450000)
 

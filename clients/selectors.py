@@ -2,7 +2,6 @@
 the client-base KPIs (repeat share, retention, churn, LTV, LTV : CAC) as of a day."""
 
 import datetime
-import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,8 +13,7 @@ from accounts.models import Company, User
 from accounts.permissions import of_managers_in_view
 from clients.models import AcquisitionCost, ClientAlert, ClientAnalysisSettings, ClientClass
 from crm_sync.models import Client, Deal
-from crm_sync.services import day_end, day_start
-from kpi.calendar import month_bounds
+from kpi.periods import month_bounds, shift_months
 
 ABC = ("A", "B", "C")
 XYZ = ("X", "Y", "Z")
@@ -41,11 +39,6 @@ def analysis_settings(*, company: Company) -> ClientAnalysisSettings:
     return found
 
 
-def shift_months(month: datetime.date, months: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def won_deals(*, company: Company) -> QuerySet[Deal]:
     return Deal.objects.filter(company=company, status=Deal.Status.WON, client__isnull=False)
 
@@ -58,12 +51,12 @@ def window_revenues(
 ) -> dict[int, list[Decimal]]:
     """Each client's revenue in each of the `months` months ending with `month` (0 when none),
     counting won deals closed up to the end of `as_of` on the company's clock."""
-    first = shift_months(month.replace(day=1), -(months - 1))
+    first = shift_months(month, -(months - 1))
     keys = [shift_months(first, n) for n in range(months)]
     rows = (
         won_deals(company=company)
-        .filter(closed_at__gte=day_start(company, first), closed_at__lt=day_end(company, as_of))
-        .annotate(month=TruncMonth("closed_at", tzinfo=zoneinfo.ZoneInfo(company.timezone)))
+        .filter(closed_at__gte=company.day_start(first), closed_at__lt=company.day_end(as_of))
+        .annotate(month=TruncMonth("closed_at", tzinfo=company.zone))
         .order_by()
         .values("client_id", "month")
         .annotate(revenue=Sum("amount"))
@@ -86,7 +79,7 @@ def latest_managers(
     """The manager of each client's latest won deal up to `as_of`."""
     latest = (
         won_deals(company=company)
-        .filter(client_id=OuterRef("pk"), closed_at__lt=day_end(company, as_of))
+        .filter(client_id=OuterRef("pk"), closed_at__lt=company.day_end(as_of))
         .order_by("-closed_at", "-id")
         .values("manager_id")[:1]
     )
@@ -184,7 +177,7 @@ def unclassified_count(*, company: Company, month: datetime.date, viewer: User) 
     """Clients with a won deal before the month's end but no revenue in the window."""
     _first, last = month_bounds(month)
     deals = of_managers_in_view(
-        won_deals(company=company).filter(closed_at__lt=day_end(company, last)), viewer=viewer
+        won_deals(company=company).filter(closed_at__lt=company.day_end(last)), viewer=viewer
     )
     classified = ClientClass.objects.filter(company=company, month=month).values("client_id")
     return deals.exclude(client_id__in=classified).values("client_id").distinct().count()
@@ -277,12 +270,12 @@ def client_figures(
         deals = deals.filter(manager=manager)
     if managers is not None:
         deals = deals.filter(manager__in=managers)
-    end = day_end(company, day)
+    end = company.day_end(day)
     up_to = deals.filter(closed_at__lt=end)
 
     def between(first: datetime.date, last: datetime.date) -> QuerySet[Deal]:
         return up_to.filter(
-            closed_at__gte=day_start(company, first), closed_at__lt=day_end(company, last)
+            closed_at__gte=company.day_start(first), closed_at__lt=company.day_end(last)
         )
 
     figures: dict[str, Decimal] = {
@@ -331,7 +324,7 @@ def acquisition_cost_per_client(*, company: Company, day: datetime.date) -> Deci
         .order_by()
         .values("client_id")
         .annotate(first_won=Min("closed_at"))
-        .filter(first_won__gte=day_start(company, first), first_won__lt=day_end(company, day))
+        .filter(first_won__gte=company.day_start(first), first_won__lt=company.day_end(day))
         .count()
     )
     if not new_clients:

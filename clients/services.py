@@ -21,8 +21,8 @@ from clients.selectors import CLIENT_CODES
 from crm_sync import services as crm_services
 from crm_sync.models import Client
 from kpi import selectors as kpi_selectors
-from kpi.calendar import month_bounds
 from kpi.models import KPI
+from kpi.periods import month_bounds
 
 SETTINGS_FIELDS = (
     "abc_a_share",
@@ -92,7 +92,7 @@ def classification_run(
     A running month's few days are not a month of purchases: its XYZ variation is taken over
     the window's complete months, so a client who orders every month is not made unsteady
     by the month that has just begun."""
-    today = today or company.local_time().date()
+    today = today or company.today()
     month = month.replace(day=1)
     if month > today:
         raise ValidationError(_("Нельзя классифицировать клиентов за будущий месяц."))
@@ -140,7 +140,7 @@ def alerts_refresh(*, company: Company, today: datetime.date | None = None) -> A
     """Close the alerts of clients who ordered again; open one (once) for each A or X client
     of the latest stored month with 3+ order days whose pause is over its usual rhythm:
     days since the last order > the median gap between orders × the tolerance."""
-    today = today or company.local_time().date()
+    today = today or company.today()
     tolerance = selectors.analysis_settings(company=company).rhythm_tolerance
     open_alerts = {
         alert.client_id: alert
@@ -197,7 +197,7 @@ def alerts_close_ordered(*, company: Company, client_id: int, day: datetime.date
 def client_figures_refresh(*, company: Company, day: datetime.date | None = None) -> int:
     """Refresh the day's client-KPI figures (as-of figures move with time even without new
     deals) for every active manager whose role has one of them; returns how many."""
-    day = day or company.local_time().date()
+    day = day or company.today()
     managers = [
         manager
         for manager in User.objects.filter(

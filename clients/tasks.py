@@ -1,28 +1,17 @@
 import datetime
-import logging
 
 from celery import shared_task
-from django.db import OperationalError
-from django.utils import timezone
 
 from accounts import tenancy
 from accounts.models import Company
+from accounts.tasks import companies_at_local_hour, company_task, fan_out, moment_of
 from clients import services
-from clients.selectors import shift_months
+from kpi.periods import shift_months
 
-logger = logging.getLogger(__name__)
-
-RETRY = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError, ConnectionError),
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "max_retries": 6,
-}
 CLASSIFY_HOUR, DAILY_HOUR = 4, 5
 
 
-@shared_task(**RETRY)
+@company_task
 def classify_company(company_id: int, month: str) -> int:
     """Classify the company's clients for `month` (ISO date): the whole month once it is
     over, to date while it runs. Replaces the month's rows."""
@@ -33,14 +22,14 @@ def classify_company(company_id: int, month: str) -> int:
     return result.classified
 
 
-@shared_task(**RETRY)
+@company_task
 def refresh_alerts(company_id: int) -> dict[str, int]:
     with tenancy.tenant_context(company_id):
         result = services.alerts_refresh(company=Company.objects.get(pk=company_id))
     return {"opened": result.opened, "closed": result.closed}
 
 
-@shared_task(**RETRY)
+@company_task
 def refresh_client_figures(company_id: int) -> int:
     with tenancy.tenant_context(company_id):
         return services.client_figures_refresh(company=Company.objects.get(pk=company_id))
@@ -49,36 +38,21 @@ def refresh_client_figures(company_id: int) -> int:
 @shared_task(acks_late=True)
 def classify_due(now: str | None = None) -> list[int]:
     """Beat runs this hourly: where it is the 1st, 04:00, the month just ended is classified."""
-    moment = datetime.datetime.fromisoformat(now) if now else timezone.now()
-    queued = []
-    for company in Company.objects.all():
-        local = company.local_time(moment)
-        if local.day != 1 or local.hour != CLASSIFY_HOUR:
-            continue
-        previous = shift_months(local.date(), -1).isoformat()
-        if _queue(classify_company, company.pk, previous):
-            queued.append(company.pk)
-    return queued
+    moment = moment_of(now)
+    due = companies_at_local_hour(CLASSIFY_HOUR, moment, day=1)
+    jobs = [(company_id, _previous_month(company_id, moment)) for company_id in due]
+    return fan_out(classify_company, jobs)
 
 
 @shared_task(acks_late=True)
 def daily_due(now: str | None = None) -> list[int]:
     """Beat runs this hourly: where it is 05:00, rhythm alerts and client KPIs are refreshed."""
-    moment = datetime.datetime.fromisoformat(now) if now else timezone.now()
-    queued = []
-    for company in Company.objects.all():
-        if company.local_time(moment).hour != DAILY_HOUR:
-            continue
-        # Two tasks (not short-circuited): one failing does not stop the other.
-        if _queue(refresh_alerts, company.pk) & _queue(refresh_client_figures, company.pk):
-            queued.append(company.pk)
-    return queued
+    due = companies_at_local_hour(DAILY_HOUR, moment_of(now))
+    # Two fan-outs: one failing for a company does not stop the other.
+    alerts, figures = fan_out(refresh_alerts, due), fan_out(refresh_client_figures, due)
+    return [company_id for company_id in due if company_id in alerts and company_id in figures]
 
 
-def _queue(task, *args: object) -> bool:  # type: ignore[no-untyped-def]
-    try:  # one company's failure (eagerly, on the embedded profile) stops no other
-        task.delay(*args)
-    except Exception:
-        logger.exception("clients: %s failed for %s", task.name, args)
-        return False
-    return True
+def _previous_month(company_id: int, moment: datetime.datetime) -> str:
+    local = Company.objects.get(pk=company_id).local_time(moment)
+    return shift_months(local.date(), -1).isoformat()

@@ -9,20 +9,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_for_admin, require_admin, require_head_or_admin
+from accounts.access import get_for_admin
 from accounts.models import User
+from accounts.permissions import require_configure, require_lead
 from accounts.selectors import managers_in_view
 from accounts.views import call_service, submitted
 from clients import selectors, services, tasks
 from clients.export import classification_workbook
 from clients.forms import AcquisitionCostForm, SettingsForm
 from clients.models import AcquisitionCost
-from reports.selectors import company_today
 
 
 def _month(request: HttpRequest, months: list[datetime.date]) -> datetime.date:
     """The month asked for (?month=YYYY-MM), else the latest classified one, else this one."""
-    default = months[0] if months else company_today(request.user.company).replace(day=1)
+    default = months[0] if months else request.user.company.today().replace(day=1)
     raw = request.GET.get("month", "")
     if not raw:
         return default
@@ -37,9 +37,9 @@ def _month(request: HttpRequest, months: list[datetime.date]) -> datetime.date:
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     """The client KPIs of what the viewer sees, and each manager's: churn by manager."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
-    today = company_today(company)
+    today = company.today()
     managers = managers_in_view(company=company, viewer=request.user)
     whole, rows = selectors.client_kpis_in_view(
         company=company, day=today, viewer=request.user, managers=managers
@@ -59,7 +59,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def abc_xyz(request: HttpRequest) -> HttpResponse:
     """The ABC/XYZ matrix of a month; ?cell=AX adds the clients behind a cell (an HTMX
     request gets just that list, or just the matrix when the month changes)."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     months = selectors.stored_months(company=company)
     month = _month(request, months)
@@ -83,7 +83,7 @@ def abc_xyz(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def abc_xyz_export(request: HttpRequest) -> HttpResponse:
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     month = _month(request, selectors.stored_months(company=company))
     rows = selectors.classification_rows(company=company, month=month, viewer=request.user)
@@ -99,9 +99,9 @@ def abc_xyz_export(request: HttpRequest) -> HttpResponse:
 @require_POST
 def abc_xyz_recalculate(request: HttpRequest) -> HttpResponse:
     """Queue the classification of the running month to date (eager on the embedded run)."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
-    month = company_today(company).replace(day=1)
+    month = company.today().replace(day=1)
     arguments = (company.pk, month.isoformat())
     transaction.on_commit(lambda: tasks.classify_company.delay(*arguments))
     messages.success(
@@ -127,7 +127,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def analysis_settings(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     current = selectors.analysis_settings(company=company)
     posted = request.POST.get("form") if request.method == "POST" else None

@@ -29,10 +29,10 @@ def _filtered[M: (Deal, Call)](queryset: QuerySet[M], request: Request, moment: 
     company = request.user.company
     if params.get("from"):
         day = serializers.DateField().to_internal_value(params["from"])
-        queryset = queryset.filter(**{f"{moment}__gte": services.day_start(company, day)})
+        queryset = queryset.filter(**{f"{moment}__gte": company.day_start(day)})
     if params.get("to"):
         day = serializers.DateField().to_internal_value(params["to"])
-        queryset = queryset.filter(**{f"{moment}__lt": services.day_end(company, day)})
+        queryset = queryset.filter(**{f"{moment}__lt": company.day_end(day)})
     if params.get("manager"):
         code = serializers.UUIDField().to_internal_value(params["manager"])
         queryset = queryset.filter(manager__code=code)

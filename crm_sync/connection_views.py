@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_for_admin, require_admin
+from accounts.access import get_for_admin
+from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
 from crm_sync import connectors, crypto, services, tasks
 from crm_sync.connection_forms import ConnectionForm
@@ -35,7 +36,7 @@ def _masked_token(connection: CRMConnection) -> str:
 @login_required
 @require_GET
 def connection_list(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     connections = list(CRMConnection.objects.filter(company=request.user.company))
     for connection in connections:
         connection.webhook_url = webhook_url(connection)
@@ -55,7 +56,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def connection_create(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     initial = {"vendor": request.GET.get("vendor", CRMConnection.Vendor.AMOCRM), "active": True}
     form = ConnectionForm(request.POST or None, initial=initial)

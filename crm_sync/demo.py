@@ -39,7 +39,7 @@ def demo_deals_and_calls(
 ) -> None:
     """`managers`: each manager with their skill (the share of the plan they tend to make)."""
     calendar = calendar_for(company=company)
-    now = _now(today)
+    now = _now(company, today)
     stages = list(PipelineStage.objects.filter(company=company))
     open_stages = [s for s in stages if s.kind == PipelineStage.Kind.OPEN]
     won = next(s for s in stages if s.kind == PipelineStage.Kind.WON)
@@ -78,11 +78,11 @@ def demo_deals_and_calls(
     _steady_clients(company, managers, won, now, rng)
 
 
-def _now(today: datetime.date) -> datetime.datetime:
+def _now(company: Company, today: datetime.date) -> datetime.datetime:
     """Now, or late afternoon of `today` when the demo is built for another day."""
-    if today == timezone.localdate():
+    if today == company.today():
         return timezone.now()
-    return timezone.make_aware(datetime.datetime.combine(today, datetime.time(17)))
+    return datetime.datetime.combine(today, datetime.time(17), tzinfo=company.zone)
 
 
 def _count(mean: float, rng: random.Random) -> int:
@@ -90,15 +90,15 @@ def _count(mean: float, rng: random.Random) -> int:
     return whole + (1 if rng.random() < mean - whole else 0)
 
 
-def _moment(day: datetime.date, rng: random.Random) -> datetime.datetime:
-    return timezone.make_aware(
-        datetime.datetime.combine(day, datetime.time(rng.randint(9, 18), rng.randint(0, 59)))
-    )
+def _moment(company: Company, day: datetime.date, rng: random.Random) -> datetime.datetime:
+    """A moment of the working hours of `day` on the company's clock."""
+    at = datetime.time(rng.randint(9, 18), rng.randint(0, 59))
+    return datetime.datetime.combine(day, at, tzinfo=company.zone)
 
 
 def _deal(company, manager, skill, repeat, day, now, rng, clients, open_stages, won, lost):  # type: ignore[no-untyped-def]
     """One deal's way through the pipeline from `day`: won, lost, or still open now."""
-    created = _moment(day, rng)
+    created = _moment(company, day, rng)
     today = now.date()
     amount = Decimal(round(rng.lognormvariate(11.1, 0.5), -2))
     channel = rng.choices([c for c, _w in CHANNELS], weights=[w for _c, w in CHANNELS])[0]
@@ -136,7 +136,7 @@ def _calls(company, managers, days, rng, clients, now) -> None:  # type: ignore[
     for manager in hunters:
         for day in days:
             for _n in range(rng.randint(45, 70) if day < days[-1] else rng.randint(20, 40)):
-                started = _moment(day, rng)
+                started = _moment(company, day, rng)
                 if started > now:
                     continue
                 answered = rng.random() < 0.7

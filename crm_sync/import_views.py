@@ -10,8 +10,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import require_head_or_admin
 from accounts.models import User
+from accounts.permissions import require_lead
 from accounts.views import call_service, submitted
 from crm_sync import imports
 from crm_sync.models import ImportJob
@@ -82,14 +82,14 @@ def _job_for(request: HttpRequest, code: str) -> ImportJob:
     job = get_object_or_404(
         ImportJob.objects.filter(company_id=user.company_id).defer("content"), code=code
     )
-    require_head_or_admin(user)
+    require_lead(user)
     return job
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_list(request: HttpRequest) -> HttpResponse:
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     form = UploadForm(request.POST or None, request.FILES or None)
     if submitted(request, form):

@@ -326,7 +326,7 @@ def lookups_load(*, company: Company) -> Lookups:
         managers[user.username.lower()] = user
     stages = list(PipelineStage.objects.filter(company=company))
     return Lookups(
-        zone=zoneinfo.ZoneInfo(company.timezone),
+        zone=company.zone,
         managers=managers,
         stages={_key(stage.name): stage for stage in stages},
         stage_names=[stage.name for stage in stages],

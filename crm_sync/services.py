@@ -409,20 +409,6 @@ TELEPHONY_CODES = ("calls", "incoming_calls", "long_calls", "talk_time", "missed
 CRM_CODES = ("leads", "deals_won", "deals_sum", "repeat_deals", "repeat_sum")
 
 
-def day_start(company: Company, day: datetime.date) -> datetime.datetime:
-    """The first moment of a day on the company's clock."""
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=company.local_time().tzinfo)
-
-
-def day_end(company: Company, day: datetime.date) -> datetime.datetime:
-    """The first moment after the day (exclusive bound)."""
-    return day_start(company, day + datetime.timedelta(days=1))
-
-
-def _day_bounds(company: Company, day: datetime.date) -> tuple[datetime.datetime, ...]:
-    return day_start(company, day), day_end(company, day)
-
-
 def day_figures(
     *,
     company: Company,
@@ -434,7 +420,7 @@ def day_figures(
     the sources registered in `hooks` (the client base, which reads the purchase history)
     are computed only when `codes` asks for one of theirs (or `codes` is None); one without
     a base is left out."""
-    start, end = _day_bounds(company, day)
+    start, end = company.day_bounds(day)
     calls = Call.objects.filter(
         company=company, manager=manager, started_at__gte=start, started_at__lt=end
     ).aggregate(

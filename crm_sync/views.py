@@ -6,7 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import get_for_admin, require_admin
+from accounts.access import get_for_admin
+from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
 from crm_sync import services
 from crm_sync.forms import StageForm
@@ -17,7 +18,7 @@ from crm_sync.models import PipelineStage
 @require_http_methods(["GET", "POST"])
 def stages(request: HttpRequest) -> HttpResponse:
     """The company's pipeline, in order; won and lost stages close a deal."""
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     stages = list(PipelineStage.objects.filter(company=company))
     next_position = max((s.position for s in stages), default=-1) + 1

@@ -2,8 +2,8 @@
 
 from django.shortcuts import get_object_or_404
 
-from accounts.access import require_head_or_admin
 from accounts.models import User
+from accounts.permissions import require_lead
 from accounts.selectors import managers_in_view
 
 
@@ -12,5 +12,5 @@ def manager_get_for_viewer(*, actor: User, code: str) -> User:
     found = get_object_or_404(
         User.objects.filter(company_id=actor.company_id, role=User.Role.MANAGER), code=code
     )
-    require_head_or_admin(actor)
+    require_lead(actor)
     return get_object_or_404(managers_in_view(company=actor.company, viewer=actor), pk=found.pk)

@@ -1,10 +1,10 @@
 import datetime
 
 from celery import shared_task
-from django.utils import timezone
 
 from accounts import tenancy
 from accounts.models import Company
+from accounts.tasks import company_task, fan_out, moment_of
 from dashboard import digest
 from reports.reminders import companies_due
 
@@ -12,14 +12,12 @@ from reports.reminders import companies_due
 @shared_task(acks_late=True)
 def send_due_digests(now: str | None = None) -> list[int]:
     """Beat runs this every few minutes; each company past its digest time gets a task."""
-    moment = datetime.datetime.fromisoformat(now) if now else timezone.now()
+    moment = moment_of(now)
     due = companies_due(now=moment, at=digest.DIGEST_TIME)
-    for company_id in due:
-        send_company_digests.delay(company_id, moment.isoformat())
-    return due
+    return fan_out(send_company_digests, due, moment.isoformat())
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@company_task
 def send_company_digests(company_id: int, now: str) -> list[str]:
     with tenancy.tenant_context(company_id):
         return digest.send_digests(

@@ -14,8 +14,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import require_head_or_admin
 from accounts.models import Company, User
+from accounts.permissions import require_lead
 from accounts.selectors import managers_in_view
 from dashboard import access, charts
 from dashboard.export import team_workbook
@@ -33,7 +33,7 @@ from funnel import charts as funnel_charts
 from funnel.selectors import FunnelScope, deals_behind, funnel_of
 from kpi.calendar import WorkCalendar, calendar_for
 from quality.selectors import MonthQuality, month_quality
-from reports.selectors import company_today, report_statuses
+from reports.selectors import report_statuses
 from rollups.models import Scope
 
 # How often the open dashboard asks for fresh figures (and at once on returning to the tab).
@@ -85,9 +85,9 @@ class _Base:
 
 
 def _base(request: HttpRequest) -> _Base:
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
-    today = company_today(company)
+    today = company.today()
     window, problem = _window(request, today)
     managers = list(managers_in_view(company=company, viewer=request.user))
     variant = f"{request.get_full_path()} {request.LANGUAGE_CODE}"
@@ -197,7 +197,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def digest_set(request: HttpRequest) -> HttpResponse:
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     choice = request.POST.get("digest", "")
     if choice not in DashboardVisit.Digest.values:
         messages.error(request, _("Выберите, как часто присылать сводку."))
@@ -220,7 +220,7 @@ def manager_detail(request: HttpRequest, code: str) -> HttpResponse:
     """One manager's month: charts, why a KPI is red, every report with its corrections."""
     manager = access.manager_get_for_viewer(actor=request.user, code=code)
     company = request.user.company
-    today = company_today(company)
+    today = company.today()
     try:
         day = datetime.date.fromisoformat(request.GET.get("month") or today.isoformat())
     except ValueError:
@@ -271,7 +271,7 @@ def figure_explain(request: HttpRequest, code: str, kpi: str) -> HttpResponse:
     """How one figure was computed and the days it counted (opened from the table)."""
     manager = access.manager_get_for_viewer(actor=request.user, code=code)
     company = request.user.company
-    window, problem = _window(request, company_today(company))
+    window, problem = _window(request, company.today())
     kpis = company_kpis(company=company)
     found = next((k for k in kpis.values() if k.code == kpi), None)
     if found is None:

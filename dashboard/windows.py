@@ -11,20 +11,19 @@ from typing import Self
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from kpi.calendar import month_bounds
-from rollups.services import week_bounds
+from kpi.periods import (
+    month_bounds,
+    span_before,
+    span_days,
+    week_bounds,
+    week_year_earlier,
+    year_earlier,
+)
 
 KINDS = ("day", "week", "month", "range")
 DEFAULT_KIND = "week"
 # A custom range is summed from daily totals: longer than this, pick months instead.
 MAX_RANGE_DAYS = 366
-
-
-def _year_earlier(day: datetime.date) -> datetime.date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
 
 
 @dataclass(frozen=True)
@@ -49,22 +48,19 @@ class Window:
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return span_days(self.start, self.end)
 
     def previous(self) -> Self:
         if self.kind == "range":
-            end = self.start - datetime.timedelta(days=1)
-            return type(self)("range", end - datetime.timedelta(days=self.days - 1), end)
+            return type(self)("range", *span_before(self.start, self.end))
         return self.around(self.kind, self.start - datetime.timedelta(days=1))
 
     def year_earlier(self) -> Self:
         if self.kind == "week":
-            year, week, _weekday = self.start.isocalendar()
-            monday = datetime.date.fromisocalendar(year - 1, min(week, 52), 1)
-            return self.around("week", monday)
+            return self.around("week", week_year_earlier(self.start))
         if self.kind == "range":
-            return type(self)("range", _year_earlier(self.start), _year_earlier(self.end))
-        return self.around(self.kind, _year_earlier(self.start))
+            return type(self)("range", year_earlier(self.start), year_earlier(self.end))
+        return self.around(self.kind, year_earlier(self.start))
 
     def so_far(self, window: "Window", today: datetime.date) -> "Window":
         """This earlier window cut to as many days as `window` has run by today, so that a
@@ -113,7 +109,7 @@ def window_parse(params: dict[str, str], *, today: datetime.date) -> Window:
         raise ValidationError(_("Укажите конец диапазона."))
     if end < start:
         raise ValidationError(_("Конец диапазона раньше его начала."))
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
+    if span_days(start, end) > MAX_RANGE_DAYS:
         raise ValidationError(
             _("Диапазон длиннее %(days)d дней: выберите месяцы по отдельности.")
             % {"days": MAX_RANGE_DAYS}

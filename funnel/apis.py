@@ -9,9 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import require_head_or_admin
+from accounts.permissions import require_lead
 from funnel.selectors import funnel_of, scope_for_viewer
-from reports.selectors import company_today
 
 MAX_DAYS = 366
 
@@ -96,7 +95,7 @@ class FunnelApi(APIView):
         operation_id="funnel_retrieve",
     )
     def get(self, request: Request) -> Response:
-        require_head_or_admin(request.user)
+        require_lead(request.user)
         query = FunnelInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
@@ -117,7 +116,7 @@ class FunnelApi(APIView):
             scope=scope,
             start=data["start"],
             end=data["end"],
-            today=company_today(company),
+            today=company.today(),
         )
         payload = {f.name: getattr(funnel, f.name) for f in dataclasses.fields(funnel)}
         payload["coverage_health"] = funnel.coverage_health

@@ -16,8 +16,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from accounts.models import Company, Team, User
 from accounts.selectors import managers_in_view, teams_in_view
 from crm_sync.models import Deal, PipelineStage, StageVisit
-from crm_sync.services import day_end, day_start
-from kpi.calendar import calendar_for, month_bounds
+from kpi.calendar import calendar_for
+from kpi.periods import month_bounds, shift_months
 from rollups.models import Period, Scope, Total
 
 HUNDRED = Decimal(100)
@@ -127,7 +127,7 @@ def _mean(values: list[Decimal]) -> Decimal | None:
 
 
 def _bounds(company: Company, start: datetime.date, end: datetime.date) -> tuple:
-    return day_start(company, start), day_end(company, end)
+    return company.day_start(start), company.day_end(end)
 
 
 def _days(company: Company, since: datetime.datetime, until: datetime.datetime) -> Decimal:
@@ -262,7 +262,7 @@ def _coverage(funnel: Funnel, today: datetime.date) -> None:
 
 def _expected_payments(funnel: Funnel, deals: QuerySet[Deal], today: datetime.date) -> None:
     """Open deals the clients are expected to pay next month (counted from today)."""
-    first = month_bounds(today)[1] + datetime.timedelta(days=1)
+    first = shift_months(today, 1)
     funnel.expected_month = first
     expected = deals.filter(
         status=Deal.Status.OPEN, expected_payment_on__range=month_bounds(first)

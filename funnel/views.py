@@ -7,20 +7,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import require_head_or_admin
+from accounts.permissions import require_lead
 from accounts.selectors import managers_in_view, teams_in_view
 from crm_sync import services as crm_services
 from crm_sync.models import Deal
 from dashboard.windows import Window, window_parse
 from funnel import charts
 from funnel.selectors import channels_of, funnel_of, retargeting_list, scope_for_viewer
-from reports.selectors import company_today
 
 
 def _retargeting_in_view(request: HttpRequest) -> QuerySet[Deal]:
     """The retargeting list as the viewer may see it: an admin, the company's; a head, their
     managers'."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     deals = retargeting_list(company=company)
     if not request.user.can_administer:
@@ -32,7 +31,7 @@ def _retargeting_in_view(request: HttpRequest) -> QuerySet[Deal]:
 @require_GET
 def funnel_page(request: HttpRequest) -> HttpResponse:
     """The head of sales' funnel: how deals convert, where they stall, what money is coming."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     # A code the viewer may not see is left out: the page falls back to the default scope.
     scope, _unknown = scope_for_viewer(
         viewer=request.user,
@@ -41,7 +40,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         channel=request.GET.get("channel", ""),
     )
     company = request.user.company
-    today = company_today(company)
+    today = company.today()
     params = {"period": "month", **request.GET.dict()}
     try:
         window = window_parse(params, today=today)

@@ -18,10 +18,6 @@ def absence_get_for_admin(*, actor: User, code: str) -> Absence:
     return get_for_admin(Absence, actor=actor, code=code)
 
 
-def require_planner(actor: User) -> None:
-    permissions.require_plan(actor)
-
-
 def team_get_for_planner(*, actor: User, code: str) -> Team:
     """Plans are set by the company's admins, and by a head of sales for their own team."""
     team = get_object_or_404(Team.objects.filter(company_id=actor.company_id), code=code)
@@ -30,5 +26,5 @@ def team_get_for_planner(*, actor: User, code: str) -> Team:
 
 
 def teams_for_planner(*, actor: User) -> list[Team]:
-    require_planner(actor)
+    permissions.require_plan(actor)
     return list(permissions.teams_in_view_of(actor))

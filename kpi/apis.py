@@ -4,7 +4,6 @@ import datetime
 from collections.abc import Callable
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,12 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import require_admin
 from accounts.apis import CompanyRelatedField
 from accounts.models import SalesRole, User
+from accounts.permissions import require_configure, require_plan
 from kpi import access, selectors, services
 from kpi.calendar import is_provisional, working_days_by_month
 from kpi.models import KPI, Absence, Plan
+from kpi.periods import month_bounds
 
 
 class KpiOutput(serializers.ModelSerializer):
@@ -81,7 +81,7 @@ class KpiListApi(APIView):
 class KpiCreateApi(APIView):
     @extend_schema(request=KpiInput, responses={201: KpiOutput}, operation_id="kpis_create")
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = KpiInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         kpi = services.kpi_create(
@@ -139,7 +139,7 @@ class RoleKpiListApi(APIView):
         company = request.user.company
         sales_role = get_object_or_404(SalesRole.objects.filter(company=company), code=code)
         on = serializers.DateField().to_internal_value(
-            request.query_params.get("on") or timezone.localdate().isoformat()
+            request.query_params.get("on") or company.today().isoformat()
         )
         kpis = selectors.role_kpis_on(company=company, sales_role=sales_role, on=on)
         return _set_response(sales_role, on, kpis)
@@ -207,14 +207,13 @@ class PlanListApi(APIView):
         operation_id="plans_list",
     )
     def get(self, request: Request) -> Response:
-        access.require_planner(request.user)
+        require_plan(request.user)
         month = serializers.DateField().to_internal_value(
-            request.query_params.get("month") or timezone.localdate().isoformat()
+            request.query_params.get("month") or request.user.company.today().isoformat()
         )
-        first = month.replace(day=1)
-        last = (first + datetime.timedelta(days=32)).replace(day=1)
+        first, last = month_bounds(month)
         plans = (
-            Plan.objects.filter(company=request.user.company, start__gte=first, start__lt=last)
+            Plan.objects.filter(company=request.user.company, start__gte=first, start__lte=last)
             .select_related("kpi", "manager", "sales_role")
             .order_by("kpi__code", "start")
         )
@@ -287,7 +286,7 @@ class AbsenceOutput(serializers.ModelSerializer):
 class AbsenceListApi(APIView):
     @extend_schema(responses=AbsenceOutput(many=True), operation_id="absences_list")
     def get(self, request: Request) -> Response:
-        access.require_planner(request.user)
+        require_plan(request.user)
         absences = Absence.objects.filter(company=request.user.company).select_related("manager")
         return Response(AbsenceOutput(absences, many=True).data)
 
@@ -305,7 +304,7 @@ class AbsenceCreateApi(APIView):
         request=AbsenceInput, responses={201: AbsenceOutput}, operation_id="absences_create"
     )
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = AbsenceInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         absence = services.absence_create(
@@ -328,7 +327,7 @@ class BandsApi(APIView):
 class BandsUpdateApi(APIView):
     @extend_schema(request=BandsSerializer, responses=BandsSerializer, operation_id="bands_update")
     def post(self, request: Request) -> Response:
-        require_admin(request.user)
+        require_configure(request.user)
         serializer = BandsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         company = services.bands_set(

@@ -9,7 +9,6 @@ package each autumn when the next year's decree is out. Until then that year is 
 """
 
 import datetime
-from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -21,15 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from kpi.models import Absence, CalendarDay
-
-
-def month_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    return day.replace(day=1), day.replace(day=monthrange(day.year, day.month)[1])
-
-
-def days_between(start: datetime.date, end: datetime.date) -> Iterable[datetime.date]:
-    for offset in range((end - start).days + 1):
-        yield start + datetime.timedelta(days=offset)
+from kpi.periods import days_between, month_bounds
 
 
 def _substitutions(country_calendar: holidays.HolidayBase, year: int) -> list[tuple]:

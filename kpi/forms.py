@@ -2,7 +2,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, User
@@ -79,7 +78,7 @@ class RoleKPIChangeForm(forms.Form):
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["effective_from"].initial = timezone.localdate()
+        self.fields["effective_from"].initial = company.today()
         self.fields["kpi"].queryset = KPI.objects.filter(company=company)
 
 

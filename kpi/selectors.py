@@ -10,14 +10,18 @@ from django.db.models import Q, QuerySet
 from accounts.models import Company, SalesRole, Team, User
 from accounts.permissions import may_plan
 from accounts.selectors import managers_of_team
-from kpi.calendar import (
-    WorkCalendar,
-    calendar_for,
-    days_between,
-    month_bounds,
-)
+from kpi.calendar import WorkCalendar, calendar_for
 from kpi.catalogue import CATALOGUE, SOURCE_LIST, CatalogueKPI, SourceItem
 from kpi.models import KPI, Absence, Plan, PlanChange, RoleKPI
+from kpi.periods import (
+    days_between,
+    is_week,
+    month_bounds,
+    month_end,
+    month_start,
+    months_between,
+    shift_months,
+)
 from kpi.values import BOUNDS
 from reports.models import ImportedFigure, ReportChange, ReportValue
 from rollups.models import Total
@@ -159,14 +163,13 @@ class ManagerPlans:
         if not kpi.is_summed:
             return self.month_plan(kpi, start)
         self._check(start, end)
-        if start.weekday() == 0 and end == start + datetime.timedelta(days=6):
+        if is_week(start, end):
             weekly = self.weeks.get((kpi.pk, start))
             if weekly is not None:
                 return weekly
         total: Decimal | None = None
-        month_start = start.replace(day=1)
-        while month_start <= end:
-            first, last = month_bounds(month_start)
+        for first in months_between(start, end):
+            last = month_end(first)
             plan = self.month_plan(kpi, first)
             if plan is not None:
                 if first not in self._month_working:
@@ -175,7 +178,6 @@ class ManagerPlans:
                 inside = [day for day in working if start <= day <= end]
                 share = plan * len(inside) / len(working) if working else Decimal(0)
                 total = (total or Decimal(0)) + share
-            month_start = last + datetime.timedelta(days=1)
         return total
 
 
@@ -380,8 +382,8 @@ def plans_copy_preview(
 ) -> PlanBatch:
     """The plans "copy last month" would write into `month`: last month's, where they differ
     (and, with an `actor`, where the actor may set them)."""
-    month = month.replace(day=1)
-    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    month = month_start(month)
+    previous = shift_months(month, -1)
     current = {
         (p.kpi_id, p.manager_id, p.sales_role_id): p.value
         for p in team_month_plans(company=company, team=team, month=month)

@@ -10,6 +10,7 @@ from accounts.models import Company, SalesRole, Team, User
 from kpi import selectors
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
 from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
+from kpi.periods import month_start, period_start, shift_months
 from kpi.values import echo, kpi_value_check, within_bounds
 from rollups import services as rollups
 from rollups.changes import (
@@ -418,7 +419,7 @@ def plan_set(
             kpi_value_check(value, kpi, plan=True)
         except ValidationError as refusal:
             raise ValidationError({"value": refusal.messages}) from None
-    start = _period_start(start, period)
+    start = period_start(period, start)
     target = {"manager": manager} if manager else {"sales_role": sales_role}
     with transaction.atomic():
         plan = (
@@ -460,12 +461,6 @@ def plan_set(
 def _mark_role(company: Company, sales_role: SalesRole, since: datetime.date) -> None:
     change = RoleKPISetChanged(sales_role=sales_role, since=since)
     rollups.totals_mark(company=company, change=change)
-
-
-def _period_start(day: datetime.date, period: str) -> datetime.date:
-    if period == Plan.Period.WEEK:
-        return day - datetime.timedelta(days=day.weekday())
-    return day.replace(day=1)
 
 
 class PreviewOutdated(Exception):
@@ -524,8 +519,8 @@ def plans_copy_previous_month(
     and `PreviewOutdated` is raised (nothing written) when the plans have changed since."""
     if actor is not None:
         permissions.require_plan(actor, team=team)
-    month = month.replace(day=1)
-    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    month = month_start(month)
+    previous = shift_months(month, -1)
     with transaction.atomic():
         _lock_month_plans(company=company, team=team, months=[previous, month])
         preview = selectors.plans_copy_preview(company=company, team=team, month=month, actor=actor)

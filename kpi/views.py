@@ -6,23 +6,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_or_404, require_admin
+from accounts.access import get_or_404
 from accounts.models import SalesRole, Team
-from accounts.permissions import may_plan_role_defaults
+from accounts.permissions import may_plan_role_defaults, require_configure
 from accounts.selectors import managers_of_team
 from accounts.views import call_service, submitted
 from kpi import access, selectors, services
-from kpi.calendar import (
-    calendar_for,
-    days_between,
-    is_provisional,
-    month_bounds,
-    working_days_by_month,
-)
+from kpi.calendar import calendar_for, is_provisional, working_days_by_month
 from kpi.forms import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -34,13 +27,14 @@ from kpi.forms import (
     UpliftForm,
 )
 from kpi.models import KPI, Absence, CalendarDay
+from kpi.periods import days_between, month_end, shift_months
 from kpi.values import parse_value
 
 
 @login_required
 @require_GET
 def kpi_list(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     context = {
         "kpis": selectors.kpis_of_company(company=company),
@@ -52,7 +46,7 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def kpi_create(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     form = KPIForm(request.POST or None, company=company, initial={"decimals": 0})
     if submitted(request, form) and call_service(
@@ -97,7 +91,7 @@ def kpi_edit(request: HttpRequest, uid: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def catalogue(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     if request.method == "POST":
         try:
@@ -127,7 +121,7 @@ def role_kpis(request: HttpRequest, code: str) -> HttpResponse:
     """A sales role's KPI set on a date, its history, and adding or removing a KPI (HTMX)."""
     sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
     company = request.user.company
-    on = _parse_date(request.GET.get("on"), timezone.localdate())
+    on = _parse_date(request.GET.get("on"), company.today())
     add_form = RoleKPIChangeForm(company=company)
     remove_error = None
     if request.method == "POST":
@@ -159,7 +153,7 @@ def role_kpis(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def bands(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     initial = {"band_red_below": company.band_red_below, "band_green_from": company.band_green_from}
     form = BandsForm(request.POST or None, initial=initial)
@@ -175,19 +169,20 @@ def bands(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def calendar(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
+    this_year = company.today().year
     try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
+        year = int(request.GET.get("year") or this_year)
     except ValueError:
-        year = timezone.localdate().year
+        year = this_year
     if not FIRST_YEAR <= year <= LAST_YEAR:
         messages.error(
             request,
             _("Календарь есть с %(first)s по %(last)s год.")
             % {"first": FIRST_YEAR, "last": LAST_YEAR},
         )
-        year = timezone.localdate().year
+        year = this_year
     form = CalendarDayForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "remove":
         day = _parse_date(request.POST.get("date"), datetime.date.min)
@@ -227,7 +222,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def absences(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     form = AbsenceForm(request.POST or None, company=company)
     if submitted(request, form) and call_service(
@@ -255,10 +250,10 @@ def absence_delete(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def plans(request: HttpRequest) -> HttpResponse:
     teams = access.teams_for_planner(actor=request.user)
+    today = request.user.company.today()
     if len(teams) == 1:
-        today = timezone.localdate()
         return redirect("plan-grid", team=teams[0].code, year=today.year, month=today.month)
-    return render(request, "kpi/plans.html", {"teams": teams, "today": timezone.localdate()})
+    return render(request, "kpi/plans.html", {"teams": teams, "today": today})
 
 
 def _month(year: int, month: int) -> datetime.date:
@@ -274,13 +269,12 @@ def plan_grid(request: HttpRequest, team: str, year: int, month: int) -> HttpRes
     team_obj = access.team_get_for_planner(actor=request.user, code=team)
     first = _month(year, month)
     company = request.user.company
-    _first, last = month_bounds(first)
-    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    last = month_end(first)
     context = {
         "team": team_obj,
         "month": first,
-        "previous": previous,
-        "next": last + datetime.timedelta(days=1),
+        "previous": shift_months(first, -1),
+        "next": shift_months(first, 1),
         "blocks": selectors.plan_grid(company=company, team=team_obj, month=first),
         "changes": selectors.plan_changes(company=company, team=team_obj, month=first),
         "working_days": len(calendar_for(company=company).working_days(first, last)),

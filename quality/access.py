@@ -12,14 +12,6 @@ from quality import selectors
 from quality.models import CallScore, CallType
 
 
-def can_score(user: User) -> bool:
-    return permissions.may_score(user)
-
-
-def require_scorer(user: User) -> None:
-    permissions.require_score(user)
-
-
 def call_get_for_scorer(*, actor: User, code: str) -> Call:
     """A call of the actor's company (404 otherwise) whose manager the actor scores (403
     otherwise, as `call_score_save` refuses it)."""

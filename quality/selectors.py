@@ -12,9 +12,8 @@ from django.db.models import QuerySet
 from accounts.models import Company, User
 from accounts.permissions import of_managers_in_view, scorable_by
 from crm_sync.models import Call, Deal
-from crm_sync.services import day_end, day_start
 from kpi.bands import Band, band_for
-from kpi.calendar import month_bounds
+from kpi.periods import month_bounds
 from quality.models import CallScore, CallType, ChecklistItem, ItemMark, QualitySettings
 
 HUNDRED = Decimal(100)
@@ -121,8 +120,8 @@ def daily_queue(*, company: Company, viewer: User, day: datetime.date) -> Queue:
             manager__in=managers,
             answered=True,
             duration__gte=company.long_call_seconds,
-            started_at__gte=day_start(company, since),
-            started_at__lt=day_end(company, day),
+            started_at__gte=company.day_start(since),
+            started_at__lt=company.day_end(day),
         )
         .select_related("client")
         .order_by("-started_at")

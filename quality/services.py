@@ -15,7 +15,6 @@ from kpi.models import KPI
 from quality.models import CallScore, CallType, ChecklistItem, ItemMark, QualitySettings
 from quality.selectors import month_quality
 from reports.models import ReportValue
-from reports.selectors import company_today
 from reports.services import report_value_settle
 
 HUNDRED = Decimal(100)
@@ -148,7 +147,7 @@ def call_score_save(
     if unknown:
         raise ValidationError(_("Отмеченный пункт не из этого чек-листа: обновите страницу."))
     marks = {item: item.pk in done_items for item in items}
-    local = call.started_at.astimezone(company.local_time().tzinfo)
+    local = company.local_time(call.started_at)
     score, _created = CallScore.objects.update_or_create(
         company=company,
         call=call,
@@ -157,7 +156,7 @@ def call_score_save(
         defaults={
             "manager_id": call.manager_id,
             "call_date": local.date(),
-            "scored_on": company_today(company),
+            "scored_on": company.today(),
             "score": score_of(marks),
             "comment": comment.strip(),
         },

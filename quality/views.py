@@ -9,14 +9,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_for_admin, require_admin
+from accounts.access import get_for_admin
 from accounts.models import User
+from accounts.permissions import may_score, require_configure, require_score
 from accounts.views import call_service, submitted
-from kpi.calendar import month_bounds
+from kpi.periods import month_end, month_start, shift_months
 from quality import access, selectors, services
 from quality.forms import CallTypeForm, ChecklistItemForm, ScoreForm, SettingsForm
 from quality.models import CallType, ChecklistItem
-from reports.selectors import company_today
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -37,22 +37,24 @@ def _month(request: HttpRequest, today: datetime.date) -> datetime.date:
     try:
         return datetime.date.fromisoformat(request.GET.get("month", "") + "-01")
     except ValueError:
-        return today.replace(day=1)
+        return month_start(today)
 
 
 def _month_links(month: datetime.date) -> dict[str, datetime.date]:
-    previous = (month - datetime.timedelta(days=1)).replace(day=1)
-    following = (month_bounds(month)[1] + datetime.timedelta(days=1)).replace(day=1)
-    return {"month": month, "previous_month": previous, "next_month": following}
+    return {
+        "month": month,
+        "previous_month": shift_months(month, -1),
+        "next_month": shift_months(month, 1),
+    }
 
 
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """The quality controller's day: one call of each type per manager to score."""
-    access.require_scorer(request.user)
+    require_score(request.user)
     company = request.user.company
-    today = company_today(company)
+    today = company.today()
     day = _day(request, today)
     context = {
         "queue": selectors.daily_queue(company=company, viewer=request.user, day=day),
@@ -115,9 +117,9 @@ def score_detail(request: HttpRequest, code: str) -> HttpResponse:
         "score": score,
         "marks": selectors.marks_of(score),
         "band": selectors.quality_band(company=request.user.company, score=score.score),
-        "can_score": access.can_score(request.user),
+        "can_score": may_score(request.user),
         # Second opinions are shown to scorers only once they have given their own.
-        "others": selectors.other_scores_of_call(score) if access.can_score(request.user) else [],
+        "others": selectors.other_scores_of_call(score) if may_score(request.user) else [],
     }
     return render(request, "quality/score_detail.html", context)
 
@@ -131,8 +133,8 @@ def scores(request: HttpRequest) -> HttpResponse:
     """
     user: User = request.user
     company = user.company
-    month = _month(request, company_today(company))
-    if access.can_score(user):
+    month = _month(request, company.today())
+    if may_score(user):
         managers = list(selectors.managers_to_check(company=company, viewer=user))
     elif user.is_manager:
         managers = [user]
@@ -166,12 +168,10 @@ def scores(request: HttpRequest) -> HttpResponse:
 @require_GET
 def analysis(request: HttpRequest) -> HttpResponse:
     """Does quality move results? Conversion per checklist point; how far controllers differ."""
-    access.require_scorer(request.user)
+    require_score(request.user)
     company = request.user.company
-    month = _month(request, company_today(company))
-    start = (month - datetime.timedelta(days=1)).replace(day=1)
-    start = (start - datetime.timedelta(days=1)).replace(day=1)
-    end = month_bounds(month)[1]
+    month = _month(request, company.today())
+    start, end = shift_months(month, -2), month_end(month)
     period = {"company": company, "viewer": request.user, "start": start, "end": end}
     context = {
         **_month_links(month),
@@ -187,7 +187,7 @@ def analysis(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checklists(request: HttpRequest) -> HttpResponse:
     """The admin's checklists per call type, and the company's quality rules."""
-    require_admin(request.user)
+    require_configure(request.user)
     company = request.user.company
     rules = selectors.settings_of(company=company)
     posted = request.POST if request.method == "POST" else None

@@ -8,7 +8,6 @@ from statistics import median
 from django.core.exceptions import ValidationError
 from django.db.models import F, Max, QuerySet, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
@@ -16,8 +15,9 @@ from accounts.permissions import in_view_of
 from dashboard.figures import Figure, figure_of_days
 from kpi import selectors as kpi_selectors
 from kpi.bands import Band, Reading
-from kpi.calendar import WorkCalendar, calendar_for, month_bounds
+from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI, Absence
+from kpi.periods import month_bounds, shift_months, week_bounds, week_start
 from kpi.values import format_value, input_value, parse_value
 from reports.figures import daily_figures
 from reports.models import (
@@ -34,15 +34,10 @@ UNUSUAL_FACTOR = 3
 UNUSUAL_MIN_HISTORY = 5
 
 
-def company_today(company: Company) -> datetime.date:
-    """Today in the company's own time zone."""
-    return company.local_time().date()
-
-
 def recent_reports_of_manager(
     *, company: Company, manager: User, days: int = 14
 ) -> QuerySet[DailyReport]:
-    since = timezone.localdate() - datetime.timedelta(days=days)
+    since = company.today() - datetime.timedelta(days=days)
     return (
         DailyReport.objects.filter(company=company, manager=manager, date__gte=since)
         .prefetch_related("values__kpi")
@@ -68,7 +63,7 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
     teams = Team.objects.filter(company=company)
     if not head.can_administer:
         teams = teams.filter(head=head)
-    today = company_today(company)
+    today = company.today()
     managers = (
         User.objects.filter(company=company, team__in=teams, role=User.Role.MANAGER, is_active=True)
         .select_related("sales_role")
@@ -304,14 +299,14 @@ def manager_overview(
     """Week and month completion per KPI, what is behind, and an eight-week trend."""
     kpis = kpi_selectors.manager_kpis(company=company, manager=manager, on=day)
     first, last = month_bounds(day)
-    week_start = day - datetime.timedelta(days=day.weekday())
-    trend_start = week_start - datetime.timedelta(weeks=7)
+    this_week = week_start(day)
+    trend_start = this_week - datetime.timedelta(weeks=7)
     figures = daily_figures(
         company=company, manager=manager, start=min(first, trend_start), end=day
     )
     reported_today = day in figures
     # Days still ahead to make up the month: today counts only if it is not reported yet.
-    week_end = week_start + datetime.timedelta(days=6)
+    week_end = week_bounds(day)[1]
     plans = kpi_selectors.manager_plans(
         company=company,
         manager=manager,
@@ -327,7 +322,7 @@ def manager_overview(
         # while they run, the light is the pace, and done so far is against the plan to date.
         month = figure_of_days(kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day)
         week = figure_of_days(
-            kpi=kpi, days=figures, plans=plans, start=week_start, end=week_end, today=day
+            kpi=kpi, days=figures, plans=plans, start=this_week, end=week_end, today=day
         )
         month_plan = plans.period_plan(kpi, first, last)
         needed = None
@@ -356,7 +351,7 @@ def manager_overview(
         )
     trend = []
     for weeks_back in range(7, -1, -1):
-        start = week_start - datetime.timedelta(weeks=weeks_back)
+        start = this_week - datetime.timedelta(weeks=weeks_back)
         end = start + datetime.timedelta(days=6)
         point = TrendPoint(start, {})
         for kpi in kpis:
@@ -399,7 +394,7 @@ def report_statuses(
         for day in days:
             at = submitted.get((manager_id, day))
             if at is not None:
-                status = "late" if timezone.localtime(at).date() > day else "submitted"
+                status = "late" if company.local_time(at).date() > day else "submitted"
             elif any(m == manager_id and start <= day <= end for m, start, end in absences):
                 status = "absent"
             elif not calendar.is_working(day):
@@ -458,9 +453,8 @@ def closable_months(*, company: Company, today: datetime.date) -> list[tuple[dat
     """The last six months before this one, each with whether it is closed already."""
     closed = set(ClosedMonth.objects.filter(company=company).values_list("month", flat=True))
     months = []
-    month = today.replace(day=1)
-    for _step in range(6):
-        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    for back in range(1, 7):
+        month = shift_months(today, -back)
         months.append((month, month in closed))
     return months
 

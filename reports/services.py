@@ -24,7 +24,6 @@ from reports.models import (
     ReportValue,
 )
 from reports.selectors import (
-    company_today,
     is_month_closed,
     is_unusual,
     typed_kpis_of,
@@ -80,7 +79,7 @@ class Submission:
 
 def check_may_report(*, company: Company, manager: User, actor: User, day: datetime.date) -> None:
     """Raises ValidationError (or PermissionDenied) with the reason the report is read-only."""
-    today = company_today(company)
+    today = company.today()
     if day > today:
         raise ValidationError(
             {"date": _("Нельзя сдать отчёт за будущий день (%(day)s).") % {"day": _day(day)}}
@@ -273,7 +272,7 @@ def draft_save(
 def month_close(*, company: Company, month: datetime.date, actor: User) -> ClosedMonth:
     permissions.require_close_month(actor)
     first = month.replace(day=1)
-    if first >= company_today(company).replace(day=1):
+    if first >= company.today().replace(day=1):
         raise ValidationError(_("Закрыть можно только прошедший месяц."))
     closed, created = ClosedMonth.objects.get_or_create(
         company=company, month=first, defaults={"closed_by": actor}

@@ -1,24 +1,21 @@
 import datetime
 
 from celery import Task, shared_task
-from django.utils import timezone
 
 from accounts import tenancy
 from accounts.models import Company
+from accounts.tasks import company_task, fan_out, moment_of
 from reports import reminders
 
 
 @shared_task(acks_late=True)
 def send_due_reminders(now: str | None = None) -> list[int]:
     """Beat runs this every few minutes; each company whose time has come gets its own task."""
-    moment = datetime.datetime.fromisoformat(now) if now else timezone.now()
-    due = reminders.companies_due(now=moment)
-    for company_id in due:
-        send_company_reminders.delay(company_id, moment.isoformat())
-    return due
+    moment = moment_of(now)
+    return fan_out(send_company_reminders, reminders.companies_due(now=moment), moment.isoformat())
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@company_task
 def send_company_reminders(company_id: int, now: str) -> dict[str, list[str]]:
     with tenancy.tenant_context(company_id):
         result = reminders.send_reminders(

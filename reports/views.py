@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import require_admin, require_head_or_admin
 from accounts.models import User
+from accounts.permissions import require_configure, require_lead, require_report
 from clients.selectors import open_alerts
 from kpi.calendar import calendar_for
 from kpi.values import parse_value
@@ -72,8 +72,8 @@ def _tell_correction(request: HttpRequest, submission: services.Submission) -> N
 @login_required
 @require_GET
 def report_today(request: HttpRequest) -> HttpResponse:
-    access.require_manager(request.user)
-    today = selectors.company_today(request.user.company)
+    require_report(request.user)
+    today = request.user.company.today()
     return redirect("report-form", day=today.isoformat())
 
 
@@ -81,7 +81,7 @@ def report_today(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_form(request: HttpRequest, day: str) -> HttpResponse:
     """The manager's end-of-day report: the whole form, submitted with Enter."""
-    access.require_manager(request.user)
+    require_report(request.user)
     manager: User = request.user
     company = manager.company
     date = _parse_day(day)
@@ -112,7 +112,7 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
         "form": form,
         "version": form.version if outcome.version is None else outcome.version,
         "day": date,
-        "today": selectors.company_today(company),
+        "today": company.today(),
         "errors": outcome.errors,
         "problems": outcome.problems,
         "questions": outcome.questions,
@@ -126,7 +126,7 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
 @require_POST
 def report_check(request: HttpRequest, day: str) -> HttpResponse:
     """Checks one field as it is typed (HTMX) and keeps the draft."""
-    access.require_manager(request.user)
+    require_report(request.user)
     manager: User = request.user
     company = manager.company
     date = _parse_day(day)
@@ -160,10 +160,10 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
 @login_required
 @require_GET
 def my_kpis(request: HttpRequest) -> HttpResponse:
-    access.require_manager(request.user)
+    require_report(request.user)
     manager: User = request.user
     company = manager.company
-    today = selectors.company_today(company)
+    today = company.today()
     calendar = calendar_for(company=company)
     overview = selectors.manager_overview(
         company=company, manager=manager, day=today, calendar=calendar
@@ -181,9 +181,9 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
 @require_GET
 def team_reports(request: HttpRequest) -> HttpResponse:
     """The head of sales' view of a day's reports: who has not reported, mismatches."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
-    today = selectors.company_today(company)
+    today = company.today()
     try:
         date = datetime.date.fromisoformat(request.GET.get("date") or today.isoformat())
     except ValueError:
@@ -203,7 +203,7 @@ def team_reports(request: HttpRequest) -> HttpResponse:
 def close_month(request: HttpRequest) -> HttpResponse:
     """Closing a month: first what it means (its reports, who has days without one), and only
     a confirmed POST closes it."""
-    require_head_or_admin(request.user)
+    require_lead(request.user)
     company = request.user.company
     data = request.POST if request.method == "POST" else request.GET
     try:
@@ -221,7 +221,7 @@ def close_month(request: HttpRequest) -> HttpResponse:
                 request, _("Месяц %(month)s закрыт.") % {"month": month.strftime("%m.%Y")}
             )
         return redirect("team-reports")
-    today = selectors.company_today(company)
+    today = company.today()
     context = {
         "summary": selectors.month_close_summary(company=company, month=month),
         "past": month.replace(day=1) < today.replace(day=1),
@@ -233,7 +233,7 @@ def close_month(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def reopen_month(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+    require_configure(request.user)
     try:
         month = datetime.date.fromisoformat(request.POST.get("month", ""))
         services.month_reopen(

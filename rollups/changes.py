@@ -62,6 +62,14 @@ class ManagerMoved:
 
 
 @dataclass(frozen=True)
+class ManagerJoined:
+    """A new manager: their plan counts in their team's and the company's plan of every
+    period that ends after they joined, reported or not (DOMAIN.md)."""
+
+    manager: User
+
+
+@dataclass(frozen=True)
 class KPIChanged:
     """A KPI's definition changed; `fields` names what changed (kpi_update's field names)."""
 
@@ -81,6 +89,7 @@ Change = (
     | AbsenceChanged
     | RoleKPISetChanged
     | ManagerMoved
+    | ManagerJoined
     | KPIChanged
     | CompanyBandsChanged
 )

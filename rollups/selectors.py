@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from accounts.permissions import in_view_of, teams_in_view_of
+from kpi.periods import period_start
 from rollups.models import Period, Scope, Total
-from rollups.services import period_bounds
 
 # DOMAIN.md: below 60 % of a team meeting plan the plans are too high, above 90 % too easy.
 PLANS_TOO_HIGH_BELOW = Decimal(60)
@@ -30,10 +30,6 @@ def plan_advice(share: Decimal | None) -> str:
             "share": "90 %"
         }
     return ""
-
-
-def period_start(period: str, day: datetime.date) -> datetime.date:
-    return period_bounds(period, day)[0]
 
 
 def visible_totals(*, company: Company, viewer: User) -> QuerySet[Total]:

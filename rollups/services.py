@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from accounts import tenancy
 from accounts.models import Company, SalesRole, Team, User
-from kpi.calendar import calendar_for, month_bounds
-from kpi.models import KPI, Plan
+from kpi.calendar import calendar_for
+from kpi.models import KPI
+from kpi.periods import month_bounds, period_bounds, week_bounds
 from reports.models import DailyReport, ReportValue
 from rollups import changes, engine
 from rollups.models import Bucket, Period, Reconciliation, Scope, Total, WorkingDay
@@ -50,19 +51,6 @@ class BucketKey(NamedTuple):
     period: str
     start: datetime.date
     end: datetime.date
-
-
-def week_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    monday = day - datetime.timedelta(days=day.weekday())
-    return monday, monday + datetime.timedelta(days=6)
-
-
-def period_bounds(period: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    if period == Period.DAY:
-        return day, day
-    if period == Period.WEEK:
-        return week_bounds(day)
-    return month_bounds(day)
 
 
 def _keys(company_id: int, manager_id: int, team_ids: Iterable[int | None], day: datetime.date):
@@ -120,25 +108,30 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
         case changes.ReportChanged(manager=manager, day=day):
             keys: Iterable[BucketKey] = _report_keys(company, manager, day)
         case changes.PlanChanged(period=period, start=start, manager=manager, sales_role=role):
-            end = start + datetime.timedelta(days=6) if period == Plan.Period.WEEK else None
+            _first, end = period_bounds(period, start)
             managers = [manager] if manager else _managers_of_role(company, role)
-            keys = _span_keys(company, start, end or month_bounds(start)[1], managers=managers)
+            keys = _span_keys(company, start, end, managers=managers)
         case changes.CalendarDayChanged(date=date):
             # The working day's row follows first: the plans of its month split over the rows.
             working_day_refresh(company=company, date=date)
             keys = _span_keys(company, *month_bounds(date))
         case changes.AbsenceChanged(manager=manager, start=start, end=end):
             # Absent days change the split of the plans of every month they touch.
-            first, last = start.replace(day=1), month_bounds(end)[1]
+            first, last = month_bounds(start)[0], month_bounds(end)[1]
             keys = _span_keys(company, first, last, managers=[manager])
         case changes.RoleKPISetChanged(sales_role=role, since=since):
             # The set decides which KPIs the role's totals hold from `since` on.
-            today = company.local_time().date()
+            today = company.today()
             managers = _managers_of_role(company, role)
             keys = _span_keys(company, since, today, managers=managers)
         case changes.ManagerMoved(manager=manager, old_team_id=old_team_id):
             # Team totals follow the team a manager is in now; role KPIs and plans too.
             keys = _history_keys(company, manager, old_team_id)
+        case changes.ManagerJoined(manager=manager):
+            # Every period ending after the day they joined, reaching back to its month's start.
+            joined = (manager.date_joined.date(), company.today())
+            first, last = month_bounds(min(joined))[0], max(joined)
+            keys = _span_keys(company, first, last, managers=[manager])
         case changes.KPIChanged(kpi=kpi, fields=fields):
             keys = _kpi_keys(company, [kpi]) if fields & KPI_FIELDS_IN_TOTALS else ()
         case changes.CompanyBandsChanged():
@@ -409,7 +402,7 @@ def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, in
     """Computes the totals into rollup_fresh, upserts what differs, deletes what has gone."""
     plo = month_bounds(week_bounds(lo)[0])[0]
     phi = month_bounds(week_bounds(hi)[1])[1]
-    today = company.local_time().date()
+    today = company.today()
     working_days_ensure(company=company, start=plo, end=max(phi, today))
     dialect = engine.dialect_for(connection.vendor)
     params = {
@@ -535,8 +528,3 @@ def stale_companies() -> list[int]:
             ):
                 due.append(company_id)
     return due
-
-
-def companies_at_local_hour(hour: int, now: datetime.datetime | None = None) -> list[int]:
-    now = now or timezone.now()
-    return [company.pk for company in Company.objects.all() if company.local_time(now).hour == hour]

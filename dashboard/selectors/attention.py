@@ -18,9 +18,9 @@ from dashboard.figures import (
 from dashboard.windows import Window
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
+from kpi.periods import week_bounds
 from reports.selectors import report_statuses
 from rollups.models import Scope, Total
-from rollups.services import week_bounds
 
 # A KPI's last full week this many points below the mean of the weeks before is a sharp drop.
 DROP_POINTS = Decimal(25)

@@ -18,11 +18,10 @@ from dashboard.figures import (
 from dashboard.windows import Window
 from kpi.calendar import manager_working_days
 from kpi.models import KPI
+from kpi.periods import week_bounds
 from kpi.selectors import role_kpi_sets
 from reports.models import DailyReport, ReportChange
-from reports.selectors import company_today
 from rollups.models import Scope, Total
-from rollups.services import week_bounds
 
 
 @dataclass
@@ -51,7 +50,7 @@ def manager_month(
     *, company: Company, manager: User, month: Window, kpis: dict[int, KPI] | None = None
 ) -> ManagerMonth:
     kpis = kpis if kpis is not None else company_kpis(company=company)
-    today = company_today(company)
+    today = company.today()
     role_kpis = role_kpi_sets(company=company, on=min(month.end, today), kpis=kpis).get(
         manager.sales_role_id, []
     )

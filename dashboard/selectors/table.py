@@ -21,7 +21,7 @@ from dashboard.windows import Window
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
 from kpi.selectors import role_kpi_sets
-from reports.selectors import company_today, report_statuses
+from reports.selectors import report_statuses
 from rollups.models import Scope
 from rollups.selectors import plan_advice
 
@@ -164,7 +164,7 @@ def team_table(
     `statuses` (today's reports) and the calendar may come from the caller when it has read
     them already.
     """
-    today = company_today(company)
+    today = company.today()
     kpis = kpis if kpis is not None else company_kpis(company=company)
     managers = (
         managers if managers is not None else list(managers_in_view(company=company, viewer=viewer))

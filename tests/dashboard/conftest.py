@@ -22,10 +22,10 @@ import pytest
 
 from accounts import tenancy
 from kpi import services as kpi_services
-from kpi.calendar import calendar_for, month_bounds
+from kpi.calendar import calendar_for
 from kpi.models import KPI
+from kpi.periods import month_bounds
 from reports import services as report_services
-from reports.selectors import company_today
 from rollups import services as rollup_services
 from tests.conftest import Cast
 
@@ -55,7 +55,7 @@ def file_report(cast: Cast, manager, day: datetime.date, values: dict) -> None:
 
 @pytest.fixture
 def known(alpha) -> KnownMonth:
-    today = company_today(alpha.company)
+    today = alpha.company.today()
     month = today.replace(day=1)
     for _step in range(3):
         month = (month - datetime.timedelta(days=1)).replace(day=1)

@@ -15,10 +15,11 @@ from dashboard.windows import Window
 from kpi import selectors as kpi_selectors
 from kpi import services as kpi_services
 from kpi.bands import Band, kpi_band, reading
-from kpi.calendar import calendar_for, month_bounds
+from kpi.calendar import calendar_for
 from kpi.models import KPI
+from kpi.periods import month_bounds
 from kpi.values import format_plan
-from reports.selectors import company_today, manager_overview, report_form
+from reports.selectors import manager_overview, report_form
 from rollups import services as rollup_services
 from rollups.models import Scope
 from tests.conftest import Cast
@@ -29,7 +30,7 @@ D = Decimal
 
 def _finished_month(cast: Cast) -> tuple[datetime.date, datetime.date]:
     """A month three months back: finished, so no pace is involved."""
-    month = company_today(cast.company).replace(day=1)
+    month = cast.company.today().replace(day=1)
     for _step in range(3):
         month = (month - datetime.timedelta(days=1)).replace(day=1)
     return month_bounds(month)
@@ -121,7 +122,7 @@ def test_the_colour_is_the_colour_of_the_percent_shown(alpha: Cast, value, text,
 
 
 def start_of(cast: Cast) -> datetime.date:
-    return company_today(cast.company)
+    return cast.company.today()
 
 
 def test_a_plan_is_shown_with_the_decimals_it_has(alpha: Cast):

@@ -17,7 +17,6 @@ from dashboard.selectors.poll import figures_state
 from dashboard.views import STATE_HEADER
 from dashboard.windows import Window
 from kpi import services as kpi_services
-from reports.selectors import company_today
 from rollups import services as rollup_services
 from tests.conftest import PASSWORD, Cast
 from tests.dashboard.conftest import file_report
@@ -52,7 +51,7 @@ def test_a_poll_is_204_until_a_report_then_a_total_changes(client, alpha: Cast):
     assert f"{STATE_HEADER}&quot;: &quot;{state}" in page.content.decode()
     assert poll(client, state).status_code == 204
 
-    today = company_today(alpha.company)
+    today = alpha.company.today()
     with tenancy.tenant_context(alpha.company):
         file_report(alpha, alpha.managers[0], today, FIGURES)
     changed = poll(client, state)  # the status is "submitted" now: the block is sent again
@@ -84,7 +83,7 @@ def test_only_the_blocks_own_poll_may_be_answered_204(client, alpha: Cast):
 
 
 def test_a_report_outside_the_heads_teams_leaves_the_poll_at_204(client, alpha: Cast):
-    today = company_today(alpha.company)
+    today = alpha.company.today()
     with tenancy.tenant_context(alpha.company):
         other_head = account_services.user_create(
             company=alpha.company, username="alpha.head2", password=PASSWORD, role=User.Role.HEAD
@@ -129,7 +128,7 @@ def test_the_state_expires_even_when_nothing_changed(alpha: Cast, monkeypatch):
     STATE_SECONDS, or at the next full page load."""
     monkeypatch.setattr(poll_digest, "STATE_SECONDS", 300)  # the real one, not no_tick's
     with tenancy.tenant_context(alpha.company):
-        today = company_today(alpha.company)
+        today = alpha.company.today()
         managers = list(managers_in_view(company=alpha.company, viewer=alpha.head))
         moment = datetime.datetime(2026, 12, 2, 12, 0, tzinfo=datetime.UTC)
 
@@ -150,7 +149,7 @@ def test_an_absence_from_today_changes_the_state(client, alpha: Cast):
     rollup_services.rollup_run(company_id=alpha.company.pk)
     client.force_login(alpha.head)
     state = state_of(client.get(reverse("dashboard")))
-    today = company_today(alpha.company)
+    today = alpha.company.today()
     with tenancy.tenant_context(alpha.company):
         kpi_services.absence_create(
             company=alpha.company, manager=alpha.managers[2], kind="sick", start=today, end=today

@@ -9,7 +9,6 @@ from accounts import tenancy
 from accounts.models import SalesRole
 from kpi import services as kpi_services
 from kpi.models import KPI
-from reports.selectors import company_today
 from tests.conftest import make_cast
 from tests.e2e.htmx import settled
 from tests.e2e.test_smoke import log_in
@@ -21,7 +20,7 @@ PLANS = {"calls": 1200, "long_calls": 500, "talk_time": 108000, "leads": 80, "in
 
 def test_a_manager_fills_the_report_by_keyboard_fixes_a_typo_and_sees_completion(page, live_server):
     cast = make_cast("e2e", "Е2Е Продажи")
-    today = company_today(cast.company)
+    today = cast.company.today()
     with tenancy.tenant_context(cast.company):
         hunter = SalesRole.objects.get(company=cast.company, kind="hunter")
         kpis = {k.code: k for k in KPI.objects.filter(company=cast.company, code__in=PLANS)}

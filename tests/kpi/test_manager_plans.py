@@ -7,8 +7,9 @@ import pytest
 
 from accounts import tenancy
 from kpi import selectors, services
-from kpi.calendar import calendar_for, manager_working_days, month_bounds
+from kpi.calendar import calendar_for, manager_working_days
 from kpi.models import KPI, Plan
+from kpi.periods import month_bounds
 
 D = Decimal
 AUG, SEP, OCT = datetime.date(2026, 8, 1), datetime.date(2026, 9, 1), datetime.date(2026, 10, 1)

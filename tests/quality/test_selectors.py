@@ -8,7 +8,6 @@ from accounts import tenancy
 from crm_sync import services as crm
 from kpi.bands import Band
 from quality import selectors
-from reports.selectors import company_today
 from tests.factories import TeamFactory, UserFactory
 from tests.quality.conftest import MARCH, build_known_quality
 
@@ -98,7 +97,7 @@ def test_the_queue_offers_one_call_per_type_and_manager_and_marks_the_done(alpha
                 started_at=now - datetime.timedelta(minutes=minutes), duration=duration,
                 answered=answered, manager=manager2,
             ))  # fmt: skip
-        today = company_today(company)
+        today = company.today()
         queue = selectors.daily_queue(company=company, viewer=alpha.quality, day=today)
     assert [t.name for t in queue.call_types] == ["Выявление потребностей", "Работа с возражениями"]
     rows = {row.manager: row for row in queue.rows}

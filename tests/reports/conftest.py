@@ -7,7 +7,6 @@ from django.utils import timezone
 from accounts import tenancy
 from kpi import services as kpi_services
 from kpi.models import KPI
-from reports.selectors import company_today
 
 
 @pytest.fixture
@@ -18,7 +17,7 @@ def ctx(alpha):
 
 @pytest.fixture
 def today(alpha) -> datetime.date:
-    return company_today(alpha.company)
+    return alpha.company.today()
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from kpi.aggregation import period_value
 from kpi.bands import completion, reading
 from kpi.calendar import calendar_for, manager_working_days
 from kpi.models import KPI, RoleKPI
+from kpi.periods import period_bounds
 from kpi.selectors import manager_plans, period_plan
 from reports.models import ReportValue
 from rollups.engine import PLAN_PLACES
-from rollups.services import period_bounds
 
 FOUR = Decimal("0.0001")
 EXACT = Decimal(1).scaleb(-PLAN_PLACES)

@@ -19,8 +19,9 @@ from accounts import services as account_services
 from accounts import tenancy
 from accounts.models import Company, SalesRole, User
 from kpi import services as kpi_services
-from kpi.calendar import calendar_for, month_bounds
+from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence
+from kpi.periods import month_bounds
 from reports import services as report_services
 from rollups import services
 from rollups.models import Bucket, Total

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts import tenancy
 from accounts.models import SalesRole, User
+from accounts.tasks import companies_at_local_hour, fan_out
 from kpi import services as kpi_services
 from kpi.models import KPI
 from reports import services as report_services
@@ -287,8 +288,8 @@ def test_one_companys_failure_stops_no_other(alpha, beta, settings, caplog):
 
     app.conf.task_always_eager = True
     try:
-        with caplog.at_level(logging.ERROR, logger="rollups.tasks"):
-            queued = tasks._each([987654321, beta.company.pk], tasks.reconcile_company)
+        with caplog.at_level(logging.ERROR, logger="accounts.tasks"):
+            queued = fan_out(tasks.reconcile_company, [987654321, beta.company.pk])
     finally:
         app.conf.task_always_eager = False
     assert queued == [beta.company.pk]
@@ -299,8 +300,8 @@ def test_one_companys_failure_stops_no_other(alpha, beta, settings, caplog):
 
 def test_the_nightly_job_picks_companies_at_three_at_night(alpha):
     moscow_3am = datetime.datetime(2026, 11, 25, 0, 30, tzinfo=datetime.UTC)
-    assert alpha.company.pk in services.companies_at_local_hour(3, moscow_3am)
-    assert alpha.company.pk not in services.companies_at_local_hour(3, moscow_3am.replace(hour=5))
+    assert alpha.company.pk in companies_at_local_hour(3, moscow_3am)
+    assert alpha.company.pk not in companies_at_local_hour(3, moscow_3am.replace(hour=5))
 
 
 def test_the_sweeper_finds_companies_with_abandoned_buckets(alpha, beta):

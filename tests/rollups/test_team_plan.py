@@ -11,8 +11,9 @@ from django.utils import timezone
 from accounts import tenancy
 from accounts.models import Company, SalesRole, Team, User
 from kpi import services as kpi_services
-from kpi.calendar import calendar_for, month_bounds
+from kpi.calendar import calendar_for
 from kpi.models import KPI
+from kpi.periods import month_bounds
 from reports import services as report_services
 from rollups import services
 from rollups.models import Total
