@@ -10,6 +10,10 @@ import pytest
 from accounts import services as account_services
 from accounts import tenancy
 from accounts.models import Company
+from dashboard.figures import company_kpis, figures_of_subjects
+from dashboard.windows import Window
+from kpi.calendar import month_bounds
+from reports.selectors import team_report_status
 from rollups import services
 from rollups.models import Total
 from tests.rollups.reference import expected_totals, stored_totals
@@ -131,3 +135,37 @@ def test_a_move_today_leaves_the_months_before_as_they_were_and_is_current_at_on
             start=this_month,
         ).first()
         assert old is None or old.actual == 0
+
+
+def test_a_custom_range_counts_a_moved_manager_in_each_team_as_the_month_does(monkeypatch):
+    o = office()
+    with tenancy.tenant_context(o.company):
+        for day in working_days(o):
+            report(o, o.an, day, calls=10)
+        # Her reports from the 15th on are the new team's, whenever they were filed.
+        moved_on(o, o.month.replace(day=15), monkeypatch)
+        current(o)
+        kpis = company_kpis(company=o.company)
+        calls = o.kpis["calls"].pk
+        # The month as a custom range: the same figures as the month's stored totals.
+        found = figures_of_subjects(
+            company=o.company,
+            window=Window("range", o.month, month_bounds(o.month)[1]),
+            kpis=kpis,
+            subjects={"team": [o.first.pk, o.second.pk], "company": [o.company.pk]},
+        )
+        for scope, subject in (("team", o.first.pk), ("team", o.second.pk)):
+            stored = month_total(o, scope, subject, "calls")
+            figure = found[(scope, subject, calls)]
+            assert (figure.actual, figure.plan) == (stored.actual, stored.plan), scope
+        assert found[("company", o.company.pk, calls)].plan == 300
+
+
+def test_who_has_not_reported_lists_a_moved_manager_in_her_new_team():
+    o = office()
+    with tenancy.tenant_context(o.company):
+        o.an.refresh_from_db()
+        account_services.user_update(user=o.an, actor=o.admin, team=o.second)
+        status = team_report_status(company=o.company, head=o.admin)
+        found = {team.team.pk: {m.manager.pk for m in team.managers} for team in status}
+        assert found == {o.first.pk: {o.bo.pk}, o.second.pk: {o.an.pk, o.ve.pk}}
