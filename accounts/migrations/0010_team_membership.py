@@ -18,9 +18,9 @@ def memberships_from_teams(apps, schema_editor):
             # Each company's rows in its own row-level security context.
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('app.company_id', %s, true)", [str(company_id)])
-        TeamMembership.objects.bulk_create(
+        TeamMembership._base_manager.bulk_create(
             TeamMembership(company_id=company_id, user_id=user_id, team_id=team_id)
-            for user_id, team_id in User.objects.filter(
+            for user_id, team_id in User._base_manager.filter(
                 company_id=company_id, team__isnull=False
             ).values_list("pk", "team_id")
         )
