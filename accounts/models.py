@@ -304,6 +304,53 @@ class User(AbstractUser, TenantModel):
         return self.role == self.Role.MANAGER
 
 
+class TeamMembership(TenantModel):
+    """A manager's time in a team, from `effective_from` until `effective_to` (exclusive).
+
+    A team's totals count each manager for the days they spent in it (DOMAIN.md, teams and
+    the company). `User.team` is the current team; `accounts.services` changes the two
+    together. No `effective_from`: since the user joined (history before any move).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    effective_from = models.DateField(_("в команде с"), null=True, blank=True)
+    effective_to = models.DateField(_("в команде до"), null=True, blank=True)
+
+    class Meta:
+        ordering = [models.F("effective_from").asc(nulls_first=True)]
+        verbose_name = _("участие в команде")
+        verbose_name_plural = _("участие в командах")
+        constraints = [
+            # One current team at a time.
+            models.UniqueConstraint(
+                fields=["company", "user"],
+                condition=models.Q(effective_to__isnull=True),
+                name="teammembership_one_current",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_from__isnull=True)
+                | models.Q(effective_to__gt=models.F("effective_from")),
+                name="teammembership_dates",
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "user"], name="teammembership_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.team}"
+
+    def days_within(
+        self, start: datetime.date, end: datetime.date
+    ) -> tuple[datetime.date, datetime.date] | None:
+        """The part of [start, end] spent in the team (first and last day), if any."""
+        first = start if self.effective_from is None else max(start, self.effective_from)
+        last = end
+        if self.effective_to is not None:
+            last = min(end, self.effective_to - datetime.timedelta(days=1))
+        return (first, last) if first <= last else None
+
+
 class LoginName(models.Model):
     """Which company a login belongs to, read before any company is known (at login).
 

@@ -1,10 +1,12 @@
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import ApiToken, AuditEvent, Company, SalesRole, Team, User
+from accounts.models import ApiToken, AuditEvent, Company, SalesRole, Team, TeamMembership, User
 from accounts.permissions import in_view_of, teams_in_view_of
 
 
@@ -19,6 +21,37 @@ def managers_of_team(*, company: Company, team: Team) -> QuerySet[User]:
         .filter(team=team, role=User.Role.MANAGER, is_active=True)
         .order_by("sales_role__name", "last_name", "first_name")
     )
+
+
+def memberships_during(
+    *,
+    company: Company,
+    start: datetime.date,
+    end: datetime.date,
+    teams: Iterable[int] | None = None,
+    users: Iterable[int] | None = None,
+) -> QuerySet[TeamMembership]:
+    """Who was in which team at any time in [start, end] (`days_within` says when): the one
+    answer to "the members of team T on day D". A manager counts in each team for the days
+    spent in it (DOMAIN.md, teams and the company); rollups/engine.py reads the same rows."""
+    found = TeamMembership.objects.filter(
+        Q(effective_from__isnull=True) | Q(effective_from__lte=end),
+        Q(effective_to__isnull=True) | Q(effective_to__gt=start),
+        company=company,
+    )
+    if teams is not None:
+        found = found.filter(team_id__in=list(teams))
+    if users is not None:
+        found = found.filter(user_id__in=list(users))
+    return found.select_related("user")
+
+
+def team_on(memberships: Iterable[TeamMembership], user_id: int, day: datetime.date) -> int | None:
+    """The team the user was in on the day, among memberships read by memberships_during."""
+    for membership in memberships:
+        if membership.user_id == user_id and membership.days_within(day, day):
+            return membership.team_id
+    return None
 
 
 def teams_with_counts(*, company: Company) -> QuerySet[Team]:

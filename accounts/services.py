@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import secrets
 from collections.abc import Iterator
@@ -15,7 +16,16 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions, tenancy
 from accounts.audit import audit_record
-from accounts.models import ApiToken, AuditEvent, Company, LoginName, SalesRole, Team, User
+from accounts.models import (
+    ApiToken,
+    AuditEvent,
+    Company,
+    LoginName,
+    SalesRole,
+    Team,
+    TeamMembership,
+    User,
+)
 from rollups import services as rollups
 from rollups.changes import ManagerJoined, ManagerMoved
 
@@ -187,6 +197,9 @@ def user_create(
     with transaction.atomic():
         with _login_saved():
             user.save()
+        if team is not None:
+            # In the team since joining: a backfilled history counts in it too.
+            TeamMembership(company=company, user=user, team=team).save()
         audit_record(
             company=company,
             action=AuditEvent.Action.USER_CREATED,
@@ -286,18 +299,52 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
                 target=f"{user.username}: " + ", ".join(changed),
                 actor=actor,
             )
+        moved_on = None
+        if user.team_id != old_team_id:
+            moved_on = user.company.local_time().date()
+            team_membership_move(user=user, old_team_id=old_team_id, day=moved_on)
         if (old_team_id, old_role_id, was_active) != (
             user.team_id,
             user.sales_role_id,
             user.is_active,
         ):
-            # Team totals follow the team a manager is in now, and count an active one's
-            # plan (rollups/engine.py); role KPIs and plans too.
+            # A team move changes its two teams' totals from the move on; a role, or being
+            # active, changes the plans and KPIs the whole history counts (rollups/engine.py).
+            only_team = (old_role_id, was_active) == (user.sales_role_id, user.is_active)
             rollups.totals_mark(
                 company=user.company,
-                change=ManagerMoved(manager=user, old_team_id=old_team_id),
+                change=ManagerMoved(
+                    manager=user, old_team_id=old_team_id, since=moved_on if only_team else None
+                ),
             )
     return user
+
+
+def team_membership_move(*, user: User, old_team_id: int | None, day: datetime.date) -> None:
+    """The user leaves their team on `day` and is in `user.team` from that day on.
+
+    The history stays: the old team keeps the days before, the new one counts from `day`
+    (DOMAIN.md: a manager who moves teams counts in each team for the days spent in it).
+    Called by user_update, which changes `User.team` with it, in one transaction.
+    """
+    memberships = TeamMembership.objects.filter(company_id=user.company_id, user=user)
+    if old_team_id is not None and not memberships.exists():
+        # Made before memberships were kept (or around the service): in the team all along.
+        TeamMembership(company_id=user.company_id, user=user, team_id=old_team_id).save()
+    for current in memberships.filter(effective_to__isnull=True).select_for_update():
+        if current.effective_from is not None and current.effective_from >= day:
+            current.delete()  # joined today and moved on today: no day was spent in it
+        else:
+            current.effective_to = day
+            current.save(update_fields=["effective_to"])
+    if user.team_id is None:
+        return
+    # Back to the team left earlier the same day: that stay simply goes on.
+    resumed = memberships.filter(team_id=user.team_id, effective_to=day).update(effective_to=None)
+    if not resumed:
+        TeamMembership(
+            company_id=user.company_id, user=user, team_id=user.team_id, effective_from=day
+        ).save()
 
 
 def user_set_password(*, user: User, password: str) -> User:

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, User
+from accounts.selectors import memberships_during
 from dashboard.windows import Window
 from kpi.aggregation import DailyFigures, period_value
 from kpi.bands import Band, Reading, completion, reading
@@ -309,14 +310,26 @@ def _bucket_figures(totals: QuerySet[Total], kpis: dict[int, KPI]) -> dict[Scope
     return figures
 
 
+# A manager whose plan counts in a subject's range plan, and the days of the range it covers.
+Member = tuple[User, datetime.date, datetime.date]
+
+
 def _range_members(
     *, company: Company, window: Window, subjects: Mapping[str, Iterable[int]]
-) -> dict[ScopedKey | tuple[str, int], list[User]]:
+) -> dict[ScopedKey | tuple[str, int], list[Member]]:
     """The managers whose plans make each subject's range plan: a manager is their own; a team
     (the company) is every manager in it who is active or reported in the range, whether they
-    reported or not (DOMAIN.md: a team's plan is the whole team's plan)."""
+    reported or not (DOMAIN.md: a team's plan is the whole team's plan), a team only for the
+    days they spent in it (accounts.selectors.memberships_during)."""
     ids = {scope: list(found) for scope, found in subjects.items()}
-    match = Q(pk__in=ids.get(Scope.MANAGER, [])) | Q(team_id__in=ids.get(Scope.TEAM, []))
+    stays = []
+    if ids.get(Scope.TEAM):
+        stays = list(
+            memberships_during(
+                company=company, start=window.start, end=window.end, teams=ids[Scope.TEAM]
+            )
+        )
+    match = Q(pk__in=ids.get(Scope.MANAGER, [])) | Q(pk__in=[stay.user_id for stay in stays])
     if ids.get(Scope.COMPANY):
         match = Q()
     reported = DailyReport.objects.filter(
@@ -327,15 +340,19 @@ def _range_members(
             Q(is_active=True) | Exists(reported) | Q(pk__in=ids.get(Scope.MANAGER, []))
         )
     )
-    members: dict[ScopedKey | tuple[str, int], list[User]] = defaultdict(list)
+    members: dict[ScopedKey | tuple[str, int], list[Member]] = defaultdict(list)
     wanted = {scope: set(found) for scope, found in ids.items()}
+    whole = (window.start, window.end)
     for person in people:
         if person.pk in wanted.get(Scope.MANAGER, ()):
-            members[(Scope.MANAGER, person.pk)].append(person)
-        if person.team_id in wanted.get(Scope.TEAM, ()):
-            members[(Scope.TEAM, person.team_id)].append(person)
+            members[(Scope.MANAGER, person.pk)].append((person, *whole))
         for company_id in wanted.get(Scope.COMPANY, ()):
-            members[(Scope.COMPANY, company_id)].append(person)
+            members[(Scope.COMPANY, company_id)].append((person, *whole))
+    by_pk = {person.pk: person for person in people}
+    for stay in stays:
+        days = stay.days_within(window.start, window.end)
+        if stay.user_id in by_pk and days:
+            members[(Scope.TEAM, stay.team_id)].append((by_pk[stay.user_id], *days))
     return members
 
 
@@ -345,7 +362,7 @@ def _range_figures(
     kpis: dict[int, KPI],
     window: Window,
     calendar: WorkCalendar,
-    members: dict[ScopedKey | tuple[str, int], list[User]] | None,
+    members: dict[ScopedKey | tuple[str, int], list[Member]] | None,
     company: Company,
 ) -> dict[ScopedKey, Figure]:
     """A custom range: the facts from the daily totals, the plan by the one split.
@@ -353,7 +370,8 @@ def _range_figures(
     A manager's plan for the range is kpi.selectors' ManagerPlans.period_plan, the rule of
     every other surface (each month's plan over the manager's working days, absences
     excluded). A team's or the company's plan of a summed KPI is the sum of its managers'
-    plans; the target of any other KPI is the mean of the months' stored targets.
+    plans (in a team, for the days they spent in it); the target of any other KPI is the
+    mean of the months' stored targets.
     """
     rows = (
         day_totals.order_by()
@@ -375,7 +393,7 @@ def _range_figures(
     ):
         if plan is not None and kpi_id in kpis and not kpis[kpi_id].is_summed:
             targets[(scope, subject_id, kpi_id)].append(plan)
-    people = {p.pk: p for found in (members or {}).values() for p in found}
+    people = {p.pk: p for found in (members or {}).values() for p, _first, _last in found}
     split = (
         managers_plans(
             company=company, managers=people.values(), start=window.start, end=window.end,
@@ -394,8 +412,8 @@ def _range_figures(
             found = targets.get((scope, subject_id, kpi.pk))
             return sum(found, Decimal(0)) / len(found) if found else None
         shares = [
-            split[person.pk].period_plan(kpi, window.start, window.end)
-            for person in members.get((scope, subject_id), [])
+            split[person.pk].period_plan(kpi, first, last)
+            for person, first, last in members.get((scope, subject_id), [])
         ]
         present = [share for share in shares if share is not None]
         return sum(present, Decimal(0)) if present else None

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
 from accounts.permissions import in_view_of
+from accounts.selectors import memberships_during
 from dashboard.figures import Figure, figure_of_days
 from kpi import selectors as kpi_selectors
 from kpi.bands import Band, Reading
@@ -64,8 +65,15 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
     if not head.can_administer:
         teams = teams.filter(head=head)
     today = company.today()
+    # Who is in each team today: the same stays that count in its totals.
+    stays = {
+        stay.user_id: stay.team_id
+        for stay in memberships_during(
+            company=company, start=today, end=today, teams=[team.pk for team in teams]
+        )
+    }
     managers = (
-        User.objects.filter(company=company, team__in=teams, role=User.Role.MANAGER, is_active=True)
+        User.objects.filter(company=company, pk__in=stays, role=User.Role.MANAGER, is_active=True)
         .select_related("sales_role")
         .order_by("last_name")
     )
@@ -79,7 +87,9 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
     by_team: dict[int, list[ManagerStatus]] = {}
     for manager in managers:
         last = last_reports.get(manager.pk)
-        by_team.setdefault(manager.team_id, []).append(ManagerStatus(manager, last, last == today))
+        by_team.setdefault(stays[manager.pk], []).append(
+            ManagerStatus(manager, last, last == today)
+        )
     return [TeamStatus(team, by_team.get(team.pk, [])) for team in teams]
 
 

@@ -55,10 +55,15 @@ class RoleKPISetChanged:
 
 @dataclass(frozen=True)
 class ManagerMoved:
-    """A manager moved to another team or sales role."""
+    """A manager moved to another team or sales role, or left, or came back.
+
+    `since`: the day a move between teams took effect, the only change (the totals before it
+    stay); None: every period changes (a role brings its plans and KPIs to the whole history).
+    """
 
     manager: User
     old_team_id: int | None
+    since: datetime.date | None = None
 
 
 @dataclass(frozen=True)

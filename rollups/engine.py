@@ -19,8 +19,11 @@ How parts combine (DOMAIN.md, cadence), at every level:
   manager with a plan counts in the share meeting plan; a silent one does not meet it. A
   team's or the company's total exists for a period in which anyone in the company
   reported (the buckets are marked by reports), for every KPI one of its managers reported
-  or has a plan for: nobody having reported gives nothing done against the plan. Membership
-  is the team a manager is in now (a move, leaving or joining recomputes the history).
+  or has a plan for: nobody having reported gives nothing done against the plan. A team
+  counts each manager for the days they spent in it (accounts_teammembership): their reports
+  of those days, their plan split over their working days in it (a week's own plan: its
+  share of the week's working days), and their pace over those days; the company counts
+  them whole.
 - plan: a summed KPI's month plan split evenly over the manager's working days (absences
   excluded), or a weekly plan set for exactly that week; other KPIs: the plan of the month
   the period starts in. The manager's own plan wins over the role's default. It is carried
@@ -140,6 +143,12 @@ def _meets(value: str, plan: str, direction: str) -> str:
     return f"(CASE WHEN {completion} IS NULL THEN NULL ELSE {completion} >= 100 END)"
 
 
+def _during(stay: str, start: str, end: str) -> str:
+    """A team stay (a TeamMembership row's columns) overlaps [start, end]."""
+    return f"""AND ({stay}.effective_from IS NULL OR {stay}.effective_from <= {end})
+        AND ({stay}.effective_to IS NULL OR {stay}.effective_to > {start})"""
+
+
 def _level_two(d: Dialect, scope: str, subject: str, group: str, where: str) -> str:
     """A team's or the company's totals from its managers' rows of the same statement.
 
@@ -218,19 +227,33 @@ WITH facts AS (
     WHERE v.company_id = %(company)s AND {in_span}
         AND r.company_id = %(company)s AND r.date BETWEEN %(lo)s AND %(hi)s
 ),
+-- The teams' stays: a manager counts in a team for the days spent in it.
+stays AS (
+    SELECT user_id AS manager_id, team_id, effective_from, effective_to
+    FROM accounts_teammembership WHERE company_id = %(company)s
+),
+-- Each fact twice: in the manager's whole figures (seg 0: their own and the company's) and
+-- in the figures of the team they were in that day (seg = the team).
+seg_facts AS (
+    SELECT manager_id, 0 AS seg, kpi_id, date, value, week_start, month_start FROM facts
+    UNION ALL
+    SELECT f.manager_id, st.team_id, f.kpi_id, f.date, f.value, f.week_start, f.month_start
+    FROM facts f
+    JOIN stays st ON st.manager_id = f.manager_id {_during("st", "f.date", "f.date")}
+),
 parts AS (
-    SELECT manager_id, kpi_id, 'day' AS period, date AS start, value AS s, 1 AS n,
+    SELECT manager_id, seg, kpi_id, 'day' AS period, date AS start, value AS s, 1 AS n,
         date AS last_date
-    FROM facts {only("day", "date")}
+    FROM seg_facts {only("day", "date")}
     UNION ALL
-    SELECT manager_id, kpi_id, 'week', week_start, sum(value), count(*), max(date)
-    FROM facts {only("week", "week_start")} GROUP BY manager_id, kpi_id, week_start
+    SELECT manager_id, seg, kpi_id, 'week', week_start, sum(value), count(*), max(date)
+    FROM seg_facts {only("week", "week_start")} GROUP BY manager_id, seg, kpi_id, week_start
     UNION ALL
-    SELECT manager_id, kpi_id, 'month', month_start, sum(value), count(*), max(date)
-    FROM facts {only("month", "month_start")} GROUP BY manager_id, kpi_id, month_start
+    SELECT manager_id, seg, kpi_id, 'month', month_start, sum(value), count(*), max(date)
+    FROM seg_facts {only("month", "month_start")} GROUP BY manager_id, seg, kpi_id, month_start
 ),
 typed AS (
-    SELECT p.manager_id, p.kpi_id, p.period, p.start, p.s, p.n, p.n AS days,
+    SELECT p.manager_id, p.seg, p.kpi_id, p.period, p.start, p.s, p.n, p.n AS days,
         f.value AS last_value
     FROM parts p
     JOIN kpi_kpi k ON k.id = p.kpi_id
@@ -239,16 +262,16 @@ typed AS (
     WHERE k.aggregation <> 'ratio'
 ),
 ratios AS (
-    SELECT den.manager_id, k.id AS kpi_id, den.period, den.start,
+    SELECT den.manager_id, den.seg, k.id AS kpi_id, den.period, den.start,
         COALESCE(num.s, 0) AS s, den.s AS n, den.n AS days, CAST(NULL AS NUMERIC) AS last_value
     FROM kpi_kpi k
     JOIN parts den ON den.kpi_id = k.denominator_id
     LEFT JOIN parts num ON num.kpi_id = k.numerator_id AND num.manager_id = den.manager_id
-        AND num.period = den.period AND num.start = den.start
+        AND num.seg = den.seg AND num.period = den.period AND num.start = den.start
     WHERE k.company_id = %(company)s AND k.aggregation = 'ratio'
 ),
 mrows AS (
-    SELECT t.*, u.team_id, u.sales_role_id,
+    SELECT t.*, u.sales_role_id,
         CASE t.period WHEN 'day' THEN t.start WHEN 'week' THEN {wend} ELSE {mend} END AS "end"
     FROM (SELECT * FROM typed UNION ALL SELECT * FROM ratios) t
     JOIN accounts_user u ON u.id = t.manager_id
@@ -264,33 +287,44 @@ mkpis AS MATERIALIZED (
 ),
 -- Who counts in a team's and the company's plan, reported or not: the active managers.
 members AS (
-    SELECT u.id AS manager_id, u.team_id, u.sales_role_id,
+    SELECT u.id AS manager_id, u.sales_role_id,
         {d.date_of.format(d="u.date_joined")} AS joined
     FROM accounts_user u
     WHERE u.company_id = %(company)s AND u.role = 'manager' AND u.is_active
         AND u.sales_role_id IS NOT NULL
 ),
+-- A member's place in the company (seg 0) and in each team they were in (seg = the team).
+member_segs AS (
+    SELECT manager_id, 0 AS seg, sales_role_id, joined,
+        CAST(NULL AS DATE) AS effective_from, CAST(NULL AS DATE) AS effective_to
+    FROM members
+    UNION ALL
+    SELECT mb.manager_id, st.team_id, mb.sales_role_id, mb.joined, st.effective_from,
+        st.effective_to
+    FROM members mb JOIN stays st ON st.manager_id = mb.manager_id
+),
 company_live AS (SELECT DISTINCT period, start, "end" FROM mkpis),
 -- A member's KPI of the role's set that they did not report, in a period anyone in the
--- company reported in and that ends after they joined: their plan still counts.
+-- company reported in and that ends after they joined (in a team: that they spent some of
+-- in it): their plan still counts.
 silent AS (
-    SELECT DISTINCT mb.manager_id, rk.kpi_id, b.period, b.start, 0 AS s, 0 AS n, 0 AS days,
-        CAST(NULL AS NUMERIC) AS last_value, mb.team_id, mb.sales_role_id, b."end", 1 AS silent
+    SELECT DISTINCT mb.manager_id, mb.seg, rk.kpi_id, b.period, b.start, 0 AS s, 0 AS n,
+        0 AS days, CAST(NULL AS NUMERIC) AS last_value, mb.sales_role_id, b."end", 1 AS silent
     FROM company_live b
-    JOIN members mb ON b."end" >= mb.joined
+    JOIN member_segs mb ON b."end" >= mb.joined {_during("mb", "b.start", 'b."end"')}
     JOIN kpi_rolekpi rk ON rk.company_id = %(company)s AND rk.sales_role_id = mb.sales_role_id
         AND rk.effective_from <= b."end"
         AND (rk.effective_to IS NULL OR rk.effective_to > b.start)
     WHERE NOT EXISTS (
-        SELECT 1 FROM mkpis m WHERE m.manager_id = mb.manager_id AND m.kpi_id = rk.kpi_id
-            AND m.period = b.period AND m.start = b.start)
+        SELECT 1 FROM mkpis m WHERE m.manager_id = mb.manager_id AND m.seg = mb.seg
+            AND m.kpi_id = rk.kpi_id AND m.period = b.period AND m.start = b.start)
 ),
 level_rows AS (
-    SELECT manager_id, kpi_id, period, start, s, n, days, last_value, team_id, sales_role_id,
+    SELECT manager_id, seg, kpi_id, period, start, s, n, days, last_value, sales_role_id,
         "end", 0 AS silent
     FROM mkpis
     UNION ALL
-    SELECT manager_id, kpi_id, period, start, s, n, days, last_value, team_id, sales_role_id,
+    SELECT manager_id, seg, kpi_id, period, start, s, n, days, last_value, sales_role_id,
         "end", silent
     FROM silent
 ),
@@ -305,22 +339,30 @@ mdays AS (
         WHERE a.company_id = %(company)s AND a.manager_id = m.manager_id
             AND w.date BETWEEN a.start AND a."end")
 ),
+-- A manager's working days: all of them (seg 0), and those spent in each team.
+seg_days AS (
+    SELECT manager_id, 0 AS seg, date, month_start, week_start FROM mdays
+    UNION ALL
+    SELECT x.manager_id, st.team_id, x.date, x.month_start, x.week_start
+    FROM mdays x
+    JOIN stays st ON st.manager_id = x.manager_id {_during("st", "x.date", "x.date")}
+),
 month_wd AS (
     SELECT manager_id, month_start, count(*) AS n FROM mdays GROUP BY manager_id, month_start
 ),
 bucket_wd AS (
-    SELECT manager_id, 'day' AS period, date AS start, month_start, 1 AS n
-    FROM mdays {only("day", "date")}
+    SELECT manager_id, seg, 'day' AS period, date AS start, month_start, 1 AS n
+    FROM seg_days {only("day", "date")}
     UNION ALL
-    SELECT manager_id, 'week', week_start, month_start, count(*)
-    FROM mdays GROUP BY manager_id, week_start, month_start
+    SELECT manager_id, seg, 'week', week_start, month_start, count(*)
+    FROM seg_days GROUP BY manager_id, seg, week_start, month_start
     UNION ALL
-    SELECT manager_id, 'month', month_start, month_start, count(*)
-    FROM mdays GROUP BY manager_id, month_start
+    SELECT manager_id, seg, 'month', month_start, month_start, count(*)
+    FROM seg_days GROUP BY manager_id, seg, month_start
 ),
 bucket_days AS MATERIALIZED (
-    SELECT manager_id, period, start, sum(n) AS n FROM bucket_wd
-    GROUP BY manager_id, period, start
+    SELECT manager_id, seg, period, start, sum(n) AS n FROM bucket_wd
+    GROUP BY manager_id, seg, period, start
 ),
 plans AS MATERIALIZED (
     SELECT m.manager_id, p.kpi_id, p.period, p.start,
@@ -334,19 +376,23 @@ plans AS MATERIALIZED (
     GROUP BY m.manager_id, p.kpi_id, p.period, p.start
 ),
 split AS MATERIALIZED (
-    SELECT b.manager_id, mp.kpi_id, b.period, b.start, sum(mp.value * b.n * 1.0 / mw.n) AS plan
+    SELECT b.manager_id, b.seg, mp.kpi_id, b.period, b.start,
+        sum(mp.value * b.n * 1.0 / mw.n) AS plan
     FROM bucket_wd b
     JOIN month_wd mw ON mw.manager_id = b.manager_id AND mw.month_start = b.month_start
     JOIN plans mp ON mp.manager_id = b.manager_id AND mp.period = 'month'
         AND mp.start = b.month_start
     JOIN kpi_kpi k ON k.id = mp.kpi_id AND k.aggregation = 'sum'
-    GROUP BY b.manager_id, mp.kpi_id, b.period, b.start
+    GROUP BY b.manager_id, b.seg, mp.kpi_id, b.period, b.start
 ),
 mplanned AS (
     SELECT m.*, k.aggregation, k.direction, k.unit,
         {_actual("k.aggregation", "k.unit", "m.s", "m.n", "m.last_value")} AS actual,
         round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
-            WHEN m.period = 'week' AND wp.value IS NOT NULL THEN wp.value
+            WHEN m.period = 'week' AND wp.value IS NOT NULL AND m.seg = 0 THEN wp.value
+            -- A week's plan in a team: the share of its working days spent there.
+            WHEN m.period = 'week' AND wp.value IS NOT NULL
+                THEN wp.value * COALESCE(bd.n, 0) * 1.0 / bw.n
             WHEN mp1.value IS NOT NULL OR mp2.value IS NOT NULL THEN COALESCE(sp.plan, 0)
             END, {PLAN_PLACES}) AS plan_exact,
         bd.n AS working_days
@@ -358,10 +404,12 @@ mplanned AS (
         AND mp2.period = 'month' AND mp2.start = {d.month_start.format(d='m."end"')}
     LEFT JOIN plans wp ON wp.manager_id = m.manager_id AND wp.kpi_id = m.kpi_id
         AND wp.period = 'week' AND m.period = 'week' AND wp.start = m.start
-    LEFT JOIN split sp ON sp.manager_id = m.manager_id AND sp.kpi_id = m.kpi_id
-        AND sp.period = m.period AND sp.start = m.start
-    LEFT JOIN bucket_days bd ON bd.manager_id = m.manager_id AND bd.period = m.period
-        AND bd.start = m.start
+    LEFT JOIN split sp ON sp.manager_id = m.manager_id AND sp.seg = m.seg
+        AND sp.kpi_id = m.kpi_id AND sp.period = m.period AND sp.start = m.start
+    LEFT JOIN bucket_days bd ON bd.manager_id = m.manager_id AND bd.seg = m.seg
+        AND bd.period = m.period AND bd.start = m.start
+    LEFT JOIN bucket_days bw ON bw.manager_id = m.manager_id AND bw.seg = 0
+        AND bw.period = m.period AND bw.start = m.start
 ),
 -- The running week's and month's working days so far: to today when the manager has
 -- reported today, else to yesterday.
@@ -370,26 +418,26 @@ reported_today AS (
     WHERE company_id = %(company)s AND date = %(today)s
 ),
 elapsed AS (
-    SELECT x.manager_id, 'week' AS period, x.week_start AS start, count(*) AS n
-    FROM mdays x
+    SELECT x.manager_id, x.seg, 'week' AS period, x.week_start AS start, count(*) AS n
+    FROM seg_days x
     WHERE x.week_start = {d.week_start.format(d="%(today)s")}
         AND x.date <= CASE WHEN x.manager_id IN (SELECT manager_id FROM reported_today)
             THEN %(today)s ELSE %(yesterday)s END
-    GROUP BY x.manager_id, x.week_start
+    GROUP BY x.manager_id, x.seg, x.week_start
     UNION ALL
-    SELECT x.manager_id, 'month', x.month_start, count(*)
-    FROM mdays x
+    SELECT x.manager_id, x.seg, 'month', x.month_start, count(*)
+    FROM seg_days x
     WHERE x.month_start = {d.month_start.format(d="%(today)s")}
         AND x.date <= CASE WHEN x.manager_id IN (SELECT manager_id FROM reported_today)
             THEN %(today)s ELSE %(yesterday)s END
-    GROUP BY x.manager_id, x.month_start
+    GROUP BY x.manager_id, x.seg, x.month_start
 ),
 melapsed AS MATERIALIZED (
     SELECT p.*, CASE WHEN {running} THEN 1 ELSE 0 END AS running,
         CASE WHEN {running} THEN COALESCE(e.n, 0) END AS elapsed_days
     FROM mplanned p
-    LEFT JOIN elapsed e ON e.manager_id = p.manager_id AND e.period = p.period
-        AND e.start = p.start
+    LEFT JOIN elapsed e ON e.manager_id = p.manager_id AND e.seg = p.seg
+        AND e.period = p.period AND e.start = p.start
     -- A silent manager counts where they had a plan and days to work.
     WHERE p.silent = 0 OR (p.plan_exact IS NOT NULL AND p.working_days IS NOT NULL)
 ),
@@ -399,8 +447,8 @@ mpace AS MATERIALIZED (
             ELSE {_meets(manager_value, "p.plan_exact", "p.direction")} END AS meeting_plan
     FROM melapsed p
 ),
-teams AS ({_level_two(d, "team", "team_id", "team_id, ", "WHERE team_id IS NOT NULL")}),
-whole AS ({_level_two(d, "company", "%(company)s", "", "")}),
+teams AS ({_level_two(d, "team", "seg", "seg, ", "WHERE seg <> 0")}),
+whole AS ({_level_two(d, "company", "%(company)s", "", "WHERE seg = 0")}),
 level_two AS (
     SELECT t.*, {_actual("t.aggregation", "t.unit", "t.s", "t.n", "t.last_value")} AS actual
     FROM (SELECT * FROM teams WHERE true {claimed("team", "subject_id")}
@@ -413,7 +461,7 @@ all_rows AS (
         CASE WHEN running = 1 AND forecast IS NOT NULL AND plan_exact IS NOT NULL
             THEN {_worse("forecast", "plan_exact", "direction")} ELSE false END AS at_risk,
         meeting_plan, CAST(NULL AS NUMERIC) AS share_meeting_plan
-    FROM mpace WHERE silent = 0 {claimed("manager", "manager_id")}
+    FROM mpace WHERE silent = 0 AND seg = 0 {claimed("manager", "manager_id")}
     UNION ALL
     SELECT t.scope, t.subject_id, t.kpi_id, t.period, t.start, t."end", t.direction,
         t.s, t.n, t.days, t.last_value, t.actual, t.plan_exact, NULL, NULL, {team_forecast},

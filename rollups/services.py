@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts import tenancy
 from accounts.models import Company, SalesRole, Team, User
+from accounts.selectors import memberships_during, team_on
 from kpi.calendar import calendar_for
 from kpi.models import KPI
 from kpi.periods import month_bounds, period_bounds, week_bounds
@@ -124,14 +125,20 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
             today = company.today()
             managers = _managers_of_role(company, role)
             keys = _span_keys(company, since, today, managers=managers)
-        case changes.ManagerMoved(manager=manager, old_team_id=old_team_id):
-            # Team totals follow the team a manager is in now; role KPIs and plans too.
+        case changes.ManagerMoved(manager=manager, old_team_id=old_team_id, since=None):
+            # A role's KPIs and plans, or being active, count over the whole history.
             keys = _history_keys(company, manager, old_team_id)
         case changes.ManagerJoined(manager=manager):
             # Every period ending after the day they joined, reaching back to its month's start.
             joined = (manager.date_joined.date(), company.today())
             first, last = month_bounds(min(joined))[0], max(joined)
             keys = _span_keys(company, first, last, managers=[manager])
+        case changes.ManagerMoved(manager=manager, old_team_id=old_team_id, since=since):
+            # A team move: the two teams' periods around the move (each keeps its days).
+            first = min(week_bounds(since)[0], month_bounds(since)[0])
+            last = max(week_bounds(since)[1], month_bounds(since)[1])
+            extra = [old_team_id] if old_team_id else []
+            keys = _span_keys(company, first, last, managers=[manager], extra_team_ids=extra)
         case changes.KPIChanged(kpi=kpi, fields=fields):
             keys = _kpi_keys(company, [kpi]) if fields & KPI_FIELDS_IN_TOTALS else ()
         case changes.CompanyBandsChanged():
@@ -173,11 +180,34 @@ def _team_ids(company: Company) -> list[int]:
     return list(Team.objects.filter(company=company).values_list("pk", flat=True))
 
 
+class _TeamsOn:
+    """The team each of some managers was in on each day of a span (accounts' memberships)."""
+
+    def __init__(
+        self,
+        company: Company,
+        start: datetime.date,
+        end: datetime.date,
+        managers: Sequence[User] | None = None,
+    ):
+        users = None if managers is None else [manager.pk for manager in managers]
+        self.memberships = list(
+            memberships_during(company=company, start=start, end=end, users=users)
+        )
+
+    def __call__(self, manager_id: int, day: datetime.date) -> int | None:
+        return team_on(self.memberships, manager_id, day)
+
+    def teams(self) -> set[int]:
+        return {membership.team_id for membership in self.memberships}
+
+
 def _report_keys(company: Company, manager: User, day: datetime.date) -> list[BucketKey]:
-    """A report: the manager's, team's and company's day, week and month. The company's first
-    report of a period also marks every other team's: a team's total exists, with its silent
-    managers' plans, wherever anyone in the company reported (engine.py)."""
-    keys = list(_keys(company.pk, manager.pk, [manager.team_id], day))
+    """A report: the manager's, their team's (that day's) and company's day, week and month.
+    The company's first report of a period also marks every other team's: a team's total
+    exists, with its silent managers' plans, wherever anyone in the company reported."""
+    team_id = _TeamsOn(company, day, day, [manager])(manager.pk, day)
+    keys = list(_keys(company.pk, manager.pk, [team_id], day))
     for period in Period:
         start, end = period_bounds(period, day)
         others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
@@ -207,15 +237,13 @@ def _span_keys(
     if managers is not None:
         reports = reports.filter(manager__in=managers)
     extra = list(extra_team_ids)
+    teams_on = _TeamsOn(company, start, end, managers)
     keys: set[BucketKey] = set()
-    for manager_id, team_id, day in reports.values_list("manager_id", "manager__team_id", "date"):
-        keys.update(_keys(company.pk, manager_id, [team_id, *extra], day))
-    # A manager's plan counts in their team's and the company's totals even where they did
+    for manager_id, day in reports.values_list("manager_id", "date"):
+        keys.update(_keys(company.pk, manager_id, [teams_on(manager_id, day), *extra], day))
+    # A manager's plan counts in their teams' and the company's totals even where they did
     # not report (engine.py): those totals move on every day anyone reported.
-    if managers is None:
-        teams = set(_team_ids(company))
-    else:
-        teams = {manager.team_id for manager in managers} | set(extra)
+    teams = set(_team_ids(company)) if managers is None else teams_on.teams() | set(extra)
     others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
     subjects = [(Scope.COMPANY, company.pk)] + [(Scope.TEAM, t) for t in teams if t]
     for day in others.values_list("date", flat=True).distinct():
@@ -253,13 +281,16 @@ def _kpi_keys(company: Company, kpis: Sequence[KPI]) -> set[BucketKey]:
         for row in totals.values_list("scope", "subject_id", "period", "start", "end").distinct()
     }
     sources = {kpi.pk for kpi in kpis} | {kpi.denominator_id for kpi in kpis if kpi.denominator_id}
-    reported = (
+    reported = list(
         ReportValue.objects.filter(company=company, kpi_id__in=sources)
-        .values_list("report__manager_id", "report__manager__team_id", "report__date")
+        .values_list("report__manager_id", "report__date")
         .distinct()
     )
-    for manager_id, team_id, day in reported:
-        keys.update(_keys(company.pk, manager_id, [team_id], day))
+    if reported:
+        days = [day for _manager_id, day in reported]
+        teams_on = _TeamsOn(company, min(days), max(days))
+    for manager_id, day in reported:
+        keys.update(_keys(company.pk, manager_id, [teams_on(manager_id, day)], day))
     return keys
 
 

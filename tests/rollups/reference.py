@@ -9,13 +9,13 @@ import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from accounts.models import Company, User
+from accounts.models import Company, TeamMembership, User
 from kpi.aggregation import period_value
 from kpi.bands import completion, reading
 from kpi.calendar import calendar_for, manager_working_days
 from kpi.models import KPI, RoleKPI
-from kpi.periods import period_bounds
-from kpi.selectors import manager_plans, period_plan
+from kpi.periods import month_bounds, period_bounds
+from kpi.selectors import ManagerPlans, manager_plans, period_plan
 from reports.models import ReportValue
 from rollups.engine import PLAN_PLACES
 
@@ -69,6 +69,20 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
         facts[manager_id].setdefault(day, {})[code] = value
     managers = {m.pk: m for m in User.objects.filter(company=company, pk__in=facts)}
     role_kpis = list(RoleKPI.objects.filter(company=company))
+    stays: dict[int, list[tuple[int, datetime.date | None, datetime.date | None]]] = defaultdict(
+        list
+    )
+    for user_id, team_id, since, until in TeamMembership.objects.filter(
+        company=company
+    ).values_list("user_id", "team_id", "effective_from", "effective_to"):
+        stays[user_id].append((team_id, since, until))
+
+    def team_of(manager_id: int, day: datetime.date) -> int | None:
+        """DOMAIN.md: a manager counts in each team for the days spent in it."""
+        for team_id, since, until in stays[manager_id]:
+            if (since is None or since <= day) and (until is None or day < until):
+                return team_id
+        return None
 
     def in_set(manager: User, start: datetime.date, end: datetime.date) -> set[int]:
         return {
@@ -121,9 +135,72 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                 value = row["forecast"] if running else row["actual"]
                 row["meeting_plan"] = _meets(value, row["plan_exact"], kpi)
                 row["share_meeting_plan"] = None
-                row["team_id"] = manager.team_id
                 row["silent"] = False
                 manager_rows[("manager", manager_id, kpi_id, period, start)] = row
+
+    # A team's share of each manager: the days of the bucket they spent in it, day by day.
+    span = [day for figures in facts.values() for day in figures]
+    first_day = min((period_bounds("week", d)[0] for d in span), default=today)
+    last_day = max((period_bounds("week", d)[1] for d in span), default=today)
+    plans_of: dict[int, ManagerPlans] = {}
+
+    def plans_for(manager: User) -> ManagerPlans:
+        if manager.pk not in plans_of:
+            plans_of[manager.pk] = manager_plans(
+                company=company, manager=manager, start=first_day, end=last_day
+            )
+        return plans_of[manager.pk]
+
+    team_rows: list[dict] = []
+    for manager_id, figures in facts.items():
+        manager = managers[manager_id]
+        plans = plans_for(manager)
+        reported_today = today in figures
+        stints = {
+            (p, *period_bounds(p, day), team_of(manager_id, day))
+            for day in figures
+            for p in ("day", "week", "month")
+        }
+        for period, start, end, team_id in stints:
+            if team_id is None:
+                continue
+            inside = {
+                day: values
+                for day, values in figures.items()
+                if start <= day <= end and team_of(manager_id, day) == team_id
+            }
+            team_days = [
+                d for d in plans.working_days(start, end) if team_of(manager_id, d) == team_id
+            ]
+            for kpi_id in in_set(manager, start, end):
+                kpi = kpis[kpi_id]
+                plan = _team_share(plans, kpi, period, start, end, team_days)
+                row = _manager_row(kpi, inside, calendar, manager, period, start, end, plan=plan)
+                if row is None:
+                    continue
+                row["working_days"] = len(team_days) or None
+                running = period != "day" and start <= today <= end
+                row["running"] = running
+                row["forecast"] = None
+                row["plan_to_date_exact"] = None
+                if running:
+                    as_of = today if reported_today else today - datetime.timedelta(days=1)
+                    elapsed = len([d for d in team_days if d <= as_of])
+                    row["plan_to_date_exact"] = _plan_to_date(
+                        kpi, row["plan_exact"], elapsed, len(team_days)
+                    )
+                    if not kpi.is_summed:
+                        row["forecast"] = row["actual"]
+                    elif elapsed:
+                        row["forecast"] = q4(row["actual"] * row["working_days"] / elapsed)
+                value = row["forecast"] if running else row["actual"]
+                row["meeting_plan"] = _meets(value, row["plan_exact"], kpi)
+                row["team_id"], row["manager_id"], row["silent"] = team_id, manager_id, False
+                row["period"], row["start"] = period, start
+                team_rows.append(row)
+    reported_in_team = {
+        (r["team_id"], r["manager_id"], r["kpi_id"], r["period"], r["start"]) for r in team_rows
+    }
 
     # The whole team's plan (DOMAIN.md, teams and the company): every active manager who had
     # joined by the period's end, in a period in which anyone in the company reported, with a
@@ -133,50 +210,73 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
     members = User.objects.filter(
         company=company, role=User.Role.MANAGER, is_active=True, sales_role__isnull=False
     )
+    team_silent_rows: list[dict] = []
     for member in members if live else []:
         first = min(start for _p, start, _e in live)
         last = max(end for _p, _s, end in live)
         plans = manager_plans(company=company, manager=member, start=first, end=last)
         joined = member.date_joined.astimezone(datetime.UTC).date()
         for period, start, end in live:
-            if end < joined or not plans.working_days(start, end):
+            if end < joined:
                 continue
-            for kpi_id in in_set(member, start, end):
+            working = plans.working_days(start, end)
+            silent = {"period": period, "start": start, "end": end, "silent": True}
+            silent["running"] = period != "day" and start <= today <= end
+            as_of = today if today in facts.get(member.pk, {}) else today - ONE_DAY
+            for kpi_id in in_set(member, start, end) if working else ():
                 if ("manager", member.pk, kpi_id, period, start) in manager_rows:
                     continue
                 plan = q_exact(plans.period_plan(kpis[kpi_id], start, end))
-                if plan is None:
+                if plan is not None:
+                    elapsed = len([d for d in working if d <= as_of])
+                    to_date = (
+                        _plan_to_date(kpis[kpi_id], plan, elapsed, len(working))
+                        if silent["running"]
+                        else None
+                    )
+                    silent_rows.append(
+                        {
+                            **silent,
+                            "kpi_id": kpi_id,
+                            "plan_exact": plan,
+                            "plan_to_date_exact": to_date,
+                        }
+                    )
+            # In each team they spent some of the period's working days in.
+            for team_id in {team_of(member.pk, day) for day in _days(start, end)} - {None}:
+                team_days = [d for d in working if team_of(member.pk, d) == team_id]
+                if not team_days:
                     continue
-                running = period != "day" and start <= today <= end
-                working = plans.working_days(start, end)
-                as_of = today if today in facts.get(member.pk, {}) else today - ONE_DAY
-                elapsed = len([d for d in working if d <= as_of])
-                silent_rows.append(
-                    {
-                        "kpi_id": kpi_id,
-                        "period": period,
-                        "start": start,
-                        "end": end,
-                        "plan_exact": plan,
-                        "plan_to_date_exact": _plan_to_date(
-                            kpis[kpi_id], plan, elapsed, len(working)
+                elapsed = len([d for d in team_days if d <= as_of])
+                for kpi_id in in_set(member, start, end):
+                    if (team_id, member.pk, kpi_id, period, start) in reported_in_team:
+                        continue
+                    kpi = kpis[kpi_id]
+                    plan = q_exact(_team_share(plans, kpi, period, start, end, team_days))
+                    if plan is not None:
+                        team_silent_rows.append(
+                            {
+                                **silent,
+                                "kpi_id": kpi_id,
+                                "plan_exact": plan,
+                                "plan_to_date_exact": _plan_to_date(
+                                    kpi, plan, elapsed, len(team_days)
+                                )
+                                if silent["running"]
+                                else None,
+                                "team_id": team_id,
+                            }
                         )
-                        if running
-                        else None,
-                        "running": running,
-                        "team_id": member.team_id,
-                        "silent": True,
-                    }
-                )
 
     totals = dict(manager_rows)
     groups: dict[Key, list[dict]] = defaultdict(list)
-    level_one = [(key[2], key[3], key[4], row) for key, row in manager_rows.items()]
-    level_one += [(row["kpi_id"], row["period"], row["start"], row) for row in silent_rows]
-    for kpi_id, period, start, row in level_one:
+    # The company counts each manager whole; a team, for the days spent in it.
+    for (_scope, _manager, kpi_id, period, start), row in manager_rows.items():
         groups[("company", company.pk, kpi_id, period, start)].append(row)
-        if row["team_id"] is not None:
-            groups[("team", row["team_id"], kpi_id, period, start)].append(row)
+    for row in silent_rows:
+        groups[("company", company.pk, row["kpi_id"], row["period"], row["start"])].append(row)
+    for row in team_rows + team_silent_rows:
+        groups[("team", row["team_id"], row["kpi_id"], row["period"], row["start"])].append(row)
     for key, members_rows in groups.items():
         totals[key] = _group_row(kpis[key[2]], members_rows)
     for row in totals.values():
@@ -193,7 +293,38 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
     return totals
 
 
-def _manager_row(kpi, inside, calendar, manager, period, start, end) -> dict | None:
+def _days(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    return [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def _team_share(
+    plans: ManagerPlans,
+    kpi: KPI,
+    period: str,
+    start: datetime.date,
+    end: datetime.date,
+    team_days: list[datetime.date],
+) -> Decimal | None:
+    """A manager's plan for a bucket, counted in a team: the day plans of the working days
+    they spent in it (a week's own plan spread evenly over the week's working days)."""
+    whole = plans.period_plan(kpi, start, end)
+    if whole is None or not kpi.is_summed:
+        return whole
+    weekly = plans.weeks.get((kpi.pk, start)) if period == "week" else None
+    share = Decimal(0)
+    for day in team_days:
+        if weekly is not None:
+            share += weekly / len(plans.working_days(start, end))
+            continue
+        month_plan = plans.month_plan(kpi, day)
+        if month_plan is not None:
+            share += month_plan / len(plans.working_days(*month_bounds(day)))
+    return share
+
+
+def _manager_row(
+    kpi, inside, calendar, manager, period, start, end, *, plan: object = "own"
+) -> dict | None:
     if kpi.aggregation == KPI.Aggregation.RATIO:
         top = [v[kpi.numerator.code] for v in inside.values() if kpi.numerator.code in v]
         bottom = [v[kpi.denominator.code] for v in inside.values() if kpi.denominator.code in v]
@@ -207,9 +338,15 @@ def _manager_row(kpi, inside, calendar, manager, period, start, end) -> dict | N
         s = sum((value for _day, value in reported), Decimal(0))
         n = days = len(reported)
         last = reported[-1][1] if kpi.aggregation == KPI.Aggregation.LAST else None
-    plan = period_plan(
-        company=manager.company, manager=manager, kpi=kpi, start=start, end=end, calendar=calendar
-    )
+    if plan == "own":
+        plan = period_plan(
+            company=manager.company,
+            manager=manager,
+            kpi=kpi,
+            start=start,
+            end=end,
+            calendar=calendar,
+        )
     return {
         "kpi_id": kpi.pk,
         "end": end,

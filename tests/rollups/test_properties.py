@@ -1,8 +1,10 @@
-"""Random sequences of reports, corrections, plan changes and rollups give exactly the totals
-that a straightforward recomputation from the reports gives, for every aggregation kind."""
+"""Random sequences of reports, corrections, plan changes, team moves and rollups give exactly
+the totals that a straightforward recomputation from the reports gives, for every aggregation
+kind."""
 
 import datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -10,8 +12,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts import services as account_services
 from accounts import tenancy
-from accounts.models import Company, SalesRole, User
+from accounts.models import Company, SalesRole, Team, User
 from kpi import services as kpi_services
 from kpi.models import KPI
 from reports import services as report_services
@@ -37,7 +40,11 @@ plan = st.tuples(
     st.one_of(st.none(), st.integers(0, 3000)),
 )
 rollup = st.tuples(st.just("rollup"))
-operations = st.lists(st.one_of(report, report, report, plan, rollup), min_size=1, max_size=14)
+# A manager moved to the other team on a day back from today (moves happen in date order).
+move = st.tuples(st.just("move"), st.integers(0, 4), st.integers(-40, 0))
+operations = st.lists(
+    st.one_of(report, report, report, plan, rollup, move), min_size=1, max_size=14
+)
 
 
 def build_company() -> tuple[Company, User, list[User]]:
@@ -116,6 +123,17 @@ def apply(company: Company, admin: User, managers: list[User], operation: tuple)
     kind = operation[0]
     if kind == "rollup":
         services.rollup_run(company_id=company.pk)
+    elif kind == "move":
+        _kind, who, offset = operation
+        manager = managers[who]
+        manager.refresh_from_db()
+        other = Team.objects.exclude(pk=manager.team_id).filter(company=company).first()
+        noon = datetime.datetime.combine(
+            today + datetime.timedelta(days=offset), datetime.time(12), tzinfo=datetime.UTC
+        )
+        real = Company.local_time
+        with mock.patch.object(Company, "local_time", lambda c, m=None: real(c, m or noon)):
+            account_services.user_update(user=manager, actor=admin, team=other)
     elif kind == "report":
         _kind, who, offset, numbers, cents = operation
         manager, day = managers[who], today + datetime.timedelta(days=offset)
@@ -167,7 +185,11 @@ def test_it_equals_a_recomputation_from_the_reports(operations):
     with transaction.atomic():
         company, admin, managers = build_company()
         with tenancy.tenant_context(company):
+            moved = -40
             for operation in operations:
+                if operation[0] == "move":
+                    moved = max(moved, operation[2])
+                    operation = (*operation[:2], moved)
                 apply(company, admin, managers, operation)
             services.rollup_run(company_id=company.pk)
             today = company.local_time().date()
