@@ -25,7 +25,7 @@ from pathlib import Path
 import dj_database_url
 import pytest
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 from django.utils import timezone, translation
@@ -46,6 +46,7 @@ from reports import services as report_services
 from reports.models import Reminder
 from rollups import services as rollup_services
 from rollups.changes import ReportChanged
+from tests import snapshots
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -304,11 +305,10 @@ def make_cast(prefix: str, company_name: str) -> Cast:
 
 
 @dataclass(frozen=True)
-class _Snapshot:
-    """A cast kept as its rows: built once, then put back into each test's transaction."""
+class _CastSnapshot:
+    """A cast kept as its rows and the ids of its people."""
 
-    built_at: float
-    built_on: datetime.date
+    rows: snapshots.Snapshot
     company_id: int
     admin_id: int
     head_id: int
@@ -317,47 +317,16 @@ class _Snapshot:
     team_id: int
     api_key: str
     secrets: list[str]
-    rows: list[tuple[str, str]]  # (table, its new rows as a JSON array)
 
 
-# A snapshot is rebuilt when it is this old, so that the cast's "now" (calls two hours ago,
-# the last dashboard visit, the audit log) is never further from the test's than a slow
-# test would put it; and on a new day, so that "today" and "yesterday" are the test's own.
-_SNAPSHOT_MAX_AGE = 120.0  # seconds
 _CASTS = {"alpha": "Альфа Продажи", "beta": "Бета Секретная"}
-_snapshots: dict[str, _Snapshot] = {}
+_cast_snapshots: dict[str, _CastSnapshot] = {}
 
 
-def _snapshot(prefix: str) -> _Snapshot:
-    """Builds the cast in a savepoint, keeps every row it wrote, and rolls it back.
-
-    The rows are found by the transaction ids that wrote them: every row inserted or changed
-    after the savepoint has an `xmin` at or past the first id not yet given out when it
-    began. They are read in the company's own context, so row-level security shows this
-    company's rows and those of the tables everyone reads (the company registry, logins).
-    """
-    connection = connections["default"]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-            (first_new,) = cursor.fetchone()
-        built_at, built_on = time.monotonic(), timezone.localdate()
-        cast = make_cast(prefix, _CASTS[prefix])
-        rows = []
-        with tenancy.tenant_context(cast.company), connection.cursor() as cursor:
-            for table in connection.introspection.django_table_names(only_existing=True):
-                cursor.execute(
-                    f'SELECT json_agg(t)::text FROM "{table}" AS t'
-                    " WHERE t.xmin::text::bigint >= %s",
-                    [first_new],
-                )
-                (data,) = cursor.fetchone()
-                if data is not None:
-                    rows.append((table, data))
-        transaction.set_rollback(True)
-    return _Snapshot(
-        built_at=built_at,
-        built_on=built_on,
+def _snapshot(prefix: str) -> _CastSnapshot:
+    cast, rows = snapshots.capture(lambda: make_cast(prefix, _CASTS[prefix]))
+    return _CastSnapshot(
+        rows=rows,
         company_id=cast.company.pk,
         admin_id=cast.admin.pk,
         head_id=cast.head.pk,
@@ -366,22 +335,14 @@ def _snapshot(prefix: str) -> _Snapshot:
         team_id=cast.team.pk,
         api_key=cast.api_key,
         secrets=cast.secrets,
-        rows=rows,
     )
 
 
-def _restore(snapshot: _Snapshot) -> Cast:
-    """Puts the snapshot's rows back (the same ids: the rollback left the sequences past
-    them) and loads the cast from them, related objects shared as the factories share them."""
-    connection = connections["default"]
+def _restore(snapshot: _CastSnapshot) -> Cast:
+    """Puts the cast's rows back and loads it from them, the related objects shared as the
+    factories share them (a user's company is the cast's company object)."""
+    snapshots.restore(snapshot.rows)
     with tenancy.tenant_context(snapshot.company_id):
-        with connection.cursor() as cursor:
-            for table, data in snapshot.rows:
-                cursor.execute(
-                    f'INSERT INTO "{table}"'
-                    f' SELECT * FROM json_populate_recordset(NULL::"{table}", %s)',
-                    [data],
-                )
         company = Company.objects.get(pk=snapshot.company_id)
         users = User.objects.select_related("sales_role").in_bulk(
             [snapshot.admin_id, snapshot.head_id, *snapshot.manager_ids, snapshot.quality_id]
@@ -414,16 +375,12 @@ def cast_for(prefix: str) -> Cast:
     """
     if not connections["default"].in_atomic_block:
         return make_cast(prefix, _CASTS[prefix])
-    snapshot = _snapshots.get(prefix)
-    if (
-        snapshot is None
-        or time.monotonic() - snapshot.built_at > _SNAPSHOT_MAX_AGE
-        or snapshot.built_on != timezone.localdate()
-    ):
+    snapshot = _cast_snapshots.get(prefix)
+    if snapshot is None or not snapshot.rows.is_current():
         # Both, alpha first: the ids keep the order in which the casts were always made.
         for name in _CASTS:
-            _snapshots[name] = _snapshot(name)
-        snapshot = _snapshots[prefix]
+            _cast_snapshots[name] = _snapshot(name)
+        snapshot = _cast_snapshots[prefix]
     return _restore(snapshot)
 
 
