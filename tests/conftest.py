@@ -8,6 +8,7 @@ tables' owner.
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -392,6 +393,27 @@ def alpha(db: None) -> Cast:
 @pytest.fixture
 def beta(db: None) -> Cast:
     return cast_for("beta")
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded profile's SQLite database, migrated once for the session (a migration
+    from scratch takes seconds in a subprocess)."""
+    from tests.test_settings import run_manage
+
+    path = tmp_path_factory.mktemp("embedded") / "migrated.sqlite3"
+    migrated = run_manage("migrate", "-v0", DATABASE_URL=f"sqlite:///{path}", DEBUG="1")
+    assert migrated.returncode == 0, migrated.stderr
+    return path
+
+
+@pytest.fixture
+def embedded_env(tmp_path: Path, _migrated_sqlite: Path) -> dict[str, str]:
+    """The environment of the embedded profile (SQLite, Celery eager) on this test's own
+    copy of a migrated database."""
+    path = tmp_path / "embedded.sqlite3"
+    shutil.copyfile(_migrated_sqlite, path)
+    return {"DATABASE_URL": f"sqlite:///{path}", "DEBUG": "1"}
 
 
 @pytest.fixture
