@@ -7,16 +7,27 @@ from django.db.models import Sum
 
 from accounts import tenancy
 from accounts.demo import DEMO_COMPANIES, HISTORY_DAYS, demo_load
-from accounts.models import User
+from accounts.models import Company, User
 from kpi.models import KPI, Plan
 from reports.models import DailyReport, ReportValue
+from tests import snapshots
 
 TODAY = datetime.date(2026, 11, 20)
 
 
+_loaded: tuple[list[int], snapshots.Snapshot] | None = None
+
+
 @pytest.fixture
-def demo(db):
-    return demo_load(today=TODAY)
+def demo(db) -> list[Company]:
+    """The demo as of TODAY: loaded once (ten seconds of services), its rows put back into
+    each test's transaction."""
+    global _loaded
+    if _loaded is None or not _loaded[1].is_current():
+        companies, rows = snapshots.capture(lambda: demo_load(today=TODAY))
+        _loaded = [company.pk for company in companies], rows
+    snapshots.restore(_loaded[1])
+    return [Company.objects.get(pk=pk) for pk in _loaded[0]]
 
 
 def test_it_loads_two_companies_with_their_people(demo):

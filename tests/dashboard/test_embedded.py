@@ -26,10 +26,7 @@ print("stale", client.get("/dashboard/", headers={**poll, "X-Figures-State": "x"
 """
 
 
-def test_the_dashboard_and_its_poll_work_on_sqlite(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}", "DEBUG": "1"}
-    migrated = run_manage("migrate", "-v0", **env)
-    assert migrated.returncode == 0, migrated.stderr
-    result = run_manage("shell", "-v0", "-c", SCENARIO, **env)
+def test_the_dashboard_and_its_poll_work_on_sqlite(embedded_env):
+    result = run_manage("shell", "-v0", "-c", SCENARIO, **embedded_env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "poll 204" in result.stdout and "stale 200" in result.stdout

@@ -61,10 +61,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def embedded_server(tmp_path) -> Iterator[EmbeddedServer]:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DEBUG": "1"}
-    migrated = run_manage("migrate", "-v0", **env)
-    assert migrated.returncode == 0, migrated.stderr
+def embedded_server(tmp_path, embedded_env) -> Iterator[EmbeddedServer]:
+    env = embedded_env
     made = run_manage("shell", "-v0", "-c", SCENARIO.format(managers=MANAGERS), **env)
     assert made.returncode == 0, made.stdout + made.stderr
     today = datetime.date.fromisoformat(made.stdout.split("today ")[1].strip())

@@ -29,11 +29,8 @@ print("rolled up", len(stored))
 """
 
 
-def test_a_report_is_rolled_up_at_once_on_sqlite(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}", "DEBUG": "1"}
-    migrated = run_manage("migrate", "-v0", **env)
-    assert migrated.returncode == 0, migrated.stderr
-    result = run_manage("shell", "-v0", "-c", SCENARIO, **env)
+def test_a_report_is_rolled_up_at_once_on_sqlite(embedded_env):
+    result = run_manage("shell", "-v0", "-c", SCENARIO, **embedded_env)
     assert result.returncode == 0, result.stdout + result.stderr
     # 4 KPIs × day, week, month × the manager, the team, the company
     assert "rolled up 36" in result.stdout
