@@ -1,7 +1,7 @@
 """Stored totals for integrations and the dashboards: read-only."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from accounts.models import SalesRole, Team, User
 from kpi.bands import reading
 from kpi.models import KPI
+from reports.figures import Sides
 from rollups import selectors
 from rollups.models import Period, Scope, Total
 
@@ -49,6 +50,9 @@ class TotalOutput(serializers.ModelSerializer):
             "meeting_plan",
             "share_meeting_plan",
             "advice",
+            "differs",
+            "manager_value",
+            "source_value",
             "computed_at",
         ]
         # The same unit as the reports' figures: a duration in seconds.
@@ -56,6 +60,32 @@ class TotalOutput(serializers.ModelSerializer):
             field: {"help_text": "in the KPI's unit (a duration in seconds)"}
             for field in ("actual", "plan", "forecast")
         }
+
+    # The figure of record (reports/figures.py): `actual` is it; for a KPI checked against
+    # a source, what the managers typed and what the source recorded, where both have figures.
+    differs = serializers.SerializerMethodField(
+        help_text="the managers' and the source's figures of the period differ (the KPI's "
+        "figure of record is `source` or `checked`); `actual` is the figure of record"
+    )
+    manager_value = serializers.SerializerMethodField(help_text="what the managers typed")
+    source_value = serializers.SerializerMethodField(help_text="what the CRM or telephony says")
+
+    def _sides(self, total: Total) -> Sides | None:
+        return self.context.get("sides", {}).get((total.scope, total.subject_id, total.kpi_id))
+
+    def get_differs(self, total: Total) -> bool:
+        sides = self._sides(total)
+        return sides is not None and sides.differs
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_manager_value(self, total: Total) -> str | None:
+        sides = self._sides(total)
+        return None if sides is None else str(sides.manager_value)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_source_value(self, total: Total) -> str | None:
+        sides = self._sides(total)
+        return None if sides is None else str(sides.source_value)
 
     def get_subject(self, total: Total) -> str:
         return str(self.context["codes"].get((total.scope, total.subject_id), ""))
@@ -112,7 +142,9 @@ class TotalListApi(APIView):
         for total in totals:
             total.kpi.company = company  # the KPI's bands fall back to its company's
         codes[(Scope.COMPANY, company.pk)] = company.code
-        return Response(TotalOutput(totals, many=True, context={"codes": codes}).data)
+        sides = selectors.totals_sides(company=company, totals=totals)
+        context = {"codes": codes, "sides": sides}
+        return Response(TotalOutput(totals, many=True, context=context).data)
 
 
 class BenchmarkListApi(APIView):

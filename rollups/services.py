@@ -21,14 +21,14 @@ from functools import partial
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts import tenancy
 from accounts.models import Company, SalesRole, Team, User
 from kpi.calendar import calendar_for, month_bounds
 from kpi.models import KPI, Plan
-from reports.models import DailyReport, ReportValue
+from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups import changes, engine
 from rollups.models import Bucket, Period, Reconciliation, Scope, Total, WorkingDay
 
@@ -93,9 +93,12 @@ def _enqueue(company_id: int) -> None:
 
 
 # What the engine reads of a KPI's definition: a change to any of these recolours or
-# recomputes every total of the KPI. (Its name, code, source and decimals only show.)
+# recomputes every total of the KPI. (Its name, code and decimals only show.) The source and
+# the figure of record say which day figures count (reports/figures.py).
 KPI_FIELDS_IN_TOTALS = frozenset(
     {
+        "source",
+        "record",
         "unit",
         "aggregation",
         "numerator",
@@ -117,7 +120,10 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
     if not connection.in_atomic_block:
         raise RuntimeError("totals_mark() belongs in the transaction of the change it marks")
     match change:
-        case changes.ReportChanged(manager=manager, day=day):
+        case (
+            changes.ReportChanged(manager=manager, day=day)
+            | changes.SourceFigureChanged(manager=manager, day=day)
+        ):
             keys: Iterable[BucketKey] = _report_keys(company, manager, day)
         case changes.PlanChanged(period=period, start=start, manager=manager, sales_role=role):
             end = start + datetime.timedelta(days=6) if period == Plan.Period.WEEK else None
@@ -215,7 +221,14 @@ def _span_keys(
         reports = reports.filter(manager__in=managers)
     extra = list(extra_team_ids)
     keys: set[BucketKey] = set()
-    for manager_id, team_id, day in reports.values_list("manager_id", "manager__team_id", "date"):
+    counted = _source_days(company).filter(date__gte=start, date__lte=end)
+    if managers is not None:
+        counted = counted.filter(manager__in=managers)
+    days = itertools.chain(
+        reports.values_list("manager_id", "manager__team_id", "date"),
+        counted.values_list("manager_id", "manager__team_id", "date").distinct(),
+    )
+    for manager_id, team_id, day in days:
         keys.update(_keys(company.pk, manager_id, [team_id, *extra], day))
     # A manager's plan counts in their team's and the company's totals even where they did
     # not report (engine.py): those totals move on every day anyone reported.
@@ -225,7 +238,10 @@ def _span_keys(
         teams = {manager.team_id for manager in managers} | set(extra)
     others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
     subjects = [(Scope.COMPANY, company.pk)] + [(Scope.TEAM, t) for t in teams if t]
-    for day in others.values_list("date", flat=True).distinct():
+    counted_days = _source_days(company).filter(date__gte=start, date__lte=end)
+    live = set(others.values_list("date", flat=True).distinct())
+    live |= set(counted_days.values_list("date", flat=True).distinct())
+    for day in sorted(live):
         for (scope, subject), period in itertools.product(subjects, Period):
             keys.add(BucketKey(scope, subject, period, *period_bounds(period, day)))
     return keys
@@ -267,7 +283,22 @@ def _kpi_keys(company: Company, kpis: Sequence[KPI]) -> set[BucketKey]:
     )
     for manager_id, team_id, day in reported:
         keys.update(_keys(company.pk, manager_id, [team_id], day))
+    # The source's figures: they count where the source is (or was) the figure of record.
+    imported = (
+        ImportedFigure.objects.filter(company=company, kpi_id__in=sources)
+        .values_list("manager_id", "manager__team_id", "date")
+        .distinct()
+    )
+    for manager_id, team_id, day in imported:
+        keys.update(_keys(company.pk, manager_id, [team_id], day))
     return keys
+
+
+def _source_days(company: Company) -> QuerySet[ImportedFigure]:
+    """The source's figures that count, on days with or without a report (reports/figures.py)."""
+    return ImportedFigure.objects.filter(
+        company=company, kpi__record=KPI.Record.SOURCE, source=F("kpi__source")
+    )
 
 
 def working_days_ensure(*, company: Company, start: datetime.date, end: datetime.date) -> None:
@@ -494,6 +525,13 @@ def totals_reconcile(*, company_id: int) -> Reconciliation:
         span = DailyReport.objects.filter(company=company).aggregate(
             first=Min("date"), last=Max("date")
         )
+        # The source's figures of record count on days nobody reported too.
+        counted = _source_days(company).aggregate(first=Min("date"), last=Max("date"))
+        if counted["first"] is not None:
+            span = {
+                "first": min(d for d in (span["first"], counted["first"]) if d is not None),
+                "last": max(d for d in (span["last"], counted["last"]) if d is not None),
+            }
         written = deleted = 0
         with connection.cursor() as cursor:
             if span["first"] is None:
