@@ -119,6 +119,12 @@ def dashboard_cell(client, cast: Cast, manager: User, kpi_name: str) -> str:
     return re.search(rf'<td data-label="{kpi_name}"[^>]*>(.*?)</td>', row, re.S).group(1)
 
 
+def explain(client, manager: User, code: str) -> str:
+    """The cell's explanation (the client is logged in as the head)."""
+    url = reverse("dashboard-explain", args=[manager.code, code])
+    return client.get(url + f"?period=month&start={NOVEMBER}").content.decode()
+
+
 def funnel_lines(cast: Cast, manager: User) -> dict:
     with tenancy.tenant_context(cast.company):
         funnel = funnel_of(
@@ -171,6 +177,9 @@ def test_the_issues_november_with_the_crm_as_record_shows_the_crms_deals_everywh
     assert row["differs"] is True
     assert (Decimal(row["manager_value"]), Decimal(row["source_value"])) == (5, 12)
     assert 'class="differs"' in cell and "в отчётах 5" in cell
+    explained = explain(client, november, "deals_won")
+    # The days it counted are the CRM's, the unreported ones too.
+    assert explained.count("из CRM") >= len(REPORTED) + 2 and "нет отчёта" in explained
     month_end = form_row(alpha, november, datetime.date(2026, 11, 30), "deals_won")
     assert month_end.mtd_actual == 12
     day = form_row(alpha, november, REPORTED[0], "deals_won")
@@ -211,6 +220,9 @@ def test_the_managers_figure_checked_counts_it_and_flags_both_values_everywhere(
     assert '<span class="value">5</span>' in cell
     assert 'class="differs"' in cell and "CRM: 12" in cell
     assert "В отчётах 5, CRM — 12; считается: отчёт менеджера" in cell
+    assert "≠ В отчётах 5, CRM — 12; считается: отчёт менеджера" in explain(
+        client, november, "deals_won"
+    )
     money = dashboard_cell(client, alpha, november, "Сумма выигранных сделок")
     assert "CRM: 986\u202f800,00\xa0₽" in money
     _funnel, lines = funnel_lines(alpha, november)
