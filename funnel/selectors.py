@@ -277,6 +277,8 @@ def _record_lines(scope: FunnelScope, start: datetime.date, end: datetime.date) 
     sides = figure_sides(company=company, manager_ids=ids, kpis=kpis, start=start, end=end)
     lines = []
     for kpi in kpis:
+        if not with_kpi[kpi.pk]:
+            continue  # nobody in view has it on their role
         values = [period_value(kpi, figures.get(m, {})) for m in with_kpi[kpi.pk]]
         values = [v for v in values if v is not None]
         both = sides_combined(s for (m, k), s in sides.items() if k == kpi.pk)
