@@ -32,6 +32,8 @@ class KPIForm(forms.Form):
         label=_("Цифра учёта"),
         choices=KPI.Record.choices,
         initial=KPI.Record.MANAGER,
+        # Left out (an older page, a script): the KPI keeps its own, a new one the default.
+        required=False,
         help_text=_(
             "Какая цифра дня считается в итогах, на дашборде, в воронке и в API, если её "
             "вводит менеджер и присылает CRM или телефония. «Сверенная с источником»: "
@@ -55,6 +57,12 @@ class KPIForm(forms.Form):
         summed = KPI.objects.filter(company=company, aggregation=KPI.Aggregation.SUM)
         self.fields["numerator"].queryset = summed
         self.fields["denominator"].queryset = summed
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("record"):
+            data.pop("record", None)
+        return data
 
 
 # The years the calendar pages handle: beyond them there is no production calendar, and near

@@ -146,15 +146,29 @@ class Sides:
         return str(KPI.Source(self.kpi.source).label)
 
     @property
+    def counts_label(self) -> str:
+        return self.source_label if source_counts(self.kpi) else _("отчёт менеджера")
+
+    @property
     def text(self) -> str:
         """Both figures and which counts, for a title, an explanation or a list."""
-        counts = self.source_label if source_counts(self.kpi) else _("отчёт менеджера")
         return _("В отчётах %(typed)s, %(source)s — %(recorded)s; считается: %(counts)s") % {
             "typed": format_value(self.manager_value, self.kpi),
             "source": self.source_label,
             "recorded": format_value(self.source_value, self.kpi),
-            "counts": counts,
+            "counts": self.counts_label,
         }
+
+    @property
+    def day_text(self) -> str:
+        """Both figures of one day and which counts, for the day's team reports."""
+        day = _("%(kpi)s: в отчёте %(typed)s, %(source)s — %(recorded)s") % {
+            "kpi": self.kpi.name,
+            "typed": format_value(self.manager_value, self.kpi),
+            "source": ReportValue.Source(self.kpi.source).label,
+            "recorded": format_value(self.source_value, self.kpi),
+        }
+        return f"{day}; " + _("считается: %(counts)s") % {"counts": self.counts_label}
 
 
 def figure_sides(

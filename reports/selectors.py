@@ -441,7 +441,7 @@ def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[
     )  # fmt: skip
     for (manager_id, _kpi_id), found in sorted(sides.items(), key=lambda i: i[1].kpi.code):
         if found.differs:
-            mismatches.setdefault(manager_id, []).append(f"{found.kpi.name}: {found.text}")
+            mismatches.setdefault(manager_id, []).append(found.day_text)
     statuses = report_statuses(
         company=company, manager_ids=[m.pk for m in managers], days=[day],
         calendar=calendar_for(company=company),

@@ -246,7 +246,10 @@ def test_the_managers_figure_checked_counts_it_and_flags_both_values_everywhere(
     with tenancy.tenant_context(alpha.company):
         statuses = day_statuses(company=alpha.company, viewer=alpha.head, day=REPORTED[0])
     texts = next(s.mismatches for s in statuses if s.manager == november)
-    assert any("Выигранные сделки: В отчётах 1, CRM — 2" in text for text in texts)
+    assert any(
+        "Выигранные сделки: в отчёте 1, из CRM — 2; считается: отчёт менеджера" in text
+        for text in texts
+    )
     day = form_row(alpha, november, REPORTED[0], "deals_won")
     assert day.mismatch and not day.counts_source
 
