@@ -12,7 +12,9 @@ from decimal import Decimal
 from accounts import services, tenancy
 from accounts.models import Company, SalesRole, User
 from clients.demo import demo_client_analysis
+from crm_sync import services as crm_services
 from crm_sync.demo import demo_deals_and_calls
+from crm_sync.models import Deal
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
 from kpi.periods import month_bounds
@@ -174,6 +176,7 @@ def _load_company(spec: DemoCompany, today: datetime.date | None) -> Company:
             history_days=HISTORY_DAYS,
             rng=rng,
         )
+        _deal_figures_from_crm(company, managers, today, random.Random(f"{spec.prefix}-crm"))  # noqa: S311
         controller = services.user_create(
             company=company,
             username=f"{spec.prefix}.quality",
@@ -296,6 +299,79 @@ def _load_history(
         )
         for index, kpi, value in values
     )
+
+
+# The deal KPIs whose figure of record is the CRM's in the demo (reports/figures.py): the
+# dashboard counts the deals the funnel counts. Each with its ratio: the average check.
+DEAL_KPIS = (
+    ("deals_won", "deals_sum", "avg_check"),
+    ("repeat_deals", "repeat_sum", "repeat_avg_check"),
+)
+# How often a manager's report misses one of the day's deals the CRM has: those months show
+# the difference flagged, with both figures.
+FORGOTTEN_DEAL = 0.08
+
+
+def _deal_figures_from_crm(
+    company: Company,
+    managers: list[tuple[User, DemoManager]],
+    today: datetime.date,
+    rng: random.Random,
+) -> None:
+    """The CRM's figures of the sellers' days (what prefilled their reports), the reports
+    typed from them but for a forgotten deal now and then, and the CRM as the deal KPIs'
+    figure of record."""
+    codes = [code for group in DEAL_KPIS for code in group[:2]]
+    kpis = {kpi.code: kpi for kpi in KPI.objects.filter(company=company, code__in=codes)}
+    start = today - datetime.timedelta(days=HISTORY_DAYS)
+    sellers = [user for user, spec in managers if spec.kind in ("closer", "farmer")]
+    role_codes = {(rk.sales_role_id, rk.kpi.code) for rk in RoleKPI.objects.filter(company=company)}
+    for user in sellers:
+        own = [kpi for code, kpi in kpis.items() if (user.sales_role_id, code) in role_codes]
+        won = Deal.objects.filter(
+            company=company, manager=user, status=Deal.Status.WON, closed_at__isnull=False
+        ).values_list("closed_at", flat=True)
+        days = {company.local_time(moment).date() for moment in won}
+        days |= set(DailyReport.objects.filter(manager=user).values_list("date", flat=True))
+        for day in sorted(d for d in days if start <= d <= today):
+            crm_services.day_figures_store(company=company, manager=user, day=day, kpis=own)
+    recorded = {
+        (f.manager_id, f.date, f.kpi_id): f.value
+        for f in ImportedFigure.objects.filter(company=company, kpi__in=kpis.values())
+    }
+    typed = _group(
+        ReportValue.objects.filter(company=company, report__manager__in=sellers)
+        .select_related("report", "kpi")
+        .order_by("report__date", "report_id", "kpi__code"),
+        "report_id",
+    )
+    changed, dropped = [], []
+    for values in typed.values():
+        by_code = {value.kpi.code: value for value in values}
+        for count_code, sum_code, average_code in DEAL_KPIS:
+            count, total = by_code.get(count_code), by_code.get(sum_code)
+            if count is None or total is None:
+                continue
+            report = count.report
+            crm_count = recorded.get((report.manager_id, report.date, count.kpi_id), Decimal(0))
+            crm_sum = recorded.get((report.manager_id, report.date, total.kpi_id), Decimal(0))
+            count.value, total.value = crm_count, crm_sum
+            count.source = total.source = ReportValue.Source.CRM
+            if crm_count and rng.random() < FORGOTTEN_DEAL:
+                count.value = crm_count - 1
+                total.value = (crm_sum * count.value / crm_count).quantize(Decimal("0.01"))
+                count.source = total.source = ReportValue.Source.MANUAL
+            changed += [count, total]
+            average = by_code.get(average_code)
+            if average is not None and count.value:
+                average.value = (total.value / count.value).quantize(Decimal("0.01"))
+                changed.append(average)
+            elif average is not None:
+                dropped.append(average.pk)
+    ReportValue.objects.bulk_update(changed, ["value", "source"])
+    ReportValue.objects.filter(pk__in=dropped).delete()
+    # Bulk, like the rest of the history: the reconciliation after the load builds the totals.
+    KPI.objects.filter(company=company, code__in=codes).update(record=KPI.Record.SOURCE)
 
 
 def _telephony(

@@ -37,7 +37,7 @@ from crm_sync.models import (
 from kpi.models import KPI
 from kpi.values import MAX_CALL_SECONDS, ceiling_check
 from reports import services as report_services
-from reports.models import ImportedFigure, ReportValue
+from reports.models import ReportValue
 
 logger = logging.getLogger(__name__)
 
@@ -489,9 +489,9 @@ def day_figures_store(
                     company.pk, manager.pk, day, kpi.code, figures[kpi.code],
                     " ".join(refusal.messages),
                 )  # fmt: skip
-        ImportedFigure.objects.filter(
-            company=company, manager=manager, date=day, kpi=kpi, source=source
-        ).delete()
+        report_services.imported_figure_clear(
+            company=company, manager=manager, day=day, kpi=kpi, source=source
+        )
 
 
 # The manager days touched inside figures_deferred(), refreshed once at its end.

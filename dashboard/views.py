@@ -33,6 +33,7 @@ from funnel import charts as funnel_charts
 from funnel.selectors import FunnelScope, deals_behind, funnel_of
 from kpi.calendar import WorkCalendar, calendar_for
 from quality.selectors import MonthQuality, month_quality
+from reports.figures import figure_sides
 from reports.selectors import report_statuses
 from rollups.models import Scope
 
@@ -287,6 +288,13 @@ def figure_explain(request: HttpRequest, code: str, kpi: str) -> HttpResponse:
         "figure": figure,
         "lines": formula_lines(figure) if figure else [],
         "records": figure_records(company=company, manager=manager, kpi=found, window=window),
+        "sides": figure_sides(
+            company=company,
+            manager_ids=[manager.pk],
+            kpis=[found],
+            start=window.start,
+            end=window.end,
+        ).get((manager.pk, found.pk)),
         "deals": deals_behind(
             company=company,
             manager=manager,

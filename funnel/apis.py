@@ -3,14 +3,14 @@
 import dataclasses
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import require_lead
-from funnel.selectors import funnel_of, scope_for_viewer
+from funnel.selectors import RecordLine, funnel_of, scope_for_viewer
 
 MAX_DAYS = 366
 
@@ -51,6 +51,31 @@ class ChannelOutput(serializers.Serializer):
     conversion = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
 
 
+class RecordOutput(serializers.Serializer):
+    kpi = serializers.CharField(source="kpi.code")
+    record = serializers.CharField(
+        source="kpi.record", help_text="the KPI's figure of record: source, manager or checked"
+    )
+    value = serializers.DecimalField(
+        max_digits=24, decimal_places=4, allow_null=True,
+        help_text="the figure of record over the period, as the totals count it",
+    )  # fmt: skip
+    differs = serializers.SerializerMethodField()
+    manager_value = serializers.SerializerMethodField(help_text="what the managers typed")
+    source_value = serializers.SerializerMethodField(help_text="what the CRM recorded")
+
+    def get_differs(self, line: RecordLine) -> bool:
+        return line.sides is not None
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_manager_value(self, line: RecordLine) -> str | None:
+        return None if line.sides is None else str(line.sides.manager_value)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_source_value(self, line: RecordLine) -> str | None:
+        return None if line.sides is None else str(line.sides.source_value)
+
+
 def _money(**kwargs: object) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=20, decimal_places=2, **kwargs)
 
@@ -80,6 +105,11 @@ class FunnelOutput(serializers.Serializer):
     retargeting = serializers.IntegerField()
     stages = StageOutput(many=True)
     channels = ChannelOutput(many=True)
+    record = RecordOutput(
+        many=True,
+        help_text="the deal KPIs of the reports: the funnel counts the CRM's deals; these are "
+        "the figures of record the totals count, with both figures where they differ",
+    )
 
 
 class FunnelApi(APIView):

@@ -16,8 +16,17 @@ from django.db.models import Count, Q, QuerySet, Sum
 from accounts.models import Company, Team, User
 from accounts.selectors import managers_in_view, teams_in_view
 from crm_sync.models import Deal, PipelineStage, StageVisit
+from kpi.aggregation import period_value
 from kpi.calendar import calendar_for
+from kpi.models import KPI, RoleKPI
 from kpi.periods import month_bounds, shift_months
+from reports.figures import (
+    Sides,
+    figure_sides,
+    figures_of_managers,
+    sides_combined,
+    source_counts,
+)
 from rollups.models import Period, Scope, Total
 
 HUNDRED = Decimal(100)
@@ -73,6 +82,20 @@ class ChannelRow:
     conversion: Decimal | None
 
 
+@dataclass(frozen=True)
+class RecordLine:
+    """A deal KPI of the reports over the funnel's period and people: its figure of record
+    (what the dashboard and the totals count), and both figures where they differ."""
+
+    kpi: KPI
+    value: Decimal | None
+    sides: Sides | None  # only where the manager's and the source's figures differ
+
+    @property
+    def counts_source(self) -> bool:
+        return source_counts(self.kpi)
+
+
 @dataclass
 class Funnel:
     scope: FunnelScope
@@ -102,6 +125,7 @@ class Funnel:
     loss_reasons: list[tuple[str, int]] = field(default_factory=list)
     stages: list[StageRow] = field(default_factory=list)
     channels: list[ChannelRow] = field(default_factory=list)
+    record: list[RecordLine] = field(default_factory=list)
 
     @property
     def coverage_health(self) -> str:
@@ -214,7 +238,58 @@ def funnel_of(
     _coverage(funnel, today)
     _expected_payments(funnel, deals, today)
     funnel.channels = _channel_rows(deals, since, until)
+    funnel.record = _record_lines(scope, start, end)
     return funnel
+
+
+# The reports' deal KPIs the funnel puts beside the CRM's deals, in this order.
+RECORD_KPIS = ("deals_won", "deals_sum", "repeat_deals", "repeat_sum")
+
+
+def _record_lines(scope: FunnelScope, start: datetime.date, end: datetime.date) -> list[RecordLine]:
+    """The deal KPIs as the dashboard counts them (reports/figures.py): the funnel above
+    counts the CRM's deals; these lines say what the reports count and where the two differ.
+    By channel there is no report figure."""
+    if scope.channel or scope.nobody:
+        return []
+    company = scope.company
+    found = {k.code: k for k in KPI.objects.filter(company=company, code__in=RECORD_KPIS)}
+    kpis = [found[code] for code in RECORD_KPIS if code in found]
+    if not kpis:
+        return []
+    managers = User.objects.filter(company=company, role=User.Role.MANAGER)
+    if scope.manager is not None:
+        managers = managers.filter(pk=scope.manager.pk)
+    elif scope.team is not None:
+        managers = managers.filter(team=scope.team)
+    # Each KPI counts for the managers whose role has it in the period, as the totals do.
+    people = list(managers.values_list("pk", "sales_role_id"))
+    with_kpi = {}
+    for kpi in kpis:
+        roles = set(
+            RoleKPI.objects.filter(company=company, kpi=kpi, effective_from__lte=end)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=start))
+            .values_list("sales_role_id", flat=True)
+        )
+        with_kpi[kpi.pk] = {pk for pk, role in people if role in roles}
+    ids = set().union(*with_kpi.values())
+    figures = figures_of_managers(company=company, manager_ids=ids, start=start, end=end)
+    sides = figure_sides(company=company, manager_ids=ids, kpis=kpis, start=start, end=end)
+    lines = []
+    for kpi in kpis:
+        if not with_kpi[kpi.pk]:
+            continue  # nobody in view has it on their role
+        values = [period_value(kpi, figures.get(m, {})) for m in with_kpi[kpi.pk]]
+        values = [v for v in values if v is not None]
+        both = sides_combined(s for (m, k), s in sides.items() if k == kpi.pk)
+        lines.append(
+            RecordLine(
+                kpi=kpi,
+                value=sum(values, Decimal(0)) if values else None,
+                sides=both if both is not None and both.differs else None,
+            )
+        )
+    return lines
 
 
 def _velocity(funnel: Funnel) -> None:

@@ -62,6 +62,16 @@ class KpiInput(serializers.Serializer):
     numerator = KpiCodeField(required=False, allow_null=True)
     denominator = KpiCodeField(required=False, allow_null=True)
     source = serializers.ChoiceField(choices=KPI.Source.choices, default="manual")
+    record = serializers.ChoiceField(
+        choices=KPI.Record.choices,
+        required=False,
+        help_text=(
+            "The figure of record of a manager's day: `source` (the CRM's or telephony's "
+            "figure), `manager` (what the manager typed) or `checked` (what the manager typed, "
+            "differences from the source flagged). `source` and `checked` need a `crm` or "
+            "`telephony` source; left out on create: `checked` for such a KPI, else `manager`."
+        ),
+    )
     decimals = serializers.IntegerField(min_value=0, max_value=4, default=0)
     band_red_below = serializers.DecimalField(
         max_digits=6, decimal_places=2, required=False, allow_null=True

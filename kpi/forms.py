@@ -27,6 +27,18 @@ class KPIForm(forms.Form):
     numerator = forms.ModelChoiceField(label=_("Числитель"), queryset=None, required=False)
     denominator = forms.ModelChoiceField(label=_("Знаменатель"), queryset=None, required=False)
     source = forms.ChoiceField(label=_("Источник"), choices=KPI.Source.choices)
+    record = forms.ChoiceField(
+        label=_("Цифра учёта"),
+        choices=KPI.Record.choices,
+        initial=KPI.Record.MANAGER,
+        # Left out (an older page, a script): the KPI keeps its own, a new one the default.
+        required=False,
+        help_text=_(
+            "Какая цифра дня считается в итогах, на дашборде, в воронке и в API, если её "
+            "вводит менеджер и присылает CRM или телефония. «Сверенная с источником»: "
+            "считается цифра менеджера, а расхождение с источником отмечается."
+        ),
+    )
     decimals = forms.IntegerField(label=_("Знаков после запятой"), min_value=0, max_value=4)
     band_red_below = forms.DecimalField(
         label=_("Свой красный — ниже, %"), required=False, min_value=0, max_digits=6
@@ -44,6 +56,12 @@ class KPIForm(forms.Form):
         summed = KPI.objects.filter(company=company, aggregation=KPI.Aggregation.SUM)
         self.fields["numerator"].queryset = summed
         self.fields["denominator"].queryset = summed
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("record"):
+            data.pop("record", None)
+        return data
 
 
 # The years the calendar pages handle: beyond them there is no production calendar, and near

@@ -52,6 +52,14 @@ class KPI(TenantModel):
         # Filled by the quality controllers' scores of the day's calls, never typed.
         QUALITY = "quality", _("контроль качества")
 
+    class Record(models.TextChoices):
+        """Which figure of a manager's day counts, for a KPI a source supplies too
+        (reports/record.py holds the rule)."""
+
+        SOURCE = "source", _("цифра источника (CRM или телефонии)")
+        MANAGER = "manager", _("цифра менеджера")
+        CHECKED = "checked", _("цифра менеджера, сверенная с источником")
+
     code = models.SlugField(_("код"), max_length=50)
     uid = models.UUIDField(default=uuid.uuid4, editable=False)
     name_ru = models.CharField(_("название (рус.)"), max_length=200)
@@ -83,6 +91,9 @@ class KPI(TenantModel):
     source = models.CharField(
         _("источник"), max_length=16, choices=Source.choices, default=Source.MANUAL
     )
+    record = models.CharField(
+        _("цифра учёта"), max_length=8, choices=Record.choices, default=Record.MANAGER
+    )
     decimals = models.PositiveSmallIntegerField(_("знаков после запятой"), default=0)
     band_red_below = models.DecimalField(
         _("красный — ниже, %"), max_digits=6, decimal_places=2, null=True, blank=True
@@ -108,8 +119,22 @@ class KPI(TenantModel):
         return self.name_en if (get_language() or "ru").startswith("en") else self.name_ru
 
     @property
+    def has_source(self) -> bool:
+        """A CRM or the telephony supplies the KPI's day figures (ImportedFigure)."""
+        return self.source in SOURCED
+
+    @property
     def is_summed(self) -> bool:
         return self.aggregation == self.Aggregation.SUM
+
+
+# The sources whose day figures are stored as ImportedFigure and may be the figure of record.
+SOURCED = frozenset({KPI.Source.CRM, KPI.Source.TELEPHONY})
+
+
+def default_record(source: str) -> str:
+    """A new KPI a source supplies is checked against it; any other takes what is typed."""
+    return KPI.Record.CHECKED if source in SOURCED else KPI.Record.MANAGER
 
 
 class RoleKPI(TenantModel):

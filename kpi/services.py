@@ -9,7 +9,7 @@ from accounts import permissions
 from accounts.models import Company, SalesRole, Team, User
 from kpi import selectors
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
-from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI
+from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI, default_record
 from kpi.periods import month_start, period_start, shift_months
 from kpi.values import echo, kpi_value_check, within_bounds
 from rollups import services as rollups
@@ -47,6 +47,7 @@ def _kpi_from_catalogue(company: Company, item: CatalogueKPI) -> KPI:
         aggregation=item.aggregation,
         direction=item.direction,
         source=item.source,
+        record=default_record(item.source),
         decimals=item.decimals,
         **parts,
     )
@@ -96,6 +97,7 @@ KPI_FIELDS = (
     "numerator",
     "denominator",
     "source",
+    "record",
     "decimals",
     "band_red_below",
     "band_green_from",
@@ -118,6 +120,11 @@ def _check_kpi(kpi: KPI) -> None:
                 errors[field] = _("KPI не может делиться сам на себя.")
     elif kpi.numerator_id or kpi.denominator_id:
         errors["aggregation"] = _("Числитель и знаменатель задаются только для отношения.")
+    if kpi.record != KPI.Record.MANAGER and not kpi.has_source:
+        errors["record"] = _(
+            "«%(record)s» — только для KPI, цифры которого приходят из CRM или телефонии "
+            "(поле «Источник»). У этого KPI цифра учёта — цифра менеджера."
+        ) % {"record": kpi.get_record_display()}
     red = kpi.band_red_below
     green = kpi.band_green_from
     if (red is None) != (green is None):
@@ -146,6 +153,8 @@ def _check_configure(actor: User | None) -> None:
 def kpi_create(*, company: Company, actor: User | None = None, **fields: object) -> KPI:
     _check_configure(actor)
     kpi = KPI(company=company, **{k: v for k, v in fields.items() if k in KPI_FIELDS})
+    if "record" not in fields:
+        kpi.record = default_record(kpi.source)
     _check_kpi(kpi)
     kpi.save()
     return kpi

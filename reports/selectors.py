@@ -8,7 +8,6 @@ from statistics import median
 from django.core.exceptions import ValidationError
 from django.db.models import F, Max, QuerySet, Window
 from django.db.models.functions import RowNumber
-from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
 from accounts.permissions import in_view_of
@@ -19,8 +18,8 @@ from kpi.bands import Band, Reading
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI, Absence
 from kpi.periods import month_bounds, shift_months, week_bounds, week_start
-from kpi.values import format_value, input_value, parse_value
-from reports.figures import daily_figures
+from kpi.values import input_value, parse_value
+from reports.figures import daily_figures, figure_sides, is_checked, source_counts
 from reports.models import (
     ClosedMonth,
     DailyReport,
@@ -160,6 +159,8 @@ class FormRow:
     left_today: Decimal | None
     mismatch: bool
     usual: Decimal | None
+    # The source's figure of the day is the figure of record (reports/figures.py).
+    counts_source: bool = False
 
 
 @dataclass
@@ -232,12 +233,21 @@ def report_form(
         if kpi.code in draft:
             with contextlib.suppress(ValidationError):  # a typo: the form shows its message
                 today_value = parse_value(draft[kpi.code], kpi.unit, aggregation=kpi.aggregation)
+        typed_value = today_value
+        counts_source = source_counts(kpi) and figure is not None
+        if counts_source:
+            today_value = figure.value  # the figure of record, whatever is typed
         left = None
         if kpi.is_summed and day_plan is not None:
             left = max(day_plan - (today_value or Decimal(0)), Decimal(0))
             if kpi.unit == KPI.Unit.COUNT:
                 left = Decimal(math.ceil(left))
-        mismatch = figure is not None and today_value is not None and today_value != figure.value
+        mismatch = (
+            is_checked(kpi)
+            and figure is not None
+            and typed_value is not None
+            and typed_value != figure.value
+        )
         form.rows.append(
             FormRow(
                 kpi=kpi,
@@ -256,6 +266,7 @@ def report_form(
                 reading=shown,
                 left_today=left,
                 mismatch=mismatch,
+                counts_source=counts_source,
                 usual=None if computed else usual.get(kpi.pk),
             )
         )
@@ -427,19 +438,15 @@ def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[
         r.manager_id: r
         for r in DailyReport.objects.filter(company=company, date=day, manager__in=managers)
     }
+    # The day's figures the source disagrees with, for the KPIs checked against it.
     mismatches: dict[int, list[str]] = {}
-    imported = {
-        (f.manager_id, f.kpi_id): f
-        for f in ImportedFigure.objects.filter(company=company, date=day, manager__in=managers)
-    }
-    for value in ReportValue.objects.filter(
-        company=company, report__in=reports.values(), source=ReportValue.Source.MANUAL
-    ).select_related("kpi__company", "report"):
-        figure = imported.get((value.report.manager_id, value.kpi_id))
-        if figure is not None and figure.value != value.value:
-            mismatches.setdefault(value.report.manager_id, []).append(
-                _mismatch_text(value.kpi, value.value, figure)
-            )
+    sides = figure_sides(
+        company=company, manager_ids=[m.pk for m in managers],
+        kpis=KPI.objects.filter(company=company), start=day, end=day,
+    )  # fmt: skip
+    for (manager_id, _kpi_id), found in sorted(sides.items(), key=lambda i: i[1].kpi.code):
+        if found.differs:
+            mismatches.setdefault(manager_id, []).append(found.day_text)
     statuses = report_statuses(
         company=company, manager_ids=[m.pk for m in managers], days=[day],
         calendar=calendar_for(company=company),
@@ -448,15 +455,6 @@ def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[
         DayStatus(m, reports.get(m.pk), statuses[(m.pk, day)], mismatches.get(m.pk, []))
         for m in managers
     ]
-
-
-def _mismatch_text(kpi: KPI, typed: Decimal, figure: ImportedFigure) -> str:
-    return _("%(kpi)s: в отчёте %(typed)s, %(source)s — %(recorded)s") % {
-        "kpi": kpi.name,
-        "typed": format_value(typed, kpi),
-        "source": figure.get_source_display(),
-        "recorded": format_value(figure.value, kpi),
-    }
 
 
 def closable_months(*, company: Company, today: datetime.date) -> list[tuple[datetime.date, bool]]:

@@ -15,6 +15,7 @@ from accounts.models import AuditEvent, Company, User
 from kpi import selectors as kpi_selectors
 from kpi.models import KPI
 from kpi.values import ceiling_check, format_value, kpi_value_check, parse_value
+from reports.figures import source_counts
 from reports.models import (
     ClosedMonth,
     DailyReport,
@@ -30,7 +31,7 @@ from reports.selectors import (
     usual_values,
 )
 from rollups import services as rollups
-from rollups.changes import ReportChanged
+from rollups.changes import ReportChanged, SourceFigureChanged
 
 
 class NeedsConfirmation(Exception):
@@ -315,15 +316,33 @@ def imported_figure_set(
 
     A figure beyond its unit's bounds is refused (ValidationError), never stored."""
     ceiling_check(value, kpi.unit, aggregation=kpi.aggregation)
-    figure, _created = ImportedFigure.objects.update_or_create(
-        company=company,
-        manager=manager,
-        date=day,
-        kpi=kpi,
-        source=source,
-        defaults={"value": value},
-    )
+    key = {"company": company, "manager": manager, "date": day, "kpi": kpi, "source": source}
+    with transaction.atomic():
+        before = ImportedFigure.objects.filter(**key).values_list("value", flat=True).first()
+        figure, _created = ImportedFigure.objects.update_or_create(**key, defaults={"value": value})
+        if before != value:
+            _source_figure_changed(company, manager, day, kpi, source)
     return figure
+
+
+def imported_figure_clear(
+    *, company: Company, manager: User, day: datetime.date, kpi: KPI, source: str
+) -> None:
+    """The source has no figure of the day any more (a client KPI without a base)."""
+    with transaction.atomic():
+        deleted, _rows = ImportedFigure.objects.filter(
+            company=company, manager=manager, date=day, kpi=kpi, source=source
+        ).delete()
+        if deleted:
+            _source_figure_changed(company, manager, day, kpi, source)
+
+
+def _source_figure_changed(
+    company: Company, manager: User, day: datetime.date, kpi: KPI, source: str
+) -> None:
+    # Only the figure of record moves a total; a checked one is compared when read.
+    if source_counts(kpi) and kpi.source == source:
+        rollups.totals_mark(company=company, change=SourceFigureChanged(manager=manager, day=day))
 
 
 def report_value_settle(

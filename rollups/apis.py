@@ -1,7 +1,7 @@
 """Stored totals for integrations and the dashboards: read-only."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from accounts.models import SalesRole, Team, User
 from dashboard.figures import ReadingKind, figure_of_total
 from kpi.bands import Band
 from kpi.models import KPI
+from reports.figures import Sides
 from rollups import selectors
 from rollups.models import Period, Scope, Total
 
@@ -97,6 +98,9 @@ class TotalOutput(serializers.ModelSerializer):
             "meeting_plan",
             "share_meeting_plan",
             "advice",
+            "differs",
+            "manager_value",
+            "source_value",
             "computed_at",
         ]
         # The same unit as the reports' figures: a duration in seconds.
@@ -104,6 +108,32 @@ class TotalOutput(serializers.ModelSerializer):
             field: {"help_text": "in the KPI's unit (a duration in seconds)"}
             for field in ("actual", "plan", "forecast")
         }
+
+    # The figure of record (reports/figures.py): `actual` is it; for a KPI checked against
+    # a source, what the managers typed and what the source recorded, where both have figures.
+    differs = serializers.SerializerMethodField(
+        help_text="the managers' and the source's figures of the period differ (the KPI's "
+        "figure of record is `source` or `checked`); `actual` is the figure of record"
+    )
+    manager_value = serializers.SerializerMethodField(help_text="what the managers typed")
+    source_value = serializers.SerializerMethodField(help_text="what the CRM or telephony says")
+
+    def _sides(self, total: Total) -> Sides | None:
+        return self.context.get("sides", {}).get((total.scope, total.subject_id, total.kpi_id))
+
+    def get_differs(self, total: Total) -> bool:
+        sides = self._sides(total)
+        return sides is not None and sides.differs
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_manager_value(self, total: Total) -> str | None:
+        sides = self._sides(total)
+        return None if sides is None else str(sides.manager_value)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_source_value(self, total: Total) -> str | None:
+        sides = self._sides(total)
+        return None if sides is None else str(sides.source_value)
 
     def get_subject(self, total: Total) -> str:
         return str(self.context["codes"].get((total.scope, total.subject_id), ""))
@@ -159,7 +189,9 @@ class TotalListApi(APIView):
             # The readings and the light of the dashboard's own Figure, never a second rule.
             total.figure = figure_of_total(total, total.kpi)
         codes[(Scope.COMPANY, company.pk)] = company.code
-        return Response(TotalOutput(totals, many=True, context={"codes": codes}).data)
+        sides = selectors.totals_sides(company=company, totals=totals)
+        context = {"codes": codes, "sides": sides}
+        return Response(TotalOutput(totals, many=True, context=context).data)
 
 
 class BenchmarkListApi(APIView):

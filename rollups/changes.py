@@ -20,6 +20,15 @@ class ReportChanged:
 
 
 @dataclass(frozen=True)
+class SourceFigureChanged:
+    """A CRM's or the telephony's figure of a manager's day stored, changed or dropped, for a
+    KPI whose figure of record is the source's (reports/figures.py)."""
+
+    manager: User
+    day: datetime.date
+
+
+@dataclass(frozen=True)
 class PlanChanged:
     """A plan set or cleared: a manager's own, or a role's default for all its managers."""
 
@@ -89,6 +98,7 @@ class CompanyBandsChanged:
 
 Change = (
     ReportChanged
+    | SourceFigureChanged
     | PlanChanged
     | CalendarDayChanged
     | AbsenceChanged

@@ -1,6 +1,7 @@
 """The set-based SQL that turns daily facts into stored totals (PostgreSQL and SQLite).
 
-One statement computes every requested total from `reports_reportvalue` into a temporary
+One statement computes every requested total from the days' figures of record (the
+manager's or the source's, reports/figures.py) into a temporary
 table; the caller upserts it into `rollups_total` and deletes the totals that have no
 facts behind them any more. Nothing of a company's history passes through Python, so a
 worker's memory does not grow with the data.
@@ -40,6 +41,8 @@ How parts combine (DOMAIN.md, cadence), at every level:
 """
 
 from dataclasses import dataclass
+
+from reports.figures import FACTS_OF_RECORD_SQL
 
 TOTAL_COLUMNS = (
     "company_id",
@@ -219,13 +222,10 @@ def fresh_sql(d: Dialect, *, incremental: bool) -> str:
         WHEN t.aggregation = 'sum' THEN round(t.forecast_sum, 4) ELSE t.actual END)"""
     return f"""
 WITH facts AS (
-    SELECT r.manager_id, v.kpi_id, r.date, v.value,
-        {d.week_start.format(d="r.date")} AS week_start,
-        {d.month_start.format(d="r.date")} AS month_start
-    FROM reports_reportvalue v
-    JOIN reports_dailyreport r ON r.id = v.report_id
-    WHERE v.company_id = %(company)s AND {in_span}
-        AND r.company_id = %(company)s AND r.date BETWEEN %(lo)s AND %(hi)s
+    SELECT x.manager_id, x.kpi_id, x.date, x.value,
+        {d.week_start.format(d="x.date")} AS week_start,
+        {d.month_start.format(d="x.date")} AS month_start
+    FROM ({FACTS_OF_RECORD_SQL.format(in_span=in_span)}) x
 ),
 -- The teams' stays: a manager counts in a team for the days spent in it.
 stays AS (

@@ -1,6 +1,7 @@
 """Reading the stored totals: what dashboards and the API show."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, User
 from accounts.permissions import in_view_of, teams_in_view_of
 from kpi.periods import period_start
+from reports.figures import Sides, figure_sides, sides_by_group
 from rollups.models import Period, Scope, Total
 
 # DOMAIN.md: below 60 % of a team meeting plan the plans are too high, above 90 % too easy.
@@ -97,3 +99,29 @@ def best_on_role(
         if current is None or (completion, actual or 0) > (current.completion, current.actual or 0):
             best[key] = candidate
     return best
+
+
+def totals_sides(*, company: Company, totals: Sequence[Total]) -> dict[tuple[str, int, int], Sides]:
+    """(scope, subject, KPI) → the manager's and the source's figures of totals of one period
+    where the KPI is checked against a source (reports/figures.py); a team's and the
+    company's add up their managers'."""
+    if not totals:
+        return {}
+    start, end = totals[0].start, totals[0].end
+    members = list(
+        User.objects.filter(company=company, role=User.Role.MANAGER).values_list("pk", "team_id")
+    )
+    kpis = {total.kpi_id: total.kpi for total in totals}.values()
+    found = figure_sides(
+        company=company, manager_ids=[pk for pk, _team in members], kpis=kpis, start=start, end=end
+    )
+    sides = {(Scope.MANAGER, m, k): s for (m, k), s in found.items()}
+    groups: dict[tuple[str, int], list[int]] = {(Scope.COMPANY, company.pk): []}
+    for pk, team_id in members:
+        groups[Scope.COMPANY, company.pk].append(pk)
+        if team_id is not None:
+            groups.setdefault((Scope.TEAM, team_id), []).append(pk)
+    for (scope, subject), ids in groups.items():
+        for (_subject, kpi_id), both in sides_by_group(found, {subject: ids}).items():
+            sides[scope, subject, kpi_id] = both
+    return sides

@@ -21,7 +21,7 @@ from functools import partial
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts import tenancy
@@ -30,7 +30,7 @@ from accounts.selectors import memberships_during, team_on
 from kpi.calendar import calendar_for
 from kpi.models import KPI
 from kpi.periods import month_bounds, period_bounds, week_bounds
-from reports.models import DailyReport, ReportValue
+from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups import changes, engine
 from rollups.models import Bucket, Period, Reconciliation, Scope, Total, WorkingDay
 
@@ -82,9 +82,12 @@ def _enqueue(company_id: int) -> None:
 
 
 # What the engine reads of a KPI's definition: a change to any of these recolours or
-# recomputes every total of the KPI. (Its name, code, source and decimals only show.)
+# recomputes every total of the KPI. (Its name, code and decimals only show.) The source and
+# the figure of record say which day figures count (reports/figures.py).
 KPI_FIELDS_IN_TOTALS = frozenset(
     {
+        "source",
+        "record",
         "unit",
         "aggregation",
         "numerator",
@@ -106,7 +109,10 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
     if not connection.in_atomic_block:
         raise RuntimeError("totals_mark() belongs in the transaction of the change it marks")
     match change:
-        case changes.ReportChanged(manager=manager, day=day):
+        case (
+            changes.ReportChanged(manager=manager, day=day)
+            | changes.SourceFigureChanged(manager=manager, day=day)
+        ):
             keys: Iterable[BucketKey] = _report_keys(company, manager, day)
         case changes.PlanChanged(period=period, start=start, manager=manager, sales_role=role):
             _first, end = period_bounds(period, start)
@@ -239,14 +245,24 @@ def _span_keys(
     extra = list(extra_team_ids)
     teams_on = _TeamsOn(company, start, end, managers)
     keys: set[BucketKey] = set()
-    for manager_id, day in reports.values_list("manager_id", "date"):
+    counted = _source_days(company).filter(date__gte=start, date__lte=end)
+    if managers is not None:
+        counted = counted.filter(manager__in=managers)
+    days = itertools.chain(
+        reports.values_list("manager_id", "date"),
+        counted.values_list("manager_id", "date").distinct(),
+    )
+    for manager_id, day in days:
         keys.update(_keys(company.pk, manager_id, [teams_on(manager_id, day), *extra], day))
     # A manager's plan counts in their teams' and the company's totals even where they did
     # not report (engine.py): those totals move on every day anyone reported.
     teams = set(_team_ids(company)) if managers is None else teams_on.teams() | set(extra)
     others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
     subjects = [(Scope.COMPANY, company.pk)] + [(Scope.TEAM, t) for t in teams if t]
-    for day in others.values_list("date", flat=True).distinct():
+    counted_days = _source_days(company).filter(date__gte=start, date__lte=end)
+    live = set(others.values_list("date", flat=True).distinct())
+    live |= set(counted_days.values_list("date", flat=True).distinct())
+    for day in sorted(live):
         for (scope, subject), period in itertools.product(subjects, Period):
             keys.add(BucketKey(scope, subject, period, *period_bounds(period, day)))
     return keys
@@ -286,12 +302,26 @@ def _kpi_keys(company: Company, kpis: Sequence[KPI]) -> set[BucketKey]:
         .values_list("report__manager_id", "report__date")
         .distinct()
     )
-    if reported:
-        days = [day for _manager_id, day in reported]
+    # The source's figures: they count where the source is (or was) the figure of record.
+    imported = list(
+        ImportedFigure.objects.filter(company=company, kpi_id__in=sources)
+        .values_list("manager_id", "date")
+        .distinct()
+    )
+    facts = reported + imported
+    if facts:
+        days = [day for _manager_id, day in facts]
         teams_on = _TeamsOn(company, min(days), max(days))
-    for manager_id, day in reported:
+    for manager_id, day in facts:
         keys.update(_keys(company.pk, manager_id, [teams_on(manager_id, day)], day))
     return keys
+
+
+def _source_days(company: Company) -> QuerySet[ImportedFigure]:
+    """The source's figures that count, on days with or without a report (reports/figures.py)."""
+    return ImportedFigure.objects.filter(
+        company=company, kpi__record=KPI.Record.SOURCE, source=F("kpi__source")
+    )
 
 
 def working_days_ensure(*, company: Company, start: datetime.date, end: datetime.date) -> None:
@@ -518,6 +548,13 @@ def totals_reconcile(*, company_id: int) -> Reconciliation:
         span = DailyReport.objects.filter(company=company).aggregate(
             first=Min("date"), last=Max("date")
         )
+        # The source's figures of record count on days nobody reported too.
+        counted = _source_days(company).aggregate(first=Min("date"), last=Max("date"))
+        if counted["first"] is not None:
+            span = {
+                "first": min(d for d in (span["first"], counted["first"]) if d is not None),
+                "last": max(d for d in (span["last"], counted["last"]) if d is not None),
+            }
         written = deleted = 0
         with connection.cursor() as cursor:
             if span["first"] is None:

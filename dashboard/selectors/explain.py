@@ -11,7 +11,8 @@ from dashboard.figures import Figure
 from dashboard.windows import Window
 from kpi.models import KPI
 from kpi.values import format_value
-from reports.models import DailyReport, ReportValue
+from reports.figures import source_counts
+from reports.models import DailyReport, ImportedFigure, ReportValue
 
 
 @dataclass
@@ -19,7 +20,8 @@ class Record:
     day: datetime.date
     kpi: KPI
     value: Decimal
-    report: DailyReport
+    report: DailyReport | None  # None: a day only the source has a figure of
+    source: str = ""  # the source whose figure counts, where it is the figure of record
 
     @property
     def text(self) -> str:
@@ -42,7 +44,27 @@ def figure_records(*, company: Company, manager: User, kpi: KPI, window: Window)
         .select_related("report")
         .order_by("report__date", "kpi_id")
     )  # fmt: skip
-    return [Record(v.report.date, by_id[v.kpi_id], v.value, v.report) for v in values]
+    records = {
+        (v.report.date, v.kpi_id): Record(v.report.date, by_id[v.kpi_id], v.value, v.report)
+        for v in values
+    }
+    # Where the source's figure is the figure of record, it is the day's value, reported or
+    # not (reports/figures.py).
+    counted = [part for part in parts if source_counts(part)]
+    if counted:
+        reports = {r.date: r for r in DailyReport.objects.filter(
+            company=company, manager=manager, date__gte=window.start, date__lte=window.end
+        )}  # fmt: skip
+        for figure in ImportedFigure.objects.filter(
+            company=company, manager=manager, kpi__in=counted,
+            date__gte=window.start, date__lte=window.end,
+        ):  # fmt: skip
+            part = by_id[figure.kpi_id]
+            if figure.source == part.source:
+                records[figure.date, part.pk] = Record(
+                    figure.date, part, figure.value, reports.get(figure.date), figure.source
+                )
+    return [records[key] for key in sorted(records)]
 
 
 def formula_lines(figure: Figure) -> list[str]:

@@ -21,6 +21,7 @@ from dashboard.windows import Window
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
 from kpi.selectors import role_kpi_sets
+from reports.figures import Sides, figure_sides, sides_by_group
 from reports.selectors import report_statuses
 from rollups.models import Scope
 from rollups.selectors import plan_advice
@@ -32,6 +33,9 @@ class Cell:
 
     figure: Figure | None
     previous: Figure | None = None
+    # The manager's and the source's figures where the KPI is checked against a source and
+    # they differ over the window (reports/figures.py): the cell flags it with both.
+    sides: Sides | None = None
 
     @cached_property
     def change(self) -> Decimal | None:
@@ -75,6 +79,7 @@ class SummaryLine:
     figure: Figure | None
     previous: Figure | None
     year_earlier: Figure | None
+    sides: Sides | None = None
 
     @property
     def advice(self) -> str:
@@ -192,6 +197,9 @@ def team_table(
         statuses = report_statuses(
             company=company, manager_ids=ids, days=[today], calendar=calendar
         )
+    sides = figure_sides(
+        company=company, manager_ids=ids, kpis=kpis.values(), start=window.start, end=window.end
+    )
     by_role: dict[int | None, list[ManagerRow]] = defaultdict(list)
     roles: dict[int | None, SalesRole | None] = {}
     for manager in managers:
@@ -200,6 +208,7 @@ def team_table(
             Cell(
                 now.get((Scope.MANAGER, manager.pk, k.pk)),
                 before.get((Scope.MANAGER, manager.pk, k.pk)),
+                _differing(sides.get((manager.pk, k.pk))),
             )
             for k in role_kpis
         ]
@@ -214,10 +223,22 @@ def team_table(
         best = [_best(rows, index) for index in range(len(role_kpis))]
         groups.append(RoleGroup(roles[role_id], role_kpis, rows, best))
     groups.sort(key=lambda g: (g.role is None, str(g.role or "")))
+    groups_of = {(Scope.TEAM, t.pk): [m.pk for m in managers if m.team_id == t.pk] for t in teams}
+    if viewer.can_administer:
+        groups_of[Scope.COMPANY, company.pk] = ids
+    summed_sides: dict[ScopedKey, Sides] = {}
+    for (scope, pk), members in groups_of.items():
+        for (_pk, kpi_id), found in sides_by_group(sides, {pk: members}).items():
+            summed_sides[scope, pk, kpi_id] = found
     summaries = team_summaries(
-        company=company, viewer=viewer, teams=teams, sets=sets, figures=(now, before, year_earlier)
-    )
+        company=company, viewer=viewer, teams=teams, sets=sets,
+        figures=(now, before, year_earlier), sides=summed_sides,
+    )  # fmt: skip
     return TeamTable(window, today, groups, summaries, sort, descending, now)
+
+
+def _differing(sides: Sides | None) -> Sides | None:
+    return sides if sides is not None and sides.differs else None
 
 
 def team_summaries(
@@ -227,6 +248,7 @@ def team_summaries(
     teams: list[Team],
     sets: dict[int, list[KPI]],
     figures: tuple[dict[ScopedKey, Figure], dict[ScopedKey, Figure], dict[ScopedKey, Figure]],
+    sides: dict[ScopedKey, Sides] | None = None,
 ) -> list[Summary]:
     """Each team's totals (and the company's, for an admin): the window's, the period
     before's and a year earlier's, as read by team_table."""
@@ -239,7 +261,11 @@ def team_summaries(
     summaries = []
     for scope, name, pk in subjects:
         lines = [
-            SummaryLine(kpi, *(figures[i].get((scope, pk, kpi.pk)) for i in range(3)))
+            SummaryLine(
+                kpi,
+                *(figures[i].get((scope, pk, kpi.pk)) for i in range(3)),
+                _differing((sides or {}).get((scope, pk, kpi.pk))),
+            )
             for kpi in ordered
         ]
         summaries.append(Summary(name, [line for line in lines if line.figure or line.previous]))

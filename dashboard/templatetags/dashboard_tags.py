@@ -11,6 +11,8 @@ from dashboard.selectors.explain import formula_lines
 from dashboard.selectors.table import REPORT_STATUSES, Cell, ManagerRow, SummaryLine
 from dashboard.windows import Window
 from kpi.bands import Band
+from kpi.values import format_value
+from reports.figures import Sides, source_counts
 
 register = template.Library()
 
@@ -84,6 +86,8 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
     extra = _done_so_far(figure, labels)
     if figure.at_risk:
         extra += " " + labels["risk"]
+    if cell.sides is not None:
+        extra += "<br>" + differs_mark(cell.sides)
     if cell.change is not None:
         arrow = f"▲ +{cell.change}" if cell.change >= 0 else f"▼ {cell.change}"
         extra += f' <span class="muted change-arrow" title="{labels["change"]}">{arrow} %</span>'
@@ -109,6 +113,22 @@ def _done_so_far(figure: Figure, labels: dict[str, str]) -> str:
         return ""
     done = labels["done"] % {"c": figure.done_reading.text}
     return f' <span class="muted done-so-far" title="{labels["done_title"]}">· {done}</span>'
+
+
+@register.simple_tag
+def differs_mark(sides: Sides) -> str:
+    """The flag of a figure its source disagrees with: the other figure in sight, both in
+    the title (the figure shown is the figure of record, reports/figures.py)."""
+    if source_counts(sides.kpi):
+        other = _("в отчётах %(value)s") % {"value": format_value(sides.manager_value, sides.kpi)}
+    else:
+        other = f"{sides.source_label}: {format_value(sides.source_value, sides.kpi)}"
+    return format_html(
+        '<span class="differs" title="{}">≠ {}<span class="visually-hidden">. {}</span></span>',
+        sides.text,
+        other,
+        sides.text,
+    )
 
 
 @register.simple_tag
@@ -161,9 +181,11 @@ def summary_row(line: SummaryLine) -> str:
     def text(found: Figure | None) -> str:
         return escape(found.actual_text) if found else dash
 
+    actual = text(figure) + (f"<br>{differs_mark(line.sides)}" if line.sides else "")
+
     return mark_safe(  # noqa: S308 - every dynamic part is escaped above
         f"<tr><td>{escape(line.kpi.name)}</td>"
-        f'<td data-label="{labels["actual"]}">{text(figure)}</td>'
+        f'<td data-label="{labels["actual"]}">{actual}</td>'
         f'<td data-label="{labels["plan"]}">{escape(figure.plan_text) if figure else dash}</td>'
         f'<td data-label="{labels["completion"]}" class="band-{band}">{completion}</td>'
         f'<td data-label="{labels["previous"]}">{text(line.previous)}</td>'

@@ -166,3 +166,45 @@ def test_the_client_matrix_is_populated_with_a_rhythm_alert_and_costs(demo):
             assert AcquisitionCost.objects.filter(month__gte=months[2]).count() == 3
             kpis = selectors.client_figures(company=company, day=TODAY)
             assert {"retention", "churn", "clv", "ltv_cac"} <= set(kpis)
+
+
+def test_the_dashboard_counts_the_deals_the_funnel_counts_and_flags_the_reports(demo):
+    """Issue 17: Волков's November showed 5 won deals on the dashboard and 12 in the funnel,
+    the farmers' December 0 repeat deals against the CRM's one each. The CRM is the deal
+    KPIs' figure of record in the demo: every finished month's total is the CRM's count, and
+    a report that missed a deal is flagged with both figures."""
+    from funnel.selectors import FunnelScope, funnel_of
+    from kpi.periods import month_bounds
+    from reports.figures import figure_sides
+    from rollups.models import Total
+
+    company = demo[0]
+    flagged = 0
+    with tenancy.tenant_context(company):
+        sellers = User.objects.filter(
+            role="manager", sales_role__kind__in=["closer", "farmer"]
+        ).select_related("sales_role")
+        kpis = {k.code: k for k in KPI.objects.filter(code__in=["deals_won", "repeat_deals"])}
+        assert {k.record for k in kpis.values()} == {KPI.Record.SOURCE}
+        for manager in sellers:
+            closer = manager.sales_role.kind == "closer"
+            kpi = kpis["deals_won" if closer else "repeat_deals"]
+            for month in (7, 8, 9, 10):
+                start, end = month_bounds(datetime.date(2026, month, 1))
+                funnel = funnel_of(
+                    scope=FunnelScope(company=company, manager=manager),
+                    start=start, end=end, today=TODAY,
+                )  # fmt: skip
+                crm_won = funnel.won if closer else sum(c.repeat_won for c in funnel.channels)
+                total = Total.objects.get(
+                    scope="manager", subject_id=manager.pk, kpi=kpi, period="month", start=start
+                )
+                line = next(line for line in funnel.record if line.kpi == kpi)
+                assert total.actual == crm_won == line.value, (manager.username, month)
+                sides = figure_sides(
+                    company=company, manager_ids=[manager.pk], kpis=[kpi], start=start, end=end
+                ).get((manager.pk, kpi.pk))
+                if sides is not None and sides.differs:
+                    flagged += 1
+                    assert line.sides is not None
+    assert flagged >= 1

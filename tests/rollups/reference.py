@@ -1,6 +1,7 @@
 """The totals computed the straightforward way: Python, day by day, from the reports.
 
-What the engine's SQL must equal. It reuses the product's own single-manager rules
+What the engine's SQL must equal: from the days' figures of record (reports/figures.py).
+It reuses the product's own single-manager rules
 (kpi.aggregation.period_value, kpi.selectors.period_plan, kpi.bands) and spells out the
 team and company rules of rollups/engine.py's docstring.
 """
@@ -16,7 +17,8 @@ from kpi.calendar import calendar_for, manager_working_days
 from kpi.models import KPI, RoleKPI
 from kpi.periods import month_bounds, period_bounds
 from kpi.selectors import ManagerPlans, manager_plans, period_plan
-from reports.models import ReportValue
+from reports.figures import source_counts
+from reports.models import ImportedFigure, ReportValue
 from rollups.engine import PLAN_PLACES
 
 FOUR = Decimal("0.0001")
@@ -67,6 +69,10 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
     )
     for manager_id, day, code, value in rows:
         facts[manager_id].setdefault(day, {})[code] = value
+    # The source's figure where it is the figure of record, reported day or not.
+    for figure in ImportedFigure.objects.filter(company=company).select_related("kpi"):
+        if source_counts(figure.kpi) and figure.source == figure.kpi.source:
+            facts[figure.manager_id].setdefault(figure.date, {})[figure.kpi.code] = figure.value
     managers = {m.pk: m for m in User.objects.filter(company=company, pk__in=facts)}
     role_kpis = list(RoleKPI.objects.filter(company=company))
     stays: dict[int, list[tuple[int, datetime.date | None, datetime.date | None]]] = defaultdict(
