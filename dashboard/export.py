@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from dashboard.figures import Figure
 from dashboard.selectors.table import REPORT_STATUSES, TeamTable
+from rollups.figures import Figure
 
 FILLS = {
     "red": PatternFill("solid", start_color="F8D7DA"),

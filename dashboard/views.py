@@ -19,7 +19,6 @@ from accounts.permissions import require_lead
 from accounts.selectors import managers_in_view
 from dashboard import access, charts
 from dashboard.export import team_workbook
-from dashboard.figures import company_kpis, figures_of_window
 from dashboard.models import DashboardVisit
 from dashboard.selectors.attention import attention_list, status_days
 from dashboard.selectors.drilldown import manager_month
@@ -28,13 +27,14 @@ from dashboard.selectors.poll import figures_state
 from dashboard.selectors.table import team_table
 from dashboard.selectors.visits import visit_record
 from dashboard.selectors.why_red import why_red
-from dashboard.windows import Window, window_parse
 from funnel import charts as funnel_charts
 from funnel.selectors import FunnelScope, deals_behind, funnel_of
 from kpi.calendar import WorkCalendar, calendar_for
+from kpi.periods import Window, window_parse
 from quality.selectors import MonthQuality, month_quality
 from reports.figures import figure_sides
 from reports.selectors import report_statuses
+from rollups.figures import company_kpis, figures_of_window
 from rollups.models import Scope
 
 # How often the open dashboard asks for fresh figures (and at once on returning to the tab).

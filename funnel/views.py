@@ -11,9 +11,9 @@ from accounts.permissions import require_lead
 from accounts.selectors import managers_in_view, teams_in_view
 from crm_sync import services as crm_services
 from crm_sync.models import Deal
-from dashboard.windows import Window, window_parse
 from funnel import charts
 from funnel.selectors import channels_of, funnel_of, retargeting_list, scope_for_viewer
+from kpi.periods import Window, window_parse
 
 
 def _retargeting_in_view(request: HttpRequest) -> QuerySet[Deal]:

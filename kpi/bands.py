@@ -77,7 +77,7 @@ def kpi_band(
 ) -> tuple[Decimal | None, Band]:
     """Completion and its band, the colour of the whole percent printed (`reading`): what the
     rollups engine stores. The light of a running period follows its pace
-    (dashboard.figures.Figure), which screens and the API show."""
+    (rollups.figures.Figure), which screens and the API show."""
     value = completion(actual=actual, plan=plan, direction=kpi.direction)
     return value, reading(kpi, value).band
 

@@ -12,7 +12,6 @@ from django.db.models.functions import RowNumber
 from accounts.models import Company, Team, User
 from accounts.permissions import in_view_of
 from accounts.selectors import memberships_during
-from dashboard.figures import Figure, figure_of_days
 from kpi import selectors as kpi_selectors
 from kpi.bands import Band, Reading
 from kpi.calendar import WorkCalendar, calendar_for
@@ -28,6 +27,7 @@ from reports.models import (
     ReportDraft,
     ReportValue,
 )
+from rollups.figures import Figure, figure_of_days
 
 # A typed figure this many times above the manager's usual one asks for confirmation.
 UNUSUAL_FACTOR = 3
@@ -226,7 +226,7 @@ def report_form(
         else:
             text, source = "", ""
         day_plan = plans.period_plan(kpi, day, day) if not computed else plans.month_plan(kpi, day)
-        # The month as of the form's day, as every surface shows it (dashboard.figures).
+        # The month as of the form's day, as every surface shows it (rollups.figures).
         month = figure_of_days(kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day)
         shown = month.reading
         today_value = value.value if value else (figure.value if figure else None)
@@ -339,7 +339,7 @@ def manager_overview(
     remaining = len([d for d in ahead if d > day or not reported_today])
     standings = []
     for kpi in kpis:
-        # The week and the month as every surface shows them (dashboard.figures.Figure):
+        # The week and the month as every surface shows them (rollups.figures.Figure):
         # while they run, the light is the pace, and done so far is against the plan to date.
         month = figure_of_days(kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day)
         week = figure_of_days(

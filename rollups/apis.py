@@ -8,11 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import SalesRole, Team, User
-from dashboard.figures import ReadingKind, figure_of_total
 from kpi.bands import Band
 from kpi.models import KPI
 from reports.figures import Sides
 from rollups import selectors
+from rollups.figures import ReadingKind, figure_of_total
 from rollups.models import Period, Scope, Total
 
 
@@ -30,7 +30,7 @@ def _percent(source: str | None, help_text: str) -> serializers.DecimalField:
 
 
 class TotalOutput(serializers.ModelSerializer):
-    """A stored total with the figure every screen shows of it (dashboard.figures.Figure)."""
+    """A stored total with the figure every screen shows of it (rollups.figures.Figure)."""
 
     kpi = serializers.CharField(source="kpi.code")
     subject = serializers.SerializerMethodField(help_text="the manager's, team's or company code")

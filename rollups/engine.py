@@ -37,7 +37,7 @@ How parts combine (DOMAIN.md, cadence), at every level:
   ÷ working days (summed KPIs; others' target holds every day); a team's adds up its
   members' as its plan does.
 - band: the colour of the completion as printed, a whole percent (kpi.bands.reading). The
-  light a screen shows is dashboard.figures.Figure's: pace while the period runs.
+  light a screen shows is rollups.figures.Figure's: pace while the period runs.
 """
 
 from dataclasses import dataclass

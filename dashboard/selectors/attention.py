@@ -10,16 +10,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from accounts.selectors import managers_in_view
-from dashboard.figures import (
+from kpi.calendar import WorkCalendar, calendar_for
+from kpi.models import KPI
+from kpi.periods import Window, week_bounds
+from reports.selectors import report_statuses
+from rollups.figures import (
     Figure,
     company_kpis,
     figures_of_window,
 )
-from dashboard.windows import Window
-from kpi.calendar import WorkCalendar, calendar_for
-from kpi.models import KPI
-from kpi.periods import week_bounds
-from reports.selectors import report_statuses
 from rollups.models import Scope, Total
 
 # A KPI's last full week this many points below the mean of the weeks before is a sharp drop.
@@ -103,7 +102,7 @@ def attention_list(
         red = [f for f in figures if f.shown_band == "red"]
         if red:
             reasons.append(
-                # The month runs: its light is the pace (dashboard.figures.Figure).
+                # The month runs: its light is the pace (rollups.figures.Figure).
                 _("красные KPI за месяц по темпу: %(list)s")
                 % {"list": ", ".join(f"{f.kpi.name} {f.percent_text}" for f in red)}
             )

@@ -9,18 +9,17 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from accounts.models import Company, User
-from dashboard.figures import (
+from kpi.calendar import manager_working_days
+from kpi.models import KPI
+from kpi.periods import Window, week_bounds
+from kpi.selectors import role_kpi_sets
+from reports.models import DailyReport, ReportChange
+from rollups.figures import (
     Figure,
     company_kpis,
     figure_of_total,
     figures_of_window,
 )
-from dashboard.windows import Window
-from kpi.calendar import manager_working_days
-from kpi.models import KPI
-from kpi.periods import week_bounds
-from kpi.selectors import role_kpi_sets
-from reports.models import DailyReport, ReportChange
 from rollups.models import Scope, Total
 
 

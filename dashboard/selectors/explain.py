@@ -7,12 +7,12 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from dashboard.figures import Figure
-from dashboard.windows import Window
 from kpi.models import KPI
+from kpi.periods import Window
 from kpi.values import format_value
 from reports.figures import source_counts
 from reports.models import DailyReport, ImportedFigure, ReportValue
+from rollups.figures import Figure
 
 
 @dataclass

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Company, Team, User
 from dashboard.selectors.attention import DROP_WEEKS, STATUS_DAYS_BACK
-from dashboard.windows import Window
 from kpi.models import Absence
+from kpi.periods import Window
 from reports.models import DailyReport
 from rollups.models import Bucket, Scope
 

@@ -11,18 +11,18 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Company, SalesRole, Team, User
 from accounts.selectors import managers_in_view, teams_in_view
-from dashboard.figures import (
+from kpi.calendar import WorkCalendar, calendar_for
+from kpi.models import KPI
+from kpi.periods import Window
+from kpi.selectors import role_kpi_sets
+from reports.figures import Sides, figure_sides, sides_by_group
+from reports.selectors import report_statuses
+from rollups.figures import (
     Figure,
     ScopedKey,
     company_kpis,
     figures_of_subjects,
 )
-from dashboard.windows import Window
-from kpi.calendar import WorkCalendar, calendar_for
-from kpi.models import KPI
-from kpi.selectors import role_kpi_sets
-from reports.figures import Sides, figure_sides, sides_by_group
-from reports.selectors import report_statuses
 from rollups.models import Scope
 from rollups.selectors import plan_advice
 

@@ -7,15 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from dashboard.figures import (
+from dashboard.models import DashboardVisit
+from kpi.models import KPI
+from kpi.periods import Window
+from kpi.values import format_value
+from reports.models import ReportChange
+from rollups.figures import (
     Figure,
     figures_of_window,
 )
-from dashboard.models import DashboardVisit
-from dashboard.windows import Window
-from kpi.models import KPI
-from kpi.values import format_value
-from reports.models import ReportChange
 from rollups.models import Scope
 
 # A visit ends after this long away: the next one compares with what the last one saw.

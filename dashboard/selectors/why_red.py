@@ -6,12 +6,12 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from dashboard.figures import (
+from kpi.models import KPI
+from kpi.periods import Window
+from rollups.figures import (
     Figure,
     figures_of_window,
 )
-from dashboard.windows import Window
-from kpi.models import KPI
 from rollups.models import Scope
 
 # The sales chain, from the first touch to the money: each step converts the one before.

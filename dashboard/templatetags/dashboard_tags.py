@@ -6,13 +6,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from dashboard.figures import Figure, ReadingKind
 from dashboard.selectors.explain import formula_lines
 from dashboard.selectors.table import REPORT_STATUSES, Cell, ManagerRow, SummaryLine
-from dashboard.windows import Window
 from kpi.bands import Band
+from kpi.periods import Window
 from kpi.values import format_value
 from reports.figures import Sides, source_counts
+from rollups.figures import Figure, ReadingKind
 
 register = template.Library()
 

@@ -8,19 +8,18 @@ from django.urls import reverse
 
 from accounts import tenancy
 from accounts.models import SalesRole, User
-from dashboard.figures import Figure, company_kpis
 from dashboard.selectors.table import Cell, ManagerRow, team_table
 from dashboard.templatetags.dashboard_tags import manager_row
-from dashboard.windows import Window
 from kpi import selectors as kpi_selectors
 from kpi import services as kpi_services
 from kpi.bands import Band, kpi_band, reading
 from kpi.calendar import calendar_for
 from kpi.models import KPI
-from kpi.periods import month_bounds
+from kpi.periods import Window, month_bounds
 from kpi.values import format_plan
 from reports.selectors import manager_overview, report_form
 from rollups import services as rollup_services
+from rollups.figures import Figure, company_kpis
 from rollups.models import Scope
 from tests.conftest import Cast
 from tests.dashboard.conftest import file_report

@@ -2,7 +2,7 @@
 absences, then every place that shows a (manager, KPI, month) — the dashboard page, its Excel
 file, the print view, the digest, `GET /api/v1/totals/`, «Мои показатели» and the report
 form's month to date — shows the same value, plan, readings and colour, those of the one
-`dashboard.figures.Figure`, in a running month and a finished one."""
+`rollups.figures.Figure`, in a running month and a finished one."""
 
 import datetime
 import html
@@ -21,11 +21,11 @@ from openpyxl import load_workbook
 from accounts import tenancy
 from accounts.models import Company, Team, User
 from dashboard.digest import digest_text
-from dashboard.figures import Figure, company_kpis, figures_of_subjects, figures_of_window
 from dashboard.templatetags.dashboard_tags import ICONS
-from dashboard.windows import Window
 from kpi.bands import completion_shown
+from kpi.periods import Window
 from rollups import services
+from rollups.figures import Figure, company_kpis, figures_of_subjects, figures_of_window
 from rollups.models import Scope
 from tests.rollups.test_properties import apply, build_company
 

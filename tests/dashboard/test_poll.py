@@ -15,8 +15,8 @@ from accounts.selectors import managers_in_view
 from dashboard.selectors import poll as poll_digest
 from dashboard.selectors.poll import figures_state
 from dashboard.views import STATE_HEADER
-from dashboard.windows import Window
 from kpi import services as kpi_services
+from kpi.periods import Window
 from rollups import services as rollup_services
 from tests.conftest import PASSWORD, Cast
 from tests.dashboard.conftest import file_report

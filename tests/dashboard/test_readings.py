@@ -12,14 +12,14 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts import tenancy
-from dashboard.figures import ReadingKind, company_kpis, figures_of_window
-from dashboard.windows import Window
 from kpi import services as kpi_services
 from kpi.calendar import calendar_for
 from kpi.models import KPI
+from kpi.periods import Window
 from reports import services as report_services
 from reports.selectors import typed_kpis_of
 from rollups import services
+from rollups.figures import ReadingKind, company_kpis, figures_of_window
 from rollups.models import Scope
 from tests.rollups.test_properties import build_company
 

@@ -7,15 +7,15 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts import tenancy
-from dashboard.figures import company_kpis, figures_of_window
 from dashboard.selectors.attention import attention_list, sharp_drops
 from dashboard.selectors.drilldown import manager_month
 from dashboard.selectors.explain import figure_records, formula_lines
 from dashboard.selectors.table import team_table
 from dashboard.selectors.why_red import why_red
-from dashboard.windows import Window
 from kpi.calendar import calendar_for
+from kpi.periods import Window
 from rollups import services as rollup_services
+from rollups.figures import company_kpis, figures_of_window
 from rollups.models import Scope, Total
 from tests.dashboard.conftest import file_report
 

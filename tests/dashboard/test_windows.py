@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from dashboard.windows import Window, window_parse
+from kpi.periods import Window, window_parse
 
 TODAY = datetime.date(2026, 12, 2)  # a Wednesday
 

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from dashboard.windows import Window
 from kpi import periods
+from kpi.periods import Window
 
 D = datetime.date
 

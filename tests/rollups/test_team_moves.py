@@ -10,11 +10,10 @@ import pytest
 from accounts import services as account_services
 from accounts import tenancy
 from accounts.models import Company
-from dashboard.figures import company_kpis, figures_of_subjects
-from dashboard.windows import Window
-from kpi.periods import month_bounds
+from kpi.periods import Window, month_bounds
 from reports.selectors import team_report_status
 from rollups import services
+from rollups.figures import company_kpis, figures_of_subjects
 from rollups.models import Total
 from tests.rollups.reference import expected_totals, stored_totals
 from tests.rollups.test_team_plan import Office, month_total, office, report, working_days

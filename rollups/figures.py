@@ -18,12 +18,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, User
 from accounts.selectors import memberships_during
-from dashboard.windows import Window
 from kpi.aggregation import DailyFigures, period_value
 from kpi.bands import Band, Reading, completion, reading
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
-from kpi.periods import month_bounds
+from kpi.periods import Window, month_bounds
 from kpi.selectors import ManagerPlans, managers_plans
 from kpi.values import format_plan, format_value
 from reports.models import DailyReport
