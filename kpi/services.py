@@ -9,7 +9,16 @@ from accounts import permissions
 from accounts.models import Company, SalesRole, Team, User
 from kpi import selectors
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
-from kpi.models import KPI, Absence, CalendarDay, Plan, PlanChange, RoleKPI, default_record
+from kpi.models import (
+    KPI,
+    SOURCED,
+    Absence,
+    CalendarDay,
+    Plan,
+    PlanChange,
+    RoleKPI,
+    default_record,
+)
 from kpi.periods import month_start, period_start, shift_months
 from kpi.values import echo, kpi_value_check, within_bounds
 from rollups import services as rollups
@@ -181,6 +190,14 @@ def kpi_update(*, kpi: KPI, actor: User | None = None, **fields: object) -> KPI:
             "прошлые периоды останутся с прежним KPI и его цифрами."
         ) % {"kpi": kpi}
         raise ValidationError(errors)
+    # The figure of record left out (an older page, a script): the KPI keeps its own unless
+    # the new source leaves nothing to take or check, then the manager's figure counts.
+    if (
+        "record" not in fields
+        and fields.get("source", kpi.source) not in SOURCED
+        and kpi.record != KPI.Record.MANAGER
+    ):
+        fields = {**fields, "record": KPI.Record.MANAGER}
     changed = frozenset(f for f in fields if fields[f] != getattr(kpi, f))
     for field, value in fields.items():
         setattr(kpi, field, value)

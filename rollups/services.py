@@ -142,7 +142,7 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
         case changes.ManagerMoved(manager=manager, old_team_id=old_team_id, since=since):
             # A team move: the two teams' periods around the move (each keeps its days).
             first = min(week_bounds(since)[0], month_bounds(since)[0])
-            last = max(week_bounds(since)[1], month_bounds(since)[1])
+            last = max(week_bounds(since)[1], month_bounds(since)[1], _last_fact(company, manager))
             extra = [old_team_id] if old_team_id else []
             keys = _span_keys(company, first, last, managers=[manager], extra_team_ids=extra)
         case changes.KPIChanged(kpi=kpi, fields=fields):
@@ -315,6 +315,16 @@ def _kpi_keys(company: Company, kpis: Sequence[KPI]) -> set[BucketKey]:
     for manager_id, day in facts:
         keys.update(_keys(company.pk, manager_id, [teams_on(manager_id, day)], day))
     return keys
+
+
+def _last_fact(company: Company, manager: User) -> datetime.date:
+    """The manager's latest day with a report or a source's figure: a move dated before it
+    (the company's clock is not the reports' order) moves those days to the new team too."""
+    days = [
+        DailyReport.objects.filter(company=company, manager=manager).aggregate(day=Max("date")),
+        ImportedFigure.objects.filter(company=company, manager=manager).aggregate(day=Max("date")),
+    ]
+    return max((d["day"] for d in days if d["day"] is not None), default=datetime.date.min)
 
 
 def _source_days(company: Company) -> QuerySet[ImportedFigure]:

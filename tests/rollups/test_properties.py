@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accounts import services as account_services
@@ -181,6 +181,16 @@ def apply(company: Company, admin: User, managers: list[User], operation: tuple)
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(operations)
+# A move dated before a report already filed (the test's clock moves back): the report's
+# days go to the new team too (found by hypothesis after the figure of record merged).
+@example(
+    [
+        ("report", 0, 0, [0, 0, 0, 0, 0], 2),
+        ("rollup",),
+        ("report", 0, 0, [0, 0, 0, 0, 0], 0),
+        ("move", 0, -36),
+    ]
+)
 def test_it_equals_a_recomputation_from_the_reports(operations):
     with transaction.atomic():
         company, admin, managers = build_company()
