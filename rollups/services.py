@@ -142,7 +142,7 @@ def totals_mark(*, company: Company, change: changes.Change) -> int:
         case changes.ManagerMoved(manager=manager, old_team_id=old_team_id, since=since):
             # A team move: the two teams' periods around the move (each keeps its days).
             first = min(week_bounds(since)[0], month_bounds(since)[0])
-            last = max(week_bounds(since)[1], month_bounds(since)[1], _last_fact(company, manager))
+            last = max(week_bounds(since)[1], month_bounds(since)[1], _last_fact(company))
             extra = [old_team_id] if old_team_id else []
             keys = _span_keys(company, first, last, managers=[manager], extra_team_ids=extra)
         case changes.KPIChanged(kpi=kpi, fields=fields):
@@ -317,12 +317,13 @@ def _kpi_keys(company: Company, kpis: Sequence[KPI]) -> set[BucketKey]:
     return keys
 
 
-def _last_fact(company: Company, manager: User) -> datetime.date:
-    """The manager's latest day with a report or a source's figure: a move dated before it
-    (the company's clock is not the reports' order) moves those days to the new team too."""
+def _last_fact(company: Company) -> datetime.date:
+    """The company's latest day with a report or a source's figure. A move dated before it
+    (the company's clock is not the reports' order) changes the teams' totals up to it: the
+    manager's own days, and their plan in the periods they did not report."""
     days = [
-        DailyReport.objects.filter(company=company, manager=manager).aggregate(day=Max("date")),
-        ImportedFigure.objects.filter(company=company, manager=manager).aggregate(day=Max("date")),
+        DailyReport.objects.filter(company=company).aggregate(day=Max("date")),
+        ImportedFigure.objects.filter(company=company).aggregate(day=Max("date")),
     ]
     return max((d["day"] for d in days if d["day"] is not None), default=datetime.date.min)
 

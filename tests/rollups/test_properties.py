@@ -191,6 +191,14 @@ def apply(company: Company, admin: User, managers: list[User], operation: tuple)
         ("move", 0, -36),
     ]
 )
+@example(  # the same for a manager who never reported: their plan moves teams with them
+    [
+        ("report", 0, 0, [0, 0, 0, 0, 0], 2),
+        ("rollup",),
+        ("report", 0, 0, [0, 0, 0, 0, 0], 0),
+        ("move", 2, -39),
+    ]
+)
 def test_it_equals_a_recomputation_from_the_reports(operations):
     with transaction.atomic():
         company, admin, managers = build_company()
