@@ -78,7 +78,12 @@ def as_owner() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def django_db_setup(  # type: ignore[no-untyped-def]
+    django_test_environment: None, django_db_modify_db_settings: None, django_db_blocker
+) -> Iterator[None]:
+    # django_db_modify_db_settings: under pytest-xdist, each worker's database is named
+    # after it (test_salesdesk_gw0, ...); every later use of the name reads it from the
+    # connection's settings.
     with django_db_blocker.unblock(), as_owner():
         old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
         with connections["default"].cursor() as cursor:
