@@ -239,15 +239,16 @@ def _span_keys(
     The span grows to whole weeks: a week across two months has a plan from both.
     """
     start, end = week_bounds(start)[0], week_bounds(end)[1]
-    reports = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
+    # Every day with a report, and with a source's figure that counts, in the span.
+    all_reports = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
+    all_counted = _source_days(company).filter(date__gte=start, date__lte=end)
+    reports, counted = all_reports, all_counted
     if managers is not None:
         reports = reports.filter(manager__in=managers)
+        counted = counted.filter(manager__in=managers)
     extra = list(extra_team_ids)
     teams_on = _TeamsOn(company, start, end, managers)
     keys: set[BucketKey] = set()
-    counted = _source_days(company).filter(date__gte=start, date__lte=end)
-    if managers is not None:
-        counted = counted.filter(manager__in=managers)
     days = itertools.chain(
         reports.values_list("manager_id", "date"),
         counted.values_list("manager_id", "date").distinct(),
@@ -257,11 +258,9 @@ def _span_keys(
     # A manager's plan counts in their teams' and the company's totals even where they did
     # not report (engine.py): those totals move on every day anyone reported.
     teams = set(_team_ids(company)) if managers is None else teams_on.teams() | set(extra)
-    others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
     subjects = [(Scope.COMPANY, company.pk)] + [(Scope.TEAM, t) for t in teams if t]
-    counted_days = _source_days(company).filter(date__gte=start, date__lte=end)
-    live = set(others.values_list("date", flat=True).distinct())
-    live |= set(counted_days.values_list("date", flat=True).distinct())
+    live = set(all_reports.values_list("date", flat=True).distinct())
+    live |= set(all_counted.values_list("date", flat=True).distinct())
     for day in sorted(live):
         for (scope, subject), period in itertools.product(subjects, Period):
             keys.add(BucketKey(scope, subject, period, *period_bounds(period, day)))
