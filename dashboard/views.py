@@ -20,10 +20,17 @@ from accounts.selectors import managers_in_view
 from dashboard import access, charts
 from dashboard.export import team_workbook
 from dashboard.models import DashboardVisit
-from dashboard.selectors.attention import attention_list, status_days
+from dashboard.selectors.attention import (
+    ATTENTION_SHOWN,
+    attention_list,
+    pace_telling_from,
+    review_window,
+    status_days,
+)
 from dashboard.selectors.drilldown import manager_month
 from dashboard.selectors.explain import figure_records, formula_lines
 from dashboard.selectors.poll import figures_state
+from dashboard.selectors.strip import report_strip
 from dashboard.selectors.table import team_table
 from dashboard.selectors.visits import visit_record
 from dashboard.selectors.why_red import why_red
@@ -92,7 +99,23 @@ def _base(request: HttpRequest) -> _Base:
     window, problem = _window(request, today)
     managers = list(managers_in_view(company=company, viewer=request.user))
     variant = f"{request.get_full_path()} {request.LANGUAGE_CODE}"
-    return _Base(company, request.user, today, window, problem, managers, variant)
+    base = _Base(company, request.user, today, window, problem, managers, variant)
+    if not request.GET.get("period"):
+        # Nothing asked: the day under review (attention.review_window), not the week's
+        # first hours of the running week.
+        base.window = review_window(base.calendar, today)
+    return base
+
+
+def _query(request: HttpRequest, window: Window) -> str:
+    """The query that shows what is on screen again: the window, the sort, the strip's week
+    (the export and the print view carry it)."""
+    extra = [
+        f"{name}={request.GET[name]}"
+        for name in ("sort", "dir", "week")
+        if request.GET.get(name, "").replace("-", "").replace("_", "").isalnum()
+    ]
+    return "&".join([window.query(), *extra])
 
 
 def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
@@ -111,8 +134,11 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
         kpis=kpis, managers=managers, statuses=statuses, calendar=calendar,
     )  # fmt: skip
-    month = Window.around("month", today)
-    if window == month:  # the running month's totals are read once, for every block
+    # A period over before the day under review (a past week, November) is reviewed as of
+    # its last day: that month's figures and missed reports, in print and Excel too.
+    as_of = window.end if window.end < status_days(calendar, today)[1] else today
+    month = Window.around("month", as_of)
+    if window == month:  # the month's totals are read once, for every block
         month_figures = table.manager_figures()
     else:
         month_figures = figures_of_window(
@@ -120,8 +146,17 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
         )
     attention = attention_list(
         company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
-        statuses=statuses, month_figures=month_figures,
+        statuses=statuses, month_figures=month_figures, as_of=as_of,
     )  # fmt: skip
+    try:
+        strip_day = datetime.date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        strip_day = as_of
+    strip = report_strip(
+        company=company, managers=managers, day=min(strip_day, today), today=today,
+        calendar=calendar,
+    )  # fmt: skip
+    telling_from = pace_telling_from(calendar, month)
     return {
         "table": table,
         "window": window,
@@ -130,13 +165,34 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
         "kpis": kpis,
         "managers": managers,
         "month_figures": month_figures,
-        "attention": attention,
+        "attention": attention[:ATTENTION_SHOWN],
+        "attention_more": attention[ATTENTION_SHOWN:],
+        "as_of": as_of,
+        "reviewing_today": as_of == today,
+        # Early in a running month: say from when the pace is raised, so that an empty
+        # «под угрозой» is not read as «all is well».
+        "pace_early": telling_from
+        if as_of == today and telling_from and telling_from >= today
+        else None,
+        "strip": strip,
+        "next_window": _next_window(window, today),
+        "query": _query(request, window),
         "poll_seconds": POLL_SECONDS,
         "kinds": [("day", _("День")), ("week", _("Неделя")), ("month", _("Месяц"))],
         # Built once, not per cell: a manager's page is this + code + "/".
         "kpi_names": {pk: escape(kpi.name) for pk, kpi in kpis.items()},
         "managers_url": reverse("dashboard-manager", args=[ZERO]).removesuffix(f"{ZERO}/"),
     }
+
+
+def _next_window(window: Window, today: datetime.date) -> Window | None:
+    """The period after the one shown («→»), while it has begun."""
+    following = window.end + datetime.timedelta(days=1)
+    if following > today:
+        return None
+    if window.kind == "range":
+        return Window("range", following, following + (window.end - window.start))
+    return Window.around(window.kind, following)
 
 
 def _state_context(base: _Base) -> dict:
@@ -181,13 +237,23 @@ def dashboard_print(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/print.html", _table_context(request))
 
 
+def _attention_title(context: dict) -> str:
+    if context["reviewing_today"]:
+        return _("Нужен разговор сегодня")
+    return _("Нужен разговор по итогам на %(day)s") % {"day": context["as_of"].strftime("%d.%m.%Y")}
+
+
 @login_required
 @require_GET
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     context = _table_context(request)
     window: Window = context["window"]
     response = HttpResponse(
-        team_workbook(context["table"]),
+        team_workbook(
+            context["table"],
+            attention=context["attention"] + context["attention_more"],
+            attention_title=_attention_title(context),
+        ),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     name = f"salesdesk-{window.kind}-{window.start.isoformat()}.xlsx"

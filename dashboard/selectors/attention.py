@@ -1,7 +1,13 @@
 """Who needs a conversation today: no report, red KPIs, the month at risk at today's pace, a
-sharp drop against the manager's own recent weeks."""
+sharp drop against the manager's own recent weeks.
+
+The rules of when a running figure's pace says enough to raise it (pace_is_telling) and of
+how many names the list leads with (ATTENTION_SHOWN) live here; the table, its print and
+Excel versions and the digest read them from here.
+"""
 
 import datetime
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +32,15 @@ DROP_POINTS = Decimal(25)
 DROP_WEEKS = 4
 # status_days() looks this far back for the last working day.
 STATUS_DAYS_BACK = 15
+# A running period's pace is a projection of the days behind it: after one or two working
+# days of a month it is noise, and every manager with a slow Monday reads «под угрозой».
+# Red-by-pace and «под угрозой» are raised once this share of the period's working days (and
+# at least PACE_MIN_DAYS of them) has passed; until then the list names missed reports and
+# sharp drops against the manager's own weeks, which mean something on the first day.
+PACE_TELLING_SHARE = Decimal(1) / Decimal(3)
+PACE_MIN_DAYS = 2
+# The list leads with the few who most need a conversation; the rest stay in the table.
+ATTENTION_SHOWN = 5
 
 
 @dataclass
@@ -36,6 +51,30 @@ class Attention:
     reasons: list[str]
     severity: int
     worst: Decimal | None
+
+
+def pace_is_telling(figure: Figure) -> bool:
+    """Enough of a running period has passed for its pace to be raised as a finding (a
+    finished period's figure, or a team's without day counts, always is)."""
+    if not figure.running or figure.elapsed_days is None or not figure.working_days:
+        return True
+    return figure.elapsed_days >= _days_needed(figure.working_days)
+
+
+def _days_needed(working_days: int) -> int:
+    return min(working_days, max(PACE_MIN_DAYS, math.ceil(working_days * PACE_TELLING_SHARE)))
+
+
+def at_risk_shown(figure: Figure | None) -> bool:
+    """«под угрозой» as every surface raises it: the forecast misses the plan, and the pace
+    has enough days behind it to say so."""
+    return figure is not None and figure.at_risk and pace_is_telling(figure)
+
+
+def pace_telling_from(calendar: WorkCalendar, window: Window) -> datetime.date | None:
+    """The working day from which the window's pace is raised (pace_is_telling), if any."""
+    working = calendar.working_days(window.start, window.end)
+    return working[_days_needed(len(working)) - 1] if working else None
 
 
 def status_days(calendar: WorkCalendar, today: datetime.date) -> list[datetime.date]:
@@ -58,40 +97,53 @@ def attention_list(
     calendar: WorkCalendar | None = None,
     statuses: dict[tuple[int, datetime.date], str] | None = None,
     month_figures: dict[tuple[int, int], Figure] | None = None,
+    as_of: datetime.date | None = None,
 ) -> list[Attention]:
     """Who needs a conversation today, worst first: no report, red KPIs, month at risk at
-    today's pace, a sharp drop against their own recent weeks.
+    today's pace (once it is telling), a sharp drop against their own recent weeks.
 
-    `statuses` must cover today and the last working day before it (status_days()).
+    `as_of`, an earlier day, asks who needed one then (a past period's page, print and
+    Excel): its month's figures, the reports of its last working day, the weeks before it.
+    `statuses` must cover the days checked (status_days() of today, or `as_of` itself and
+    the working day before it); `month_figures` must be of the month holding that day.
     """
     local = company.local_time(now)
     today = local.date()
+    past = as_of is not None and as_of < today
+    day = as_of if past else today
     kpis = kpis if kpis is not None else company_kpis(company=company)
     managers = (
         managers if managers is not None else list(managers_in_view(company=company, viewer=viewer))
     )
     ids = [m.pk for m in managers]
     calendar = calendar or calendar_for(company=company)
-    days = status_days(calendar, today)
-    if statuses is None:
-        statuses = report_statuses(company=company, manager_ids=ids, days=days, calendar=calendar)
-    checked = [(days[1], days[1].strftime("%d.%m"))]
-    if local.time() >= company.reminder_time:
-        checked.append((today, _("сегодня")))
+    days = status_days(calendar, day)
+    if past:
+        # The period's own last working day: its report is the one that was due.
+        checked = [(d, d.strftime("%d.%m")) for d in (day, days[1]) if calendar.is_working(d)][:1]
+    else:
+        checked = [(days[1], days[1].strftime("%d.%m"))]
+        if local.time() >= company.reminder_time:
+            checked.append((today, _("сегодня")))
+    if statuses is None or past:
+        statuses = report_statuses(
+            company=company, manager_ids=ids, days=[d for d, _label in checked] or [day],
+            calendar=calendar,
+        )  # fmt: skip
     missing: dict[int, list[str]] = defaultdict(list)
     for manager_id in ids:
-        for day, label in checked:
-            if statuses.get((manager_id, day)) == "missing":
+        for checked_day, label in checked:
+            if statuses.get((manager_id, checked_day)) == "missing":
                 missing[manager_id].append(label)
     if month_figures is None:
         month_figures = figures_of_window(
-            company=company, window=Window.around("month", today), kpis=kpis,
+            company=company, window=Window.around("month", day), kpis=kpis,
             scope=Scope.MANAGER, subject_ids=ids,
         )  # fmt: skip
     by_manager: dict[int, list[Figure]] = defaultdict(list)
     for (manager_id, _kpi_id), figure in month_figures.items():
         by_manager[manager_id].append(figure)
-    drops = sharp_drops(company=company, today=today, kpis=kpis, manager_ids=ids)
+    drops = sharp_drops(company=company, today=day, kpis=kpis, manager_ids=ids)
     items = []
     for manager in managers:
         reasons, severity = [], 0
@@ -99,15 +151,19 @@ def attention_list(
             reasons.append(_("нет отчёта: %(days)s") % {"days": ", ".join(missing[manager.pk])})
             severity += 3 * len(missing[manager.pk])
         figures = by_manager[manager.pk]
-        red = [f for f in figures if f.shown_band == "red"]
+        red = [f for f in figures if f.shown_band == "red" and pace_is_telling(f)]
         if red:
             reasons.append(
-                # The month runs: its light is the pace (rollups.figures.Figure).
-                _("красные KPI за месяц по темпу: %(list)s")
+                (
+                    # The month runs: its light is the pace (rollups.figures.Figure).
+                    _("красные KPI за месяц по темпу: %(list)s")
+                    if red[0].running
+                    else _("красные KPI за месяц: %(list)s")
+                )
                 % {"list": ", ".join(f"{f.kpi.name} {f.percent_text}" for f in red)}
             )
             severity += 3 * len(red)
-        risky = [f for f in figures if f.at_risk]
+        risky = [f for f in figures if at_risk_shown(f)]
         if risky:
             reasons.append(
                 _("месяц под угрозой при нынешнем темпе: %(list)s")
@@ -155,3 +211,12 @@ def sharp_drops(
         if usual - last >= DROP_POINTS:
             drops[manager_id].append((kpis[kpi_id], last, usual))
     return drops
+
+
+def review_window(calendar: WorkCalendar, today: datetime.date) -> Window:
+    """What the dashboard opens on: the last working day before today, whose reports are
+    all in; on the first working day of a week, the week before as a whole."""
+    last = status_days(calendar, today)[1]
+    if week_bounds(last)[0] < week_bounds(today)[0]:
+        return Window.around("week", last)
+    return Window.around("day", last)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Company, SalesRole, Team, User
 from accounts.selectors import managers_in_view, teams_in_view
+from dashboard.selectors.attention import at_risk_shown
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
 from kpi.periods import Window
@@ -56,7 +57,22 @@ class ManagerRow:
 
     @property
     def at_risk(self) -> bool:
-        return any(c.figure is not None and c.figure.at_risk for c in self.cells)
+        return any(at_risk_shown(c.figure) for c in self.cells)
+
+    @cached_property
+    def score(self) -> Decimal | None:
+        """The leaderboard's measure: the mean of the shown completions of the role's KPIs,
+        each capped at LEADER_CAP so that one runaway KPI does not hide the others."""
+        shown = [
+            min(c.figure.shown_completion, LEADER_CAP)
+            for c in self.cells
+            if c.figure is not None and c.figure.shown_completion is not None
+        ]
+        return (sum(shown, Decimal(0)) / len(shown)).quantize(Decimal(1)) if shown else None
+
+
+# A completion above this counts as this much on the leaderboard (ManagerRow.score).
+LEADER_CAP = Decimal(150)
 
 
 @dataclass
@@ -71,6 +87,11 @@ class RoleGroup:
     kpis: list[KPI]
     rows: list[ManagerRow]
     best: list[Benchmark | None] = field(default_factory=list)
+
+    @property
+    def leaders(self) -> list[ManagerRow]:
+        """The role's managers by their score, best first; those without one last."""
+        return sorted(self.rows, key=lambda r: (r.score is None, -(r.score or 0), str(r.manager)))
 
 
 @dataclass
@@ -92,6 +113,15 @@ class Summary:
 
     name: str
     lines: list[SummaryLine]
+
+    @property
+    def advice(self) -> list[tuple[str, list[KPI]]]:
+        """Each piece of plan advice once, with the KPIs it is about (not a line per KPI)."""
+        grouped: dict[str, list[KPI]] = {}
+        for line in self.lines:
+            if line.advice:
+                grouped.setdefault(line.advice, []).append(line.kpi)
+        return list(grouped.items())
 
 
 @dataclass
@@ -120,11 +150,12 @@ STATUS_ORDER = {"missing": 0, "late": 1, "submitted": 2, "absent": 3, "day_off":
 
 
 def _best(rows: list[ManagerRow], index: int) -> Benchmark | None:
-    """The manager with the highest completion of the KPI (ties: the larger actual)."""
+    """The manager with the highest completion of the KPI (ties: the larger actual); none
+    where nobody has done any of it: a best of 0 (0 %) is no benchmark."""
     best = None
     for row in rows:
         figure = row.cells[index].figure
-        if figure is None or figure.shown_completion is None:
+        if figure is None or not figure.shown_completion:
             continue
         key = (figure.shown_completion, figure.actual or 0)
         if best is None or key > (best.figure.shown_completion, best.figure.actual or 0):

@@ -6,6 +6,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from dashboard.selectors.attention import at_risk_shown
 from dashboard.selectors.explain import formula_lines
 from dashboard.selectors.table import REPORT_STATUSES, Cell, ManagerRow, SummaryLine
 from kpi.bands import Band
@@ -23,6 +24,11 @@ ICONS = {"red": "▼", "yellow": "●", "green": "✓", "none": "·"}
 def formula(figure: Figure | None) -> str:
     """The figure's formula as one line, for the hover title of a cell."""
     return "; ".join(formula_lines(figure)) if figure else ""
+
+
+@register.filter
+def risk_shown(figure: Figure | None) -> bool:
+    return at_risk_shown(figure)
 
 
 @register.filter
@@ -84,7 +90,7 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
     shown = figure.shown_completion
     percent = figure.percent_text if shown is not None else labels["no_plan"]
     extra = _done_so_far(figure, labels)
-    if figure.at_risk:
+    if at_risk_shown(figure):
         extra += " " + labels["risk"]
     if cell.sides is not None:
         extra += "<br>" + differs_mark(cell.sides)
@@ -165,7 +171,7 @@ def summary_row(line: SummaryLine) -> str:
     dash = "—"
     band = figure.shown_band if figure else ""
     if figure is not None and figure.shown_completion is not None:
-        risk = " ⚠" if figure.at_risk else ""
+        risk = " ⚠" if at_risk_shown(figure) else ""
         completion = (
             f"<span{_pace_title(figure, labels)}>{ICONS.get(band, '·')} {figure.percent_text}"
             f" · {labels[band]}</span>{risk}{_done_so_far(figure, labels)}"
@@ -174,9 +180,8 @@ def summary_row(line: SummaryLine) -> str:
         completion = dash
     share = dash
     if figure is not None and figure.share_meeting_plan is not None:
-        share = f"{figure.share_meeting_plan:.0f} %"
-        if line.advice:
-            share += f'<div class="warning">⚠ {escape(line.advice)}</div>'
+        # The plan advice is said once under the table (Summary.advice), not on every line.
+        share = f"{figure.share_meeting_plan:.0f} %" + (" ⚠" if line.advice else "")
 
     def text(found: Figure | None) -> str:
         return escape(found.actual_text) if found else dash
@@ -213,3 +218,39 @@ def readings(figure: Figure | None) -> str:
     return mark_safe(  # noqa: S308 - labels are escaped in _labels, the rest is numbers
         f'<span class="badge {band}">{light}</span>{note}{_done_so_far(figure, labels)}'
     )
+
+
+def _strip_marks() -> dict[str, tuple[str, str, str]]:
+    """A status of the report strip: (css class, mark, words); the words are the same as
+    «Отчёты команды» says them."""
+    return {
+        "submitted": ("green", "✓", _("сдан")),
+        "late": ("yellow", "✓", _("сдан с опозданием")),
+        "missing": ("red", "✗", _("нет отчёта")),
+        "absent": ("off", "○", _("отсутствует")),
+        "day_off": ("off", "–", _("выходной")),
+        "pending": ("pending", "…", _("ещё не сдан")),
+        "future": ("future", "", _("ещё не наступил")),
+    }
+
+
+@register.filter
+def strip_mark(status: str) -> str:
+    css, mark, words = _strip_marks().get(status, _strip_marks()["missing"])
+    return format_html(
+        '<span class="strip-mark {}" title="{}">{}<span class="visually-hidden"> {}</span></span>',
+        css, words, mark, words,
+    )  # fmt: skip
+
+
+@register.filter
+def bar_width(figure: Figure | None) -> int:
+    """How much of a progress bar the figure fills: its shown completion, 0–100."""
+    if figure is None or figure.shown_completion is None:
+        return 0
+    return max(0, min(100, int(figure.shown_completion)))
+
+
+@register.filter
+def score_width(score: object) -> int:
+    return 0 if score is None else max(0, min(100, int(score)))  # type: ignore[call-overload]

@@ -1,0 +1,68 @@
+"""The week's report strip: each manager's Monday to Friday, filed, missed, day off or absent."""
+
+import datetime
+from dataclasses import dataclass
+
+from accounts.models import Company, User
+from kpi.calendar import WorkCalendar
+from kpi.periods import week_bounds
+from reports.selectors import report_statuses
+
+WORKWEEK = 5
+
+
+@dataclass
+class StripRow:
+    manager: User
+    days: list[str]  # a status per day (reports.selectors.report_statuses), "future" ahead
+
+    @property
+    def missed(self) -> int:
+        return self.days.count("missing")
+
+
+@dataclass
+class ReportStrip:
+    monday: datetime.date
+    days: list[datetime.date]
+    rows: list[StripRow]
+    previous: datetime.date
+    next: datetime.date | None  # None: the week holds today, nothing to move on to
+
+    @property
+    def missed(self) -> int:
+        return sum(row.missed for row in self.rows)
+
+
+def report_strip(
+    *,
+    company: Company,
+    managers: list[User],
+    day: datetime.date,
+    today: datetime.date,
+    calendar: WorkCalendar,
+) -> ReportStrip:
+    """Monday to Friday of the week holding `day`: the same statuses as «Отчёты команды»
+    (a day off is a day off, not a missed report); days after today are not judged."""
+    monday = week_bounds(day)[0]
+    days = [monday + datetime.timedelta(days=i) for i in range(WORKWEEK)]
+    past = [d for d in days if d <= today]
+    statuses = (
+        report_statuses(
+            company=company, manager_ids=[m.pk for m in managers], days=past, calendar=calendar
+        )
+        if past
+        else {}
+    )
+
+    def status(manager: User, d: datetime.date) -> str:
+        found = statuses.get((manager.pk, d), "future")
+        # Today's report may still come: not missed until the day is over.
+        return "pending" if d == today and found == "missing" else found
+
+    rows = [StripRow(manager, [status(manager, d) for d in days]) for manager in managers]
+    following = monday + datetime.timedelta(days=7)
+    return ReportStrip(
+        monday, days, rows, monday - datetime.timedelta(days=7),
+        following if following <= today else None,
+    )  # fmt: skip
