@@ -151,7 +151,8 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
     try:
         strip_day = datetime.date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
-        strip_day = as_of
+        # The week of the day under review: on a Monday, the week just over.
+        strip_day = as_of if as_of < today else status_days(calendar, today)[1]
     strip = report_strip(
         company=company, managers=managers, day=min(strip_day, today), today=today,
         calendar=calendar,

@@ -262,6 +262,11 @@ def month_quality(
 # --- Does quality move results? ----------------------------------------------------------
 
 
+# A difference of conversions is a finding only with this many calls with a closed deal on
+# each side: from 1–5 calls a single deal swings it by 20–100 points.
+MIN_EFFECT_CALLS = 10
+
+
 @dataclass
 class ItemEffect:
     """Conversion of the calls where a checklist point was done against where it was not.
@@ -293,6 +298,19 @@ class ItemEffect:
     def difference(self) -> Decimal | None:
         done, missed = self.done_conversion, self.missed_conversion
         return None if done is None or missed is None else done - missed
+
+    @property
+    def done_calls(self) -> int:
+        return self.done_won + self.done_lost
+
+    @property
+    def missed_calls(self) -> int:
+        return self.missed_won + self.missed_lost
+
+    @property
+    def enough_calls(self) -> bool:
+        """Both sides have the sample (MIN_EFFECT_CALLS) for the difference to be a finding."""
+        return min(self.done_calls, self.missed_calls) >= MIN_EFFECT_CALLS
 
 
 def _call_outcomes(company: Company, calls: list[Call]) -> dict[int, bool]:

@@ -179,6 +179,7 @@ def analysis(request: HttpRequest) -> HttpResponse:
         "end": end,
         "effects": selectors.item_effects(**period),
         "disagreements": selectors.controller_disagreements(**period),
+        "min_calls": selectors.MIN_EFFECT_CALLS,
     }
     return render(request, "quality/analysis.html", context)
 

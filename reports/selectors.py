@@ -50,6 +50,8 @@ class ManagerStatus:
     manager: User
     last_report: datetime.date | None
     reported_today: bool
+    # Today as «Отчёты команды» says it (report_statuses): a day off is not a missed report.
+    status: str = "missing"
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,15 @@ def team_report_status(*, company: Company, head: User) -> list[TeamStatus]:
         .annotate(last=Max("date"))
         .values_list("manager_id", "last")
     )
+    statuses = report_statuses(
+        company=company, manager_ids=[m.pk for m in managers], days=[today],
+        calendar=calendar_for(company=company),
+    )  # fmt: skip
     by_team: dict[int, list[ManagerStatus]] = {}
     for manager in managers:
         last = last_reports.get(manager.pk)
         by_team.setdefault(stays[manager.pk], []).append(
-            ManagerStatus(manager, last, last == today)
+            ManagerStatus(manager, last, last == today, statuses[(manager.pk, today)])
         )
     return [TeamStatus(team, by_team.get(team.pk, [])) for team in teams]
 

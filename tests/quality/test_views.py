@@ -73,7 +73,9 @@ def test_the_head_reads_months_analysis_and_second_opinions(client, known):
     page = client.get(reverse("quality-scores") + "?month=2026-03").content.decode()
     assert "45,0 %" in page and "100,0 %" in page
     analysis = client.get(reverse("quality-analysis") + "?month=2026-03").content.decode()
-    assert "66,7 %" in analysis and "+100,0 п.п." in analysis and "-100,0 п.п." in analysis
+    # The conversions with their sample; a difference from a few calls is not a finding.
+    assert "66,7 %" in analysis and "мало данных" in analysis
+    assert "+100,0 п.п." not in analysis and "-100,0 п.п." not in analysis
     assert "40 п.п." in analysis and "60 %" in analysis
     detail = client.get(reverse("quality-score-detail", args=[known.scores["A1"].code]))
     assert f"{known.second_controller}: 40 %" in detail.content.decode()
