@@ -113,6 +113,18 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _cell(value: object) -> object:
+    """A cell as the figure's number: a duration is a time value in the file ([h]:mm)."""
+    if isinstance(value, datetime.timedelta):
+        return round(value.total_seconds(), 2)
+    return value
+
+
+def _figure_value(value: Decimal | None, figure: Figure) -> float | None:
+    number = _number(value)
+    return round(number, 2) if number is not None and figure.kpi.unit == "duration" else number
+
+
 def check_month(
     company: Company, admin: User, managers: list[User], month: Window, client: Client
 ) -> None:
@@ -150,8 +162,8 @@ def check_month(
                 break
             continue
         figure = figures[(names[row[1]].pk, by_name[row[column["KPI"]]].pk)]
-        assert row[column["Факт"]] == _number(figure.actual)
-        assert row[column["План"]] == _number(figure.plan)
+        assert _cell(row[column["Факт"]]) == _figure_value(figure.actual, figure)
+        assert _cell(row[column["План"]]) == _figure_value(figure.plan, figure)
         assert row[column["Выполнение, %"]] == _number(figure.reading.percent)
         assert row[column["Цвет"]] == figure.band_label
         assert row[column["Цвет по"]] == figure.band_basis

@@ -46,23 +46,24 @@ def poll(client, state: str, query: str = ""):
 
 def test_a_poll_is_204_until_a_report_then_a_total_changes(client, alpha: Cast):
     client.force_login(alpha.head)
-    page = client.get(reverse("dashboard"))
+    today_query = "?period=day"  # the page opens on the last working day; today's is asked
+    page = client.get(reverse("dashboard") + today_query)
     state = state_of(page)
     assert f"{STATE_HEADER}&quot;: &quot;{state}" in page.content.decode()
-    assert poll(client, state).status_code == 204
+    assert poll(client, state, today_query).status_code == 204
 
     today = alpha.company.today()
     with tenancy.tenant_context(alpha.company):
         file_report(alpha, alpha.managers[0], today, FIGURES)
-    changed = poll(client, state)  # the status is "submitted" now: the block is sent again
+    changed = poll(client, state, today_query)  # the status is "submitted": sent again
     assert 'id="figures"' in changed.content.decode()
     state = state_of(changed)
-    assert poll(client, state).status_code == 204
+    assert poll(client, state, today_query).status_code == 204
 
     rollup_services.rollup_run(company_id=alpha.company.pk)  # the totals it marked
-    recomputed = poll(client, state)
+    recomputed = poll(client, state, today_query)
     assert recomputed.status_code == 200 and "40" in recomputed.content.decode()
-    assert poll(client, state_of(recomputed)).status_code == 204
+    assert poll(client, state_of(recomputed), today_query).status_code == 204
 
 
 def test_only_the_blocks_own_poll_may_be_answered_204(client, alpha: Cast):

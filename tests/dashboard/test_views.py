@@ -26,7 +26,8 @@ def month_query(known) -> str:
 def test_the_page_shows_the_table_and_the_attention_list(client, known):
     client.force_login(known.cast.head)
     body = client.get(reverse("dashboard") + month_query(known)).content.decode()
-    assert "Нужен разговор сегодня" in body
+    # A month over: who needed a conversation as of its last day.
+    assert f"Нужен разговор по итогам на {known.end.strftime('%d.%m.%Y')}" in body
     assert 'data-manager="alpha.manager1"' in body
     assert "▼ 30 %" in body and "✓ 110 %" in body and "● 70 %" in body
     assert "План выполняют меньше 60 % команды" in body
