@@ -15,6 +15,7 @@ import datetime
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -32,6 +33,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = ROOT / "test-artifacts" / "pages"
 WIDTHS = {"phone": (375, 740), "wide": (1440, 900)}
+HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 OPERATOR, OPERATOR_PASSWORD = "platform.root", "operator-password-1"
 
 # Named URLs that are not pages a person opens: files, fragments and hooks. POST-only views
@@ -63,6 +65,11 @@ def _samples(cast: Cast) -> dict[str, dict[str, object]]:
         kpi = KPI.objects.get(company=company, code="calls")
         report = DailyReport.objects.filter(company=company).first()
         call_type = CallType.objects.filter(company=company).first()
+        item = ChecklistItem.objects.filter(call_type=call_type).first()
+        job = ImportJob.objects.filter(company=company).first()
+        connection = CRMConnection.objects.filter(company=company).first()
+        score = CallScore.objects.filter(company=company).first()
+        invitation = {"company": company.code, "user": cast.manager.code, "token": "x-y"}
         return {
             "user-edit": {"code": cast.manager.code},
             "team-edit": {"code": cast.team.code},
@@ -76,15 +83,15 @@ def _samples(cast: Cast) -> dict[str, dict[str, object]]:
             "dashboard-manager": {"code": cast.manager.code},
             "dashboard-explain": {"code": cast.manager.code, "kpi": kpi.code},
             "stage-edit": {"code": PipelineStage.objects.filter(company=company).first().code},
-            "import-job": {"code": ImportJob.objects.filter(company=company).first().code},
-            "import-mapping": {"code": ImportJob.objects.filter(company=company).first().code},
-            "crm-connection-edit": {"code": CRMConnection.objects.filter(company=company).first().code},
+            "import-job": {"code": job.code},
+            "import-mapping": {"code": job.code},
+            "crm-connection-edit": {"code": connection.code},
             "quality-score": {"code": Call.objects.get(company=company, external_id="c1").code},
-            "quality-score-detail": {"code": CallScore.objects.filter(company=company).first().code},
+            "quality-score-detail": {"code": score.code},
             "quality-call-type": {"code": call_type.code},
-            "quality-item": {"code": ChecklistItem.objects.filter(call_type=call_type).first().code},
+            "quality-item": {"code": item.code},
             # A link that is no longer valid still shows a page, not an error.
-            "invitation-accept": {"company": company.code, "user": cast.manager.code, "token": "x-y"},
+            "invitation-accept": invitation,
         }  # fmt: skip
 
 
@@ -92,9 +99,8 @@ def _methods(view: Callable) -> list[str] | None:
     """The HTTP methods a view's require_http_methods allows (None: any)."""
     while view is not None:
         for cell in inspect.getclosurevars(view).nonlocals.values():
-            if isinstance(cell, list) and cell and all(isinstance(m, str) for m in cell):
-                if set(cell) <= {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}:
-                    return cell
+            if isinstance(cell, list) and cell and set(map(str, cell)) <= HTTP_METHODS:
+                return cell
         view = getattr(view, "__wrapped__", None)
     return None
 
@@ -130,49 +136,7 @@ def page_urls(cast: Cast) -> dict[str, str]:
     return urls
 
 
-# What the browser measures on a page at one width: the sideways overflow, controls without
-# a label, tables whose columns lack headers (on a phone: cells without their data-label).
-MEASURE = """() => {
-  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
-    && getComputedStyle(el).visibility !== "hidden";
-  const problems = [];
-  const doc = document.documentElement;
-  if (doc.scrollWidth > window.innerWidth) {
-    const wide = [...document.querySelectorAll("body *")].filter(
-      (el) => visible(el) && el.getBoundingClientRect().right > window.innerWidth + 1
-        && !el.closest("[data-scroll], .scroll, .table-scroll"));
-    const culprit = wide.slice(-1).map((el) => el.tagName.toLowerCase()
-      + (el.id ? "#" + el.id : "") + (el.className ? "." + String(el.className).split(" ").join(".") : ""));
-    problems.push(`scrolls sideways: ${doc.scrollWidth} > ${window.innerWidth} (${culprit})`);
-  }
-  for (const el of document.querySelectorAll("input, select, textarea")) {
-    if (["hidden", "submit", "button", "reset", "image"].includes(el.type) || !visible(el)) continue;
-    const named = (el.labels && el.labels.length) || el.getAttribute("aria-label")
-      || el.getAttribute("aria-labelledby") || el.getAttribute("title");
-    if (!named) problems.push(`no label: <${el.tagName.toLowerCase()} name="${el.name}">`);
-  }
-  for (const table of document.querySelectorAll("table")) {
-    if (!visible(table)) continue;
-    const id = table.id || table.className || "table";
-    const head = table.tHead && table.tHead.rows.length ? table.tHead.rows[table.tHead.rows.length - 1] : null;
-    const width = (row) => [...row.cells].reduce((n, cell) => n + (cell.colSpan || 1), 0);
-    const columns = Math.max(0, ...[...table.tBodies].flatMap((b) => [...b.rows].map(width)));
-    if (!columns) continue;
-    const shown = head && visible(head);
-    if (head && width(head) < columns) problems.push(`${id}: ${columns} columns, ${width(head)} headers`);
-    if (!head && !table.querySelector("th")) problems.push(`${id}: no column headers`);
-    if (head && !shown) {
-      // Stacked cards: each cell with content names its column.
-      for (const cell of table.querySelectorAll("tbody td")) {
-        if (visible(cell) && cell.innerText.trim() && !cell.dataset.label && cell.colSpan < columns) {
-          problems.push(`${id}: a cell without its column's label on a phone ("${cell.innerText.trim().slice(0, 30)}")`);
-          break;
-        }
-      }
-    }
-  }
-  return problems;
-}"""
+MEASURE = (Path(__file__).parent / "measure_page.js").read_text()
 
 
 @dataclass
@@ -187,7 +151,14 @@ def _visit_all(browser, base: str, role: str, urls: dict[str, str], login) -> li
     page = context.new_page()
     page.set_default_timeout(15_000)
     console: list[str] = []
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+
+    def on_console(message) -> None:  # type: ignore[no-untyped-def]
+        # A page's own status (a 403 to a role, 404 of an old link) is the page, not an error.
+        own = message.location.get("url") == page.url and "Failed to load resource" in message.text
+        if message.type == "error" and not own:
+            console.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda e: console.append(str(e)))
     failures = []
     try:
@@ -202,12 +173,14 @@ def _visit_all(browser, base: str, role: str, urls: dict[str, str], login) -> li
                 continue
             for width_name, (width, height) in WIDTHS.items():
                 page.set_viewport_size({"width": width, "height": height})
+                if page.locator(".js-plotly-plot").count():
+                    page.wait_for_timeout(400)  # charts follow the window's width
                 for problem in page.evaluate(MEASURE):
                     failures.append(f"{role} {name} {url} at {width} px: {problem}")
                 if name in MAIN_PAGES and status == 200:
                     page.screenshot(
                         path=str(ARTIFACTS / f"{role}-{name}-{width_name}.png"),
-                        full_page=width_name == "wide",
+                        full_page=True,
                     )
             failures.extend(f"{role} {name} {url}: console: {text}" for text in console)
     finally:
