@@ -4,7 +4,13 @@ from django import template
 from django.utils.translation import gettext as _
 
 from kpi.models import KPI
-from kpi.values import format_plan, format_value, input_value, within_bounds
+from kpi.values import (
+    format_call_length,
+    format_plan,
+    format_value,
+    input_value,
+    within_bounds,
+)
 
 register = template.Library()
 
@@ -33,3 +39,9 @@ def kpi_figure(value: Decimal | None, kpi: KPI) -> str:
     if within_bounds(value, kpi):
         return text
     return _("%(value)s ⚠ вне допустимых границ") % {"value": text}
+
+
+@register.filter
+def call_length(seconds: int | None) -> str:
+    """A call's length in minutes and seconds, never raw seconds."""
+    return format_call_length(seconds)

@@ -1,0 +1,67 @@
+"""Russian that reads as Russian, English that is complete, on the pages themselves."""
+
+import re
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import strip_tags
+
+from accounts import tenancy
+from accounts.models import AuditEvent
+from kpi.models import KPI
+
+
+def _english(client) -> None:  # type: ignore[no-untyped-def]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
+def _text(response) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"\s+", " ", strip_tags(response.content.decode()))
+
+
+def test_a_select_offers_its_blank_choice_in_the_pages_language(client, alpha):
+    client.force_login(alpha.admin)
+    russian = client.get(reverse("user-create")).content.decode()
+    assert "Select an option" not in russian
+    assert "— не выбрано —" in russian
+    _english(client)
+    assert "— not chosen —" in client.get(reverse("user-create")).content.decode()
+
+
+def test_the_managers_home_page_names_kpis_in_english_and_never_shows_seconds(client, alpha):
+    manager = alpha.manager  # reported yesterday: 1:10:00 of talk time
+    client.force_login(manager)
+    russian = _text(client.get(reverse("home")))
+    assert "Время разговоров: 1 ч 10 мин" in russian
+    assert "4200" not in russian
+    _english(client)
+    english = _text(client.get(reverse("home")))
+    with tenancy.tenant_context(alpha.company):
+        talk = KPI.objects.get(company=alpha.company, code="talk_time")
+    assert f"{talk.name_en}: 1 h 10 min" in english
+    assert talk.name_ru not in english
+
+
+def test_the_security_log_names_roles_in_english(client, alpha):
+    with tenancy.tenant_context(alpha.company):
+        AuditEvent(
+            company=alpha.company, action=AuditEvent.Action.USER_CREATED,
+            target="alpha.new (Менеджер)",
+        ).save()  # fmt: skip
+        AuditEvent(
+            company=alpha.company, action=AuditEvent.Action.USER_CHANGED,
+            target="alpha.new: role: manager → head",
+        ).save()  # fmt: skip
+    client.force_login(alpha.admin)
+    assert "alpha.new (Менеджер)" in _text(client.get(reverse("audit-log")))
+    _english(client)
+    english = _text(client.get(reverse("audit-log")))
+    assert "alpha.new (Manager)" in english
+    assert "role: Manager → Head of sales" in english
+
+
+def test_a_figure_without_a_plan_says_so_once(client, alpha):
+    client.force_login(alpha.head)
+    text = _text(client.get(reverse("dashboard")))
+    assert "нет плана" in text
+    assert "нет плана нет плана" not in text
