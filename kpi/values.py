@@ -266,11 +266,11 @@ def format_number(value: Decimal | int | float, places: int = 0) -> str:
 
 
 def format_percent(value: Decimal | int | float | None, places: int = 0) -> str:
-    """«128,8 %» in Russian (a no-break space before the sign), «128.8%» in English."""
+    """«128,8 %» in Russian (a space before the sign), «128.8%» in English."""
     if value is None:
         return "—"
     number = format_number(value, places)
-    return f"{number}%" if _english() else f"{number}\u00a0%"
+    return f"{number}%" if _english() else f"{number} %"
 
 
 def format_duration(seconds: Decimal | int | None) -> str:
@@ -295,6 +295,32 @@ def format_call_length(seconds: int | None) -> str:
     return pgettext("длина звонка", "%(s)d с") % {"s": rest}
 
 
+def _days_word(n: int) -> str:
+    """«день», «дня» or «дней» after n (Russian has three forms; English two)."""
+    if _english():
+        form = 0 if n == 1 else 2
+    elif n % 10 == 1 and n % 100 != 11:
+        form = 0
+    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        form = 1
+    else:
+        form = 2
+    return (pgettext("дни", "день"), pgettext("дни", "дня"), pgettext("дни", "дней"))[form]
+
+
+def format_every(days: Decimal | float | None) -> str:
+    """How often, in words: «раз в 14 дней», «раз в 9–10 дней» for 9,5 (English «every 14
+    days», «every 9–10 days»): a median gap is an estimate, not a measurement."""
+    if days is None:
+        return "—"
+    value = Decimal(str(days))
+    low = int(value)
+    span = str(low) if value == low else f"{low}–{low + 1}"
+    return _("раз в %(days)s") % {
+        "days": f"{span}\u00a0{_days_word(low if value == low else low + 1)}"
+    }
+
+
 def format_clock(seconds: Decimal | int | None) -> str:
     """A duration as ч:мм («25:05»): a cell of an export or a chart's hover, where a clock
     reads best and sorts as written."""
@@ -311,9 +337,9 @@ def format_value(value: Decimal | None, kpi: KPI, *, decimals: int | None = None
     if kpi.unit == KPI.Unit.DURATION:
         return format_duration(value)
     places = kpi.decimals if decimals is None else decimals
-    if kpi.unit == KPI.Unit.PERCENT:
-        return format_percent(value, places)
     text = format_number(value, places)
+    if kpi.unit == KPI.Unit.PERCENT:
+        return f"{text}%" if _english() else f"{text}\u00a0%"
     if kpi.unit == KPI.Unit.MONEY:
         currency = kpi.company.currency
         return f"{text}\u00a0{CURRENCY_SYMBOLS.get(currency, currency)}"

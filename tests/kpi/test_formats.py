@@ -16,6 +16,7 @@ from kpi.periods import Window
 from kpi.values import (
     format_call_length,
     format_clock,
+    format_every,
     format_number,
     format_percent,
     format_value,
@@ -28,7 +29,7 @@ NARROW = "\u202f"
 def test_it_groups_thousands_and_writes_the_decimal_as_the_language_does(alpha):
     with translation.override("ru"):
         assert format_number(Decimal("1056000.00"), 2) == f"1{NARROW}056{NARROW}000,00"
-        assert format_percent(Decimal("128.8"), 1) == "128,8\u00a0%"
+        assert format_percent(Decimal("128.8"), 1) == "128,8 %"
     with translation.override("en"):
         assert format_number(Decimal("1056000.00"), 2) == "1,056,000.00"
         assert format_percent(Decimal("128.8"), 1) == "128.8%"
@@ -44,7 +45,7 @@ def test_a_kpi_figure_follows_the_language(alpha):
         assert Reading(Decimal("128.4"), Decimal(128), Band.GREEN).text == "128%"
     with translation.override("ru"):
         assert format_value(Decimal("1056000"), money) == f"1{NARROW}056{NARROW}000,00\u00a0₽"
-        assert Reading(Decimal("128.4"), Decimal(128), Band.GREEN).text == "128\u00a0%"
+        assert Reading(Decimal("128.4"), Decimal(128), Band.GREEN).text == "128 %"
 
 
 def test_an_explanation_writes_sums_and_percents_in_the_language():
@@ -84,3 +85,13 @@ def test_a_duration_chart_is_drawn_in_hours_and_hovers_as_a_clock(alpha):
     assert bar["y"] == [1.5] and bar["customdata"] == ["1:30"]
     assert chart["layout"]["yaxis"]["title"]["text"] == "часы"
     assert chart["layout"]["separators"] == f",{NARROW}"
+
+
+def test_a_rhythm_reads_as_words_not_as_a_fraction_of_days():
+    with translation.override("ru"):
+        assert format_every(Decimal("9.5")) == "раз в 9–10\u00a0дней"
+        assert format_every(Decimal("14")) == "раз в 14\u00a0дней"
+        assert format_every(Decimal("21")) == "раз в 21\u00a0день"
+        assert format_every(Decimal("2")) == "раз в 2\u00a0дня"
+    with translation.override("en"):
+        assert format_every(Decimal("9.5")) == "every 9–10\u00a0days"
