@@ -75,6 +75,11 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def quoted_name(self) -> str:
+        """The name in quotes, without quotes in quotes: ООО «Вектор» → «ООО „Вектор“»."""
+        return "«" + self.name.replace("«", "„").replace("»", "“") + "»"
+
     # The company's clock: its "today" and the bounds of its days are those of its own time
     # zone, never the server's (a company in Vladivostok starts its day while Moscow's
     # server is still on yesterday). Every date the app derives from "now" comes from here.

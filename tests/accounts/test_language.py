@@ -1,6 +1,7 @@
 """Russian that reads as Russian, English that is complete, on the pages themselves."""
 
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
@@ -65,3 +66,18 @@ def test_a_figure_without_a_plan_says_so_once(client, alpha):
     text = _text(client.get(reverse("dashboard")))
     assert "нет плана" in text
     assert "нет плана нет плана" not in text
+
+
+def test_a_company_named_in_quotes_is_not_quoted_in_quotes(client, alpha):
+    from accounts.services import invitation_url
+
+    with tenancy.tenant_context(alpha.company):
+        alpha.company.name = "ООО «Альфа»"
+        alpha.company.save(update_fields=["name"])
+        invited = alpha.managers[1]
+        invited.set_unusable_password()
+        invited.save(update_fields=["password"])
+        path = urlsplit(invitation_url(user=invited)).path
+    text = _text(client.get(path))
+    assert "Добро пожаловать в «ООО „Альфа“»" in text
+    assert "«ООО «" not in text
