@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import tenancy
@@ -180,7 +181,9 @@ class SalesRole(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # The names the product seeds are in the catalogue: shown in the page's language;
+        # a company's own name is shown as written.
+        return gettext(self.name)
 
 
 class Team(TenantModel):

@@ -81,3 +81,18 @@ def test_a_company_named_in_quotes_is_not_quoted_in_quotes(client, alpha):
     text = _text(client.get(path))
     assert "Добро пожаловать в «ООО „Альфа“»" in text
     assert "«ООО «" not in text
+
+
+def test_what_the_product_seeds_is_named_in_english(client, alpha):
+    """Sales roles, pipeline stages and checklists the company was created with; a name the
+    company gave itself is shown as written."""
+    client.force_login(alpha.head)
+    _english(client)
+    funnel = _text(client.get(reverse("funnel")))
+    assert "New lead" in funnel and "Новая заявка" not in funnel
+    home = _text(client.get(reverse("home")))
+    assert "Hunter" in home and "Хантер" not in home
+    client.force_login(alpha.admin)
+    _english(client)
+    checklists = _text(client.get(reverse("quality-checklists")))
+    assert "Needs discovery" in checklists and "Выявление потребностей" not in checklists
