@@ -2,6 +2,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
@@ -33,6 +34,24 @@ class TenantMiddleware:
             context = tenancy.tenant_context(company if type(company) is int else None)
         with context:
             return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict) -> None:
+        """An operator (no company) who opens a company's page is refused with the reason,
+        as a role that may not is, never with a 500: their pages are the console's."""
+        if request.session.get(SESSION_COMPANY_KEY) != tenancy.OPERATOR:
+            return
+        match = request.resolver_match
+        if request.path.startswith(reverse("admin:index")) or (
+            match is not None and match.url_name in OPERATOR_PAGES
+        ):
+            return
+        raise PermissionDenied(
+            _("Это страница компании; оператор работает в консоли операторов, /operator/.")
+        )
+
+
+# What an operator's session may open outside the console.
+OPERATOR_PAGES = {"login", "logout", "set_language", "healthz"}
 
 
 class LanguageMiddleware(LocaleMiddleware):

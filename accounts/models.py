@@ -1,4 +1,5 @@
 import datetime
+import re
 import uuid
 import zoneinfo
 from typing import ClassVar
@@ -8,7 +9,8 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import tenancy
@@ -73,6 +75,11 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def quoted_name(self) -> str:
+        """The name in quotes, without quotes in quotes: ООО «Вектор» → «ООО „Вектор“»."""
+        return "«" + self.name.replace("«", "„").replace("»", "“") + "»"
 
     # The company's clock: its "today" and the bounds of its days are those of its own time
     # zone, never the server's (a company in Vladivostok starts its day while Moscow's
@@ -174,7 +181,9 @@ class SalesRole(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # The names the product seeds are in the catalogue: shown in the page's language;
+        # a company's own name is shown as written.
+        return gettext(self.name)
 
 
 class Team(TenantModel):
@@ -425,3 +434,20 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target}"
+
+    @property
+    def shown_target(self) -> str:
+        """The target in the reader's language: a role is stored as written when it happened,
+        in Russian («vector.ivanov (Менеджер)») or as its code («role: manager → head»)."""
+        text = self.target
+        with translation.override("ru"):
+            russian = {str(label): value for value, label in User.Role.choices}
+        shown = {value: str(label) for value, label in User.Role.choices}
+        for label, value in russian.items():
+            text = text.replace(f"({label})", f"({shown[value]})")
+        return _ROLE_CHANGE.sub(
+            lambda m: f"role: {shown.get(m[1], m[1])} → {shown.get(m[2], m[2])}", text
+        )
+
+
+_ROLE_CHANGE = re.compile(r"\brole: (\w+) → (\w+)")

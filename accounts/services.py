@@ -234,11 +234,11 @@ def invitation_send(*, user: User) -> None:
         subject = _("Приглашение в Salesdesk: %(company)s") % {"company": user.company.name}
         body = _(
             "Здравствуйте, %(name)s!\n\n"
-            "Вас добавили в Salesdesk компании «%(company)s». Ваш логин: %(login)s.\n"
+            "Вас добавили в Salesdesk компании %(company)s. Ваш логин: %(login)s.\n"
             "Задайте пароль по ссылке:\n%(url)s\n"
         ) % {
             "name": user.get_full_name() or user.username,
-            "company": user.company.name,
+            "company": user.company.quoted_name,
             "login": user.username,
             "url": invitation_url(user=user),
         }

@@ -4,6 +4,7 @@ the sources that bring them in (file import, amoCRM/Kommo, Bitrix24)."""
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel, User
@@ -42,7 +43,9 @@ class PipelineStage(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # The names the product seeds are in the catalogue: shown in the page's language;
+        # a company's own name is shown as written.
+        return gettext(self.name)
 
 
 class Client(TenantModel):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from dashboard.selectors.drilldown import TREND_WEEKS, ManagerMonth
 from kpi.models import KPI
-from salesdesk.charts import completion_scale, num, titled
+from salesdesk.charts import completion_scale, kpi_axis, kpi_series, num, titled
 
 
 def _figure(
@@ -26,17 +26,22 @@ def daily_figure(month: ManagerMonth, kpi: KPI) -> dict:
     points = month.days.get(kpi.pk, [])
     days = [p.day.isoformat() for p in points]
     traces = [
-        {"type": "bar", "x": days, "y": [num(p.actual) for p in points], "name": _("факт")},
+        {
+            "type": "bar",
+            "x": days,
+            **kpi_series(kpi, [p.actual for p in points]),
+            "name": _("факт"),
+        },
         {
             "type": "scatter",
             "x": days,
-            "y": [num(p.plan) for p in points],
+            **kpi_series(kpi, [p.plan for p in points]),
             "mode": "lines+markers",
             "name": _("план дня"),
         },
     ]
     title = _("%(kpi)s по дням: факт и план дня") % {"kpi": kpi.name}
-    return _figure(traces, title, month.month.start, month.month.end)
+    return _figure(traces, title, month.month.start, month.month.end, **kpi_axis(kpi))
 
 
 def cumulative_figure(month: ManagerMonth, kpi: KPI) -> dict:
@@ -46,12 +51,12 @@ def cumulative_figure(month: ManagerMonth, kpi: KPI) -> dict:
     for point in points:
         running += point.actual  # type: ignore[operator]
         xs.append(point.day.isoformat())
-        ys.append(float(running))
+        ys.append(running)
     traces = [
         {
             "type": "scatter",
             "x": xs,
-            "y": ys,
+            **kpi_series(kpi, ys),
             "mode": "lines+markers",
             "name": _("факт с начала месяца"),
         }
@@ -63,14 +68,14 @@ def cumulative_figure(month: ManagerMonth, kpi: KPI) -> dict:
             {
                 "type": "scatter",
                 "x": [d.isoformat() for d in month.working_days],
-                "y": [float(step * (i + 1)) for i in range(len(month.working_days))],
+                **kpi_series(kpi, [step * (i + 1) for i in range(len(month.working_days))]),
                 "mode": "lines",
                 "line": {"dash": "dash"},
                 "name": _("ровный темп к плану"),
             }
         )
     title = _("%(kpi)s нарастающим итогом") % {"kpi": kpi.name}
-    return _figure(traces, title, month.month.start, month.month.end)
+    return _figure(traces, title, month.month.start, month.month.end, **kpi_axis(kpi))
 
 
 def weekly_figure(month: ManagerMonth) -> dict:

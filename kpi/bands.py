@@ -7,6 +7,7 @@ from enum import StrEnum
 from django.utils.translation import gettext_lazy as _
 
 from kpi.models import KPI
+from kpi.values import format_percent
 
 HUNDRED = Decimal(100)
 # Past this a completion says nothing more, and a tiny or zero actual of a
@@ -102,7 +103,7 @@ class Reading:
 
     @property
     def text(self) -> str:
-        return "—" if self.percent is None else f"{self.percent} %"
+        return format_percent(self.percent)
 
     @property
     def label(self) -> str:

@@ -18,9 +18,21 @@ class DateInput(forms.DateInput):
 
 
 class KPIForm(forms.Form):
-    code = forms.SlugField(label=_("Код"), max_length=50, help_text=_("Латиницей, например calls."))
+    # Both optional: the code is made from the name (services.kpi_code_for), a KPI without
+    # an English name is shown in English by its Russian one.
+    code = forms.SlugField(
+        label=_("Код"),
+        max_length=50,
+        required=False,
+        help_text=_("Для API и выгрузок. Пусто — сформируется из названия."),
+    )
     name_ru = forms.CharField(label=_("Название (рус.)"), max_length=200)
-    name_en = forms.CharField(label=_("Название (англ.)"), max_length=200)
+    name_en = forms.CharField(
+        label=_("Название (англ.)"),
+        max_length=200,
+        required=False,
+        help_text=_("Пусто — в английской версии будет русское название."),
+    )
     unit = forms.ChoiceField(label=_("Единица"), choices=KPI.Unit.choices)
     direction = forms.ChoiceField(label=_("Направление"), choices=KPI.Direction.choices)
     aggregation = forms.ChoiceField(label=_("Сведение за период"), choices=KPI.Aggregation.choices)
@@ -51,6 +63,9 @@ class KPIForm(forms.Form):
         help_text=_("Пусто — границы компании."),
     )
 
+    # The name first: the code is made from it when left empty.
+    field_order = ("name_ru", "name_en", "code")
+
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         summed = KPI.objects.filter(company=company, aggregation=KPI.Aggregation.SUM)
@@ -61,6 +76,9 @@ class KPIForm(forms.Form):
         data = super().clean()
         if not data.get("record"):
             data.pop("record", None)
+        if not data.get("code"):
+            # A new KPI gets one made from its name; an edited one keeps its own.
+            data.pop("code", None)
         return data
 
 

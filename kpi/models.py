@@ -63,7 +63,7 @@ class KPI(TenantModel):
     code = models.SlugField(_("код"), max_length=50)
     uid = models.UUIDField(default=uuid.uuid4, editable=False)
     name_ru = models.CharField(_("название (рус.)"), max_length=200)
-    name_en = models.CharField(_("название (англ.)"), max_length=200)
+    name_en = models.CharField(_("название (англ.)"), max_length=200, blank=True)
     unit = models.CharField(_("единица"), max_length=16, choices=Unit.choices)
     direction = models.CharField(
         _("направление"), max_length=8, choices=Direction.choices, default=Direction.HIGHER
@@ -116,7 +116,8 @@ class KPI(TenantModel):
 
     @property
     def name(self) -> str:
-        return self.name_en if (get_language() or "ru").startswith("en") else self.name_ru
+        english = (get_language() or "ru").startswith("en")
+        return self.name_en if english and self.name_en else self.name_ru
 
     @property
     def has_source(self) -> bool:

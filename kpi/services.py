@@ -1,4 +1,5 @@
 import datetime
+import re
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -159,8 +160,34 @@ def _check_configure(actor: User | None) -> None:
         permissions.require_configure(actor)
 
 
+# Russian letters in Latin (as in passports, ICAO), for a KPI's generated code.
+_LATIN = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch ie y - e iu ia".split(),  # noqa: SIM905
+        strict=True,
+    )
+) | {"ь": ""}
+
+
+def kpi_code_for(*, company: Company, name: str) -> str:
+    """A code from the KPI's name: transliterated, a slug, unique in the company
+    («Звонки с КП» → «zvonki_s_kp», then «zvonki_s_kp_2»). The admin never invents one."""
+    latin = "".join(_LATIN.get(letter, letter) for letter in name.lower())
+    base = re.sub(r"[^a-z0-9]+", "_", latin).strip("_")[:44] or "kpi"
+    taken = set(
+        KPI.objects.filter(company=company, code__startswith=base).values_list("code", flat=True)
+    )
+    code, number = base, 2
+    while code in taken:
+        code, number = f"{base}_{number}", number + 1
+    return code
+
+
 def kpi_create(*, company: Company, actor: User | None = None, **fields: object) -> KPI:
     _check_configure(actor)
+    if not fields.get("code"):
+        fields = {**fields, "code": kpi_code_for(company=company, name=str(fields["name_ru"]))}
     kpi = KPI(company=company, **{k: v for k, v in fields.items() if k in KPI_FIELDS})
     if "record" not in fields:
         kpi.record = default_record(kpi.source)
@@ -220,7 +247,7 @@ def kpi_copy(*, kpi: KPI, actor: User | None = None, **fields: object) -> KPI:
             number += 1
         values["code"] = f"{kpi.code}_{number}"[:50]
     for name in ("name_ru", "name_en"):
-        if values[name] == getattr(kpi, name):
+        if values[name] and values[name] == getattr(kpi, name):
             values[name] = f"{values[name]} ({values['code']})"[:200]
     return kpi_create(company=kpi.company, actor=actor, **values)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from kpi.models import KPI
@@ -250,20 +251,95 @@ def format_plan(value: Decimal | None, kpi: KPI) -> str:
     return format_value(value, kpi, decimals=plan_decimals(value, kpi))
 
 
+def _english() -> bool:
+    return (get_language() or "ru").startswith("en")
+
+
+def format_number(value: Decimal | int | float, places: int = 0) -> str:
+    """A number as the reader's language writes it, grouped by thousands: «1 056 000,50» in
+    Russian (a narrow no-break space, a decimal comma), «1,056,000.50» in English. The one
+    home of number formatting: figures, percents, explanations and charts' hover all call it."""
+    text = f"{Decimal(str(value)) if isinstance(value, float) else value:,.{places}f}"
+    if _english():
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def format_percent(value: Decimal | int | float | None, places: int = 0) -> str:
+    """«128,8 %» in Russian (a space before the sign), «128.8%» in English."""
+    if value is None:
+        return "—"
+    number = format_number(value, places)
+    return f"{number}%" if _english() else f"{number} %"
+
+
+def format_duration(seconds: Decimal | int | None) -> str:
+    """A duration in words, never raw seconds: «1 ч 05 мин», «45 мин» (English: «1 h 05 min»)."""
+    if seconds is None:
+        return "—"
+    total = int(Decimal(seconds).to_integral_value())
+    hours, rest = divmod(total, 3600)
+    minutes = rest // 60
+    if hours:
+        return _("%(h)d ч %(m)02d мин") % {"h": hours, "m": minutes}
+    return _("%(m)d мин") % {"m": minutes}
+
+
+def format_call_length(seconds: int | None) -> str:
+    """One call's length: «5 мин 07 с», «45 с» (English «5 min 07 s»)."""
+    if seconds is None:
+        return "—"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes:
+        return pgettext("длина звонка", "%(m)d мин %(s)02d с") % {"m": minutes, "s": rest}
+    return pgettext("длина звонка", "%(s)d с") % {"s": rest}
+
+
+def _days_word(n: int) -> str:
+    """«день», «дня» or «дней» after n (Russian has three forms; English two)."""
+    if _english():
+        form = 0 if n == 1 else 2
+    elif n % 10 == 1 and n % 100 != 11:
+        form = 0
+    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        form = 1
+    else:
+        form = 2
+    return (pgettext("дни", "день"), pgettext("дни", "дня"), pgettext("дни", "дней"))[form]
+
+
+def format_every(days: Decimal | float | None) -> str:
+    """How often, in words: «раз в 14 дней», «раз в 9–10 дней» for 9,5 (English «every 14
+    days», «every 9–10 days»): a median gap is an estimate, not a measurement."""
+    if days is None:
+        return "—"
+    value = Decimal(str(days))
+    low = int(value)
+    span = str(low) if value == low else f"{low}–{low + 1}"
+    return _("раз в %(days)s") % {
+        "days": f"{span}\u00a0{_days_word(low if value == low else low + 1)}"
+    }
+
+
+def format_clock(seconds: Decimal | int | None) -> str:
+    """A duration as ч:мм («25:05»): a cell of an export or a chart's hover, where a clock
+    reads best and sorts as written."""
+    if seconds is None:
+        return ""
+    total = int(Decimal(seconds).to_integral_value())
+    return f"{total // 3600}:{total % 3600 // 60:02d}"
+
+
 def format_value(value: Decimal | None, kpi: KPI, *, decimals: int | None = None) -> str:
+    """A figure of `kpi` as people read it, in the reader's language."""
     if value is None:
         return "—"
     if kpi.unit == KPI.Unit.DURATION:
-        total = int(value.to_integral_value())
-        hours, rest = divmod(total, 3600)
-        minutes = rest // 60
-        if hours:
-            return _("%(h)d ч %(m)02d мин") % {"h": hours, "m": minutes}
-        return _("%(m)d мин") % {"m": minutes}
+        return format_duration(value)
     places = kpi.decimals if decimals is None else decimals
-    text = f"{value:,.{places}f}".replace(",", "\u202f").replace(".", ",")
+    text = format_number(value, places)
     if kpi.unit == KPI.Unit.PERCENT:
-        return f"{text}\u00a0%"
+        return f"{text}%" if _english() else f"{text}\u00a0%"
     if kpi.unit == KPI.Unit.MONEY:
         currency = kpi.company.currency
         return f"{text}\u00a0{CURRENCY_SYMBOLS.get(currency, currency)}"

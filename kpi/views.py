@@ -128,13 +128,15 @@ def role_kpis(request: HttpRequest, code: str) -> HttpResponse:
         action = request.POST.get("action")
         form = RoleKPIChangeForm(request.POST, company=company)
         service = services.role_kpi_add if action == "add" else services.role_kpi_remove
-        if submitted(request, form) and call_service(
+        done = submitted(request, form) and call_service(
             form, service, company=company, sales_role=sales_role, actor=request.user
-        ):
-            on = form.cleaned_data["effective_from"]
-        elif action == "add":
+        )
+        # The set shown is that of the change's date, refused or not: a refusal about
+        # another date's set is read beside that set, not today's.
+        on = getattr(form, "cleaned_data", {}).get("effective_from") or on
+        if not done and action == "add":
             add_form = form
-        else:
+        elif not done:
             remove_error = " ".join(e for errors in form.errors.values() for e in errors)
     context = {
         "sales_role": sales_role,

@@ -4,6 +4,7 @@ import uuid
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel, User
@@ -51,7 +52,9 @@ class CallType(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # The names the product seeds are in the catalogue: shown in the page's language;
+        # a company's own name is shown as written.
+        return gettext(self.name)
 
 
 class ChecklistItem(TenantModel):
@@ -77,7 +80,9 @@ class ChecklistItem(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.text
+        # The names the product seeds are in the catalogue: shown in the page's language;
+        # a company's own name is shown as written.
+        return gettext(self.text)
 
 
 class CallScore(TenantModel):

@@ -225,11 +225,14 @@ def call_type_edit(request: HttpRequest, code: str) -> HttpResponse:
     posted = request.POST if request.method == "POST" else None
     which = request.POST.get("form")
     initial = {"name": call_type.name, "position": call_type.position, "active": call_type.active}
-    type_form = CallTypeForm(posted if which == "type" else None, initial=initial)
+    # Both forms have a «Порядок»: ids of their own, so that each label names its own field.
+    type_form = CallTypeForm(
+        posted if which == "type" else None, initial=initial, auto_id="type_%s"
+    )
     items = list(call_type.items.filter(active=True))
     next_position = max((i.position for i in items), default=-1) + 1
     item_form = ChecklistItemForm(
-        posted if which == "item" else None, initial={"position": next_position}
+        posted if which == "item" else None, initial={"position": next_position}, auto_id="item_%s"
     )
     if (
         which == "type"

@@ -40,7 +40,7 @@ def recent_reports_of_manager(
     since = company.today() - datetime.timedelta(days=days)
     return (
         DailyReport.objects.filter(company=company, manager=manager, date__gte=since)
-        .prefetch_related("values__kpi")
+        .prefetch_related("values__kpi__company")
         .order_by("-date")
     )
 

@@ -12,7 +12,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import plotly.io as pio
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from kpi.models import KPI
+from kpi.values import format_clock, format_value
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -29,9 +33,37 @@ def _template() -> dict:
     return pio.templates[pio.templates.default].to_plotly_json()
 
 
+def separators() -> str:
+    """Plotly's decimal and thousands separators in the reader's language (kpi.values)."""
+    return ".," if (get_language() or "ru").startswith("en") else ",\u202f"
+
+
 def figure(data: list[dict], layout: dict) -> dict:
-    """A figure of `data` (traces) and `layout`, in the default template."""
-    return {"data": data, "layout": {"template": _template(), **layout}}
+    """A figure of `data` (traces) and `layout`, in the default template, its numbers
+    written as the reader's language writes them."""
+    return {"data": data, "layout": {"template": _template(), "separators": separators(), **layout}}
+
+
+def kpi_series(kpi: KPI, values: list[Decimal | None]) -> dict:
+    """A trace's y values of one KPI and its hover, which reads each value as every page
+    does (format_value): a duration is drawn in hours and hovers as ч:мм, never seconds."""
+    if kpi.unit == KPI.Unit.DURATION:
+        ys = [None if v is None else round(float(v) / 3600, 3) for v in values]
+        shown = [format_clock(v) for v in values]
+    else:
+        ys, shown = [num(v) for v in values], [format_value(v, kpi) for v in values]
+    return {
+        "y": ys,
+        "customdata": shown,
+        "hovertemplate": "%{x|%d.%m}: %{customdata}<extra>%{fullData.name}</extra>",
+    }
+
+
+def kpi_axis(kpi: KPI) -> dict:
+    """The y axis of a chart of one KPI's values: hours for a duration."""
+    if kpi.unit == KPI.Unit.DURATION:
+        return {"yaxis": {"title": {"text": _("часы")}, "rangemode": "tozero"}}
+    return {}
 
 
 def titled(traces: list[dict], title: str, **layout: object) -> dict:

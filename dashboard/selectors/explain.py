@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, User
 from kpi.models import KPI
 from kpi.periods import Window
-from kpi.values import format_value
+from kpi.values import format_number, format_value
 from reports.figures import source_counts
 from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups.figures import Figure
@@ -95,8 +95,8 @@ def formula_lines(figure: Figure) -> list[str]:
             % {
                 "top": kpi.numerator.name if kpi.numerator else "",
                 "bottom": kpi.denominator.name if kpi.denominator else "",
-                "s": f"{figure.value_sum.normalize():f}",
-                "n": f"{figure.value_count.normalize():f}",
+                "s": _plain(figure.value_sum),
+                "n": _plain(figure.value_count),
                 "actual": figure.actual_text,
             }
         )
@@ -185,4 +185,10 @@ def formula_lines(figure: Figure) -> list[str]:
 
 
 def _one_place(value: Decimal) -> str:
-    return f"{value:.1f}".replace(".", ",")
+    return format_number(value, 1)
+
+
+def _plain(value: Decimal) -> str:
+    """A sum as it is, in the reader's language: «206 136,25», «2»."""
+    exponent = value.normalize().as_tuple().exponent
+    return format_number(value, -exponent if isinstance(exponent, int) and exponent < 0 else 0)

@@ -89,6 +89,8 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
     band = figure.shown_band
     shown = figure.shown_completion
     percent = figure.percent_text if shown is not None else labels["no_plan"]
+    # The colour in words for a screen reader; «нет плана» is already the text (said once).
+    hidden = f' <span class="visually-hidden">{labels[band]}</span>' if shown is not None else ""
     extra = _done_so_far(figure, labels)
     if at_risk_shown(figure):
         extra += " " + labels["risk"]
@@ -103,8 +105,8 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
         f'<a class="figure" href="{escape(url)}" hx-get="{escape(url)}">'
         f'<span class="value">{escape(figure.actual_text)}</span> '
         f'<span class="muted">/ {escape(figure.plan_text)}</span><br>'
-        f'<span class="band"{_pace_title(figure, labels)}>{ICONS.get(band, "·")} {percent} '
-        f'<span class="visually-hidden">{labels[band]}</span></span>{extra}</a></td>'
+        f'<span class="band"{_pace_title(figure, labels)}>{ICONS.get(band, "·")} {percent}'
+        f"{hidden}</span>{extra}</a></td>"
     )
 
 

@@ -4,7 +4,15 @@ from django import template
 from django.utils.translation import gettext as _
 
 from kpi.models import KPI
-from kpi.values import format_plan, format_value, input_value, within_bounds
+from kpi.values import (
+    format_call_length,
+    format_every,
+    format_percent,
+    format_plan,
+    format_value,
+    input_value,
+    within_bounds,
+)
 
 register = template.Library()
 
@@ -33,3 +41,21 @@ def kpi_figure(value: Decimal | None, kpi: KPI) -> str:
     if within_bounds(value, kpi):
         return text
     return _("%(value)s ⚠ вне допустимых границ") % {"value": text}
+
+
+@register.filter
+def call_length(seconds: int | None) -> str:
+    """A call's length in minutes and seconds, never raw seconds."""
+    return format_call_length(seconds)
+
+
+@register.filter
+def every_days(days: Decimal | None) -> str:
+    """«раз в 9–10 дней», not «раз в 9,5 дн.»."""
+    return format_every(days)
+
+
+@register.filter
+def percent(value: Decimal | None, places: int = 0) -> str:
+    """A percent in the page's language: «28,0 %», «28.0%»."""
+    return format_percent(value, int(places))

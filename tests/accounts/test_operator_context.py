@@ -47,3 +47,13 @@ def test_a_company_user_cannot_enter_the_console(client, alpha, password):
     response = client.post("/operator/login/", {"username": "alpha.admin", "password": password})
     assert response.status_code == 200
     assert client.get("/operator/").status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/", "/me/", "/quality/scores/", "/dashboard/"])
+def test_an_operator_opening_a_companys_page_is_refused_with_the_reason(client, operator, path):
+    client.post(
+        "/operator/login/", {"username": "platform.root", "password": "operator-password-1"}
+    )
+    response = client.get(path)
+    assert response.status_code == 403  # was a 500: the operator has no company
+    assert "консоли операторов" in response.content.decode()

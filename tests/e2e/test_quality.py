@@ -34,6 +34,7 @@ def test_the_controller_scores_a_call_and_the_manager_sees_the_score(page, brows
     phone = manager.new_page()
     try:
         log_in(phone, live_server.url, "e2e.manager1")
+        phone.get_by_role("button", name="Меню").click()  # folded on a phone
         phone.get_by_role("link", name="Мои оценки звонков").click()
         phone.get_by_role("heading", name="Мои оценки звонков", exact=False).wait_for()
         scores = phone.locator("#quality-scores")

@@ -166,3 +166,19 @@ def test_the_api_refuses_a_sixth_with_the_reason(alpha, hunter):
 def test_a_manager_cannot_change_role_sets(client, alpha, hunter):
     client.force_login(alpha.manager)
     assert client.get(reverse("role-kpis", args=[hunter.code])).status_code == 403
+
+
+def test_a_refusal_is_shown_beside_the_set_of_its_own_date(client, alpha, hunter):
+    company = alpha.company
+    services.role_kpi_add(
+        company=company, sales_role=hunter, kpi=kpi(company, "sql"), effective_from=JAN
+    )
+    client.force_login(alpha.admin)
+    response = client.post(
+        reverse("role-kpis", args=[hunter.code]),
+        {"action": "add", "kpi": kpi(company, "mql").pk, "effective_from": "2026-01-15"},
+    )
+    assert "не может быть больше 5 KPI" in response.content.decode()
+    # The set of 15 January (the one refused), not today's.
+    assert response.context["on"] == JAN
+    assert [k.code for k in response.context["kpis"]] == codes(company, hunter, JAN)
