@@ -3,11 +3,12 @@ import datetime
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from statistics import median
+from statistics import median, quantiles
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Max, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
 from accounts.permissions import in_view_of
@@ -17,7 +18,7 @@ from kpi.bands import Band, Reading
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI, Absence
 from kpi.periods import month_bounds, shift_months, week_bounds, week_start
-from kpi.values import input_value, parse_value
+from kpi.values import format_value, input_value, parse_value
 from reports.figures import daily_figures, figure_sides, is_checked, source_counts
 from reports.models import (
     ClosedMonth,
@@ -29,9 +30,18 @@ from reports.models import (
 )
 from rollups.figures import Figure, figure_of_days
 
-# A typed figure this many times above the manager's usual one asks for confirmation.
+# "Far above the usual" (usual_values, unusual_question): a typed figure above this many
+# times the manager's good day of the KPI asks for confirmation. The good day is the 90th
+# percentile of the manager's last UNUSUAL_LOOKBACK reported figures that were not zero,
+# where there are at least UNUSUAL_MIN_HISTORY of them: zeros say nothing about the size of
+# a figure, and a sparse KPI (a closer's deal sum: nothing most days, 80 000 ₽ on a day with
+# a deal) is mostly zeros, so its median was 0 and every real deal asked. An extra zero
+# (×10) is always asked about; a day of three deals where one is usual is not.
 UNUSUAL_FACTOR = 3
 UNUSUAL_MIN_HISTORY = 5
+UNUSUAL_LOOKBACK = 60
+UNUSUAL_PERCENTILE = 90
+UNUSUAL_MARGIN = 10  # small counts: 7 meetings where 2 are usual is a good day, not a typo
 
 
 def recent_reports_of_manager(
@@ -110,34 +120,81 @@ def is_month_closed(*, company: Company, day: datetime.date) -> bool:
     return ClosedMonth.objects.filter(company=company, month=day.replace(day=1)).exists()
 
 
+@dataclass(frozen=True)
+class Usual:
+    """The manager's usual figure of a KPI, from the days it was not zero."""
+
+    typical: Decimal  # the median: what «обычно около» says
+    high: Decimal  # a good day (UNUSUAL_PERCENTILE), still usual
+
+    @property
+    def ceiling(self) -> Decimal:
+        """Above this a typed figure asks for confirmation."""
+        return max(self.high * UNUSUAL_FACTOR, self.typical + UNUSUAL_MARGIN)
+
+
+def usual_of(values: list[Decimal]) -> Usual | None:
+    """The usual figure of these past figures, or None where too few were not zero."""
+    figures = sorted(value for value in values if value > 0)
+    if len(figures) < UNUSUAL_MIN_HISTORY:
+        return None
+    # "inclusive": a percentile within the figures seen, never beyond the largest.
+    cuts = quantiles(figures, n=100, method="inclusive")
+    return Usual(typical=median(figures), high=Decimal(cuts[UNUSUAL_PERCENTILE - 1]))
+
+
 def usual_values(
     *, company: Company, manager: User, kpis: list[KPI], before: datetime.date
-) -> dict[int, Decimal]:
-    """Each KPI's usual figure for the manager, by KPI id, in one query: the median of their
-    last 20 reported values before the day, where there are at least UNUSUAL_MIN_HISTORY."""
+) -> dict[int, Usual]:
+    """Each KPI's usual figure for the manager (usual_of), by KPI id, in one query."""
     recent = Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("report__date").desc())
     rows = (
         ReportValue.objects.filter(
             company=company, report__manager=manager, kpi__in=kpis, report__date__lt=before
         )
         .annotate(recent=recent)
-        .filter(recent__lte=20)
+        .filter(recent__lte=UNUSUAL_LOOKBACK)
         .values_list("kpi_id", "value")
     )
     values: dict[int, list[Decimal]] = {}
     for kpi_id, value in rows:
         values.setdefault(kpi_id, []).append(value)
-    return {
-        kpi_id: median(kpi_values)
-        for kpi_id, kpi_values in values.items()
-        if len(kpi_values) >= UNUSUAL_MIN_HISTORY
+    found = {kpi_id: usual_of(kpi_values) for kpi_id, kpi_values in values.items()}
+    return {kpi_id: usual for kpi_id, usual in found.items() if usual is not None}
+
+
+def is_unusual(value: Decimal, usual: Usual | None) -> bool:
+    return usual is not None and value > 0 and value > usual.ceiling
+
+
+def unusual_question(*, kpi: KPI, value: Decimal, usual: Usual | None) -> str | None:
+    """The question a figure far above the usual asks (the form, the API, Telegram)."""
+    if not is_unusual(value, usual):
+        return None
+    return _("%(value)s — намного больше обычного (обычно около %(usual)s). Всё верно?") % {
+        "value": format_value(value, kpi),
+        "usual": format_value(usual.typical, kpi),
     }
 
 
-def is_unusual(value: Decimal, usual: Decimal | None) -> bool:
-    if usual is None or value <= 0:
-        return False
-    return value > max(usual * UNUSUAL_FACTOR, usual + 10)
+@dataclass(frozen=True)
+class FigureCheck:
+    """One typed figure read as the report reads it: its value, or why it is refused, and
+    the question it asks when far above the usual."""
+
+    value: Decimal | None
+    error: str | None = None
+    question: str | None = None
+
+
+def figure_check(*, kpi: KPI, text: str, usual: Usual | None) -> FigureCheck:
+    """Checks one figure as it is typed (the form's live check, a chat's answer) by the
+    rules report_submit applies: parse_value's reading and bounds, then unusual_question."""
+    try:
+        value = parse_value(text, kpi.unit, aggregation=kpi.aggregation)
+    except ValidationError as refusal:
+        return FigureCheck(value=None, error=refusal.messages[0])
+    return FigureCheck(value=value, question=unusual_question(kpi=kpi, value=value, usual=usual))
 
 
 @dataclass
@@ -158,7 +215,7 @@ class FormRow:
     reading: Reading
     left_today: Decimal | None
     mismatch: bool
-    usual: Decimal | None
+    usual: Usual | None
     # The source's figure of the day is the figure of record (reports/figures.py).
     counts_source: bool = False
 

@@ -26,8 +26,8 @@ from reports.models import (
 )
 from reports.selectors import (
     is_month_closed,
-    is_unusual,
     typed_kpis_of,
+    unusual_question,
     usual_values,
 )
 from rollups import services as rollups
@@ -160,17 +160,18 @@ def report_submit(
     parsed = parse_figures(kpis, values)
     by_code = {kpi.code: kpi for kpi in kpis}
     if not confirmed:
-        questions = {}
-        usual_of = usual_values(
+        usual = usual_values(
             company=company, manager=manager, kpis=[by_code[code] for code in parsed], before=day
         )
-        for code, value in parsed.items():
-            kpi = by_code[code]
-            usual = usual_of.get(kpi.pk)
-            if is_unusual(value, usual):
-                questions[code] = _(
-                    "%(value)s — намного больше обычного (обычно около %(usual)s). Всё верно?"
-                ) % {"value": format_value(value, kpi), "usual": format_value(usual, kpi)}
+        questions = {
+            code: question
+            for code, value in parsed.items()
+            if (
+                question := unusual_question(
+                    kpi=by_code[code], value=value, usual=usual.get(by_code[code].pk)
+                )
+            )
+        }
         if questions:
             raise NeedsConfirmation(questions)
     imported = {

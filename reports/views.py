@@ -13,7 +13,6 @@ from accounts.models import User
 from accounts.permissions import require_configure, require_lead, require_report
 from clients.selectors import open_alerts
 from kpi.calendar import calendar_for
-from kpi.values import parse_value
 from reports import access, charts, selectors, services
 
 
@@ -139,20 +138,16 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
     row = next((r for r in form.rows if r.kpi.code == code), None)
     if row is None:
         raise Http404
-    error = warning = None
-    if row.text.strip():
-        try:
-            value = parse_value(row.text, row.kpi.unit, aggregation=row.kpi.aggregation)
-        except ValidationError as refusal:
-            error = refusal.messages[0]
-        else:
-            if selectors.is_unusual(value, row.usual):
-                warning = _("Намного больше обычного — проверьте, нет ли лишней цифры.")
+    check = (
+        selectors.figure_check(kpi=row.kpi, text=row.text, usual=row.usual)
+        if row.text.strip()
+        else selectors.FigureCheck(value=None)
+    )
     context = {
         "form": form,
         "row": row,
-        "errors": {row.kpi.code: error} if error else {},
-        "warning": warning,
+        "errors": {row.kpi.code: check.error} if check.error else {},
+        "warning": check.question,
     }
     return render(request, "reports/report_form.html#row", context)
 
