@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts import permissions
@@ -25,7 +24,7 @@ from reports.models import (
     ReportValue,
 )
 from reports.selectors import (
-    is_month_closed,
+    report_lock,
     typed_kpis_of,
     unusual_question,
     usual_values,
@@ -79,36 +78,16 @@ class Submission:
 
 
 def check_may_report(*, company: Company, manager: User, actor: User, day: datetime.date) -> None:
-    """Raises ValidationError (or PermissionDenied) with the reason the report is read-only."""
-    today = company.today()
-    if day > today:
-        raise ValidationError(
-            {"date": _("Нельзя сдать отчёт за будущий день (%(day)s).") % {"day": _day(day)}}
-        )
-    if actor.pk == manager.pk:
-        if (today - day).days > company.report_backdate_days:
-            raise ValidationError(
-                _(
-                    "Отчёт за %(day)s старше %(days)d дн.: исправить его может руководитель "
-                    "отдела продаж."
-                )
-                % {"day": _day(day), "days": company.report_backdate_days},
-                code="too_old",
-            )
-    else:
+    """Raises ValidationError (or PermissionDenied) with the reason the report is read-only:
+    the rule is reports.selectors.report_lock, which the form shows before any typing."""
+    if actor.pk != manager.pk and day <= company.today():
         permissions.require_correct(actor, manager)
-    if is_month_closed(company=company, day=day) and not actor.can_administer:
-        raise ValidationError(
-            _(
-                "Месяц закрыт руководителем отдела продаж: изменения вносит администратор "
-                "с указанием причины."
-            ),
-            code="closed",
-        )
-
-
-def _day(day: datetime.date) -> str:
-    return date_format(day, "d.m.Y")
+    lock = report_lock(company=company, manager=manager, actor=actor, day=day)
+    if lock is None:
+        return
+    if lock.code == "future":
+        raise ValidationError({"date": lock.message})
+    raise ValidationError(lock.message, code=lock.code)
 
 
 def parse_figures(kpis: list[KPI], raw: Mapping[str, object]) -> dict[str, Decimal]:

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -99,19 +100,25 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
         )
         if outcome.submission is not None:
             if outcome.submission.created:
-                messages.success(request, _("Отчёт за %(day)s отправлен.") % {"day": date})
+                messages.success(
+                    request, _("Отчёт за %(day)s отправлен.") % {"day": date_format(date, "j E")}
+                )
             else:
                 _tell_correction(request, outcome.submission)
             return redirect("my-kpis")
+    form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
+    if draft is not None and form.state.editable:
         # Nothing typed is lost: what failed stays in the form (and in the draft of a day
         # not yet filed).
         services.draft_save(company=company, manager=manager, day=date, data=draft)
-    form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
     context = {
         "form": form,
         "version": form.version if outcome.version is None else outcome.version,
         "day": date,
         "today": company.today(),
+        "state": form.state,
+        "previous": date - datetime.timedelta(days=1),
+        "next": date + datetime.timedelta(days=1),
         "errors": outcome.errors,
         "problems": outcome.problems,
         "questions": outcome.questions,
@@ -130,10 +137,11 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
     company = manager.company
     date = _parse_day(day)
     typed = _typed_values(request, manager, date)
-    services.draft_save(
-        company=company, manager=manager, day=date, data={k: v for k, v in typed.items() if v}
-    )
     form = selectors.report_form(company=company, manager=manager, day=date, draft=typed)
+    if form.state.editable:  # a day that cannot be filed keeps no draft
+        services.draft_save(
+            company=company, manager=manager, day=date, data={k: v for k, v in typed.items() if v}
+        )
     code = request.htmx.trigger_name if request.htmx else request.POST.get("field")
     row = next((r for r in form.rows if r.kpi.code == code), None)
     if row is None:
@@ -168,6 +176,7 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
         "today": today,
         "chart": charts.trend_figure(overview.trend),
         "recent": selectors.recent_reports_of_manager(company=company, manager=manager),
+        "missed": selectors.missed_days(company=company, manager=manager, calendar=calendar),
     }
     return render(request, "reports/my_kpis.html", context)
 
@@ -274,7 +283,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             _tell_correction(request, outcome.submission)
             return redirect("report-detail", code=report.code)
     form = selectors.report_form(
-        company=company, manager=report.manager, day=report.date, draft=draft
+        company=company, manager=report.manager, day=report.date, draft=draft, actor=request.user
     )
     context = {
         "report": report,
