@@ -29,7 +29,7 @@ from accounts.forms import (
 )
 from accounts.models import AuditEvent, Company, User
 from accounts.permissions import may_lead, require_configure
-from reports.selectors import recent_reports_of_manager, team_report_status
+from reports.selectors import missed_days, recent_reports_of_manager, team_report_status
 
 
 def call_service[T](form: Form, service: Callable[..., T], **arguments: object) -> T | None:
@@ -84,6 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["warnings"] = selectors.structure_warnings(company=user.company)
     if user.is_manager:
         context["reports"] = recent_reports_of_manager(company=user.company, manager=user)
+        context["missed"] = missed_days(company=user.company, manager=user)
     return render(request, "accounts/home.html", context)
 
 

@@ -3,11 +3,13 @@ import datetime
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from statistics import median
+from statistics import median, quantiles
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Max, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import Company, Team, User
 from accounts.permissions import in_view_of
@@ -15,9 +17,9 @@ from accounts.selectors import memberships_during
 from kpi import selectors as kpi_selectors
 from kpi.bands import Band, Reading
 from kpi.calendar import WorkCalendar, calendar_for
-from kpi.models import KPI, Absence
-from kpi.periods import month_bounds, shift_months, week_bounds, week_start
-from kpi.values import input_value, parse_value
+from kpi.models import KPI, Absence, CalendarDay
+from kpi.periods import days_between, month_bounds, shift_months, week_bounds, week_start
+from kpi.values import format_value, input_value, parse_value
 from reports.figures import daily_figures, figure_sides, is_checked, source_counts
 from reports.models import (
     ClosedMonth,
@@ -29,9 +31,18 @@ from reports.models import (
 )
 from rollups.figures import Figure, figure_of_days
 
-# A typed figure this many times above the manager's usual one asks for confirmation.
+# "Far above the usual" (usual_values, unusual_question): a typed figure above this many
+# times the manager's good day of the KPI asks for confirmation. The good day is the 90th
+# percentile of the manager's last UNUSUAL_LOOKBACK reported figures that were not zero,
+# where there are at least UNUSUAL_MIN_HISTORY of them: zeros say nothing about the size of
+# a figure, and a sparse KPI (a closer's deal sum: nothing most days, 80 000 ₽ on a day with
+# a deal) is mostly zeros, so its median was 0 and every real deal asked. An extra zero
+# (×10) is always asked about; a day of three deals where one is usual is not.
 UNUSUAL_FACTOR = 3
 UNUSUAL_MIN_HISTORY = 5
+UNUSUAL_LOOKBACK = 60
+UNUSUAL_PERCENTILE = 90
+UNUSUAL_MARGIN = 10  # small counts: 7 meetings where 2 are usual is a good day, not a typo
 
 
 def recent_reports_of_manager(
@@ -116,34 +127,270 @@ def is_month_closed(*, company: Company, day: datetime.date) -> bool:
     return ClosedMonth.objects.filter(company=company, month=day.replace(day=1)).exists()
 
 
+def _day(day: datetime.date) -> str:
+    return date_format(day, "d.m.Y")
+
+
+@dataclass(frozen=True)
+class ReportLock:
+    """Why a report of a day may not be filed or corrected by someone, in a sentence that
+    says who can (the form says it before any typing; report_submit refuses with it)."""
+
+    code: str  # "future", "closed" or "too_old"
+    message: str
+
+
+def report_lock(
+    *,
+    company: Company,
+    manager: User,
+    actor: User,
+    day: datetime.date,
+    today: datetime.date | None = None,
+    closed: bool | None = None,
+) -> ReportLock | None:
+    """The one rule of who may file or correct a manager's report of a day (besides who may
+    correct whose, accounts.permissions): not a future day; a closed month only an admin;
+    the manager their own days for the company's window (report_backdate_days), then the
+    head of sales. `closed` may be passed when the caller knows it."""
+    today = today or company.today()
+    if day > today:
+        return ReportLock(
+            "future", _("Нельзя сдать отчёт за будущий день (%(day)s).") % {"day": _day(day)}
+        )
+    if closed is None:
+        closed = is_month_closed(company=company, day=day)
+    if closed and not actor.can_administer:
+        return ReportLock(
+            "closed",
+            _(
+                "Месяц закрыт руководителем отдела продаж: изменения вносит администратор "
+                "с указанием причины."
+            ),
+        )
+    if actor.pk == manager.pk and (today - day).days > company.report_backdate_days:
+        return ReportLock(
+            "too_old",
+            _(
+                "Отчёт за %(day)s старше %(days)d дн.: исправить его может руководитель "
+                "отдела продаж."
+            )
+            % {"day": _day(day), "days": company.report_backdate_days},
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class DayState:
+    """What a day is for a manager's report, said before any typing: a working day, a day
+    off or holiday (with its name), an absence; and whether the report may be filed or
+    corrected, and until when."""
+
+    day: datetime.date
+    today: datetime.date
+    kind: str  # "working", "day_off" or "absent"
+    name: str  # the holiday's or the company's day off, the absence; "" when none
+    lock: ReportLock | None
+    editable_until: datetime.date | None  # the manager's last day to file or correct it
+
+    @property
+    def editable(self) -> bool:
+        return self.lock is None
+
+    @property
+    def future(self) -> bool:
+        return self.lock is not None and self.lock.code == "future"
+
+    @property
+    def required(self) -> bool:
+        """A report is expected: a working day the manager is not away."""
+        return self.kind == "working"
+
+    @property
+    def label(self) -> str:
+        """The day in a few words: «рабочий день», «выходной: День Конституции», «отпуск»."""
+        if self.kind == "absent":
+            return _("у вас %(absence)s") % {"absence": self.name}
+        if self.kind == "day_off":
+            if self.name:
+                return _("выходной: %(name)s") % {"name": self.name}
+            return _("выходной")
+        if self.name:
+            return self.name  # a weekend day made working: where its day off went
+        return _("рабочий день")
+
+    @property
+    def advice(self) -> str:
+        """What may be done, when the day is open."""
+        if self.lock is not None:
+            return ""
+        if not self.required:
+            return _("Отчёт нужен, только если вы работали.")
+        if self.day < self.today and self.editable_until is not None:
+            return _("Отправить или исправить можно до %(day)s.") % {
+                "day": date_format(self.editable_until, "j E")
+            }
+        return ""
+
+
+def day_state(
+    *,
+    company: Company,
+    manager: User,
+    day: datetime.date,
+    actor: User | None = None,
+    calendar: WorkCalendar | None = None,
+    closed: bool | None = None,
+) -> DayState:
+    """The day's state for the manager's report as `actor` (default: the manager) sees it:
+    the form, My KPIs' missed days and any other way in (a chat, the API) read it here."""
+    actor = actor or manager
+    calendar = calendar or calendar_for(company=company)
+    today = company.today()
+    absence = Absence.objects.filter(
+        company=company, manager=manager, start__lte=day, end__gte=day
+    ).first()
+    if absence is not None:
+        kind, name = "absent", absence.get_kind_display()
+    elif not calendar.is_working(day):
+        kind = "day_off"
+        note = CalendarDay.objects.filter(company=company, date=day).values_list("note", flat=True)
+        name = calendar.holiday_name(day) or (note.first() if day in calendar.overrides else "")
+    else:
+        kind, name = "working", calendar.holiday_name(day) or ""
+    lock = report_lock(
+        company=company, manager=manager, actor=actor, day=day, today=today, closed=closed
+    )
+    until = day + datetime.timedelta(days=company.report_backdate_days)
+    return DayState(
+        day=day,
+        today=today,
+        kind=kind,
+        name=name or "",
+        lock=lock,
+        editable_until=until if actor.pk == manager.pk else None,
+    )
+
+
+@dataclass(frozen=True)
+class MissedDay:
+    day: datetime.date
+    lock: ReportLock | None  # why the manager can no longer file it (then the head can)
+
+
+def missed_days(
+    *, company: Company, manager: User, calendar: WorkCalendar | None = None
+) -> list[MissedDay]:
+    """The manager's working days without a report, not absent, before today: this month's,
+    and last month's while the manager's window still reaches into it. Counted from the
+    manager's first report or joining, whichever is earlier."""
+    calendar = calendar or calendar_for(company=company)
+    today = company.today()
+    first = today.replace(day=1)
+    window_start = today - datetime.timedelta(days=company.report_backdate_days)
+    start = shift_months(first, -1) if window_start < first else first
+    first_report = (
+        DailyReport.objects.filter(company=company, manager=manager)
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    joined = company.local_time(manager.date_joined).date()
+    start = max(start, min(first_report or joined, joined))
+    days = list(days_between(start, today - datetime.timedelta(days=1)))
+    if not days:
+        return []
+    statuses = report_statuses(
+        company=company, manager_ids=[manager.pk], days=days, calendar=calendar
+    )
+    closed = set(ClosedMonth.objects.filter(company=company).values_list("month", flat=True))
+    missed = []
+    for day in days:
+        if statuses[(manager.pk, day)] != "missing":
+            continue
+        in_closed = day.replace(day=1) in closed
+        lock = report_lock(
+            company=company, manager=manager, actor=manager, day=day, today=today, closed=in_closed
+        )
+        missed.append(MissedDay(day, lock))
+    return missed
+
+
+@dataclass(frozen=True)
+class Usual:
+    """The manager's usual figure of a KPI, from the days it was not zero."""
+
+    typical: Decimal  # the median: what «обычно около» says
+    high: Decimal  # a good day (UNUSUAL_PERCENTILE), still usual
+
+    @property
+    def ceiling(self) -> Decimal:
+        """Above this a typed figure asks for confirmation."""
+        return max(self.high * UNUSUAL_FACTOR, self.typical + UNUSUAL_MARGIN)
+
+
+def usual_of(values: list[Decimal]) -> Usual | None:
+    """The usual figure of these past figures, or None where too few were not zero."""
+    figures = sorted(value for value in values if value > 0)
+    if len(figures) < UNUSUAL_MIN_HISTORY:
+        return None
+    # "inclusive": a percentile within the figures seen, never beyond the largest.
+    cuts = quantiles(figures, n=100, method="inclusive")
+    return Usual(typical=median(figures), high=Decimal(cuts[UNUSUAL_PERCENTILE - 1]))
+
+
 def usual_values(
     *, company: Company, manager: User, kpis: list[KPI], before: datetime.date
-) -> dict[int, Decimal]:
-    """Each KPI's usual figure for the manager, by KPI id, in one query: the median of their
-    last 20 reported values before the day, where there are at least UNUSUAL_MIN_HISTORY."""
+) -> dict[int, Usual]:
+    """Each KPI's usual figure for the manager (usual_of), by KPI id, in one query."""
     recent = Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("report__date").desc())
     rows = (
         ReportValue.objects.filter(
             company=company, report__manager=manager, kpi__in=kpis, report__date__lt=before
         )
         .annotate(recent=recent)
-        .filter(recent__lte=20)
+        .filter(recent__lte=UNUSUAL_LOOKBACK)
         .values_list("kpi_id", "value")
     )
     values: dict[int, list[Decimal]] = {}
     for kpi_id, value in rows:
         values.setdefault(kpi_id, []).append(value)
-    return {
-        kpi_id: median(kpi_values)
-        for kpi_id, kpi_values in values.items()
-        if len(kpi_values) >= UNUSUAL_MIN_HISTORY
+    found = {kpi_id: usual_of(kpi_values) for kpi_id, kpi_values in values.items()}
+    return {kpi_id: usual for kpi_id, usual in found.items() if usual is not None}
+
+
+def is_unusual(value: Decimal, usual: Usual | None) -> bool:
+    return usual is not None and value > 0 and value > usual.ceiling
+
+
+def unusual_question(*, kpi: KPI, value: Decimal, usual: Usual | None) -> str | None:
+    """The question a figure far above the usual asks (the form, the API, Telegram)."""
+    if not is_unusual(value, usual):
+        return None
+    return _("%(value)s — намного больше обычного (обычно около %(usual)s). Всё верно?") % {
+        "value": format_value(value, kpi),
+        "usual": format_value(usual.typical, kpi),
     }
 
 
-def is_unusual(value: Decimal, usual: Decimal | None) -> bool:
-    if usual is None or value <= 0:
-        return False
-    return value > max(usual * UNUSUAL_FACTOR, usual + 10)
+@dataclass(frozen=True)
+class FigureCheck:
+    """One typed figure read as the report reads it: its value, or why it is refused, and
+    the question it asks when far above the usual."""
+
+    value: Decimal | None
+    error: str | None = None
+    question: str | None = None
+
+
+def figure_check(*, kpi: KPI, text: str, usual: Usual | None) -> FigureCheck:
+    """Checks one figure as it is typed (the form's live check, a chat's answer) by the
+    rules report_submit applies: parse_value's reading and bounds, then unusual_question."""
+    try:
+        value = parse_value(text, kpi.unit, aggregation=kpi.aggregation)
+    except ValidationError as refusal:
+        return FigureCheck(value=None, error=refusal.messages[0])
+    return FigureCheck(value=value, question=unusual_question(kpi=kpi, value=value, usual=usual))
 
 
 @dataclass
@@ -164,7 +411,7 @@ class FormRow:
     reading: Reading
     left_today: Decimal | None
     mismatch: bool
-    usual: Decimal | None
+    usual: Usual | None
     # The source's figure of the day is the figure of record (reports/figures.py).
     counts_source: bool = False
 
@@ -174,6 +421,7 @@ class ReportForm:
     manager: User
     day: datetime.date
     report: DailyReport | None
+    state: DayState
     rows: list[FormRow] = field(default_factory=list)
     closed: bool = False
 
@@ -189,8 +437,10 @@ def report_form(
     day: datetime.date,
     draft: dict[str, str] | None = None,
     calendar: WorkCalendar | None = None,
+    actor: User | None = None,
 ) -> ReportForm:
-    """Everything the end-of-day form shows for one manager and day."""
+    """Everything the end-of-day form shows for one manager and day, as `actor` (default:
+    the manager) may use it."""
     calendar = calendar or calendar_for(company=company)
     kpis = kpi_selectors.manager_kpis(company=company, manager=manager, on=day)
     report = DailyReport.objects.filter(company=company, manager=manager, date=day).first()
@@ -218,7 +468,11 @@ def report_form(
         company=company, manager=manager, start=first, end=last, calendar=calendar
     )
     usual = usual_values(company=company, manager=manager, kpis=kpis, before=day)
-    form = ReportForm(manager, day, report, closed=is_month_closed(company=company, day=day))
+    closed = is_month_closed(company=company, day=day)
+    state = day_state(
+        company=company, manager=manager, day=day, actor=actor, calendar=calendar, closed=closed
+    )
+    form = ReportForm(manager, day, report, state, closed=closed)
     for kpi in kpis:
         computed = kpi.aggregation == KPI.Aggregation.RATIO
         value = saved.get(kpi.pk)

@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts import permissions
@@ -25,9 +24,9 @@ from reports.models import (
     ReportValue,
 )
 from reports.selectors import (
-    is_month_closed,
-    is_unusual,
+    report_lock,
     typed_kpis_of,
+    unusual_question,
     usual_values,
 )
 from rollups import services as rollups
@@ -79,36 +78,16 @@ class Submission:
 
 
 def check_may_report(*, company: Company, manager: User, actor: User, day: datetime.date) -> None:
-    """Raises ValidationError (or PermissionDenied) with the reason the report is read-only."""
-    today = company.today()
-    if day > today:
-        raise ValidationError(
-            {"date": _("Нельзя сдать отчёт за будущий день (%(day)s).") % {"day": _day(day)}}
-        )
-    if actor.pk == manager.pk:
-        if (today - day).days > company.report_backdate_days:
-            raise ValidationError(
-                _(
-                    "Отчёт за %(day)s старше %(days)d дн.: исправить его может руководитель "
-                    "отдела продаж."
-                )
-                % {"day": _day(day), "days": company.report_backdate_days},
-                code="too_old",
-            )
-    else:
+    """Raises ValidationError (or PermissionDenied) with the reason the report is read-only:
+    the rule is reports.selectors.report_lock, which the form shows before any typing."""
+    if actor.pk != manager.pk and day <= company.today():
         permissions.require_correct(actor, manager)
-    if is_month_closed(company=company, day=day) and not actor.can_administer:
-        raise ValidationError(
-            _(
-                "Месяц закрыт руководителем отдела продаж: изменения вносит администратор "
-                "с указанием причины."
-            ),
-            code="closed",
-        )
-
-
-def _day(day: datetime.date) -> str:
-    return date_format(day, "d.m.Y")
+    lock = report_lock(company=company, manager=manager, actor=actor, day=day)
+    if lock is None:
+        return
+    if lock.code == "future":
+        raise ValidationError({"date": lock.message})
+    raise ValidationError(lock.message, code=lock.code)
 
 
 def parse_figures(kpis: list[KPI], raw: Mapping[str, object]) -> dict[str, Decimal]:
@@ -160,17 +139,18 @@ def report_submit(
     parsed = parse_figures(kpis, values)
     by_code = {kpi.code: kpi for kpi in kpis}
     if not confirmed:
-        questions = {}
-        usual_of = usual_values(
+        usual = usual_values(
             company=company, manager=manager, kpis=[by_code[code] for code in parsed], before=day
         )
-        for code, value in parsed.items():
-            kpi = by_code[code]
-            usual = usual_of.get(kpi.pk)
-            if is_unusual(value, usual):
-                questions[code] = _(
-                    "%(value)s — намного больше обычного (обычно около %(usual)s). Всё верно?"
-                ) % {"value": format_value(value, kpi), "usual": format_value(usual, kpi)}
+        questions = {
+            code: question
+            for code, value in parsed.items()
+            if (
+                question := unusual_question(
+                    kpi=by_code[code], value=value, usual=usual.get(by_code[code].pk)
+                )
+            )
+        }
         if questions:
             raise NeedsConfirmation(questions)
     imported = {

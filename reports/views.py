@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,7 +14,6 @@ from accounts.models import User
 from accounts.permissions import require_configure, require_lead, require_report
 from clients.selectors import open_alerts
 from kpi.calendar import calendar_for
-from kpi.values import parse_value
 from reports import access, charts, selectors, services
 
 
@@ -100,19 +100,25 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
         )
         if outcome.submission is not None:
             if outcome.submission.created:
-                messages.success(request, _("Отчёт за %(day)s отправлен.") % {"day": date})
+                messages.success(
+                    request, _("Отчёт за %(day)s отправлен.") % {"day": date_format(date, "j E")}
+                )
             else:
                 _tell_correction(request, outcome.submission)
             return redirect("my-kpis")
+    form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
+    if draft is not None and form.state.editable:
         # Nothing typed is lost: what failed stays in the form (and in the draft of a day
         # not yet filed).
         services.draft_save(company=company, manager=manager, day=date, data=draft)
-    form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
     context = {
         "form": form,
         "version": form.version if outcome.version is None else outcome.version,
         "day": date,
         "today": company.today(),
+        "state": form.state,
+        "previous": date - datetime.timedelta(days=1),
+        "next": date + datetime.timedelta(days=1),
         "errors": outcome.errors,
         "problems": outcome.problems,
         "questions": outcome.questions,
@@ -131,28 +137,25 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
     company = manager.company
     date = _parse_day(day)
     typed = _typed_values(request, manager, date)
-    services.draft_save(
-        company=company, manager=manager, day=date, data={k: v for k, v in typed.items() if v}
-    )
     form = selectors.report_form(company=company, manager=manager, day=date, draft=typed)
+    if form.state.editable:  # a day that cannot be filed keeps no draft
+        services.draft_save(
+            company=company, manager=manager, day=date, data={k: v for k, v in typed.items() if v}
+        )
     code = request.htmx.trigger_name if request.htmx else request.POST.get("field")
     row = next((r for r in form.rows if r.kpi.code == code), None)
     if row is None:
         raise Http404
-    error = warning = None
-    if row.text.strip():
-        try:
-            value = parse_value(row.text, row.kpi.unit, aggregation=row.kpi.aggregation)
-        except ValidationError as refusal:
-            error = refusal.messages[0]
-        else:
-            if selectors.is_unusual(value, row.usual):
-                warning = _("Намного больше обычного — проверьте, нет ли лишней цифры.")
+    check = (
+        selectors.figure_check(kpi=row.kpi, text=row.text, usual=row.usual)
+        if row.text.strip()
+        else selectors.FigureCheck(value=None)
+    )
     context = {
         "form": form,
         "row": row,
-        "errors": {row.kpi.code: error} if error else {},
-        "warning": warning,
+        "errors": {row.kpi.code: check.error} if check.error else {},
+        "warning": check.question,
     }
     return render(request, "reports/report_form.html#row", context)
 
@@ -173,6 +176,7 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
         "today": today,
         "chart": charts.trend_figure(overview.trend),
         "recent": selectors.recent_reports_of_manager(company=company, manager=manager),
+        "missed": selectors.missed_days(company=company, manager=manager, calendar=calendar),
     }
     return render(request, "reports/my_kpis.html", context)
 
@@ -279,7 +283,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             _tell_correction(request, outcome.submission)
             return redirect("report-detail", code=report.code)
     form = selectors.report_form(
-        company=company, manager=report.manager, day=report.date, draft=draft
+        company=company, manager=report.manager, day=report.date, draft=draft, actor=request.user
     )
     context = {
         "report": report,
