@@ -3,7 +3,6 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from accounts import services
 from accounts.forms import CompanyDeleteForm, OperatorCompanyForm
 from accounts.models import Company
+from accounts.views import call_service
 
 # The operator's console. Tenant data is administered inside the app by each company's
 # own admins; here the operator sees the tenants (and, by row-level security, nothing of
@@ -87,13 +87,8 @@ class CompanyAdmin(admin.ModelAdmin):
         up, with its first admin, who gets the invitation."""
         form = OperatorCompanyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                admin_user = services.company_open(**form.cleaned_data)
-            except ValidationError as error:
-                for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                    target = {"username": "admin_email"}.get(field, field)
-                    form.add_error(target if target in form.fields else None, errors)
-            else:
+            admin_user = call_service(form, services.company_open)
+            if admin_user is not None:
                 self.message_user(
                     request,
                     _("Компания «%(company)s» создана; приглашение отправлено на %(email)s.")
@@ -133,15 +128,8 @@ class CompanyAdmin(admin.ModelAdmin):
         company = get_object_or_404(Company, pk=pk)
         form = CompanyDeleteForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            name = company.name
-            try:
-                services.company_delete_after_export(
-                    company=company, typed_name=form.cleaned_data["typed_name"]
-                )
-            except ValidationError as error:
-                for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                    form.add_error(field, errors)
-            else:
+            name = call_service(form, services.company_delete_after_export, company=company)
+            if name is not None:
                 self.message_user(
                     request,
                     _("Компания «%(company)s» удалена.") % {"company": name},

@@ -701,7 +701,9 @@ def company_export_for_deletion(*, company: Company, path: Path) -> None:
     company.save(update_fields=["exported_at"])
 
 
-def company_delete_after_export(*, company: Company, typed_name: str) -> None:
+def company_delete_after_export(*, company: Company, typed_name: str) -> str:
+    """Deletes the company once an operator has downloaded its export and typed its name;
+    returns the name."""
     from accounts.backup import company_delete
 
     if company.exported_at is None:
@@ -709,3 +711,4 @@ def company_delete_after_export(*, company: Company, typed_name: str) -> None:
     if typed_name.strip() != company.name:
         raise ValidationError({"typed_name": _("Название введено неверно: компания не удалена.")})
     company_delete(company=company)
+    return company.name
