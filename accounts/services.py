@@ -712,3 +712,16 @@ def company_delete_after_export(*, company: Company, typed_name: str) -> str:
         raise ValidationError({"typed_name": _("Название введено неверно: компания не удалена.")})
     company_delete(company=company)
     return company.name
+
+
+def checklist_dismiss(*, company: Company, item: str, actor: User) -> Company:
+    """The admin skips an optional item of the first-run checklist (the CRM, telephony)."""
+    from accounts.selectors import CHECKLIST_OPTIONAL
+
+    permissions.require_configure(actor)
+    if item not in CHECKLIST_OPTIONAL:
+        raise ValidationError(_("Этот пункт нельзя пропустить."))
+    if item not in company.checklist_dismissed:
+        company.checklist_dismissed = [*company.checklist_dismissed, item]
+        company.save(update_fields=["checklist_dismissed"])
+    return company

@@ -15,6 +15,7 @@ urlpatterns = [
         views.invitation_accept,
         name="invitation-accept",
     ),
+    path("setup/<slug:item>/dismiss/", views.checklist_dismiss, name="checklist-dismiss"),
     path("me/", views.profile, name="profile"),
     path("me/password/", views.password_change, name="password-change"),
     path("me/tokens/<uuid:code>/revoke/", views.api_token_revoke, name="api-token-revoke"),

@@ -83,6 +83,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == User.Role.QUALITY:
         return redirect("quality-queue")
     context: dict[str, object] = {}
+    if user.can_administer:
+        context["checklist"] = selectors.setup_checklist(company=user.company)
     if may_lead(user):
         context["teams"] = team_report_status(company=user.company, head=user)
         context["warnings"] = selectors.structure_warnings(company=user.company)
@@ -353,4 +355,14 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
         _("Компания «%(company)s» создана. Ваш логин: %(login)s.")
         % {"company": admin.company.name, "login": admin.username},
     )
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def checklist_dismiss(request: HttpRequest, item: str) -> HttpResponse:
+    try:
+        services.checklist_dismiss(company=request.user.company, item=item, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     return redirect("home")
