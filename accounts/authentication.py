@@ -49,6 +49,9 @@ class ApiTokenAuthentication(BaseAuthentication):
         if token is None:
             tenancy.activate(None)
             raise exceptions.AuthenticationFailed(_("Неверный токен."))
+        if token.user.company.suspended_at is not None:
+            tenancy.activate(None)
+            raise exceptions.AuthenticationFailed(_("Работа компании приостановлена."))
         ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
         return token.user, token
 

@@ -51,4 +51,7 @@ class TenantModelBackend(ModelBackend):
             user = User._default_manager.select_related("company").get(pk=user_id)
         except User.DoesNotExist:
             return None
+        if user.company is not None and user.company.suspended_at is not None:
+            # An operator suspended the company: its sessions end at their next request.
+            return None
         return user if self.user_can_authenticate(user) else None

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
@@ -124,3 +125,90 @@ class CompanySettingsForm(forms.Form):
 
         zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z)
         self.fields["timezone"].choices = [(zone, zone) for zone in zones]
+
+
+# The zones a Russian-speaking company is most likely in, west to east; Moscow first as the
+# default. The company's settings page offers every zone later.
+COMMON_TIME_ZONES = [
+    ("Europe/Moscow", _("Москва, Санкт-Петербург (UTC+3)")),
+    ("Europe/Kaliningrad", _("Калининград (UTC+2)")),
+    ("Europe/Samara", _("Самара, Ижевск (UTC+4)")),
+    ("Asia/Yekaterinburg", _("Екатеринбург, Пермь, Тюмень (UTC+5)")),
+    ("Asia/Omsk", _("Омск (UTC+6)")),
+    ("Asia/Novosibirsk", _("Новосибирск, Томск, Барнаул (UTC+7)")),
+    ("Asia/Krasnoyarsk", _("Красноярск, Кемерово (UTC+7)")),
+    ("Asia/Irkutsk", _("Иркутск, Улан-Удэ (UTC+8)")),
+    ("Asia/Yakutsk", _("Якутск, Чита (UTC+9)")),
+    ("Asia/Vladivostok", _("Владивосток, Хабаровск (UTC+10)")),
+    ("Asia/Magadan", _("Магадан, Сахалин (UTC+11)")),
+    ("Asia/Kamchatka", _("Камчатка (UTC+12)")),
+    ("Europe/Minsk", _("Минск (UTC+3)")),
+    ("Asia/Almaty", _("Алматы (UTC+5)")),
+    ("Asia/Tashkent", _("Ташкент (UTC+5)")),
+]
+
+
+class SignupForm(forms.Form):
+    company_name = forms.CharField(label=_("Название компании"), max_length=200)
+    timezone = forms.ChoiceField(
+        label=_("Часовой пояс"),
+        choices=COMMON_TIME_ZONES,
+        initial="Europe/Moscow",
+        help_text=_("По нему считаются «сегодня», напоминания и сводки."),
+    )
+    email = forms.EmailField(
+        label=_("Ваш e-mail"),
+        max_length=150,
+        help_text=_("Это будет ваш логин. На него придёт ссылка для подтверждения."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Пароль"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Не короче 8 символов, не только цифры, не из списка частых, не похожий на e-mail."
+        ),
+    )
+
+
+class OperatorCompanyForm(forms.Form):
+    name = forms.CharField(label=_("Название компании"), max_length=200)
+    timezone = forms.ChoiceField(
+        label=_("Часовой пояс"), choices=COMMON_TIME_ZONES, initial="Europe/Moscow"
+    )
+    admin_email = forms.EmailField(
+        label=_("E-mail первого администратора"),
+        max_length=150,
+        help_text=_("Его логин; на него уйдёт приглашение задать пароль."),
+    )
+    login_prefix = forms.CharField(
+        label=_("Префикс логинов"),
+        max_length=30,
+        required=False,
+        help_text=_("Необязательно: по умолчанию из названия компании."),
+    )
+
+
+class CompanyDeleteForm(forms.Form):
+    typed_name = forms.CharField(label=_("Название компании, как оно записано"), max_length=200)
+
+
+class LoginForm(AuthenticationForm):
+    """A suspended company's people are told so (only once their password is right)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Неверный логин или пароль. Проверьте раскладку и Caps Lock."),
+    }
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if user.company is not None and user.company.suspended_at is not None:
+            raise forms.ValidationError(
+                _(
+                    "Работа компании «%(company)s» в Salesdesk приостановлена. "
+                    "Обратитесь к администратору вашей компании."
+                ),
+                code="suspended",
+                params={"company": user.company.name},
+            )

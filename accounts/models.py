@@ -68,6 +68,13 @@ class Company(models.Model):
         _("пропущенных звонков подряд до передачи на ретаргетинг"), default=3
     )
     created = models.DateTimeField(auto_now_add=True)
+    # Set by an operator: the company's people cannot log in and its API tokens are refused;
+    # its data stays (accounts.services.company_suspend).
+    suspended_at = models.DateTimeField(_("приостановлена"), null=True, blank=True)
+    # The last export an operator downloaded: a company is deleted only after one.
+    exported_at = models.DateTimeField(_("выгружена"), null=True, blank=True)
+    # The optional items of the first-run checklist the admin chose to skip.
+    checklist_dismissed = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("компания")
@@ -358,6 +365,29 @@ class TeamMembership(TenantModel):
         if self.effective_to is not None:
             last = min(end, self.effective_to - datetime.timedelta(days=1))
         return (first, last) if first <= last else None
+
+
+class PendingSignup(models.Model):
+    """A company's sign-up waiting for its e-mail to be confirmed.
+
+    Nothing usable exists until then: the company and its first admin are made from this row
+    by the one-time link (accounts.services.signup_confirm), which marks it confirmed. Not
+    tenant-owned: no company exists yet. Holds the chosen password's hash, never the password.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(max_length=150)
+    company_name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64)
+    password = models.CharField(max_length=128)
+    created = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email"], name="pendingsignup_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.company_name}"
 
 
 class LoginName(models.Model):

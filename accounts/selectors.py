@@ -140,3 +140,111 @@ def managers_in_view(*, company: Company, viewer: User) -> QuerySet[User]:
 
 def teams_in_view(*, company: Company, viewer: User) -> list[Team]:
     return list(teams_in_view_of(viewer).filter(company=company).order_by("name"))
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    title: str
+    detail: str
+    url_name: str
+    done: bool
+    optional: bool = False
+
+
+# The optional items an admin may dismiss (Company.checklist_dismissed).
+CHECKLIST_OPTIONAL = ("crm", "telephony")
+
+
+def setup_checklist(*, company: Company) -> list[ChecklistItem]:
+    """A new company's first-run checklist, in the order the work is done, each item
+    computed from the company's data. Empty once every item is done (or, for the optional
+    ones, done or dismissed): the home page then shows nothing."""
+    from crm_sync.models import Call, CRMConnection
+    from kpi.models import Plan, RoleKPI
+    from kpi.selectors import active_on
+    from kpi.services import MAX_KPIS_PER_ROLE, MIN_KPIS_PER_ROLE
+
+    today = company.today()
+    sizes = dict(
+        SalesRole.objects.filter(company=company)
+        .annotate(kpis=Count("role_kpis", filter=active_on(today)))
+        .values_list("name", "kpis")
+    )
+    misfits = sorted(
+        name for name, size in sizes.items() if not MIN_KPIS_PER_ROLE <= size <= MAX_KPIS_PER_ROLE
+    )
+    users = User.objects.filter(company=company, is_active=True)
+    managers = users.filter(role=User.Role.MANAGER)
+    led_team = Team.objects.filter(
+        company=company, head__isnull=False, members__role=User.Role.MANAGER
+    )
+    # Everybody but the admins came in by invitation or with a temporary password.
+    team_people = list(users.exclude(role=User.Role.ADMIN).exclude(email=""))
+    invited = [user for user in team_people if not user.has_usable_password()]
+    month = today.replace(day=1)
+    planned_roles = set(
+        Plan.objects.filter(company=company, start=month, sales_role__isnull=False).values_list(
+            "sales_role_id", flat=True
+        )
+    )
+    planned_managers = set(
+        Plan.objects.filter(company=company, start=month, manager__isnull=False).values_list(
+            "manager_id", flat=True
+        )
+    )
+    unplanned = [
+        m for m in managers if m.pk not in planned_managers and m.sales_role_id not in planned_roles
+    ]
+    items = [
+        ChecklistItem(
+            "roles",
+            _("Роли в продажах и их KPI"),
+            _("У каждой роли 2–5 KPI.")
+            if not misfits
+            else _("Не 2–5 KPI у ролей: %(roles)s.") % {"roles": ", ".join(misfits)},
+            "sales-roles",
+            done=bool(sizes) and not misfits and RoleKPI.objects.filter(company=company).exists(),
+        ),
+        ChecklistItem(
+            "team",
+            _("Команда, руководитель и менеджеры"),
+            _("Приглашено %(invited)s, ещё не приняли %(pending)s; менеджеров: %(managers)s.")
+            % {
+                "invited": len(team_people),
+                "pending": len(invited),
+                "managers": managers.count(),
+            },
+            "user-list",
+            done=led_team.exists() and not invited,
+        ),
+        ChecklistItem(
+            "plans",
+            _("Планы на этот месяц"),
+            _("Без плана: %(count)s менеджеров.") % {"count": len(unplanned)}
+            if managers
+            else _("Сначала добавьте менеджеров."),
+            "plans",
+            done=managers.exists() and not unplanned,
+        ),
+        ChecklistItem(
+            "crm",
+            _("Подключить CRM (необязательно)"),
+            _("amoCRM/Kommo или Битрикс24: сделки и суммы в отчёт сами."),
+            "crm-connections",
+            done=CRMConnection.objects.filter(company=company).exists(),
+            optional=True,
+        ),
+        ChecklistItem(
+            "telephony",
+            _("Загрузить звонки телефонии (необязательно)"),
+            _("Файл звонков из АТС: звонки и разговоры в отчёт сами."),
+            "import-list",
+            done=Call.objects.filter(company=company).exists(),
+            optional=True,
+        ),
+    ]
+    shown = [
+        item for item in items if not (item.optional and item.key in company.checklist_dismissed)
+    ]
+    return shown if any(not item.done for item in shown) else []

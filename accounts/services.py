@@ -1,16 +1,21 @@
 import datetime
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone as django_timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -21,6 +26,7 @@ from accounts.models import (
     AuditEvent,
     Company,
     LoginName,
+    PendingSignup,
     SalesRole,
     Team,
     TeamMembership,
@@ -79,9 +85,12 @@ def _check_login_free(*, company: Company, username: str, user: User | None = No
     such company or an operator) is in docs/security.md.
     """
     login = username.lower()
-    namespace = login.partition(".")[0] if "." in login else ""
+    # An e-mail address (a company's first admin's login, company_open) is nobody's
+    # namespace: only the login itself must be free.
+    email_login = "@" in login
+    namespace = login.partition(".")[0] if "." in login and not email_login else ""
     prefix = company.login_prefix
-    if prefix and namespace != prefix:
+    if prefix and namespace != prefix and not email_login:
         raise ValidationError(
             {
                 "username": _(
@@ -159,6 +168,7 @@ def user_create(
     sales_role: SalesRole | None = None,
     telegram_chat_id: str = "",
     password_is_temporary: bool = True,
+    invite: bool = True,
     actor: User | None = None,
 ) -> User:
     """A new employee; a password given here is the admin's temporary one unless told
@@ -205,7 +215,7 @@ def user_create(
             action=AuditEvent.Action.USER_CREATED,
             target=f"{user.username} ({user.get_role_display()})",
         )
-        if not password:
+        if not password and invite:
             from accounts.tasks import send_invitation
 
             transaction.on_commit(lambda: send_invitation.delay(company.pk, user.pk))
@@ -429,7 +439,7 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
 
 def api_token_find(*, key: str) -> ApiToken | None:
     return (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user__company")
         .filter(key_hash=_token_hash(key), user__is_active=True)
         .first()
     )
@@ -468,4 +478,250 @@ def company_update(*, company: Company, **changes: object) -> Company:
         audit_record(
             company=company, action=AuditEvent.Action.SETTINGS_CHANGED, target=", ".join(changed)
         )
+    return company
+
+
+# --- A new company: sign-up and the operators' console -------------------------------------
+
+SIGNUP_SALT = "accounts.signup"
+
+# Cyrillic → Latin for a login prefix made from a company's name (ООО «Ромашка» → romashka).
+_TRANSLIT = {
+    **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
+    **{"ё": "e", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch"},
+    **{"ъ": "", "ь": "", "ю": "yu", "я": "ya"},
+}
+# Legal forms say nothing about which company it is.
+_LEGAL_FORMS = {"ооо", "оао", "зао", "пао", "ао", "ип", "тд", "нко", "llc", "ltd", "inc"}
+
+
+class SignupError(Exception):
+    """A sign-up refused as a whole (a rate limit, a used or expired link): the message says
+    what to do."""
+
+
+def login_prefix_suggest(*, name: str) -> str:
+    """A free login namespace for a new company, made from its name (Company.login_prefix)."""
+    words = re.findall(r"\w+", name.lower())
+    words = [word for word in words if word not in _LEGAL_FORMS] or words
+    latin = "-".join("".join(_TRANSLIT.get(char, char) for char in word) for word in words)
+    base = re.sub(r"[^a-z0-9-]+", "", latin).strip("-")[:24].strip("-") or "company"
+    candidate, number = base, 1
+    while Company.objects.filter(login_prefix=candidate).exists():
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def company_open(
+    *,
+    name: str,
+    timezone: str,
+    admin_email: str,
+    admin_password_hash: str | None = None,
+    login_prefix: str | None = None,
+) -> User:
+    """A company set up as `company_create` sets one up, with its first admin, whose login is
+    their e-mail. With a password (a confirmed sign-up) the admin can log in at once;
+    without one (an operator's `createcompany` or console) they get the invitation e-mail.
+
+    The one entry for every new company of a real installation: sign-up, the command and
+    the operators' console all call it.
+    """
+    email = admin_email.strip().lower()
+    with transaction.atomic():
+        company = company_create(
+            name=name.strip(),
+            timezone=timezone,
+            login_prefix=login_prefix or login_prefix_suggest(name=name),
+        )
+        with tenancy.tenant_context(company):
+            admin = user_create(
+                company=company,
+                username=email,
+                password=None,
+                email=email,
+                role=User.Role.ADMIN,
+                invite=admin_password_hash is None,
+            )
+            if admin_password_hash is not None:
+                admin.password = admin_password_hash
+                admin.save(update_fields=["password"])
+    return admin
+
+
+def _signup_limited(*, key: str, limit: int) -> bool:
+    """Counts one more attempt under `key` in the current window; True beyond `limit`."""
+    from django.core.cache import cache
+
+    window = settings.SIGNUP_RATE_WINDOW_SECONDS
+    cache_key = f"signup-rate:{hashlib.sha256(key.encode()).hexdigest()}"
+    if cache.add(cache_key, 1, timeout=window):
+        return False
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between the two calls: a new window
+        cache.add(cache_key, 1, timeout=window)
+        return False
+    return count > limit
+
+
+def signup_start(
+    *, company_name: str, timezone: str, email: str, password: str, ip: str | None
+) -> None:
+    """The sign-up form's data: e-mails a one-time link, creates nothing usable.
+
+    An address that already has a login gets an e-mail saying so instead, and the form
+    answers the same either way: nobody learns from the form which addresses have accounts.
+    """
+    from accounts.tasks import send_signup_mail
+
+    email = email.strip().lower()
+    try:
+        validate_password(password, User(username=email, email=email))
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from error
+    # Counted once the form is right: what the limit guards is the mail sent and the rows made.
+    if _signup_limited(key=f"ip:{ip or '-'}", limit=settings.SIGNUP_RATE_PER_IP) or (
+        _signup_limited(key=f"email:{email}", limit=settings.SIGNUP_RATE_PER_EMAIL)
+    ):
+        raise SignupError(_("Слишком много попыток регистрации. Попробуйте снова через час."))
+    if LoginName.objects.filter(username=email).exists():
+        transaction.on_commit(lambda: send_signup_mail.delay(email, None))
+        return
+    pending = PendingSignup(
+        email=email,
+        company_name=company_name.strip(),
+        timezone=timezone,
+        password=make_password(password),
+    )
+    pending.save()
+    transaction.on_commit(lambda: send_signup_mail.delay(email, pending.pk))
+
+
+def signup_confirm_url(*, pending: PendingSignup) -> str:
+    token = signing.dumps(str(pending.code), salt=SIGNUP_SALT)
+    return settings.SITE_URL.rstrip("/") + reverse("signup-confirm", kwargs={"token": token})
+
+
+def signup_mail_send(*, email: str, pending: PendingSignup | None) -> None:
+    """The confirmation link; or, for an address that already has a login, a note saying so."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if pending is None:
+            subject = _("Salesdesk: у вас уже есть учётная запись")
+            body = _(
+                "Здравствуйте!\n\n"
+                "Кто-то (возможно, вы) пытался зарегистрировать компанию в Salesdesk с этим "
+                "адресом, но по нему уже есть учётная запись. Войдите с логином %(login)s:\n"
+                "%(url)s\n"
+                "Забыли пароль? Попросите администратора вашей компании выслать приглашение "
+                "заново. Если это были не вы, просто проигнорируйте письмо.\n"
+            ) % {"login": email, "url": settings.SITE_URL.rstrip("/") + reverse("login")}
+        else:
+            subject = _("Подтвердите регистрацию в Salesdesk")
+            body = _(
+                "Здравствуйте!\n\n"
+                "Чтобы создать компанию «%(company)s» в Salesdesk, подтвердите адрес по "
+                "ссылке (она действует %(hours)s ч и срабатывает один раз):\n%(url)s\n\n"
+                "Ваш логин будет: %(login)s. Если вы не регистрировались, проигнорируйте "
+                "письмо: без подтверждения ничего не создаётся.\n"
+            ) % {
+                "company": pending.company_name,
+                "hours": settings.SIGNUP_LINK_HOURS,
+                "url": signup_confirm_url(pending=pending),
+                "login": email,
+            }
+    send_mail(subject, body, None, [email])
+
+
+def signup_pending_of_token(*, token: str) -> PendingSignup:
+    """The sign-up a link confirms; refused when forged, expired or already used."""
+    try:
+        code = signing.loads(token, salt=SIGNUP_SALT, max_age=settings.SIGNUP_LINK_HOURS * 3600)
+    except signing.SignatureExpired as error:
+        raise SignupError(
+            _("Ссылка устарела. Зарегистрируйтесь ещё раз — придёт новое письмо.")
+        ) from error
+    except signing.BadSignature as error:
+        raise SignupError(_("Ссылка неверна. Скопируйте её из письма целиком.")) from error
+    pending = PendingSignup.objects.select_for_update().filter(code=code).first()
+    if pending is None or pending.confirmed_at is not None:
+        raise SignupError(_("Эта ссылка уже использована. Войдите со своим e-mail и паролем."))
+    return pending
+
+
+def signup_confirm(*, token: str) -> User:
+    """Confirms the e-mail: creates the company (company_open) with the person as its first
+    admin, once. Returns the admin, whom the caller logs in."""
+    with transaction.atomic():
+        pending = signup_pending_of_token(token=token)
+        if LoginName.objects.filter(username=pending.email).exists():
+            raise SignupError(
+                _("По этому e-mail уже есть учётная запись. Войдите с ним и своим паролем.")
+            )
+        admin = company_open(
+            name=pending.company_name,
+            timezone=pending.timezone,
+            admin_email=pending.email,
+            admin_password_hash=pending.password,
+        )
+        pending.confirmed_at = django_timezone.now()
+        pending.password = ""  # the hash lives on in the user's row only
+        pending.save(update_fields=["confirmed_at", "password"])
+        # Other unconfirmed sign-ups of the address can no longer be confirmed.
+        PendingSignup.objects.filter(email=pending.email, confirmed_at__isnull=True).delete()
+    return admin
+
+
+# --- Operators: suspend, export, delete ------------------------------------------------------
+
+
+def company_suspend(*, company: Company) -> Company:
+    """Its people cannot log in, their sessions end at the next request, API tokens are
+    refused; nothing is deleted."""
+    if company.suspended_at is None:
+        company.suspended_at = django_timezone.now()
+        company.save(update_fields=["suspended_at"])
+    return company
+
+
+def company_unsuspend(*, company: Company) -> Company:
+    company.suspended_at = None
+    company.save(update_fields=["suspended_at"])
+    return company
+
+
+def company_export_for_deletion(*, company: Company, path: Path) -> None:
+    """The operator's download of the company's file (accounts.backup), which a deletion
+    needs first."""
+    from accounts.backup import company_export
+
+    company_export(company=company, path=path)
+    company.exported_at = django_timezone.now()
+    company.save(update_fields=["exported_at"])
+
+
+def company_delete_after_export(*, company: Company, typed_name: str) -> str:
+    """Deletes the company once an operator has downloaded its export and typed its name;
+    returns the name."""
+    from accounts.backup import company_delete
+
+    if company.exported_at is None:
+        raise ValidationError(_("Сначала скачайте выгрузку компании: без неё удалить нельзя."))
+    if typed_name.strip() != company.name:
+        raise ValidationError({"typed_name": _("Название введено неверно: компания не удалена.")})
+    company_delete(company=company)
+    return company.name
+
+
+def checklist_dismiss(*, company: Company, item: str, actor: User) -> Company:
+    """The admin skips an optional item of the first-run checklist (the CRM, telephony)."""
+    from accounts.selectors import CHECKLIST_OPTIONAL
+
+    permissions.require_configure(actor)
+    if item not in CHECKLIST_OPTIONAL:
+        raise ValidationError(_("Этот пункт нельзя пропустить."))
+    if item not in company.checklist_dismissed:
+        company.checklist_dismissed = [*company.checklist_dismissed, item]
+        company.save(update_fields=["checklist_dismissed"])
     return company

@@ -96,3 +96,11 @@ def moment_of(now: str | None) -> datetime.datetime:
 def send_invitation(company_id: int, user_id: int) -> None:
     with tenancy.tenant_context(company_id):
         services.invitation_send(user=User.objects.get(pk=user_id))
+
+
+@company_task(autoretry_for=(SMTPException,), max_retries=5)
+def send_signup_mail(email: str, pending_id: int | None) -> None:
+    from accounts.models import PendingSignup
+
+    pending = None if pending_id is None else PendingSignup.objects.get(pk=pending_id)
+    services.signup_mail_send(email=email, pending=pending)

@@ -5,17 +5,17 @@ from accounts import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup-sent"),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup-confirm"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "invite/<uuid:company>/<uuid:user>/<str:token>/",
         views.invitation_accept,
         name="invitation-accept",
     ),
+    path("setup/<slug:item>/dismiss/", views.checklist_dismiss, name="checklist-dismiss"),
     path("me/", views.profile, name="profile"),
     path("me/password/", views.password_change, name="password-change"),
     path("me/tokens/<uuid:code>/revoke/", views.api_token_revoke, name="api-token-revoke"),

@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,10 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access, selectors, services, tenancy
 from accounts.audit import audit_record
+from accounts.client_ip import client_ip
 from accounts.forms import (
     ApiTokenForm,
     CompanySettingsForm,
+    LoginForm,
     SalesRoleForm,
+    SignupForm,
     TeamForm,
     UserCreateForm,
     UserEditForm,
@@ -79,6 +83,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == User.Role.QUALITY:
         return redirect("quality-queue")
     context: dict[str, object] = {}
+    if user.can_administer:
+        context["checklist"] = selectors.setup_checklist(company=user.company)
     if may_lead(user):
         context["teams"] = team_report_status(company=user.company, head=user)
         context["warnings"] = selectors.structure_warnings(company=user.company)
@@ -243,7 +249,7 @@ def api_token_revoke(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, company: str, user: str, token: str) -> HttpResponse:
     """The link from the invitation e-mail: the new user sets a password and is logged in."""
-    company_obj = get_object_or_404(Company, code=company)
+    company_obj = get_object_or_404(Company, code=company, suspended_at__isnull=True)
     tenancy.activate(company_obj)
     invited = get_object_or_404(User.objects.filter(company=company_obj, is_active=True), code=user)
     if not default_token_generator.check_token(invited, token):
@@ -283,3 +289,81 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "actions": AuditEvent.Action.choices, "selected_action": action}
     template = "accounts/audit_log.html#events" if request.htmx else "accounts/audit_log.html"
     return render(request, template, context)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with the sign-up link (when sign-up is on) and a suspended company's
+    own message."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        return {**super().get_context_data(**kwargs), "signup_enabled": settings.SIGNUP_ENABLED}
+
+
+def _require_signup_enabled() -> None:
+    if not settings.SIGNUP_ENABLED:
+        raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """A new company's first admin registers it; nothing is made until the e-mail is confirmed."""
+    _require_signup_enabled()
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    status = 200
+    if submitted(request, form):
+        try:
+            call_service(form, services.signup_start, ip=client_ip(request))
+        except services.SignupError as error:
+            form.add_error(None, str(error))
+            status = 429
+        if form.is_valid():
+            request.session["signup_email"] = form.cleaned_data["email"].strip().lower()
+            return redirect("signup-sent")
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+@require_GET
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    _require_signup_enabled()
+    email = request.session.get("signup_email", "")
+    return render(request, "registration/signup_sent.html", {"email": email})
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the e-mail. Opening it changes nothing (mail scanners open links too);
+    the button creates the company and logs its admin in."""
+    _require_signup_enabled()
+    try:
+        if request.method == "POST":
+            admin = services.signup_confirm(token=token)
+        else:
+            pending = services.signup_pending_of_token(token=token)
+    except services.SignupError as error:
+        context = {"message": str(error)}
+        return render(request, "registration/signup_invalid.html", context, status=404)
+    if request.method == "GET":
+        return render(request, "registration/signup_confirm.html", {"pending": pending})
+    tenancy.activate(admin.company_id)
+    login(request, admin, backend="accounts.backends.TenantModelBackend")
+    messages.success(
+        request,
+        _("Компания «%(company)s» создана. Ваш логин: %(login)s.")
+        % {"company": admin.company.name, "login": admin.username},
+    )
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def checklist_dismiss(request: HttpRequest, item: str) -> HttpResponse:
+    try:
+        services.checklist_dismiss(company=request.user.company, item=item, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("home")

@@ -346,6 +346,16 @@ MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "salesdesk@localhost")
 
+# --- Sign-up: a company's first admin registers it from the login page ---------------------
+# Off for an operator-only installation (companies made with `createcompany` or /operator/):
+# the login page has no link and /signup/ answers 404.
+SIGNUP_ENABLED = envbool("SIGNUP_ENABLED", True)
+SIGNUP_LINK_HOURS = envint("SIGNUP_LINK_HOURS", 48)
+# Attempts per address and per e-mail within the window (Django's cache: Redis in production).
+SIGNUP_RATE_PER_IP = envint("SIGNUP_RATE_PER_IP", 10)
+SIGNUP_RATE_PER_EMAIL = envint("SIGNUP_RATE_PER_EMAIL", 3)
+SIGNUP_RATE_WINDOW_SECONDS = 3600
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
