@@ -50,7 +50,7 @@ CHARTS_DRAWN = """
 new MutationObserver(function (records, observer) {
   var charts = document.querySelectorAll("[data-figure]");
   var drawn = Array.prototype.every.call(charts, function (chart) {
-    return chart.querySelector(".plot .trace");
+    return chart.querySelector(".main-svg .trace");
   });
   if (charts.length && drawn) {
     window.__chartsDrawn = performance.now();
@@ -110,6 +110,9 @@ def cold_load(browser: Any, host: str, cookies: list[dict], path: str) -> dict[s
     def finished(event: dict) -> None:
         sizes[event["requestId"]] = int(event["encodedDataLength"])
 
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     cdp.on("Network.responseReceived", received)
     cdp.on("Network.loadingFinished", finished)
     response = page.goto(f"{host}{path}", wait_until="load", timeout=120_000)
@@ -119,7 +122,11 @@ def cold_load(browser: Any, host: str, cookies: list[dict], path: str) -> dict[s
     deadline = time.monotonic() + 120
     while page.evaluate("window.__chartsDrawn") is None:
         if time.monotonic() > deadline:
-            sys.exit("bench: the charts were not drawn in 120 s")
+            state = page.evaluate(
+                """() => [...document.querySelectorAll("[data-figure]")].map(
+                    (chart) => chart.innerHTML.slice(0, 300))"""
+            )
+            sys.exit(f"bench: the charts were not drawn in 120 s: {state} {console}")
         page.wait_for_timeout(50)
     timing = page.evaluate(
         """() => {
