@@ -1,4 +1,4 @@
-.PHONY: run test lint messages bench-rollup bench-dashboard bench-my-page bench-load bench-faults
+.PHONY: run test lint messages bench-rollup bench-dashboard bench-my-page bench-load bench-faults bench-page-weight
 
 run:  ## the embedded demo on http://127.0.0.1:8000/
 	scripts/run
@@ -26,3 +26,6 @@ bench-load:  ## the 18:00 peak over HTTP: gunicorn, Celery, locust (ARGS="--comp
 
 bench-faults:  ## PostgreSQL restarted under gunicorn, Redis stopped, a worker killed
 	scripts/bench faults $(ARGS)
+
+bench-page-weight:  ## «Мои показатели» cold on a throttled phone in Chromium: bytes and times
+	scripts/bench page_weight $(ARGS)

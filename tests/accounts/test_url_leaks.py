@@ -24,6 +24,7 @@ PUBLIC = {
     "admin:login": "the operator console's login page",
     "crm-hook-amocrm": "amoCRM's webhook, checked by the secret in its address",
     "crm-hook-bitrix24": "Bitrix24's webhook, checked by its application token",
+    "favicon": "the icon browsers ask for on every site",
 }
 
 
