@@ -1,7 +1,7 @@
 """Error tracking through sentry-sdk (sentry.io, self-hosted Sentry and GlitchTip speak the
 same protocol), on when SENTRY_DSN is set.
 
-Events carry no personal data (`send_default_pii` off: no user, no address, no cookies) and
+Events carry no personal data (the SDK's default: no user, no address, no cookies) and
 `scrub` masks secrets wherever they may sit: a key or header named like one (password,
 token, Authorization, Cookie, …) loses its value, and every string is passed through the log
 filter's patterns (accounts.log_filters) and stripped of the installation's own secrets
@@ -78,7 +78,8 @@ def sentry_init(
         dsn=dsn,
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
+        # No personal data: send_default_pii (deprecated in 2.7x) and data_collection left
+        # unset mean off, and keep the SDK's own EventScrubber on under `scrub`.
         traces_sample_rate=traces_sample_rate,
         before_send=scrub,
         before_send_transaction=scrub,

@@ -66,13 +66,13 @@ def test_an_error_is_sent_with_every_secret_scrubbed(sentry, db):
 
     events = [envelope for envelope in sentry if '"exception"' in envelope]
     assert len(events) == 1
-    event = events[0]
+    payload = json.loads(events[0].splitlines()[-1])
+    event = json.dumps(payload, ensure_ascii=False)
     assert "RuntimeError" in event and "CRM refused token=" in event
     for name, secret in SECRETS.items():
         assert secret not in event, f"the {name} reached the event"
     assert "[скрыто]" in event
     # No personal data either: no user and no client address.
-    payload = json.loads(event.splitlines()[-1])
     assert "user" not in payload or not payload["user"].get("ip_address")
     assert "cookies" not in payload.get("request", {})
 
@@ -80,4 +80,5 @@ def test_an_error_is_sent_with_every_secret_scrubbed(sentry, db):
 def test_the_django_and_celery_integrations_are_on(sentry):
     client = sentry_sdk.get_client()
     assert {"django", "celery"} <= set(client.integrations)
-    assert client.options["send_default_pii"] is False
+    assert not client.should_send_default_pii()
+    assert client.options["event_scrubber"] is not None

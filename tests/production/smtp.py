@@ -6,6 +6,7 @@ and no EMAIL_USER on loopback).
 """
 
 import asyncio
+import contextlib
 import threading
 import time
 from email import message_from_bytes
@@ -26,7 +27,8 @@ class SmtpSink:
             self.port = server.sockets[0].getsockname()[1]
             started.set()
             async with server:
-                await server.serve_forever()
+                with contextlib.suppress(asyncio.CancelledError):  # close()
+                    await server.serve_forever()
 
         self._thread = threading.Thread(
             target=self._loop.run_until_complete, args=(serve(),), daemon=True
