@@ -76,3 +76,13 @@ def test_beat_has_the_tick_on_its_schedule():
     entry = settings.CELERY_BEAT_SCHEDULE["health-beat-tick"]
     assert entry["task"] == health.beat_tick.name == "accounts.health.beat_tick"
     assert entry["schedule"] == settings.HEALTH_BEAT_SECONDS
+
+
+@pytest.mark.celery_worker
+def test_the_beat_container_s_check_reads_the_tick(db, celery_worker, no_tick):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="unhealthy"):
+        call_command("healthcheck", "--beat")
+    tick_at(time.time())
+    call_command("healthcheck", "--beat")

@@ -96,6 +96,8 @@ def test_health_checks_go_over_tcp_and_wait_their_start():
         check = all_services[name]["healthcheck"]
         assert check.get("start_period"), name
     assert "/healthz" in " ".join(all_services["web"]["healthcheck"]["test"])
+    assert all_services["beat"]["healthcheck"]["test"][-2:] == ["healthcheck", "--beat"]
+    assert (ROOT / "accounts/management/commands/healthcheck.py").exists()
     assert all_services["migrate"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
 
 

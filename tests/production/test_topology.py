@@ -32,6 +32,10 @@ def test_healthz_is_green_with_the_worker_and_beat(production):
     assert {body[part] for part in ("database", "broker", "worker", "beat")} == {"ok"}
     # beat ticks every HEALTH_BEAT_SECONDS (1 s here) through the worker.
     assert body["beat_last_tick_seconds_ago"] < 3
+    # The containers' own checks (docker-compose.yml): beat's, and the whole.
+    for check in (["healthcheck", "--beat"], ["healthcheck"]):
+        result = production.manage(*check)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_login_page_and_the_static_build_are_served(production):
