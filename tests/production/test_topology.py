@@ -105,3 +105,11 @@ def test_a_stopped_worker_or_beat_turns_healthz_red(production, service):
         port = int(production.base_url.rsplit(":", 1)[1])
         production.start(service, COMMANDS[service](port, production.work))
     assert production.wait_healthy()["status"] == "ok"
+
+
+def test_a_company_signs_up_and_its_head_sees_a_manager_s_report(production, page):
+    """Issue 19's walk (sign-up → confirmation e-mail → a role and plans → an invited manager
+    files a report → the head's dashboard), written beside the sign-up flow in
+    tests/e2e/walks.py, run here on the production topology."""
+    walks = pytest.importorskip("tests.e2e.walks", reason="the sign-up walk is not merged yet")
+    walks.walk_signup_to_dashboard(page, production.base_url, production.read_outbox)
