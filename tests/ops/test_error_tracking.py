@@ -82,3 +82,18 @@ def test_the_django_and_celery_integrations_are_on(sentry):
     assert {"django", "celery"} <= set(client.integrations)
     assert not client.should_send_default_pii()
     assert client.options["event_scrubber"] is not None
+
+
+def test_sentry_dsn_in_the_environment_turns_it_on():
+    from tests.test_settings import run_manage
+
+    probe = (
+        "import sentry_sdk; c = sentry_sdk.get_client(); "
+        "print(c.is_active(), c.options['environment'], sorted(c.integrations))"
+    )
+    env = {"SECRET_KEY": "x" * 50, "DEBUG": "1"}
+    on = run_manage("shell", "-c", probe, SENTRY_DSN="http://public@127.0.0.1:9/1",
+                    SENTRY_ENVIRONMENT="staging", **env)  # fmt: skip
+    assert "True staging" in on.stdout and "'celery'" in on.stdout, on.stdout + on.stderr
+    off = run_manage("shell", "-c", probe, **env)
+    assert "False" in off.stdout and "True" not in off.stdout, off.stdout + off.stderr
