@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import rls, schema, signals  # noqa: F401
+        from accounts import checks, rls, schema, signals  # noqa: F401
 
         post_migrate.connect(rls.grant_app_role, dispatch_uid="accounts.grant_app_role")
         # Django 6.1's blank choice «- Select an option -» has no Russian in Django's own

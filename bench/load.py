@@ -26,6 +26,7 @@ whether the slow answers are spread over the peak or bunched in some minute of i
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -241,12 +243,19 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> No
     while time.monotonic() < deadline:
         if process.poll() is not None:
             sys.exit("bench: gunicorn exited; see its log")
+        # The web app is up when it reaches the database and Redis; /healthz's 503 for the
+        # missing beat (no bench starts one) does not matter here.
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+            with urllib.request.urlopen(url, timeout=5) as response:
+                body = response.read()
+        except urllib.error.HTTPError as error:
+            body = error.read()
         except OSError:
-            pass
+            body = b""
+        with contextlib.suppress(ValueError):
+            status = json.loads(body or b"{}")
+            if status.get("database") == status.get("broker") == "ok":
+                return
         time.sleep(0.2)
     sys.exit("bench: gunicorn did not answer /healthz")
 

@@ -9,6 +9,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Task modules not named tasks.py: the file import's task sits beside its service.
 app.autodiscover_tasks(["crm_sync"], related_name="import_tasks")
+app.autodiscover_tasks(["accounts"], related_name="health")
 
 
 @signals.setup_logging.connect

@@ -181,12 +181,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Rhythm alerts and the as-of client KPIs of the day, at 05:00 of each company's clock.
     "clients-daily": {"task": "clients.tasks.daily_due", "schedule": crontab(minute=25)},
 }
+# beat's tick for /healthz (accounts.health): stale, and beat reported down, after three.
+HEALTH_BEAT_SECONDS = float(os.environ.get("HEALTH_BEAT_SECONDS") or 60)
+CELERY_BEAT_SCHEDULE["health-beat-tick"] = {
+    "task": "accounts.health.beat_tick",
+    "schedule": HEALTH_BEAT_SECONDS,
+    # A tick that waited longer than its interval in the queue tells nothing more.
+    "options": {"expires": HEALTH_BEAT_SECONDS},
+}
+# How long /healthz waits for a worker's answer to its ping.
+HEALTH_WORKER_TIMEOUT = float(os.environ.get("HEALTH_WORKER_TIMEOUT") or 1)
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 # A reminder or digest that failed is retried alone after this, doubling each time.
 REMINDER_RETRY_SECONDS = float(os.environ.get("REMINDER_RETRY_SECONDS") or 60)
 
 # --- CRM connections ------------------------------------------------------------------------
-# A Fernet key for the stored CRM tokens (crm_sync.crypto); derived from SECRET_KEY when unset.
+# Fernet keys for the stored CRM tokens, comma-separated: the first encrypts, all decrypt
+# (crm_sync.crypto); derived from SECRET_KEY when unset, which check --deploy refuses.
 CRM_CREDENTIALS_KEY = os.environ.get("CRM_CREDENTIALS_KEY", "")
 
 # --- Authentication -----------------------------------------------------------------------
@@ -352,6 +363,17 @@ SIGNUP_LINK_HOURS = envint("SIGNUP_LINK_HOURS", 48)
 SIGNUP_RATE_PER_IP = envint("SIGNUP_RATE_PER_IP", 10)
 SIGNUP_RATE_PER_EMAIL = envint("SIGNUP_RATE_PER_EMAIL", 3)
 SIGNUP_RATE_WINDOW_SECONDS = 3600
+
+# Error tracking (Sentry's protocol: sentry.io, self-hosted Sentry, GlitchTip): on when set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from salesdesk.error_tracking import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
+    )
 
 LOGGING = {
     "version": 1,

@@ -30,6 +30,8 @@ def test_the_production_profile_passes_check_deploy():
         "WARNING",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="salesdesk.example.com",
+        SITE_URL="https://salesdesk.example.com",
+        CRM_CREDENTIALS_KEY="3Yx0Qm3Yb6kX3v1o3hC1bq6Wk2zJ6l4sJ1n9rV8tQ0E=",
         DATABASE_URL=os.environ["DATABASE_URL"],
         REDIS_URL=os.environ["REDIS_URL"],
     )

@@ -139,7 +139,8 @@ def test_pages_without_ids_show_nothing_of_another_company(client, alpha, beta):
         for method in METHODS:
             response = walk_request(client, alpha.admin, method, path)
             body = response.content.decode(errors="replace")
-            assert response.status_code < 500, (method, path)
+            # /healthz answers 503 while no Celery worker runs (tests/accounts/test_health.py).
+            assert response.status_code < 500 or name == "healthz", (method, path)
             assert not [s for s in beta.secrets if s in body], (method, path, name)
 
 
