@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import ApiToken, SalesRole, Team, User
-from accounts.permissions import require_configure
+from accounts.permissions import require_configure, require_lead, users_listed_for
 
 
 def get_or_404[M: Model](queryset: QuerySet[M], **lookup: object) -> M:
@@ -31,6 +31,13 @@ def get_for_admin[M: Model](model: type[M], *, actor: User, **lookup: object) ->
 
 def user_get_for_admin(*, actor: User, code: str) -> User:
     return get_for_admin(User, actor=actor, code=code)
+
+
+def user_get_for_viewer(*, actor: User, code: str) -> User:
+    """A user the actor may look up (an admin: anyone of the company; a head: the managers
+    they see and themselves); anyone else is not found, as another company's would be."""
+    require_lead(actor)
+    return get_or_404(users_listed_for(actor), code=code)
 
 
 def team_get_for_admin(*, actor: User, code: str) -> Team:

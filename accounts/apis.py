@@ -1,25 +1,15 @@
 """The accounts API: one view class per operation, input and output serializers nested."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView, exception_handler
+from rest_framework.views import APIView
 
 from accounts import access, selectors, services
 from accounts.models import SalesRole, Team, User
-from accounts.permissions import require_configure
-
-
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    """A service's refusal (Django's ValidationError) becomes a 400 with its messages."""
-    if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = ApiValidationError(detail)
-    return exception_handler(exc, context)
+from accounts.permissions import require_configure, require_lead
 
 
 @extend_schema_field(OpenApiTypes.UUID)
@@ -64,8 +54,8 @@ class MeApi(APIView):
 class UserListApi(APIView):
     @extend_schema(responses=UserOutput(many=True), operation_id="users_list")
     def get(self, request: Request) -> Response:
-        require_configure(request.user)
-        users = selectors.users_of_company(company=request.user.company)
+        require_lead(request.user)
+        users = selectors.users_in_view(company=request.user.company, viewer=request.user)
         return Response(UserOutput(users, many=True).data)
 
 
@@ -100,7 +90,7 @@ class UserCreateApi(APIView):
 class UserDetailApi(APIView):
     @extend_schema(responses=UserOutput, operation_id="users_retrieve")
     def get(self, request: Request, code: str) -> Response:
-        user = access.user_get_for_admin(actor=request.user, code=code)
+        user = access.user_get_for_viewer(actor=request.user, code=code)
         return Response(UserOutput(user).data)
 
 

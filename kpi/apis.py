@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Callable
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api_common import MonthField, query
 from accounts.apis import CompanyRelatedField
 from accounts.models import SalesRole, User
 from accounts.permissions import require_configure, require_plan
@@ -210,17 +212,19 @@ class PlanOutput(serializers.ModelSerializer):
         extra_kwargs = {"value": {"help_text": PLAN_UNIT}}
 
 
+class PlanFilter(serializers.Serializer):
+    month = MonthField(required=False, help_text="2026-12, or any day of it; default: this month")
+
+
 class PlanListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("month", OpenApiTypes.DATE, description="any day of it")],
+        parameters=[PlanFilter],
         responses=PlanOutput(many=True),
         operation_id="plans_list",
     )
     def get(self, request: Request) -> Response:
         require_plan(request.user)
-        month = serializers.DateField().to_internal_value(
-            request.query_params.get("month") or request.user.company.today().isoformat()
-        )
+        month = query(PlanFilter, request).get("month") or request.user.company.today()
         first, last = month_bounds(month)
         plans = (
             Plan.objects.filter(company=request.user.company, start__gte=first, start__lte=last)
@@ -244,7 +248,7 @@ class PlanSetInput(serializers.Serializer):
     def validate(self, data: dict) -> dict:
         if (data.get("manager") is None) == (data.get("sales_role") is None):
             raise ApiValidationError(
-                "Укажите менеджера (manager) или роль (sales_role) — что-то одно."
+                _("Укажите менеджера (manager) или роль (sales_role) — что-то одно.")
             )
         return data
 

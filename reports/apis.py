@@ -4,14 +4,18 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
+from accounts.api_common import ManagerInViewField, query
+from accounts.api_errors import error_body
 from accounts.models import User
 from accounts.permissions import of_managers_in_view
 from kpi.values import parse_plain
@@ -127,10 +131,18 @@ def _submit(request: Request, manager: User, day: datetime.date, data: dict) -> 
             reason=data["reason"],
         )
     except services.NeedsConfirmation as question:
-        return Response({"needs_confirmation": question.questions}, status=status.HTTP_409_CONFLICT)
+        body = error_body(
+            code="needs_confirmation",
+            message=_("Значения необычно велики: проверьте их и отправьте с confirmed: true."),
+            fields={code: [text] for code, text in question.questions.items()},
+        )
+        return Response(
+            {**body, "needs_confirmation": question.questions}, status=status.HTTP_409_CONFLICT
+        )
     except services.ReportConflict as conflict:
         return Response(
             {
+                **error_body(code="conflict", message=conflict.message),
                 "conflict": conflict.message,
                 "version": conflict.report.version,
                 "stored": {k: str(v) for k, v in conflict.stored.items()},
@@ -140,31 +152,30 @@ def _submit(request: Request, manager: User, day: datetime.date, data: dict) -> 
     return _answer(submission)
 
 
+class ReportFilter(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="the report's day")
+    manager = ManagerInViewField(
+        required=False, help_text="a manager you see; anyone else is a 400, not an empty list"
+    )
+
+
 class ReportListApi(APIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("date", OpenApiTypes.DATE),
-            OpenApiParameter("manager", OpenApiTypes.UUID),
-        ],
+        parameters=[ReportFilter],
         responses=ReportOutput(many=True),
         operation_id="reports_list",
     )
     def get(self, request: Request) -> Response:
         user = request.user
+        filters = query(ReportFilter, request)
         reports = of_managers_in_view(
             DailyReport.objects.filter(company=user.company).select_related("manager"),
             viewer=user,
         )
-        if request.query_params.get("date"):
-            reports = reports.filter(
-                date=serializers.DateField().to_internal_value(request.query_params["date"])
-            )
-        if request.query_params.get("manager"):
-            reports = reports.filter(
-                manager__code=serializers.UUIDField().to_internal_value(
-                    request.query_params["manager"]
-                )
-            )
+        if filters.get("date"):
+            reports = reports.filter(date=filters["date"])
+        if filters.get("manager"):
+            reports = reports.filter(manager=filters["manager"])
         reports = reports.prefetch_related("values__kpi", "changes__kpi").order_by("-date")[:200]
         return Response(ReportOutput(reports, many=True).data)
 
@@ -185,11 +196,11 @@ class ReportSubmitApi(APIView):
                 company=request.user.company, code=data["manager"], role=User.Role.MANAGER
             ).first()
             if manager is None:
-                return Response({"manager": ["Нет такого менеджера."]}, status=400)
+                raise ApiValidationError({"manager": [_("Нет такого менеджера.")]})
             if manager.pk != request.user.pk:
                 permissions.require_correct(request.user, manager)
         elif not request.user.is_manager:
-            return Response({"manager": ["Укажите менеджера."]}, status=400)
+            raise ApiValidationError({"manager": [_("Укажите менеджера.")]})
         return _submit(request, manager, data["date"], data)
 
 
@@ -212,7 +223,7 @@ class ReportCorrectApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if data.get("version") is None:
-            return Response(
-                {"version": ["Передайте version отчёта, который вы исправляете."]}, status=400
+            raise ApiValidationError(
+                {"version": [_("Передайте version отчёта, который вы исправляете.")]}
             )
         return _submit(request, report.manager, report.date, data)
