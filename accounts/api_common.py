@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 
 from accounts.models import Team, User
-from accounts.permissions import in_view_of, teams_in_view_of
+from accounts.permissions import in_view_of, teams_in_view_of, users_listed_for
 
 MONTH = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})(?:-(?P<day>\d{2}))?", re.ASCII)
 
@@ -135,3 +135,46 @@ def expansions(request: object, allowed: Iterable[str]) -> set[str]:
         message = _("Так раскрыть нельзя: %(names)s.") % {"names": ", ".join(sorted(unknown))}
         raise serializers.ValidationError({"expand": [message]})
     return wanted
+
+
+FIELDS = OpenApiParameter(
+    "fields",
+    OpenApiTypes.STR,
+    description="comma-separated names of the fields to keep in each row (`code,last_name`); "
+    "an unknown name is a 400",
+)
+EXPAND = OpenApiParameter(
+    "expand",
+    OpenApiTypes.STR,
+    enum=["manager"],
+    description="`manager`: the manager as `{code, first_name, last_name}` instead of a code",
+)
+
+
+def deprecated_in_favour_of(operation: str) -> str:
+    return (
+        f"Deprecated: kept for one release, answers as `{operation}` does; move to that operation."
+    )
+
+
+def people_expanded(
+    rows: list[dict], request: object, *, keys: Iterable[str] = ("manager",)
+) -> list[dict]:
+    """`?expand=manager`: each manager's code in `rows` replaced by their code and names,
+    looked up among the people the caller sees (a code outside it stays a code)."""
+    wanted = expansions(request, keys)
+    if not wanted:
+        return rows
+    codes = {str(row[key]) for row in rows for key in wanted if row.get(key)}
+    viewer = request.user  # type: ignore[attr-defined]
+    people = {
+        str(code): {"code": str(code), "first_name": first, "last_name": last}
+        for code, first, last in users_listed_for(viewer)
+        .filter(code__in=codes)
+        .values_list("code", "first_name", "last_name")
+    }
+    for row in rows:
+        for key in wanted:
+            if row.get(key):
+                row[key] = people.get(str(row[key]), row[key])
+    return rows

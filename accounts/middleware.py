@@ -101,5 +101,8 @@ class RefuseNulMiddleware:
             for key, values in data.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     message = _("В запросе есть недопустимый символ (NUL). Уберите его.")
+                    if request.path.startswith("/api/"):
+                        body = error_body(code="invalid", message=message)
+                        return JsonResponse(body, status=400)
                     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

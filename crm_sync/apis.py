@@ -5,12 +5,19 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api_common import ManagerInViewField, query
+from accounts.api_common import (
+    EXPAND,
+    FIELDS,
+    ManagerInViewField,
+    cursor,
+    people_expanded,
+    pick_fields,
+    query,
+)
 from accounts.apis import CompanyRelatedField
 from accounts.models import User
 from accounts.permissions import of_managers_in_view
@@ -74,15 +81,24 @@ class CallOutput(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+PAGING = (
+    " Pages of 100 (`?page_size=` up to 500) with a stable cursor: follow `next` until it is "
+    "null; rows added meanwhile neither repeat nor push others off a page. `?fields=` keeps "
+    "the fields named, `?expand=manager` gives the manager's names."
+)
+
+
 class DealListApi(APIView):
     # Declared so that the schema describes the paginated envelope.
-    pagination_class = LimitOffsetPagination
+    pagination_class = cursor("-created_at", "-id")
 
     @extend_schema(
-        parameters=[DealFilter],
+        parameters=[DealFilter, FIELDS, EXPAND],
         responses=DealOutput(many=True),
         operation_id="deals_list",
-        description="Deals created in the period (by `created_at`), newest first.",
+        summary="Deals",
+        description="Deals of the managers you see created in the period (by `created_at`, "
+        "the company's days), newest first." + PAGING,
     )
     def get(self, request: Request) -> Response:
         deals = Deal.objects.filter(company=request.user.company)
@@ -93,17 +109,24 @@ class DealListApi(APIView):
         deals = deals.select_related("manager", "client", "stage").order_by("-created_at", "-id")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(deals, request, view=self)
-        return paginator.get_paginated_response(DealOutput(page, many=True).data)
+        rows = pick_fields(
+            people_expanded(DealOutput(page, many=True).data, request),
+            request,
+            allowed=DealOutput.Meta.fields,
+        )
+        return paginator.get_paginated_response(rows)
 
 
 class CallListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = cursor("-started_at", "-id")
 
     @extend_schema(
-        parameters=[PeriodFilter],
+        parameters=[PeriodFilter, FIELDS, EXPAND],
         responses=CallOutput(many=True),
         operation_id="calls_list",
-        description="Call records that started in the period, newest first.",
+        summary="Calls",
+        description="Call records of the managers you see that started in the period, "
+        "newest first (durations in seconds)." + PAGING,
     )
     def get(self, request: Request) -> Response:
         calls = Call.objects.filter(company=request.user.company)
@@ -111,7 +134,12 @@ class CallListApi(APIView):
         calls = calls.select_related("manager", "client").order_by("-started_at", "-id")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(calls, request, view=self)
-        return paginator.get_paginated_response(CallOutput(page, many=True).data)
+        rows = pick_fields(
+            people_expanded(CallOutput(page, many=True).data, request),
+            request,
+            allowed=CallOutput.Meta.fields,
+        )
+        return paginator.get_paginated_response(rows)
 
 
 class CallPushApi(APIView):
@@ -133,6 +161,9 @@ class CallPushApi(APIView):
         request=Input,
         responses={201: CallOutput, 200: CallOutput},
         operation_id="calls_push",
+        summary="Push a call from IP telephony",
+        description="An admin's token. The same `external_id` twice updates the one call "
+        "(200) instead of adding another (201); the manager's day figures are recomputed.",
     )
     def post(self, request: Request) -> Response:
         if not request.user.can_administer:

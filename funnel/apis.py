@@ -124,6 +124,10 @@ class FunnelApi(APIView):
         ],
         responses=FunnelOutput,
         operation_id="funnel_retrieve",
+        summary="The funnel of a period",
+        description="As on the funnel page (heads and admins): conversion, deal length, "
+        "stage conversion and time in stage, velocity, coverage and channels of the deals of "
+        "the managers you see. A `team` or `manager` you do not see is a 400.",
     )
     def get(self, request: Request) -> Response:
         require_lead(request.user)

@@ -2,12 +2,26 @@ from django.urls import path
 
 from kpi import apis
 
+# Resources: collections (GET, POST) and items (GET, PATCH, DELETE). The older paths of one
+# operation each (`…/create/`, `…/update/`, `plans/set/`) answer the same for one release.
 urlpatterns = [
     path("kpis/", apis.KpiListApi.as_view(), name="api-kpi-list"),
-    path("kpis/create/", apis.KpiCreateApi.as_view(), name="api-kpi-create"),
     path("kpis/<uuid:uid>/", apis.KpiDetailApi.as_view(), name="api-kpi-detail"),
+    path("sales-roles/<uuid:code>/kpis/", apis.RoleKpiSetApi.as_view(), name="api-role-kpis"),
+    path("plans/", apis.PlanListApi.as_view(), name="api-plan-list"),
+    path("calendar/days/", apis.CalendarDayListApi.as_view(), name="api-calendar-day-list"),
+    path(
+        "calendar/days/<str:date>/",
+        apis.CalendarDayDetailApi.as_view(),
+        name="api-calendar-day-detail",
+    ),
+    path("calendar/<int:year>/", apis.CalendarApi.as_view(), name="api-calendar"),
+    path("absences/", apis.AbsenceListApi.as_view(), name="api-absence-list"),
+    path("absences/<uuid:code>/", apis.AbsenceDetailApi.as_view(), name="api-absence-detail"),
+    path("bands/", apis.BandsApi.as_view(), name="api-bands"),
+    # Deprecated: one release more.
+    path("kpis/create/", apis.KpiCreateApi.as_view(), name="api-kpi-create"),
     path("kpis/<uuid:uid>/update/", apis.KpiUpdateApi.as_view(), name="api-kpi-update"),
-    path("sales-roles/<uuid:code>/kpis/", apis.RoleKpiListApi.as_view(), name="api-role-kpis"),
     path(
         "sales-roles/<uuid:code>/kpis/add/", apis.RoleKpiAddApi.as_view(), name="api-role-kpi-add"
     ),
@@ -16,11 +30,13 @@ urlpatterns = [
         apis.RoleKpiRemoveApi.as_view(),
         name="api-role-kpi-remove",
     ),
-    path("plans/", apis.PlanListApi.as_view(), name="api-plan-list"),
     path("plans/set/", apis.PlanSetApi.as_view(), name="api-plan-set"),
-    path("calendar/<int:year>/", apis.CalendarApi.as_view(), name="api-calendar"),
-    path("absences/", apis.AbsenceListApi.as_view(), name="api-absence-list"),
     path("absences/create/", apis.AbsenceCreateApi.as_view(), name="api-absence-create"),
-    path("bands/", apis.BandsApi.as_view(), name="api-bands"),
     path("bands/update/", apis.BandsUpdateApi.as_view(), name="api-bands-update"),
+    # After the old add/ and remove/, which the KPI code pattern would catch.
+    path(
+        "sales-roles/<uuid:code>/kpis/<str:kpi>/",
+        apis.RoleKpiItemApi.as_view(),
+        name="api-role-kpi-item",
+    ),
 ]

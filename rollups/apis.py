@@ -175,6 +175,11 @@ class TotalListApi(APIView):
         parameters=PERIOD_PARAMETERS,
         responses=TotalOutput(many=True),
         operation_id="totals_list",
+        summary="Totals of a period",
+        description="The stored totals of the managers, teams and company you see for a day, "
+        "ISO week or month: actual, plan, completion and both readings of a running period "
+        "(`done_so_far_completion`, `pace_completion`), the light (`band`, `band_reading`), "
+        "forecast and at-risk flag; the same figures as every screen.",
     )
     def get(self, request: Request) -> Response:
         query = PeriodInput(data=request.query_params)
@@ -199,6 +204,9 @@ class BenchmarkListApi(APIView):
         parameters=PERIOD_PARAMETERS,
         responses=BenchmarkOutput(many=True),
         operation_id="totals_best_on_role",
+        summary="The best manager on each role",
+        description="Per sales role and KPI, the manager with the highest completion of the "
+        "period (the benchmark each manager is compared with).",
     )
     def get(self, request: Request) -> Response:
         query = PeriodInput(data=request.query_params)
