@@ -9,7 +9,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import ApiToken, SalesRole, Team, User
+from accounts.models import ApiToken, CompanyToken, SalesRole, Team, User
 from accounts.permissions import require_configure, require_lead, users_listed_for
 
 
@@ -46,6 +46,10 @@ def team_get_for_admin(*, actor: User, code: str) -> Team:
 
 def sales_role_get_for_admin(*, actor: User, code: str) -> SalesRole:
     return get_for_admin(SalesRole, actor=actor, code=code)
+
+
+def company_token_get_for_admin(*, actor: User, code: str) -> CompanyToken:
+    return get_for_admin(CompanyToken, actor=actor, code=code)
 
 
 def api_token_get_for_owner(*, actor: User, code: str) -> ApiToken:

@@ -178,3 +178,33 @@ def people_expanded(
             if row.get(key):
                 row[key] = people.get(str(row[key]), row[key])
     return rows
+
+
+PERSON = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "format": "uuid"},
+        "first_name": {"type": "string"},
+        "last_name": {"type": "string"},
+    },
+    "required": ["code", "first_name", "last_name"],
+}
+EXPANDABLE = "the manager's code; with `?expand=manager`, `{code, first_name, last_name}`"
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "format": "uuid"}, PERSON], "description": EXPANDABLE}
+)
+class ManagerCodeField(serializers.UUIDField):
+    """A manager's code, which `?expand=manager` turns into the manager with names."""
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "format": "uuid"}, PERSON],
+        "nullable": True,
+        "description": EXPANDABLE,
+    }
+)
+class OptionalManagerCodeField(serializers.UUIDField):
+    """A manager's code or null, which `?expand=manager` turns into the manager with names."""

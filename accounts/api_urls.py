@@ -11,6 +11,12 @@ urlpatterns = [
     path("teams/", apis.TeamListApi.as_view(), name="api-team-list"),
     path("teams/<uuid:code>/", apis.TeamDetailApi.as_view(), name="api-team-detail"),
     path("sales-roles/", apis.SalesRoleListApi.as_view(), name="api-sales-role-list"),
+    path("company-tokens/", apis.CompanyTokenListApi.as_view(), name="api-company-token-list"),
+    path(
+        "company-tokens/<uuid:code>/",
+        apis.CompanyTokenDetailApi.as_view(),
+        name="api-company-token-detail",
+    ),
     # Deprecated: one release more.
     path("users/create/", apis.UserCreateApi.as_view(), name="api-user-create"),
     path("users/<uuid:code>/update/", apis.UserUpdateApi.as_view(), name="api-user-update"),

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts import access, selectors, services
 from accounts.api_common import FIELDS, deprecated_in_favour_of, pick_fields
-from accounts.models import SalesRole, Team, User
+from accounts.models import CompanyToken, SalesRole, Team, User
 from accounts.permissions import require_configure, require_lead
 
 
@@ -379,3 +379,86 @@ class SalesRoleCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         return _sales_role_create(request)
+
+
+class CompanyTokenOutput(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = CompanyToken
+        fields = [
+            "code",
+            "name",
+            "scopes",
+            "prefix",
+            "created_by",
+            "created",
+            "last_used",
+            "revoked",
+        ]
+
+
+class CompanyTokenCreatedOutput(CompanyTokenOutput):
+    key = serializers.CharField(
+        help_text="the key, shown this once: `Authorization: Bearer <key>`; only its hash is kept"
+    )
+
+    class Meta(CompanyTokenOutput.Meta):
+        fields = [*CompanyTokenOutput.Meta.fields, "key"]
+
+
+@extend_schema_serializer(component_name="CompanyTokenInput")
+class CompanyTokenInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="what uses it: «DataLens», «АТС»")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=CompanyToken.Scope.choices),
+        min_length=1,
+        help_text="`exports:read`: the BI exports (read-only)",
+    )
+
+
+class CompanyTokenListApi(APIView):
+    @extend_schema(
+        summary="Company tokens",
+        description="Admins only. The company's tokens for tools that act for the company (a BI "
+        "dashboard), revoked ones included; never their keys.",
+        responses=CompanyTokenOutput(many=True),
+        operation_id="company_tokens_list",
+    )
+    def get(self, request: Request) -> Response:
+        require_configure(request.user)
+        tokens = CompanyToken.objects.filter(company=request.user.company).select_related(
+            "created_by"
+        )
+        return Response(CompanyTokenOutput(tokens, many=True).data)
+
+    @extend_schema(
+        summary="Make a company token",
+        description="Admins only. The answer carries the key this once; keep it in the BI "
+        "tool's connection. A token reaches only what its scopes name.",
+        request=CompanyTokenInput,
+        responses={201: CompanyTokenCreatedOutput},
+        operation_id="company_tokens_create",
+    )
+    def post(self, request: Request) -> Response:
+        require_configure(request.user)
+        serializer = CompanyTokenInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, key = services.company_token_create(
+            company=request.user.company, actor=request.user, **serializer.validated_data
+        )
+        token.key = key
+        return Response(CompanyTokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
+
+
+class CompanyTokenDetailApi(APIView):
+    @extend_schema(
+        summary="Revoke a company token",
+        description="Admins only. The key stops working at once; the row stays for the record.",
+        responses={200: CompanyTokenOutput},
+        operation_id="company_tokens_destroy",
+    )
+    def delete(self, request: Request, code: str) -> Response:
+        token = access.company_token_get_for_admin(actor=request.user, code=code)
+        services.company_token_revoke(token=token, actor=request.user)
+        return Response(CompanyTokenOutput(token).data)

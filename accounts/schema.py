@@ -91,3 +91,16 @@ class ApiSchema(AutoSchema):
         """Left out on an operation: the first line of its description."""
         description = self.get_description() or ""
         return description.strip().split("\n")[0].rstrip(".") or None
+
+
+class CompanyTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.CompanyTokenAuthentication"
+    name = "companyTokenAuth"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A company token (`POST /api/v1/company-tokens/`), for the exports "
+            "its scopes allow.",
+        }

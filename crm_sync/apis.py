@@ -13,6 +13,7 @@ from accounts.api_common import (
     EXPAND,
     FIELDS,
     ManagerInViewField,
+    OptionalManagerCodeField,
     cursor,
     people_expanded,
     pick_fields,
@@ -56,7 +57,7 @@ def _filtered[M: (Deal, Call)](queryset: QuerySet[M], request: Request, moment: 
 
 
 class DealOutput(serializers.ModelSerializer):
-    manager = serializers.UUIDField(source="manager.code", allow_null=True, default=None)
+    manager = OptionalManagerCodeField(source="manager.code", allow_null=True, default=None)
     client = serializers.CharField(source="client.name", allow_null=True, default=None)
     stage = serializers.CharField(source="stage.name")
 
@@ -70,7 +71,7 @@ class DealOutput(serializers.ModelSerializer):
 
 
 class CallOutput(serializers.ModelSerializer):
-    manager = serializers.UUIDField(source="manager.code", allow_null=True, default=None)
+    manager = OptionalManagerCodeField(source="manager.code", allow_null=True, default=None)
     client = serializers.CharField(source="client.name", allow_null=True, default=None)
 
     class Meta:

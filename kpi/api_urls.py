@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from kpi import apis
 
@@ -15,7 +15,8 @@ urlpatterns = [
         apis.CalendarDayDetailApi.as_view(),
         name="api-calendar-day-detail",
     ),
-    path("calendar/<int:year>/", apis.CalendarApi.as_view(), name="api-calendar"),
+    # Any whole number: a year out of range is a 400 that says so, not the router's 404.
+    re_path(r"^calendar/(?P<year>-?[0-9]{1,9})/$", apis.CalendarApi.as_view(), name="api-calendar"),
     path("absences/", apis.AbsenceListApi.as_view(), name="api-absence-list"),
     path("absences/<uuid:code>/", apis.AbsenceDetailApi.as_view(), name="api-absence-detail"),
     path("bands/", apis.BandsApi.as_view(), name="api-bands"),

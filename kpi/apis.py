@@ -477,12 +477,14 @@ class CalendarApi(APIView):
         description="The company's working days per month: the country's production calendar "
         "with the company's own extra working days and days off. `provisional`: next year's "
         "decree is not yet in the installed calendar.",
+        parameters=[OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.PATH)],
         responses=CalendarOutput,
         operation_id="calendar_retrieve",
     )
-    def get(self, request: Request, year: int) -> Response:
+    def get(self, request: Request, year: str) -> Response:
+        year = int(year)
         if not 2000 <= year <= 2100:
-            raise ApiValidationError({"year": "2000–2100"})
+            raise ApiValidationError({"year": [_("Год — от 2000 до 2100.")]})
         months = working_days_by_month(company=request.user.company, year=year)
         data = {
             "year": year,

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from accounts import permissions
 from accounts.api_common import (
     EXPAND,
+    ManagerCodeField,
     ManagerInViewField,
     deprecated_in_favour_of,
     people_expanded,
@@ -57,7 +58,7 @@ class ChangeOutput(serializers.ModelSerializer):
 
 
 class ReportOutput(serializers.ModelSerializer):
-    manager = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    manager = ManagerCodeField(source="manager.code", read_only=True)
     values = ValueOutput(many=True, read_only=True)
     changes = ChangeOutput(many=True, read_only=True)
 
