@@ -8,6 +8,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -462,3 +463,13 @@ class CompanyTokenDetailApi(APIView):
         token = access.company_token_get_for_admin(actor=request.user, code=code)
         services.company_token_revoke(token=token, actor=request.user)
         return Response(CompanyTokenOutput(token).data)
+
+
+class NotFoundApi(APIView):
+    """Whatever no route of /api/v1/ matches: a 404 in the one error body, not the HTML page."""
+
+    schema = None
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound()

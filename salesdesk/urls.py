@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as accounts_views
+from accounts.apis import NotFoundApi
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api/v1/", include("rollups.api_urls")),
     path("api/v1/", include("crm_sync.api_urls")),
     path("api/v1/", include("funnel.api_urls")),
+    # Last: an unknown API path answers JSON in the API's error shape.
+    re_path(r"^api/v1/(?P<rest>.*)$", NotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -124,3 +124,10 @@ def test_a_head_lists_the_people_of_their_teams_by_name(alpha: Cast, other_team:
 def test_a_manager_still_may_not_list_users(alpha: Cast):
     response = logged_in(alpha.manager).get(reverse("api-user-list"))
     assert response.status_code == 403 and response.json()["message"]
+
+
+def test_an_unknown_api_path_is_a_404_in_the_same_shape(alpha: Cast):
+    for path in ("/api/v1/nothing/", "/api/v1/calendar/1539508871164/"):
+        response = api(alpha.api_key).get(path)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found", path
