@@ -9,8 +9,8 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.models import ApiToken, SalesRole, Team, User
-from accounts.permissions import require_configure
+from accounts.models import ApiToken, CompanyToken, SalesRole, Team, User
+from accounts.permissions import require_configure, require_lead, users_listed_for
 
 
 def get_or_404[M: Model](queryset: QuerySet[M], **lookup: object) -> M:
@@ -33,12 +33,23 @@ def user_get_for_admin(*, actor: User, code: str) -> User:
     return get_for_admin(User, actor=actor, code=code)
 
 
+def user_get_for_viewer(*, actor: User, code: str) -> User:
+    """A user the actor may look up (an admin: anyone of the company; a head: the managers
+    they see and themselves); anyone else is not found, as another company's would be."""
+    require_lead(actor)
+    return get_or_404(users_listed_for(actor), code=code)
+
+
 def team_get_for_admin(*, actor: User, code: str) -> Team:
     return get_for_admin(Team, actor=actor, code=code)
 
 
 def sales_role_get_for_admin(*, actor: User, code: str) -> SalesRole:
     return get_for_admin(SalesRole, actor=actor, code=code)
+
+
+def company_token_get_for_admin(*, actor: User, code: str) -> CompanyToken:
+    return get_for_admin(CompanyToken, actor=actor, code=code)
 
 
 def api_token_get_for_owner(*, actor: User, code: str) -> ApiToken:

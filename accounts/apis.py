@@ -1,25 +1,22 @@
 """The accounts API: one view class per operation, input and output serializers nested."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView, exception_handler
+from rest_framework.views import APIView
 
 from accounts import access, selectors, services
-from accounts.models import SalesRole, Team, User
-from accounts.permissions import require_configure
-
-
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    """A service's refusal (Django's ValidationError) becomes a 400 with its messages."""
-    if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = ApiValidationError(detail)
-    return exception_handler(exc, context)
+from accounts.api_common import FIELDS, deprecated_in_favour_of, pick_fields
+from accounts.models import CompanyToken, SalesRole, Team, User
+from accounts.permissions import require_configure, require_lead
 
 
 @extend_schema_field(OpenApiTypes.UUID)
@@ -56,74 +53,158 @@ class UserOutput(serializers.ModelSerializer):
 
 
 class MeApi(APIView):
-    @extend_schema(responses=UserOutput, operation_id="me_retrieve")
+    @extend_schema(
+        summary="Who you are",
+        description="The user the token or session belongs to.",
+        responses=UserOutput,
+        operation_id="me_retrieve",
+    )
     def get(self, request: Request) -> Response:
         return Response(UserOutput(request.user).data)
 
 
+@extend_schema_serializer(component_name="UserCreateInput")
+class UserCreateInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    role = serializers.ChoiceField(
+        choices=User.Role.choices, required=False, default=User.Role.MANAGER
+    )
+    is_company_admin = serializers.BooleanField(required=False, default=False)
+    team = CompanyRelatedField(Team, required=False, allow_null=True)
+    sales_role = CompanyRelatedField(SalesRole, required=False, allow_null=True)
+
+
+@extend_schema_serializer(component_name="UserUpdateInput")
+class UserUpdateInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=User.Role.choices, required=False)
+    is_company_admin = serializers.BooleanField(required=False)
+    team = CompanyRelatedField(Team, required=False, allow_null=True)
+    sales_role = CompanyRelatedField(SalesRole, required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+USER_EXAMPLE = {
+    "code": "3f2b6a8e-1c4d-4e5f-9a0b-1c2d3e4f5a6b",
+    "username": "vector.ivanov",
+    "first_name": "Иван",
+    "last_name": "Иванов",
+    "email": "ivanov@example.com",
+    "role": "manager",
+    "is_company_admin": False,
+    "team": "7d9e0f1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a",
+    "sales_role": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+    "is_active": True,
+}
+
+
 class UserListApi(APIView):
-    @extend_schema(responses=UserOutput(many=True), operation_id="users_list")
+    @extend_schema(
+        summary="Users you may look up",
+        description=(
+            "An admin gets the company's users; a head of sales the managers of the teams "
+            "they lead and themselves (names for the codes other answers carry). Other roles: "
+            "403. `?fields=code,first_name,last_name` keeps only those fields."
+        ),
+        parameters=[FIELDS],
+        responses=UserOutput(many=True),
+        examples=[OpenApiExample("a manager", value=[USER_EXAMPLE], response_only=True)],
+        operation_id="users_list",
+    )
     def get(self, request: Request) -> Response:
-        require_configure(request.user)
-        users = selectors.users_of_company(company=request.user.company)
-        return Response(UserOutput(users, many=True).data)
-
-
-class UserCreateApi(APIView):
-    @extend_schema_serializer(component_name="UserCreateInput")
-    class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(write_only=True, required=False, allow_blank=True)
-        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        email = serializers.EmailField(required=False, allow_blank=True)
-        role = serializers.ChoiceField(
-            choices=User.Role.choices, required=False, default=User.Role.MANAGER
-        )
-        is_company_admin = serializers.BooleanField(required=False, default=False)
-        team = CompanyRelatedField(Team, required=False, allow_null=True)
-        sales_role = CompanyRelatedField(SalesRole, required=False, allow_null=True)
+        require_lead(request.user)
+        users = selectors.users_in_view(company=request.user.company, viewer=request.user)
+        rows = UserOutput(users, many=True).data
+        return Response(pick_fields(rows, request, allowed=UserOutput.Meta.fields))
 
     @extend_schema(
-        request=InputSerializer, responses={201: UserOutput}, operation_id="users_create"
+        summary="Create a user",
+        description=(
+            "Admins only. A manager needs a sales role; the login must be free in every "
+            "company; the password follows the same rules as the page (left out: an "
+            "invitation with a temporary one)."
+        ),
+        request=UserCreateInput,
+        responses={201: UserOutput},
+        operation_id="users_create",
     )
     def post(self, request: Request) -> Response:
-        require_configure(request.user)
-        serializer = self.InputSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.setdefault("password", None)
-        user = services.user_create(company=request.user.company, actor=request.user, **data)
-        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+        return _user_create(request)
 
 
 class UserDetailApi(APIView):
-    @extend_schema(responses=UserOutput, operation_id="users_retrieve")
+    @extend_schema(
+        summary="A user",
+        description="An admin: anyone of the company; a head: the people of their teams "
+        "and themselves; anyone else is 404.",
+        responses=UserOutput,
+        operation_id="users_retrieve",
+    )
     def get(self, request: Request, code: str) -> Response:
-        user = access.user_get_for_admin(actor=request.user, code=code)
+        user = access.user_get_for_viewer(actor=request.user, code=code)
         return Response(UserOutput(user).data)
+
+    @extend_schema(
+        summary="Change a user",
+        description="Admins only; only the fields sent change. `is_active: false` "
+        "deactivates (the user's reports and figures stay).",
+        request=UserUpdateInput,
+        responses=UserOutput,
+        operation_id="users_partial_update",
+    )
+    def patch(self, request: Request, code: str) -> Response:
+        return _user_update(request, code)
+
+
+def _user_create(request: Request) -> Response:
+    require_configure(request.user)
+    serializer = UserCreateInput(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    data.setdefault("password", None)
+    user = services.user_create(company=request.user.company, actor=request.user, **data)
+    return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+def _user_update(request: Request, code: str) -> Response:
+    user = access.user_get_for_admin(actor=request.user, code=code)
+    serializer = UserUpdateInput(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    services.user_update(user=user, actor=request.user, **serializer.validated_data)
+    return Response(UserOutput(user).data)
+
+
+class UserCreateApi(APIView):
+    @extend_schema(
+        summary="Create a user (old path)",
+        description=deprecated_in_favour_of("POST /api/v1/users/"),
+        request=UserCreateInput,
+        responses={201: UserOutput},
+        operation_id="users_create_old",
+        deprecated=True,
+    )
+    def post(self, request: Request) -> Response:
+        return _user_create(request)
 
 
 class UserUpdateApi(APIView):
-    @extend_schema_serializer(component_name="UserUpdateInput")
-    class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150, required=False)
-        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        email = serializers.EmailField(required=False, allow_blank=True)
-        role = serializers.ChoiceField(choices=User.Role.choices, required=False)
-        is_company_admin = serializers.BooleanField(required=False)
-        team = CompanyRelatedField(Team, required=False, allow_null=True)
-        sales_role = CompanyRelatedField(SalesRole, required=False, allow_null=True)
-        is_active = serializers.BooleanField(required=False)
-
-    @extend_schema(request=InputSerializer, responses=UserOutput, operation_id="users_update")
+    @extend_schema(
+        summary="Change a user (old path)",
+        description=deprecated_in_favour_of("PATCH /api/v1/users/{code}/"),
+        request=UserUpdateInput,
+        responses=UserOutput,
+        operation_id="users_update_old",
+        deprecated=True,
+    )
     def patch(self, request: Request, code: str) -> Response:
-        user = access.user_get_for_admin(actor=request.user, code=code)
-        serializer = self.InputSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        services.user_update(user=user, actor=request.user, **serializer.validated_data)
-        return Response(UserOutput(user).data)
+        return _user_update(request, code)
 
 
 class TeamOutput(serializers.ModelSerializer):
@@ -135,38 +216,113 @@ class TeamOutput(serializers.ModelSerializer):
         fields = ["code", "name", "head", "manager_count"]
 
 
+@extend_schema_serializer(component_name="TeamInput")
+class TeamInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    head = CompanyRelatedField(
+        User, required=False, allow_null=True, help_text="a head of sales' code, or null"
+    )
+
+
+TEAM_EXAMPLE = OpenApiExample(
+    "a new team",
+    value={"name": "Южный отдел"},
+    request_only=True,
+)
+
+
 class TeamListApi(APIView):
-    @extend_schema(responses=TeamOutput(many=True), operation_id="teams_list")
+    @extend_schema(
+        summary="Teams",
+        description="The company's teams with their head's code and how many managers each has.",
+        responses=TeamOutput(many=True),
+        operation_id="teams_list",
+    )
     def get(self, request: Request) -> Response:
         teams = selectors.teams_with_counts(company=request.user.company)
         return Response(TeamOutput(teams, many=True).data)
 
-
-class TeamCreateApi(APIView):
-    @extend_schema_serializer(component_name="TeamCreateInput")
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100)
-        head = CompanyRelatedField(User, required=False, allow_null=True)
-
     @extend_schema(
-        request=InputSerializer, responses={201: TeamOutput}, operation_id="teams_create"
+        summary="Create a team",
+        description="Admins only. The name is unique in the company; the head, if given, is a "
+        "head of sales.",
+        request=TeamInput,
+        responses={201: TeamOutput},
+        examples=[
+            TEAM_EXAMPLE,
+            OpenApiExample(
+                "a new team",
+                value={
+                    "code": "7d9e0f1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a",
+                    "name": "Южный отдел",
+                    "head": None,
+                    "manager_count": 0,
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+        operation_id="teams_create",
     )
     def post(self, request: Request) -> Response:
-        require_configure(request.user)
-        serializer = self.InputSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        team = services.team_create(
-            company=request.user.company, actor=request.user, **serializer.validated_data
-        )
-        team.manager_count = 0
-        return Response(TeamOutput(team).data, status=status.HTTP_201_CREATED)
+        return _team_create(request)
+
+
+def _team_create(request: Request) -> Response:
+    require_configure(request.user)
+    serializer = TeamInput(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    team = services.team_create(
+        company=request.user.company, actor=request.user, **serializer.validated_data
+    )
+    team.manager_count = 0
+    return Response(TeamOutput(team).data, status=status.HTTP_201_CREATED)
+
+
+class TeamCreateApi(APIView):
+    @extend_schema(
+        summary="Create a team (old path)",
+        description=deprecated_in_favour_of("POST /api/v1/teams/"),
+        request=TeamInput,
+        responses={201: TeamOutput},
+        operation_id="teams_create_old",
+        deprecated=True,
+    )
+    def post(self, request: Request) -> Response:
+        return _team_create(request)
 
 
 class TeamDetailApi(APIView):
-    @extend_schema(responses=TeamOutput, operation_id="teams_retrieve")
+    @extend_schema(
+        summary="A team",
+        description="Admins only (a head sees their teams' figures through totals/).",
+        responses=TeamOutput,
+        operation_id="teams_retrieve",
+    )
     def get(self, request: Request, code: str) -> Response:
         teams = selectors.teams_with_counts(company=request.user.company)
         team = access.team_get_for_admin(actor=request.user, code=code)
+        return Response(TeamOutput(teams.get(pk=team.pk)).data)
+
+    @extend_schema(
+        summary="Rename a team or change its head",
+        description="Admins only; a field left out keeps its value.",
+        request=TeamInput(partial=True),
+        responses=TeamOutput,
+        operation_id="teams_partial_update",
+    )
+    def patch(self, request: Request, code: str) -> Response:
+        team = access.team_get_for_admin(actor=request.user, code=code)
+        serializer = TeamInput(data=request.data, partial=True, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.team_update(
+            team=team,
+            name=data.get("name", team.name),
+            head=data.get("head", team.head),
+            actor=request.user,
+        )
+        teams = selectors.teams_with_counts(company=request.user.company)
         return Response(TeamOutput(teams.get(pk=team.pk)).data)
 
 
@@ -176,28 +332,144 @@ class SalesRoleOutput(serializers.ModelSerializer):
         fields = ["code", "name", "kind"]
 
 
+@extend_schema_serializer(component_name="SalesRoleCreateInput")
+class SalesRoleInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
 class SalesRoleListApi(APIView):
-    @extend_schema(responses=SalesRoleOutput(many=True), operation_id="sales_roles_list")
+    @extend_schema(
+        summary="Sales roles",
+        description="The company's sales roles (hunter, closer, farmer and its own).",
+        responses=SalesRoleOutput(many=True),
+        operation_id="sales_roles_list",
+    )
     def get(self, request: Request) -> Response:
         roles = selectors.sales_roles_with_counts(company=request.user.company)
         return Response(SalesRoleOutput(roles, many=True).data)
 
+    @extend_schema(
+        summary="Create a sales role",
+        description="Admins only; the company's own role, with no KPIs until some are added.",
+        request=SalesRoleInput,
+        responses={201: SalesRoleOutput},
+        operation_id="sales_roles_create",
+    )
+    def post(self, request: Request) -> Response:
+        return _sales_role_create(request)
+
+
+def _sales_role_create(request: Request) -> Response:
+    require_configure(request.user)
+    serializer = SalesRoleInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    role = services.sales_role_create(
+        company=request.user.company, name=serializer.validated_data["name"], actor=request.user
+    )
+    return Response(SalesRoleOutput(role).data, status=status.HTTP_201_CREATED)
+
 
 class SalesRoleCreateApi(APIView):
-    @extend_schema_serializer(component_name="SalesRoleCreateInput")
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100)
+    @extend_schema(
+        summary="Create a sales role (old path)",
+        description=deprecated_in_favour_of("POST /api/v1/sales-roles/"),
+        request=SalesRoleInput,
+        responses={201: SalesRoleOutput},
+        operation_id="sales_roles_create_old",
+        deprecated=True,
+    )
+    def post(self, request: Request) -> Response:
+        return _sales_role_create(request)
+
+
+class CompanyTokenOutput(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = CompanyToken
+        fields = [
+            "code",
+            "name",
+            "scopes",
+            "prefix",
+            "created_by",
+            "created",
+            "last_used",
+            "revoked",
+        ]
+
+
+class CompanyTokenCreatedOutput(CompanyTokenOutput):
+    key = serializers.CharField(
+        help_text="the key, shown this once: `Authorization: Bearer <key>`; only its hash is kept"
+    )
+
+    class Meta(CompanyTokenOutput.Meta):
+        fields = [*CompanyTokenOutput.Meta.fields, "key"]
+
+
+@extend_schema_serializer(component_name="CompanyTokenInput")
+class CompanyTokenInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="what uses it: «DataLens», «АТС»")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=CompanyToken.Scope.choices),
+        min_length=1,
+        help_text="`exports:read`: the BI exports (read-only)",
+    )
+
+
+class CompanyTokenListApi(APIView):
+    @extend_schema(
+        summary="Company tokens",
+        description="Admins only. The company's tokens for tools that act for the company (a BI "
+        "dashboard), revoked ones included; never their keys.",
+        responses=CompanyTokenOutput(many=True),
+        operation_id="company_tokens_list",
+    )
+    def get(self, request: Request) -> Response:
+        require_configure(request.user)
+        tokens = CompanyToken.objects.filter(company=request.user.company).select_related(
+            "created_by"
+        )
+        return Response(CompanyTokenOutput(tokens, many=True).data)
 
     @extend_schema(
-        request=InputSerializer, responses={201: SalesRoleOutput}, operation_id="sales_roles_create"
+        summary="Make a company token",
+        description="Admins only. The answer carries the key this once; keep it in the BI "
+        "tool's connection. A token reaches only what its scopes name.",
+        request=CompanyTokenInput,
+        responses={201: CompanyTokenCreatedOutput},
+        operation_id="company_tokens_create",
     )
     def post(self, request: Request) -> Response:
         require_configure(request.user)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = CompanyTokenInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        role = services.sales_role_create(
-            company=request.user.company,
-            name=serializer.validated_data["name"],
-            actor=request.user,
+        token, key = services.company_token_create(
+            company=request.user.company, actor=request.user, **serializer.validated_data
         )
-        return Response(SalesRoleOutput(role).data, status=status.HTTP_201_CREATED)
+        token.key = key
+        return Response(CompanyTokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
+
+
+class CompanyTokenDetailApi(APIView):
+    @extend_schema(
+        summary="Revoke a company token",
+        description="Admins only. The key stops working at once; the row stays for the record.",
+        responses={200: CompanyTokenOutput},
+        operation_id="company_tokens_destroy",
+    )
+    def delete(self, request: Request, code: str) -> Response:
+        token = access.company_token_get_for_admin(actor=request.user, code=code)
+        services.company_token_revoke(token=token, actor=request.user)
+        return Response(CompanyTokenOutput(token).data)
+
+
+class NotFoundApi(APIView):
+    """Whatever no route of /api/v1/ matches: a 404 in the one error body, not the HTML page."""
+
+    schema = None
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound()

@@ -7,7 +7,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from accounts import services, tenancy
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, CompanyToken, User
 
 # What api_token_create makes: a company id (a positive bigint) and token_urlsafe's secret.
 # Anything else is refused before a company is opened or the database is asked.
@@ -57,3 +57,50 @@ class ApiTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return "Token"
+
+
+class CompanyPrincipal:
+    """Who a company token acts as: the company itself, with no person's rights. Views that
+    accept company tokens check `token_has_scope`, never a user's role."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    pk = None
+    can_administer = False
+    is_head = False
+    is_manager = False
+
+    def __init__(self, token: CompanyToken) -> None:
+        self.token = token
+        self.company = token.company
+        self.company_id = token.company_id
+
+
+class CompanyTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <company id>.<secret>`, a key made by company_token_create.
+
+    Only the views that name it take it (the BI exports), so a company token cannot reach
+    anything else whatever its scopes."""
+
+    keyword = "bearer"
+
+    def authenticate(self, request: Request) -> tuple[CompanyPrincipal, CompanyToken] | None:
+        header = str(request.META.get("HTTP_AUTHORIZATION", "")).strip()
+        scheme, _space, key = header.partition(" ")
+        if scheme.lower() != self.keyword:
+            return None
+        key = key.strip()
+        company_id = token_company_id(key)
+        if company_id is None:
+            raise exceptions.AuthenticationFailed(_("Неверный токен."))
+        tenancy.activate(company_id)
+        token = services.company_token_find(key=key)
+        if token is None:
+            tenancy.activate(None)
+            raise exceptions.AuthenticationFailed(_("Неверный токен."))
+        CompanyToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        return CompanyPrincipal(token), token
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Bearer"

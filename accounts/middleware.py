@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import tenancy
+from accounts.api_errors import error_body
 
 SESSION_COMPANY_KEY = "_salesdesk_company"
 
@@ -63,6 +64,9 @@ class LanguageMiddleware(LocaleMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen is None and request.path.startswith("/api/"):
+            # An integration has no switch to press: it asks in Accept-Language.
+            chosen = translation.get_language_from_request(request)
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
@@ -93,7 +97,8 @@ class PasswordChangeMiddleware:
             return None
         if request.path.startswith("/api/"):
             message = _("Сначала смените временный пароль.")
-            return JsonResponse({"detail": message}, status=403)
+            body = error_body(code="password_change_required", message=message)
+            return JsonResponse(body, status=403)
         target = reverse("password-change")
         if request.method == "GET" and request.path != reverse("home"):
             target += "?" + urlencode({"next": request.get_full_path()})
@@ -115,5 +120,8 @@ class RefuseNulMiddleware:
             for key, values in data.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     message = _("В запросе есть недопустимый символ (NUL). Уберите его.")
+                    if request.path.startswith("/api/"):
+                        body = error_body(code="invalid", message=message)
+                        return JsonResponse(body, status=400)
                     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -427,6 +427,37 @@ class ApiToken(TenantModel):
         return f"{self.name} ({self.prefix}…)"
 
 
+class CompanyToken(TenantModel):
+    """A key of the company, not of a person, for a tool that acts for it: a BI dashboard
+    reading the exports (`exports:read`), later a PBX pushing calls. Only its hash is stored;
+    the key is shown once. Revoking keeps the row (who made it, when it was last used)."""
+
+    class Scope(models.TextChoices):
+        EXPORTS_READ = "exports:read", _("чтение выгрузок (BI)")
+
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    name = models.CharField(_("название"), max_length=100)
+    scopes = models.JSONField(_("права"), default=list)
+    key_hash = models.CharField(max_length=64)
+    prefix = models.CharField(max_length=16)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="companytoken_code_uniq"),
+            models.UniqueConstraint(fields=["company", "key_hash"], name="companytoken_hash_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
 class AuditEvent(TenantModel):
     """One security-relevant event of a company: who did what to which object, from where."""
 

@@ -53,6 +53,18 @@ def teams_in_view_of(actor: User) -> QuerySet[Team]:
     return teams.none()
 
 
+def users_listed_for(actor: User) -> QuerySet[User]:
+    """The people whose names and codes an actor may look up (the API's users/): an admin,
+    the company's; a head of sales, the managers they see and themselves; anyone else,
+    nobody (the list is refused with `require_lead`)."""
+    users = User.objects.filter(company_id=actor.company_id)
+    if actor.can_administer:
+        return users
+    if actor.is_head:
+        return users.filter(pk__in=in_view_of(actor).values("pk")) | users.filter(pk=actor.pk)
+    return users.none()
+
+
 def of_managers_in_view[M: Model](records: QuerySet[M], *, viewer: User) -> QuerySet[M]:
     """Records with a `manager`, as `viewer` may see them (`in_view_of`)."""
     if viewer.can_administer:

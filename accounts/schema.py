@@ -1,4 +1,17 @@
+"""How the API describes itself: the token scheme, and every operation's error answers.
+
+`ApiSchema` adds to each operation the 4xx it can answer (the one body of
+`accounts.api_errors.ErrorOutput`, with an example each), so that no operation documents
+only its success: 400 where it takes input, 401 and 403 everywhere a login is needed, 404
+where the path names an object.
+"""
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework.permissions import AllowAny
+
+from accounts.api_errors import ErrorOutput, error_body
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -11,4 +24,83 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": "`Token <key>`: create a key on your profile page.",
+        }
+
+
+ERRORS = {
+    "400": (
+        "The input is refused: `fields` names each field with its messages, `message` sums "
+        "them up.",
+        error_body(
+            code="invalid",
+            message="month: Месяц пишется как 2026-12 (год-месяц) или как дата в нём.",
+            fields={"month": ["Месяц пишется как 2026-12 (год-месяц) или как дата в нём."]},
+        ),
+    ),
+    "401": (
+        "No valid token or session: send `Authorization: Token <key>`.",
+        error_body(code="not_authenticated", message="Учетные данные не были предоставлены."),
+    ),
+    "403": (
+        "Your role may not do this (the same rule and message as the page), or a temporary "
+        "password must be changed first.",
+        error_body(
+            code="permission_denied",
+            message="Настраивает компанию только администратор.",
+        ),
+    ),
+    "404": (
+        "Nothing of your company has this code (another company's object is not found either).",
+        error_body(code="not_found", message="Страница не найдена."),
+    ),
+}
+
+
+def _error_response(status: str) -> OpenApiResponse:
+    description, body = ERRORS[status]
+    example = OpenApiExample(f"error {status}", value=body, status_codes=[status])
+    return OpenApiResponse(ErrorOutput, description=description, examples=[example])
+
+
+class ApiSchema(AutoSchema):
+    def _error_statuses(self) -> list[str]:
+        statuses = []
+        takes_input = self.method in ("POST", "PUT", "PATCH") or bool(
+            self.get_override_parameters()
+        )
+        if takes_input:
+            statuses.append("400")
+        if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            statuses += ["401", "403"]
+        if "{" in self.path:
+            statuses.append("404")
+        return statuses
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:  # type: ignore[override]
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for status in self._error_statuses():
+            if status not in responses:
+                responses[status] = self._get_response_for_code(
+                    _error_response(status), status, direction=direction
+                )
+        return responses
+
+    def get_summary(self) -> str | None:
+        """Left out on an operation: the first line of its description."""
+        description = self.get_description() or ""
+        return description.strip().split("\n")[0].rstrip(".") or None
+
+
+class CompanyTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.CompanyTokenAuthentication"
+    name = "companyTokenAuth"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A company token (`POST /api/v1/company-tokens/`), for the exports "
+            "its scopes allow.",
         }

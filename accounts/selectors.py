@@ -7,11 +7,21 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, AuditEvent, Company, SalesRole, Team, TeamMembership, User
-from accounts.permissions import in_view_of, teams_in_view_of
+from accounts.permissions import in_view_of, teams_in_view_of, users_listed_for
 
 
 def users_of_company(*, company: Company) -> QuerySet[User]:
     return User.objects.filter(company=company).select_related("team", "sales_role")
+
+
+def users_in_view(*, company: Company, viewer: User) -> QuerySet[User]:
+    """The users a viewer may look up by name (`permissions.users_listed_for`)."""
+    return (
+        users_listed_for(viewer)
+        .filter(company=company)
+        .select_related("team", "sales_role")
+        .order_by("last_name", "first_name", "id")
+    )
 
 
 def managers_of_team(*, company: Company, team: Team) -> QuerySet[User]:

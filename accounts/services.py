@@ -25,6 +25,7 @@ from accounts.models import (
     ApiToken,
     AuditEvent,
     Company,
+    CompanyToken,
     LoginName,
     PendingSignup,
     SalesRole,
@@ -452,6 +453,51 @@ def api_token_revoke(*, token: ApiToken) -> None:
         target=f"{token.user.username}: {token.name} ({token.prefix}…)",
     )
     token.delete()
+
+
+def company_token_create(
+    *, company: Company, name: str, scopes: list[str], actor: User | None = None
+) -> tuple[CompanyToken, str]:
+    """Admins only. Returns the token and its key; the key is not stored and cannot be
+    shown again."""
+    if actor is not None:
+        permissions.require_configure(actor)
+    unknown = set(scopes) - set(CompanyToken.Scope.values)
+    if not scopes or unknown:
+        raise ValidationError({"scopes": _("Выберите права токена из списка.")})
+    # The company id up front, as a user's key: authentication opens the company first.
+    key = f"{company.pk}.{secrets.token_urlsafe(32)}"
+    token = CompanyToken(
+        company=company, name=name, scopes=sorted(set(scopes)), key_hash=_token_hash(key),
+        prefix=key[:12], created_by=actor,
+    )  # fmt: skip
+    token.save()
+    audit_record(
+        company=company.pk,
+        action=AuditEvent.Action.TOKEN_CREATED,
+        target=f"{name} ({token.prefix}…): {', '.join(token.scopes)}",
+        actor=actor,
+    )
+    return token, key
+
+
+def company_token_find(*, key: str) -> CompanyToken | None:
+    return CompanyToken.objects.filter(key_hash=_token_hash(key), revoked__isnull=True).first()
+
+
+def company_token_revoke(*, token: CompanyToken, actor: User | None = None) -> CompanyToken:
+    if actor is not None:
+        permissions.require_configure(actor)
+    if token.revoked is None:
+        token.revoked = django_timezone.now()
+        token.save(update_fields=["revoked"])
+        audit_record(
+            company=token.company_id,
+            action=AuditEvent.Action.TOKEN_REVOKED,
+            target=f"{token.name} ({token.prefix}…)",
+            actor=actor,
+        )
+    return token
 
 
 COMPANY_SETTINGS = (

@@ -1,15 +1,24 @@
 """Deals and calls for integrations: read them, and push call records from IP telephony."""
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api_common import (
+    EXPAND,
+    FIELDS,
+    ManagerInViewField,
+    OptionalManagerCodeField,
+    cursor,
+    people_expanded,
+    pick_fields,
+    query,
+)
 from accounts.apis import CompanyRelatedField
 from accounts.models import User
 from accounts.permissions import of_managers_in_view
@@ -17,30 +26,38 @@ from crm_sync import services
 from crm_sync.models import Call, Deal, Source
 from kpi.values import MAX_CALL_SECONDS
 
-PERIOD = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="from this day (company time)"),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="to this day, included"),
-    OpenApiParameter("manager", OpenApiTypes.UUID),
-]
+
+class PeriodFilter(serializers.Serializer):
+    # "from" is a Python keyword: the field is declared under it below.
+    to = serializers.DateField(required=False, help_text="to this day, included")
+    manager = ManagerInViewField(
+        required=False, help_text="a manager you see; anyone else is a 400, not an empty list"
+    )
+
+
+PeriodFilter._declared_fields["from"] = serializers.DateField(
+    required=False, help_text="from this day (company time)"
+)
+
+
+class DealFilter(PeriodFilter):
+    status = serializers.ChoiceField(choices=Deal.Status.choices, required=False)
 
 
 def _filtered[M: (Deal, Call)](queryset: QuerySet[M], request: Request, moment: str) -> QuerySet[M]:
-    params = request.query_params
+    filters = query(PeriodFilter, request)
     company = request.user.company
-    if params.get("from"):
-        day = serializers.DateField().to_internal_value(params["from"])
-        queryset = queryset.filter(**{f"{moment}__gte": company.day_start(day)})
-    if params.get("to"):
-        day = serializers.DateField().to_internal_value(params["to"])
-        queryset = queryset.filter(**{f"{moment}__lt": company.day_end(day)})
-    if params.get("manager"):
-        code = serializers.UUIDField().to_internal_value(params["manager"])
-        queryset = queryset.filter(manager__code=code)
+    if filters.get("from"):
+        queryset = queryset.filter(**{f"{moment}__gte": company.day_start(filters["from"])})
+    if filters.get("to"):
+        queryset = queryset.filter(**{f"{moment}__lt": company.day_end(filters["to"])})
+    if filters.get("manager"):
+        queryset = queryset.filter(manager=filters["manager"])
     return queryset
 
 
 class DealOutput(serializers.ModelSerializer):
-    manager = serializers.UUIDField(source="manager.code", allow_null=True, default=None)
+    manager = OptionalManagerCodeField(source="manager.code", allow_null=True, default=None)
     client = serializers.CharField(source="client.name", allow_null=True, default=None)
     stage = serializers.CharField(source="stage.name")
 
@@ -54,7 +71,7 @@ class DealOutput(serializers.ModelSerializer):
 
 
 class CallOutput(serializers.ModelSerializer):
-    manager = serializers.UUIDField(source="manager.code", allow_null=True, default=None)
+    manager = OptionalManagerCodeField(source="manager.code", allow_null=True, default=None)
     client = serializers.CharField(source="client.name", allow_null=True, default=None)
 
     class Meta:
@@ -65,35 +82,52 @@ class CallOutput(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+PAGING = (
+    " Pages of 100 (`?page_size=` up to 500) with a stable cursor: follow `next` until it is "
+    "null; rows added meanwhile neither repeat nor push others off a page. `?fields=` keeps "
+    "the fields named, `?expand=manager` gives the manager's names."
+)
+
+
 class DealListApi(APIView):
     # Declared so that the schema describes the paginated envelope.
-    pagination_class = LimitOffsetPagination
+    pagination_class = cursor("-created_at", "-id")
 
     @extend_schema(
-        parameters=[*PERIOD, OpenApiParameter("status", OpenApiTypes.STR, enum=Deal.Status.values)],
+        parameters=[DealFilter, FIELDS, EXPAND],
         responses=DealOutput(many=True),
         operation_id="deals_list",
-        description="Deals created in the period (by `created_at`), newest first.",
+        summary="Deals",
+        description="Deals of the managers you see created in the period (by `created_at`, "
+        "the company's days), newest first." + PAGING,
     )
     def get(self, request: Request) -> Response:
         deals = Deal.objects.filter(company=request.user.company)
         deals = _filtered(of_managers_in_view(deals, viewer=request.user), request, "created_at")
-        if request.query_params.get("status"):
-            deals = deals.filter(status=request.query_params["status"])
+        status_wanted = query(DealFilter, request).get("status")
+        if status_wanted:
+            deals = deals.filter(status=status_wanted)
         deals = deals.select_related("manager", "client", "stage").order_by("-created_at", "-id")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(deals, request, view=self)
-        return paginator.get_paginated_response(DealOutput(page, many=True).data)
+        rows = pick_fields(
+            people_expanded(DealOutput(page, many=True).data, request),
+            request,
+            allowed=DealOutput.Meta.fields,
+        )
+        return paginator.get_paginated_response(rows)
 
 
 class CallListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = cursor("-started_at", "-id")
 
     @extend_schema(
-        parameters=PERIOD,
+        parameters=[PeriodFilter, FIELDS, EXPAND],
         responses=CallOutput(many=True),
         operation_id="calls_list",
-        description="Call records that started in the period, newest first.",
+        summary="Calls",
+        description="Call records of the managers you see that started in the period, "
+        "newest first (durations in seconds)." + PAGING,
     )
     def get(self, request: Request) -> Response:
         calls = Call.objects.filter(company=request.user.company)
@@ -101,7 +135,12 @@ class CallListApi(APIView):
         calls = calls.select_related("manager", "client").order_by("-started_at", "-id")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(calls, request, view=self)
-        return paginator.get_paginated_response(CallOutput(page, many=True).data)
+        rows = pick_fields(
+            people_expanded(CallOutput(page, many=True).data, request),
+            request,
+            allowed=CallOutput.Meta.fields,
+        )
+        return paginator.get_paginated_response(rows)
 
 
 class CallPushApi(APIView):
@@ -123,10 +162,13 @@ class CallPushApi(APIView):
         request=Input,
         responses={201: CallOutput, 200: CallOutput},
         operation_id="calls_push",
+        summary="Push a call from IP telephony",
+        description="An admin's token. The same `external_id` twice updates the one call "
+        "(200) instead of adding another (201); the manager's day figures are recomputed.",
     )
     def post(self, request: Request) -> Response:
         if not request.user.can_administer:
-            raise PermissionDenied("Звонки из телефонии передаёт токен администратора.")
+            raise PermissionDenied(_("Звонки из телефонии передаёт токен администратора."))
         serializer = self.Input(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -24,9 +25,9 @@ class FunnelInput(serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         if data["end"] < data["start"]:
-            raise serializers.ValidationError({"end": "Конец периода раньше его начала."})
+            raise serializers.ValidationError({"end": _("Конец периода раньше его начала.")})
         if (data["end"] - data["start"]).days + 1 > MAX_DAYS:
-            raise serializers.ValidationError({"end": "Период длиннее 366 дней."})
+            raise serializers.ValidationError({"end": _("Период длиннее 366 дней.")})
         return data
 
 
@@ -123,6 +124,10 @@ class FunnelApi(APIView):
         ],
         responses=FunnelOutput,
         operation_id="funnel_retrieve",
+        summary="The funnel of a period",
+        description="As on the funnel page (heads and admins): conversion, deal length, "
+        "stage conversion and time in stage, velocity, coverage and channels of the deals of "
+        "the managers you see. A `team` or `manager` you do not see is a 400.",
     )
     def get(self, request: Request) -> Response:
         require_lead(request.user)
@@ -136,11 +141,11 @@ class FunnelApi(APIView):
             channel=data["channel"],
         )
         if "manager" in unknown:
-            raise serializers.ValidationError({"manager": ["Нет такого менеджера."]})
+            raise serializers.ValidationError({"manager": [_("Нет такого менеджера.")]})
         if "team" in unknown:
-            raise serializers.ValidationError({"team": ["Нет такой команды."]})
+            raise serializers.ValidationError({"team": [_("Нет такой команды.")]})
         if scope.nobody:
-            raise serializers.ValidationError({"team": ["У вас нет команды."]})
+            raise serializers.ValidationError({"team": [_("У вас нет команды.")]})
         company = request.user.company
         funnel = funnel_of(
             scope=scope,

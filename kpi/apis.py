@@ -4,8 +4,10 @@ import datetime
 from collections.abc import Callable
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_field,
@@ -17,13 +19,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api_common import FIELDS, MonthField, deprecated_in_favour_of, pick_fields, query
+from accounts.api_errors import error_body
 from accounts.apis import CompanyRelatedField
 from accounts.models import SalesRole, User
 from accounts.permissions import require_configure, require_plan
 from kpi import access, selectors, services
 from kpi.calendar import is_provisional, working_days_by_month
-from kpi.models import KPI, Absence, Plan
+from kpi.models import KPI, Absence, CalendarDay, Plan
 from kpi.periods import month_bounds
+
+# The Russian message of api_common.MonthField, as the docs' example shows it.
+MONTH_FORMAT = "Месяц пишется как 2026-12 (год-месяц) или как дата в нём."
 
 
 class KpiOutput(serializers.ModelSerializer):
@@ -81,52 +88,146 @@ class KpiInput(serializers.Serializer):
     )
 
 
+KPI_CREATE_EXAMPLE = OpenApiExample(
+    "meetings held",
+    value={
+        "code": "meetings_held_api",
+        "name_ru": "Проведённые встречи",
+        "name_en": "Meetings held",
+        "unit": "count",
+        "direction": "higher",
+        "aggregation": "sum",
+        "source": "manual",
+    },
+    request_only=True,
+)
+KPI_CREATED_EXAMPLE = OpenApiExample(
+    "meetings held",
+    value={
+        "uid": "0b7f3c1e-8a4d-4f2e-9c6b-5d4e3f2a1b0c",
+        "code": "meetings_held_api",
+        "name_ru": "Проведённые встречи",
+        "name_en": "Meetings held",
+        "unit": "count",
+        "direction": "higher",
+        "aggregation": "sum",
+        "source": "manual",
+    },
+    response_only=True,
+    status_codes=["201"],
+)
+
+
 class KpiListApi(APIView):
-    @extend_schema(responses=KpiOutput(many=True), operation_id="kpis_list")
+    @extend_schema(
+        summary="KPIs",
+        description="The company's KPI definitions: unit, direction, aggregation, source and "
+        "figure of record, bands. `?fields=` keeps only the fields named.",
+        parameters=[FIELDS],
+        responses=KpiOutput(many=True),
+        operation_id="kpis_list",
+    )
     def get(self, request: Request) -> Response:
         kpis = selectors.kpis_of_company(company=request.user.company)
-        return Response(KpiOutput(kpis, many=True).data)
+        rows = KpiOutput(kpis, many=True).data
+        return Response(pick_fields(rows, request, allowed=KpiOutput.Meta.fields))
+
+    @extend_schema(
+        summary="Create a KPI",
+        description="Admins only. The code is unique in the company (letters, digits, `_`); "
+        "a ratio KPI names its numerator and denominator KPIs. Put it in a role's set with "
+        "`POST /api/v1/sales-roles/{code}/kpis/`.",
+        request=KpiInput,
+        responses={201: KpiOutput},
+        examples=[KPI_CREATE_EXAMPLE, KPI_CREATED_EXAMPLE],
+        operation_id="kpis_create",
+    )
+    def post(self, request: Request) -> Response:
+        return _kpi_create(request)
+
+
+def _kpi_create(request: Request) -> Response:
+    require_configure(request.user)
+    serializer = KpiInput(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    kpi = services.kpi_create(
+        company=request.user.company, actor=request.user, **serializer.validated_data
+    )
+    return Response(KpiOutput(kpi).data, status=status.HTTP_201_CREATED)
+
+
+def _kpi_update(request: Request, uid: str) -> Response:
+    kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
+    serializer = KpiInput(data=request.data, partial=True, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    services.kpi_update(kpi=kpi, actor=request.user, **serializer.validated_data)
+    return Response(KpiOutput(kpi).data)
 
 
 class KpiCreateApi(APIView):
-    @extend_schema(request=KpiInput, responses={201: KpiOutput}, operation_id="kpis_create")
+    @extend_schema(
+        summary="Create a KPI (old path)",
+        description=deprecated_in_favour_of("POST /api/v1/kpis/"),
+        request=KpiInput,
+        responses={201: KpiOutput},
+        operation_id="kpis_create_old",
+        deprecated=True,
+    )
     def post(self, request: Request) -> Response:
-        require_configure(request.user)
-        serializer = KpiInput(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        kpi = services.kpi_create(
-            company=request.user.company, actor=request.user, **serializer.validated_data
-        )
-        return Response(KpiOutput(kpi).data, status=status.HTTP_201_CREATED)
+        return _kpi_create(request)
+
+
+KPI_UPDATE_RULE = (
+    "A KPI that has data (a report value, an imported figure, a plan or its history, "
+    "a stored total) keeps its `unit`, `aggregation`, `numerator` and `denominator`: "
+    "a change to any of them answers 400 with the reason, and nothing is saved. "
+    "Create a new KPI instead and put it in the role's set from a date "
+    "(`POST /api/v1/sales-roles/{code}/kpis/` and `DELETE …/kpis/{kpi}/`): past periods "
+    "keep the old one. Direction, names, bands and decimals may change."
+)
 
 
 class KpiDetailApi(APIView):
-    @extend_schema(responses=KpiOutput, operation_id="kpis_retrieve")
+    @extend_schema(
+        summary="A KPI",
+        description="One KPI of the company by its uid.",
+        responses=KpiOutput,
+        operation_id="kpis_retrieve",
+    )
     def get(self, request: Request, uid: str) -> Response:
         kpi = get_object_or_404(KPI.objects.filter(company_id=request.user.company_id), uid=uid)
         return Response(KpiOutput(kpi).data)
+
+    @extend_schema(
+        summary="Change a KPI",
+        description=f"Admins only; only the fields sent change. {KPI_UPDATE_RULE}",
+        request=KpiInput(partial=True),
+        responses=KpiOutput,
+        operation_id="kpis_partial_update",
+    )
+    def patch(self, request: Request, uid: str) -> Response:
+        return _kpi_update(request, uid)
 
 
 class KpiUpdateApi(APIView):
     @extend_schema(
         request=KpiInput,
         responses=KpiOutput,
-        operation_id="kpis_update",
+        operation_id="kpis_update_old",
+        deprecated=True,
+        summary="Change a KPI (old path)",
         description=(
             "A KPI that has data (a report value, an imported figure, a plan or its history, "
             "a stored total) keeps its `unit`, `aggregation`, `numerator` and `denominator`: "
             "a change to any of them answers 400 with the reason, and nothing is saved. "
             "Create a new KPI instead and put it in the role's set from a date "
             "(`sales-roles/{code}/kpis/add/` and `remove/`): past periods keep the old one. "
-            "Direction, names, bands and decimals may change."
+            "Direction, names, bands and decimals may change. "
+            + deprecated_in_favour_of("PATCH /api/v1/kpis/{uid}/")
         ),
     )
     def patch(self, request: Request, uid: str) -> Response:
-        kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
-        serializer = KpiInput(data=request.data, partial=True, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        services.kpi_update(kpi=kpi, actor=request.user, **serializer.validated_data)
-        return Response(KpiOutput(kpi).data)
+        return _kpi_update(request, uid)
 
 
 class RoleKpiSetOutput(serializers.Serializer):
@@ -141,6 +242,9 @@ def _set_response(sales_role: SalesRole, on: datetime.date, kpis: list[KPI]) -> 
 
 class RoleKpiListApi(APIView):
     @extend_schema(
+        summary="A role's KPI set on a day",
+        description="The 2–5 KPIs a sales role's managers report on the day `on` (the sets "
+        "are effective-dated: a change from a date leaves earlier days as they were).",
         parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="default: today")],
         responses=RoleKpiSetOutput,
         operation_id="sales_role_kpis_list",
@@ -162,9 +266,17 @@ class RoleKpiChangeInput(serializers.Serializer):
 
 
 class _RoleKpiChangeApi(APIView):
-    def change(self, request: Request, code: str, service: Callable[..., list[KPI]]) -> Response:
+    def change(
+        self,
+        request: Request,
+        code: str,
+        service: Callable[..., list[KPI]],
+        data: object = None,
+    ) -> Response:
         sales_role = access.sales_role_get_for_admin(actor=request.user, code=code)
-        serializer = RoleKpiChangeInput(data=request.data, context={"request": request})
+        serializer = RoleKpiChangeInput(
+            data=request.data if data is None else data, context={"request": request}
+        )
         serializer.is_valid(raise_exception=True)
         kpis = service(
             company=request.user.company,
@@ -175,9 +287,43 @@ class _RoleKpiChangeApi(APIView):
         return _set_response(sales_role, serializer.validated_data["effective_from"], kpis)
 
 
+class RoleKpiSetApi(_RoleKpiChangeApi, RoleKpiListApi):
+    @extend_schema(
+        summary="Add a KPI to a role's set from a day",
+        description="Admins only. A set holds 2–5 KPIs: a sixth is refused with the reason. "
+        "Answers the set as of `effective_from`.",
+        request=RoleKpiChangeInput,
+        responses={201: RoleKpiSetOutput},
+        operation_id="sales_role_kpis_create",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        answer = _RoleKpiChangeApi.change(self, request, code, services.role_kpi_add)
+        answer.status_code = status.HTTP_201_CREATED
+        return answer
+
+
+class RoleKpiItemApi(_RoleKpiChangeApi):
+    @extend_schema(
+        summary="Take a KPI out of a role's set from a day",
+        description="Admins only. Days before `effective_from` keep it; fewer than 2 KPIs "
+        "is refused with the reason. Answers the set as of `effective_from`.",
+        parameters=[OpenApiParameter("effective_from", OpenApiTypes.DATE, required=True)],
+        responses={200: RoleKpiSetOutput},
+        operation_id="sales_role_kpis_destroy",
+    )
+    def delete(self, request: Request, code: str, kpi: str) -> Response:
+        data = {"kpi": kpi, "effective_from": request.query_params.get("effective_from")}
+        return self.change(request, code, services.role_kpi_remove, data=data)
+
+
 class RoleKpiAddApi(_RoleKpiChangeApi):
     @extend_schema(
-        request=RoleKpiChangeInput, responses=RoleKpiSetOutput, operation_id="sales_role_kpis_add"
+        summary="Add a KPI to a role's set (old path)",
+        description=deprecated_in_favour_of("POST /api/v1/sales-roles/{code}/kpis/"),
+        request=RoleKpiChangeInput,
+        responses=RoleKpiSetOutput,
+        operation_id="sales_role_kpis_add_old",
+        deprecated=True,
     )
     def post(self, request: Request, code: str) -> Response:
         return self.change(request, code, services.role_kpi_add)
@@ -185,9 +331,12 @@ class RoleKpiAddApi(_RoleKpiChangeApi):
 
 class RoleKpiRemoveApi(_RoleKpiChangeApi):
     @extend_schema(
+        summary="Take a KPI out of a role's set (old path)",
+        description=deprecated_in_favour_of("DELETE /api/v1/sales-roles/{code}/kpis/{kpi}/"),
         request=RoleKpiChangeInput,
         responses=RoleKpiSetOutput,
-        operation_id="sales_role_kpis_remove",
+        operation_id="sales_role_kpis_remove_old",
+        deprecated=True,
     )
     def post(self, request: Request, code: str) -> Response:
         return self.change(request, code, services.role_kpi_remove)
@@ -210,26 +359,6 @@ class PlanOutput(serializers.ModelSerializer):
         extra_kwargs = {"value": {"help_text": PLAN_UNIT}}
 
 
-class PlanListApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("month", OpenApiTypes.DATE, description="any day of it")],
-        responses=PlanOutput(many=True),
-        operation_id="plans_list",
-    )
-    def get(self, request: Request) -> Response:
-        require_plan(request.user)
-        month = serializers.DateField().to_internal_value(
-            request.query_params.get("month") or request.user.company.today().isoformat()
-        )
-        first, last = month_bounds(month)
-        plans = (
-            Plan.objects.filter(company=request.user.company, start__gte=first, start__lte=last)
-            .select_related("kpi", "manager", "sales_role")
-            .order_by("kpi__code", "start")
-        )
-        return Response(PlanOutput(plans, many=True).data)
-
-
 @extend_schema_serializer(component_name="PlanSetInput")
 class PlanSetInput(serializers.Serializer):
     kpi = KpiCodeField()
@@ -244,21 +373,93 @@ class PlanSetInput(serializers.Serializer):
     def validate(self, data: dict) -> dict:
         if (data.get("manager") is None) == (data.get("sales_role") is None):
             raise ApiValidationError(
-                "Укажите менеджера (manager) или роль (sales_role) — что-то одно."
+                _("Укажите менеджера (manager) или роль (sales_role) — что-то одно.")
             )
         return data
 
 
-class PlanSetApi(APIView):
-    @extend_schema(request=PlanSetInput, responses=PlanOutput, operation_id="plans_set")
+PLAN_SET_DESCRIPTION = (
+    "Sets (or replaces) the plan of a KPI for a month or week, of a manager or of a sales "
+    "role (the default for its managers in every team: admins only). A manager's plan: an "
+    "admin or the head of the manager's team. `value: null` clears the plan (204). The "
+    "change is kept in the plan's history, and the totals are recomputed."
+)
+
+
+class PlanFilter(serializers.Serializer):
+    month = MonthField(required=False, help_text="2026-12, or any day of it; default: this month")
+
+
+class PlanListApi(APIView):
+    @extend_schema(
+        summary="Plans of a month",
+        description="The plans starting in the month (monthly and weekly, per manager and role "
+        "defaults). Admins and heads of sales.",
+        parameters=[PlanFilter],
+        responses=PlanOutput(many=True),
+        examples=[
+            OpenApiExample(
+                "a bad month", parameter_only=("month", OpenApiParameter.QUERY), value="2026-13"
+            ),
+            OpenApiExample(
+                "a bad month",
+                value=error_body(
+                    code="invalid",
+                    message=f"month: {MONTH_FORMAT}",
+                    fields={"month": [MONTH_FORMAT]},
+                ),
+                response_only=True,
+                status_codes=["400"],
+            ),
+            OpenApiExample(
+                "December", parameter_only=("month", OpenApiParameter.QUERY), value="2026-12"
+            ),
+        ],
+        operation_id="plans_list",
+    )
+    def get(self, request: Request) -> Response:
+        require_plan(request.user)
+        month = query(PlanFilter, request).get("month") or request.user.company.today()
+        first, last = month_bounds(month)
+        plans = (
+            Plan.objects.filter(company=request.user.company, start__gte=first, start__lte=last)
+            .select_related("kpi", "manager", "sales_role")
+            .order_by("kpi__code", "start")
+        )
+        return Response(PlanOutput(plans, many=True).data)
+
+    @extend_schema(
+        summary="Set or clear a plan",
+        description=PLAN_SET_DESCRIPTION,
+        request=PlanSetInput,
+        responses={200: PlanOutput, 204: None},
+        operation_id="plans_create",
+    )
     def post(self, request: Request) -> Response:
-        serializer = PlanSetInput(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        plan = services.plan_set(company=request.user.company, actor=request.user, **data)
-        if plan is None:
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(PlanOutput(plan).data)
+        return _plan_set(request)
+
+
+def _plan_set(request: Request) -> Response:
+    serializer = PlanSetInput(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    plan = services.plan_set(company=request.user.company, actor=request.user, **data)
+    if plan is None:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    return Response(PlanOutput(plan).data)
+
+
+class PlanSetApi(APIView):
+    @extend_schema(
+        summary="Set a plan (old path)",
+        description=deprecated_in_favour_of("POST /api/v1/plans/"),
+        request=PlanSetInput,
+        responses={200: PlanOutput, 204: None},
+        operation_id="plans_set_old",
+        deprecated=True,
+    )
+    def post(self, request: Request) -> Response:
+        return _plan_set(request)
 
 
 class CalendarOutput(serializers.Serializer):
@@ -271,10 +472,19 @@ class CalendarOutput(serializers.Serializer):
 
 
 class CalendarApi(APIView):
-    @extend_schema(responses=CalendarOutput, operation_id="calendar_retrieve")
-    def get(self, request: Request, year: int) -> Response:
+    @extend_schema(
+        summary="Working days of a year",
+        description="The company's working days per month: the country's production calendar "
+        "with the company's own extra working days and days off. `provisional`: next year's "
+        "decree is not yet in the installed calendar.",
+        parameters=[OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses=CalendarOutput,
+        operation_id="calendar_retrieve",
+    )
+    def get(self, request: Request, year: str) -> Response:
+        year = int(year)
         if not 2000 <= year <= 2100:
-            raise ApiValidationError({"year": "2000–2100"})
+            raise ApiValidationError({"year": [_("Год — от 2000 до 2100.")]})
         months = working_days_by_month(company=request.user.company, year=year)
         data = {
             "year": year,
@@ -293,14 +503,6 @@ class AbsenceOutput(serializers.ModelSerializer):
         fields = ["code", "manager", "kind", "start", "end"]
 
 
-class AbsenceListApi(APIView):
-    @extend_schema(responses=AbsenceOutput(many=True), operation_id="absences_list")
-    def get(self, request: Request) -> Response:
-        require_plan(request.user)
-        absences = Absence.objects.filter(company=request.user.company).select_related("manager")
-        return Response(AbsenceOutput(absences, many=True).data)
-
-
 @extend_schema_serializer(component_name="AbsenceCreateInput")
 class AbsenceInput(serializers.Serializer):
     manager = CompanyRelatedField(User)
@@ -309,18 +511,121 @@ class AbsenceInput(serializers.Serializer):
     end = serializers.DateField()
 
 
-class AbsenceCreateApi(APIView):
+class AbsenceListApi(APIView):
     @extend_schema(
-        request=AbsenceInput, responses={201: AbsenceOutput}, operation_id="absences_create"
+        summary="Absences",
+        description="Vacations, sick leave and other absences (a day absent is not a working "
+        "day of the manager: the plan splits over the others). Admins and heads of sales.",
+        responses=AbsenceOutput(many=True),
+        operation_id="absences_list",
+    )
+    def get(self, request: Request) -> Response:
+        require_plan(request.user)
+        absences = Absence.objects.filter(company=request.user.company).select_related("manager")
+        return Response(AbsenceOutput(absences, many=True).data)
+
+    @extend_schema(
+        summary="Record an absence",
+        description="Admins only. The days may not overlap another absence of the same "
+        "manager; the manager's plans and the totals of those days are recomputed.",
+        request=AbsenceInput,
+        responses={201: AbsenceOutput},
+        operation_id="absences_create",
     )
     def post(self, request: Request) -> Response:
-        require_configure(request.user)
-        serializer = AbsenceInput(data=request.data, context={"request": request})
+        return _absence_create(request)
+
+
+def _absence_create(request: Request) -> Response:
+    require_configure(request.user)
+    serializer = AbsenceInput(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    absence = services.absence_create(
+        company=request.user.company, actor=request.user, **serializer.validated_data
+    )
+    return Response(AbsenceOutput(absence).data, status=status.HTTP_201_CREATED)
+
+
+class AbsenceDetailApi(APIView):
+    @extend_schema(
+        summary="Remove an absence",
+        description="Admins only; the days become working days of the manager again.",
+        responses={204: None},
+        operation_id="absences_destroy",
+    )
+    def delete(self, request: Request, code: str) -> Response:
+        absence = access.absence_get_for_admin(actor=request.user, code=code)
+        services.absence_delete(absence=absence, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AbsenceCreateApi(APIView):
+    @extend_schema(
+        summary="Record an absence (old path)",
+        description=deprecated_in_favour_of("POST /api/v1/absences/"),
+        request=AbsenceInput,
+        responses={201: AbsenceOutput},
+        operation_id="absences_create_old",
+        deprecated=True,
+    )
+    def post(self, request: Request) -> Response:
+        return _absence_create(request)
+
+
+class CalendarDayOutput(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarDay
+        fields = ["date", "is_working", "note"]
+
+
+@extend_schema_serializer(component_name="CalendarDayInput")
+class CalendarDayInput(serializers.Serializer):
+    date = serializers.DateField()
+    is_working = serializers.BooleanField(help_text="true: an extra working day; false: a day off")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class CalendarDayListApi(APIView):
+    @extend_schema(
+        summary="The company's own calendar days",
+        description="The company's extra working days and days off, which win over the "
+        "country's calendar.",
+        responses=CalendarDayOutput(many=True),
+        operation_id="calendar_days_list",
+    )
+    def get(self, request: Request) -> Response:
+        days = CalendarDay.objects.filter(company=request.user.company).order_by("date")
+        return Response(CalendarDayOutput(days, many=True).data)
+
+    @extend_schema(
+        summary="Make a day working or a day off",
+        description="Admins only; replaces the company's own setting of that day. The totals "
+        "of the day's periods are recomputed.",
+        request=CalendarDayInput,
+        responses={200: CalendarDayOutput},
+        operation_id="calendar_days_create",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CalendarDayInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        absence = services.absence_create(
+        day = services.calendar_day_set(
             company=request.user.company, actor=request.user, **serializer.validated_data
         )
-        return Response(AbsenceOutput(absence).data, status=status.HTTP_201_CREATED)
+        return Response(CalendarDayOutput(day).data)
+
+
+class CalendarDayDetailApi(APIView):
+    @extend_schema(
+        summary="Back to the country's calendar",
+        description="Admins only; the day is again as the production calendar has it.",
+        responses={204: None},
+        operation_id="calendar_days_destroy",
+    )
+    def delete(self, request: Request, date: str) -> Response:
+        day = serializers.DateField().to_internal_value(date)
+        get_object_or_404(CalendarDay.objects.filter(company=request.user.company), date=day)
+        services.calendar_day_remove(company=request.user.company, date=day, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class BandsSerializer(serializers.Serializer):
@@ -328,19 +633,51 @@ class BandsSerializer(serializers.Serializer):
     band_green_from = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
+def _bands_set(request: Request) -> Response:
+    require_configure(request.user)
+    serializer = BandsSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    company = services.bands_set(
+        company=request.user.company, actor=request.user, **serializer.validated_data
+    )
+    return Response(BandsSerializer(company).data)
+
+
+BANDS_RULE = (
+    "Completion below `band_red_below` is red, from `band_green_from` green, yellow between "
+    "(60 and 80 by default); a KPI may override them."
+)
+
+
 class BandsApi(APIView):
-    @extend_schema(responses=BandsSerializer, operation_id="bands_retrieve")
+    @extend_schema(
+        summary="The company's colour bands",
+        description=BANDS_RULE,
+        responses=BandsSerializer,
+        operation_id="bands_retrieve",
+    )
     def get(self, request: Request) -> Response:
         return Response(BandsSerializer(request.user.company).data)
 
+    @extend_schema(
+        summary="Change the colour bands",
+        description=f"Admins only. {BANDS_RULE}",
+        request=BandsSerializer,
+        responses=BandsSerializer,
+        operation_id="bands_partial_update",
+    )
+    def patch(self, request: Request) -> Response:
+        return _bands_set(request)
+
 
 class BandsUpdateApi(APIView):
-    @extend_schema(request=BandsSerializer, responses=BandsSerializer, operation_id="bands_update")
+    @extend_schema(
+        summary="Change the colour bands (old path)",
+        description=deprecated_in_favour_of("PATCH /api/v1/bands/"),
+        request=BandsSerializer,
+        responses=BandsSerializer,
+        operation_id="bands_update_old",
+        deprecated=True,
+    )
     def post(self, request: Request) -> Response:
-        require_configure(request.user)
-        serializer = BandsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        company = services.bands_set(
-            company=request.user.company, actor=request.user, **serializer.validated_data
-        )
-        return Response(BandsSerializer(company).data)
+        return _bands_set(request)

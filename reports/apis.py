@@ -4,14 +4,24 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
+from accounts.api_common import (
+    EXPAND,
+    ManagerCodeField,
+    ManagerInViewField,
+    deprecated_in_favour_of,
+    people_expanded,
+    query,
+)
+from accounts.api_errors import ErrorOutput, error_body
 from accounts.models import User
 from accounts.permissions import of_managers_in_view
 from kpi.values import parse_plain
@@ -48,7 +58,7 @@ class ChangeOutput(serializers.ModelSerializer):
 
 
 class ReportOutput(serializers.ModelSerializer):
-    manager = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    manager = ManagerCodeField(source="manager.code", read_only=True)
     values = ValueOutput(many=True, read_only=True)
     changes = ChangeOutput(many=True, read_only=True)
 
@@ -86,6 +96,17 @@ class ReportInput(serializers.Serializer):
 class ReportSubmitInput(ReportInput):
     date = serializers.DateField()
     manager = serializers.UUIDField(required=False, help_text="for heads and admins; default: you")
+
+
+class ConflictOutput(ErrorOutput):
+    needs_confirmation = serializers.DictField(
+        child=serializers.CharField(), required=False, help_text="KPI code → the question"
+    )
+    conflict = serializers.CharField(required=False)
+    version = serializers.IntegerField(required=False, help_text="the stored version")
+    stored = serializers.DictField(
+        child=serializers.CharField(), required=False, help_text="KPI code → the stored figure"
+    )
 
 
 def _answer(submission: services.Submission) -> Response:
@@ -127,10 +148,18 @@ def _submit(request: Request, manager: User, day: datetime.date, data: dict) -> 
             reason=data["reason"],
         )
     except services.NeedsConfirmation as question:
-        return Response({"needs_confirmation": question.questions}, status=status.HTTP_409_CONFLICT)
+        body = error_body(
+            code="needs_confirmation",
+            message=_("Значения необычно велики: проверьте их и отправьте с confirmed: true."),
+            fields={code: [text] for code, text in question.questions.items()},
+        )
+        return Response(
+            {**body, "needs_confirmation": question.questions}, status=status.HTTP_409_CONFLICT
+        )
     except services.ReportConflict as conflict:
         return Response(
             {
+                **error_body(code="conflict", message=conflict.message),
                 "conflict": conflict.message,
                 "version": conflict.report.version,
                 "stored": {k: str(v) for k, v in conflict.stored.items()},
@@ -140,79 +169,142 @@ def _submit(request: Request, manager: User, day: datetime.date, data: dict) -> 
     return _answer(submission)
 
 
+class ReportFilter(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="the report's day")
+    manager = ManagerInViewField(
+        required=False, help_text="a manager you see; anyone else is a 400, not an empty list"
+    )
+
+
+CONFLICT_409 = OpenApiResponse(
+    ConflictOutput,
+    description="`needs_confirmation`: figures far above the manager's usual ones; send "
+    "again with `confirmed: true` if they are right. `conflict`: the report changed since "
+    "the `version` you sent (`stored` holds what is saved now).",
+)
+SUBMIT_DESCRIPTION = (
+    "A manager files their own report; a head of sales or an admin names the `manager` "
+    "(their team's, on any day). The same rules and messages as the form: the KPIs of the "
+    "manager's role on that day, the bounds of each unit, no future day, the back-dating "
+    "window, a closed month. 201 for a new report, 200 for a change of an existing one "
+    "(`version` must be the one you saw; the history keeps every change)."
+)
+
+
 class ReportListApi(APIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("date", OpenApiTypes.DATE),
-            OpenApiParameter("manager", OpenApiTypes.UUID),
-        ],
+        summary="Reports",
+        description="The end-of-day reports of the managers you see, newest first (at most "
+        "200), with their figures and history. `?expand=manager` gives names.",
+        parameters=[ReportFilter, EXPAND],
         responses=ReportOutput(many=True),
         operation_id="reports_list",
     )
     def get(self, request: Request) -> Response:
         user = request.user
+        filters = query(ReportFilter, request)
         reports = of_managers_in_view(
             DailyReport.objects.filter(company=user.company).select_related("manager"),
             viewer=user,
         )
-        if request.query_params.get("date"):
-            reports = reports.filter(
-                date=serializers.DateField().to_internal_value(request.query_params["date"])
-            )
-        if request.query_params.get("manager"):
-            reports = reports.filter(
-                manager__code=serializers.UUIDField().to_internal_value(
-                    request.query_params["manager"]
-                )
-            )
+        if filters.get("date"):
+            reports = reports.filter(date=filters["date"])
+        if filters.get("manager"):
+            reports = reports.filter(manager=filters["manager"])
         reports = reports.prefetch_related("values__kpi", "changes__kpi").order_by("-date")[:200]
-        return Response(ReportOutput(reports, many=True).data)
+        return Response(people_expanded(ReportOutput(reports, many=True).data, request))
+
+    @extend_schema(
+        summary="File a report",
+        description=SUBMIT_DESCRIPTION,
+        request=ReportSubmitInput,
+        responses={201: ReportOutput, 200: ReportOutput, 409: CONFLICT_409},
+        operation_id="reports_create",
+    )
+    def post(self, request: Request) -> Response:
+        return _submit_new(request)
+
+
+def _submit_new(request: Request) -> Response:
+    serializer = ReportSubmitInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    manager = request.user
+    if data.get("manager"):
+        manager = User.objects.filter(
+            company=request.user.company, code=data["manager"], role=User.Role.MANAGER
+        ).first()
+        if manager is None:
+            raise ApiValidationError({"manager": [_("Нет такого менеджера.")]})
+        if manager.pk != request.user.pk:
+            permissions.require_correct(request.user, manager)
+    elif not request.user.is_manager:
+        raise ApiValidationError({"manager": [_("Укажите менеджера.")]})
+    return _submit(request, manager, data["date"], data)
 
 
 class ReportSubmitApi(APIView):
     @extend_schema(
+        summary="File a report (old path)",
+        description=deprecated_in_favour_of("POST /api/v1/reports/"),
         request=ReportSubmitInput,
-        responses={201: ReportOutput, 200: ReportOutput, 409: OpenApiTypes.OBJECT},
-        operation_id="reports_submit",
+        responses={201: ReportOutput, 200: ReportOutput, 409: CONFLICT_409},
+        operation_id="reports_submit_old",
+        deprecated=True,
     )
     def post(self, request: Request) -> Response:
-        serializer = ReportSubmitInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        manager = request.user
-        if data.get("manager"):
-            manager = User.objects.filter(
-                company=request.user.company, code=data["manager"], role=User.Role.MANAGER
-            ).first()
-            if manager is None:
-                return Response({"manager": ["Нет такого менеджера."]}, status=400)
-            if manager.pk != request.user.pk:
-                permissions.require_correct(request.user, manager)
-        elif not request.user.is_manager:
-            return Response({"manager": ["Укажите менеджера."]}, status=400)
-        return _submit(request, manager, data["date"], data)
+        return _submit_new(request)
+
+
+def _correct(request: Request, code: str) -> Response:
+    report = access.report_get_for_viewer(actor=request.user, code=code)
+    serializer = ReportInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    if data.get("version") is None:
+        raise ApiValidationError(
+            {"version": [_("Передайте version отчёта, который вы исправляете.")]}
+        )
+    return _submit(request, report.manager, report.date, data)
+
+
+CORRECT_DESCRIPTION = (
+    "A correction keeps the history (who, when, old and new figure, the reason). The manager "
+    "within their back-dating window, their head or an admin on any day; a closed month is "
+    "refused. `version` is the report's version you saw."
+)
 
 
 class ReportDetailApi(APIView):
-    @extend_schema(responses=ReportOutput, operation_id="reports_retrieve")
+    @extend_schema(
+        summary="A report",
+        description="One report of a manager you see, with its figures and history.",
+        responses=ReportOutput,
+        operation_id="reports_retrieve",
+    )
     def get(self, request: Request, code: str) -> Response:
         report = access.report_get_for_viewer(actor=request.user, code=code)
         return Response(ReportOutput(report).data)
 
+    @extend_schema(
+        summary="Correct a report",
+        description=CORRECT_DESCRIPTION,
+        request=ReportInput,
+        responses={200: ReportOutput, 409: CONFLICT_409},
+        operation_id="reports_partial_update",
+    )
+    def patch(self, request: Request, code: str) -> Response:
+        return _correct(request, code)
+
 
 class ReportCorrectApi(APIView):
     @extend_schema(
+        summary="Correct a report (old path)",
+        description=deprecated_in_favour_of("PATCH /api/v1/reports/{code}/"),
         request=ReportInput,
-        responses={200: ReportOutput, 409: OpenApiTypes.OBJECT},
-        operation_id="reports_correct",
+        responses={200: ReportOutput, 409: CONFLICT_409},
+        operation_id="reports_correct_old",
+        deprecated=True,
     )
     def post(self, request: Request, code: str) -> Response:
-        report = access.report_get_for_viewer(actor=request.user, code=code)
-        serializer = ReportInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if data.get("version") is None:
-            return Response(
-                {"version": ["Передайте version отчёта, который вы исправляете."]}, status=400
-            )
-        return _submit(request, report.manager, report.date, data)
+        return _correct(request, code)

@@ -1,17 +1,26 @@
-"""Stored totals for integrations and the dashboards: read-only."""
+"""Stored totals for integrations and the dashboards: read-only; and the BI exports."""
 
+import datetime
+from collections.abc import Iterator
+
+from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import SalesRole, Team, User
+from accounts.authentication import ApiTokenAuthentication, CompanyTokenAuthentication
+from accounts.models import Company, CompanyToken, SalesRole, Team, User
+from accounts.permissions import require_lead
 from kpi.bands import Band
 from kpi.models import KPI
 from reports.figures import Sides
-from rollups import selectors
+from rollups import exports, selectors
 from rollups.figures import ReadingKind, figure_of_total
 from rollups.models import Period, Scope, Total
 
@@ -175,23 +184,35 @@ class TotalListApi(APIView):
         parameters=PERIOD_PARAMETERS,
         responses=TotalOutput(many=True),
         operation_id="totals_list",
+        summary="Totals of a period",
+        description="The stored totals of the managers, teams and company you see for a day, "
+        "ISO week or month: actual, plan, completion and both readings of a running period "
+        "(`done_so_far_completion`, `pace_completion`), the light (`band`, `band_reading`), "
+        "forecast and at-risk flag; the same figures as every screen.",
     )
     def get(self, request: Request) -> Response:
         query = PeriodInput(data=request.query_params)
         query.is_valid(raise_exception=True)
-        company = request.user.company
-        totals = list(
-            selectors.totals_of_period(company=company, viewer=request.user, **query.validated_data)
-        )
-        codes = _codes(totals)
-        for total in totals:
-            total.kpi.company = company  # the KPI's bands fall back to its company's
-            # The readings and the light of the dashboard's own Figure, never a second rule.
-            total.figure = figure_of_total(total, total.kpi)
-        codes[(Scope.COMPANY, company.pk)] = company.code
-        sides = selectors.totals_sides(company=company, totals=totals)
-        context = {"codes": codes, "sides": sides}
-        return Response(TotalOutput(totals, many=True, context=context).data)
+        rows = total_rows(company=request.user.company, viewer=request.user, **query.validated_data)
+        return Response(rows)
+
+
+def total_rows(
+    *, company: Company, viewer: User | None, period: str, start: datetime.date
+) -> list[dict]:
+    """The totals of a period as the API and the BI export give them (TotalOutput)."""
+    totals = list(
+        selectors.totals_of_period(company=company, viewer=viewer, period=period, start=start)
+    )
+    codes = _codes(totals)
+    for total in totals:
+        total.kpi.company = company  # the KPI's bands fall back to its company's
+        # The readings and the light of the dashboard's own Figure, never a second rule.
+        total.figure = figure_of_total(total, total.kpi)
+    codes[(Scope.COMPANY, company.pk)] = company.code
+    sides = selectors.totals_sides(company=company, totals=totals)
+    context = {"codes": codes, "sides": sides}
+    return TotalOutput(totals, many=True, context=context).data
 
 
 class BenchmarkListApi(APIView):
@@ -199,6 +220,9 @@ class BenchmarkListApi(APIView):
         parameters=PERIOD_PARAMETERS,
         responses=BenchmarkOutput(many=True),
         operation_id="totals_best_on_role",
+        summary="The best manager on each role",
+        description="Per sales role and KPI, the manager with the highest completion of the "
+        "period (the benchmark each manager is compared with).",
     )
     def get(self, request: Request) -> Response:
         query = PeriodInput(data=request.query_params)
@@ -223,3 +247,113 @@ class BenchmarkListApi(APIView):
             for b in best.values()
         ]
         return Response(BenchmarkOutput(rows, many=True).data)
+
+
+# --- Exports for BI tools -------------------------------------------------------------------
+
+EXPORT_AUTH = [
+    CompanyTokenAuthentication,
+    ApiTokenAuthentication,
+    SessionAuthentication,
+]
+MEDIA = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+EXPORT_ACCESS = (
+    " Heads of sales (their teams) and admins, or a company token with the `exports:read` "
+    "scope (`Authorization: Bearer <key>`, the whole company; made by an admin with "
+    "`POST /api/v1/company-tokens/`). Streamed; the column names are stable (new ones are "
+    "only ever added at the end). Numbers in the KPI's unit with a decimal point (a duration "
+    "in seconds), dates ISO."
+)
+
+
+def _export_viewer(request: Request) -> User | None:
+    """The viewer whose view the export is cut to; None for a company token (the company)."""
+    if isinstance(request.auth, CompanyToken):
+        if CompanyToken.Scope.EXPORTS_READ not in request.auth.scopes:
+            raise PermissionDenied(_("У этого токена нет права на выгрузки (exports:read)."))
+        return None
+    require_lead(request.user)
+    return request.user
+
+
+def _streamed(chunks: Iterator[str], fmt: str, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=f"{MEDIA[fmt]}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+class ExportTotalsApi(APIView):
+    authentication_classes = EXPORT_AUTH
+
+    def get(self, request: Request, fmt: str) -> StreamingHttpResponse:
+        viewer = _export_viewer(request)
+        query = PeriodInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        company = request.user.company
+        rows = total_rows(company=company, viewer=viewer, **query.validated_data)
+        kpi_names = {kpi.code: kpi.name for kpi in KPI.objects.filter(company=company)}
+        table = list(exports.total_table(company=company, rows=rows, kpi_names=kpi_names))
+        write = exports.as_csv if fmt == "csv" else exports.as_json_lines
+        start = query.validated_data["start"].isoformat()
+        return _streamed(write(table, exports.TOTAL_COLUMNS), fmt, f"totals-{start}")
+
+
+class FactsInput(serializers.Serializer):
+    start = serializers.DateField(help_text="the first day")
+    end = serializers.DateField(help_text="the last day, included; at most 366 days in all")
+
+    def validate(self, data: dict) -> dict:
+        if data["end"] < data["start"]:
+            raise serializers.ValidationError({"end": _("Конец периода раньше его начала.")})
+        if (data["end"] - data["start"]).days + 1 > 366:
+            raise serializers.ValidationError({"end": _("Период длиннее 366 дней.")})
+        return data
+
+
+class ExportFactsApi(APIView):
+    authentication_classes = EXPORT_AUTH
+
+    def get(self, request: Request, fmt: str) -> StreamingHttpResponse:
+        viewer = _export_viewer(request)
+        query = FactsInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        company = request.user.company
+        values = exports.facts_of(
+            company=company,
+            viewer=viewer,
+            first=query.validated_data["start"],
+            last=query.validated_data["end"],
+        )
+        write = exports.as_csv if fmt == "csv" else exports.as_json_lines
+        chunks = exports.in_company(
+            company, write(exports.fact_table(values), exports.FACT_COLUMNS)
+        )
+        start = query.validated_data["start"].isoformat()
+        return _streamed(chunks, fmt, f"facts-{start}")
+
+
+def _document_export(view: type[APIView], fmt: str, what: str, query: object) -> type[APIView]:
+    """One documented view class per format: the two paths differ in their media type."""
+    columns = exports.TOTAL_COLUMNS if "totals" in what else exports.FACT_COLUMNS
+    schema = extend_schema(
+        summary=f"Export {what} ({fmt.upper()})",
+        description=f"{what.capitalize()} as a flat table, columns: "
+        + ", ".join(f"`{c}`" for c in columns)
+        + "."
+        + EXPORT_ACCESS,
+        parameters=[query],
+        responses={(200, MEDIA[fmt]): OpenApiTypes.STR},
+        operation_id=f"exports_{what.split()[0]}_{fmt}",
+    )
+
+    def get(self: APIView, request: Request, fmt: str) -> StreamingHttpResponse:
+        return view.get(self, request, fmt)  # type: ignore[attr-defined]
+
+    # A function of its own: extend_schema marks the function it decorates.
+    return type(f"{view.__name__}{fmt.capitalize()}", (view,), {"get": schema(get)})
+
+
+ExportTotalsCsvApi = _document_export(ExportTotalsApi, "csv", "totals of a period", PeriodInput)
+ExportTotalsJsonlApi = _document_export(ExportTotalsApi, "jsonl", "totals of a period", PeriodInput)
+ExportFactsCsvApi = _document_export(ExportFactsApi, "csv", "facts of days", FactsInput)
+ExportFactsJsonlApi = _document_export(ExportFactsApi, "jsonl", "facts of days", FactsInput)

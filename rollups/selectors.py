@@ -34,11 +34,11 @@ def plan_advice(share: Decimal | None) -> str:
     return ""
 
 
-def visible_totals(*, company: Company, viewer: User) -> QuerySet[Total]:
+def visible_totals(*, company: Company, viewer: User | None) -> QuerySet[Total]:
     """An admin sees the company's totals; a head, those of their teams and managers and the
-    company's; anyone else, their own."""
+    company's; anyone else, their own. No viewer: the company itself (a company token)."""
     totals = Total.objects.filter(company=company)
-    if viewer.can_administer:
+    if viewer is None or viewer.can_administer:
         return totals
     managers = list(in_view_of(viewer).values_list("pk", flat=True))
     if viewer.is_head:
@@ -52,7 +52,7 @@ def visible_totals(*, company: Company, viewer: User) -> QuerySet[Total]:
 
 
 def totals_of_period(
-    *, company: Company, viewer: User, period: str, start: datetime.date
+    *, company: Company, viewer: User | None, period: str, start: datetime.date
 ) -> QuerySet[Total]:
     return (
         visible_totals(company=company, viewer=viewer)

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.cache import patch_cache_control
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as accounts_views
+from accounts.apis import NotFoundApi
 
 
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
@@ -35,6 +36,8 @@ urlpatterns = [
     path("api/v1/", include("rollups.api_urls")),
     path("api/v1/", include("crm_sync.api_urls")),
     path("api/v1/", include("funnel.api_urls")),
+    # Last: an unknown API path answers JSON in the API's error shape.
+    re_path(r"^api/v1/(?P<rest>.*)$", NotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file of its own (?script): the
     # CSP lets no inline script run without the page's nonce.

@@ -238,6 +238,9 @@ def make_cast(prefix: str, company_name: str) -> Cast:
     quality = UserFactory(company=company, username=f"{prefix}.quality", role=User.Role.QUALITY)
     with tenancy.tenant_context(company):
         _token, api_key = services.api_token_create(user=admin, name="CI")
+        services.company_token_create(
+            company=company, name="BI", scopes=["exports:read"], actor=admin
+        )
         calls = KPI.objects.get(company=company, code="calls")
         today = timezone.localdate()
         kpi_services.plan_set(

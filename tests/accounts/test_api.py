@@ -47,7 +47,7 @@ def test_the_api_creates_a_user_with_codes_of_own_objects_only(alpha, beta):
     }
     refused = api.post(reverse("api-user-create"), payload, content_type="application/json")
     assert refused.status_code == 400
-    assert "team" in refused.json()
+    assert "team" in refused.json()["fields"]
     payload["team"] = str(alpha.team.code)
     created = api.post(reverse("api-user-create"), payload, content_type="application/json")
     assert created.status_code == 201
@@ -64,7 +64,7 @@ def test_the_api_explains_a_refusal_in_russian(alpha):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert "роль в продажах" in response.json()["sales_role"][0]
+    assert "роль в продажах" in response.json()["fields"]["sales_role"][0]
 
 
 def test_the_api_updates_a_user(alpha):

@@ -58,7 +58,7 @@ def api_paths() -> list[str]:
 def test_a_malformed_or_unknown_token_is_a_401_with_a_message(alpha, header):
     response = Client(headers={"Authorization": header}).get("/api/v1/me/")
     assert response.status_code == 401, header[:60]
-    assert response.json()["detail"]
+    assert response.json()["message"]
     assert response.headers["WWW-Authenticate"] == "Token"
 
 

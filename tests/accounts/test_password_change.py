@@ -43,7 +43,7 @@ def test_the_first_login_with_a_temporary_password_asks_for_a_new_one(client, al
     assert htmx.headers["HX-Redirect"].startswith(reverse("password-change"))
     api = client.get("/api/v1/me/")
     assert api.status_code == 403
-    assert api.json()["detail"] == "Сначала смените временный пароль."
+    assert api.json()["message"] == "Сначала смените временный пароль."
     page = client.get(reverse("password-change"))
     assert "Вы вошли с временным паролем" in page.content.decode()
 

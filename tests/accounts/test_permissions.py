@@ -437,7 +437,7 @@ def test_a_refusal_says_why_on_the_page_and_in_the_api(world):
     reason = "План роли по умолчанию действует во всех командах: его ставит администратор."
     assert page.status_code == api.status_code == 403
     assert reason in page.content.decode()
-    assert api.json()["detail"] == reason
+    assert api.json()["message"] == reason
     assert not permissions.may_plan_role_defaults(head)
 
 

@@ -40,12 +40,12 @@ def test_a_push_is_refused_for_a_stranger_manager_bad_fields_and_a_manager_token
         reverse("api-call-push"), {**CALL, "manager": str(beta.manager.code)},
         content_type="application/json",
     )  # fmt: skip
-    assert stranger.status_code == 400 and "manager" in stranger.json()
+    assert stranger.status_code == 400 and "manager" in stranger.json()["fields"]
     negative = client.post(
         reverse("api-call-push"), {**CALL, "manager": str(alpha.manager.code), "duration": -5},
         content_type="application/json",
     )  # fmt: skip
-    assert negative.status_code == 400 and "duration" in negative.json()
+    assert negative.status_code == 400 and "duration" in negative.json()["fields"]
 
 
 @pytest.mark.django_db
@@ -82,4 +82,4 @@ def test_a_pushed_call_longer_than_a_day_is_refused(alpha, duration):
         {**CALL, "manager": str(alpha.manager.code), "duration": duration},
         content_type="application/json",
     )
-    assert response.status_code == 400 and "duration" in response.json()
+    assert response.status_code == 400 and "duration" in response.json()["fields"]

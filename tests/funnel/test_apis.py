@@ -36,7 +36,7 @@ def test_the_funnel_api_gives_the_hand_computed_figures(known_funnel):
 def test_the_funnel_api_refuses_a_bad_period_and_a_strangers_manager(known_funnel, beta):
     client = api(known_funnel.cast.api_key)
     bad = client.get(reverse("api-funnel"), {"start": "2026-03-31", "end": "2026-03-01"})
-    assert bad.status_code == 400 and "раньше" in bad.json()["end"][0]
+    assert bad.status_code == 400 and "раньше" in bad.json()["fields"]["end"][0]
     stranger = client.get(
         reverse("api-funnel"),
         {"start": "2026-03-01", "end": "2026-03-31", "manager": beta.manager.code},

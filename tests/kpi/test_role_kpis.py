@@ -152,7 +152,7 @@ def test_the_api_refuses_a_sixth_with_the_reason(alpha, hunter):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert "не может быть больше 5 KPI" in response.json()["detail"][0]
+    assert "не может быть больше 5 KPI" in response.json()["message"]
     listed = api.get(reverse("api-role-kpis", args=[hunter.code]), {"on": "2026-01-15"}).json()
     assert [k["code"] for k in listed["kpis"]] == [
         "calls",

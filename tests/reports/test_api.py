@@ -47,13 +47,13 @@ def test_the_api_gives_the_forms_messages(alpha, today):
         content_type="application/json",
     )
     assert bad.status_code == 400
-    assert "«сорок» — не число" in bad.json()["calls"][0]
+    assert "«сорок» — не число" in bad.json()["fields"]["calls"][0]
     future = client.post(
         reverse("api-report-submit"),
         {"date": "2099-01-01", "values": FIGURES},
         content_type="application/json",
     )
-    assert "за будущий день" in future.json()["date"][0]
+    assert "за будущий день" in future.json()["fields"]["date"][0]
 
 
 def test_a_second_submission_is_a_conflict_not_an_overwrite(alpha, today):
@@ -115,7 +115,7 @@ def test_the_api_takes_numbers_in_the_unit_not_as_typed(alpha, today):
             content_type="application/json",
         )
         assert bad.status_code == 400
-        assert "не число" in bad.json()["talk_time"][0]
+        assert "не число" in bad.json()["fields"]["talk_time"][0]
     beyond = client.post(
         reverse("api-report-submit"),
         {"date": today.isoformat(), "values": {**FIGURES, "calls": 1e30}, "confirmed": True},
@@ -127,7 +127,7 @@ def test_the_api_takes_numbers_in_the_unit_not_as_typed(alpha, today):
         {"date": today.isoformat(), "values": {**FIGURES, "talk_time": 86401}},
         content_type="application/json",
     )
-    assert "не больше 24 ч" in huge.json()["talk_time"][0]
+    assert "не больше 24 ч" in huge.json()["fields"]["talk_time"][0]
     with tenancy.tenant_context(alpha.company):
         assert not DailyReport.objects.filter(manager=alpha.managers[1], date=today).exists()
 

@@ -325,7 +325,7 @@ def test_the_source_as_record_is_refused_for_a_kpi_without_a_source(alpha):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert "record" in response.json()
+    assert "record" in response.json()["fields"]
 
 
 def test_the_kpi_form_and_api_expose_the_figure_of_record(alpha, client):

@@ -81,7 +81,7 @@ def test_the_best_manager_on_each_role(alpha):
 def test_a_bad_period_is_refused_with_the_reason(alpha):
     response = api(alpha.api_key).get(reverse("api-total-list"), {"period": "year"})
     assert response.status_code == 400
-    assert set(response.json()) == {"period", "start"}
+    assert set(response.json()["fields"]) == {"period", "start"}
 
 
 @pytest.mark.parametrize(

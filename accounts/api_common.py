@@ -1,0 +1,210 @@
+"""What every API resource shares: filters that refuse what the caller may not see, the
+month format, cursor pagination, `?fields=` and `?expand=`.
+
+A filter naming a manager or a team outside the caller's view is a 400 that says so, never
+a filter silently dropped (which would answer with the caller's whole view, as if it were
+the named manager's figures).
+"""
+
+import datetime
+import re
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
+
+from accounts.models import Team, User
+from accounts.permissions import in_view_of, teams_in_view_of, users_listed_for
+
+MONTH = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})(?:-(?P<day>\d{2}))?", re.ASCII)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$", "example": "2026-12"})
+class MonthField(serializers.Field):
+    """A month as `2026-12`, or any day of it as `2026-12-15`; the first day of it."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("Месяц пишется как 2026-12 (год-месяц) или как дата в нём."),
+    }
+
+    def to_internal_value(self, data: object) -> datetime.date:
+        match = MONTH.fullmatch(str(data).strip()) if isinstance(data, str) else None
+        if match is None:
+            self.fail("invalid")
+        try:
+            day = datetime.date(int(match["year"]), int(match["month"]), int(match["day"] or 1))
+        except ValueError:
+            self.fail("invalid")
+        return day.replace(day=1)
+
+    def to_representation(self, value: datetime.date) -> str:
+        return value.strftime("%Y-%m")
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class ManagerInViewField(serializers.Field):
+    """A manager's code, among those the caller sees (`accounts.permissions.in_view_of`)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("Код менеджера — это UUID."),
+        "unseen": gettext_lazy("Нет такого менеджера среди тех, кого вы видите."),
+    }
+
+    def to_internal_value(self, data: object) -> User:
+        code = serializers.UUIDField(error_messages={"invalid": self.error_messages["invalid"]})
+        uuid = code.to_internal_value(data)
+        manager = in_view_of(self.context["request"].user).filter(code=uuid).first()
+        if manager is None:
+            self.fail("unseen")
+        return manager
+
+    def to_representation(self, value: User) -> str:
+        return str(value.code)
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class TeamInViewField(serializers.Field):
+    """A team's code, among those whose figures the caller sees (`teams_in_view_of`)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("Код команды — это UUID."),
+        "unseen": gettext_lazy("Нет такой команды среди тех, что вы видите."),
+    }
+
+    def to_internal_value(self, data: object) -> Team:
+        code = serializers.UUIDField(error_messages={"invalid": self.error_messages["invalid"]})
+        uuid = code.to_internal_value(data)
+        team = teams_in_view_of(self.context["request"].user).filter(code=uuid).first()
+        if team is None:
+            self.fail("unseen")
+        return team
+
+    def to_representation(self, value: Team) -> str:
+        return str(value.code)
+
+
+def query(serializer_class: type[serializers.Serializer], request: object) -> dict:
+    """The validated query string of a list (400 in the one error shape otherwise)."""
+    serializer = serializer_class(data=request.query_params, context={"request": request})  # type: ignore[attr-defined]
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class Cursor(CursorPagination):
+    """Stable pages: a cursor keeps its place while rows are added (no row twice, none
+    skipped), unlike an offset. `?page_size=` up to 500."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = ("-id",)
+    invalid_cursor_message = gettext_lazy("Неверный курсор: возьмите ссылку next или previous.")
+
+
+def cursor(*ordering: str) -> type[Cursor]:
+    return type("Cursor", (Cursor,), {"ordering": ordering})
+
+
+def pick_fields(rows: list[dict], request: object, *, allowed: Iterable[str]) -> list[dict]:
+    """`?fields=code,name` keeps only those fields of each row; an unknown one is a 400."""
+    wanted = request.query_params.get("fields", "")  # type: ignore[attr-defined]
+    names = [name.strip() for name in wanted.split(",") if name.strip()]
+    if not names:
+        return rows
+    unknown = [name for name in names if name not in set(allowed)]
+    if unknown:
+        raise serializers.ValidationError(
+            {"fields": [_("Нет таких полей: %(names)s.") % {"names": ", ".join(unknown)}]}
+        )
+    return [{name: row[name] for name in names} for row in rows]
+
+
+def expansions(request: object, allowed: Iterable[str]) -> set[str]:
+    """`?expand=manager,team`: which references to give as objects with names, not codes."""
+    wanted = {
+        name.strip()
+        for name in request.query_params.get("expand", "").split(",")  # type: ignore[attr-defined]
+        if name.strip()
+    }
+    unknown = wanted - set(allowed)
+    if unknown:
+        message = _("Так раскрыть нельзя: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        raise serializers.ValidationError({"expand": [message]})
+    return wanted
+
+
+FIELDS = OpenApiParameter(
+    "fields",
+    OpenApiTypes.STR,
+    description="comma-separated names of the fields to keep in each row (`code,last_name`); "
+    "an unknown name is a 400",
+)
+EXPAND = OpenApiParameter(
+    "expand",
+    OpenApiTypes.STR,
+    enum=["manager"],
+    description="`manager`: the manager as `{code, first_name, last_name}` instead of a code",
+)
+
+
+def deprecated_in_favour_of(operation: str) -> str:
+    return (
+        f"Deprecated: kept for one release, answers as `{operation}` does; move to that operation."
+    )
+
+
+def people_expanded(
+    rows: list[dict], request: object, *, keys: Iterable[str] = ("manager",)
+) -> list[dict]:
+    """`?expand=manager`: each manager's code in `rows` replaced by their code and names,
+    looked up among the people the caller sees (a code outside it stays a code)."""
+    wanted = expansions(request, keys)
+    if not wanted:
+        return rows
+    codes = {str(row[key]) for row in rows for key in wanted if row.get(key)}
+    viewer = request.user  # type: ignore[attr-defined]
+    people = {
+        str(code): {"code": str(code), "first_name": first, "last_name": last}
+        for code, first, last in users_listed_for(viewer)
+        .filter(code__in=codes)
+        .values_list("code", "first_name", "last_name")
+    }
+    for row in rows:
+        for key in wanted:
+            if row.get(key):
+                row[key] = people.get(str(row[key]), row[key])
+    return rows
+
+
+PERSON = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "format": "uuid"},
+        "first_name": {"type": "string"},
+        "last_name": {"type": "string"},
+    },
+    "required": ["code", "first_name", "last_name"],
+}
+EXPANDABLE = "the manager's code; with `?expand=manager`, `{code, first_name, last_name}`"
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "format": "uuid"}, PERSON], "description": EXPANDABLE}
+)
+class ManagerCodeField(serializers.UUIDField):
+    """A manager's code, which `?expand=manager` turns into the manager with names."""
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "format": "uuid"}, PERSON],
+        "nullable": True,
+        "description": EXPANDABLE,
+    }
+)
+class OptionalManagerCodeField(serializers.UUIDField):
+    """A manager's code or null, which `?expand=manager` turns into the manager with names."""
