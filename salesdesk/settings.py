@@ -187,7 +187,7 @@ TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org"
 REMINDER_RETRY_SECONDS = float(os.environ.get("REMINDER_RETRY_SECONDS") or 60)
 
 # --- CRM connections ------------------------------------------------------------------------
-# A Fernet key for the stored CRM tokens (crm_sync.crypto); derived from SECRET_KEY when unset.
+# A Fernet key for the stored CRM tokens (accounts.crypto); derived from SECRET_KEY when unset.
 CRM_CREDENTIALS_KEY = os.environ.get("CRM_CREDENTIALS_KEY", "")
 
 # --- Authentication -----------------------------------------------------------------------
