@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "funnel",
     "quality",
     "clients",
+    "telegram_bot",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "clients-classify": {"task": "clients.tasks.classify_due", "schedule": crontab(minute=20)},
     # Rhythm alerts and the as-of client KPIs of the day, at 05:00 of each company's clock.
     "clients-daily": {"task": "clients.tasks.daily_due", "schedule": crontab(minute=25)},
+    # Telegram updates whose processing was lost (broker or worker down) are queued again.
+    "telegram-sweep": {"task": "telegram_bot.tasks.sweep_updates", "schedule": 60.0},
+    # Managers' KPI warnings and «Пора позвонить» in Telegram, from 09:00 of each company.
+    "telegram-alerts": {"task": "telegram_bot.tasks.send_due_alerts", "schedule": 300.0},
 }
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 # A reminder or digest that failed is retried alone after this, doubling each time.
