@@ -15,6 +15,8 @@ class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "login_prefix", "country", "timezone", "currency", "created"]
     search_fields = ["name", "login_prefix"]
     readonly_fields = ["code", "created"]
+    # The company's own secret, set by its admin (docs/telegram.md): not the operator's to see.
+    exclude = ["telegram_bot_token", "telegram_bot_username"]
 
     def get_form(self, request: HttpRequest, obj: Company | None = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)

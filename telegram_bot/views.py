@@ -58,6 +58,8 @@ def profile_context(user: User) -> dict[str, Any]:
     """The profile's Telegram block: the one-time link and its QR code, or the bound chat
     and what it receives. A new code is made each time the block is shown unbound."""
     company = user.company
+    if company is None:  # an operator: no company, no bot
+        return {"available": False}
     preferences = selectors.preferences_of(company=company, user=user)
     fields = selectors.preference_fields(user=user)
     kinds = [

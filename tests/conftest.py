@@ -47,6 +47,8 @@ from reports import services as report_services
 from reports.models import Reminder
 from rollups import services as rollup_services
 from rollups.changes import ReportChanged
+from telegram_bot.models import AlertPreferences, BindingCode, Conversation
+from telegram_bot.models import Update as TelegramUpdate
 from tests import snapshots
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
 
@@ -227,6 +229,20 @@ def _add_call_score(company: Company, controller: User, comment: str) -> None:
     quality_services.settings_save(company=company, soft_salary_share=Decimal(30), days_back=3)
 
 
+def _add_telegram(company: Company, manager: User) -> None:
+    """A processed update, a spent binding code, a chat's report under way, preferences."""
+    moment = timezone.now()
+    TelegramUpdate(
+        company=company, update_id=1, payload={"update_id": 1}, processed_at=moment
+    ).save()
+    BindingCode(company=company, user=manager, code_hash="0" * 64, expires_at=moment).save()
+    Conversation(
+        company=company, chat_id="9", user=manager, day=moment.date(), step="calls",
+        values={"calls": "3"},
+    ).save()  # fmt: skip
+    AlertPreferences(company=company, user=manager, client_calls=False).save()
+
+
 def make_cast(prefix: str, company_name: str) -> Cast:
     company = CompanyFactory(name=company_name, login_prefix=prefix)
     admin = UserFactory(company=company, username=f"{prefix}.admin", role=User.Role.ADMIN)
@@ -284,6 +300,7 @@ def make_cast(prefix: str, company_name: str) -> Cast:
             company=company, user=admin, baseline_at=moment, baseline_month=today.replace(day=1),
             last_seen_at=moment, digest=DashboardVisit.Digest.OFF,
         ).save()  # fmt: skip
+        _add_telegram(company, managers[2])
     # Totals, working days and a reconciliation of its own, then one bucket stale again.
     rollup_services.rollup_run(company_id=company.pk)
     rollup_services.totals_reconcile(company_id=company.pk)
