@@ -84,7 +84,7 @@ def _on_message(chat: Chat, text: str) -> None:
     if command == "/stop":
         services.chat_unbind(company=chat.company, user=user)
         chat.say(_("Чат отвязан: сюда больше ничего не придёт. Привязать снова — в «Профиле»."))
-    elif command in ("/report", "/start"):
+    elif command == "/report":
         report_start(chat, user)
     elif command == "/cancel" and conversation is not None:
         conversation.delete()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts import tenancy
+from accounts import permissions, tenancy
 from accounts.models import Company, User
 from telegram_bot import selectors, services
 
@@ -71,6 +71,7 @@ def profile_context(user: User) -> dict[str, Any]:
         "bound": bool(user.telegram_chat_id),
         "bot_username": company.telegram_bot_username,
         "kinds": kinds,
+        "reports": permissions.may_report(user),
     }
     if context["available"] and not context["bound"]:
         code, expires = services.binding_code_create(user=user)

@@ -28,7 +28,7 @@ from tests.conftest import make_cast
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOKEN = "123456:AAH-test-token-of-the-bot"
+TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"  # the shape of a real one
 CHAT = 5005
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
 
@@ -98,7 +98,21 @@ class Telegram:
             time.sleep(0.05)
         sent = self.fake.sent_to(chat)[before:]
         assert len(sent) >= replies, [m["text"] for m in sent]
+        self.wait_processed(update)
         return sent
+
+    def wait_processed(self, update: dict) -> None:
+        """The bot answers inside the update's transaction: its effects show once it commits."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with tenancy.tenant_context(self.company):
+                done = Update.objects.filter(
+                    update_id=update["update_id"], processed_at__isnull=False
+                ).exists()
+            if done:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"update {update['update_id']} was not processed")
 
 
 def _buttons(message: dict) -> list[list[dict]]:
