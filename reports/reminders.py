@@ -307,10 +307,3 @@ def _delivery_record(outgoing: Outgoing, *, failure: str) -> DeliveryResult:
         *who, delay, failure,
     )  # fmt: skip
     return DeliveryResult(Reminder.Delivery.FAILED, retry_in=delay)
-
-
-def telegram_send(*, token: str, chat_id: str, text: str) -> None:
-    """A plain message through the company's bot (python-telegram-bot, telegram_bot/api.py)."""
-    from telegram_bot import api
-
-    api.send_message(token=token, chat_id=chat_id, text=text)

@@ -21,6 +21,7 @@ from kpi.calendar import calendar_for
 from kpi.models import KPI
 from reports import services as report_services
 from reports.models import DailyReport, ReportValue
+from reports.tasks import send_company_reminders
 from telegram_bot import services
 from telegram_bot.models import Conversation, Update
 from telegram_bot.tasks import send_company_alerts, sweep_updates
@@ -254,9 +255,9 @@ def test_an_update_whose_task_was_lost_is_processed_by_the_sweep(
 def _history(cast, manager: User, calls: int) -> None:
     """Five earlier working days of reports, so that "usual" has a median."""
     company = cast.company
-    calendar = calendar_for(company=company)
     day, filed = company.today() - datetime.timedelta(days=1), 0
     with tenancy.tenant_context(company):
+        calendar = calendar_for(company=company)
         while filed < 5:
             if calendar.is_working(day):
                 report_services.report_submit(
@@ -324,7 +325,7 @@ def test_the_days_report_in_the_chat_with_a_typo_a_skip_a_correction_and_a_confi
         report = DailyReport.objects.get(manager=manager, date=cast.company.today())
         values = {v.kpi.code: (v.value, v.source) for v in report.values.select_related("kpi")}
         assert report.submitted_by_id == manager.pk
-        assert not Conversation.objects.exists()
+        assert not Conversation.objects.filter(chat_id=str(CHAT)).exists()
     assert values == {
         "calls": (Decimal(600), ReportValue.Source.MANUAL),
         "long_calls": (Decimal(7), "telephony"),  # accepted as imported: keeps its source
@@ -360,7 +361,8 @@ def test_a_farmer_gets_the_clients_to_call_unless_turned_off(bot, client, telegr
         alert = ClientAlert.objects.select_related("client", "manager").get()
     manager = alert.manager
     _bind(client, tg, manager)
-    calendar = calendar_for(company=cast.company)
+    with tenancy.tenant_context(cast.company):
+        calendar = calendar_for(company=cast.company)
     day = cast.company.today()
     while not calendar.is_working(day):
         day += datetime.timedelta(days=1)
@@ -381,3 +383,27 @@ def test_a_farmer_gets_the_clients_to_call_unless_turned_off(bot, client, telegr
     moment = datetime.datetime.combine(day, datetime.time(9, 10), tzinfo=MOSCOW).isoformat()
     claimed = send_company_alerts.delay(cast.company.pk, moment).get(timeout=30)
     assert not any(item.endswith("client_calls") for item in claimed)
+
+
+def test_the_reminder_carries_todays_figures_and_starts_the_report(bot, client, telegram):
+    cast, tg = bot
+    manager = cast.managers[1]
+    _bind(client, tg, manager)
+    with tenancy.tenant_context(cast.company):
+        calendar = calendar_for(company=cast.company)
+    day = cast.company.today()
+    while not calendar.is_working(day):
+        day += datetime.timedelta(days=1)
+    moment = datetime.datetime.combine(day, datetime.time(18, 5), tzinfo=MOSCOW).isoformat()
+    result = send_company_reminders.delay(cast.company.pk, moment).get(timeout=30)
+    assert manager.username in result["reminded"]
+    deadline = time.monotonic() + 20
+    while not any("не сдали отчёт" in m["text"] for m in telegram.sent_to(CHAT)):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    reminder = telegram.sent_to(CHAT)[-1]
+    assert "Ваши показатели на" in reminder["text"] and "Звонки" in reminder["text"]
+    assert _buttons(reminder)[0][0]["callback_data"] == "report"
+    overview, question = tg.say(tg.press("report"), replies=2)
+    assert "Ваши показатели на" in overview["text"]
+    assert question["text"].startswith("«Звонки»")
