@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from functools import partial
 
@@ -29,6 +30,9 @@ from telegram_bot.models import AlertPreferences, BindingCode, Conversation, Upd
 logger = logging.getLogger(__name__)
 
 BINDING_CODE_TTL = datetime.timedelta(minutes=30)
+# What @BotFather issues: the bot's id, a colon, the secret. Anything else never reaches the
+# Bot API (a hostile value would end up in its URL).
+TOKEN_SHAPE = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{20,80}")
 
 
 def webhook_secret(*, company: Company, token: str | None = None) -> str:
@@ -56,6 +60,15 @@ def bot_connect(*, company: Company, token: str) -> None:
     field and nothing is stored.
     """
     token = token.strip()
+    if not TOKEN_SHAPE.fullmatch(token):
+        raise ValidationError(
+            {
+                "telegram_bot_token": _(
+                    "Это не токен бота: @BotFather выдаёт его в виде 123456789:AAE…, "
+                    "цифры, двоеточие и 35 знаков."
+                )
+            }
+        )
     try:
         me = api.get_me(token=token)
     except InvalidToken as error:

@@ -161,15 +161,18 @@ def test_the_token_is_checked_stored_encrypted_and_the_webhook_set(bot, client, 
     page = client.get(reverse("company-settings")).content.decode()
     assert TOKEN not in page and TOKEN[:20] not in page
     assert crypto.masked(TOKEN) in page
-    # A token Telegram refuses is a message on the field, and the stored one stays.
-    telegram.invalid.add("999:bad")
-    refused = client.post(
-        reverse("company-settings"),
-        {"name": company.name, "timezone": "Europe/Moscow", "report_backdate_days": "3",
-         "reminder_time": "18:00", "telegram_bot_token": "999:bad", "long_call_seconds": "15",
-         "missed_calls_limit": "3"},
-    )  # fmt: skip
+    # A token Telegram refuses, or something that is no token, is a message on the field,
+    # and the stored one stays.
+    revoked = "999:" + "A" * 35
+    telegram.invalid.add(revoked)
+    form = {
+        "name": company.name, "timezone": "Europe/Moscow", "report_backdate_days": "3",
+        "reminder_time": "18:00", "long_call_seconds": "15", "missed_calls_limit": "3",
+    }  # fmt: skip
+    refused = client.post(reverse("company-settings"), {**form, "telegram_bot_token": revoked})
     assert "Telegram не принял этот токен" in refused.content.decode()
+    garbage = client.post(reverse("company-settings"), {**form, "telegram_bot_token": "bad tok"})
+    assert "Это не токен бота" in garbage.content.decode()
     company.refresh_from_db()
     assert crypto.decrypt(company.telegram_bot_token) == TOKEN
 
