@@ -68,8 +68,13 @@ class Conversation(TenantModel):
 class AlertPreferences(TenantModel):
     """What a person gets in Telegram; everything is on until they turn it off."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     reminders = models.BooleanField(_("напоминание об отчёте и отчёт в чате"), default=True)
     digest = models.BooleanField(_("сводка руководителя и «нужен разговор»"), default=True)
     kpi_warnings = models.BooleanField(_("красные KPI и риск по месяцу"), default=True)
     client_calls = models.BooleanField(_("«Пора позвонить» клиентам"), default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "user"], name="tg_preferences_once"),
+        ]
