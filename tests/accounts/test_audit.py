@@ -77,7 +77,7 @@ def test_crm_connections_and_company_settings_are_recorded_without_secrets(
     client.post(
         reverse("company-settings"),
         {"name": alpha.company.name, "timezone": "Europe/Moscow", "report_backdate_days": "5",
-         "reminder_time": "18:00", "telegram_bot_token": "123456:SECRET-bot-token-of-the-company-xyz",
+         "reminder_time": "18:00", "telegram_bot_token": "123456:SECRET-bot-token-of-the-company",
          "long_call_seconds": "15", "missed_calls_limit": "3"},
     )  # fmt: skip
     [changed] = events(alpha.company, "settings_changed")
