@@ -251,8 +251,7 @@ def test_an_update_whose_task_was_lost_is_processed_by_the_sweep(
     while len(telegram.sent_to(CHAT)) == before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "/report" in telegram.sent_to(CHAT)[-1]["text"]
-    with tenancy.tenant_context(cast.company):
-        assert Update.objects.get(pk=row.pk).processed_at is not None
+    tg.wait_processed(waiting)
 
 
 def _history(cast, manager: User, calls: int) -> None:
