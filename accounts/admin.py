@@ -28,7 +28,8 @@ class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "login_prefix", "timezone", "status", "created", "operations"]
     search_fields = ["name", "login_prefix"]
     readonly_fields = ["code", "created", "suspended_at", "exported_at"]
-    exclude = ["checklist_dismissed"]
+    # The company's own secret, set by its admin (docs/telegram.md): not the operator's to see.
+    exclude = ["checklist_dismissed", "telegram_bot_token", "telegram_bot_username"]
 
     @admin.display(description=gettext_lazy("состояние"))
     def status(self, company: Company) -> str:

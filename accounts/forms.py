@@ -36,9 +36,6 @@ class UserForm(CompanyChoicesMixin, forms.Form):
     sales_role = forms.ModelChoiceField(
         label=_("Роль в продажах (для менеджера)"), queryset=None, required=False
     )
-    telegram_chat_id = forms.CharField(
-        label=_("Telegram chat id (для напоминаний)"), max_length=32, required=False
-    )
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -112,12 +109,17 @@ class CompanySettingsForm(forms.Form):
         max_value=20,
         help_text=_("После стольких недозвонов клиенту сделка уходит маркетингу."),
     )
+    # Never rendered back: empty keeps the stored token (shown masked in the help text).
     telegram_bot_token = forms.CharField(
         label=_("Токен Telegram-бота"),
         max_length=100,
         required=False,
-        help_text=_("Необязательно: тогда напоминания дублируются в Telegram."),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Необязательно: от @BotFather. Тогда напоминания, отчёт и оповещения — в Telegram."
+        ),
     )
+    telegram_bot_remove = forms.BooleanField(label=_("Отключить Telegram-бота"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

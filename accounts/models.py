@@ -56,9 +56,12 @@ class Company(models.Model):
         _("дней, за которые менеджер может сдать или исправить отчёт"), default=3
     )
     reminder_time = models.TimeField(_("время напоминания об отчёте"), default=datetime.time(18, 0))
+    # The company's own bot (docs/telegram.md): its token Fernet-encrypted (accounts.crypto),
+    # read through telegram_token() and never shown back in full; its @username from getMe.
     telegram_bot_token = models.CharField(
-        _("токен Telegram-бота для напоминаний"), max_length=100, blank=True
+        _("токен Telegram-бота для напоминаний"), max_length=400, blank=True
     )
+    telegram_bot_username = models.CharField(_("имя Telegram-бота"), max_length=64, blank=True)
     # Call records: a conversation is a call at least this long; after this many missed
     # calls in a row to a client, the open deal goes to marketing for retargeting.
     long_call_seconds = models.PositiveSmallIntegerField(
@@ -87,6 +90,12 @@ class Company(models.Model):
     def quoted_name(self) -> str:
         """The name in quotes, without quotes in quotes: ООО «Вектор» → «ООО „Вектор“»."""
         return "«" + self.name.replace("«", "„").replace("»", "“") + "»"
+
+    def telegram_token(self) -> str:
+        """The bot token in clear, for a call to the Bot API only."""
+        from accounts import crypto
+
+        return crypto.decrypt(self.telegram_bot_token)
 
     # The company's clock: its "today" and the bounds of its days are those of its own time
     # zone, never the server's (a company in Vladivostok starts its day while Moscow's
@@ -263,6 +272,7 @@ class User(AbstractUser, TenantModel):
         blank=True,
         related_name="members",
     )
+    # Written only by binding in the chat (telegram_bot.services.chat_bind), never typed.
     telegram_chat_id = models.CharField(_("Telegram chat id"), max_length=32, blank=True)
     # A password somebody else chose (the admin's temporary one) is replaced at first login.
     must_change_password = models.BooleanField(

@@ -167,7 +167,6 @@ def user_create(
     is_company_admin: bool = False,
     team: Team | None = None,
     sales_role: SalesRole | None = None,
-    telegram_chat_id: str = "",
     password_is_temporary: bool = True,
     invite: bool = True,
     actor: User | None = None,
@@ -194,7 +193,6 @@ def user_create(
         is_company_admin=is_company_admin,
         team=team,
         sales_role=sales_role,
-        telegram_chat_id=telegram_chat_id,
         must_change_password=bool(password) and password_is_temporary,
     )
     if password:
@@ -265,7 +263,6 @@ USER_EDITABLE_FIELDS = (
     "is_company_admin",
     "team",
     "sales_role",
-    "telegram_chat_id",
     "is_active",
 )
 
@@ -505,17 +502,33 @@ COMPANY_SETTINGS = (
     "timezone",
     "report_backdate_days",
     "reminder_time",
-    "telegram_bot_token",
     "long_call_seconds",
     "missed_calls_limit",
 )
 
 
-def company_update(*, company: Company, **changes: object) -> Company:
+def company_update(
+    *,
+    company: Company,
+    telegram_bot_token: str = "",
+    telegram_bot_remove: bool = False,
+    **changes: object,
+) -> Company:
+    """The company's settings. The bot token is write-only: a new one is checked with
+    Telegram, stored encrypted and its webhook set (telegram_bot.services.bot_connect); none
+    keeps the stored one; `telegram_bot_remove` removes it."""
+    from telegram_bot import services as telegram
+
     unknown = set(changes) - set(COMPANY_SETTINGS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     changed = [field for field, value in changes.items() if getattr(company, field) != value]
+    if telegram_bot_remove and company.telegram_bot_token:
+        telegram.bot_disconnect(company=company)
+        changed.append("telegram_bot_token")
+    elif telegram_bot_token.strip() and telegram_bot_token.strip() != company.telegram_token():
+        telegram.bot_connect(company=company, token=telegram_bot_token)
+        changed.append("telegram_bot_token")
     for field, value in changes.items():
         setattr(company, field, value)
     company.save(update_fields=list(changes))

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import access, health, selectors, services, tenancy
+from accounts import access, crypto, health, selectors, services, tenancy
 from accounts.audit import audit_record
 from accounts.client_ip import client_ip
 from accounts.forms import (
@@ -33,6 +33,7 @@ from accounts.forms import (
 from accounts.models import AuditEvent, Company, User
 from accounts.permissions import may_lead, require_configure
 from reports.selectors import missed_days, recent_reports_of_manager, team_report_status
+from telegram_bot.views import profile_context as telegram_profile_context
 
 
 def call_service[T](form: Form, service: Callable[..., T], **arguments: object) -> T | None:
@@ -195,6 +196,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "form": form,
         "new_key": new_key,
         "tokens": selectors.api_tokens_of_user(user=request.user),
+        "telegram": telegram_profile_context(request.user),
     }
     return render(request, "accounts/profile.html", context)
 
@@ -259,6 +261,17 @@ def company_settings(request: HttpRequest) -> HttpResponse:
     if submitted(request, form) and call_service(form, services.company_update, company=company):
         messages.success(request, _("Настройки сохранены."))
         return redirect("company-settings")
+    if company.telegram_bot_token:
+        # The stored token is never sent back: its last characters and the bot's name only.
+        field = form.fields["telegram_bot_token"]
+        field.help_text = _(
+            "Сохранён: %(masked)s (@%(bot)s). Оставьте пустым, чтобы не менять."
+        ) % {
+            "masked": crypto.masked(company.telegram_token()),
+            "bot": company.telegram_bot_username,
+        }
+    else:
+        del form.fields["telegram_bot_remove"]
     return render(request, "accounts/company_settings.html", {"form": form})
 
 

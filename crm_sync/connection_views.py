@@ -8,10 +8,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import crypto
 from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
-from crm_sync import connectors, crypto, services, tasks
+from crm_sync import connectors, services, tasks
 from crm_sync.connection_forms import ConnectionForm
 from crm_sync.models import CRMConnection
 

@@ -32,9 +32,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import tenancy
+from accounts import crypto, tenancy
 from accounts.models import Company, User
-from crm_sync import crypto, services, vendors
+from crm_sync import services, vendors
 from crm_sync.models import Client, CRMConnection, Deal, PipelineStage
 from crm_sync.vendors.base import Skip, Stream, Vendor
 from crm_sync.vendors.http import CRMError, CRMUnavailable

@@ -186,7 +186,7 @@ class CRMConnection(TenantModel):
     # amoCRM: https://<subdomain>.amocrm.ru; Bitrix24: the inbound webhook URL
     # https://<portal>.bitrix24.ru/rest/<user>/ (its secret part is in `credentials`).
     base_url = models.URLField(_("адрес портала"), max_length=300)
-    # Fernet-encrypted (crm_sync.crypto): the API token; never rendered back in full.
+    # Fernet-encrypted (accounts.crypto): the API token; never rendered back in full.
     credentials = models.TextField(blank=True)
     # The secret in our webhook URL (amoCRM).
     webhook_secret = models.CharField(max_length=64)

@@ -22,9 +22,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import crypto
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
-from crm_sync import crypto, hooks
+from crm_sync import hooks
 from crm_sync.models import (
     Call,
     Client,

@@ -140,6 +140,9 @@ class Reminder(TenantModel):
         MISSING = "missing", _("нет отчёта")
         SUMMARY = "summary", _("сводка руководителю")
         DIGEST = "digest", _("сводка дашборда")
+        # Telegram only (telegram_bot/alerts.py).
+        KPI_WARNING = "kpi_warning", _("красные KPI и риск по месяцу")
+        CLIENT_CALLS = "client_calls", _("«Пора позвонить»")
 
     class Delivery(models.TextChoices):
         NONE = "", _("канал не используется")

@@ -12,9 +12,7 @@ else, and nobody gets a message twice.
 """
 
 import datetime
-import json
 import logging
-import urllib.request
 from dataclasses import dataclass
 from functools import partial
 
@@ -71,17 +69,28 @@ def missing_managers(*, company: Company, day: datetime.date) -> list[User]:
 
 
 def reminder_claim(
-    *, company: Company, user: User, day: datetime.date, kind: str, subject: str, text: str
+    *,
+    company: Company,
+    user: User,
+    day: datetime.date,
+    kind: str,
+    subject: str,
+    text: str,
+    channels: tuple[str, ...] = CHANNELS,
 ) -> Reminder | None:
     """Records the reminder and its message before anything is sent; None if it exists.
 
     The caller queues the deliveries with `deliveries_queue` once it has claimed them all.
+    Telegram goes only to a bound chat of a person who has not turned that kind off.
     """
+    from telegram_bot.selectors import telegram_wanted
+
     pending, unused = Reminder.Delivery.PENDING, Reminder.Delivery.NONE
+    by_telegram = TELEGRAM in channels and telegram_wanted(company=company, user=user, kind=kind)
     reminder = Reminder(
         company=company, user=user, date=day, kind=kind, subject=subject, text=text,
-        email_state=pending if user.email else unused,
-        telegram_state=pending if company.telegram_bot_token and user.telegram_chat_id else unused,
+        email_state=pending if EMAIL in channels and user.email else unused,
+        telegram_state=pending if by_telegram else unused,
     )  # fmt: skip
     try:
         with transaction.atomic():
@@ -175,6 +184,8 @@ class Outgoing:
     channel: str
     address: str  # the e-mail address or the Telegram chat id
     token: str  # the company's bot token (Telegram only)
+    company_id: int
+    kind: str
     subject: str
     text: str
     attempt: int
@@ -233,7 +244,7 @@ def _delivery_take(*, reminder_id: int, channel: str, attempt: int) -> Outgoing 
         return None
     user = reminder.user
     address = user.email if channel == EMAIL else user.telegram_chat_id
-    token = reminder.company.telegram_bot_token if channel == TELEGRAM else ""
+    token = reminder.company.telegram_token() if channel == TELEGRAM else ""
     if not address or (channel == TELEGRAM and not token):
         # The address or the bot was removed since the claim: nowhere to send it.
         setattr(reminder, f"{channel}_state", Reminder.Delivery.NONE)
@@ -244,7 +255,8 @@ def _delivery_take(*, reminder_id: int, channel: str, attempt: int) -> Outgoing 
     reminder.save(update_fields=[f"{channel}_state", f"{channel}_attempts"])
     return Outgoing(
         reminder_id=reminder.pk, user_id=user.pk, channel=channel, address=address,
-        token=token, subject=reminder.subject, text=reminder.text, attempt=attempt,
+        token=token, company_id=reminder.company_id, kind=reminder.kind,
+        subject=reminder.subject, text=reminder.text, attempt=attempt,
     )  # fmt: skip
 
 
@@ -252,7 +264,13 @@ def _send(outgoing: Outgoing) -> None:
     if outgoing.channel == EMAIL:
         send_mail(outgoing.subject, outgoing.text, None, [outgoing.address])
     else:
-        telegram_send(token=outgoing.token, chat_id=outgoing.address, text=outgoing.text)
+        # The bot adds what only a chat can: today's figures and a button to file the report.
+        from telegram_bot.notify import reminder_send
+
+        reminder_send(
+            company_id=outgoing.company_id, user_id=outgoing.user_id, kind=outgoing.kind,
+            token=outgoing.token, chat_id=outgoing.address, text=outgoing.text,
+        )  # fmt: skip
 
 
 def _describe(error: Exception, *, token: str) -> str:
@@ -289,13 +307,3 @@ def _delivery_record(outgoing: Outgoing, *, failure: str) -> DeliveryResult:
         *who, delay, failure,
     )  # fmt: skip
     return DeliveryResult(Reminder.Delivery.FAILED, retry_in=delay)
-
-
-def telegram_send(*, token: str, chat_id: str, text: str) -> None:
-    url = f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{token}/sendMessage"
-    body = json.dumps({"chat_id": chat_id, "text": text}).encode()
-    request = urllib.request.Request(  # noqa: S310 - the URL is our setting, https in production
-        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        response.read()

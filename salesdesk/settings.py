@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "funnel",
     "quality",
     "clients",
+    "telegram_bot",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "clients-classify": {"task": "clients.tasks.classify_due", "schedule": crontab(minute=20)},
     # Rhythm alerts and the as-of client KPIs of the day, at 05:00 of each company's clock.
     "clients-daily": {"task": "clients.tasks.daily_due", "schedule": crontab(minute=25)},
+    # Telegram updates whose processing was lost (broker or worker down) are queued again.
+    "telegram-sweep": {"task": "telegram_bot.tasks.sweep_updates", "schedule": 60.0},
+    # Managers' KPI warnings and «Пора позвонить» in Telegram, from 09:00 of each company.
+    "telegram-alerts": {"task": "telegram_bot.tasks.send_due_alerts", "schedule": 300.0},
 }
 # beat's tick for /healthz (accounts.health): stale, and beat reported down, after three.
 HEALTH_BEAT_SECONDS = float(os.environ.get("HEALTH_BEAT_SECONDS") or 60)
@@ -197,7 +202,7 @@ REMINDER_RETRY_SECONDS = float(os.environ.get("REMINDER_RETRY_SECONDS") or 60)
 
 # --- CRM connections ------------------------------------------------------------------------
 # Fernet keys for the stored CRM tokens, comma-separated: the first encrypts, all decrypt
-# (crm_sync.crypto); derived from SECRET_KEY when unset, which check --deploy refuses.
+# (accounts.crypto); derived from SECRET_KEY when unset, which check --deploy refuses.
 CRM_CREDENTIALS_KEY = os.environ.get("CRM_CREDENTIALS_KEY", "")
 
 # --- Authentication -----------------------------------------------------------------------

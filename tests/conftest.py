@@ -47,6 +47,8 @@ from reports import services as report_services
 from reports.models import Reminder
 from rollups import services as rollup_services
 from rollups.changes import ReportChanged
+from telegram_bot.models import AlertPreferences, BindingCode, Conversation
+from telegram_bot.models import Update as TelegramUpdate
 from tests import snapshots
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
 
@@ -227,6 +229,20 @@ def _add_call_score(company: Company, controller: User, comment: str) -> None:
     quality_services.settings_save(company=company, soft_salary_share=Decimal(30), days_back=3)
 
 
+def _add_telegram(company: Company, manager: User) -> None:
+    """A processed update, a spent binding code, a chat's report under way, preferences."""
+    moment = timezone.now()
+    TelegramUpdate(
+        company=company, update_id=1, payload={"update_id": 1}, processed_at=moment
+    ).save()
+    BindingCode(company=company, user=manager, code_hash="0" * 64, expires_at=moment).save()
+    Conversation(
+        company=company, chat_id="9", user=manager, day=moment.date(), step="calls",
+        values={"calls": "3"},
+    ).save()  # fmt: skip
+    AlertPreferences(company=company, user=manager, client_calls=False).save()
+
+
 def make_cast(prefix: str, company_name: str) -> Cast:
     company = CompanyFactory(name=company_name, login_prefix=prefix)
     admin = UserFactory(company=company, username=f"{prefix}.admin", role=User.Role.ADMIN)
@@ -287,6 +303,7 @@ def make_cast(prefix: str, company_name: str) -> Cast:
             company=company, user=admin, baseline_at=moment, baseline_month=today.replace(day=1),
             last_seen_at=moment, digest=DashboardVisit.Digest.OFF,
         ).save()  # fmt: skip
+        _add_telegram(company, managers[2])
     # Totals, working days and a reconciliation of its own, then one bucket stale again.
     rollup_services.rollup_run(company_id=company.pk)
     rollup_services.totals_reconcile(company_id=company.pk)
@@ -450,29 +467,38 @@ class Worker:
 
 
 class FakeTelegram:
-    """A Bot API stand-in on loopback: records every sendMessage it receives.
+    """A Bot API stand-in on loopback, answering as https://core.telegram.org/bots/api does.
 
-    `refuse[chat_id] = n` makes it answer 502 to the next n messages to that chat.
+    Every call is kept in `calls` ({"path", "method", "token", **parameters}); sendMessage
+    calls also in `messages`. getMe answers the bot of the token (`invalid` tokens get 401),
+    setWebhook records the URL, secret and allowed updates in `webhooks[token]`, sendMessage
+    and editMessageText answer a Message, answerCallbackQuery and deleteWebhook True.
+    `refuse[chat_id] = n` makes it answer 502 to the next n calls for that chat.
     """
 
     def __init__(self) -> None:
+        self.calls: list[dict] = []
         self.messages: list[dict] = []
         self.refuse: dict[str, int] = {}
         self.refused: list[dict] = []
+        self.invalid: set[str] = set()
+        self.webhooks: dict[str, dict] = {}
+        self._ids = iter(range(1000, 10**9))
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                message = {"path": self.path, **json.loads(self.rfile.read(length) or b"{}")}
-                refusing = fake.refuse.get(message.get("chat_id"), 0) > 0
-                if refusing:
-                    fake.refuse[message["chat_id"]] -= 1
-                (fake.refused if refusing else fake.messages).append(message)
-                self.send_response(502 if refusing else 200)
+                token, _slash, method = self.path.removeprefix("/bot").rpartition("/")
+                call = {"path": self.path, "method": method, "token": token}
+                call |= fake._parameters(
+                    self.headers.get("Content-Type", ""), self.rfile.read(length)
+                )
+                status, body = fake._answer(call)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(b'{"ok": false}' if refusing else b'{"ok": true}')
+                self.wfile.write(json.dumps(body).encode())
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -480,6 +506,63 @@ class FakeTelegram:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def _parameters(content_type: str, data: bytes) -> dict:
+        """JSON, or a form whose complex values are JSON (as python-telegram-bot sends them)."""
+        if not data:
+            return {}
+        if content_type.startswith("application/json"):
+            return json.loads(data)
+        from urllib.parse import parse_qsl
+
+        parameters = {}
+        for key, value in parse_qsl(data.decode(), keep_blank_values=True):
+            if key in ("reply_markup", "allowed_updates"):
+                value = json.loads(value)
+            parameters[key] = value
+        return parameters
+
+    def _answer(self, call: dict) -> tuple[int, dict]:
+        chat = str(call.get("chat_id", ""))
+        if call["token"] in self.invalid:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if self.refuse.get(chat, 0) > 0:
+            self.refuse[chat] -= 1
+            self.refused.append(call)
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        self.calls.append(call)
+        bot_id = int(call["token"].split(":")[0]) if call["token"][:1].isdigit() else 1
+        bot = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Salesdesk",
+            "username": f"sd{bot_id}_bot",
+        }
+        method = call["method"]
+        if method == "getMe":
+            return 200, {"ok": True, "result": bot}
+        if method == "setWebhook":
+            self.webhooks[call["token"]] = call
+            return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+        if method in ("sendMessage", "editMessageText"):
+            if method == "sendMessage":
+                call["message_id"] = next(self._ids)
+                self.messages.append(call)
+            message = {
+                "message_id": int(call["message_id"]),
+                "date": int(time.time()),
+                "chat": {"id": int(chat), "type": "private"},
+                "from": bot,
+                "text": call.get("text", ""),
+            }
+            if call.get("reply_markup"):
+                message["reply_markup"] = call["reply_markup"]
+            return 200, {"ok": True, "result": message}
+        return 200, {"ok": True, "result": True}
+
+    def sent_to(self, chat_id: str) -> list[dict]:
+        return [m for m in self.messages if str(m.get("chat_id")) == str(chat_id)]
 
     def wait_for(self, count: int, timeout: float = 20) -> list[dict]:
         deadline = time.monotonic() + timeout
@@ -564,6 +647,7 @@ def clear_mail(celery_worker: Worker, telegram: FakeTelegram) -> Worker:
     for file in celery_worker.mail_dir.glob("*"):
         file.unlink()
     telegram.messages.clear()
+    telegram.calls.clear()
     telegram.refuse.clear()
     telegram.refused.clear()
     return celery_worker

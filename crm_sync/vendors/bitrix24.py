@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.utils.translation import gettext as _
 
-from crm_sync import crypto
+from accounts import crypto
 from crm_sync.models import Call, CRMConnection, PipelineStage, Source
 from crm_sync.services import CallData, DealData
 from crm_sync.vendors.base import Inbound, Lookup, Record, Skip, Stream, amount, iso

@@ -2,8 +2,7 @@
 
 from django.urls import reverse
 
-from accounts import tenancy
-from crm_sync import crypto
+from accounts import crypto, tenancy
 from crm_sync.models import CRMConnection
 
 BITRIX_URL = "https://example.bitrix24.ru/rest/1/k3yk3yk3ysecret42/"

@@ -8,7 +8,9 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from accounts import tenancy
-from crm_sync import crypto, services
+from accounts import crypto
+from accounts.models import Company
+from crm_sync import services
 from crm_sync.models import CRMConnection
 
 OLD, NEW, OTHER = (Fernet.generate_key().decode() for _ in range(3))
@@ -44,10 +46,14 @@ def test_rotation_moves_every_company_s_secrets_to_the_first_key(alpha, beta, ca
                 )  # fmt: skip
                 connection.event_token = crypto.encrypt(f"{token}-app")
                 connection.save(update_fields=["event_token"])
+        # The company's Telegram bot token is stored through the same keys (docs/telegram.md).
+        Company.objects.filter(pk=alpha.company.pk).update(
+            telegram_bot_token=crypto.encrypt("123456:alpha-bot")
+        )
 
     with override_settings(CRM_CREDENTIALS_KEY=f"{NEW},{OLD}"):
         call_command("rotate_credentials_key")
-        assert "4 secret(s) re-encrypted" in capsys.readouterr().out
+        assert "5 secret(s) re-encrypted" in capsys.readouterr().out
         # Run again, nothing is left to do.
         call_command("rotate_credentials_key")
         assert "0 secret(s)" in capsys.readouterr().out
@@ -58,6 +64,9 @@ def test_rotation_moves_every_company_s_secrets_to_the_first_key(alpha, beta, ca
             connection = stored(cast)
             assert services.connection_token(connection) == token
             assert crypto.decrypt(connection.event_token) == f"{token}-app"
+        assert Company.objects.get(pk=alpha.company.pk).telegram_token() == (
+            "123456:alpha-bot"
+        )
 
 
 @pytest.mark.django_db
@@ -72,3 +81,4 @@ def test_a_secret_under_no_known_key_is_named_and_left_alone(alpha):
     ):
         call_command("rotate_credentials_key")
     assert stored(alpha).credentials == foreign
+

@@ -190,7 +190,7 @@ def test_one_phone_written_two_ways_is_one_client(alpha):
 
 @pytest.mark.django_db
 def test_credentials_are_stored_encrypted_and_shown_masked(alpha):
-    from crm_sync import crypto
+    from accounts import crypto
     from crm_sync.models import CRMConnection
 
     with tenancy.tenant_context(alpha.company):

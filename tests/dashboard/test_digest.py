@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from accounts import tenancy
+from accounts import crypto, tenancy
 from accounts.models import User
 from dashboard.tasks import send_company_digests, send_due_digests
 from reports.models import Reminder
@@ -26,7 +26,7 @@ def test_a_refused_digest_is_retried_alone_and_none_goes_twice(clear_mail, teleg
     chats = {head.username: f"88{number}" for number, head in enumerate(heads)}
     with tenancy.tenant_context(cast.company):
         Reminder.objects.all().delete()
-        cast.company.telegram_bot_token = "456:TEST"
+        cast.company.telegram_bot_token = crypto.encrypt("456:TEST")
         cast.company.save(update_fields=["telegram_bot_token"])
         for head in heads:
             User.objects.filter(pk=head.pk).update(telegram_chat_id=chats[head.username])

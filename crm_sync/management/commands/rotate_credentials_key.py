@@ -5,18 +5,19 @@ from django.db import transaction
 
 from accounts import tenancy
 from accounts.models import Company
-from crm_sync import crypto
+from accounts import crypto
 from crm_sync.models import CRMConnection
 
 # Every column stored through crypto.encrypt, by model.
 ENCRYPTED_FIELDS: list[tuple[type, list[str]]] = [
+    (Company, ["telegram_bot_token"]),
     (CRMConnection, ["credentials", "event_token"]),
 ]
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypts every stored CRM secret under the first key of CRM_CREDENTIALS_KEY "
+        "Re-encrypts every stored CRM secret and Telegram bot token under the first key of CRM_CREDENTIALS_KEY "
         "(after a new key was put first); the old keys can then be removed."
     )
 
@@ -26,7 +27,8 @@ class Command(BaseCommand):
             # Each company's rows under its own row-level security, in its own transaction.
             with tenancy.tenant_context(company), transaction.atomic():
                 for model, fields in ENCRYPTED_FIELDS:
-                    for row in model.objects.select_for_update().filter(company=company):
+                    own = {"pk": company.pk} if model is Company else {"company": company}
+                    for row in model.objects.select_for_update().filter(**own):
                         changed = []
                         for name in fields:
                             token = getattr(row, name)
