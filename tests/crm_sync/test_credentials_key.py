@@ -7,8 +7,7 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from accounts import tenancy
-from accounts import crypto
+from accounts import crypto, tenancy
 from accounts.models import Company
 from crm_sync import services
 from crm_sync.models import CRMConnection
@@ -64,9 +63,7 @@ def test_rotation_moves_every_company_s_secrets_to_the_first_key(alpha, beta, ca
             connection = stored(cast)
             assert services.connection_token(connection) == token
             assert crypto.decrypt(connection.event_token) == f"{token}-app"
-        assert Company.objects.get(pk=alpha.company.pk).telegram_token() == (
-            "123456:alpha-bot"
-        )
+        assert Company.objects.get(pk=alpha.company.pk).telegram_token() == ("123456:alpha-bot")
 
 
 @pytest.mark.django_db
@@ -81,4 +78,3 @@ def test_a_secret_under_no_known_key_is_named_and_left_alone(alpha):
     ):
         call_command("rotate_credentials_key")
     assert stored(alpha).credentials == foreign
-

@@ -3,9 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts import tenancy
+from accounts import crypto, tenancy
 from accounts.models import Company
-from accounts import crypto
 from crm_sync.models import CRMConnection
 
 # Every column stored through crypto.encrypt, by model.
@@ -17,7 +16,8 @@ ENCRYPTED_FIELDS: list[tuple[type, list[str]]] = [
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypts every stored CRM secret and Telegram bot token under the first key of CRM_CREDENTIALS_KEY "
+        "Re-encrypts every stored CRM secret and Telegram bot token under the first key of "
+        "CRM_CREDENTIALS_KEY "
         "(after a new key was put first); the old keys can then be removed."
     )
 

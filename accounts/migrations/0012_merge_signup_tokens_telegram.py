@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0011_company_signup_suspend'),
         ('accounts', '0011_company_token'),
+        ('accounts', '0011_company_telegram_bot_encrypted'),
     ]
 
     operations = [
