@@ -55,10 +55,16 @@ class Attention:
 
 def pace_is_telling(figure: Figure) -> bool:
     """Enough of a running period has passed for its pace to be raised as a finding (a
-    finished period's figure, or a team's without day counts, always is)."""
-    if not figure.running or figure.elapsed_days is None or not figure.working_days:
+    finished period's figure always has)."""
+    if not figure.running:
         return True
-    return figure.elapsed_days >= _days_needed(figure.working_days)
+    if figure.elapsed_days is not None and figure.working_days:
+        return figure.elapsed_days >= _days_needed(figure.working_days)
+    # A team's total counts no days, but its plan to date is the share of the plan the
+    # elapsed working days make.
+    if figure.plan_to_date is not None and figure.plan:
+        return figure.plan_to_date / figure.plan >= PACE_TELLING_SHARE
+    return True
 
 
 def _days_needed(working_days: int) -> int:

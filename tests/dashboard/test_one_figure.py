@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from accounts import tenancy
 from accounts.models import Company, Team, User
 from dashboard.digest import digest_text
+from dashboard.selectors.attention import pace_is_telling
 from dashboard.templatetags.dashboard_tags import ICONS
 from kpi.bands import completion_shown
 from kpi.periods import Window
@@ -212,10 +213,11 @@ def check_month(
     if not month.contains(company.local_time().date()):
         return
 
-    # The digest names each red light of the running month with its percent.
+    # The digest names each red light of the running month with its percent, once its pace
+    # has days enough behind it (dashboard.selectors.attention.pace_is_telling).
     text = digest_text(company=company, head=admin, now=None)
     for (manager_id, _kpi_id), figure in figures.items():
-        if figure.shown_band == "red":
+        if figure.shown_band == "red" and pace_is_telling(figure):
             assert _n(f"{figure.kpi.name} {figure.percent_text}") in _n(text)
 
     # «Мои показатели» (the month and the running week) and the form's month to date, as

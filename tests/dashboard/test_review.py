@@ -1,6 +1,7 @@
 """The head's review: what the dashboard opens on, the week's report strip, when a pace is
 raised, the leaderboard's benchmark, and the print and Excel versions of what is on screen."""
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -39,6 +40,12 @@ def test_early_in_the_month_the_pace_is_not_raised_and_later_it_is(alpha):
     # A week: from its second working day; a finished period is always telling.
     assert not pace_is_telling(running(calls, elapsed=1, working=5))
     assert pace_is_telling(running(calls, elapsed=2, working=5))
+    # A team's total counts no days: its plan to date says how much of the period is gone.
+    team = running(calls, elapsed=2)
+    team = dataclasses.replace(team, elapsed_days=None, working_days=None)
+    assert not pace_is_telling(team)
+    team = dataclasses.replace(team, plan_to_date=Decimal(400))
+    assert pace_is_telling(team)
     finished = Figure(
         kpi=calls, actual=Decimal(1), plan=Decimal(10), completion=Decimal(10), band="red"
     )
