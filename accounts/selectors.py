@@ -172,13 +172,18 @@ def setup_checklist(*, company: Company) -> list[ChecklistItem]:
     ones, done or dismissed): the home page then shows nothing."""
     from crm_sync.models import Call, CRMConnection
     from kpi.models import Plan, RoleKPI
-    from kpi.selectors import active_on
     from kpi.services import MAX_KPIS_PER_ROLE, MIN_KPIS_PER_ROLE
 
     today = company.today()
     sizes = dict(
         SalesRole.objects.filter(company=company)
-        .annotate(kpis=Count("role_kpis", filter=active_on(today)))
+        .annotate(
+            kpis=Count(
+                "role_kpis",
+                filter=Q(role_kpis__effective_from__lte=today)
+                & (Q(role_kpis__effective_to__isnull=True) | Q(role_kpis__effective_to__gt=today)),
+            )
+        )
         .values_list("name", "kpis")
     )
     misfits = sorted(

@@ -6,6 +6,7 @@ returning the bodies of the e-mails sent so far (in any order). It makes its own
 names unique to the run, so it can run against an installation that holds other data.
 """
 
+import datetime
 import re
 import secrets
 import time
@@ -134,6 +135,9 @@ def walk_signup_to_dashboard(
     page.get_by_role("link", name="Телемаркетинг").click()
     role_set = page.locator("#role-set")
     for kpi in ("Звонки", "Созданные лиды"):
+        # From the month's first day, so that this month's plans have the role's KPIs.
+        day = role_set.locator("input[name=effective_from]")
+        day.fill(datetime.date.fromisoformat(day.input_value()).replace(day=1).isoformat())
         role_set.locator("select[name=kpi]").select_option(label=kpi)
         role_set.get_by_role("button", name="Добавить KPI").click()
         expect(role_set.locator("ol li", has_text=kpi)).to_have_count(1)
