@@ -244,3 +244,25 @@ def test_every_page_as_an_operator_and_anonymous_fits_both_widths(browser, live_
     # The company's pages refuse an operator with the 403 page, which must fit too.
     signed_in = {k: v for k, v in urls.items() if k not in anonymous}
     _run(browser, live_server, "operator", console | signed_in, operator_login)
+
+
+def test_the_header_is_one_line_on_a_phone_and_the_menu_unfolds(browser, live_server, cast):
+    context = browser.new_context(
+        locale="ru-RU", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    try:
+        _log_in(cast.admin.username)(page, live_server.url)
+        header = page.locator("header.topbar")
+        # Was 335 px of the admin's 740 before the first line of the page.
+        assert header.bounding_box()["height"] <= 64
+        assert not page.get_by_role("link", name="Сотрудники").is_visible()
+        page.get_by_role("button", name="Меню").click()
+        page.get_by_role("link", name="Сотрудники").click()
+        page.wait_for_url("**/company/users/")
+        page.set_viewport_size({"width": 1440, "height": 900})
+        assert not page.get_by_role("button", name="Меню").is_visible()
+        assert page.get_by_role("link", name="Дашборд").is_visible()
+        assert header.bounding_box()["height"] <= 80
+    finally:
+        context.close()
