@@ -178,9 +178,10 @@ def walk_signup_to_dashboard(
     page.get_by_role("heading", name="Мои показатели").wait_for()
 
     # 7. The head accepts theirs and sees the report on the dashboard (the worker computes
-    # the totals within seconds; the page polls, a reload is quicker).
+    # the totals within seconds; the page polls, a reload is quicker). The dashboard opens on
+    # the last working day under review; today is the day view.
     _accept_invitation(page, base_url, read_outbox, head_login)
-    page.goto(f"{base_url}/dashboard/")
+    page.goto(f"{base_url}/dashboard/?period=day")
     row = page.get_by_role("row").filter(has_text=manager_name).first
     deadline = time.monotonic() + TOTALS_TIMEOUT
     while "57" not in (row.inner_text() if row.count() else ""):
