@@ -30,9 +30,10 @@ from accounts.api_common import (
 from accounts.api_errors import error_body
 from accounts.models import User
 from accounts.permissions import in_view_of, may_score
+from crm_sync.models import Call
 from kpi.periods import month_bounds
 from quality import access, selectors, services
-from quality.models import CallScore, ItemMark
+from quality.models import CallScore, CallType, ItemMark
 
 
 def require_scores_seen(actor: User) -> None:
@@ -226,23 +227,35 @@ class ScoreListApi(APIView):
         data = serializer.validated_data
         call = access.call_get_for_scorer(actor=request.user, code=str(data["call"]))
         call_type = access.call_type_get(actor=request.user, code=str(data["call_type"]))
-        items = {str(item.code): item.pk for item in call_type.items.all()}
-        unknown = [str(code) for code in data["done"] if str(code) not in items]
-        if unknown:
-            raise serializers.ValidationError(
-                {"done": [_("Отмеченный пункт не из этого чек-листа: обновите страницу.")]}
-            )
         existed = call.scores.filter(call_type=call_type, controller=request.user).exists()
-        score = services.call_score_save(
-            company=request.user.company, call=call, call_type=call_type,
-            controller=request.user, done_items={items[str(code)] for code in data["done"]},
-            comment=data["comment"],
-        )  # fmt: skip
-        score = selectors.scores_in_view(company=request.user.company, viewer=request.user).get(
-            pk=score.pk
-        )
+        score = _save(request, call, call_type, data)
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(ScoreDetailOutput(score).data, status=code)
+
+
+class ScoreChangeInput(serializers.Serializer):
+    done = serializers.ListField(
+        child=serializers.UUIDField(),
+        allow_empty=True,
+        help_text="codes of the checklist points the manager did; the others count as missed",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _save(request: Request, call: Call, call_type: CallType, data: dict) -> CallScore:
+    """Through the page's service; a point not of the checklist is named under `done`."""
+    items = {str(item.code): item.pk for item in call_type.items.all()}
+    if any(str(code) not in items for code in data["done"]):
+        raise serializers.ValidationError(
+            {"done": [_("Отмеченный пункт не из этого чек-листа: обновите страницу.")]}
+        )
+    score = services.call_score_save(
+        company=request.user.company, call=call, call_type=call_type, controller=request.user,
+        done_items={items[str(code)] for code in data["done"]}, comment=data["comment"],
+    )  # fmt: skip
+    return selectors.scores_in_view(company=request.user.company, viewer=request.user).get(
+        pk=score.pk
+    )
 
 
 class ScoreDetailApi(APIView):
@@ -257,3 +270,24 @@ class ScoreDetailApi(APIView):
         require_scores_seen(request.user)
         score = access.score_get_for_viewer(actor=request.user, code=code)
         return Response(ScoreDetailOutput(score).data)
+
+    @extend_schema(
+        request=ScoreChangeInput,
+        responses=ScoreDetailOutput,
+        operation_id="scores_partial_update",
+        summary="Change your score of a call",
+        description="The controller who gave the score changes it, as scoring the call again "
+        "on the page does: the points done and the comment (the checklist's current points; "
+        "the manager's «Качество звонков» KPI of the call's day is recomputed). Another "
+        "controller's score is theirs: 403 (score the call yourself with `POST`).",
+    )
+    def patch(self, request: Request, code: str) -> Response:
+        require_scores_seen(request.user)
+        score = access.score_get_for_viewer(actor=request.user, code=code)
+        if score.controller_id != request.user.pk:
+            raise PermissionDenied(_("Оценку меняет тот, кто её поставил."))
+        serializer = ScoreChangeInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        call = access.call_get_for_scorer(actor=request.user, code=str(score.call.code))
+        changed = _save(request, call, score.call_type, serializer.validated_data)
+        return Response(ScoreDetailOutput(changed).data)

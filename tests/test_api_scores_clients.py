@@ -80,3 +80,23 @@ def test_clients_are_a_leads_list_with_their_manager(alpha: Cast, beta: Cast):
     assert logged_in(alpha.manager).get(reverse("api-client-list")).status_code == 403
     mine = head.get(reverse("api-client-list"), {"manager": str(alpha.managers[1].code)})
     assert mine.json()["results"] == []
+
+
+def test_a_controller_changes_their_own_score_only(alpha: Cast):
+    controller = logged_in(alpha.quality)
+    score = controller.get(reverse("api-score-list")).json()["results"][0]
+    detail = controller.get(reverse("api-score-detail", args=[score["code"]])).json()
+    every = [mark["item"] for mark in detail["marks"]]
+    changed = controller.patch(
+        reverse("api-score-detail", args=[score["code"]]),
+        {"done": every, "comment": "Всё по чек-листу."},
+        "application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["score"] == "100.00" and changed.json()["code"] == score["code"]
+    with tenancy.tenant_context(alpha.company):
+        assert CallScore.objects.get(code=score["code"]).comment == "Всё по чек-листу."
+    others = logged_in(alpha.head).patch(
+        reverse("api-score-detail", args=[score["code"]]), {"done": []}, "application/json"
+    )
+    assert others.status_code == 403 and others.json()["message"]
