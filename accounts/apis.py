@@ -1,5 +1,6 @@
 """The accounts API: one view class per operation, input and output serializers nested."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -472,4 +473,4 @@ class NotFoundApi(APIView):
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)
-        raise NotFound()
+        raise NotFound(_("Такого адреса в API нет: пути и методы — в документации /api/docs/."))

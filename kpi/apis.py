@@ -328,6 +328,11 @@ class RoleKpiAddApi(_RoleKpiChangeApi):
     def post(self, request: Request, code: str) -> Response:
         return self.change(request, code, services.role_kpi_add)
 
+    # A KPI whose code is `add`: its DELETE reaches this old path, which matches first.
+    @extend_schema(exclude=True)
+    def delete(self, request: Request, code: str) -> Response:
+        return RoleKpiItemApi.delete(self, request, code, kpi="add")  # type: ignore[arg-type]
+
 
 class RoleKpiRemoveApi(_RoleKpiChangeApi):
     @extend_schema(
@@ -340,6 +345,11 @@ class RoleKpiRemoveApi(_RoleKpiChangeApi):
     )
     def post(self, request: Request, code: str) -> Response:
         return self.change(request, code, services.role_kpi_remove)
+
+    # A KPI whose code is `remove`: as above.
+    @extend_schema(exclude=True)
+    def delete(self, request: Request, code: str) -> Response:
+        return RoleKpiItemApi.delete(self, request, code, kpi="remove")  # type: ignore[arg-type]
 
 
 PLAN_UNIT = (

@@ -17,6 +17,7 @@ from accounts.api_common import (
     EXPAND,
     ManagerCodeField,
     ManagerInViewField,
+    cursor,
     deprecated_in_favour_of,
     people_expanded,
     query,
@@ -192,10 +193,15 @@ SUBMIT_DESCRIPTION = (
 
 
 class ReportListApi(APIView):
+    # Was the newest 200 reports, older ones out of reach: a stable cursor reaches them all.
+    pagination_class = cursor("-date", "-id")
+
     @extend_schema(
         summary="Reports",
-        description="The end-of-day reports of the managers you see, newest first (at most "
-        "200), with their figures and history. `?expand=manager` gives names.",
+        description="The end-of-day reports of the managers you see, newest day first, with "
+        "their figures and history. Pages of 100 (`?page_size=` up to 500) with a stable "
+        "cursor: follow `next` until it is null (a report filed meanwhile neither repeats "
+        "nor pushes another off a page). `?expand=manager` gives names.",
         parameters=[ReportFilter, EXPAND],
         responses=ReportOutput(many=True),
         operation_id="reports_list",
@@ -211,8 +217,12 @@ class ReportListApi(APIView):
             reports = reports.filter(date=filters["date"])
         if filters.get("manager"):
             reports = reports.filter(manager=filters["manager"])
-        reports = reports.prefetch_related("values__kpi", "changes__kpi").order_by("-date")[:200]
-        return Response(people_expanded(ReportOutput(reports, many=True).data, request))
+        reports = reports.prefetch_related("values__kpi", "changes__kpi").order_by("-date", "-id")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(reports, request, view=self)
+        return paginator.get_paginated_response(
+            people_expanded(ReportOutput(page, many=True).data, request)
+        )
 
     @extend_schema(
         summary="File a report",

@@ -1,8 +1,9 @@
 """Stored totals for integrations and the dashboards: read-only; and the BI exports."""
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api_common import ManagerInViewField, TeamInViewField
+from accounts.api_common import query as query_of
 from accounts.authentication import ApiTokenAuthentication, CompanyTokenAuthentication
 from accounts.models import Company, CompanyToken, SalesRole, Team, User
 from accounts.permissions import require_lead
@@ -179,31 +182,66 @@ def _codes(totals: list[Total]) -> dict[tuple[str, int], object]:
     return codes
 
 
+class TotalFilter(serializers.Serializer):
+    team = TeamInViewField(
+        required=False,
+        help_text="a team you see: its total and its managers'; another team is a 400",
+    )
+    manager = ManagerInViewField(
+        required=False, help_text="a manager you see: their totals; anyone else is a 400"
+    )
+
+
+def _narrowed(totals: QuerySet[Total], filters: dict) -> QuerySet[Total]:
+    """`?team=` keeps the team's row and its managers' rows, `?manager=` the manager's."""
+    if filters.get("team"):
+        team = filters["team"]
+        managers = User.objects.filter(team=team).values("pk")
+        totals = totals.filter(
+            Q(scope=Scope.TEAM, subject_id=team.pk)
+            | Q(scope=Scope.MANAGER, subject_id__in=managers)
+        )
+    if filters.get("manager"):
+        totals = totals.filter(scope=Scope.MANAGER, subject_id=filters["manager"].pk)
+    return totals
+
+
 class TotalListApi(APIView):
     @extend_schema(
-        parameters=PERIOD_PARAMETERS,
+        parameters=[*PERIOD_PARAMETERS, TotalFilter],
         responses=TotalOutput(many=True),
         operation_id="totals_list",
         summary="Totals of a period",
         description="The stored totals of the managers, teams and company you see for a day, "
         "ISO week or month: actual, plan, completion and both readings of a running period "
         "(`done_so_far_completion`, `pace_completion`), the light (`band`, `band_reading`), "
-        "forecast and at-risk flag; the same figures as every screen.",
+        "forecast and at-risk flag; the same figures as every screen. `?team=` keeps a "
+        "team's row and its managers' rows, `?manager=` a manager's rows.",
     )
     def get(self, request: Request) -> Response:
         query = PeriodInput(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = total_rows(company=request.user.company, viewer=request.user, **query.validated_data)
+        filters = query_of(TotalFilter, request)
+        rows = total_rows(
+            company=request.user.company,
+            viewer=request.user,
+            narrow=lambda totals: _narrowed(totals, filters),
+            **query.validated_data,
+        )
         return Response(rows)
 
 
 def total_rows(
-    *, company: Company, viewer: User | None, period: str, start: datetime.date
+    *,
+    company: Company,
+    viewer: User | None,
+    period: str,
+    start: datetime.date,
+    narrow: Callable[[QuerySet[Total]], QuerySet[Total]] | None = None,
 ) -> list[dict]:
     """The totals of a period as the API and the BI export give them (TotalOutput)."""
-    totals = list(
-        selectors.totals_of_period(company=company, viewer=viewer, period=period, start=start)
-    )
+    stored = selectors.totals_of_period(company=company, viewer=viewer, period=period, start=start)
+    totals = list(narrow(stored) if narrow else stored)
     codes = _codes(totals)
     for total in totals:
         total.kpi.company = company  # the KPI's bands fall back to its company's

@@ -131,3 +131,6 @@ def test_an_unknown_api_path_is_a_404_in_the_same_shape(alpha: Cast):
         response = api(alpha.api_key).get(path)
         assert response.status_code == 404
         assert response.json()["code"] == "not_found", path
+        assert response.json()["message"].startswith("Такого адреса в API нет"), path
+    english = api(alpha.api_key).get("/api/v1/nothing/", headers={"Accept-Language": "en"})
+    assert english.json()["message"].startswith("There is no such address in the API")

@@ -1,11 +1,14 @@
 """The API's resources: the new paths do what the old ones did, through the same services and
 rules, and the lists page with a stable cursor, keep `?fields=` and expand names."""
 
+import datetime
+
 from django.test import Client
 from django.urls import reverse
 
 from accounts import tenancy
 from kpi.models import Absence, CalendarDay
+from reports.models import DailyReport
 from tests.conftest import Cast
 
 
@@ -136,3 +139,70 @@ def test_a_report_is_filed_and_corrected_on_its_resource(client, alpha: Cast):
         "application/json",
     )
     assert stale.status_code == 409 and stale.json()["code"] == "conflict"
+
+
+def test_a_kpi_coded_add_or_remove_leaves_a_roles_set_by_delete(alpha: Cast):
+    """The old `…/kpis/add/` and `…/kpis/remove/` paths match first: a KPI with such a code
+    must still be taken out through the item's DELETE, and the old POSTs still work."""
+    client = api(alpha.api_key)
+    role = alpha.manager.sales_role
+    for day, code in ((1, "add"), (3, "remove")):
+        made = client.post(
+            reverse("api-kpi-list"),
+            {"code": code, "name_ru": f"Показатель {code}", "name_en": code, "unit": "count"},
+            "application/json",
+        )
+        assert made.status_code == 201, made.content
+        added = client.post(
+            reverse("api-role-kpi-add", args=[role.code]),
+            {"kpi": code, "effective_from": f"2026-12-0{day}"},
+            "application/json",
+        )
+        assert added.status_code == 200, added.content
+        assert code in {kpi["code"] for kpi in added.json()["kpis"]}
+        gone = client.delete(
+            reverse("api-role-kpi-item", args=[role.code, code])
+            + f"?effective_from=2026-12-0{day + 1}"
+        )
+        assert gone.status_code == 200, gone.content
+        assert code not in {kpi["code"] for kpi in gone.json()["kpis"]}
+        kept = client.get(reverse("api-role-kpis", args=[role.code]), {"on": f"2026-12-0{day}"})
+        assert code in {kpi["code"] for kpi in kept.json()["kpis"]}
+
+
+def test_reports_page_with_a_cursor_past_the_old_cap_of_200(alpha: Cast):
+    """The list used to stop at the newest 200 reports: older ones were out of reach."""
+    with tenancy.tenant_context(alpha.company):
+        stored = DailyReport.objects.get(manager=alpha.manager)
+        day = stored.date
+        DailyReport.objects.bulk_create(
+            DailyReport(company=alpha.company, manager=alpha.managers[1],
+                        date=day - datetime.timedelta(days=n), submitted_at=stored.submitted_at)
+            for n in range(1, 206)
+        )  # fmt: skip
+    client = api(alpha.api_key)
+    page = client.get(reverse("api-report-list"), {"page_size": 500}).json()
+    assert len(page["results"]) == 206 and page["next"] is None
+    seen, link = [], reverse("api-report-list") + "?page_size=150"
+    while link:
+        page = client.get(link).json()
+        seen += [row["code"] for row in page["results"]]
+        link = page["next"]
+    assert len(seen) == len(set(seen)) == 206
+
+
+def test_totals_narrow_to_a_team_or_a_manager_the_caller_sees(alpha: Cast, beta: Cast):
+    client = api(alpha.api_key)
+    start = alpha.company.today().isoformat()
+    everything = client.get(reverse("api-total-list"), {"start": start}).json()
+    assert {row["scope"] for row in everything} >= {"company", "team", "manager"}
+    team = client.get(reverse("api-total-list"), {"start": start, "team": alpha.team.code})
+    assert team.status_code == 200
+    assert {row["scope"] for row in team.json()} == {"team", "manager"}
+    manager = client.get(
+        reverse("api-total-list"), {"start": start, "manager": alpha.manager.code}
+    ).json()
+    assert manager and {row["subject"] for row in manager} == {str(alpha.manager.code)}
+    for name, code in (("team", beta.team.code), ("manager", beta.manager.code)):
+        foreign = client.get(reverse("api-total-list"), {"start": start, name: code})
+        assert foreign.status_code == 400 and foreign.json()["fields"][name], name

@@ -71,10 +71,11 @@ def test_a_second_submission_is_a_conflict_not_an_overwrite(alpha, today):
 
 
 def test_the_list_is_scoped_to_what_the_caller_may_see(alpha, beta):
-    mine = manager_client(alpha, index=0).get(reverse("api-report-list")).json()
+    mine = manager_client(alpha, index=0).get(reverse("api-report-list")).json()["results"]
     assert {r["manager"] for r in mine} == {str(alpha.manager.code)}
-    assert manager_client(alpha, index=1).get(reverse("api-report-list")).json() == []
-    everyone = api(alpha.api_key).get(reverse("api-report-list")).json()
+    other = manager_client(alpha, index=1).get(reverse("api-report-list")).json()
+    assert other["results"] == []
+    everyone = api(alpha.api_key).get(reverse("api-report-list")).json()["results"]
     assert len(everyone) == 1
     with tenancy.tenant_context(beta.company):
         foreign = DailyReport.objects.get(manager=beta.manager)
