@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "funnel",
     "quality",
     "clients",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -181,7 +182,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "clients-classify": {"task": "clients.tasks.classify_due", "schedule": crontab(minute=20)},
     # Rhythm alerts and the as-of client KPIs of the day, at 05:00 of each company's clock.
     "clients-daily": {"task": "clients.tasks.daily_due", "schedule": crontab(minute=25)},
+    # Outgoing webhooks whose retry is due (webhooks.services.BACKOFF).
+    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 60.0},
+    # Managers newly at risk this month, at 06:00 of each company's clock.
+    "webhooks-at-risk": {
+        "task": "webhooks.tasks.managers_at_risk_due",
+        "schedule": crontab(minute=30),
+    },
 }
+# Outgoing webhooks may go to http:// and to loopback/private addresses (tests, closed
+# installations); otherwise only https:// to public addresses (webhooks.safety).
+WEBHOOKS_ALLOW_PRIVATE = envbool("WEBHOOKS_ALLOW_PRIVATE", False)
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 # A reminder or digest that failed is retried alone after this, doubling each time.
 REMINDER_RETRY_SECONDS = float(os.environ.get("REMINDER_RETRY_SECONDS") or 60)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("rollups.api_urls")),
     path("api/v1/", include("crm_sync.api_urls")),
     path("api/v1/", include("funnel.api_urls")),
+    path("api/v1/", include("webhooks.api_urls")),
     # Last: an unknown API path answers JSON in the API's error shape.
     re_path(r"^api/v1/(?P<rest>.*)$", NotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

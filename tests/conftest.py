@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from rollups import services as rollup_services
 from rollups.changes import ReportChanged
 from tests import snapshots
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
+from webhooks.models import Delivery, Subscription
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,6 +243,16 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         services.company_token_create(
             company=company, name="BI", scopes=["exports:read"], actor=admin
         )
+        # Written directly: a subscription's service would check the address in DNS and send.
+        subscription = Subscription.objects.create(
+            company=company, url="https://hooks.example.com/salesdesk", events=["month.closed"],
+            secret="s" * 64, last_sequence=1, active=False,
+        )  # fmt: skip
+        Delivery.objects.create(
+            company=company, subscription=subscription, event_id=uuid.uuid4(),
+            event="month.closed", sequence=1, payload={"month": "2026-01"},
+            state=Delivery.State.DELIVERED, attempts=1, last_status=200,
+        )  # fmt: skip
         calls = KPI.objects.get(company=company, code="calls")
         today = timezone.localdate()
         kpi_services.plan_set(
