@@ -317,6 +317,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "webhooks.models.Event",
         "SalesRoleKindEnum": "accounts.models.SalesRole.Kind",
         "AbsenceKindEnum": "kpi.models.Absence.Kind",
         "KpiSourceEnum": "kpi.models.KPI.Source",

@@ -7,6 +7,7 @@ from accounts.apis import NotFoundApi
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("webhooks.urls")),
     path("", include("kpi.urls")),
     path("", include("reports.urls")),
     path("", include("dashboard.urls")),

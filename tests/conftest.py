@@ -550,6 +550,8 @@ def celery_worker(
         "EMAIL_FILE_PATH": str(mail_dir),
         "TELEGRAM_API_URL": telegram.url,
         "REMINDER_RETRY_SECONDS": "0.2",
+        # The webhook tests' receiver listens on loopback (tests/webhooks).
+        "WEBHOOKS_ALLOW_PRIVATE": "1",
     }
     app.control.purge()
     process = subprocess.Popen(

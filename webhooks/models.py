@@ -77,10 +77,10 @@ class Delivery(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["company", "code"], name="webhook_delivery_code"),
             models.UniqueConstraint(
-                fields=["subscription", "sequence"], name="webhook_delivery_sequence"
+                fields=["company", "subscription", "sequence"], name="webhook_delivery_sequence"
             ),
             models.UniqueConstraint(
-                fields=["subscription", "event", "key"],
+                fields=["company", "subscription", "event", "key"],
                 condition=~models.Q(key=""),
                 name="webhook_delivery_key",
             ),

@@ -38,8 +38,12 @@ def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def check(url: str, *, resolve: bool = True) -> Target:
-    """The checked target of `url`, or UnsafeAddress."""
+def check(url: str, *, unresolved_ok: bool = False) -> Target:
+    """The checked target of `url`, or UnsafeAddress.
+
+    unresolved_ok: a name that does not resolve (yet) passes, with no `ip` (saving a
+    subscription before its receiver is online); an address it does resolve to must be public.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -55,11 +59,11 @@ def check(url: str, *, resolve: bool = True) -> Target:
     if parts.username or parts.password:
         raise UnsafeAddress(_("Адрес не должен содержать логин и пароль."))
     port = port or (443 if scheme == "https" else 80)
-    if not resolve:
-        return Target(scheme=scheme, host=host, port=port, ip="")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
+        if unresolved_ok:
+            return Target(scheme=scheme, host=host, port=port, ip="")
         raise UnsafeAddress(_("Адрес не найден: проверьте имя сервера.")) from None
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if not addresses:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,8 @@ BACKOFF = (60, 300, 1800, 7200, 43200)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 EXCERPT = 300
 USER_AGENT = "Salesdesk-Webhooks/1"
+# The advisory locks' first key: the senders of webhooks (the second is the subscription).
+LOCK_SPACE = 2501
 
 
 # --- Subscriptions ------------------------------------------------------------------------
@@ -50,7 +52,9 @@ def _check_events(events: list[str]) -> list[str]:
 
 def _check_url(url: str) -> str:
     try:
-        safety.check(url)
+        # A name not resolving yet is saved (the receiver may not be online); every attempt
+        # checks it again.
+        safety.check(url, unresolved_ok=True)
     except safety.UnsafeAddress as error:
         raise ValidationError({"url": str(error)}) from None
     return url
@@ -233,21 +237,28 @@ def _record(delivery: Delivery, status: int | None, excerpt: str, now: datetime.
     delivery.save()
 
 
+def _sender_lock(subscription_id: int) -> bool:
+    """One sender per subscription at a time, which is what keeps the order: a lock held to
+    the end of the transaction. Not the subscription's row lock: `emit` takes that one, and
+    a report being filed must not wait for a slow receiver."""
+    if connection.vendor != "postgresql":
+        return True  # the embedded profile sends in-process, one at a time
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_SPACE, subscription_id])
+        return bool(cursor.fetchone()[0])
+
+
 def send_next(*, subscription_id: int, now: datetime.datetime | None = None) -> str:
     """Sends the subscription's oldest waiting delivery, if it is due (call it in the company's
     tenant context). Returns "sent" (an attempt was made), "waiting" (the oldest one is not due
     yet, or another worker is sending) or "empty"."""
     now = now or timezone.now()
     with transaction.atomic():
-        # One sender per subscription at a time: that is what keeps the order.
-        subscription = (
-            Subscription.objects.select_for_update(skip_locked=True)
-            .filter(pk=subscription_id, active=True)
-            .first()
-        )
+        if not _sender_lock(subscription_id):
+            return "waiting"  # another worker is sending this subscription's events
+        subscription = Subscription.objects.filter(pk=subscription_id, active=True).first()
         if subscription is None:
-            active = Subscription.objects.filter(pk=subscription_id, active=True).exists()
-            return "waiting" if active else "empty"
+            return "empty"
         delivery = (
             Delivery.objects.filter(subscription=subscription, state=Delivery.State.PENDING)
             .order_by("sequence")

@@ -277,7 +277,9 @@ def test_an_address_that_turns_private_is_not_sent_to(alpha: Cast, receiver: Rec
     assert "https://" in delivery.last_error
 
 
-def test_a_manager_may_not_subscribe_and_english_messages(client, alpha: Cast, receiver):
+def test_a_manager_may_not_subscribe_and_english_messages(
+    client, alpha: Cast, receiver: Receiver, settings
+):
     client.force_login(alpha.managers[0])
     refused = client.post(
         reverse("api-webhook-list"),
@@ -285,13 +287,17 @@ def test_a_manager_may_not_subscribe_and_english_messages(client, alpha: Cast, r
         "application/json",
     )
     assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
     english = admin_api(alpha).post(
         reverse("api-webhook-list"),
-        {"url": receiver.url, "events": []},
+        {"url": "https://127.0.0.1/x", "events": ["deal.won"]},
         "application/json",
         headers={"Accept-Language": "en"},
     )
     assert english.status_code == 400
+    assert english.json()["fields"]["url"] == [
+        "The address leads into an internal network (a local or private address): not allowed."
+    ]
 
 
 def test_a_company_sees_only_its_own_subscriptions(alpha: Cast, beta: Cast, receiver: Receiver):
@@ -336,7 +342,7 @@ def test_a_manager_at_risk_is_announced_once_a_month(alpha: Cast, receiver: Rece
         today = alpha.company.today()
         calls = KPI.objects.get(company=alpha.company, code="calls")
         kpi_services.plan_set(
-            company=alpha.company, kpi=calls, start=today, value=Decimal(10_000_000),
+            company=alpha.company, kpi=calls, start=today, value=Decimal(300_000),
             manager=manager,
         )  # fmt: skip
         report_services.report_submit(
@@ -351,4 +357,24 @@ def test_a_manager_at_risk_is_announced_once_a_month(alpha: Cast, receiver: Rece
     [event] = events
     assert event["event"] == "manager.at_risk" and event["data"]["month"] == f"{today:%Y-%m}"
     [risk] = [k for k in event["data"]["kpis"] if k["kpi"] == "calls"]
-    assert Decimal(risk["forecast"]) < Decimal(risk["plan"]) == Decimal(10_000_000)
+    assert Decimal(risk["forecast"]) < Decimal(risk["plan"]) == Decimal(300_000)
+
+
+def test_the_admin_page_lists_subscriptions_and_the_delivery_log(
+    client, alpha: Cast, receiver: Receiver
+):
+    made = subscribe(alpha, receiver.url, ["month.closed"])
+    receiver.statuses = [500]
+    with tenancy.tenant_context(alpha.company):
+        services.emit(company=alpha.company, event="month.closed", payload={"month": "2026-01"})
+    deliver(alpha, subscription_of(alpha, made))
+    client.force_login(alpha.admin)
+    page = client.get(reverse("webhook-list")).content.decode()
+    assert receiver.url.replace("&", "&amp;") in page
+    assert "Месяц закрыт" in page and "ожидает отправки" in page and "500" in page
+    assert "следующая попытка" in page
+    client.post(reverse("set_language"), {"language": "en"})
+    english = client.get(reverse("webhook-list")).content.decode()
+    assert "Delivery log" in english and "waiting to be sent" in english
+    client.force_login(alpha.head)
+    assert client.get(reverse("webhook-list")).status_code == 403
