@@ -378,3 +378,14 @@ def test_the_admin_page_lists_subscriptions_and_the_delivery_log(
     assert "Delivery log" in english and "waiting to be sent" in english
     client.force_login(alpha.head)
     assert client.get(reverse("webhook-list")).status_code == 403
+
+
+def test_a_name_not_resolving_yet_is_saved_and_each_attempt_checks_it(alpha: Cast):
+    made = subscribe(alpha, "https://hooks.invalid/salesdesk", ["month.closed"])
+    subscription = subscription_of(alpha, made)
+    with tenancy.tenant_context(alpha.company):
+        services.emit(company=alpha.company, event="month.closed", payload={"month": "2026-01"})
+    deliver(alpha, subscription)
+    [delivery] = deliveries(alpha, subscription)
+    assert delivery.state == "pending" and delivery.attempts == 1
+    assert delivery.last_error == "Адрес не найден: проверьте имя сервера."
