@@ -31,6 +31,9 @@ from reports.selectors import (
 )
 from rollups import services as rollups
 from rollups.changes import ReportChanged, SourceFigureChanged
+from webhooks import payloads
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 
 class NeedsConfirmation(Exception):
@@ -166,6 +169,10 @@ def report_submit(
         if report is None:
             submission = _create(company, manager, day, parsed, by_code, imported, actor)
             rollups.totals_mark(company=company, change=ReportChanged(manager=manager, day=day))
+            webhooks.emit(
+                company=company, event=Event.REPORT_FILED,
+                payload=payloads.report(submission.report, values=parsed, actor=actor),
+            )  # fmt: skip
             return submission
         stored = {v.kpi.code: v.value for v in report.values.select_related("kpi")}
         if version != report.version:
@@ -184,6 +191,12 @@ def report_submit(
             _value_change(report, kpi, old, value, source, actor=actor, reason=reason.strip())
         if changes:
             _new_version(company, manager, report)
+            webhooks.emit(
+                company=company, event=Event.REPORT_CORRECTED,
+                payload=payloads.report(
+                    report, values={**stored, **parsed}, actor=actor, reason=reason.strip()
+                ),
+            )  # fmt: skip
         ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
         return Submission(report, created=False, changed=len(changes))
 
@@ -262,6 +275,10 @@ def month_close(*, company: Company, month: datetime.date, actor: User) -> Close
         audit_record(
             company=company, action=AuditEvent.Action.MONTH_CLOSED, target=f"{first:%m.%Y}",
             actor=actor,
+        )  # fmt: skip
+        webhooks.emit(
+            company=company, event=Event.MONTH_CLOSED,
+            payload=payloads.month(month=first, actor=actor),
         )  # fmt: skip
     return closed
 

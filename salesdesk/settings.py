@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "quality",
     "clients",
     "telegram_bot",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "telegram-sweep": {"task": "telegram_bot.tasks.sweep_updates", "schedule": 60.0},
     # Managers' KPI warnings and «Пора позвонить» in Telegram, from 09:00 of each company.
     "telegram-alerts": {"task": "telegram_bot.tasks.send_due_alerts", "schedule": 300.0},
+    # Outgoing webhooks whose retry is due (webhooks.services.BACKOFF).
+    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 60.0},
+    # Managers newly at risk this month, at 06:00 of each company's clock.
+    "webhooks-at-risk": {
+        "task": "webhooks.tasks.managers_at_risk_due",
+        "schedule": crontab(minute=30),
+    },
 }
 # beat's tick for /healthz (accounts.health): stale, and beat reported down, after three.
 HEALTH_BEAT_SECONDS = float(os.environ.get("HEALTH_BEAT_SECONDS") or 60)
@@ -196,6 +204,9 @@ CELERY_BEAT_SCHEDULE["health-beat-tick"] = {
 }
 # How long /healthz waits for a worker's answer to its ping.
 HEALTH_WORKER_TIMEOUT = float(os.environ.get("HEALTH_WORKER_TIMEOUT") or 1)
+# Outgoing webhooks may go to http:// and to loopback/private addresses (tests, closed
+# installations); otherwise only https:// to public addresses (webhooks.safety).
+WEBHOOKS_ALLOW_PRIVATE = envbool("WEBHOOKS_ALLOW_PRIVATE", False)
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 # A reminder or digest that failed is retried alone after this, doubling each time.
 REMINDER_RETRY_SECONDS = float(os.environ.get("REMINDER_RETRY_SECONDS") or 60)
@@ -319,6 +330,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "webhooks.models.Event",
         "SalesRoleKindEnum": "accounts.models.SalesRole.Kind",
         "AbsenceKindEnum": "kpi.models.Absence.Kind",
         "KpiSourceEnum": "kpi.models.KPI.Source",

@@ -19,6 +19,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("webhooks.urls")),
     path("", include("kpi.urls")),
     path("", include("reports.urls")),
     path("", include("dashboard.urls")),
@@ -39,6 +40,7 @@ urlpatterns = [
     path("api/v1/", include("funnel.api_urls")),
     path("api/v1/", include("quality.api_urls")),
     path("api/v1/", include("clients.api_urls")),
+    path("api/v1/", include("webhooks.api_urls")),
     # Last: an unknown API path answers JSON in the API's error shape.
     re_path(r"^api/v1/(?P<rest>.*)$", NotFoundApi.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from telegram_bot.models import AlertPreferences, BindingCode, Conversation
 from telegram_bot.models import Update as TelegramUpdate
 from tests import snapshots
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
+from webhooks.models import Delivery, Subscription
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -257,6 +259,16 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         services.company_token_create(
             company=company, name="BI", scopes=["exports:read"], actor=admin
         )
+        # Written directly: a subscription's service would check the address in DNS and send.
+        subscription = Subscription.objects.create(
+            company=company, url="https://hooks.example.com/salesdesk", events=["month.closed"],
+            secret="s" * 64, last_sequence=1, active=False,
+        )  # fmt: skip
+        Delivery.objects.create(
+            company=company, subscription=subscription, event_id=uuid.uuid4(),
+            event="month.closed", sequence=1, payload={"month": "2026-01"},
+            state=Delivery.State.DELIVERED, attempts=1, last_status=200,
+        )  # fmt: skip
         calls = KPI.objects.get(company=company, code="calls")
         today = timezone.localdate()
         kpi_services.plan_set(
@@ -621,6 +633,8 @@ def celery_worker(
         "EMAIL_FILE_PATH": str(mail_dir),
         "TELEGRAM_API_URL": telegram.url,
         "REMINDER_RETRY_SECONDS": "0.2",
+        # The webhook tests' receiver listens on loopback (tests/webhooks).
+        "WEBHOOKS_ALLOW_PRIVATE": "1",
     }
     app.control.purge()
     process = subprocess.Popen(
