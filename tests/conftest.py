@@ -51,6 +51,7 @@ from rollups.changes import ReportChanged
 from telegram_bot.models import AlertPreferences, BindingCode, Conversation
 from telegram_bot.models import Update as TelegramUpdate
 from tests import snapshots
+from tests.browser import browser, page, phone  # noqa: F401 (Chromium, one for the suite)
 from tests.factories import PASSWORD, CompanyFactory, TeamFactory, UserFactory
 from webhooks.models import Delivery, Subscription
 

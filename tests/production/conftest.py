@@ -33,7 +33,6 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import browser, page  # noqa: F401 (Chromium for the walks)
 from tests.production.smtp import SmtpSink
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

@@ -1,4 +1,9 @@
-"""Playwright driving Debian's Chromium (Playwright's own browser download is not used)."""
+"""Playwright driving Debian's Chromium (Playwright's own browser download is not used).
+
+The fixtures are defined once, for the whole suite (tests/conftest.py imports them): two
+definitions would start two sync Playwrights in one process, which Playwright refuses, when
+an xdist worker runs tests of tests/e2e/ and tests/production/ both.
+"""
 
 import os
 from collections.abc import Iterator
