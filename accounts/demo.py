@@ -130,7 +130,6 @@ def _load_company(spec: DemoCompany, today: datetime.date | None) -> Company:
     company = services.company_create(name=spec.name, login_prefix=spec.prefix)
     today = today or company.today()
     with tenancy.tenant_context(company):
-        roles = {role.kind: role for role in SalesRole.objects.filter(company=company)}
         admin = services.user_create(
             company=company,
             username=f"{spec.prefix}.admin",
@@ -140,35 +139,16 @@ def _load_company(spec: DemoCompany, today: datetime.date | None) -> Company:
             last_name=spec.admin[1],
             role=User.Role.ADMIN,
         )
-        head = services.user_create(
-            company=company,
-            username=f"{spec.prefix}.head",
+        head, managers = team_with_history(
+            company,
+            team_name=spec.team,
+            head=(f"{spec.prefix}.head", *spec.head),
+            managers=spec.managers,
             password=DEMO_PASSWORD,
-            password_is_temporary=False,
-            first_name=spec.head[0],
-            last_name=spec.head[1],
-            role=User.Role.HEAD,
+            actor=admin,
+            today=today,
+            rng=rng,
         )
-        team = services.team_create(company=company, name=spec.team, head=head)
-        services.user_update(user=head, actor=admin, team=team)
-        managers = [
-            (
-                services.user_create(
-                    company=company,
-                    username=m.username,
-                    password=DEMO_PASSWORD,
-                    password_is_temporary=False,
-                    first_name=m.first_name,
-                    last_name=m.last_name,
-                    role=User.Role.MANAGER,
-                    team=team,
-                    sales_role=roles[m.kind],
-                ),
-                m,
-            )
-            for m in spec.managers
-        ]
-        _load_history(company, managers, today, rng)
         demo_deals_and_calls(
             company=company,
             managers=[(user, spec.skill) for user, spec in managers],
@@ -194,8 +174,13 @@ def _load_company(spec: DemoCompany, today: datetime.date | None) -> Company:
             rng=rng,
         )
         demo_client_analysis(company=company, today=today, history_days=HISTORY_DAYS)
-    # The history went in by bulk: build its totals at once, as the nightly check would.
-    # What the bulk load skipped is "drift" to the nightly check: expected here, not news.
+    totals_rebuild(company)
+    return company
+
+
+def totals_rebuild(company: Company) -> None:
+    """After a bulk load (or removal): build the company's totals at once, as the nightly
+    check would. What the bulk load skipped is "drift" to that check: expected, not news."""
     log = logging.getLogger("rollups.services")
     level = log.level
     log.setLevel(logging.ERROR)
@@ -203,7 +188,63 @@ def _load_company(spec: DemoCompany, today: datetime.date | None) -> Company:
         rollups.totals_reconcile(company_id=company.pk)
     finally:
         log.setLevel(level)
-    return company
+
+
+def team_with_history(
+    company: Company,
+    *,
+    team_name: str,
+    head: tuple[str, str, str],
+    managers: list[DemoManager],
+    password: str,
+    actor: User,
+    today: datetime.date,
+    rng: random.Random,
+    is_sample: bool = False,
+    history_days: int = HISTORY_DAYS,
+) -> tuple[User, list[tuple[User, DemoManager]]]:
+    """A team with its head (login, first and last name) and managers in an existing
+    company, and the managers' plans and daily reports for the last `history_days`: the
+    demo's companies and the sample an admin tries (accounts/sample.py) are both made so.
+    The company's own sales roles (company_create's standard ones) carry the KPIs.
+    Call inside the company's tenant context; the totals are the caller's to rebuild."""
+    roles = {role.kind: role for role in SalesRole.objects.filter(company=company)}
+    head_user = services.user_create(
+        company=company,
+        username=head[0],
+        password=password,
+        password_is_temporary=False,
+        first_name=head[1],
+        last_name=head[2],
+        role=User.Role.HEAD,
+        invite=False,
+    )
+    team = services.team_create(company=company, name=team_name, head=head_user)
+    services.user_update(user=head_user, actor=actor, team=team)
+    people = [
+        (
+            services.user_create(
+                company=company,
+                username=m.username,
+                password=password,
+                password_is_temporary=False,
+                first_name=m.first_name,
+                last_name=m.last_name,
+                role=User.Role.MANAGER,
+                team=team,
+                sales_role=roles[m.kind],
+                invite=False,
+            ),
+            m,
+        )
+        for m in managers
+    ]
+    if is_sample:
+        User.objects.filter(pk__in=[head_user.pk, *(user.pk for user, _m in people)]).update(
+            is_sample=True
+        )
+    _load_history(company, people, today, rng, history_days=history_days)
+    return head_user, people
 
 
 def _load_history(
@@ -211,20 +252,24 @@ def _load_history(
     managers: list[tuple[User, DemoManager]],
     today: datetime.date,
     rng: random.Random,
+    *,
+    history_days: int = HISTORY_DAYS,
 ) -> None:
-    start = today - datetime.timedelta(days=HISTORY_DAYS)
+    start = today - datetime.timedelta(days=history_days)
     calendar = calendar_for(company=company)
     days = calendar.working_days(start, today)
-    # One manager per company was on a two-week vacation about two months ago.
-    vacation = days[-45:-35]
-    on_vacation = managers[1][0]
-    Absence(
-        company=company,
-        manager=on_vacation,
-        kind=Absence.Kind.VACATION,
-        start=vacation[0],
-        end=vacation[-1],
-    ).save()
+    # One manager per company was on a two-week vacation about two months ago (a shorter
+    # history, the sample's, has none).
+    vacation = days[-45:-35] if len(days) > 45 else []
+    on_vacation = managers[1][0] if len(managers) > 1 else None
+    if vacation and on_vacation is not None:
+        Absence(
+            company=company,
+            manager=on_vacation,
+            kind=Absence.Kind.VACATION,
+            start=vacation[0],
+            end=vacation[-1],
+        ).save()
     kpis_of_role = {
         role_id: [rk.kpi for rk in rks]
         for role_id, rks in _group(

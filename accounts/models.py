@@ -287,6 +287,10 @@ class User(AbstractUser, TenantModel):
         related_name="members",
     )
 
+    # Made by «Попробовать на примере» (accounts/sample.py): the sample is these people and
+    # everything that hangs off them, so that one click removes exactly it.
+    is_sample = models.BooleanField(_("пример"), default=False, db_default=False, editable=False)
+
     objects: ClassVar[TenantUserManager] = TenantUserManager()  # type: ignore[assignment]
 
     class Meta:
@@ -486,6 +490,8 @@ class AuditEvent(TenantModel):
         IMPORTED = "imported", _("Данные компании загружены")
         MONTH_CLOSED = "month_closed", _("Месяц закрыт")
         MONTH_REOPENED = "month_reopened", _("Закрытый месяц открыт заново")
+        SAMPLE_ADDED = "sample_added", _("Добавлен пример данных")
+        SAMPLE_REMOVED = "sample_removed", _("Пример данных удалён")
 
     at = models.DateTimeField(_("когда"), default=timezone.now)
     actor = models.ForeignKey(

@@ -189,10 +189,15 @@ def setup_checklist(*, company: Company) -> list[ChecklistItem]:
     misfits = sorted(
         name for name, size in sizes.items() if not MIN_KPIS_PER_ROLE <= size <= MAX_KPIS_PER_ROLE
     )
-    users = User.objects.filter(company=company, is_active=True)
+    # The sample (accounts/sample.py) shows how things work; it does not set the company up.
+    users = User.objects.filter(company=company, is_active=True, is_sample=False)
     managers = users.filter(role=User.Role.MANAGER)
     led_team = Team.objects.filter(
-        company=company, head__isnull=False, members__role=User.Role.MANAGER
+        company=company,
+        head__isnull=False,
+        head__is_sample=False,
+        members__role=User.Role.MANAGER,
+        members__is_sample=False,
     )
     # Everybody but the admins came in by invitation or with a temporary password.
     team_people = list(users.exclude(role=User.Role.ADMIN).exclude(email=""))

@@ -15,6 +15,8 @@ urlpatterns = [
         views.invitation_accept,
         name="invitation-accept",
     ),
+    path("setup/sample/", views.sample_add, name="sample-add"),
+    path("setup/sample/remove/", views.sample_remove, name="sample-remove"),
     path("setup/<slug:item>/dismiss/", views.checklist_dismiss, name="checklist-dismiss"),
     path("me/", views.profile, name="profile"),
     path("me/password/", views.password_change, name="password-change"),

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import access, crypto, health, selectors, services, tenancy
+from accounts import access, crypto, health, sample, selectors, services, tenancy
 from accounts.audit import audit_record
 from accounts.client_ip import client_ip
 from accounts.forms import (
@@ -69,6 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {}
     if user.can_administer:
         context["checklist"] = selectors.setup_checklist(company=user.company)
+        context["has_sample"] = sample.sample_data_present(company=user.company)
     if may_lead(user):
         context["teams"] = team_report_status(company=user.company, head=user)
         context["warnings"] = selectors.structure_warnings(company=user.company)
@@ -352,6 +353,38 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
         _("Компания «%(company)s» создана. Ваш логин: %(login)s.")
         % {"company": admin.company.name, "login": admin.username},
     )
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def sample_add(request: HttpRequest) -> HttpResponse:
+    require_configure(request.user)
+    try:
+        sample.sample_data_add(company=request.user.company, actor=request.user)
+    except sample.SampleError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _(
+                "Добавлен пример: команда с руководителем, менеджерами и их отчётами. "
+                "Удалить его можно на главной странице."
+            ),
+        )
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def sample_remove(request: HttpRequest) -> HttpResponse:
+    require_configure(request.user)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Отметьте, что пример действительно нужно удалить."))
+        return redirect("home")
+    count = sample.sample_data_remove(company=request.user.company, actor=request.user)
+    if count:
+        messages.success(request, _("Пример удалён."))
     return redirect("home")
 
 
