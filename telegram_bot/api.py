@@ -9,6 +9,7 @@ a `Bot` of its own (an httpx client is bound to the loop it was made in). The UR
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +43,14 @@ def _run[T](token: str, call: Callable[[Bot], Awaitable[T]]) -> T:
         finally:
             await bot.request.shutdown()
 
-    return asyncio.run(run())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    # This thread already runs an event loop (an ASGI server, or Playwright's sync API in the
+    # same test process): asyncio.run() refuses to nest, so the call gets a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:

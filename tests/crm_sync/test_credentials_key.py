@@ -45,10 +45,12 @@ def test_rotation_moves_every_company_s_secrets_to_the_first_key(alpha, beta, ca
                 )  # fmt: skip
                 connection.event_token = crypto.encrypt(f"{token}-app")
                 connection.save(update_fields=["event_token"])
-        # The company's Telegram bot token is stored through the same keys (docs/telegram.md).
-        Company.objects.filter(pk=alpha.company.pk).update(
-            telegram_bot_token=crypto.encrypt("123456:alpha-bot")
-        )
+        # The company's Telegram bot token is stored through the same keys (docs/telegram.md);
+        # the company's row changes under its own row-level security.
+        with tenancy.tenant_context(alpha.company):
+            Company.objects.filter(pk=alpha.company.pk).update(
+                telegram_bot_token=crypto.encrypt("123456:alpha-bot")
+            )
 
     with override_settings(CRM_CREDENTIALS_KEY=f"{NEW},{OLD}"):
         call_command("rotate_credentials_key")
