@@ -83,7 +83,8 @@ def page_cells(body: str, names: dict[str, str]) -> dict[Cell, dict[str, str]]:
         ):
             value = re.search(r'<span class="value">(.*?)</span>', inner, re.S)
             plan = re.search(r'<span class="muted">/ (.*?)</span>', inner, re.S)
-            light = re.search(r'<span class="band"[^>]*>\S+ (.*?) <span', inner, re.S)
+            # The colour in words follows the percent; «нет плана» is said once, alone.
+            light = re.search(r'<span class="band"[^>]*>\S+ (.*?)(?: <span|</span>)', inner, re.S)
             done = re.search(r'done-so-far"[^>]*>· на сегодня (.*?)</span>', inner, re.S)
             cells[(login, html.unescape(name))] = {
                 "actual": _text(value.group(1)),
