@@ -92,6 +92,7 @@ def _samples(cast: Cast) -> dict[str, dict[str, object]]:
             "quality-item": {"code": item.code},
             # A link that is no longer valid still shows a page, not an error.
             "invitation-accept": invitation,
+            "signup-confirm": {"token": "x-y"},
         }  # fmt: skip
 
 
@@ -226,7 +227,10 @@ def test_every_page_as_a_company_role_fits_both_widths(browser, live_server, cas
 def test_every_page_as_an_operator_and_anonymous_fits_both_widths(browser, live_server, cast):
     call_command("createoperator", OPERATOR, OPERATOR_PASSWORD)
     urls = page_urls(cast)
-    anonymous = {name: urls[name] for name in ("login", "invitation-accept")}
+    anonymous = {
+        name: urls[name]
+        for name in ("login", "invitation-accept", "signup", "signup-sent", "signup-confirm")
+    }
     _run(browser, live_server, "anonymous", anonymous, lambda page, base: None)
 
     def operator_login(page, base: str) -> None:  # type: ignore[no-untyped-def]
