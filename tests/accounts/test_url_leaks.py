@@ -25,6 +25,7 @@ PUBLIC = {
     "crm-hook-amocrm": "amoCRM's webhook, checked by the secret in its address",
     "crm-hook-bitrix24": "Bitrix24's webhook, checked by its application token",
     "favicon": "the icon browsers ask for on every site",
+    "telegram-webhook": "Telegram's updates, checked by the secret token header",
     "signup": "a new company's sign-up (SIGNUP_ENABLED)",
     "signup-sent": "«check your mail» after a sign-up",
     "signup-confirm": "the sign-up's one-time link, checked by its signed token",
