@@ -52,7 +52,7 @@ class TenantMiddleware:
 
 
 # What an operator's session may open outside the console.
-OPERATOR_PAGES = {"login", "logout", "set_language", "healthz"}
+OPERATOR_PAGES = {"login", "logout", "set_language", "healthz", "favicon"}
 
 
 class LanguageMiddleware(LocaleMiddleware):

@@ -329,6 +329,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # drf-spectacular's own hook first, then `?fields=` responses without `required`.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "accounts.schema.fields_are_optional",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "WebhookEventEnum": "webhooks.models.Event",
         "SalesRoleKindEnum": "accounts.models.SalesRole.Kind",

@@ -99,6 +99,7 @@ UNLINKED = {
     "telegram-unbind": "tests/telegram_bot/test_bot.py, test_preferences.py",
     "telegram-preferences": "tests/telegram_bot/test_preferences.py",
     "checklist-dismiss": "tests/accounts/test_checklist.py",
+    "sample-remove": "tests/accounts/test_sample.py (shown once a company has sample data)",
 }
 PAGES_PER_NAME = 2
 
