@@ -1,10 +1,14 @@
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm_sync.models import CRMConnection
+from accounts.models import User
+from crm_sync.models import CRMConnection, PipelineStage
+
+if TYPE_CHECKING:
+    from crm_sync.mapping import Catalogue, MappingInitial
 
 # A Bitrix24 inbound webhook URL: https://<portal>/rest/<user id>/<secret>/
 BITRIX_WEBHOOK = re.compile(r"^(?P<base>https://[^/]+/rest/\d+)/(?P<secret>[^/]+)/?$")
@@ -62,4 +66,94 @@ class ConnectionForm(forms.Form):
                 self.add_error("base_url", _("Вставьте адрес входящего вебхука Битрикс24."))
         if self.connection is None and not data.get("token"):
             self.add_error("token", _("Без ключа доступа нельзя загружать данные из CRM."))
+        return data
+
+
+class MappingForm(forms.Form):
+    """The CRM's pipelines (chosen or not), each status's stage and each CRM user's match,
+    as the CRM lists them now; fields are numbered, since CRM ids may hold any character."""
+
+    def __init__(
+        self,
+        *args: Any,
+        catalogue: "Catalogue",
+        stages: list[PipelineStage],
+        users: list[User],
+        initial_of: "MappingInitial",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalogue = catalogue
+        stage_ids = [stage.pk for stage in stages]
+        user_ids = [user.pk for user in users]
+        stage_queryset = PipelineStage.objects.filter(pk__in=stage_ids)
+        user_queryset = User.objects.filter(pk__in=user_ids).order_by(
+            "last_name", "first_name", "username"
+        )
+        for p, pipeline in enumerate(catalogue.pipelines):
+            self.fields[f"pipeline_{p}"] = forms.BooleanField(
+                label=_("Считать продажами"),
+                required=False,
+                initial=initial_of.chosen(pipeline),
+            )
+            for s, status in enumerate(pipeline.statuses):
+                field = forms.ModelChoiceField(
+                    label=status.name,
+                    queryset=stage_queryset,
+                    required=False,
+                    empty_label=_("— не считать —"),
+                    initial=initial_of.stage(pipeline, status),
+                )
+                field.label_from_instance = str  # type: ignore[method-assign]
+                self.fields[f"stage_{p}_{s}"] = field
+        for u, person in enumerate(catalogue.people):
+            field = forms.ModelChoiceField(
+                label=person.name or person.id,
+                queryset=user_queryset,
+                required=False,
+                empty_label=_("— не сопоставлен —"),
+                initial=initial_of.user(person),
+            )
+            field.label_from_instance = lambda user: user.get_full_name() or user.username  # type: ignore[method-assign]
+            self.fields[f"user_{u}"] = field
+
+    def pipeline_rows(self) -> list[tuple[Any, Any, list[tuple[Any, Any]]]]:
+        """(pipeline, its checkbox, [(status, its stage field)]) for the template."""
+        return [
+            (
+                pipeline,
+                self[f"pipeline_{p}"],
+                [(status, self[f"stage_{p}_{s}"]) for s, status in enumerate(pipeline.statuses)],
+            )
+            for p, pipeline in enumerate(self.catalogue.pipelines)
+        ]
+
+    def people_rows(self) -> list[tuple[Any, Any]]:
+        return [(person, self[f"user_{u}"]) for u, person in enumerate(self.catalogue.people)]
+
+    def choice(self) -> dict[str, Any]:
+        """The cleaned data as `mapping.mapping_save` takes it."""
+        data = self.cleaned_data
+        chosen = {
+            pipeline.id
+            for p, pipeline in enumerate(self.catalogue.pipelines)
+            if data.get(f"pipeline_{p}")
+        }
+        stages = {
+            (pipeline.id, status.id): data.get(f"stage_{p}_{s}")
+            for p, pipeline in enumerate(self.catalogue.pipelines)
+            if pipeline.id in chosen
+            for s, status in enumerate(pipeline.statuses)
+        }
+        matches = {
+            person.id: data.get(f"user_{u}") for u, person in enumerate(self.catalogue.people)
+        }
+        return {"chosen": chosen, "stages": stages, "matches": matches}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.catalogue.pipelines and not any(
+            data.get(f"pipeline_{p}") for p in range(len(self.catalogue.pipelines))
+        ):
+            raise forms.ValidationError(_("Выберите хотя бы одну воронку продаж."))
         return data

@@ -7,6 +7,11 @@ urlpatterns = [
     path("settings/crm/", views.connection_list, name="crm-connections"),
     path("settings/crm/new/", views.connection_create, name="crm-connection-create"),
     path("settings/crm/<uuid:code>/", views.connection_edit, name="crm-connection-edit"),
+    path(
+        "settings/crm/<uuid:code>/mapping/",
+        views.connection_mapping,
+        name="crm-connection-mapping",
+    ),
     path("settings/crm/<uuid:code>/pull/", views.connection_pull, name="crm-connection-pull"),
     path(
         "hooks/amocrm/<uuid:company>/<uuid:code>/<str:secret>/",

@@ -12,9 +12,10 @@ from accounts import crypto
 from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
-from crm_sync import connectors, services, tasks
-from crm_sync.connection_forms import ConnectionForm
-from crm_sync.models import CRMConnection
+from crm_sync import connectors, mapping, services, tasks
+from crm_sync.connection_forms import ConnectionForm, MappingForm
+from crm_sync.models import CRMConnection, PipelineStage
+from crm_sync.vendors.http import CRMError
 
 
 def webhook_url(connection: CRMConnection) -> str:
@@ -96,3 +97,36 @@ def connection_pull(request: HttpRequest, code: str) -> HttpResponse:
     transaction.on_commit(lambda: tasks.pull_connection.delay(*arguments))
     messages.success(request, _("Загрузка из CRM запущена: обновите страницу через минуту."))
     return redirect("crm-connections")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
+    """The CRM's pipelines, statuses and users, as it lists them now, beside ours."""
+    connection = get_for_admin(CRMConnection, actor=request.user, code=code)
+    company = request.user.company
+    try:
+        catalogue = mapping.catalogue_fetch(connection=connection, attempts=2)
+    except CRMError as error:
+        context = {"connection": connection, "error": str(error)}
+        return render(request, "crm_sync/connection_mapping.html", context, status=502)
+    stages = list(PipelineStage.objects.filter(company=company))
+    users = mapping.matchable_users(company=company)
+    initial = mapping.MappingInitial(connection=connection, stages=stages, users=users)
+    form = MappingForm(
+        request.POST or None, catalogue=catalogue, stages=stages, users=users, initial_of=initial
+    )
+    if submitted(request, form):
+        saved = mapping.mapping_save(connection=connection, catalogue=catalogue, **form.choice())
+        messages.success(
+            request,
+            _(
+                "Сопоставление сохранено: воронок продаж — %(pipelines)s, сотрудников "
+                "сопоставлено — %(matched)s, без пары — %(unmatched)s. Перенесено записей "
+                "сопоставленным сотрудникам: %(backfilled)s."
+            )
+            % vars(saved),
+        )
+        return redirect("crm-connection-mapping", code=connection.code)
+    context = {"connection": connection, "form": form}
+    return render(request, "crm_sync/connection_mapping.html", context)

@@ -34,9 +34,9 @@ from django.utils.translation import gettext as _
 
 from accounts import crypto, tenancy
 from accounts.models import Company, User
-from crm_sync import services, vendors
-from crm_sync.models import Client, CRMConnection, Deal, PipelineStage
-from crm_sync.vendors.base import Skip, Stream, Vendor
+from crm_sync import history, services, vendors
+from crm_sync.models import Client, CRMConnection, CRMStageLink, CRMUserLink, Deal, PipelineStage
+from crm_sync.vendors.base import Ignored, Skip, Stream, Vendor
 from crm_sync.vendors.http import CRMError, CRMUnavailable
 
 MAX_ERRORS = 20
@@ -49,6 +49,7 @@ class SyncResult:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    ignored: int = 0  # deals of pipelines the admin did not choose
     errors: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
@@ -72,12 +73,35 @@ class Mapping:
             for user in User.objects.filter(company=company, is_active=True).exclude(email="")
         }
         self.users = {crm_id: by_email.get(email) for crm_id, email in emails.items()}
+        # The admin's matches (crm_sync.mapping) come before the e-mail.
+        for link in CRMUserLink.objects.filter(connection=connection, user__isnull=False):
+            if link.user.is_active:
+                self.users[link.crm_user_id] = link.user
+        self.pipelines = {str(pipeline) for pipeline in connection.pipelines}
+        self.links = {
+            (link.pipeline_id, link.status_id): link
+            for link in CRMStageLink.objects.filter(connection=connection).select_related("stage")
+        }
 
     def manager(self, crm_user_id: Any) -> User | None:
         return self.users.get(str(crm_user_id)) if crm_user_id else None
 
-    def stage(self, external_id: str, *, closing: str | None = None) -> PipelineStage:
-        """The mapped stage; else, for a closing status, the first won or lost stage."""
+    def stage(
+        self, external_id: str, *, closing: str | None = None, pipeline: Any = None
+    ) -> PipelineStage:
+        """The stage the admin mapped the pipeline's status to; else the one with its code;
+        else, for a closing status, the first won or lost stage."""
+        if pipeline is not None and self.pipelines:
+            if str(pipeline) not in self.pipelines:
+                raise Ignored(_("воронка CRM %(pipeline)s не выбрана") % {"pipeline": pipeline})
+            link = self.links.get((str(pipeline), str(external_id)))
+            if link is not None and link.stage is not None:
+                return link.stage
+            if link is not None and not closing:
+                raise Skip(
+                    _("Этап CRM «%(stage)s» не сопоставлен с этапом воронки.")
+                    % {"stage": link.name or external_id}
+                )
         for stage in self.stages:
             if stage.external_id and stage.external_id == str(external_id):
                 return stage
@@ -100,6 +124,11 @@ class Mapping:
             data.channel = data.channel or existing.channel
             data.loss_reason = data.loss_reason or existing.loss_reason
             data.is_repeat = data.is_repeat or existing.is_repeat
+            data.crm_user_id = data.crm_user_id or existing.crm_user_id
+            if existing.stage_id == data.stage.pk and existing.closed_at:
+                # The stage history's moment of closing (crm_sync.history) is truer than
+                # a date-only field the CRM sends again with every change.
+                data.closed_at = existing.closed_at
             data.expected_payment_on = data.expected_payment_on or existing.expected_payment_on
             data.created_at = existing.created_at if data.created_at is None else data.created_at
         if data.created_at is None:
@@ -126,6 +155,9 @@ def _store(result: SyncResult, label: str, record_id: Any, store: Callable[[], s
     try:
         with transaction.atomic():
             result.count(store())
+        return True
+    except Ignored:
+        result.ignored += 1
         return True
     except (Skip, ValidationError, ValueError, KeyError, TypeError) as error:
         message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
@@ -262,6 +294,9 @@ def connection_pull(*, company_id: int, code: Any, **http: Any) -> SyncResult:
                     stream=stream, records=records, contacts=stream.contacts(records),
                     result=result, advance=True,
                 )  # fmt: skip
+        history.history_pull(
+            vendor=vendor, client=client, company_id=company_id, connection_id=connection.pk
+        )
     except CRMUnavailable as error:
         _finish(company_id, connection.pk, error=str(error))
         raise

@@ -98,6 +98,9 @@ class Deal(TenantModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     loss_reason = models.CharField(_("причина проигрыша"), max_length=255, blank=True)
     is_repeat = models.BooleanField(_("повторная продажа"), default=False)
+    # The CRM's responsible user, kept when they match none of ours: matched later, the
+    # deal is theirs (crm_sync.mapping back-fills `manager`).
+    crm_user_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("создана"))
     closed_at = models.DateTimeField(_("закрыта"), null=True, blank=True)
     # When the client is expected to pay an open deal: next month's expected payments.
@@ -157,6 +160,7 @@ class Call(TenantModel):
     started_at = models.DateTimeField(_("начало"))
     duration = models.PositiveIntegerField(_("длительность, с"), default=0)
     answered = models.BooleanField(_("состоялся"), default=True)
+    crm_user_id = models.CharField(max_length=64, blank=True)  # as on Deal
 
     class Meta:
         ordering = ["-started_at"]
@@ -196,6 +200,9 @@ class CRMConnection(TenantModel):
     cursor = models.JSONField(default=dict, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The CRM's sales pipelines (amoCRM pipeline_id, Bitrix24 CATEGORY_ID) the admin chose;
+    # deals of the others are ignored. Empty: not chosen yet, every deal counts.
+    pipelines = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("подключение CRM")
@@ -207,6 +214,45 @@ class CRMConnection(TenantModel):
 
     def __str__(self) -> str:
         return self.get_vendor_display()
+
+
+class CRMStageLink(TenantModel):
+    """One status of a CRM pipeline and the stage of ours it counts as (none: not mapped).
+
+    Keyed by pipeline too: amoCRM's closing statuses 142/143 are in every pipeline."""
+
+    connection = models.ForeignKey(CRMConnection, on_delete=models.CASCADE, related_name="stages")
+    pipeline_id = models.CharField(max_length=64)
+    status_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)  # the CRM's, as last read
+    stage = models.ForeignKey(
+        PipelineStage, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "pipeline_id", "status_id"], name="crmstagelink_uniq"
+            ),
+        ]
+
+
+class CRMUserLink(TenantModel):
+    """A CRM user and the Salesdesk user their deals and calls belong to (none: unmatched)."""
+
+    connection = models.ForeignKey(CRMConnection, on_delete=models.CASCADE, related_name="people")
+    crm_user_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "crm_user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "crm_user_id"], name="crmuserlink_uniq"),
+        ]
 
 
 class ImportJob(TenantModel):

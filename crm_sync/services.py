@@ -177,6 +177,7 @@ class DealData:
     closed_at: datetime.datetime | None = None
     expected_payment_on: datetime.date | None = None
     moved_at: datetime.datetime | None = None
+    crm_user_id: str = ""  # the CRM's responsible user, matched to ours or not
 
 
 def _check_deal(data: DealData) -> None:
@@ -235,6 +236,7 @@ def _deal_write(company: Company, source: str, data: DealData) -> tuple[Deal, Ou
             "is_repeat": data.is_repeat,
             "created_at": data.created_at,
             "expected_payment_on": data.expected_payment_on,
+            "crm_user_id": data.crm_user_id,
         }
         for name, value in fields.items():
             if getattr(deal, name) != value:
@@ -294,6 +296,7 @@ class CallData:
     manager: User | None = None
     client: Client | None = None
     phone: str = ""
+    crm_user_id: str = ""
 
 
 def call_upsert(
@@ -333,6 +336,7 @@ def _call_write(
             "manager_id": data.manager.pk if data.manager else None,
             "client_id": data.client.pk if data.client else None,
             "phone": normalize_phone(data.phone),
+            "crm_user_id": data.crm_user_id,
         }
         for name, value in fields.items():
             if getattr(call, name) != value:

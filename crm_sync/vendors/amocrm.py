@@ -15,10 +15,22 @@ from django.utils.translation import gettext as _
 
 from crm_sync.models import Call, CRMConnection, PipelineStage, Source
 from crm_sync.services import CallData, DealData
-from crm_sync.vendors.base import Inbound, Lookup, Record, Stream, amount, moment
+from crm_sync.vendors.base import (
+    CRMPipeline,
+    CRMStatus,
+    CRMUser,
+    Inbound,
+    Lookup,
+    Record,
+    StageEvent,
+    Stream,
+    amount,
+    moment,
+)
 from crm_sync.vendors.http import CRMError, CRMHttp
 
 PAGE_SIZE = 250
+EVENTS_PAGE_SIZE = 100  # /api/v4/events gives at most 100 a page
 CALL_NOTE_TYPES = ("call_in", "call_out")
 # The two system statuses every amoCRM pipeline ends in.
 WON_STATUS, LOST_STATUS = 142, 143
@@ -103,6 +115,32 @@ class AmoCRMClient:
     def users(self) -> list[dict]:
         return [user for page in self._pages("/api/v4/users", "users", []) for user in page]
 
+    def pipelines(self) -> list[dict]:
+        """Every lead pipeline with its statuses embedded (one page: at most 50 pipelines)."""
+        return self._get("/api/v4/leads/pipelines", []).get("_embedded", {}).get("pipelines", [])
+
+    def status_events(
+        self, *, since: int | None = None, lead_ids: list[str] | None = None
+    ) -> Iterator[list[dict]]:
+        """Leads' status changes from the events list, page by page."""
+        params: list[tuple[str, Any]] = [("filter[type]", "lead_status_changed")]
+        if since is not None:
+            params.append(("filter[created_at][from]", since))
+        if lead_ids:
+            params.append(("filter[entity][]", "lead"))
+            params += [("filter[entity_id][]", lead_id) for lead_id in lead_ids]
+        page = 1
+        while True:
+            body = self._get(
+                "/api/v4/events", [*params, ("limit", EVENTS_PAGE_SIZE), ("page", page)]
+            )
+            items = body.get("_embedded", {}).get("events", [])
+            if items:
+                yield items
+            if not items or "next" not in body.get("_links", {}):
+                return
+            page += 1
+
 
 def contact_phone(contact: dict) -> str:
     for field in contact.get("custom_fields_values") or []:
@@ -144,12 +182,15 @@ def lead_data(lookup: Lookup, lead: dict, contacts: dict[str, dict]) -> DealData
     loss = lead.get("_embedded", {}).get("loss_reason") or []
     return DealData(
         external_id=str(lead["id"]),
-        stage=lookup.stage(str(status_id), closing=CLOSING.get(status_id)),
+        stage=lookup.stage(
+            str(status_id), closing=CLOSING.get(status_id), pipeline=lead.get("pipeline_id")
+        ),
         created_at=moment(lead.get("created_at") or lead.get("date_create")),  # type: ignore[arg-type]
         moved_at=moment(lead.get("updated_at") or lead.get("last_modified")),
         closed_at=moment(lead.get("closed_at")),
         title=lead.get("name") or "",
         manager=lookup.manager(lead.get("responsible_user_id")),
+        crm_user_id=str(lead.get("responsible_user_id") or ""),
         client=client,
         amount=amount(lead.get("price")),
         loss_reason=loss[0].get("name", "") if loss else "",
@@ -160,15 +201,35 @@ def call_data(lookup: Lookup, note: dict, direction: str) -> CallData:
     params = note.get("params") or {}
     duration = int(params.get("duration") or 0)
     phone = str(params.get("phone") or "")
+    crm_user = note.get("responsible_user_id") or note.get("created_by")
     return CallData(
         external_id=str(note["id"]),
         direction=direction,
         started_at=moment(note["created_at"]),  # type: ignore[arg-type]
         duration=duration,
         answered=_answered(params.get("call_status"), duration),
-        manager=lookup.manager(note.get("responsible_user_id") or note.get("created_by")),
+        manager=lookup.manager(crm_user),
+        crm_user_id=str(crm_user or ""),
         client=lookup.client(external_id=note.get("entity_id"), phone=phone),
         phone=phone,
+    )
+
+
+def status_event(event: dict) -> StageEvent | None:
+    """A `lead_status_changed` event: the lead's status after, and before, the move."""
+    after = (event.get("value_after") or [{}])[0].get("lead_status")
+    if not after:
+        return None
+    before = (event.get("value_before") or [{}])[0].get("lead_status")
+    status_id = int(after["id"])
+    return StageEvent(
+        deal_id=str(event["entity_id"]),
+        pipeline_id=str(after["pipeline_id"]),
+        status_id=str(status_id),
+        at=moment(event["created_at"]),  # type: ignore[arg-type]
+        kind=CLOSING.get(status_id),
+        before=(str(before["pipeline_id"]), str(before["id"])) if before else None,
+        cursor=int(event["created_at"]),
     )
 
 
@@ -201,6 +262,41 @@ class AmoCRM:
 
     def users(self, client: AmoCRMClient) -> dict[str, str]:
         return {str(u["id"]): u.get("email") or "" for u in client.users()}
+
+    def user_list(self, client: AmoCRMClient) -> list[CRMUser]:
+        return [
+            CRMUser(id=str(u["id"]), name=u.get("name") or "", email=u.get("email") or "")
+            for u in client.users()
+        ]
+
+    def pipelines(self, client: AmoCRMClient) -> list[CRMPipeline]:
+        return [
+            CRMPipeline(
+                id=str(pipeline["id"]),
+                name=pipeline.get("name") or "",
+                is_main=bool(pipeline.get("is_main")),
+                statuses=[
+                    CRMStatus(
+                        id=str(status["id"]),
+                        name=status.get("name") or "",
+                        kind=CLOSING.get(int(status["id"]), PipelineStage.Kind.OPEN),
+                    )
+                    for status in sorted(
+                        pipeline.get("_embedded", {}).get("statuses", []),
+                        key=lambda status: (status.get("sort", 0), status["id"]),
+                    )
+                ],
+            )
+            for pipeline in client.pipelines()
+            if not pipeline.get("is_archive")
+        ]
+
+    def stage_history(
+        self, client: AmoCRMClient, *, since: Any = None, deal_ids: list[str] | None = None
+    ) -> Iterator[list[StageEvent]]:
+        for page in client.status_events(since=since, lead_ids=deal_ids):
+            events = [status_event(event) for event in page]
+            yield [event for event in events if event is not None]
 
     def streams(self, client: AmoCRMClient) -> list[Stream]:
         def lead_contacts(leads: list[dict]) -> dict[str, dict]:

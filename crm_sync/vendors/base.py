@@ -26,14 +26,22 @@ class Skip(Exception):
     """This record cannot be stored yet (an unmapped stage); the reason goes to last_error."""
 
 
+class Ignored(Skip):
+    """This record is not ours to store (a deal of a pipeline the admin did not choose): no
+    error, and not fetched again."""
+
+
 class Lookup(Protocol):
     """One company's stages, users and clients, as a payload's ids name them."""
 
     def manager(self, crm_user_id: Any) -> User | None: ...
 
-    def stage(self, external_id: str, *, closing: str | None = None) -> PipelineStage:
+    def stage(
+        self, external_id: str, *, closing: str | None = None, pipeline: Any = None
+    ) -> PipelineStage:
         """The mapped stage; else, for a closing status, the first won or lost stage;
-        else `Skip`."""
+        else `Skip`. With the pipeline named, a deal of an unchosen pipeline is `Ignored`
+        and its statuses are looked up among that pipeline's links."""
         ...
 
     def client(self, *, external_id: Any, name: str = "", phone: str = "") -> Client | None: ...
@@ -80,6 +88,47 @@ class Inbound:
     deal_ids: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CRMStatus:
+    """A status (amoCRM) or stage (Bitrix24) of one pipeline; `kind` a PipelineStage.Kind
+    (won and lost from the CRM's own semantics, not the name)."""
+
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class CRMPipeline:
+    """An amoCRM pipeline or a Bitrix24 deal category, its statuses in the CRM's order."""
+
+    id: str
+    name: str
+    statuses: list[CRMStatus]
+    is_main: bool = False
+
+
+@dataclass(frozen=True)
+class CRMUser:
+    id: str
+    name: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """A deal reached a status at a moment (the CRM's stage history)."""
+
+    deal_id: str
+    pipeline_id: str
+    status_id: str
+    at: datetime.datetime
+    kind: str | None = None  # the closing kind the CRM gives the status, if any
+    # The status it left (amoCRM names it on each move; Bitrix24 has a creation record).
+    before: tuple[str, str] | None = None  # (pipeline id, status id)
+    cursor: Any = None  # where the next pull of the history starts (JSON)
+
+
 class HttpClient(Protocol):
     def close(self) -> None: ...
 
@@ -104,6 +153,21 @@ class Vendor(Protocol[ClientT]):
 
     def streams(self, client: ClientT) -> list[Stream]:
         """Deals, then calls."""
+        ...
+
+    def pipelines(self, client: ClientT) -> list[CRMPipeline]:
+        """The CRM's deal pipelines with their statuses, for the admin to choose and map."""
+        ...
+
+    def user_list(self, client: ClientT) -> list[CRMUser]:
+        """The CRM's users with names, for the admin to match to ours."""
+        ...
+
+    def stage_history(
+        self, client: ClientT, *, since: Any = None, deal_ids: list[str] | None = None
+    ) -> Iterable[list[StageEvent]]:
+        """Pages of stage moves, oldest first: every one (since None), those from the
+        cursor value `since` on (`StageEvent.cursor`), or those of these deals."""
         ...
 
     def fetch_deals(self, client: ClientT, ids: list[str]) -> list[dict]: ...

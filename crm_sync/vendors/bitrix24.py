@@ -18,7 +18,19 @@ from django.utils.translation import gettext as _
 from accounts import crypto
 from crm_sync.models import Call, CRMConnection, PipelineStage, Source
 from crm_sync.services import CallData, DealData
-from crm_sync.vendors.base import Inbound, Lookup, Record, Skip, Stream, amount, iso
+from crm_sync.vendors.base import (
+    CRMPipeline,
+    CRMStatus,
+    CRMUser,
+    Inbound,
+    Lookup,
+    Record,
+    Skip,
+    StageEvent,
+    Stream,
+    amount,
+    iso,
+)
 from crm_sync.vendors.http import CRMError, CRMHttp
 
 DEAL_FIELDS = [
@@ -26,6 +38,8 @@ DEAL_FIELDS = [
     "ASSIGNED_BY_ID", "CONTACT_ID", "SOURCE_ID", "DATE_CREATE", "DATE_MODIFY", "CLOSED",
     "CLOSEDATE", "IS_RETURN_CUSTOMER",
 ]  # fmt: skip
+HISTORY_FIELDS = ["ID", "TYPE_ID", "OWNER_ID", "CREATED_TIME", "CATEGORY_ID", "STAGE_ID",
+                  "STAGE_SEMANTIC_ID"]  # fmt: skip
 LIMITED = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"}
 # Bitrix24 lists a call once it ends, by its start time: a long call can show up after
 # shorter ones that began later, so the calls cursor looks back this far.
@@ -118,6 +132,47 @@ class Bitrix24Client:
     def users(self) -> list[dict]:
         return [user for page in self._pages("user.get", {}) for user in page]
 
+    def categories(self) -> list[dict]:
+        """The deal pipelines ("directions"), the default one (id 0) among them."""
+        found, start = [], 0
+        while True:
+            body = self.call("crm.category.list", {"entityTypeId": 2, "start": start})
+            found += body.get("result", {}).get("categories", [])
+            if "next" not in body:
+                return found
+            start = body["next"]
+
+    def stages(self, category_id: str) -> list[dict]:
+        """One pipeline's stages: DEAL_STAGE for the default one, DEAL_STAGE_<id> else."""
+        entity = "DEAL_STAGE" if str(category_id) == "0" else f"DEAL_STAGE_{category_id}"
+        params = {"order": {"SORT": "ASC"}, "filter": {"ENTITY_ID": entity}}
+        return [stage for page in self._pages("crm.status.list", params) for stage in page]
+
+    def stage_history(
+        self, *, after_id: int | None = None, deal_ids: list[str] | None = None
+    ) -> Iterator[list[dict]]:
+        """Deals' stage history records by id, oldest first."""
+        where: dict[str, Any] = {}
+        if after_id is not None:
+            where[">ID"] = after_id
+        if deal_ids:
+            where["@OWNER_ID"] = deal_ids
+        params = {
+            "entityTypeId": 2,
+            "order": {"ID": "ASC"},
+            "filter": where,
+            "select": HISTORY_FIELDS,
+        }
+        start = 0
+        while True:
+            body = self.call("crm.stagehistory.list", {**params, "start": start})
+            items = body.get("result", {}).get("items", [])
+            if items:
+                yield items
+            if "next" not in body:
+                return
+            start = body["next"]
+
 
 def contact_phone(contact: dict) -> str:
     phones = contact.get("PHONE") or []
@@ -157,17 +212,43 @@ def deal_data(lookup: Lookup, deal: dict, contacts: dict[str, dict]) -> DealData
             name=contact_name(contact),
             phone=contact_phone(contact),
         )
+    closing = _closing(deal)
+    created_at = iso(deal.get("DATE_CREATE"))
     return DealData(
         external_id=str(deal["ID"]),
-        stage=lookup.stage(deal["STAGE_ID"], closing=_closing(deal)),
-        created_at=iso(deal.get("DATE_CREATE")),  # type: ignore[arg-type]
+        stage=lookup.stage(deal["STAGE_ID"], closing=closing, pipeline=deal.get("CATEGORY_ID")),
+        created_at=created_at,  # type: ignore[arg-type]
         moved_at=iso(deal.get("DATE_MODIFY")),
+        closed_at=_closed_at(deal, created_at) if closing else None,
         title=deal.get("TITLE") or "",
         manager=lookup.manager(deal.get("ASSIGNED_BY_ID")),
+        crm_user_id=str(deal.get("ASSIGNED_BY_ID") or ""),
         client=client,
         channel=deal.get("SOURCE_ID") or "",
         amount=amount(deal.get("OPPORTUNITY")),
         is_repeat=deal.get("IS_RETURN_CUSTOMER") == "Y",
+    )
+
+
+def _closed_at(deal: dict, created_at: datetime.datetime | None) -> datetime.datetime | None:
+    """CLOSEDATE, the day the deal closed (a date: midnight), not when we first saw it
+    closed; the stage history gives the moment (crm_sync.history). Not before creation."""
+    closed = iso(deal.get("CLOSEDATE"))
+    if closed is None:
+        return None
+    return max(closed, created_at) if created_at else closed
+
+
+def history_event(item: dict) -> StageEvent:
+    """A crm.stagehistory.list record: creation (TYPE_ID 1) or a move (2, 3; 5: a move to
+    another pipeline)."""
+    return StageEvent(
+        deal_id=str(item["OWNER_ID"]),
+        pipeline_id=str(item.get("CATEGORY_ID") or "0"),
+        status_id=str(item["STAGE_ID"]),
+        at=iso(item["CREATED_TIME"]),  # type: ignore[arg-type]
+        kind=CLOSING.get(str(item.get("STAGE_SEMANTIC_ID") or "")),
+        cursor=int(item["ID"]),
     )
 
 
@@ -178,13 +259,15 @@ def call_data(lookup: Lookup, call: dict) -> CallData:
     phone = str(call.get("PHONE_NUMBER") or "")
     client_id = call.get("CRM_ENTITY_ID") if call.get("CRM_ENTITY_TYPE") == "CONTACT" else ""
     duration = int(call.get("CALL_DURATION") or 0)
+    crm_user = call.get("PORTAL_USER_ID") or call.get("ACCOUNT_USER_ID")
     return CallData(
         external_id=str(call["CALL_ID"]),
         direction=direction,
         started_at=iso(call["CALL_START_DATE"]),  # type: ignore[arg-type]
         duration=duration,
         answered=str(call.get("CALL_FAILED_CODE")) == "200" and duration > 0,
-        manager=lookup.manager(call.get("PORTAL_USER_ID") or call.get("ACCOUNT_USER_ID")),
+        manager=lookup.manager(crm_user),
+        crm_user_id=str(crm_user or ""),
         client=lookup.client(external_id=client_id, phone=phone),
         phone=phone,
     )
@@ -202,6 +285,39 @@ class Bitrix24:
 
     def users(self, client: Bitrix24Client) -> dict[str, str]:
         return {str(u["ID"]): u.get("EMAIL") or "" for u in client.users()}
+
+    def user_list(self, client: Bitrix24Client) -> list[CRMUser]:
+        return [
+            CRMUser(
+                id=str(u["ID"]),
+                name=" ".join(part for part in (u.get("NAME"), u.get("LAST_NAME")) if part),
+                email=u.get("EMAIL") or "",
+            )
+            for u in client.users()
+        ]
+
+    def pipelines(self, client: Bitrix24Client) -> list[CRMPipeline]:
+        found = []
+        for category in client.categories():
+            statuses = [
+                CRMStatus(
+                    id=str(stage["STATUS_ID"]),
+                    name=stage.get("NAME") or "",
+                    kind=CLOSING.get(str(stage.get("SEMANTICS") or ""), PipelineStage.Kind.OPEN),
+                )
+                for stage in client.stages(str(category["id"]))
+            ]
+            found.append(CRMPipeline(
+                id=str(category["id"]), name=category.get("name") or "", statuses=statuses,
+                is_main=category.get("isDefault") == "Y",
+            ))  # fmt: skip
+        return found
+
+    def stage_history(
+        self, client: Bitrix24Client, *, since: Any = None, deal_ids: list[str] | None = None
+    ) -> Iterator[list[StageEvent]]:
+        for page in client.stage_history(after_id=since, deal_ids=deal_ids):
+            yield [history_event(item) for item in page]
 
     def streams(self, client: Bitrix24Client) -> list[Stream]:
         def deal_contacts(deals: list[dict]) -> dict[str, dict]:

@@ -3,6 +3,10 @@
 They filter and page like the real APIs (amoCRM `filter[updated_at][from]` and `page`,
 answering 204 when nothing matches; Bitrix24 `>=DATE_MODIFY`, `start`/`next`), check the
 token, log every request, and answer "too many requests" once to any path put in `limit`.
+
+Their pipelines (amoCRM `/api/v4/leads/pipelines`; Bitrix24 `crm.category.list`,
+`crm.status.list`) are served always; the stage history (amoCRM `/api/v4/events`, Bitrix24
+`crm.stagehistory.list`) starts empty, and a test loads `with_history()` or adds its own.
 """
 
 import copy
@@ -46,6 +50,11 @@ class FakeCRM:
         self.bitrix_contacts = load("bitrix24_crm_contact_list.json")["result"]
         self.calls = load("bitrix24_voximplant_statistic_get.json")["result"]
         self.bitrix_users = load("bitrix24_user_get.json")["result"]
+        self.pipelines = load("amocrm_pipelines.json")["_embedded"]["pipelines"]
+        self.events: list[dict] = []
+        self.categories = load("bitrix24_crm_category_list.json")["result"]["categories"]
+        self.stages = load("bitrix24_crm_status_list.json")["result"]
+        self.stage_history: list[dict] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -78,6 +87,13 @@ class FakeCRM:
     def requests_to(self, path: str) -> list[tuple[float, str, dict]]:
         return [entry for entry in self.log if entry[1] == path]
 
+    def with_history(self) -> "FakeCRM":
+        """The recorded stage history, and the leads of the other pipelines it names."""
+        self.events = load("amocrm_events.json")["_embedded"]["events"]
+        self.leads += load("amocrm_leads_other_pipelines.json")["_embedded"]["leads"]
+        self.stage_history = load("bitrix24_crm_stagehistory_list.json")["result"]["items"]
+        return self
+
     # --- amoCRM ---
 
     def amocrm(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict | None]:
@@ -89,6 +105,11 @@ class FakeCRM:
         if url.path in self.limit:
             self.limit.discard(url.path)
             return 429, None
+        if url.path == "/api/v4/leads/pipelines":
+            body = {"_total_items": len(self.pipelines), "_embedded": {"pipelines": self.pipelines}}
+            return 200, copy.deepcopy(body)
+        if url.path == "/api/v4/events":
+            return self.amocrm_events(url.path, params)
         ids = {value for key, value in params if key == "filter[id][]"}
         since = dict(params).get("filter[updated_at][from]")
         sources = {
@@ -115,6 +136,25 @@ class FakeCRM:
             links["next"] = {"href": f"https://example.amocrm.ru{url.path}?page={page + 1}"}
         return 200, {"_page": page, "_links": links, "_embedded": {key: copy.deepcopy(chunk)}}
 
+    def amocrm_events(self, path: str, params: list[tuple[str, str]]) -> tuple[int, dict | None]:
+        """Events newest first, as amoCRM lists them; 100 a page at most."""
+        where = dict(params)
+        items = [e for e in self.events if e["type"] == where.get("filter[type]", e["type"])]
+        if "filter[created_at][from]" in where:
+            items = [e for e in items if e["created_at"] >= int(where["filter[created_at][from]"])]
+        ids = {value for key, value in params if key == "filter[entity_id][]"}
+        if ids:
+            items = [e for e in items if str(e["entity_id"]) in ids]
+        items = sorted(items, key=lambda e: (e["created_at"], e["id"]), reverse=True)
+        page, size = int(where.get("page", 1)), min(int(where.get("limit", 100)), 100)
+        chunk = items[(page - 1) * size : page * size]
+        if not chunk:
+            return 204, None
+        links = {"self": {"href": f"https://example.amocrm.ru{path}?page={page}"}}
+        if len(items) > page * size:
+            links["next"] = {"href": f"https://example.amocrm.ru{path}?page={page + 1}"}
+        return 200, {"_page": page, "_links": links, "_embedded": {"events": copy.deepcopy(chunk)}}
+
     # --- Bitrix24 ---
 
     def bitrix24(self, path: str, body: dict) -> tuple[int, dict]:
@@ -134,6 +174,15 @@ class FakeCRM:
             items, moment = self.calls, "CALL_START_DATE"
         elif method == "user.get":
             items, moment = self.bitrix_users, ""
+        elif method == "crm.category.list":
+            return 200, {"result": {"categories": copy.deepcopy(self.categories)},
+                         "total": len(self.categories)}  # fmt: skip
+        elif method == "crm.status.list":
+            entity = (body.get("filter") or {}).get("ENTITY_ID")
+            items = [stage for stage in self.stages if stage["ENTITY_ID"] == entity]
+            return 200, {"result": copy.deepcopy(items), "total": len(items)}
+        elif method == "crm.stagehistory.list":
+            return 200, self.bitrix_history(body)
         else:
             return 400, {
                 "error": "ERROR_METHOD_NOT_FOUND",
@@ -153,6 +202,22 @@ class FakeCRM:
             answer["next"] = start + PAGE
         answer["time"] = {"start": time.time(), "finish": time.time(), "duration": 0.001}
         return 200, answer
+
+    def bitrix_history(self, body: dict) -> dict:
+        where = body.get("filter") or {}
+        items = sorted(self.stage_history, key=lambda i: int(i["ID"]))
+        if ">ID" in where:
+            items = [i for i in items if int(i["ID"]) > int(where[">ID"])]
+        if "@OWNER_ID" in where:
+            items = [i for i in items if i["OWNER_ID"] in {str(x) for x in where["@OWNER_ID"]}]
+        start = int(body.get("start", 0))
+        answer = {
+            "result": {"items": copy.deepcopy(items[start : start + PAGE])},
+            "total": len(items),
+        }
+        if len(items) > start + PAGE:
+            answer["next"] = start + PAGE
+        return answer
 
 
 def running() -> Iterator[FakeCRM]:
