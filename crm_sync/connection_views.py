@@ -107,8 +107,10 @@ def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
     company = request.user.company
     try:
         catalogue = mapping.catalogue_fetch(connection=connection, attempts=2)
-    except CRMError as error:
-        context = {"connection": connection, "error": str(error)}
+    except (CRMError, ValueError) as error:
+        # ValueError: the stored key no longer decrypts (a rotated key).
+        message = str(error) if isinstance(error, CRMError) else _masked_token(connection)
+        context = {"connection": connection, "error": message}
         return render(request, "crm_sync/connection_mapping.html", context, status=502)
     stages = list(PipelineStage.objects.filter(company=company))
     users = mapping.matchable_users(company=company)
