@@ -106,11 +106,14 @@ def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
     connection = get_for_admin(CRMConnection, actor=request.user, code=code)
     company = request.user.company
     try:
+        services.connection_token(connection)
+    except ValueError:  # the stored key no longer decrypts (a rotated key)
+        context = {"connection": connection, "error": _masked_token(connection)}
+        return render(request, "crm_sync/connection_mapping.html", context, status=502)
+    try:
         catalogue = mapping.catalogue_fetch(connection=connection, attempts=2)
-    except (CRMError, ValueError) as error:
-        # ValueError: the stored key no longer decrypts (a rotated key).
-        message = str(error) if isinstance(error, CRMError) else _masked_token(connection)
-        context = {"connection": connection, "error": message}
+    except CRMError as error:
+        context = {"connection": connection, "error": str(error)}
         return render(request, "crm_sync/connection_mapping.html", context, status=502)
     stages = list(PipelineStage.objects.filter(company=company))
     users = mapping.matchable_users(company=company)
