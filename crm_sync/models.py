@@ -232,7 +232,8 @@ class CRMStageLink(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["connection", "pipeline_id", "status_id"], name="crmstagelink_uniq"
+                fields=["company", "connection", "pipeline_id", "status_id"],
+                name="crmstagelink_uniq",
             ),
         ]
 
@@ -251,7 +252,9 @@ class CRMUserLink(TenantModel):
     class Meta:
         ordering = ["name", "crm_user_id"]
         constraints = [
-            models.UniqueConstraint(fields=["connection", "crm_user_id"], name="crmuserlink_uniq"),
+            models.UniqueConstraint(
+                fields=["company", "connection", "crm_user_id"], name="crmuserlink_uniq"
+            ),
         ]
 
 

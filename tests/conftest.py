@@ -37,7 +37,7 @@ from accounts.models import Company, Team, User
 from clients import services as client_services
 from clients.models import ClientAlert
 from crm_sync import services as crm_services
-from crm_sync.models import Call, ImportJob, PipelineStage
+from crm_sync.models import Call, CRMStageLink, CRMUserLink, ImportJob, PipelineStage
 from crm_sync.models import Client as CrmClient
 from dashboard.models import DashboardVisit
 from kpi import services as kpi_services
@@ -201,9 +201,13 @@ def _add_deals_and_calls(company: Company, manager: User, client_name: str, titl
             external_id=number, direction="out", started_at=now - datetime.timedelta(hours=2),
             duration=60 if answered else 0, answered=answered, manager=manager, client=client,
         ))  # fmt: skip
-    crm_services.connection_save(
+    connection = crm_services.connection_save(
         company=company, vendor="amocrm", base_url="https://example.amocrm.ru", token="t0ken"
     )
+    CRMStageLink(
+        company=company, connection=connection, pipeline_id="1", status_id="142", stage=won
+    ).save()
+    CRMUserLink(company=company, connection=connection, crm_user_id="1", user=manager).save()
     ImportJob(company=company, kind="deals", file_name="deals.csv", content=b"id\n").save()
     _add_client_analysis(company, manager, client)
 

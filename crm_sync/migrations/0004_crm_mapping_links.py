@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('stage', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm_sync.pipelinestage')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('connection', 'pipeline_id', 'status_id'), name='crmstagelink_uniq')],
+                'constraints': [models.UniqueConstraint(fields=('company', 'connection', 'pipeline_id', 'status_id'), name='crmstagelink_uniq')],
             },
         ),
         migrations.CreateModel(
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['name', 'crm_user_id'],
-                'constraints': [models.UniqueConstraint(fields=('connection', 'crm_user_id'), name='crmuserlink_uniq')],
+                'constraints': [models.UniqueConstraint(fields=('company', 'connection', 'crm_user_id'), name='crmuserlink_uniq')],
             },
         ),
         EnableRowLevelSecurity("crm_sync_crmstagelink"),

@@ -277,7 +277,12 @@ def test_the_page_says_so_when_the_crm_refuses(client, alpha, fake, amo):
 
 
 def test_only_an_admin_maps(client, alpha, fake, amo):
+    with tenancy.tenant_context(alpha.company):
+        before = list(CRMUserLink.objects.filter(company=alpha.company).values_list("pk", "user"))
     client.force_login(alpha.head)
     assert client.get(mapping_url(amo)).status_code in (403, 404)
+    assert client.post(mapping_url(amo), {"pipeline_0": "on"}).status_code in (403, 404)
     with tenancy.tenant_context(alpha.company):
-        assert not CRMUserLink.objects.filter(company=alpha.company).exists()
+        after = list(CRMUserLink.objects.filter(company=alpha.company).values_list("pk", "user"))
+        assert CRMConnection.objects.get(pk=amo.pk).pipelines == []
+    assert after == before
