@@ -102,19 +102,22 @@ def connection_pull(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
-    """The CRM's pipelines, statuses and users, as it lists them now, beside ours."""
+    """The CRM's pipelines, statuses and users, as it listed them when last asked (the
+    page asks it again on the admin's request only), beside ours."""
     connection = get_for_admin(CRMConnection, actor=request.user, code=code)
     company = request.user.company
-    try:
-        services.connection_token(connection)
-    except ValueError:  # the stored key no longer decrypts (a rotated key)
-        context = {"connection": connection, "error": _masked_token(connection)}
-        return render(request, "crm_sync/connection_mapping.html", context, status=502)
-    try:
-        catalogue = mapping.catalogue_fetch(connection=connection, attempts=2)
-    except CRMError as error:
-        context = {"connection": connection, "error": str(error)}
-        return render(request, "crm_sync/connection_mapping.html", context, status=502)
+    if request.method == "POST" and "refresh" in request.POST:
+        try:
+            mapping.catalogue_refresh(connection=connection, attempts=2)
+            messages.success(request, _("Списки обновлены из CRM."))
+        except ValueError:  # the stored key no longer decrypts (a rotated key)
+            messages.error(request, _masked_token(connection))
+        except CRMError as error:
+            messages.error(request, _("Не удалось получить списки из CRM:") + f" {error}")
+        return redirect("crm-connection-mapping", code=connection.code)
+    catalogue = mapping.catalogue_of(connection=connection)
+    if catalogue is None:
+        return render(request, "crm_sync/connection_mapping.html", {"connection": connection})
     stages = list(PipelineStage.objects.filter(company=company))
     users = mapping.matchable_users(company=company)
     initial = mapping.MappingInitial(connection=connection, stages=stages, users=users)

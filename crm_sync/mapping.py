@@ -13,6 +13,7 @@ Deals and calls of a CRM user who matches none of ours are kept with the CRM's u
 matched later, they become the user's, and the days they fall on are recomputed.
 """
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from typing import Any
@@ -42,16 +43,40 @@ class Catalogue:
     people: list[CRMUser]
 
 
-def catalogue_fetch(*, connection: CRMConnection, **http: Any) -> Catalogue:
-    """The CRM's pipelines and users, asked live (`CRMError` when it refuses)."""
+def catalogue_refresh(*, connection: CRMConnection, **http: Any) -> Catalogue:
+    """Ask the CRM for its pipelines and users now (`CRMError` when it refuses) and keep
+    them on the connection for the mapping page."""
     vendor = vendors.vendor_for(connection.vendor)
     client = vendor.connect(
         base_url=connection.base_url, token=services.connection_token(connection), **http
     )
     try:
-        return Catalogue(pipelines=vendor.pipelines(client), people=vendor.user_list(client))
+        catalogue = Catalogue(pipelines=vendor.pipelines(client), people=vendor.user_list(client))
     finally:
         client.close()
+    connection.catalogue = {
+        "pipelines": [dataclasses.asdict(pipeline) for pipeline in catalogue.pipelines],
+        "people": [dataclasses.asdict(person) for person in catalogue.people],
+    }
+    connection.save(update_fields=["catalogue"])
+    return catalogue
+
+
+def catalogue_of(*, connection: CRMConnection) -> Catalogue | None:
+    """What the CRM listed when last asked; None before the first time."""
+    stored = connection.catalogue
+    if not stored:
+        return None
+    return Catalogue(
+        pipelines=[
+            CRMPipeline(
+                id=p["id"], name=p["name"], is_main=p.get("is_main", False),
+                statuses=[CRMStatus(**status) for status in p["statuses"]],
+            )
+            for p in stored.get("pipelines", [])
+        ],
+        people=[CRMUser(**person) for person in stored.get("people", [])],
+    )  # fmt: skip
 
 
 # --- Suggestions ----------------------------------------------------------------------------

@@ -203,6 +203,9 @@ class CRMConnection(TenantModel):
     # The CRM's sales pipelines (amoCRM pipeline_id, Bitrix24 CATEGORY_ID) the admin chose;
     # deals of the others are ignored. Empty: not chosen yet, every deal counts.
     pipelines = models.JSONField(default=list, blank=True)
+    # What the CRM listed when last asked (crm_sync.mapping): its pipelines and users, so the
+    # mapping page opens without a call to the CRM.
+    catalogue = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("подключение CRM")

@@ -23,6 +23,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='crmconnection',
+            name='catalogue',
+            field=models.JSONField(blank=True, default=dict),
+        ),
+        migrations.AddField(
+            model_name='crmconnection',
             name='pipelines',
             field=models.JSONField(blank=True, default=list),
         ),

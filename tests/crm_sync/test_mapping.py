@@ -39,6 +39,12 @@ def mapping_url(connection: CRMConnection) -> str:
     return reverse("crm-connection-mapping", args=[connection.code])
 
 
+def refreshed(client, connection: CRMConnection):
+    """The admin asks the CRM for its lists, then opens the page."""
+    assert client.post(mapping_url(connection), {"refresh": "1"}).status_code == 302
+    return client.get(mapping_url(connection))
+
+
 def as_suggested(response) -> dict[str, str]:
     """The mapping form's fields as the page shows them before the admin changes any."""
     page_form = response.context["form"]
@@ -104,7 +110,8 @@ def test_connect_map_backfill_webhook_give_the_hand_computed_prefill_and_funnel(
     client.force_login(alpha.admin)
 
     # Map: the CRM's own lists, with suggestions and a warning for the unmatched user.
-    page = client.get(mapping_url(amo))
+    assert "ещё не загружены" in client.get(mapping_url(amo)).content.decode()
+    page = refreshed(client, amo)
     assert page.status_code == 200
     html = page.content.decode()
     for name in ("Продажи", "Сервис", "Найм", "Внешний партнёр", "partner@example.org"):
@@ -244,7 +251,7 @@ def test_a_later_pull_rebuilds_only_the_deals_whose_history_moved(alpha, fake, a
 def test_bitrix24_pipelines_history_and_real_close_date(client, alpha, fake, bitrix):
     fake.with_history()
     client.force_login(alpha.admin)
-    page = client.get(mapping_url(bitrix))
+    page = refreshed(client, bitrix)
     assert page.status_code == 200
     html = page.content.decode()
     assert "Общая" in html and "Сервис" in html and "Сделка успешна" in html
@@ -271,9 +278,10 @@ def test_the_page_says_so_when_the_crm_refuses(client, alpha, fake, amo):
     with tenancy.tenant_context(alpha.company):
         CRMConnection.objects.filter(pk=amo.pk).update(credentials=crypto.encrypt("wrong"))
     client.force_login(alpha.admin)
-    response = client.get(mapping_url(amo))
-    assert response.status_code == 502
-    assert "Не удалось получить списки из CRM" in response.content.decode()
+    response = refreshed(client, amo)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Не удалось получить списки из CRM" in page and "HTTP 401" in page
 
 
 def test_only_an_admin_maps(client, alpha, fake, amo):

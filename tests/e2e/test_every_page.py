@@ -86,6 +86,7 @@ def _samples(cast: Cast) -> dict[str, dict[str, object]]:
             "import-job": {"code": job.code},
             "import-mapping": {"code": job.code},
             "crm-connection-edit": {"code": connection.code},
+            "crm-connection-mapping": {"code": connection.code},
             "quality-score": {"code": Call.objects.get(company=company, external_id="c1").code},
             "quality-score-detail": {"code": score.code},
             "quality-call-type": {"code": call_type.code},
