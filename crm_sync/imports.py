@@ -313,8 +313,7 @@ BALANCE_FIELDS = (
     Field("payer_inn", gettext_lazy("ИНН"), _INN),
     Field("debit", gettext_lazy("Сальдо на конец, дебет (долг клиента)"),
           ("сальдо на конец периода дебет", "конечное сальдо дебет", "сальдо конечное дебет",
-           "дебет", "задолженность", "дебиторская задолженность", "долг", "сумма долга"),
-          required=True),
+           "дебет", "задолженность", "дебиторская задолженность", "долг", "сумма долга")),
     Field("credit", gettext_lazy("Сальдо на конец, кредит (аванс клиента)"),
           ("сальдо на конец периода кредит", "конечное сальдо кредит", "сальдо конечное кредит",
            "кредит", "аванс", "предоплата")),
@@ -641,6 +640,8 @@ def row_parse(
 def _payment_write(*, company: Company, kind: str, values: dict[str, Any]) -> Outcome:
     text = {name: values.get(name) or "" for name in ("payer_name", "payer_inn")}
     if kind == ImportJob.Kind.BALANCES:
+        if values["debit"] is None and values["credit"] is None:
+            raise ValidationError(_("Нет суммы: ни дебета, ни кредита на конец периода."))
         amount = (values["debit"] or Decimal(0)) - (values["credit"] or Decimal(0))
         # A report whose title gives no period: the balance is today's.
         as_of = values["as_of"] or company.today()

@@ -8,7 +8,7 @@ from payments.models import ODataConnection
 class PayerLinkForm(forms.Form):
     inn = forms.CharField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(required=False, widget=forms.HiddenInput, max_length=255)
-    client = forms.ModelChoiceField(label=_("Клиент"), queryset=Client.objects.none())
+    client = forms.ModelChoiceField(label=_("Клиент"), queryset=None)
 
     def __init__(self, *args: object, company_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

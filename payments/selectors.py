@@ -41,10 +41,16 @@ def payers_unlinked(*, company: Company) -> list[Payer]:
         payer = payers.setdefault(key(inn, name), Payer(inn=inn, name=name))
         payer.payments += count
         payer.paid += total
-    latest = Balance.objects.filter(company=company).aggregate(day=Max("as_of"))["day"]
-    for inn, name, amount in Balance.objects.filter(
-        company=company, client__isnull=True, as_of=latest
-    ).values_list("payer_inn", "payer_name", "amount"):
+    # Each payer's own latest balance.
+    seen: set[tuple[str, str]] = set()
+    for inn, name, amount in (
+        Balance.objects.filter(company=company, client__isnull=True)
+        .order_by("-as_of")
+        .values_list("payer_inn", "payer_name", "amount")
+    ):
+        if (inn, name) in seen:
+            continue
+        seen.add((inn, name))
         payer = payers.setdefault(key(inn, name), Payer(inn=inn, name=name))
         payer.owes = (payer.owes or Decimal(0)) + amount
     return sorted(payers.values(), key=lambda payer: payer.name.lower())
