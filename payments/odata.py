@@ -216,7 +216,8 @@ def _payments_write(company: Company, documents: list[dict], payers: dict) -> in
             amount=amount,
             payer_name=name,
             payer_inn=inn,
-            deal_ref=str(document.get("Number") or "").strip(),
+            # The document's own number names no deal: the deal comes from the client's one
+            # deal awaiting payment (services.deal_match).
             purpose=str(document.get("НазначениеПлатежа") or ""),
         )
         try:
