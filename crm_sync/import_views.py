@@ -28,9 +28,9 @@ class UploadForm(forms.Form):
         initial=ImportJob.Kind.DEALS,
     )
     file = forms.FileField(
-        label=gettext_lazy("Файл CSV или Excel (XLSX)"),
+        label=gettext_lazy("Файл CSV или Excel (XLSX, XLS)"),
         help_text=gettext_lazy("До 10 МБ. Первая строка — заголовки колонок."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.xls"}),
     )
 
 

@@ -29,6 +29,7 @@ from pathlib import PurePath
 from typing import Any
 
 import openpyxl
+import xlrd
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -52,12 +53,15 @@ from crm_sync.services import (
 )
 from kpi.models import KPI
 from kpi.values import MAX_CALL_SECONDS, ceiling_check, echo, parse_number, value_check
+from payments import onec
+from payments import services as payments
+from payments.models import Source as PaymentSource
 
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
-EXTENSIONS = (".csv", ".xlsx")
+EXTENSIONS = (".csv", ".xlsx", ".xls")
 # Up to this many rows the import runs inside the request; a bigger file goes to the worker.
 INLINE_ROWS = 200
 # Rows written per transaction; progress moves (and a crash rolls back) a chunk at a time.
@@ -141,20 +145,51 @@ def _xlsx_rows(content: bytes) -> list[list[Cell]]:
         book.close()
 
 
-def table_read(*, file_name: str, content: bytes) -> Table:
-    """The header row (the first one that is not empty) and the data rows below it."""
+def _xls_rows(content: bytes) -> list[list[Cell]]:
+    """Excel 97–2003, which 1C saves by default: dates are numbers there, read as dates."""
+    try:
+        book = xlrd.open_workbook(file_contents=content)
+        sheet = book.sheet_by_index(0)
+    except Exception as error:  # xlrd raises whatever its OLE2 and BIFF readers do
+        raise ValidationError(
+            _("Не удалось прочитать файл Excel: он повреждён или это не XLS.")
+        ) from error
+    rows = []
+    for index in range(sheet.nrows):
+        cells: list[Cell] = []
+        for cell in sheet.row(index):
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                cells.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+            elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                cells.append(None)
+            else:
+                cells.append(cell.value)
+        rows.append(cells)
+    return rows
+
+
+def table_read(*, file_name: str, content: bytes, kind: str = "") -> Table:
+    """The header row (the first one that is not empty; for 1C's reports, the one below
+    their title, `payments.onec`) and the data rows below it."""
     extension = PurePath(file_name).suffix.lower()
     if extension not in EXTENSIONS:
         raise ValidationError(
-            _("Файлы «%(ext)s» не поддерживаются: загрузите CSV или Excel (XLSX).")
+            _("Файлы «%(ext)s» не поддерживаются: загрузите CSV или Excel (XLSX, XLS).")
             % {"ext": extension or file_name}
         )
-    raw = _csv_rows(content) if extension == ".csv" else _xlsx_rows(content)
+    readers = {".csv": _csv_rows, ".xlsx": _xlsx_rows, ".xls": _xls_rows}
+    raw = readers[extension](content)
     numbered = [(number, cells) for number, cells in enumerate(raw, start=1)]
     numbered = [(n, cells) for n, cells in numbered if not all(_blank(c) for c in cells)]
     if not numbered:
         raise ValidationError(_("Файл пуст: в нём нет ни заголовков, ни строк."))
     (_header_number, header), *data = numbered
+    report = None
+    if kind in ONEC_KINDS:
+        aliases = {alias for f in FIELDS[kind] for alias in f.aliases}
+        report = onec.report_table(kind=kind, rows=raw, aliases=aliases)
+    if report is not None:
+        _header_number, header, data = report
     width = len(header)
     while width and _blank(header[width - 1]):
         width -= 1
@@ -241,7 +276,58 @@ CALL_FIELDS = (
           ("клиент", "контакт", "компания", "client", "customer", "contact"), max_length=200),
 )  # fmt: skip
 
-FIELDS = {ImportJob.Kind.DEALS: DEAL_FIELDS, ImportJob.Kind.CALLS: CALL_FIELDS}
+_AMOUNT = ("сумма", "amount", "sum")
+_PAYER = ("контрагент", "плательщик", "покупатель", "клиент", "client", "customer", "payer")
+_INN = ("инн", "инн контрагента", "инн плательщика", "inn", "tax id")
+
+# 1C: a list of «Поступление на расчётный счёт» (Банк и касса → Банковские выписки), the
+# bank's statement of incoming payment orders, «Анализ поступлений».
+PAYMENT_FIELDS = (
+    Field("external_id", gettext_lazy("Номер документа"),
+          ("номер", "номер документа", "№", "№ документа", "номер п п", "вх номер", "id"),
+          max_length=40),
+    Field("paid_on", gettext_lazy("Дата оплаты"),
+          ("дата", "дата документа", "дата оплаты", "дата поступления", "дата платежа", "date"),
+          required=True),
+    Field("amount", gettext_lazy("Сумма"),
+          (*_AMOUNT, "поступление", "приход", "сумма поступления", "сумма документа",
+           "сумма платежа", "поступило"), required=True),
+    Field("payer_name", gettext_lazy("Плательщик"), _PAYER, max_length=255),
+    Field("payer_inn", gettext_lazy("ИНН"), _INN),
+    Field("contract", gettext_lazy("Договор"),
+          ("договор", "договор контрагента", "договор с контрагентом", "contract"),
+          max_length=255),
+    Field("deal_ref", gettext_lazy("Номер сделки"),
+          ("сделка", "номер сделки", "заказ", "заказ клиента", "счет на оплату", "deal"),
+          max_length=100),
+    Field("purpose", gettext_lazy("Назначение платежа"),
+          ("назначение платежа", "назначение", "purpose")),
+)  # fmt: skip
+
+# 1C: «Оборотно-сальдовая ведомость по счету 62» by «Контрагенты» (and «Договоры»), or any
+# list of what each client owes.
+BALANCE_FIELDS = (
+    Field("payer_name", gettext_lazy("Контрагент"),
+          (*_PAYER, "счет", "контрагенты", "счет контрагенты", "контрагенты договоры"),
+          required=True, max_length=255),
+    Field("payer_inn", gettext_lazy("ИНН"), _INN),
+    Field("debit", gettext_lazy("Сальдо на конец, дебет (долг клиента)"),
+          ("сальдо на конец периода дебет", "конечное сальдо дебет", "сальдо конечное дебет",
+           "дебет", "задолженность", "дебиторская задолженность", "долг", "сумма долга")),
+    Field("credit", gettext_lazy("Сальдо на конец, кредит (аванс клиента)"),
+          ("сальдо на конец периода кредит", "конечное сальдо кредит", "сальдо конечное кредит",
+           "кредит", "аванс", "предоплата")),
+    Field("as_of", gettext_lazy("На дату"),
+          (onec.PERIOD_END_COLUMN.lower(), "на дату", "дата", "дата сальдо", "date")),
+)  # fmt: skip
+
+FIELDS = {
+    ImportJob.Kind.DEALS: DEAL_FIELDS,
+    ImportJob.Kind.CALLS: CALL_FIELDS,
+    ImportJob.Kind.PAYMENTS: PAYMENT_FIELDS,
+    ImportJob.Kind.BALANCES: BALANCE_FIELDS,
+}
+ONEC_KINDS = (ImportJob.Kind.PAYMENTS, ImportJob.Kind.BALANCES)
 
 Mapping = dict[str, int]
 
@@ -489,6 +575,11 @@ _PARSERS: dict[str, Callable[[Cell, Lookups], Any]] = {
     "closed_at": lambda value, lookups: parse_moment(value, lookups.zone),
     "started_at": lambda value, lookups: parse_moment(value, lookups.zone),
     "expected_payment_on": lambda value, lookups: parse_moment(value, lookups.zone).date(),
+    "paid_on": lambda value, lookups: parse_moment(value, lookups.zone).date(),
+    "as_of": lambda value, lookups: parse_moment(value, lookups.zone).date(),
+    "debit": lambda value, _lookups: parse_amount(value),
+    "credit": lambda value, _lookups: parse_amount(value),
+    "payer_inn": lambda value, _lookups: payments.inn_clean(_text(value)),
     "amount": lambda value, _lookups: parse_amount(value),
     "duration": lambda value, _lookups: parse_seconds(value),
     "is_repeat": lambda value, _lookups: parse_flag(value),
@@ -546,7 +637,32 @@ def row_parse(
     return parsed
 
 
+def _payment_write(*, company: Company, kind: str, values: dict[str, Any]) -> Outcome:
+    text = {name: values.get(name) or "" for name in ("payer_name", "payer_inn")}
+    if kind == ImportJob.Kind.BALANCES:
+        if values["debit"] is None and values["credit"] is None:
+            raise ValidationError(_("Нет суммы: ни дебета, ни кредита на конец периода."))
+        amount = (values["debit"] or Decimal(0)) - (values["credit"] or Decimal(0))
+        # A report whose title gives no period: the balance is today's.
+        as_of = values["as_of"] or company.today()
+        balance = payments.BalanceData(as_of=as_of, amount=amount, **text)
+        return payments.balance_upsert(company=company, source=PaymentSource.FILE, data=balance)[1]
+    # 1C numbers its documents again each year: the number with its date is the payment.
+    payment = payments.PaymentData(
+        external_id=f"{values['external_id']}/{values['paid_on']:%Y-%m-%d}",
+        paid_on=values["paid_on"],
+        amount=values["amount"],
+        contract=values["contract"] or "",
+        deal_ref=values["deal_ref"] or "",
+        purpose=values["purpose"] or "",
+        **text,
+    )
+    return payments.payment_upsert(company=company, source=PaymentSource.FILE, data=payment)[1]
+
+
 def _row_write(*, company: Company, kind: str, values: dict[str, Any]) -> Outcome:
+    if kind in ONEC_KINDS:
+        return _payment_write(company=company, kind=kind, values=values)
     if kind == ImportJob.Kind.DEALS:
         client = client_resolve(
             company=company,
@@ -603,7 +719,7 @@ def import_job_create(
     if len(content) > MAX_FILE_BYTES:
         raise too_big
     try:
-        table = table_read(file_name=name, content=content)
+        table = table_read(file_name=name, content=content, kind=kind)
     except ValidationError as error:
         raise ValidationError({"file": error.messages}) from error
     return ImportJob.objects.create(
@@ -618,7 +734,7 @@ def import_job_create(
 
 
 def job_table(job: ImportJob) -> Table:
-    return table_read(file_name=job.file_name, content=bytes(job.content))
+    return table_read(file_name=job.file_name, content=bytes(job.content), kind=job.kind)
 
 
 @dataclass

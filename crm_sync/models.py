@@ -262,11 +262,15 @@ class CRMUserLink(TenantModel):
 
 
 class ImportJob(TenantModel):
-    """One uploaded CSV/Excel file of deals or calls and how far its import got."""
+    """One uploaded CSV/Excel file (deals, calls, 1C's payments or receivables) and how far
+    its import got."""
 
     class Kind(models.TextChoices):
         DEALS = "deals", _("Сделки")
         CALLS = "calls", _("Звонки")
+        # 1C's reports, read by payments/onec.py and written by payments/services.py.
+        PAYMENTS = "payments", _("Оплаты из 1С")
+        BALANCES = "balances", _("Дебиторская задолженность из 1С")
 
     class Status(models.TextChoices):
         MAPPING = "mapping", _("Сопоставление колонок")

@@ -420,6 +420,8 @@ CATALOGUE: list[CatalogueKPI] = [
         A.LAST,
         D.LOWER,
         decimals=2,
+        # The closing balance of account 62 per client, from 1C (payments/).
+        source=S.ACCOUNTING,
         standard=True,
     ),
     # Call quality control.

@@ -51,12 +51,15 @@ class KPI(TenantModel):
         COMPUTED = "computed", _("вычисляется")
         # Filled by the quality controllers' scores of the day's calls, never typed.
         QUALITY = "quality", _("контроль качества")
+        # Payments and the receivables balance from 1C (payments/): revenue counted by what
+        # was paid, not by deals won.
+        ACCOUNTING = "accounting", _("бухгалтерия (1С)")
 
     class Record(models.TextChoices):
         """Which figure of a manager's day counts, for a KPI a source supplies too
         (reports/record.py holds the rule)."""
 
-        SOURCE = "source", _("цифра источника (CRM или телефонии)")
+        SOURCE = "source", _("цифра источника (CRM, телефонии или 1С)")
         MANAGER = "manager", _("цифра менеджера")
         CHECKED = "checked", _("цифра менеджера, сверенная с источником")
 
@@ -121,7 +124,7 @@ class KPI(TenantModel):
 
     @property
     def has_source(self) -> bool:
-        """A CRM or the telephony supplies the KPI's day figures (ImportedFigure)."""
+        """A CRM, the telephony or 1C supplies the KPI's day figures (ImportedFigure)."""
         return self.source in SOURCED
 
     @property
@@ -130,7 +133,7 @@ class KPI(TenantModel):
 
 
 # The sources whose day figures are stored as ImportedFigure and may be the figure of record.
-SOURCED = frozenset({KPI.Source.CRM, KPI.Source.TELEPHONY})
+SOURCED = frozenset({KPI.Source.CRM, KPI.Source.TELEPHONY, KPI.Source.ACCOUNTING})
 
 
 def default_record(source: str) -> str:

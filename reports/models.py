@@ -38,6 +38,7 @@ class ReportValue(TenantModel):
         CRM = "crm", _("из CRM")
         TELEPHONY = "telephony", _("из телефонии")
         QUALITY = "quality", _("из оценок контроля качества")
+        ACCOUNTING = "accounting", _("из 1С")
 
     report = models.ForeignKey(DailyReport, on_delete=models.CASCADE, related_name="values")
     kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="report_values")

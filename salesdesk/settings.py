@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "clients",
     "telegram_bot",
     "webhooks",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +179,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "dashboard-digests": {"task": "dashboard.tasks.send_due_digests", "schedule": 300.0},
     # Each active amoCRM/Bitrix24 connection pulls what its webhooks may have missed.
     "crm-pull": {"task": "crm_sync.tasks.pull_all", "schedule": 600.0},
+    "payments-pull": {"task": "payments.tasks.pull_all", "schedule": crontab(minute=40)},
     # ABC/XYZ of the month just ended, on the 1st at 04:00 of each company's clock.
     "clients-classify": {"task": "clients.tasks.classify_due", "schedule": crontab(minute=20)},
     # Rhythm alerts and the as-of client KPIs of the day, at 05:00 of each company's clock.

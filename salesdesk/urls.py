@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("funnel.urls")),
     path("", include("quality.urls")),
     path("", include("clients.urls")),
+    path("", include("payments.urls")),
     path("favicon.ico", favicon, name="favicon"),
     path("", include("telegram_bot.urls")),
     path("healthz", accounts_views.healthz, name="healthz"),

@@ -32,7 +32,7 @@ from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 from django.utils import timezone, translation
 
-from accounts import services, tenancy
+from accounts import crypto, services, tenancy
 from accounts.models import Company, Team, User
 from clients import services as client_services
 from clients.models import ClientAlert
@@ -42,6 +42,9 @@ from crm_sync.models import Client as CrmClient
 from dashboard.models import DashboardVisit
 from kpi import services as kpi_services
 from kpi.models import KPI
+from payments import services as payment_services
+from payments.models import ODataConnection
+from payments.services import BalanceData, PaymentData
 from quality import services as quality_services
 from quality.models import CallType
 from reports import services as report_services
@@ -250,6 +253,20 @@ def _add_telegram(company: Company, manager: User) -> None:
     AlertPreferences(company=company, user=manager, client_calls=False).save()
 
 
+def _add_payments(company: Company, admin: User, client: CrmClient, payer: str) -> None:
+    """A payment and a balance from 1C, a payer linked by the admin, a 1C connection."""
+    today = timezone.localdate()
+    data = PaymentData(external_id="cast-1", paid_on=today, amount=Decimal(1000), payer_name=payer)
+    payment_services.payment_upsert(company=company, source="file", data=data)
+    payment_services.balance_upsert(company=company, source="file", data=BalanceData(
+        as_of=today, payer_name=payer, amount=Decimal(500)))  # fmt: skip
+    payment_services.payer_link_set(company=company, actor=admin, inn="", name=payer, client=client)
+    ODataConnection.objects.create(
+        company=company, base_url="https://1c.example.ru/buh", username="odata",
+        password=crypto.encrypt("1c-pa55"), pull_from=today,
+    )  # fmt: skip
+
+
 def make_cast(prefix: str, company_name: str) -> Cast:
     company = CompanyFactory(name=company_name, login_prefix=prefix)
     admin = UserFactory(company=company, username=f"{prefix}.admin", role=User.Role.ADMIN)
@@ -313,6 +330,8 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         Reminder(company=company, user=managers[2], date=yesterday, kind="missing").save()
         client_name, deal_title = f"{company_name}: клиент", f"{company_name}: сделка"
         _add_deals_and_calls(company, managers[0], client_name, deal_title)
+        payer_name = f"{company_name}: плательщик"
+        _add_payments(company, admin, CrmClient.objects.get(name=client_name), payer_name)
         quality_comment = f"{company_name}: разбор звонка"
         _add_call_score(company, quality, quality_comment)
         moment = timezone.now()
@@ -341,6 +360,7 @@ def make_cast(prefix: str, company_name: str) -> Cast:
             team.name,
             client_name,
             deal_title,
+            payer_name,
             quality_comment,
             *(u.username for u in [admin, head, *managers, quality]),
         ],

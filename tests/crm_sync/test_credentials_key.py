@@ -11,6 +11,7 @@ from accounts import crypto, tenancy
 from accounts.models import Company
 from crm_sync import services
 from crm_sync.models import CRMConnection
+from payments.models import ODataConnection
 
 OLD, NEW, OTHER = (Fernet.generate_key().decode() for _ in range(3))
 
@@ -45,6 +46,10 @@ def test_rotation_moves_every_company_s_secrets_to_the_first_key(alpha, beta, ca
                 )  # fmt: skip
                 connection.event_token = crypto.encrypt(f"{token}-app")
                 connection.save(update_fields=["event_token"])
+                # The 1C OData password (payments/) goes through the same keys.
+                ODataConnection.objects.filter(company=cast.company).update(
+                    password=crypto.encrypt(f"{token}-1c")
+                )
         # The company's Telegram bot token is stored through the same keys (docs/telegram.md);
         # the company's row changes under its own row-level security.
         with tenancy.tenant_context(alpha.company):
@@ -54,7 +59,7 @@ def test_rotation_moves_every_company_s_secrets_to_the_first_key(alpha, beta, ca
 
     with override_settings(CRM_CREDENTIALS_KEY=f"{NEW},{OLD}"):
         call_command("rotate_credentials_key")
-        assert "5 secret(s) re-encrypted" in capsys.readouterr().out
+        assert "7 secret(s) re-encrypted" in capsys.readouterr().out
         # Run again, nothing is left to do.
         call_command("rotate_credentials_key")
         assert "0 secret(s)" in capsys.readouterr().out
@@ -65,6 +70,9 @@ def test_rotation_moves_every_company_s_secrets_to_the_first_key(alpha, beta, ca
             connection = stored(cast)
             assert services.connection_token(connection) == token
             assert crypto.decrypt(connection.event_token) == f"{token}-app"
+            with tenancy.tenant_context(cast.company):
+                onec = ODataConnection.objects.get(company=cast.company)
+            assert crypto.decrypt(onec.password) == f"{token}-1c"
         assert Company.objects.get(pk=alpha.company.pk).telegram_token() == ("123456:alpha-bot")
 
 

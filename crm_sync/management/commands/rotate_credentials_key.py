@@ -6,11 +6,13 @@ from django.db import transaction
 from accounts import crypto, tenancy
 from accounts.models import Company
 from crm_sync.models import CRMConnection
+from payments.models import ODataConnection
 
 # Every column stored through crypto.encrypt, by model.
 ENCRYPTED_FIELDS: list[tuple[type, list[str]]] = [
     (Company, ["telegram_bot_token"]),
     (CRMConnection, ["credentials", "event_token"]),
+    (ODataConnection, ["password"]),
 ]
 
 
