@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+from rest_framework.response import Response
 
 from accounts.models import Team, User
 from accounts.permissions import in_view_of, teams_in_view_of, users_listed_for
@@ -107,6 +108,69 @@ class Cursor(CursorPagination):
 
 def cursor(*ordering: str) -> type[Cursor]:
     return type("Cursor", (Cursor,), {"ordering": ordering})
+
+
+LEGACY_DESCRIPTION = (
+    "Deprecated, kept for one release: without `?page_size=` or `?cursor=` the list answers "
+    "in its old shape ({shape}). Send `?page_size=` to get the cursor page now; it becomes the "
+    "only shape in the next release."
+)
+
+
+class CursorOrLegacy(Cursor):
+    """A list that paged differently before the cursor came keeps its old answer for one
+    release: an integrator's script written against it must not break without warning.
+    The cursor page is opted into by naming `page_size` or `cursor`; the old shape is
+    marked deprecated in the schema (docs/api.md, «Lists»).
+
+    `legacy` is `"list"` (a bare list of the newest `legacy_cap` rows, as `reports/` was) or
+    `"limit_offset"` (`{count, next, previous, results}` with `?limit=&offset=`, as `deals/`
+    and `calls/` were)."""
+
+    legacy = "list"
+    legacy_cap = 200
+
+    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+        self.legacy_pager: LimitOffsetPagination | None = None
+        self.opted_in = bool({"page_size", "cursor"} & set(request.query_params))
+        if self.opted_in:
+            return super().paginate_queryset(queryset, request, view)
+        if self.legacy == "list":
+            return list(queryset[: self.legacy_cap])
+        self.legacy_pager = LimitOffsetPagination()
+        return self.legacy_pager.paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):  # type: ignore[no-untyped-def]
+        if self.opted_in:
+            return super().get_paginated_response(data)
+        if self.legacy_pager is not None:
+            return self.legacy_pager.get_paginated_response(data)
+        return Response(data)
+
+    def _legacy_schema(self, schema: dict) -> dict:
+        if self.legacy == "list":
+            old, shape = {"type": "array", "items": schema}, "a bare list of the newest 200"
+        else:
+            old = LimitOffsetPagination().get_paginated_response_schema(schema)
+            shape = "`{count, next, previous, results}` with `?limit=&offset=`"
+        return {**old, "deprecated": True, "description": LEGACY_DESCRIPTION.format(shape=shape)}
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        # anyOf, not oneOf: the old limit-offset page is also a valid cursor page.
+        return {
+            "anyOf": [super().get_paginated_response_schema(schema), self._legacy_schema(schema)]
+        }
+
+    def get_schema_operation_parameters(self, view):  # type: ignore[no-untyped-def]
+        parameters = super().get_schema_operation_parameters(view)
+        if self.legacy == "limit_offset":
+            for parameter in LimitOffsetPagination().get_schema_operation_parameters(view):
+                parameters.append({**parameter, "deprecated": True})
+        return parameters
+
+
+def cursor_or_legacy(*ordering: str, legacy: str) -> type[CursorOrLegacy]:
+    return type("Cursor", (CursorOrLegacy,), {"ordering": ordering, "legacy": legacy})
 
 
 def pick_fields(rows: list[dict], request: object, *, allowed: Iterable[str]) -> list[dict]:

@@ -14,7 +14,7 @@ from accounts.api_common import (
     FIELDS,
     ManagerInViewField,
     OptionalManagerCodeField,
-    cursor,
+    cursor_or_legacy,
     people_expanded,
     pick_fields,
     query,
@@ -83,15 +83,17 @@ class CallOutput(serializers.ModelSerializer):
 
 
 PAGING = (
-    " Pages of 100 (`?page_size=` up to 500) with a stable cursor: follow `next` until it is "
-    "null; rows added meanwhile neither repeat nor push others off a page. `?fields=` keeps "
-    "the fields named, `?expand=manager` gives the manager's names."
+    " With `?page_size=` (up to 500; or a `cursor`): pages with a stable cursor, follow "
+    "`next` until it is null; rows added meanwhile neither repeat nor push others off a page. "
+    "Without either, for one more release, the old page (deprecated): `{count, next, "
+    "previous, results}` by `?limit=` (100) and `?offset=`. `?fields=` keeps the fields "
+    "named, `?expand=manager` gives the manager's names."
 )
 
 
 class DealListApi(APIView):
     # Declared so that the schema describes the paginated envelope.
-    pagination_class = cursor("-created_at", "-id")
+    pagination_class = cursor_or_legacy("-created_at", "-id", legacy="limit_offset")
 
     @extend_schema(
         parameters=[DealFilter, FIELDS, EXPAND],
@@ -119,7 +121,7 @@ class DealListApi(APIView):
 
 
 class CallListApi(APIView):
-    pagination_class = cursor("-started_at", "-id")
+    pagination_class = cursor_or_legacy("-started_at", "-id", legacy="limit_offset")
 
     @extend_schema(
         parameters=[PeriodFilter, FIELDS, EXPAND],

@@ -17,7 +17,7 @@ from accounts.api_common import (
     EXPAND,
     ManagerCodeField,
     ManagerInViewField,
-    cursor,
+    cursor_or_legacy,
     deprecated_in_favour_of,
     people_expanded,
     query,
@@ -194,14 +194,17 @@ SUBMIT_DESCRIPTION = (
 
 class ReportListApi(APIView):
     # Was the newest 200 reports, older ones out of reach: a stable cursor reaches them all.
-    pagination_class = cursor("-date", "-id")
+    # The bare list stays the answer without ?page_size=/?cursor= for one release.
+    pagination_class = cursor_or_legacy("-date", "-id", legacy="list")
 
     @extend_schema(
         summary="Reports",
         description="The end-of-day reports of the managers you see, newest day first, with "
-        "their figures and history. Pages of 100 (`?page_size=` up to 500) with a stable "
-        "cursor: follow `next` until it is null (a report filed meanwhile neither repeats "
-        "nor pushes another off a page). `?expand=manager` gives names.",
+        "their figures and history. With `?page_size=` (up to 500; or a `cursor`): pages "
+        "with a stable cursor, follow `next` until it is null (a report filed meanwhile "
+        "neither repeats nor pushes another off a page). Without either, for one more "
+        "release, the old answer: a bare list of the newest 200 (deprecated). "
+        "`?expand=manager` gives names.",
         parameters=[ReportFilter, EXPAND],
         responses=ReportOutput(many=True),
         operation_id="reports_list",
