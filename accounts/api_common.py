@@ -8,15 +8,18 @@ the named manager's figures).
 
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema_field
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import Team, User
 from accounts.permissions import in_view_of, teams_in_view_of, users_listed_for
@@ -219,6 +222,99 @@ def deprecated_in_favour_of(operation: str) -> str:
     return (
         f"Deprecated: kept for one release, answers as `{operation}` does; move to that operation."
     )
+
+
+def operation(**schema: Any) -> Callable[[Callable], Callable]:
+    """`extend_schema` of a resource's operation, its arguments kept on the handler for the
+    old path that answers as it does (`deprecated_twin`)."""
+
+    def decorate(handler: Callable) -> Callable:
+        handler.schema_arguments = schema  # type: ignore[attr-defined]
+        return extend_schema(**schema)(handler)
+
+    return decorate
+
+
+def deprecated_twin(
+    handler: Callable,
+    *,
+    new: str,
+    operation_id: str,
+    method: str = "post",
+    description: str = "",
+    **overrides: Any,
+) -> type[APIView]:
+    """The old RPC path of an operation (`/kpis/create/`), kept for one release: a view that
+    answers `method` as `handler` (the resource's, declared with `operation`) does, described
+    by the same request and responses, deprecated in favour of `new` ("POST /api/v1/kpis/").
+
+    The examples stay with the resource: the docs' replay (tests/test_api_schema.py) sends
+    each once. `overrides` replace what the old path answered otherwise (a 200 where the
+    resource says 201)."""
+    schema = {
+        key: value
+        for key, value in handler.schema_arguments.items()  # type: ignore[attr-defined]
+        if key in ("request", "responses")
+    }
+    schema.update(
+        summary=f"{handler.schema_arguments['summary']} (old path)",  # type: ignore[attr-defined]
+        description=f"{description} {deprecated_in_favour_of(new)}".strip(),
+        operation_id=operation_id,
+        deprecated=True,
+    )
+    schema.update(overrides)
+
+    def answer(self: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return handler(self, request, *args, **kwargs)
+
+    answer.__name__ = method
+    return type(f"Old{operation_id.title().replace('_', '')}Api", (APIView,), {
+        method: extend_schema(**schema)(answer)
+    })  # fmt: skip
+
+
+def service_answer(
+    request: Request,
+    *,
+    input: type[serializers.Serializer],
+    service: Callable[..., Any],
+    output: type[serializers.Serializer],
+    created: bool = False,
+    partial: bool = False,
+    **arguments: Any,
+) -> Response:
+    """A write operation's body, one for every resource: the input validated (a 400 in the
+    one error shape), the service called with `arguments` (`company=` to create, the object
+    to change), the caller as `actor` and the fields as keyword arguments, and the output of
+    what the service returns: 201 for something new, 204 for nothing (a plan cleared).
+
+    Who may write is the service's rule, or the view's check before this call (so that a
+    read-only role hears 403 before any 400 of its input)."""
+    serializer = input(data=request.data, partial=partial, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    result = service(actor=request.user, **arguments, **serializer.validated_data)
+    if result is None:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return Response(output(result).data, status=code)
+
+
+def page_answer(
+    view: APIView,
+    request: Request,
+    rows: Any,
+    output: type[serializers.ModelSerializer],
+    *,
+    fields: bool = True,
+) -> Response:
+    """A page of a list with `?expand=manager` (and `?fields=` where `fields`), paged by the
+    view's `pagination_class`."""
+    paginator = view.pagination_class()  # type: ignore[attr-defined]
+    page = paginator.paginate_queryset(rows, request, view=view)
+    data = people_expanded(output(page, many=True).data, request)
+    if fields:
+        data = pick_fields(data, request, allowed=output.Meta.fields)
+    return paginator.get_paginated_response(data)
 
 
 def people_expanded(

@@ -15,8 +15,7 @@ from accounts.api_common import (
     ManagerInViewField,
     OptionalManagerCodeField,
     cursor_or_legacy,
-    people_expanded,
-    pick_fields,
+    page_answer,
     query,
 )
 from accounts.apis import CompanyRelatedField
@@ -110,14 +109,7 @@ class DealListApi(APIView):
         if status_wanted:
             deals = deals.filter(status=status_wanted)
         deals = deals.select_related("manager", "client", "stage").order_by("-created_at", "-id")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(deals, request, view=self)
-        rows = pick_fields(
-            people_expanded(DealOutput(page, many=True).data, request),
-            request,
-            allowed=DealOutput.Meta.fields,
-        )
-        return paginator.get_paginated_response(rows)
+        return page_answer(self, request, deals, DealOutput)
 
 
 class CallListApi(APIView):
@@ -135,14 +127,7 @@ class CallListApi(APIView):
         calls = Call.objects.filter(company=request.user.company)
         calls = _filtered(of_managers_in_view(calls, viewer=request.user), request, "started_at")
         calls = calls.select_related("manager", "client").order_by("-started_at", "-id")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(calls, request, view=self)
-        rows = pick_fields(
-            people_expanded(CallOutput(page, many=True).data, request),
-            request,
-            allowed=CallOutput.Meta.fields,
-        )
-        return paginator.get_paginated_response(rows)
+        return page_answer(self, request, calls, CallOutput)
 
 
 class CallPushApi(APIView):

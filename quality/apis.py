@@ -23,8 +23,7 @@ from accounts.api_common import (
     ManagerInViewField,
     MonthField,
     cursor,
-    people_expanded,
-    pick_fields,
+    page_answer,
     query,
 )
 from accounts.api_errors import error_body
@@ -196,15 +195,7 @@ class ScoreListApi(APIView):
         "the manager's names.",
     )
     def get(self, request: Request) -> Response:
-        scores = _scores(request)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(scores, request, view=self)
-        rows = pick_fields(
-            people_expanded(ScoreOutput(page, many=True).data, request),
-            request,
-            allowed=ScoreOutput.Meta.fields,
-        )
-        return paginator.get_paginated_response(rows)
+        return page_answer(self, request, _scores(request), ScoreOutput)
 
     @extend_schema(
         request=ScoreInput,

@@ -18,8 +18,9 @@ from accounts.api_common import (
     ManagerCodeField,
     ManagerInViewField,
     cursor_or_legacy,
-    deprecated_in_favour_of,
-    people_expanded,
+    deprecated_twin,
+    operation,
+    page_answer,
     query,
 )
 from accounts.api_errors import ErrorOutput, error_body
@@ -221,13 +222,9 @@ class ReportListApi(APIView):
         if filters.get("manager"):
             reports = reports.filter(manager=filters["manager"])
         reports = reports.prefetch_related("values__kpi", "changes__kpi").order_by("-date", "-id")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(reports, request, view=self)
-        return paginator.get_paginated_response(
-            people_expanded(ReportOutput(page, many=True).data, request)
-        )
+        return page_answer(self, request, reports, ReportOutput, fields=False)
 
-    @extend_schema(
+    @operation(
         summary="File a report",
         description=SUBMIT_DESCRIPTION,
         request=ReportSubmitInput,
@@ -256,17 +253,9 @@ def _submit_new(request: Request) -> Response:
     return _submit(request, manager, data["date"], data)
 
 
-class ReportSubmitApi(APIView):
-    @extend_schema(
-        summary="File a report (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/reports/"),
-        request=ReportSubmitInput,
-        responses={201: ReportOutput, 200: ReportOutput, 409: CONFLICT_409},
-        operation_id="reports_submit_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _submit_new(request)
+ReportSubmitApi = deprecated_twin(
+    ReportListApi.post, new="POST /api/v1/reports/", operation_id="reports_submit_old"
+)
 
 
 def _correct(request: Request, code: str) -> Response:
@@ -299,7 +288,7 @@ class ReportDetailApi(APIView):
         report = access.report_get_for_viewer(actor=request.user, code=code)
         return Response(ReportOutput(report).data)
 
-    @extend_schema(
+    @operation(
         summary="Correct a report",
         description=CORRECT_DESCRIPTION,
         request=ReportInput,
@@ -310,14 +299,8 @@ class ReportDetailApi(APIView):
         return _correct(request, code)
 
 
-class ReportCorrectApi(APIView):
-    @extend_schema(
-        summary="Correct a report (old path)",
-        description=deprecated_in_favour_of("PATCH /api/v1/reports/{code}/"),
-        request=ReportInput,
-        responses={200: ReportOutput, 409: CONFLICT_409},
-        operation_id="reports_correct_old",
-        deprecated=True,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        return _correct(request, code)
+ReportCorrectApi = deprecated_twin(
+    ReportDetailApi.patch,
+    new="PATCH /api/v1/reports/{code}/",
+    operation_id="reports_correct_old",
+)

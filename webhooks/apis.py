@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import get_for_admin
+from accounts.api_common import service_answer
 from accounts.permissions import require_configure
 from webhooks import services
 from webhooks.models import Delivery, Event, Subscription
@@ -108,14 +109,10 @@ class SubscriptionListApi(APIView):
     )
     def post(self, request: Request) -> Response:
         require_configure(request.user)
-        serializer = SubscriptionInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        subscription = services.subscription_create(
-            company=request.user.company, actor=request.user, **serializer.validated_data
-        )
-        return Response(
-            SubscriptionCreatedOutput(subscription).data, status=status.HTTP_201_CREATED
-        )
+        return service_answer(
+            request, input=SubscriptionInput, service=services.subscription_create,
+            output=SubscriptionCreatedOutput, created=True, company=request.user.company,
+        )  # fmt: skip
 
 
 class SubscriptionDetailApi(APIView):
@@ -141,13 +138,10 @@ class SubscriptionDetailApi(APIView):
         operation_id="webhooks_partial_update",
     )
     def patch(self, request: Request, code: str) -> Response:
-        subscription = _subscription(request, code)
-        serializer = SubscriptionPatchInput(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.subscription_update(
-            subscription=subscription, actor=request.user, **serializer.validated_data
-        )
-        return Response(SubscriptionOutput(subscription).data)
+        return service_answer(
+            request, input=SubscriptionPatchInput, service=services.subscription_update,
+            output=SubscriptionOutput, partial=True, subscription=_subscription(request, code),
+        )  # fmt: skip
 
     @extend_schema(
         summary="Delete a webhook subscription",
