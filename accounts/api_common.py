@@ -14,7 +14,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.request import Request
@@ -22,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team, User
-from accounts.permissions import in_view_of, teams_in_view_of, users_listed_for
+from accounts.permissions import in_view_of, teams_in_view_of
 
 MONTH = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})(?:-(?P<day>\d{2}))?", re.ASCII)
 
@@ -152,7 +157,8 @@ class CursorOrLegacy(Cursor):
 
     def _legacy_schema(self, schema: dict) -> dict:
         if self.legacy == "list":
-            old, shape = {"type": "array", "items": schema}, "a bare list of the newest 200"
+            # `schema` is already the array of rows (what a page's `results` holds).
+            old, shape = dict(schema), "a bare list of the newest 200"
         else:
             old = LimitOffsetPagination().get_paginated_response_schema(schema)
             shape = "`{count, next, previous, results}` with `?limit=&offset=`"
@@ -222,6 +228,25 @@ def deprecated_in_favour_of(operation: str) -> str:
     return (
         f"Deprecated: kept for one release, answers as `{operation}` does; move to that operation."
     )
+
+
+# The codes the docs' examples use: they stand for the caller's own objects (the demo
+# company's login namespace `vector.` likewise), which the docs' replay swaps in
+# (tests/test_api_schema.py).
+EXAMPLE_MANAGER = "3f2b6a8e-1c4d-4e5f-9a0b-1c2d3e4f5a6b"
+EXAMPLE_TEAM = "7d9e0f1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a"
+EXAMPLE_ROLE = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
+
+
+def example_pair(
+    name: str, *, request: object, response: object, status: str = "200"
+) -> list[OpenApiExample]:
+    """A request example and the answer it gets, under one name: the docs' replay sends the
+    one and expects the other (a code or a uid the server makes up aside)."""
+    return [
+        OpenApiExample(name, value=request, request_only=True),
+        OpenApiExample(name, value=response, response_only=True, status_codes=[status]),
+    ]
 
 
 def operation(**schema: Any) -> Callable[[Callable], Callable]:
@@ -320,8 +345,12 @@ def page_answer(
 def people_expanded(
     rows: list[dict], request: object, *, keys: Iterable[str] = ("manager",)
 ) -> list[dict]:
-    """`?expand=manager`: each manager's code in `rows` replaced by their code and names,
-    looked up among the people the caller sees (a code outside it stays a code)."""
+    """`?expand=manager`: each manager's code in `rows` replaced by their code and names.
+
+    The rows are already what the caller may see (each list's own rule: a controller the
+    company's scores, a manager their own reports), so the names are those of the people the
+    rows name, within the caller's company; not `users_listed_for`, which is who may list
+    users/ and left a controller's or a manager's rows with bare codes."""
     wanted = expansions(request, keys)
     if not wanted:
         return rows
@@ -329,7 +358,7 @@ def people_expanded(
     viewer = request.user  # type: ignore[attr-defined]
     people = {
         str(code): {"code": str(code), "first_name": first, "last_name": last}
-        for code, first, last in users_listed_for(viewer)
+        for code, first, last in User.objects.filter(company_id=viewer.company_id)
         .filter(code__in=codes)
         .values_list("code", "first_name", "last_name")
     }
