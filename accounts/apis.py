@@ -18,8 +18,12 @@ from rest_framework.views import APIView
 
 from accounts import access, selectors, services
 from accounts.api_common import (
+    EXAMPLE_MANAGER,
+    EXAMPLE_ROLE,
+    EXAMPLE_TEAM,
     FIELDS,
     deprecated_twin,
+    example_pair,
     operation,
     pick_fields,
     service_answer,
@@ -101,16 +105,25 @@ class UserUpdateInput(serializers.Serializer):
 
 
 USER_EXAMPLE = {
-    "code": "3f2b6a8e-1c4d-4e5f-9a0b-1c2d3e4f5a6b",
+    "code": EXAMPLE_MANAGER,
     "username": "vector.ivanov",
     "first_name": "Иван",
     "last_name": "Иванов",
     "email": "ivanov@example.com",
     "role": "manager",
     "is_company_admin": False,
-    "team": "7d9e0f1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a",
-    "sales_role": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+    "team": EXAMPLE_TEAM,
+    "sales_role": EXAMPLE_ROLE,
     "is_active": True,
+}
+NEW_USER = {
+    "username": "vector.petrova",
+    "first_name": "Анна",
+    "last_name": "Петрова",
+    "email": "petrova@example.com",
+    "role": "manager",
+    "team": EXAMPLE_TEAM,
+    "sales_role": EXAMPLE_ROLE,
 }
 
 
@@ -142,6 +155,17 @@ class UserListApi(APIView):
         ),
         request=UserCreateInput,
         responses={201: UserOutput},
+        examples=example_pair(
+            "a new manager, invited",
+            request=NEW_USER,
+            response={
+                "code": "5c4d3e2f-1a0b-4c9d-8e7f-6a5b4c3d2e1f",
+                **NEW_USER,
+                "is_company_admin": False,
+                "is_active": True,
+            },
+            status="201",
+        ),
         operation_id="users_create",
     )
     def post(self, request: Request) -> Response:
@@ -171,6 +195,11 @@ class UserDetailApi(APIView):
         "deactivates (the user's reports and figures stay).",
         request=UserUpdateInput,
         responses=UserOutput,
+        examples=example_pair(
+            "deactivate",
+            request={"is_active": False},
+            response={**USER_EXAMPLE, "is_active": False},
+        ),
         operation_id="users_partial_update",
     )
     def patch(self, request: Request, code: str) -> Response:
@@ -285,6 +314,16 @@ class TeamDetailApi(APIView):
         description="Admins only; a field left out keeps its value.",
         request=TeamInput(partial=True),
         responses=TeamOutput,
+        examples=example_pair(
+            "rename",
+            request={"name": "Южный отдел"},
+            response={
+                "code": EXAMPLE_TEAM,
+                "name": "Южный отдел",
+                "head": "2e1f0a9b-8c7d-4e6f-9a5b-4c3d2e1f0a9b",
+                "manager_count": 4,
+            },
+        ),
         operation_id="teams_partial_update",
     )
     def patch(self, request: Request, code: str) -> Response:
@@ -329,6 +368,12 @@ class SalesRoleListApi(APIView):
         description="Admins only; the company's own role, with no KPIs until some are added.",
         request=SalesRoleInput,
         responses={201: SalesRoleOutput},
+        examples=example_pair(
+            "account managers",
+            request={"name": "Аккаунт-менеджеры"},
+            response={"code": EXAMPLE_ROLE, "name": "Аккаунт-менеджеры", "kind": "custom"},
+            status="201",
+        ),
         operation_id="sales_roles_create",
     )
     def post(self, request: Request) -> Response:
@@ -401,6 +446,30 @@ class CompanyTokenListApi(APIView):
         "tool's connection. A token reaches only what its scopes name.",
         request=CompanyTokenInput,
         responses={201: CompanyTokenCreatedOutput},
+        examples=[
+            OpenApiExample(
+                "DataLens",
+                value={"name": "DataLens", "scopes": ["exports:read"]},
+                request_only=True,
+            ),
+            # Its key and times are made up on each call: not the replayed pair.
+            OpenApiExample(
+                "the token made",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "code": "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                    "name": "DataLens",
+                    "scopes": ["exports:read"],
+                    "prefix": "sdc_k3Jx",
+                    "created_by": EXAMPLE_MANAGER,
+                    "created": "2026-12-01T09:30:00+03:00",
+                    "last_used": None,
+                    "revoked": None,
+                    "key": "sdc_k3Jx9QvT2mWb7LpZ4nYc8RfH1sDg6AeK",
+                },
+            ),
+        ],
         operation_id="company_tokens_create",
     )
     def post(self, request: Request) -> Response:

@@ -10,11 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_common import (
+    EXAMPLE_MANAGER,
     EXPAND,
     FIELDS,
     ManagerInViewField,
     OptionalManagerCodeField,
     cursor_or_legacy,
+    example_pair,
     page_answer,
     query,
 )
@@ -148,6 +150,32 @@ class CallPushApi(APIView):
     @extend_schema(
         request=Input,
         responses={201: CallOutput, 200: CallOutput},
+        examples=example_pair(
+            "an answered outgoing call",
+            request={
+                "external_id": "pbx-20261201-0001",
+                "manager": EXAMPLE_MANAGER,
+                "direction": "out",
+                "started_at": "2026-12-01T10:15:00+03:00",
+                "duration": 240,
+                "answered": True,
+                "phone": "+7 900 123-45-67",
+                "client_name": "ООО «Ромашка»",
+            },
+            response={
+                "code": "0a9b8c7d-6e5f-4a3b-9c1d-2e3f4a5b6c7d",
+                "source": "telephony",
+                "external_id": "pbx-20261201-0001",
+                "manager": EXAMPLE_MANAGER,
+                "client": "ООО «Ромашка»",
+                "phone": "79001234567",
+                "direction": "out",
+                "started_at": "2026-12-01T10:15:00+03:00",
+                "duration": 240,
+                "answered": True,
+            },
+            status="201",
+        ),
         operation_id="calls_push",
         summary="Push a call from IP telephony",
         description="An admin's token. The same `external_id` twice updates the one call "

@@ -20,10 +20,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_common import (
+    EXAMPLE_MANAGER,
+    EXAMPLE_ROLE,
     FIELDS,
     MonthField,
     deprecated_in_favour_of,
     deprecated_twin,
+    example_pair,
     operation,
     pick_fields,
     query,
@@ -190,6 +193,11 @@ class KpiDetailApi(APIView):
         description=f"Admins only; only the fields sent change. {KPI_UPDATE_RULE}",
         request=KpiInput(partial=True),
         responses=KpiOutput,
+        examples=example_pair(
+            "a new English name",
+            request={"name_en": "Meetings held in person"},
+            response={**KPI_CREATED_EXAMPLE.value, "name_en": "Meetings held in person"},
+        ),
         operation_id="kpis_partial_update",
     )
     def patch(self, request: Request, uid: str) -> Response:
@@ -273,6 +281,16 @@ class RoleKpiSetApi(_RoleKpiChangeApi, RoleKpiListApi):
         "Answers the set as of `effective_from`.",
         request=RoleKpiChangeInput,
         responses={201: RoleKpiSetOutput},
+        examples=example_pair(
+            "meetings from January",
+            request={"kpi": "meetings_held_api", "effective_from": "2027-01-01"},
+            response={
+                "sales_role": EXAMPLE_ROLE,
+                "on": "2027-01-01",
+                "kpis": [KPI_CREATED_EXAMPLE.value],
+            },
+            status="201",
+        ),
         operation_id="sales_role_kpis_create",
     )
     def post(self, request: Request, code: str) -> Response:
@@ -423,6 +441,24 @@ class PlanListApi(APIView):
         description=PLAN_SET_DESCRIPTION,
         request=PlanSetInput,
         responses={200: PlanOutput, 204: None},
+        examples=example_pair(
+            "a manager's December calls",
+            request={
+                "kpi": "calls",
+                "period": "month",
+                "start": "2026-12-01",
+                "manager": EXAMPLE_MANAGER,
+                "value": "1200",
+            },
+            response={
+                "kpi": "calls",
+                "period": "month",
+                "start": "2026-12-01",
+                "manager": EXAMPLE_MANAGER,
+                "sales_role": None,
+                "value": "1200.0000",
+            },
+        ),
         operation_id="plans_create",
     )
     def post(self, request: Request) -> Response:
@@ -508,6 +544,19 @@ class AbsenceListApi(APIView):
         "manager; the manager's plans and the totals of those days are recomputed.",
         request=AbsenceInput,
         responses={201: AbsenceOutput},
+        examples=example_pair(
+            "a week's vacation",
+            request=(
+                vacation := {
+                    "manager": EXAMPLE_MANAGER,
+                    "kind": "vacation",
+                    "start": "2027-01-11",
+                    "end": "2027-01-15",
+                }
+            ),
+            response={"code": "8e7f6a5b-4c3d-4e2f-9a1b-0c9d8e7f6a5b", **vacation},
+            status="201",
+        ),
         operation_id="absences_create",
     )
     def post(self, request: Request) -> Response:
@@ -567,6 +616,11 @@ class CalendarDayListApi(APIView):
         "of the day's periods are recomputed.",
         request=CalendarDayInput,
         responses={200: CalendarDayOutput},
+        examples=example_pair(
+            "a Saturday worked",
+            request=(saturday := {"date": "2027-01-09", "is_working": True, "note": "Перенос"}),
+            response=saturday,
+        ),
         operation_id="calendar_days_create",
     )
     def post(self, request: Request) -> Response:
@@ -616,6 +670,11 @@ class BandsApi(APIView):
         description=f"Admins only. {BANDS_RULE}",
         request=BandsSerializer,
         responses=BandsSerializer,
+        examples=example_pair(
+            "red below 50, green from 90",
+            request=(bands := {"band_red_below": "50.00", "band_green_from": "90.00"}),
+            response=bands,
+        ),
         operation_id="bands_partial_update",
     )
     def patch(self, request: Request) -> Response:

@@ -23,6 +23,7 @@ from accounts.api_common import (
     ManagerInViewField,
     MonthField,
     cursor,
+    example_pair,
     page_answer,
     query,
 )
@@ -265,6 +266,19 @@ class ScoreDetailApi(APIView):
     @extend_schema(
         request=ScoreChangeInput,
         responses=ScoreDetailOutput,
+        examples=example_pair(
+            "every item done",
+            request={
+                "done": [mark["item"] for mark in SCORE_EXAMPLES[0].value["marks"]],
+                "comment": "Всё по чек-листу.",
+            },
+            response={
+                **SCORE_EXAMPLES[0].value,
+                "score": "100.00",
+                "comment": "Всё по чек-листу.",
+                "marks": [{**m, "done": True} for m in SCORE_EXAMPLES[0].value["marks"]],
+            },
+        ),
         operation_id="scores_partial_update",
         summary="Change your score of a call",
         description="The controller who gave the score changes it, as scoring the call again "

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
@@ -14,11 +14,13 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts.api_common import (
+    EXAMPLE_MANAGER,
     EXPAND,
     ManagerCodeField,
     ManagerInViewField,
     cursor_or_legacy,
     deprecated_twin,
+    example_pair,
     operation,
     page_answer,
     query,
@@ -178,6 +180,24 @@ class ReportFilter(serializers.Serializer):
     )
 
 
+FILED = {
+    "date": "2026-12-01",
+    "manager": EXAMPLE_MANAGER,
+    "values": {"calls": "60", "long_calls": "25", "talk_time": "5400", "leads": "4"},
+}
+REPORT = {
+    "code": "4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+    "manager": EXAMPLE_MANAGER,
+    "date": "2026-12-01",
+    "submitted_at": "2026-12-01T18:40:00+03:00",
+    "updated_at": "2026-12-01T18:40:00+03:00",
+    "version": 1,
+    "values": [
+        {"kpi": code, "value": f"{value}.0000", "source": "manual"}
+        for code, value in FILED["values"].items()
+    ],
+    "changes": [],
+}
 CONFLICT_409 = OpenApiResponse(
     ConflictOutput,
     description="`needs_confirmation`: figures far above the manager's usual ones; send "
@@ -229,6 +249,13 @@ class ReportListApi(APIView):
         description=SUBMIT_DESCRIPTION,
         request=ReportSubmitInput,
         responses={201: ReportOutput, 200: ReportOutput, 409: CONFLICT_409},
+        examples=[
+            OpenApiExample("a day's report", value=FILED, request_only=True),
+            # Its times are made up on each call: not the replayed pair.
+            OpenApiExample(
+                "the report filed", value=REPORT, response_only=True, status_codes=["201"]
+            ),
+        ],
         operation_id="reports_create",
     )
     def post(self, request: Request) -> Response:
@@ -293,6 +320,33 @@ class ReportDetailApi(APIView):
         description=CORRECT_DESCRIPTION,
         request=ReportInput,
         responses={200: ReportOutput, 409: CONFLICT_409},
+        examples=example_pair(
+            "a figure corrected",
+            request={
+                "values": {**FILED["values"], "calls": "61"},
+                "version": 1,
+                "reason": "Опечатка",
+            },
+            response={
+                **REPORT,
+                "version": 2,
+                "updated_at": "2026-12-02T09:05:00+03:00",
+                "values": [
+                    {**v, "value": "61.0000"} if v["kpi"] == "calls" else v
+                    for v in REPORT["values"]
+                ],
+                "changes": [
+                    {
+                        "kpi": "calls",
+                        "old_value": "60.0000",
+                        "new_value": "61.0000",
+                        "changed_by": "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901",
+                        "changed_at": "2026-12-02T09:05:00+03:00",
+                        "reason": "Опечатка",
+                    }
+                ],
+            },
+        ),
         operation_id="reports_partial_update",
     )
     def patch(self, request: Request, code: str) -> Response:

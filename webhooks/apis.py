@@ -104,7 +104,23 @@ class SubscriptionListApi(APIView):
         "manager.at_risk, deal.won.",
         request=SubscriptionInput,
         responses={201: SubscriptionCreatedOutput},
-        examples=[SUBSCRIPTION_EXAMPLE],
+        examples=[
+            SUBSCRIPTION_EXAMPLE,
+            # Its secret is made up on each call: not the replayed pair.
+            OpenApiExample(
+                "the subscription made",
+                value={
+                    **SUBSCRIPTION_EXAMPLE.value,
+                    "code": "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9",
+                    "active": True,
+                    "last_sequence": 0,
+                    "created": "2026-12-01T09:30:00+03:00",
+                    "secret": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
         operation_id="webhooks_create",
     )
     def post(self, request: Request) -> Response:
@@ -134,6 +150,18 @@ class SubscriptionDetailApi(APIView):
         responses=SubscriptionOutput,
         examples=[
             OpenApiExample("pause", value={"active": False}, request_only=True),
+            OpenApiExample(
+                "pause",
+                value={
+                    **SUBSCRIPTION_EXAMPLE.value,
+                    "code": "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9",
+                    "active": False,
+                    "last_sequence": 41,
+                    "created": "2026-12-01T09:30:00+03:00",
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
         ],
         operation_id="webhooks_partial_update",
     )
