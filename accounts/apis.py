@@ -1,5 +1,7 @@
 """The accounts API: one view class per operation, input and output serializers nested."""
 
+from functools import partial
+
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -15,7 +17,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access, selectors, services
-from accounts.api_common import FIELDS, deprecated_in_favour_of, pick_fields
+from accounts.api_common import (
+    EXAMPLE_MANAGER,
+    EXAMPLE_ROLE,
+    EXAMPLE_TEAM,
+    FIELDS,
+    deprecated_twin,
+    example_pair,
+    operation,
+    pick_fields,
+    service_answer,
+)
 from accounts.models import CompanyToken, SalesRole, Team, User
 from accounts.permissions import require_configure, require_lead
 
@@ -93,16 +105,25 @@ class UserUpdateInput(serializers.Serializer):
 
 
 USER_EXAMPLE = {
-    "code": "3f2b6a8e-1c4d-4e5f-9a0b-1c2d3e4f5a6b",
+    "code": EXAMPLE_MANAGER,
     "username": "vector.ivanov",
     "first_name": "Иван",
     "last_name": "Иванов",
     "email": "ivanov@example.com",
     "role": "manager",
     "is_company_admin": False,
-    "team": "7d9e0f1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a",
-    "sales_role": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+    "team": EXAMPLE_TEAM,
+    "sales_role": EXAMPLE_ROLE,
     "is_active": True,
+}
+NEW_USER = {
+    "username": "vector.petrova",
+    "first_name": "Анна",
+    "last_name": "Петрова",
+    "email": "petrova@example.com",
+    "role": "manager",
+    "team": EXAMPLE_TEAM,
+    "sales_role": EXAMPLE_ROLE,
 }
 
 
@@ -125,7 +146,7 @@ class UserListApi(APIView):
         rows = UserOutput(users, many=True).data
         return Response(pick_fields(rows, request, allowed=UserOutput.Meta.fields))
 
-    @extend_schema(
+    @operation(
         summary="Create a user",
         description=(
             "Admins only. A manager needs a sales role; the login must be free in every "
@@ -134,10 +155,26 @@ class UserListApi(APIView):
         ),
         request=UserCreateInput,
         responses={201: UserOutput},
+        examples=example_pair(
+            "a new manager, invited",
+            request=NEW_USER,
+            response={
+                "code": "5c4d3e2f-1a0b-4c9d-8e7f-6a5b4c3d2e1f",
+                **NEW_USER,
+                "is_company_admin": False,
+                "is_active": True,
+            },
+            status="201",
+        ),
         operation_id="users_create",
     )
     def post(self, request: Request) -> Response:
-        return _user_create(request)
+        require_configure(request.user)
+        return service_answer(
+            request, input=UserCreateInput, output=UserOutput, created=True,
+            # Left out, the password is a temporary one sent with the invitation.
+            service=partial(services.user_create, password=None), company=request.user.company,
+        )  # fmt: skip
 
 
 class UserDetailApi(APIView):
@@ -152,60 +189,36 @@ class UserDetailApi(APIView):
         user = access.user_get_for_viewer(actor=request.user, code=code)
         return Response(UserOutput(user).data)
 
-    @extend_schema(
+    @operation(
         summary="Change a user",
         description="Admins only; only the fields sent change. `is_active: false` "
         "deactivates (the user's reports and figures stay).",
         request=UserUpdateInput,
         responses=UserOutput,
+        examples=example_pair(
+            "deactivate",
+            request={"is_active": False},
+            response={**USER_EXAMPLE, "is_active": False},
+        ),
         operation_id="users_partial_update",
     )
     def patch(self, request: Request, code: str) -> Response:
-        return _user_update(request, code)
+        user = access.user_get_for_admin(actor=request.user, code=code)
+        return service_answer(
+            request, input=UserUpdateInput, service=services.user_update, output=UserOutput,
+            user=user,
+        )  # fmt: skip
 
 
-def _user_create(request: Request) -> Response:
-    require_configure(request.user)
-    serializer = UserCreateInput(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    data = dict(serializer.validated_data)
-    data.setdefault("password", None)
-    user = services.user_create(company=request.user.company, actor=request.user, **data)
-    return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
-
-
-def _user_update(request: Request, code: str) -> Response:
-    user = access.user_get_for_admin(actor=request.user, code=code)
-    serializer = UserUpdateInput(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    services.user_update(user=user, actor=request.user, **serializer.validated_data)
-    return Response(UserOutput(user).data)
-
-
-class UserCreateApi(APIView):
-    @extend_schema(
-        summary="Create a user (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/users/"),
-        request=UserCreateInput,
-        responses={201: UserOutput},
-        operation_id="users_create_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _user_create(request)
-
-
-class UserUpdateApi(APIView):
-    @extend_schema(
-        summary="Change a user (old path)",
-        description=deprecated_in_favour_of("PATCH /api/v1/users/{code}/"),
-        request=UserUpdateInput,
-        responses=UserOutput,
-        operation_id="users_update_old",
-        deprecated=True,
-    )
-    def patch(self, request: Request, code: str) -> Response:
-        return _user_update(request, code)
+UserCreateApi = deprecated_twin(
+    UserListApi.post, new="POST /api/v1/users/", operation_id="users_create_old"
+)
+UserUpdateApi = deprecated_twin(
+    UserDetailApi.patch,
+    new="PATCH /api/v1/users/{code}/",
+    operation_id="users_update_old",
+    method="patch",
+)
 
 
 class TeamOutput(serializers.ModelSerializer):
@@ -243,7 +256,7 @@ class TeamListApi(APIView):
         teams = selectors.teams_with_counts(company=request.user.company)
         return Response(TeamOutput(teams, many=True).data)
 
-    @extend_schema(
+    @operation(
         summary="Create a team",
         description="Admins only. The name is unique in the company; the head, if given, is a "
         "head of sales.",
@@ -266,31 +279,22 @@ class TeamListApi(APIView):
         operation_id="teams_create",
     )
     def post(self, request: Request) -> Response:
-        return _team_create(request)
+        require_configure(request.user)
+        return service_answer(
+            request, input=TeamInput, service=_team_create, output=TeamOutput, created=True,
+            company=request.user.company,
+        )  # fmt: skip
 
 
-def _team_create(request: Request) -> Response:
-    require_configure(request.user)
-    serializer = TeamInput(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    team = services.team_create(
-        company=request.user.company, actor=request.user, **serializer.validated_data
-    )
-    team.manager_count = 0
-    return Response(TeamOutput(team).data, status=status.HTTP_201_CREATED)
+def _team_create(**fields: object) -> Team:
+    team = services.team_create(**fields)  # type: ignore[arg-type]
+    team.manager_count = 0  # what the list counts; a new team has no one yet
+    return team
 
 
-class TeamCreateApi(APIView):
-    @extend_schema(
-        summary="Create a team (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/teams/"),
-        request=TeamInput,
-        responses={201: TeamOutput},
-        operation_id="teams_create_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _team_create(request)
+TeamCreateApi = deprecated_twin(
+    TeamListApi.post, new="POST /api/v1/teams/", operation_id="teams_create_old"
+)
 
 
 class TeamDetailApi(APIView):
@@ -310,6 +314,16 @@ class TeamDetailApi(APIView):
         description="Admins only; a field left out keeps its value.",
         request=TeamInput(partial=True),
         responses=TeamOutput,
+        examples=example_pair(
+            "rename",
+            request={"name": "Южный отдел"},
+            response={
+                "code": EXAMPLE_TEAM,
+                "name": "Южный отдел",
+                "head": "2e1f0a9b-8c7d-4e6f-9a5b-4c3d2e1f0a9b",
+                "manager_count": 4,
+            },
+        ),
         operation_id="teams_partial_update",
     )
     def patch(self, request: Request, code: str) -> Response:
@@ -349,38 +363,30 @@ class SalesRoleListApi(APIView):
         roles = selectors.sales_roles_with_counts(company=request.user.company)
         return Response(SalesRoleOutput(roles, many=True).data)
 
-    @extend_schema(
+    @operation(
         summary="Create a sales role",
         description="Admins only; the company's own role, with no KPIs until some are added.",
         request=SalesRoleInput,
         responses={201: SalesRoleOutput},
+        examples=example_pair(
+            "account managers",
+            request={"name": "Аккаунт-менеджеры"},
+            response={"code": EXAMPLE_ROLE, "name": "Аккаунт-менеджеры", "kind": "custom"},
+            status="201",
+        ),
         operation_id="sales_roles_create",
     )
     def post(self, request: Request) -> Response:
-        return _sales_role_create(request)
+        require_configure(request.user)
+        return service_answer(
+            request, input=SalesRoleInput, service=services.sales_role_create,
+            output=SalesRoleOutput, created=True, company=request.user.company,
+        )  # fmt: skip
 
 
-def _sales_role_create(request: Request) -> Response:
-    require_configure(request.user)
-    serializer = SalesRoleInput(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    role = services.sales_role_create(
-        company=request.user.company, name=serializer.validated_data["name"], actor=request.user
-    )
-    return Response(SalesRoleOutput(role).data, status=status.HTTP_201_CREATED)
-
-
-class SalesRoleCreateApi(APIView):
-    @extend_schema(
-        summary="Create a sales role (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/sales-roles/"),
-        request=SalesRoleInput,
-        responses={201: SalesRoleOutput},
-        operation_id="sales_roles_create_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _sales_role_create(request)
+SalesRoleCreateApi = deprecated_twin(
+    SalesRoleListApi.post, new="POST /api/v1/sales-roles/", operation_id="sales_roles_create_old"
+)
 
 
 class CompanyTokenOutput(serializers.ModelSerializer):
@@ -440,6 +446,30 @@ class CompanyTokenListApi(APIView):
         "tool's connection. A token reaches only what its scopes name.",
         request=CompanyTokenInput,
         responses={201: CompanyTokenCreatedOutput},
+        examples=[
+            OpenApiExample(
+                "DataLens",
+                value={"name": "DataLens", "scopes": ["exports:read"]},
+                request_only=True,
+            ),
+            # Its key and times are made up on each call: not the replayed pair.
+            OpenApiExample(
+                "the token made",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "code": "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                    "name": "DataLens",
+                    "scopes": ["exports:read"],
+                    "prefix": "sdc_k3Jx",
+                    "created_by": EXAMPLE_MANAGER,
+                    "created": "2026-12-01T09:30:00+03:00",
+                    "last_used": None,
+                    "revoked": None,
+                    "key": "sdc_k3Jx9QvT2mWb7LpZ4nYc8RfH1sDg6AeK",
+                },
+            ),
+        ],
         operation_id="company_tokens_create",
     )
     def post(self, request: Request) -> Response:

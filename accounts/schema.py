@@ -141,6 +141,14 @@ def fields_are_optional(result: dict, generator: object, request: object, public
             continue
         seen.add(name)
         schema = schemas[name]
+        # A list that still answers its old shape too is an anyOf of the two pages.
+        for shape in schema.get("anyOf", []):
+            if "results" in shape.get("properties", {}):
+                narrowed.update(refs(shape["properties"]["results"]))
+            else:
+                narrowed.update(refs(shape))
+        if "anyOf" in schema:
+            continue
         if "results" in schema.get("properties", {}):
             narrowed.update(refs(schema["properties"]["results"]))
             continue

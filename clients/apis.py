@@ -19,8 +19,7 @@ from accounts.api_common import (
     ManagerInViewField,
     OptionalManagerCodeField,
     cursor,
-    people_expanded,
-    pick_fields,
+    page_answer,
     query,
 )
 from accounts.permissions import of_managers_in_view, require_lead
@@ -111,14 +110,7 @@ class ClientListApi(APIView):
             clients = clients.filter(abc=filters["abc"])
         if filters.get("xyz"):
             clients = clients.filter(xyz=filters["xyz"])
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(clients.order_by("name", "id"), request, view=self)
-        rows = pick_fields(
-            people_expanded(ClientOutput(page, many=True).data, request),
-            request,
-            allowed=ClientOutput.Meta.fields,
-        )
-        return paginator.get_paginated_response(rows)
+        return page_answer(self, request, clients.order_by("name", "id"), ClientOutput)
 
 
 class ClientDetailApi(APIView):

@@ -10,13 +10,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api_common import (
+    EXAMPLE_MANAGER,
     EXPAND,
     FIELDS,
     ManagerInViewField,
     OptionalManagerCodeField,
-    cursor,
-    people_expanded,
-    pick_fields,
+    cursor_or_legacy,
+    example_pair,
+    page_answer,
     query,
 )
 from accounts.apis import CompanyRelatedField
@@ -83,15 +84,17 @@ class CallOutput(serializers.ModelSerializer):
 
 
 PAGING = (
-    " Pages of 100 (`?page_size=` up to 500) with a stable cursor: follow `next` until it is "
-    "null; rows added meanwhile neither repeat nor push others off a page. `?fields=` keeps "
-    "the fields named, `?expand=manager` gives the manager's names."
+    " With `?page_size=` (up to 500; or a `cursor`): pages with a stable cursor, follow "
+    "`next` until it is null; rows added meanwhile neither repeat nor push others off a page. "
+    "Without either, for one more release, the old page (deprecated): `{count, next, "
+    "previous, results}` by `?limit=` (100) and `?offset=`. `?fields=` keeps the fields "
+    "named, `?expand=manager` gives the manager's names."
 )
 
 
 class DealListApi(APIView):
     # Declared so that the schema describes the paginated envelope.
-    pagination_class = cursor("-created_at", "-id")
+    pagination_class = cursor_or_legacy("-created_at", "-id", legacy="limit_offset")
 
     @extend_schema(
         parameters=[DealFilter, FIELDS, EXPAND],
@@ -108,18 +111,11 @@ class DealListApi(APIView):
         if status_wanted:
             deals = deals.filter(status=status_wanted)
         deals = deals.select_related("manager", "client", "stage").order_by("-created_at", "-id")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(deals, request, view=self)
-        rows = pick_fields(
-            people_expanded(DealOutput(page, many=True).data, request),
-            request,
-            allowed=DealOutput.Meta.fields,
-        )
-        return paginator.get_paginated_response(rows)
+        return page_answer(self, request, deals, DealOutput)
 
 
 class CallListApi(APIView):
-    pagination_class = cursor("-started_at", "-id")
+    pagination_class = cursor_or_legacy("-started_at", "-id", legacy="limit_offset")
 
     @extend_schema(
         parameters=[PeriodFilter, FIELDS, EXPAND],
@@ -133,14 +129,7 @@ class CallListApi(APIView):
         calls = Call.objects.filter(company=request.user.company)
         calls = _filtered(of_managers_in_view(calls, viewer=request.user), request, "started_at")
         calls = calls.select_related("manager", "client").order_by("-started_at", "-id")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(calls, request, view=self)
-        rows = pick_fields(
-            people_expanded(CallOutput(page, many=True).data, request),
-            request,
-            allowed=CallOutput.Meta.fields,
-        )
-        return paginator.get_paginated_response(rows)
+        return page_answer(self, request, calls, CallOutput)
 
 
 class CallPushApi(APIView):
@@ -161,6 +150,32 @@ class CallPushApi(APIView):
     @extend_schema(
         request=Input,
         responses={201: CallOutput, 200: CallOutput},
+        examples=example_pair(
+            "an answered outgoing call",
+            request={
+                "external_id": "pbx-20261201-0001",
+                "manager": EXAMPLE_MANAGER,
+                "direction": "out",
+                "started_at": "2026-12-01T10:15:00+03:00",
+                "duration": 240,
+                "answered": True,
+                "phone": "+7 900 123-45-67",
+                "client_name": "ООО «Ромашка»",
+            },
+            response={
+                "code": "0a9b8c7d-6e5f-4a3b-9c1d-2e3f4a5b6c7d",
+                "source": "telephony",
+                "external_id": "pbx-20261201-0001",
+                "manager": EXAMPLE_MANAGER,
+                "client": "ООО «Ромашка»",
+                "phone": "79001234567",
+                "direction": "out",
+                "started_at": "2026-12-01T10:15:00+03:00",
+                "duration": 240,
+                "answered": True,
+            },
+            status="201",
+        ),
         operation_id="calls_push",
         summary="Push a call from IP telephony",
         description="An admin's token. The same `external_id` twice updates the one call "

@@ -19,7 +19,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api_common import FIELDS, MonthField, deprecated_in_favour_of, pick_fields, query
+from accounts.api_common import (
+    EXAMPLE_MANAGER,
+    EXAMPLE_ROLE,
+    FIELDS,
+    MonthField,
+    deprecated_in_favour_of,
+    deprecated_twin,
+    example_pair,
+    operation,
+    pick_fields,
+    query,
+    service_answer,
+)
 from accounts.api_errors import error_body
 from accounts.apis import CompanyRelatedField
 from accounts.models import SalesRole, User
@@ -132,7 +144,7 @@ class KpiListApi(APIView):
         rows = KpiOutput(kpis, many=True).data
         return Response(pick_fields(rows, request, allowed=KpiOutput.Meta.fields))
 
-    @extend_schema(
+    @operation(
         summary="Create a KPI",
         description="Admins only. The code is unique in the company (letters, digits, `_`); "
         "a ratio KPI names its numerator and denominator KPIs. Put it in a role's set with "
@@ -143,38 +155,16 @@ class KpiListApi(APIView):
         operation_id="kpis_create",
     )
     def post(self, request: Request) -> Response:
-        return _kpi_create(request)
+        require_configure(request.user)
+        return service_answer(
+            request, input=KpiInput, service=services.kpi_create, output=KpiOutput, created=True,
+            company=request.user.company,
+        )  # fmt: skip
 
 
-def _kpi_create(request: Request) -> Response:
-    require_configure(request.user)
-    serializer = KpiInput(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    kpi = services.kpi_create(
-        company=request.user.company, actor=request.user, **serializer.validated_data
-    )
-    return Response(KpiOutput(kpi).data, status=status.HTTP_201_CREATED)
-
-
-def _kpi_update(request: Request, uid: str) -> Response:
-    kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
-    serializer = KpiInput(data=request.data, partial=True, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    services.kpi_update(kpi=kpi, actor=request.user, **serializer.validated_data)
-    return Response(KpiOutput(kpi).data)
-
-
-class KpiCreateApi(APIView):
-    @extend_schema(
-        summary="Create a KPI (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/kpis/"),
-        request=KpiInput,
-        responses={201: KpiOutput},
-        operation_id="kpis_create_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _kpi_create(request)
+KpiCreateApi = deprecated_twin(
+    KpiListApi.post, new="POST /api/v1/kpis/", operation_id="kpis_create_old"
+)
 
 
 KPI_UPDATE_RULE = (
@@ -198,36 +188,33 @@ class KpiDetailApi(APIView):
         kpi = get_object_or_404(KPI.objects.filter(company_id=request.user.company_id), uid=uid)
         return Response(KpiOutput(kpi).data)
 
-    @extend_schema(
+    @operation(
         summary="Change a KPI",
         description=f"Admins only; only the fields sent change. {KPI_UPDATE_RULE}",
         request=KpiInput(partial=True),
         responses=KpiOutput,
+        examples=example_pair(
+            "a new English name",
+            request={"name_en": "Meetings held in person"},
+            response={**KPI_CREATED_EXAMPLE.value, "name_en": "Meetings held in person"},
+        ),
         operation_id="kpis_partial_update",
     )
     def patch(self, request: Request, uid: str) -> Response:
-        return _kpi_update(request, uid)
+        kpi = access.kpi_get_for_admin(actor=request.user, uid=uid)
+        return service_answer(
+            request, input=KpiInput, service=services.kpi_update, output=KpiOutput, partial=True,
+            kpi=kpi,
+        )  # fmt: skip
 
 
-class KpiUpdateApi(APIView):
-    @extend_schema(
-        request=KpiInput,
-        responses=KpiOutput,
-        operation_id="kpis_update_old",
-        deprecated=True,
-        summary="Change a KPI (old path)",
-        description=(
-            "A KPI that has data (a report value, an imported figure, a plan or its history, "
-            "a stored total) keeps its `unit`, `aggregation`, `numerator` and `denominator`: "
-            "a change to any of them answers 400 with the reason, and nothing is saved. "
-            "Create a new KPI instead and put it in the role's set from a date "
-            "(`sales-roles/{code}/kpis/add/` and `remove/`): past periods keep the old one. "
-            "Direction, names, bands and decimals may change. "
-            + deprecated_in_favour_of("PATCH /api/v1/kpis/{uid}/")
-        ),
-    )
-    def patch(self, request: Request, uid: str) -> Response:
-        return _kpi_update(request, uid)
+KpiUpdateApi = deprecated_twin(
+    KpiDetailApi.patch,
+    new="PATCH /api/v1/kpis/{uid}/",
+    operation_id="kpis_update_old",
+    method="patch",
+    description=KPI_UPDATE_RULE,
+)
 
 
 class RoleKpiSetOutput(serializers.Serializer):
@@ -294,6 +281,16 @@ class RoleKpiSetApi(_RoleKpiChangeApi, RoleKpiListApi):
         "Answers the set as of `effective_from`.",
         request=RoleKpiChangeInput,
         responses={201: RoleKpiSetOutput},
+        examples=example_pair(
+            "meetings from January",
+            request={"kpi": "meetings_held_api", "effective_from": "2027-01-01"},
+            response={
+                "sales_role": EXAMPLE_ROLE,
+                "on": "2027-01-01",
+                "kpis": [KPI_CREATED_EXAMPLE.value],
+            },
+            status="201",
+        ),
         operation_id="sales_role_kpis_create",
     )
     def post(self, request: Request, code: str) -> Response:
@@ -316,40 +313,41 @@ class RoleKpiItemApi(_RoleKpiChangeApi):
         return self.change(request, code, services.role_kpi_remove, data=data)
 
 
-class RoleKpiAddApi(_RoleKpiChangeApi):
-    @extend_schema(
-        summary="Add a KPI to a role's set (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/sales-roles/{code}/kpis/"),
-        request=RoleKpiChangeInput,
-        responses=RoleKpiSetOutput,
-        operation_id="sales_role_kpis_add_old",
-        deprecated=True,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        return self.change(request, code, services.role_kpi_add)
+def _old_role_kpi_path(
+    service: Callable[..., list[KPI]], *, kpi: str, summary: str, new: str, operation_id: str
+) -> type[APIView]:
+    """`…/kpis/add/` or `…/kpis/remove/` (a POST with the KPI in the body), as they answered:
+    the set, 200. A KPI whose code is `add` or `remove` is taken out by the item's DELETE,
+    which reaches this path: it matches first."""
 
-    # A KPI whose code is `add`: its DELETE reaches this old path, which matches first.
-    @extend_schema(exclude=True)
-    def delete(self, request: Request, code: str) -> Response:
-        return RoleKpiItemApi.delete(self, request, code, kpi="add")  # type: ignore[arg-type]
+    class OldPath(_RoleKpiChangeApi):
+        @extend_schema(
+            summary=f"{summary} (old path)",
+            description=deprecated_in_favour_of(new),
+            request=RoleKpiChangeInput,
+            responses=RoleKpiSetOutput,
+            operation_id=operation_id,
+            deprecated=True,
+        )
+        def post(self, request: Request, code: str) -> Response:
+            return self.change(request, code, service)
+
+        @extend_schema(exclude=True)
+        def delete(self, request: Request, code: str) -> Response:
+            return RoleKpiItemApi.delete(self, request, code, kpi=kpi)  # type: ignore[arg-type]
+
+    return OldPath
 
 
-class RoleKpiRemoveApi(_RoleKpiChangeApi):
-    @extend_schema(
-        summary="Take a KPI out of a role's set (old path)",
-        description=deprecated_in_favour_of("DELETE /api/v1/sales-roles/{code}/kpis/{kpi}/"),
-        request=RoleKpiChangeInput,
-        responses=RoleKpiSetOutput,
-        operation_id="sales_role_kpis_remove_old",
-        deprecated=True,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        return self.change(request, code, services.role_kpi_remove)
-
-    # A KPI whose code is `remove`: as above.
-    @extend_schema(exclude=True)
-    def delete(self, request: Request, code: str) -> Response:
-        return RoleKpiItemApi.delete(self, request, code, kpi="remove")  # type: ignore[arg-type]
+RoleKpiAddApi = _old_role_kpi_path(
+    services.role_kpi_add, kpi="add", summary="Add a KPI to a role's set",
+    new="POST /api/v1/sales-roles/{code}/kpis/", operation_id="sales_role_kpis_add_old",
+)  # fmt: skip
+RoleKpiRemoveApi = _old_role_kpi_path(
+    services.role_kpi_remove, kpi="remove", summary="Take a KPI out of a role's set",
+    new="DELETE /api/v1/sales-roles/{code}/kpis/{kpi}/",
+    operation_id="sales_role_kpis_remove_old",
+)  # fmt: skip
 
 
 PLAN_UNIT = (
@@ -438,38 +436,44 @@ class PlanListApi(APIView):
         )
         return Response(PlanOutput(plans, many=True).data)
 
-    @extend_schema(
+    @operation(
         summary="Set or clear a plan",
         description=PLAN_SET_DESCRIPTION,
         request=PlanSetInput,
         responses={200: PlanOutput, 204: None},
+        examples=example_pair(
+            "a manager's December calls",
+            request={
+                "kpi": "calls",
+                "period": "month",
+                "start": "2026-12-01",
+                "manager": EXAMPLE_MANAGER,
+                "value": "1200",
+            },
+            response={
+                "kpi": "calls",
+                "period": "month",
+                "start": "2026-12-01",
+                "manager": EXAMPLE_MANAGER,
+                "sales_role": None,
+                "value": "1200.0000",
+            },
+        ),
         operation_id="plans_create",
     )
     def post(self, request: Request) -> Response:
-        return _plan_set(request)
+        return service_answer(
+            request, input=PlanSetInput, service=services.plan_set, output=PlanOutput,
+            company=request.user.company,
+        )  # fmt: skip
 
 
-def _plan_set(request: Request) -> Response:
-    serializer = PlanSetInput(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
-    plan = services.plan_set(company=request.user.company, actor=request.user, **data)
-    if plan is None:
-        return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(PlanOutput(plan).data)
-
-
-class PlanSetApi(APIView):
-    @extend_schema(
-        summary="Set a plan (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/plans/"),
-        request=PlanSetInput,
-        responses={200: PlanOutput, 204: None},
-        operation_id="plans_set_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _plan_set(request)
+PlanSetApi = deprecated_twin(
+    PlanListApi.post,
+    new="POST /api/v1/plans/",
+    operation_id="plans_set_old",
+    summary="Set a plan (old path)",
+)
 
 
 class CalendarOutput(serializers.Serializer):
@@ -534,26 +538,33 @@ class AbsenceListApi(APIView):
         absences = Absence.objects.filter(company=request.user.company).select_related("manager")
         return Response(AbsenceOutput(absences, many=True).data)
 
-    @extend_schema(
+    @operation(
         summary="Record an absence",
         description="Admins only. The days may not overlap another absence of the same "
         "manager; the manager's plans and the totals of those days are recomputed.",
         request=AbsenceInput,
         responses={201: AbsenceOutput},
+        examples=example_pair(
+            "a week's vacation",
+            request=(
+                vacation := {
+                    "manager": EXAMPLE_MANAGER,
+                    "kind": "vacation",
+                    "start": "2027-01-11",
+                    "end": "2027-01-15",
+                }
+            ),
+            response={"code": "8e7f6a5b-4c3d-4e2f-9a1b-0c9d8e7f6a5b", **vacation},
+            status="201",
+        ),
         operation_id="absences_create",
     )
     def post(self, request: Request) -> Response:
-        return _absence_create(request)
-
-
-def _absence_create(request: Request) -> Response:
-    require_configure(request.user)
-    serializer = AbsenceInput(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    absence = services.absence_create(
-        company=request.user.company, actor=request.user, **serializer.validated_data
-    )
-    return Response(AbsenceOutput(absence).data, status=status.HTTP_201_CREATED)
+        require_configure(request.user)
+        return service_answer(
+            request, input=AbsenceInput, service=services.absence_create, output=AbsenceOutput,
+            created=True, company=request.user.company,
+        )  # fmt: skip
 
 
 class AbsenceDetailApi(APIView):
@@ -569,17 +580,9 @@ class AbsenceDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AbsenceCreateApi(APIView):
-    @extend_schema(
-        summary="Record an absence (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/absences/"),
-        request=AbsenceInput,
-        responses={201: AbsenceOutput},
-        operation_id="absences_create_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _absence_create(request)
+AbsenceCreateApi = deprecated_twin(
+    AbsenceListApi.post, new="POST /api/v1/absences/", operation_id="absences_create_old"
+)
 
 
 class CalendarDayOutput(serializers.ModelSerializer):
@@ -613,15 +616,18 @@ class CalendarDayListApi(APIView):
         "of the day's periods are recomputed.",
         request=CalendarDayInput,
         responses={200: CalendarDayOutput},
+        examples=example_pair(
+            "a Saturday worked",
+            request=(saturday := {"date": "2027-01-09", "is_working": True, "note": "Перенос"}),
+            response=saturday,
+        ),
         operation_id="calendar_days_create",
     )
     def post(self, request: Request) -> Response:
-        serializer = CalendarDayInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        day = services.calendar_day_set(
-            company=request.user.company, actor=request.user, **serializer.validated_data
-        )
-        return Response(CalendarDayOutput(day).data)
+        return service_answer(
+            request, input=CalendarDayInput, service=services.calendar_day_set,
+            output=CalendarDayOutput, company=request.user.company,
+        )  # fmt: skip
 
 
 class CalendarDayDetailApi(APIView):
@@ -643,16 +649,6 @@ class BandsSerializer(serializers.Serializer):
     band_green_from = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
-def _bands_set(request: Request) -> Response:
-    require_configure(request.user)
-    serializer = BandsSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    company = services.bands_set(
-        company=request.user.company, actor=request.user, **serializer.validated_data
-    )
-    return Response(BandsSerializer(company).data)
-
-
 BANDS_RULE = (
     "Completion below `band_red_below` is red, from `band_green_from` green, yellow between "
     "(60 and 80 by default); a KPI may override them."
@@ -669,25 +665,26 @@ class BandsApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(BandsSerializer(request.user.company).data)
 
-    @extend_schema(
+    @operation(
         summary="Change the colour bands",
         description=f"Admins only. {BANDS_RULE}",
         request=BandsSerializer,
         responses=BandsSerializer,
+        examples=example_pair(
+            "red below 50, green from 90",
+            request=(bands := {"band_red_below": "50.00", "band_green_from": "90.00"}),
+            response=bands,
+        ),
         operation_id="bands_partial_update",
     )
     def patch(self, request: Request) -> Response:
-        return _bands_set(request)
+        require_configure(request.user)
+        return service_answer(
+            request, input=BandsSerializer, service=services.bands_set, output=BandsSerializer,
+            company=request.user.company,
+        )  # fmt: skip
 
 
-class BandsUpdateApi(APIView):
-    @extend_schema(
-        summary="Change the colour bands (old path)",
-        description=deprecated_in_favour_of("PATCH /api/v1/bands/"),
-        request=BandsSerializer,
-        responses=BandsSerializer,
-        operation_id="bands_update_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _bands_set(request)
+BandsUpdateApi = deprecated_twin(
+    BandsApi.patch, new="PATCH /api/v1/bands/", operation_id="bands_update_old"
+)

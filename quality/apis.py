@@ -23,8 +23,8 @@ from accounts.api_common import (
     ManagerInViewField,
     MonthField,
     cursor,
-    people_expanded,
-    pick_fields,
+    example_pair,
+    page_answer,
     query,
 )
 from accounts.api_errors import error_body
@@ -196,15 +196,7 @@ class ScoreListApi(APIView):
         "the manager's names.",
     )
     def get(self, request: Request) -> Response:
-        scores = _scores(request)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(scores, request, view=self)
-        rows = pick_fields(
-            people_expanded(ScoreOutput(page, many=True).data, request),
-            request,
-            allowed=ScoreOutput.Meta.fields,
-        )
-        return paginator.get_paginated_response(rows)
+        return page_answer(self, request, _scores(request), ScoreOutput)
 
     @extend_schema(
         request=ScoreInput,
@@ -274,6 +266,19 @@ class ScoreDetailApi(APIView):
     @extend_schema(
         request=ScoreChangeInput,
         responses=ScoreDetailOutput,
+        examples=example_pair(
+            "every item done",
+            request={
+                "done": [mark["item"] for mark in SCORE_EXAMPLES[0].value["marks"]],
+                "comment": "Всё по чек-листу.",
+            },
+            response={
+                **SCORE_EXAMPLES[0].value,
+                "score": "100.00",
+                "comment": "Всё по чек-листу.",
+                "marks": [{**m, "done": True} for m in SCORE_EXAMPLES[0].value["marks"]],
+            },
+        ),
         operation_id="scores_partial_update",
         summary="Change your score of a call",
         description="The controller who gave the score changes it, as scoring the call again "

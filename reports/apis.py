@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
@@ -14,12 +14,15 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts.api_common import (
+    EXAMPLE_MANAGER,
     EXPAND,
     ManagerCodeField,
     ManagerInViewField,
-    cursor,
-    deprecated_in_favour_of,
-    people_expanded,
+    cursor_or_legacy,
+    deprecated_twin,
+    example_pair,
+    operation,
+    page_answer,
     query,
 )
 from accounts.api_errors import ErrorOutput, error_body
@@ -177,6 +180,24 @@ class ReportFilter(serializers.Serializer):
     )
 
 
+FILED = {
+    "date": "2026-12-01",
+    "manager": EXAMPLE_MANAGER,
+    "values": {"calls": "60", "long_calls": "25", "talk_time": "5400", "leads": "4"},
+}
+REPORT = {
+    "code": "4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+    "manager": EXAMPLE_MANAGER,
+    "date": "2026-12-01",
+    "submitted_at": "2026-12-01T18:40:00+03:00",
+    "updated_at": "2026-12-01T18:40:00+03:00",
+    "version": 1,
+    "values": [
+        {"kpi": code, "value": f"{value}.0000", "source": "manual"}
+        for code, value in FILED["values"].items()
+    ],
+    "changes": [],
+}
 CONFLICT_409 = OpenApiResponse(
     ConflictOutput,
     description="`needs_confirmation`: figures far above the manager's usual ones; send "
@@ -194,14 +215,17 @@ SUBMIT_DESCRIPTION = (
 
 class ReportListApi(APIView):
     # Was the newest 200 reports, older ones out of reach: a stable cursor reaches them all.
-    pagination_class = cursor("-date", "-id")
+    # The bare list stays the answer without ?page_size=/?cursor= for one release.
+    pagination_class = cursor_or_legacy("-date", "-id", legacy="list")
 
     @extend_schema(
         summary="Reports",
         description="The end-of-day reports of the managers you see, newest day first, with "
-        "their figures and history. Pages of 100 (`?page_size=` up to 500) with a stable "
-        "cursor: follow `next` until it is null (a report filed meanwhile neither repeats "
-        "nor pushes another off a page). `?expand=manager` gives names.",
+        "their figures and history. With `?page_size=` (up to 500; or a `cursor`): pages "
+        "with a stable cursor, follow `next` until it is null (a report filed meanwhile "
+        "neither repeats nor pushes another off a page). Without either, for one more "
+        "release, the old answer: a bare list of the newest 200 (deprecated). "
+        "`?expand=manager` gives names.",
         parameters=[ReportFilter, EXPAND],
         responses=ReportOutput(many=True),
         operation_id="reports_list",
@@ -218,17 +242,20 @@ class ReportListApi(APIView):
         if filters.get("manager"):
             reports = reports.filter(manager=filters["manager"])
         reports = reports.prefetch_related("values__kpi", "changes__kpi").order_by("-date", "-id")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(reports, request, view=self)
-        return paginator.get_paginated_response(
-            people_expanded(ReportOutput(page, many=True).data, request)
-        )
+        return page_answer(self, request, reports, ReportOutput, fields=False)
 
-    @extend_schema(
+    @operation(
         summary="File a report",
         description=SUBMIT_DESCRIPTION,
         request=ReportSubmitInput,
         responses={201: ReportOutput, 200: ReportOutput, 409: CONFLICT_409},
+        examples=[
+            OpenApiExample("a day's report", value=FILED, request_only=True),
+            # Its times are made up on each call: not the replayed pair.
+            OpenApiExample(
+                "the report filed", value=REPORT, response_only=True, status_codes=["201"]
+            ),
+        ],
         operation_id="reports_create",
     )
     def post(self, request: Request) -> Response:
@@ -253,17 +280,9 @@ def _submit_new(request: Request) -> Response:
     return _submit(request, manager, data["date"], data)
 
 
-class ReportSubmitApi(APIView):
-    @extend_schema(
-        summary="File a report (old path)",
-        description=deprecated_in_favour_of("POST /api/v1/reports/"),
-        request=ReportSubmitInput,
-        responses={201: ReportOutput, 200: ReportOutput, 409: CONFLICT_409},
-        operation_id="reports_submit_old",
-        deprecated=True,
-    )
-    def post(self, request: Request) -> Response:
-        return _submit_new(request)
+ReportSubmitApi = deprecated_twin(
+    ReportListApi.post, new="POST /api/v1/reports/", operation_id="reports_submit_old"
+)
 
 
 def _correct(request: Request, code: str) -> Response:
@@ -296,25 +315,46 @@ class ReportDetailApi(APIView):
         report = access.report_get_for_viewer(actor=request.user, code=code)
         return Response(ReportOutput(report).data)
 
-    @extend_schema(
+    @operation(
         summary="Correct a report",
         description=CORRECT_DESCRIPTION,
         request=ReportInput,
         responses={200: ReportOutput, 409: CONFLICT_409},
+        examples=example_pair(
+            "a figure corrected",
+            request={
+                "values": {**FILED["values"], "calls": "61"},
+                "version": 1,
+                "reason": "Опечатка",
+            },
+            response={
+                **REPORT,
+                "version": 2,
+                "updated_at": "2026-12-02T09:05:00+03:00",
+                "values": [
+                    {**v, "value": "61.0000"} if v["kpi"] == "calls" else v
+                    for v in REPORT["values"]
+                ],
+                "changes": [
+                    {
+                        "kpi": "calls",
+                        "old_value": "60.0000",
+                        "new_value": "61.0000",
+                        "changed_by": "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901",
+                        "changed_at": "2026-12-02T09:05:00+03:00",
+                        "reason": "Опечатка",
+                    }
+                ],
+            },
+        ),
         operation_id="reports_partial_update",
     )
     def patch(self, request: Request, code: str) -> Response:
         return _correct(request, code)
 
 
-class ReportCorrectApi(APIView):
-    @extend_schema(
-        summary="Correct a report (old path)",
-        description=deprecated_in_favour_of("PATCH /api/v1/reports/{code}/"),
-        request=ReportInput,
-        responses={200: ReportOutput, 409: CONFLICT_409},
-        operation_id="reports_correct_old",
-        deprecated=True,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        return _correct(request, code)
+ReportCorrectApi = deprecated_twin(
+    ReportDetailApi.patch,
+    new="PATCH /api/v1/reports/{code}/",
+    operation_id="reports_correct_old",
+)

@@ -14,7 +14,7 @@ from accounts.models import AuditEvent, Company, User
 from kpi import selectors as kpi_selectors
 from kpi.models import KPI
 from kpi.values import ceiling_check, format_value, kpi_value_check, parse_value
-from reports.figures import source_counts
+from reports.figures import daily_figures, source_counts
 from reports.models import (
     ClosedMonth,
     DailyReport,
@@ -169,10 +169,9 @@ def report_submit(
         if report is None:
             submission = _create(company, manager, day, parsed, by_code, imported, actor)
             rollups.totals_mark(company=company, change=ReportChanged(manager=manager, day=day))
-            webhooks.emit(
-                company=company, event=Event.REPORT_FILED,
-                payload=payloads.report(submission.report, values=parsed, actor=actor),
-            )  # fmt: skip
+            report_event_emit(
+                company=company, report=submission.report, event=Event.REPORT_FILED, actor=actor
+            )
             return submission
         stored = {v.kpi.code: v.value for v in report.values.select_related("kpi")}
         if version != report.version:
@@ -190,13 +189,7 @@ def report_submit(
             old = stored.get(code)
             _value_change(report, kpi, old, value, source, actor=actor, reason=reason.strip())
         if changes:
-            _new_version(company, manager, report)
-            webhooks.emit(
-                company=company, event=Event.REPORT_CORRECTED,
-                payload=payloads.report(
-                    report, values={**stored, **parsed}, actor=actor, reason=reason.strip()
-                ),
-            )  # fmt: skip
+            _new_version(company, manager, report, actor=actor, reason=reason.strip())
         ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
         return Submission(report, created=False, changed=len(changes))
 
@@ -338,8 +331,17 @@ def _source_figure_changed(
     company: Company, manager: User, day: datetime.date, kpi: KPI, source: str
 ) -> None:
     # Only the figure of record moves a total; a checked one is compared when read.
-    if source_counts(kpi) and kpi.source == source:
-        rollups.totals_mark(company=company, change=SourceFigureChanged(manager=manager, day=day))
+    if not (source_counts(kpi) and kpi.source == source):
+        return
+    rollups.totals_mark(company=company, change=SourceFigureChanged(manager=manager, day=day))
+    report = DailyReport.objects.filter(company=company, manager=manager, date=day).first()
+    if report is not None:
+        # A filed report's figure of record moved (a CRM import settling the day): for its
+        # readers that is a correction, as if a person had typed the figure.
+        report_event_emit(
+            company=company, report=report, event=Event.REPORT_CORRECTED, actor=None,
+            reason=str(ReportValue.Source(source).label),
+        )  # fmt: skip
 
 
 def report_value_settle(
@@ -375,7 +377,7 @@ def report_value_settle(
             return False
         old = current.value if current else None
         _value_change(report, kpi, old, value, source, actor=None, reason=reason)
-        _new_version(company, manager, report)
+        _new_version(company, manager, report, actor=None, reason=reason)
     return True
 
 
@@ -400,9 +402,31 @@ def _value_change(
     ).save()  # fmt: skip
 
 
-def _new_version(company: Company, manager: User, report: DailyReport) -> None:
-    """A filed report changed: its version moves on and its totals are refreshed."""
+def _new_version(
+    company: Company, manager: User, report: DailyReport, *, actor: User | None, reason: str
+) -> None:
+    """A filed report changed: its version moves on, its totals are refreshed and its
+    subscribers told."""
     report.version += 1
     report.updated_at = timezone.now()
     report.save(update_fields=["version", "updated_at"])
     rollups.totals_mark(company=company, change=ReportChanged(manager=manager, day=report.date))
+    report_event_emit(
+        company=company, report=report, event=Event.REPORT_CORRECTED, actor=actor, reason=reason
+    )
+
+
+def report_event_emit(
+    *, company: Company, report: DailyReport, event: str, actor: User | None, reason: str = ""
+) -> None:
+    """The one home of «a report was filed or changed → webhooks»: filing, a person's
+    correction, a source settling a figure into the report (quality) and an import moving a
+    figure of record of a filed day (CRM, telephony) all come here, inside their transaction.
+    `values` are the day's figures of record, what every screen and the totals show."""
+    figures = daily_figures(
+        company=company, manager=report.manager, start=report.date, end=report.date
+    ).get(report.date, {})
+    webhooks.emit(
+        company=company, event=event,
+        payload=payloads.report(report, values=figures, actor=actor, reason=reason),
+    )  # fmt: skip

@@ -112,6 +112,28 @@ def test_deals_page_with_a_cursor_and_expand_names(alpha: Cast):
     assert bad_cursor.status_code == 404 and bad_cursor.json()["code"] == "not_found"
 
 
+def test_the_lists_that_paged_otherwise_keep_their_old_answer_for_one_release(alpha: Cast):
+    """Before the cursor, `reports/` answered a bare list of the newest 200 and `deals/`,
+    `calls/` a limit-offset page with `count`: a script written against them keeps working
+    until it opts into the cursor page with `?page_size=` (or follows a `cursor`)."""
+    client = api(alpha.api_key)
+    reports = client.get(reverse("api-report-list"), {"expand": "manager"}).json()
+    assert isinstance(reports, list) and reports[0]["manager"]["last_name"]
+    paged = client.get(reverse("api-report-list"), {"page_size": 1}).json()
+    assert set(paged) == {"next", "previous", "results"}
+    assert [row["code"] for row in paged["results"]] == [reports[0]["code"]]
+    for name in ("api-deal-list", "api-call-list"):
+        whole = client.get(reverse(name)).json()
+        assert set(whole) == {"count", "next", "previous", "results"}, name
+        assert whole["count"] == len(whole["results"]) >= 2 and whole["next"] is None
+        second = client.get(reverse(name), {"limit": 1, "offset": 1}).json()
+        assert second["count"] == whole["count"] and "limit=1" in second["previous"]
+        assert second["results"] == whole["results"][1:2]
+        assert set(client.get(reverse(name), {"page_size": 1}).json()) == {
+            "next", "previous", "results"
+        }  # fmt: skip
+
+
 def test_a_report_is_filed_and_corrected_on_its_resource(client, alpha: Cast):
     client.force_login(alpha.manager)
     today = alpha.company.today()

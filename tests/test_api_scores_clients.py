@@ -23,6 +23,14 @@ def test_scores_are_listed_as_the_scores_page_shows_them(alpha: Cast, beta: Cast
     assert rows["results"][0]["manager"] == str(alpha.manager.code)
     named = logged_in(alpha.head).get(reverse("api-score-list"), {"expand": "manager"}).json()
     assert named["results"][0]["manager"]["code"] == str(alpha.manager.code)
+    # A controller and a manager see the rows' names too, not only heads and admins.
+    for user in (alpha.quality, alpha.manager):
+        rows = logged_in(user).get(reverse("api-score-list"), {"expand": "manager"}).json()
+        assert rows["results"][0]["manager"] == {
+            "code": str(alpha.manager.code),
+            "first_name": alpha.manager.first_name,
+            "last_name": alpha.manager.last_name,
+        }
     own = logged_in(alpha.manager).get(reverse("api-score-list")).json()["results"]
     assert [r["code"] for r in own] == [rows["results"][0]["code"]]
     other = logged_in(alpha.managers[1]).get(reverse("api-score-list")).json()["results"]

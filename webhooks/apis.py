@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import get_for_admin
+from accounts.api_common import service_answer
 from accounts.permissions import require_configure
 from webhooks import services
 from webhooks.models import Delivery, Event, Subscription
@@ -103,19 +104,31 @@ class SubscriptionListApi(APIView):
         "manager.at_risk, deal.won.",
         request=SubscriptionInput,
         responses={201: SubscriptionCreatedOutput},
-        examples=[SUBSCRIPTION_EXAMPLE],
+        examples=[
+            SUBSCRIPTION_EXAMPLE,
+            # Its secret is made up on each call: not the replayed pair.
+            OpenApiExample(
+                "the subscription made",
+                value={
+                    **SUBSCRIPTION_EXAMPLE.value,
+                    "code": "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9",
+                    "active": True,
+                    "last_sequence": 0,
+                    "created": "2026-12-01T09:30:00+03:00",
+                    "secret": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
         operation_id="webhooks_create",
     )
     def post(self, request: Request) -> Response:
         require_configure(request.user)
-        serializer = SubscriptionInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        subscription = services.subscription_create(
-            company=request.user.company, actor=request.user, **serializer.validated_data
-        )
-        return Response(
-            SubscriptionCreatedOutput(subscription).data, status=status.HTTP_201_CREATED
-        )
+        return service_answer(
+            request, input=SubscriptionInput, service=services.subscription_create,
+            output=SubscriptionCreatedOutput, created=True, company=request.user.company,
+        )  # fmt: skip
 
 
 class SubscriptionDetailApi(APIView):
@@ -137,17 +150,26 @@ class SubscriptionDetailApi(APIView):
         responses=SubscriptionOutput,
         examples=[
             OpenApiExample("pause", value={"active": False}, request_only=True),
+            OpenApiExample(
+                "pause",
+                value={
+                    **SUBSCRIPTION_EXAMPLE.value,
+                    "code": "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9",
+                    "active": False,
+                    "last_sequence": 41,
+                    "created": "2026-12-01T09:30:00+03:00",
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
         ],
         operation_id="webhooks_partial_update",
     )
     def patch(self, request: Request, code: str) -> Response:
-        subscription = _subscription(request, code)
-        serializer = SubscriptionPatchInput(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.subscription_update(
-            subscription=subscription, actor=request.user, **serializer.validated_data
-        )
-        return Response(SubscriptionOutput(subscription).data)
+        return service_answer(
+            request, input=SubscriptionPatchInput, service=services.subscription_update,
+            output=SubscriptionOutput, partial=True, subscription=_subscription(request, code),
+        )  # fmt: skip
 
     @extend_schema(
         summary="Delete a webhook subscription",

@@ -15,14 +15,23 @@ def person(user: User | None) -> dict[str, Any] | None:
     return {"code": str(user.code), "name": user.get_full_name() or user.username}
 
 
-def report(report: Any, *, values: dict[str, Decimal], actor: User, reason: str = "") -> dict:
-    """A daily report filed or corrected: `values` by KPI code (the whole report's figures)."""
+def number(value: Decimal) -> str:
+    """A figure as a plain decimal string without a stored scale's zeros: 60, 1500.5."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def report(
+    report: Any, *, values: dict[str, Decimal], actor: User | None, reason: str = ""
+) -> dict:
+    """A daily report filed or corrected: `values` by KPI code (the whole report's figures);
+    `by` is null where a source settled a figure."""
     data = {
         "report": str(report.code),
         "manager": person(report.manager),
         "date": report.date.isoformat(),
         "version": report.version,
-        "values": {code: str(value) for code, value in sorted(values.items())},
+        "values": {code: number(value) for code, value in sorted(values.items())},
         "by": person(actor),
     }
     if reason:

@@ -71,12 +71,14 @@ def test_a_second_submission_is_a_conflict_not_an_overwrite(alpha, today):
 
 
 def test_the_list_is_scoped_to_what_the_caller_may_see(alpha, beta):
-    mine = manager_client(alpha, index=0).get(reverse("api-report-list")).json()["results"]
+    # The old shape, a bare list, as clients written before the cursor read it.
+    mine = manager_client(alpha, index=0).get(reverse("api-report-list")).json()
     assert {r["manager"] for r in mine} == {str(alpha.manager.code)}
-    other = manager_client(alpha, index=1).get(reverse("api-report-list")).json()
-    assert other["results"] == []
-    everyone = api(alpha.api_key).get(reverse("api-report-list")).json()["results"]
+    assert manager_client(alpha, index=1).get(reverse("api-report-list")).json() == []
+    everyone = api(alpha.api_key).get(reverse("api-report-list")).json()
     assert len(everyone) == 1
+    paged = manager_client(alpha, index=1).get(reverse("api-report-list"), {"page_size": 10})
+    assert paged.json() == {"next": None, "previous": None, "results": []}
     with tenancy.tenant_context(beta.company):
         foreign = DailyReport.objects.get(manager=beta.manager)
     assert (

@@ -135,6 +135,42 @@ def test_a_filed_report_goes_to_the_receiver_signed(alpha: Cast, receiver: Recei
     assert delivery.last_status == 200 and delivery.delivered_at
 
 
+def test_a_source_settling_a_filed_reports_figure_is_a_correction(alpha: Cast, receiver: Receiver):
+    """A filed day's figure of record moved by the telephony (an import settling the day) or
+    a figure a source settles into the report is `report.corrected` too, with `by` null."""
+    made = subscribe(alpha, receiver.url, ["report.corrected"])
+    subscription = subscription_of(alpha, made)
+    manager = alpha.managers[1]
+    with tenancy.tenant_context(alpha.company):
+        calls = KPI.objects.get(company=alpha.company, code="calls")
+        kpi_services.kpi_update(kpi=calls, actor=alpha.admin, record=KPI.Record.SOURCE)
+        day = working_day_before(alpha.company.today(), alpha)
+        filed = report_services.report_submit(
+            company=alpha.company, manager=manager, day=day, values=FIGURES, actor=manager
+        ).report
+        for number in (1, 2):
+            crm_services.call_upsert(company=alpha.company, source="telephony", data=(
+                crm_services.CallData(
+                    external_id=f"settle-{number}", direction="out", duration=30,
+                    started_at=alpha.company.day_start(day) + datetime.timedelta(hours=10),
+                    answered=False, manager=manager, client=None,
+                )
+            ))  # fmt: skip
+        leads = KPI.objects.get(company=alpha.company, code="leads")
+        report_services.report_value_settle(
+            company=alpha.company, manager=manager, day=day, kpi=leads, value=Decimal(5),
+            source="quality", reason="сверено",
+        )  # fmt: skip
+    deliver(alpha, subscription)
+    events = receiver.events()
+    assert [e["event"] for e in events] == ["report.corrected"] * 3
+    assert [e["data"]["values"]["calls"] for e in events] == ["1", "2", "2"]
+    assert [e["data"]["values"]["leads"] for e in events] == ["4", "4", "5"]
+    assert all(e["data"]["report"] == str(filed.code) and e["data"]["by"] is None for e in events)
+    assert [e["data"]["version"] for e in events] == [1, 1, 2]
+    assert events[2]["data"]["reason"] == "сверено"
+
+
 def test_a_500_is_retried_after_the_back_off_and_a_later_event_waits(
     alpha: Cast, receiver: Receiver
 ):
