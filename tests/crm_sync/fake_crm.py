@@ -1,8 +1,13 @@
 """amoCRM and Bitrix24 stand-ins on loopback, serving the recorded payloads in `payloads/`.
 
-They filter and page like the real APIs (amoCRM `filter[updated_at][from]` and `page`,
-answering 204 when nothing matches; Bitrix24 `>=DATE_MODIFY`, `start`/`next`), check the
-token, log every request, and answer "too many requests" once to any path put in `limit`.
+They filter and page like the real APIs (amoCRM `filter[updated_at][from]`/`[to]`,
+`order[updated_at]`/`order[id]` and `page`, answering 204 when nothing matches,
+amocrm.ru/developers/content/crm_platform/leads-api «Список сделок»; Bitrix24
+`>=DATE_MODIFY`, `>ID`, `start`/`next` and `start=-1` without a count,
+apidocs.bitrix24.ru «Как выбрать все элементы списка»), check the token, log every request,
+and answer "too many requests" once to any path put in `limit` (amoCRM's 429 with the
+`Retry-After` in `retry_after`). `between_pages` runs after each answer: a test changes
+records there, as a user would while a pull reads them.
 """
 
 import copy
@@ -10,7 +15,7 @@ import datetime
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -38,6 +43,8 @@ class FakeCRM:
     def __init__(self) -> None:
         self.log: list[tuple[float, str, dict]] = []
         self.limit: set[str] = set()
+        self.retry_after = ""
+        self.between_pages: Callable[[str, dict], None] = lambda path, params: None
         self.leads = load("amocrm_leads.json")["_embedded"]["leads"]
         self.contacts = load("amocrm_contacts.json")["_embedded"]["contacts"]
         self.notes = load("amocrm_call_notes.json")["_embedded"]["notes"]
@@ -50,11 +57,15 @@ class FakeCRM:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                fake.answer(self, *fake.amocrm(self))
+                answer = fake.amocrm(self)
+                fake.between_pages(*fake.log[-1][1:])  # before the client can ask again
+                fake.answer(self, *answer)
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                fake.answer(self, *fake.bitrix24(self.path, json.loads(body or b"{}")))
+                answer = fake.bitrix24(self.path, json.loads(body or b"{}"))
+                fake.between_pages(*fake.log[-1][1:])
+                fake.answer(self, *answer)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -70,6 +81,8 @@ class FakeCRM:
     def answer(self, handler: BaseHTTPRequestHandler, status: int, body: dict | None) -> None:
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
         handler.send_response(status)
+        if status == 429 and self.retry_after:
+            handler.send_header("Retry-After", self.retry_after)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
@@ -91,6 +104,7 @@ class FakeCRM:
             return 429, None
         ids = {value for key, value in params if key == "filter[id][]"}
         since = dict(params).get("filter[updated_at][from]")
+        until = dict(params).get("filter[updated_at][to]")
         sources = {
             "/api/v4/leads": ("leads", self.leads),
             "/api/v4/contacts": ("contacts", self.contacts),
@@ -105,7 +119,12 @@ class FakeCRM:
         items = [i for i in items if not types or i["note_type"] in types]
         if since:
             items = [i for i in items if i["updated_at"] >= int(since)]
-        items = sorted(items, key=lambda i: (i.get("updated_at", 0), i["id"]))
+        if until:
+            items = [i for i in items if i["updated_at"] <= int(until)]
+        if "order[id]" in dict(params):
+            items = sorted(items, key=lambda i: i["id"])
+        else:
+            items = sorted(items, key=lambda i: (i.get("updated_at", 0), i["id"]))
         page = int(dict(params).get("page", 1))
         chunk = items[(page - 1) * PAGE : page * PAGE]
         if not chunk:
@@ -142,16 +161,31 @@ class FakeCRM:
         where = body.get("filter") or body.get("FILTER") or {}
         if "@ID" in where:
             items = [i for i in items if i["ID"] in {str(x) for x in where["@ID"]}]
-        since = where.get(f">={moment}")
-        if since:
-            items = [i for i in items if _iso(i[moment]) >= _iso(since)]
-        if moment:
+        if ">ID" in where:
+            items = [i for i in items if int(i["ID"]) > int(where[">ID"])]
+        for key, test in ((f">={moment}", "ge"), (f"<={moment}", "le"), (f">{moment}", "gt")):
+            if moment and where.get(key):
+                bound = _iso(where[key])
+                items = [i for i in items if getattr(_iso(i[moment]), f"__{test}__")(bound)]
+        order = body.get("order") or {}
+        if list(order) == ["ID"] or body.get("SORT") == "ID":
+            items = sorted(items, key=lambda i: int(i["ID"]))
+        elif moment:
             items = sorted(items, key=lambda i: (_iso(i[moment]), int(i["ID"])))
+        now = datetime.datetime.now(datetime.UTC).astimezone(
+            datetime.timezone(datetime.timedelta(hours=3))
+        )
+        # apidocs.bitrix24.ru «Формат ответа»: `time` names the portal's clock.
+        timing = {"start": time.time(), "finish": time.time(), "duration": 0.001,
+                  "date_start": now.isoformat(timespec="seconds"),
+                  "date_finish": now.isoformat(timespec="seconds")}  # fmt: skip
         start = int(body.get("start", 0))
+        if start == -1:  # the fast way: no count, no `next`
+            return 200, {"result": copy.deepcopy(items[:PAGE]), "time": timing}
         answer = {"result": copy.deepcopy(items[start : start + PAGE]), "total": len(items)}
         if len(items) > start + PAGE:
             answer["next"] = start + PAGE
-        answer["time"] = {"start": time.time(), "finish": time.time(), "duration": 0.001}
+        answer["time"] = timing
         return 200, answer
 
 
