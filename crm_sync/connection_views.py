@@ -41,6 +41,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
     connections = list(CRMConnection.objects.filter(company=request.user.company))
     for connection in connections:
         connection.webhook_url = webhook_url(connection)
+        connection.progress = connectors.connection_progress(connection)
         connection.token_masked = _masked_token(connection)
         if connection.vendor == CRMConnection.Vendor.BITRIX24:
             connection.application_token_masked = crypto.masked(
@@ -96,3 +97,12 @@ def connection_pull(request: HttpRequest, code: str) -> HttpResponse:
     transaction.on_commit(lambda: tasks.pull_connection.delay(*arguments))
     messages.success(request, _("Загрузка из CRM запущена: обновите страницу через минуту."))
     return redirect("crm-connections")
+
+
+@login_required
+@require_GET
+def connection_status(request: HttpRequest, code: str) -> HttpResponse:
+    """The pull's progress, polled by the connection page while it runs."""
+    connection = get_for_admin(CRMConnection, actor=request.user, code=code)
+    connection.progress = connectors.connection_progress(connection)
+    return render(request, "crm_sync/connection_list.html#status", {"connection": connection})

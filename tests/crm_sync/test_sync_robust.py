@@ -3,6 +3,7 @@ pages through them, a burst of webhooks, a pull and a webhook batch at once, a C
 us to wait, a pull that stops half-way."""
 
 import pytest
+from django.urls import reverse
 
 from crm_sync import connectors, coordination, tasks
 from crm_sync.coordination import ConnectionBusy
@@ -189,3 +190,37 @@ def test_the_crm_worker_waits_what_the_crm_asked_and_finishes_the_pull(
     first, second = fake.requests_to("/api/v4/users")[:2]
     assert second[0] - first[0] >= 1.0
     assert set(deals(alpha, "amocrm")) == AMO_LEADS
+
+
+def test_the_connection_page_shows_the_first_sync_s_progress_while_it_runs(
+    client, alpha, fake, amo, monkeypatch
+):
+    seen_pages = []
+    store_page = connectors._store_page
+
+    def look_at_the_page(**kwargs) -> None:  # type: ignore[no-untyped-def]
+        store_page(**kwargs)
+        if kwargs["stream"].key == "calls" and not seen_pages:
+            # Deals are stored, calls are being read: what the admin sees right now.
+            page = client.get(reverse("crm-connections")).content.decode()
+            status = client.get(
+                reverse("crm-connection-status", args=[amo.code]), headers={"HX-Request": "true"}
+            ).content.decode()
+            seen_pages.append((page, status))
+
+    client.force_login(alpha.admin)
+    monkeypatch.setattr(connectors, "_store_page", look_at_the_page)
+    pull(amo)
+
+    page, status = seen_pages[0]
+    for html in (page, status):
+        assert "Идёт загрузка" in html and 'hx-trigger="every 2s"' in html
+        # The five leads (24100315 waiting for its stage) and the first page of calls.
+        assert "Получено 7 записей" in html
+        assert "продолжится с того же места" in html
+    assert "<html" not in status
+    done = client.get(reverse("crm-connection-status", args=[amo.code])).content.decode()
+    assert "Идёт загрузка" not in done and "hx-trigger" not in done
+    assert "(8 записей)" in done
+    client.force_login(alpha.managers[0])
+    assert client.get(reverse("crm-connection-status", args=[amo.code])).status_code == 403
