@@ -12,7 +12,7 @@ from accounts import crypto
 from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
-from crm_sync import connectors, services, tasks
+from crm_sync import connectors, oauth, services, tasks
 from crm_sync.connection_forms import ConnectionForm
 from crm_sync.models import CRMConnection
 
@@ -29,6 +29,10 @@ def webhook_url(connection: CRMConnection) -> str:
 
 def _masked_token(connection: CRMConnection) -> str:
     try:
+        if (pair := oauth.credentials(connection)) is not None:
+            return _("OAuth 2.0, ключ обновления %(token)s") % {
+                "token": crypto.masked(pair["refresh_token"])
+            }
         return crypto.masked(services.connection_token(connection))
     except ValueError:
         return _("не расшифровывается: введите ключ заново")

@@ -35,10 +35,10 @@ from django.utils.translation import gettext as _
 
 from accounts import crypto, tenancy
 from accounts.models import Company, User
-from crm_sync import coordination, services, vendors
+from crm_sync import coordination, oauth, services, vendors
 from crm_sync.models import Client, CRMConnection, Deal, PipelineStage
 from crm_sync.vendors.base import Skip, Stream, Vendor
-from crm_sync.vendors.http import CRMError, CRMUnavailable
+from crm_sync.vendors.http import CRMError, CRMTokenRefused, CRMUnavailable
 
 MAX_ERRORS = 20
 MAX_RETRY_IDS = 500
@@ -167,10 +167,11 @@ def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
 # --- Pulling -----------------------------------------------------------------------------
 
 
-def _connect(connection: CRMConnection, **http: Any) -> tuple[Vendor[Any], Any]:
+def _connect(connection: CRMConnection, *, stale: str = "", **http: Any) -> tuple[Vendor[Any], Any]:
+    """A session with the CRM; `stale`: the access token it just refused, to renew."""
     vendor = vendors.vendor_for(connection.vendor)
-    token = services.connection_token(connection)
-    return vendor, vendor.connect(base_url=connection.base_url, token=token, **http)
+    token = oauth.access_token(connection, stale=stale)
+    return vendor, vendor.connect(base_url=oauth.endpoint(connection), token=token, **http)
 
 
 def _record_store(
@@ -242,38 +243,21 @@ def connection_pull(*, company_id: int, code: Any, **http: Any) -> SyncResult:
     The HTTP calls run outside any transaction; each page is stored in its own, with the
     cursor and the progress shown on the connection page, so a pull that stops (a crash,
     the CRM limiting us) goes on from the last page stored. It holds the connection's lock
-    (`ConnectionBusy` when another pull or fetch has it). `CRMUnavailable` (down, still
+    (`ConnectionBusy` when another pull or fetch has it). An OAuth access token the CRM
+    refuses is renewed once and the pull goes on. `CRMUnavailable` (down, still
     rate-limited) propagates for the task to retry later.
     """
     connection = _connection(company_id, code)
     result = SyncResult()
     with coordination.connection_lock(connection.pk) as keep:
-        vendor, client = _connect(connection, **http)
         try:
-            users = vendor.users(client)
-            with tenancy.tenant_context(company_id):
-                locked = CRMConnection.objects.select_for_update().get(pk=connection.pk)
-                locked.cursor["users"] = users
-                locked.cursor["progress"] = {"running": True, "started_at": _now(), "fetched": 0}
-                locked.save(update_fields=["cursor"])
-                connection.cursor = locked.cursor
-            for stream in vendor.streams(client):
-                retry = connection.cursor.get("retry", {}).get(stream.key, [])
-                for ids in _chunks(retry):
-                    records = vendor.fetch_deals(client, ids)
-                    _store_page(
-                        vendor=vendor, company_id=company_id, connection_id=connection.pk,
-                        stream=stream, records=records, contacts=stream.contacts(records),
-                        result=result, advance=False,
-                    )  # fmt: skip
-                since = connection.cursor.get(stream.key, {}).get("since")
-                for records in stream.pages(since):
-                    _store_page(
-                        vendor=vendor, company_id=company_id, connection_id=connection.pk,
-                        stream=stream, records=records, contacts=stream.contacts(records),
-                        result=result, advance=True,
-                    )  # fmt: skip
-                    keep()
+            try:
+                _pull(connection, result, keep, **http)
+            except CRMTokenRefused:
+                if oauth.credentials(connection) is None:
+                    raise
+                stale = oauth.access_token(connection)
+                _pull(connection, result, keep, stale=stale, **http)
         except CRMUnavailable as error:
             _finish(company_id, connection.pk, error=str(error))
             raise
@@ -281,10 +265,47 @@ def connection_pull(*, company_id: int, code: Any, **http: Any) -> SyncResult:
             _finish(company_id, connection.pk, error=str(error))
             result.errors.append(str(error))
             return result
-        finally:
-            client.close()
     _finish(company_id, connection.pk, error="\n".join(result.errors), pulled=True)
     return result
+
+
+def _pull(
+    connection: CRMConnection,
+    result: SyncResult,
+    keep: Callable[[], object],
+    *,
+    stale: str = "",
+    **http: Any,
+) -> None:
+    company_id = connection.company_id
+    vendor, client = _connect(connection, stale=stale, **http)
+    try:
+        users = vendor.users(client)
+        with tenancy.tenant_context(company_id):
+            locked = CRMConnection.objects.select_for_update().get(pk=connection.pk)
+            locked.cursor["users"] = users
+            locked.cursor["progress"] = {"running": True, "started_at": _now(), "fetched": 0}
+            locked.save(update_fields=["cursor"])
+            connection.cursor = locked.cursor
+        for stream in vendor.streams(client):
+            retry = connection.cursor.get("retry", {}).get(stream.key, [])
+            for ids in _chunks(retry):
+                records = vendor.fetch_deals(client, ids)
+                _store_page(
+                    vendor=vendor, company_id=company_id, connection_id=connection.pk,
+                    stream=stream, records=records, contacts=stream.contacts(records),
+                    result=result, advance=False,
+                )  # fmt: skip
+            since = connection.cursor.get(stream.key, {}).get("since")
+            for records in stream.pages(since):
+                _store_page(
+                    vendor=vendor, company_id=company_id, connection_id=connection.pk,
+                    stream=stream, records=records, contacts=stream.contacts(records),
+                    result=result, advance=True,
+                )  # fmt: skip
+                keep()
+    finally:
+        client.close()
 
 
 def deals_refresh(*, company_id: int, code: Any, ids: list[str], **http: Any) -> SyncResult:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from crm_sync.models import Call, CRMConnection, PipelineStage, Source
 from crm_sync.services import CallData, DealData
 from crm_sync.vendors.base import Inbound, Lookup, Record, Stream, amount, moment
-from crm_sync.vendors.http import CRMError, CRMHttp
+from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused
 
 PAGE_SIZE = 250
 CALL_NOTE_TYPES = ("call_in", "call_out")
@@ -53,7 +53,7 @@ class AmoCRMClient:
         if response.status_code == 204:  # amoCRM's "nothing matches"
             return {}
         if response.status_code == 401:
-            raise CRMError(
+            raise CRMTokenRefused(
                 _(
                     "amoCRM не принимает ключ доступа (HTTP 401): он истёк или отозван. "
                     "Подключите amoCRM заново или вставьте новый ключ."

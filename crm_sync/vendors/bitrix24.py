@@ -19,7 +19,7 @@ from accounts import crypto
 from crm_sync.models import Call, CRMConnection, PipelineStage, Source
 from crm_sync.services import CallData, DealData
 from crm_sync.vendors.base import Inbound, Lookup, Record, Skip, Stream, amount, iso
-from crm_sync.vendors.http import CRMError, CRMHttp
+from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused
 
 DEAL_FIELDS = [
     "ID", "TITLE", "STAGE_ID", "STAGE_SEMANTIC_ID", "CATEGORY_ID", "OPPORTUNITY",
@@ -43,6 +43,42 @@ def _limited(response: httpx.Response) -> bool:
         return False
 
 
+# What the sync reads: deals and contacts, users, calls (apidocs.bitrix24.ru, «Права
+# доступа (scope)»).
+SCOPES = "crm, user, telephony"
+
+
+def _refusal(error: str, status: int) -> None:
+    """An error that is the admin's to fix, told in their words (apidocs.bitrix24.ru,
+    «Ошибки», and «OAuth 2.0 протокол авторизации» for expired_token)."""
+    if error in ("expired_token", "invalid_token", "NO_AUTH_FOUND", "INVALID_CREDENTIALS"):
+        if error == "expired_token":
+            raise CRMTokenRefused(_("Ключ доступа Битрикс24 истёк."))
+        raise CRMTokenRefused(
+            _(
+                "Битрикс24 не принимает ключ доступа: вебхук удалён, код неверен или "
+                "приложение удалено с портала. Вставьте адрес вебхука заново."
+            )
+        )
+    if error == "insufficient_scope":
+        raise CRMError(
+            _(
+                "У вебхука или приложения Битрикс24 нет нужных прав. Отметьте в его "
+                "настройках права: %(scopes)s."
+            )
+            % {"scopes": SCOPES}
+        )
+    if status == 403 or error in ("ACCESS_DENIED", "ERROR_ACCESS_DENIED"):
+        raise CRMError(
+            _(
+                "Битрикс24 отказал в доступе (HTTP %(status)s): адрес сервера Salesdesk не "
+                "входит в разрешённые IP-адреса портала, или у пользователя вебхука нет прав "
+                "на CRM. Ключ при этом может быть верным."
+            )
+            % {"status": status}
+        )
+
+
 def _order(name: str, *fields: str) -> dict[str, Any]:
     """crm.*.list takes `order` by several fields; voximplant.statistic.get one `SORT`
     field and its `ORDER` (ties are then in the portal's order, and read by id)."""
@@ -63,6 +99,9 @@ class Bitrix24Client:
     ) -> None:
         self.token = token
         self.page_size = page_size
+        # An application's `client_endpoint` is https://<portal>/rest/; an inbound
+        # webhook's address names its user, https://<portal>/rest/<user>.
+        self.oauth = base_url.rstrip("/").endswith("/rest")
         self.http = CRMHttp(
             base_url=base_url.rstrip("/") + "/", requests_per_second=requests_per_second, **http
         )
@@ -71,17 +110,21 @@ class Bitrix24Client:
         self.http.close()
 
     def call(self, method: str, params: dict[str, Any]) -> dict:
-        response = self.http.request(
-            "POST", f"{self.token}/{method}.json", json=params, is_limited=_limited
-        )
+        if self.oauth:  # an application: the access token goes with each call
+            path, params = f"{method}.json", {**params, "auth": self.token}
+        else:  # an inbound webhook: its code is part of the address
+            path = f"{self.token}/{method}.json"
+        response = self.http.request("POST", path, json=params, is_limited=_limited)
         try:
             body = response.json()
         except ValueError as error:
+            _refusal("", response.status_code)  # an IP block answers with a page, not JSON
             raise CRMError(
                 _("Битрикс24 ответил HTTP %(status)s на %(method)s.")
                 % {"status": response.status_code, "method": method}
             ) from error
         if "error" in body:
+            _refusal(str(body["error"]), response.status_code)
             detail = body.get("error_description", "")
             raise CRMError(
                 _("Битрикс24 отказал в %(method)s: %(error)s %(detail)s")

@@ -25,6 +25,11 @@ class CRMError(Exception):
     """The CRM refused the request for good (bad token, bad portal address)."""
 
 
+class CRMTokenRefused(CRMError):
+    """The CRM did not take the access token: expired or revoked. An OAuth connection
+    renews it once (crm_sync.oauth); a long-lived one needs the admin."""
+
+
 class CRMUnavailable(CRMError):
     """The CRM is down or limiting us: worth trying later, after `retry_after` seconds when
     the CRM said how long (None: the task's own back-off)."""

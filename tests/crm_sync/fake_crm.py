@@ -8,6 +8,14 @@ apidocs.bitrix24.ru «Как выбрать все элементы списка
 and answer "too many requests" once to any path put in `limit` (amoCRM's 429 with the
 `Retry-After` in `retry_after`). `between_pages` runs after each answer: a test changes
 records there, as a user would while a pull reads them.
+
+OAuth 2.0 (`OAuthServer`): amoCRM's `POST /oauth2/access_token`
+(amocrm.ru/developers/content/oauth/step-by-step) and Bitrix24's
+`GET oauth.bitrix.info/oauth/token/` (apidocs.bitrix24.ru «OAuth 2.0 протокол авторизации»):
+an authorization code and each refresh token work once; an access token can be expired by
+the test; Bitrix24 then answers 401 `expired_token`. `blocked` answers 403 to everything,
+as both do to an IP address they blocked; Bitrix24 methods in `no_scope` answer
+`insufficient_scope`.
 """
 
 import copy
@@ -44,6 +52,9 @@ class FakeCRM:
         self.log: list[tuple[float, str, dict]] = []
         self.limit: set[str] = set()
         self.retry_after = ""
+        self.blocked = False
+        self.no_scope: set[str] = set()
+        self.oauth = OAuthServer()
         self.between_pages: Callable[[str, dict], None] = lambda path, params: None
         self.leads = load("amocrm_leads.json")["_embedded"]["leads"]
         self.contacts = load("amocrm_contacts.json")["_embedded"]["contacts"]
@@ -57,12 +68,17 @@ class FakeCRM:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path.startswith("/oauth/token/"):  # oauth.bitrix.info
+                    query = dict(parse_qsl(urlsplit(self.path).query))
+                    return fake.answer(self, *fake.oauth.grant(query, bitrix=True))
                 answer = fake.amocrm(self)
                 fake.between_pages(*fake.log[-1][1:])  # before the client can ask again
                 fake.answer(self, *answer)
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/oauth2/access_token":  # amoCRM
+                    return fake.answer(self, *fake.oauth.grant(json.loads(body)))
                 answer = fake.bitrix24(self.path, json.loads(body or b"{}"))
                 fake.between_pages(*fake.log[-1][1:])
                 fake.answer(self, *answer)
@@ -72,6 +88,7 @@ class FakeCRM:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.oauth.endpoint = f"{self.url}/rest/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -97,7 +114,10 @@ class FakeCRM:
         url = urlsplit(handler.path)
         params = parse_qsl(url.query)
         self.log.append((time.monotonic(), url.path, dict(params)))
-        if handler.headers.get("Authorization") != f"Bearer {AMO_TOKEN}":
+        if self.blocked:
+            return 403, {"title": "Forbidden", "status": 403}
+        bearer = handler.headers.get("Authorization", "").removeprefix("Bearer ")
+        if bearer != AMO_TOKEN and not self.oauth.live(bearer):
             return 401, {"title": "Unauthorized", "status": 401}
         if url.path in self.limit:
             self.limit.discard(url.path)
@@ -137,11 +157,32 @@ class FakeCRM:
     # --- Bitrix24 ---
 
     def bitrix24(self, path: str, body: dict) -> tuple[int, dict]:
-        _empty, _rest, _user, secret, method = path.split("/")
-        method = method.removesuffix(".json")
+        parts = path.split(
+            "/"
+        )  # /rest/<user>/<code>/<method>.json, or an app's /rest/<method>.json
+        method = parts[-1].removesuffix(".json")
         self.log.append((time.monotonic(), method, body))
-        if secret != BITRIX_SECRET:
+        if self.blocked:
+            return 403, {"error": "ACCESS_DENIED", "error_description": "Access denied"}
+        if len(parts) == 3:
+            token = body.pop("auth", "")
+            if token in self.oauth.expired:
+                return 401, {
+                    "error": "expired_token",
+                    "error_description": "The access token provided has expired.",
+                }
+            if not self.oauth.live(token):
+                return 401, {
+                    "error": "invalid_token",
+                    "error_description": "The access token provided is invalid.",
+                }
+        elif parts[3] != BITRIX_SECRET:
             return 401, {"error": "INVALID_CREDENTIALS", "error_description": "Invalid token"}
+        if method in self.no_scope:
+            return 401, {
+                "error": "insufficient_scope",
+                "error_description": "The request requires higher privileges",
+            }
         if method in self.limit:
             self.limit.discard(method)
             return 503, load("bitrix24_query_limit_exceeded.json")
@@ -187,6 +228,54 @@ class FakeCRM:
             answer["next"] = start + PAGE
         answer["time"] = timing
         return 200, answer
+
+
+class OAuthServer:
+    CLIENT_ID, CLIENT_SECRET, CODE = "app.1f2e3d", "s3cr3t-of-the-app", "def5020036a1"
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.codes = {self.CODE}
+        self.refresh: set[str] = set()  # unspent refresh tokens
+        self.access: set[str] = set()
+        self.expired: set[str] = set()
+        self.grants: list[dict] = []
+        self.counter = 0
+        self.delay = 0.0  # a slow token endpoint, to let two refreshes overlap
+        self.endpoint = ""
+
+    def live(self, token: str) -> bool:
+        return token in self.access and token not in self.expired
+
+    def expire_all(self) -> None:
+        self.expired |= self.access
+
+    def grant(self, asked: dict, *, bitrix: bool = False) -> tuple[int, dict]:
+        time.sleep(self.delay)
+        with self.lock:
+            self.grants.append(asked)
+            if (asked.get("client_id"), asked.get("client_secret")) != (
+                self.CLIENT_ID, self.CLIENT_SECRET
+            ):  # fmt: skip
+                return 401, {"error": "invalid_client"}
+            kind = asked.get("grant_type")
+            if kind == "authorization_code" and asked.get("code") in self.codes:
+                self.codes.discard(asked["code"])
+            elif kind == "refresh_token" and asked.get("refresh_token") in self.refresh:
+                self.refresh.discard(asked["refresh_token"])  # single use
+            else:
+                return 400, {"error": "invalid_grant", "hint": "Token has been revoked"}
+            self.counter += 1
+            access, refresh = f"access-{self.counter}", f"refresh-{self.counter}"
+            self.access.add(access)
+            self.refresh.add(refresh)
+        if bitrix:  # where the portal's REST answers this application
+            return 200, {
+                "access_token": access, "refresh_token": refresh, "expires_in": 3600,
+                "client_endpoint": self.endpoint, "scope": "crm,user,telephony",
+            }  # fmt: skip
+        return 200, {"token_type": "Bearer", "expires_in": 86400, "access_token": access,
+                     "refresh_token": refresh}  # fmt: skip
 
 
 def running() -> Iterator[FakeCRM]:
