@@ -423,12 +423,45 @@ def connection_configure(
     application_token: str = "",
     active: bool = True,
     connection: CRMConnection | None = None,
+    oauth_client_id: str = "",
+    oauth_client_secret: str = "",
+    oauth_code: str = "",
+    oauth_redirect_uri: str = "",
 ) -> CRMConnection:
     """Create or edit a connection; empty secrets keep the stored ones.
 
     Bitrix24 gives each outbound webhook an application token that it sends with every
-    event: it is what the events prove, kept encrypted like the API token.
+    event: it is what the events prove, kept encrypted like the API token. An amoCRM
+    authorization code is traded for an OAuth pair in place of the token; one the CRM
+    refuses saves nothing.
     """
+    with transaction.atomic():
+        connection = _configure(
+            company=company, vendor=vendor, base_url=base_url, token=token,
+            application_token=application_token, active=active, connection=connection,
+        )  # fmt: skip
+        if oauth_code:
+            try:
+                oauth.code_exchange(
+                    connection=connection, client_id=oauth_client_id.strip(),
+                    client_secret=oauth_client_secret.strip(), code=oauth_code.strip(),
+                    redirect_uri=oauth_redirect_uri,
+                )  # fmt: skip
+            except CRMError as error:
+                raise ValidationError({"oauth_code": str(error)}) from error
+    return connection
+
+
+def _configure(
+    *,
+    company: Company,
+    vendor: str,
+    base_url: str,
+    token: str,
+    application_token: str,
+    active: bool,
+    connection: CRMConnection | None,
+) -> CRMConnection:
     if vendor == CRMConnection.Vendor.BITRIX24 and connection is None and not application_token:
         raise ValidationError(
             {"application_token": _("Вставьте токен приложения из исходящего вебхука Битрикс24.")}

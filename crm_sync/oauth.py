@@ -53,8 +53,11 @@ def _token_url(connection: CRMConnection, data: dict[str, Any]) -> str:
     return BITRIX24_TOKEN_URL
 
 
-def _grant(connection: CRMConnection, data: dict[str, Any], **grant: str) -> dict[str, Any]:
-    """One call to the token endpoint: the new pair, with when it runs out."""
+def _grant(
+    connection: CRMConnection, data: dict[str, Any], *, refused: str = "", **grant: str
+) -> dict[str, Any]:
+    """One call to the token endpoint: the new pair, with when it runs out; `refused`: what
+    to tell when the CRM gives none."""
     body = {"client_id": data["client_id"], "client_secret": data["client_secret"], **grant}
     try:
         if connection.vendor == CRMConnection.Vendor.AMOCRM:
@@ -74,7 +77,8 @@ def _grant(connection: CRMConnection, data: dict[str, Any], **grant: str) -> dic
         answer = {}
     if response.status_code != 200 or "access_token" not in answer:
         raise CRMError(
-            _(
+            refused
+            or _(
                 "%(crm)s не выдала новый ключ доступа: разрешение отозвано или не "
                 "использовалось слишком долго (ключ обновления действует 3 месяца). "
                 "Подключите CRM заново."
@@ -146,7 +150,11 @@ def code_exchange(
         "redirect_uri": redirect_uri,
         "token_url": token_url,
     }
-    data = _grant(connection, data, grant_type="authorization_code", code=code)
+    refused = _(
+        "CRM не приняла код авторизации: он действует 20 минут и только один раз, а ID "
+        "интеграции, секретный ключ и Redirect URI должны совпадать с настройками интеграции."
+    )
+    data = _grant(connection, data, refused=refused, grant_type="authorization_code", code=code)
     _store(connection, data)
     connection.save(update_fields=["credentials"])
     return connection

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import crypto, tenancy
@@ -176,3 +177,26 @@ def test_a_long_lived_token_stays_as_it_was(alpha, fake, amo):
             connection=amo,
         )  # fmt: skip
     assert oauth.credentials(reload(amo)) is None
+
+
+def test_the_admin_connects_amocrm_with_an_authorization_code(client, alpha, fake, amo):
+    client.force_login(alpha.admin)
+    form = {
+        "base_url": fake.url, "active": "on",
+        "oauth_client_id": OAuthServer.CLIENT_ID, "oauth_client_secret": "wrong",
+        "oauth_code": OAuthServer.CODE, "oauth_redirect_uri": "https://salesdesk.example/crm/",
+    }  # fmt: skip
+    url = reverse("crm-connection-edit", args=[amo.code])
+
+    refused = client.post(url, form)
+    assert refused.status_code == 200
+    assert "CRM не приняла код авторизации" in refused.content.decode()
+    assert oauth.credentials(reload(amo)) is None  # the stored token is kept
+
+    form.update(oauth_client_secret=OAuthServer.CLIENT_SECRET)
+    assert client.post(url, form).status_code == 302
+    assert stored(amo)["access_token"].startswith("access-")
+    page = client.get(reverse("crm-connections")).content.decode()
+    assert "OAuth 2.0" in page and "refresh-" not in page
+    missing = client.post(url, {**form, "oauth_client_id": ""})
+    assert "Нужен для обмена кода авторизации" in missing.content.decode()
