@@ -13,6 +13,7 @@ urlpatterns = [
         name="crm-connection-mapping",
     ),
     path("settings/crm/<uuid:code>/pull/", views.connection_pull, name="crm-connection-pull"),
+    path("settings/crm/<uuid:code>/status/", views.connection_status, name="crm-connection-status"),
     path(
         "hooks/amocrm/<uuid:company>/<uuid:code>/<str:secret>/",
         webhooks.amocrm_hook,

@@ -12,7 +12,7 @@ from accounts import crypto
 from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
-from crm_sync import connectors, mapping, services, tasks
+from crm_sync import connectors, mapping, oauth, services, tasks
 from crm_sync.connection_forms import ConnectionForm, MappingForm
 from crm_sync.models import CRMConnection, PipelineStage
 from crm_sync.vendors.http import CRMError
@@ -30,6 +30,10 @@ def webhook_url(connection: CRMConnection) -> str:
 
 def _masked_token(connection: CRMConnection) -> str:
     try:
+        if (pair := oauth.credentials(connection)) is not None:
+            return _("OAuth 2.0, ключ обновления %(token)s") % {
+                "token": crypto.masked(pair["refresh_token"])
+            }
         return crypto.masked(services.connection_token(connection))
     except ValueError:
         return _("не расшифровывается: введите ключ заново")
@@ -42,6 +46,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
     connections = list(CRMConnection.objects.filter(company=request.user.company))
     for connection in connections:
         connection.webhook_url = webhook_url(connection)
+        connection.progress = connectors.connection_progress(connection)
         connection.token_masked = _masked_token(connection)
         if connection.vendor == CRMConnection.Vendor.BITRIX24:
             connection.application_token_masked = crypto.masked(
@@ -138,3 +143,11 @@ def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("crm-connection-mapping", code=connection.code)
     context = {"connection": connection, "form": form}
     return render(request, "crm_sync/connection_mapping.html", context)
+
+
+@require_GET
+def connection_status(request: HttpRequest, code: str) -> HttpResponse:
+    """The pull's progress, polled by the connection page while it runs."""
+    connection = get_for_admin(CRMConnection, actor=request.user, code=code)
+    connection.progress = connectors.connection_progress(connection)
+    return render(request, "crm_sync/connection_list.html#status", {"connection": connection})

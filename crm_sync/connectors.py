@@ -23,7 +23,8 @@ STAGE_ID). The CRMs' closing statuses need no mapping: each vendor names its won
 ones, which land on the company's first won/lost stage.
 """
 
-from collections.abc import Callable, Iterable
+import datetime
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,13 +35,14 @@ from django.utils.translation import gettext as _
 
 from accounts import crypto, tenancy
 from accounts.models import Company, User
-from crm_sync import history, services, vendors
+from crm_sync import coordination, history, oauth, services, vendors
 from crm_sync.models import Client, CRMConnection, CRMStageLink, CRMUserLink, Deal, PipelineStage
 from crm_sync.vendors.base import Ignored, Skip, Stream, Vendor
-from crm_sync.vendors.http import CRMError, CRMUnavailable
+from crm_sync.vendors.http import CRMError, CRMTokenRefused, CRMUnavailable
 
 MAX_ERRORS = 20
 MAX_RETRY_IDS = 500
+FETCH_IDS = 50
 
 
 @dataclass
@@ -197,10 +199,11 @@ def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
 # --- Pulling -----------------------------------------------------------------------------
 
 
-def _connect(connection: CRMConnection, **http: Any) -> tuple[Vendor[Any], Any]:
+def _connect(connection: CRMConnection, *, stale: str = "", **http: Any) -> tuple[Vendor[Any], Any]:
+    """A session with the CRM; `stale`: the access token it just refused, to renew."""
     vendor = vendors.vendor_for(connection.vendor)
-    token = services.connection_token(connection)
-    return vendor, vendor.connect(base_url=connection.base_url, token=token, **http)
+    token = oauth.access_token(connection, stale=stale)
+    return vendor, vendor.connect(base_url=oauth.endpoint(connection), token=token, **http)
 
 
 def _record_store(
@@ -252,6 +255,10 @@ def _store_page(
                     seen.add(record_id)
         if advance:
             cursor[stream.key] = {"since": since, "seen": sorted(seen)}
+            progress = cursor.setdefault("progress", {})
+            progress.update(stream=stream.key, reached=since)
+            progress["pages"] = progress.get("pages", 0) + 1
+            progress["fetched"] = progress.get("fetched", 0) + len(records)
         if stream.is_deal:
             cursor.setdefault("retry", {})[stream.key] = sorted(retry)[:MAX_RETRY_IDS]
         connection.save(update_fields=["cursor"])
@@ -265,23 +272,57 @@ def _connection(company_id: int, code: Any) -> CRMConnection:
 def connection_pull(*, company_id: int, code: Any, **http: Any) -> SyncResult:
     """Everything the CRM changed since the last pull: users, then deals, then calls.
 
-    The HTTP calls run outside any transaction; each page is stored in its own.
-    `CRMUnavailable` (down, still rate-limited) propagates for the task to retry later.
+    The HTTP calls run outside any transaction; each page is stored in its own, with the
+    cursor and the progress shown on the connection page, so a pull that stops (a crash,
+    the CRM limiting us) goes on from the last page stored. It holds the connection's lock
+    (`ConnectionBusy` when another pull or fetch has it). An OAuth access token the CRM
+    refuses is renewed once and the pull goes on. `CRMUnavailable` (down, still
+    rate-limited) propagates for the task to retry later.
     """
     connection = _connection(company_id, code)
     result = SyncResult()
-    vendor, client = _connect(connection, **http)
+    with coordination.connection_lock(connection.pk) as keep:
+        try:
+            try:
+                _pull(connection, result, keep, **http)
+            except CRMTokenRefused:
+                if oauth.credentials(connection) is None:
+                    raise
+                stale = oauth.access_token(connection)
+                _pull(connection, result, keep, stale=stale, **http)
+        except CRMUnavailable as error:
+            _finish(company_id, connection.pk, error=str(error))
+            raise
+        except CRMError as error:
+            _finish(company_id, connection.pk, error=str(error))
+            result.errors.append(str(error))
+            return result
+    _finish(company_id, connection.pk, error="\n".join(result.errors), pulled=True)
+    return result
+
+
+def _pull(
+    connection: CRMConnection,
+    result: SyncResult,
+    keep: Callable[[], object],
+    *,
+    stale: str = "",
+    **http: Any,
+) -> None:
+    company_id = connection.company_id
+    vendor, client = _connect(connection, stale=stale, **http)
     try:
         users = vendor.users(client)
         with tenancy.tenant_context(company_id):
             locked = CRMConnection.objects.select_for_update().get(pk=connection.pk)
             locked.cursor["users"] = users
+            locked.cursor["progress"] = {"running": True, "started_at": _now(), "fetched": 0}
             locked.save(update_fields=["cursor"])
             connection.cursor = locked.cursor
         for stream in vendor.streams(client):
             retry = connection.cursor.get("retry", {}).get(stream.key, [])
-            if retry:
-                records = vendor.fetch_deals(client, retry)
+            for ids in _chunks(retry):
+                records = vendor.fetch_deals(client, ids)
                 _store_page(
                     vendor=vendor, company_id=company_id, connection_id=connection.pk,
                     stream=stream, records=records, contacts=stream.contacts(records),
@@ -294,47 +335,108 @@ def connection_pull(*, company_id: int, code: Any, **http: Any) -> SyncResult:
                     stream=stream, records=records, contacts=stream.contacts(records),
                     result=result, advance=True,
                 )  # fmt: skip
+                keep()
         history.history_pull(
             vendor=vendor, client=client, company_id=company_id, connection_id=connection.pk
         )
-    except CRMUnavailable as error:
-        _finish(company_id, connection.pk, error=str(error))
-        raise
-    except CRMError as error:
-        _finish(company_id, connection.pk, error=str(error))
-        result.errors.append(str(error))
-        return result
     finally:
         client.close()
-    _finish(company_id, connection.pk, error="\n".join(result.errors), pulled=True)
-    return result
 
 
 def deals_refresh(*, company_id: int, code: Any, ids: list[str], **http: Any) -> SyncResult:
-    """Fetch and store these deals now (a Bitrix24 event names only the deal's id)."""
+    """Fetch and store these deals now, under the connection's lock."""
     connection = _connection(company_id, code)
+    with coordination.connection_lock(connection.pk) as keep:
+        return _refresh(connection, ids, keep, **http)
+
+
+def pending_refresh(*, company_id: int, code: Any, **http: Any) -> SyncResult:
+    """The deals the connection's webhooks named since the last batch (a Bitrix24 event
+    names only the deal's id), fetched in one go under the connection's lock; given back
+    for the next batch when the CRM cannot be asked now."""
+    connection = _connection(company_id, code)
+    with coordination.connection_lock(connection.pk) as keep:
+        ids = coordination.pending_take(connection.pk)
+        try:
+            return _refresh(connection, ids, keep, **http)
+        except CRMUnavailable:
+            coordination.pending_return(connection.pk, ids)
+            raise
+
+
+def _refresh(
+    connection: CRMConnection, ids: list[str], keep: Callable[[], object], **http: Any
+) -> SyncResult:
     result = SyncResult()
+    if not ids:
+        return result
     vendor, client = _connect(connection, **http)
     try:
-        records = vendor.fetch_deals(client, ids)
         stream = next(s for s in vendor.streams(client) if s.is_deal)
-        _store_page(
-            vendor=vendor, company_id=company_id, connection_id=connection.pk, stream=stream,
-            records=records, contacts=stream.contacts(records), result=result, advance=False,
-        )  # fmt: skip
+        for chunk in _chunks(ids):  # a page of ids a request
+            records = vendor.fetch_deals(client, chunk)
+            _store_page(
+                vendor=vendor, company_id=connection.company_id, connection_id=connection.pk,
+                stream=stream, records=records, contacts=stream.contacts(records),
+                result=result, advance=False,
+            )  # fmt: skip
+            keep()
     finally:
         client.close()
     if result.errors:
-        _finish(company_id, connection.pk, error="\n".join(result.errors))
+        _finish(connection.company_id, connection.pk, error="\n".join(result.errors))
     return result
 
 
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    """Ids a request can name: a URL (amoCRM `filter[id][]`) stays short, a Bitrix24 list
+    answers 50 rows."""
+    for start in range(0, len(ids), FETCH_IDS):
+        yield ids[start : start + FETCH_IDS]
+
+
+def _now() -> str:
+    return timezone.now().isoformat(timespec="seconds")
+
+
+@dataclass
+class Progress:
+    """How far the running (or last) pull got, for the connection page."""
+
+    running: bool
+    fetched: int
+    stream: str  # "deals", "calls" …: the stream being read
+    reached: datetime.datetime | None  # the CRM's change time of the last record stored
+    started_at: datetime.datetime | None
+
+
+def connection_progress(connection: CRMConnection) -> Progress:
+    progress = connection.cursor.get("progress", {})
+    reached = progress.get("reached")
+    if isinstance(reached, int | float):
+        moment = datetime.datetime.fromtimestamp(reached, tz=datetime.UTC)
+    else:
+        moment = datetime.datetime.fromisoformat(reached) if reached else None
+    started = progress.get("started_at")
+    return Progress(
+        running=bool(progress.get("running")),
+        fetched=int(progress.get("fetched", 0)),
+        stream=progress.get("stream", ""),
+        reached=moment,
+        started_at=datetime.datetime.fromisoformat(started) if started else None,
+    )
+
+
 def _finish(company_id: int, connection_id: int, *, error: str, pulled: bool = False) -> None:
-    with tenancy.tenant_context(company_id):
-        changes: dict[str, Any] = {"last_error": error[:4000]}
+    with tenancy.tenant_context(company_id), transaction.atomic():
+        connection = CRMConnection.objects.select_for_update().get(pk=connection_id)
+        connection.last_error = error[:4000]
+        progress = connection.cursor.get("progress", {})
+        if progress.get("running"):
+            progress.update(running=False, finished_at=_now())
         if pulled:
-            changes["last_pull_at"] = timezone.now()
-        CRMConnection.objects.filter(pk=connection_id).update(**changes)
+            connection.last_pull_at = timezone.now()
+        connection.save(update_fields=["last_error", "cursor", "last_pull_at"])
 
 
 def _note_errors(connection: CRMConnection, result: SyncResult) -> None:
@@ -356,12 +458,45 @@ def connection_configure(
     application_token: str = "",
     active: bool = True,
     connection: CRMConnection | None = None,
+    oauth_client_id: str = "",
+    oauth_client_secret: str = "",
+    oauth_code: str = "",
+    oauth_redirect_uri: str = "",
 ) -> CRMConnection:
     """Create or edit a connection; empty secrets keep the stored ones.
 
     Bitrix24 gives each outbound webhook an application token that it sends with every
-    event: it is what the events prove, kept encrypted like the API token.
+    event: it is what the events prove, kept encrypted like the API token. An amoCRM
+    authorization code is traded for an OAuth pair in place of the token; one the CRM
+    refuses saves nothing.
     """
+    with transaction.atomic():
+        connection = _configure(
+            company=company, vendor=vendor, base_url=base_url, token=token,
+            application_token=application_token, active=active, connection=connection,
+        )  # fmt: skip
+        if oauth_code:
+            try:
+                oauth.code_exchange(
+                    connection=connection, client_id=oauth_client_id.strip(),
+                    client_secret=oauth_client_secret.strip(), code=oauth_code.strip(),
+                    redirect_uri=oauth_redirect_uri,
+                )  # fmt: skip
+            except CRMError as error:
+                raise ValidationError({"oauth_code": str(error)}) from error
+    return connection
+
+
+def _configure(
+    *,
+    company: Company,
+    vendor: str,
+    base_url: str,
+    token: str,
+    application_token: str,
+    active: bool,
+    connection: CRMConnection | None,
+) -> CRMConnection:
     if vendor == CRMConnection.Vendor.BITRIX24 and connection is None and not application_token:
         raise ValidationError(
             {"application_token": _("Вставьте токен приложения из исходящего вебхука Битрикс24.")}

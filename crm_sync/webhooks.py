@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import tenancy
 from accounts.models import Company
-from crm_sync import connectors, tasks
+from crm_sync import connectors, coordination, tasks
 from crm_sync.models import CRMConnection
 
 
@@ -39,9 +39,11 @@ def _hook(request: HttpRequest, company: str, code: str, vendor: str, secret: st
     if not connectors.webhook_verify(connection=connection, payload=payload, secret=secret):
         return HttpResponseForbidden()
     ids = connectors.webhook_apply(connection=connection, payload=payload)
-    if ids:
-        arguments = (connection.company_id, str(connection.code), ids)
-        transaction.on_commit(lambda: tasks.refresh_deals.delay(*arguments))
+    # A burst of events (a mass edit sends one per deal) becomes one batched fetch: the
+    # ids wait in Redis, and the window's first event schedules the batch.
+    if ids and coordination.pending_add(connection.pk, ids):
+        arguments = (connection.company_id, str(connection.code))
+        transaction.on_commit(lambda: tasks.refresh_pending_schedule(*arguments))
     return HttpResponse("ok", content_type="text/plain")
 
 

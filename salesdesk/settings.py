@@ -168,6 +168,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# The CRM sync on its own queue and worker (docker-compose.yml `crm-worker`): a long first
+# sync or a CRM that keeps us waiting never holds up rollups and reminders.
+CELERY_TASK_ROUTES = {"crm_sync.tasks.*": {"queue": "crm"}}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Each company has its own reminder time and time zone: check every five minutes.
     "end-of-day-reminders": {"task": "reports.tasks.send_due_reminders", "schedule": 300.0},

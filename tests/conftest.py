@@ -634,7 +634,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if not broker.llen("celery") and not broker.hlen("unacked"):
+        if not broker.llen("celery") and not broker.llen("crm") and not broker.hlen("unacked"):
             return
         time.sleep(0.05)
 
@@ -664,7 +664,8 @@ def celery_worker(
     app.control.purge()
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "salesdesk", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", "test@%h"],
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", "test@%h",
+         "-Q", "celery,crm"],  # the default queue and the CRM sync's (settings)
         cwd=ROOT,
         env=env,
     )  # fmt: skip

@@ -27,7 +27,7 @@ from crm_sync.vendors.base import (
     amount,
     moment,
 )
-from crm_sync.vendors.http import CRMError, CRMHttp
+from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused
 
 PAGE_SIZE = 250
 EVENTS_PAGE_SIZE = 100  # /api/v4/events gives at most 100 a page
@@ -46,8 +46,10 @@ class AmoCRMClient:
         base_url: str,
         token: str,
         requests_per_second: float = 7,
+        page_size: int = PAGE_SIZE,
         **http: Any,
     ) -> None:
+        self.page_size = page_size
         self.http = CRMHttp(
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -62,10 +64,23 @@ class AmoCRMClient:
         response = self.http.request("GET", path, params=params)
         if response.status_code == 204:  # amoCRM's "nothing matches"
             return {}
-        if response.status_code in (401, 403):
+        if response.status_code == 401:
+            raise CRMTokenRefused(
+                _(
+                    "amoCRM не принимает ключ доступа (HTTP 401): он истёк или отозван. "
+                    "Подключите amoCRM заново или вставьте новый ключ."
+                )
+            )
+        if response.status_code == 403:
+            # amoCRM blocks the IP address of a client that keeps exceeding its limits, and
+            # answers 403 to a user without the rights (amocrm.ru/developers/content/api/
+            # recommendations, «Ограничения и рекомендации»).
             raise CRMError(
-                _("amoCRM не принимает ключ доступа (HTTP %(status)s).")
-                % {"status": response.status_code}
+                _(
+                    "amoCRM отказала в доступе (HTTP 403): либо IP-адрес сервера заблокирован "
+                    "за превышение лимита запросов, либо у пользователя ключа нет прав. "
+                    "Ключ при этом может быть верным; обратитесь в поддержку amoCRM."
+                )
             )
         if response.status_code != 200:
             raise CRMError(
@@ -75,10 +90,12 @@ class AmoCRMClient:
         return response.json()
 
     def _pages(self, path: str, key: str, params: list[tuple[str, Any]]) -> Iterator[list[dict]]:
-        """Follows `_links.next` by page number: its href names the real portal, not ours."""
+        """Follows `_links.next` by page number: its href names the real portal, not ours.
+
+        Only for a set that cannot move while it is read (records by id)."""
         page = 1
         while True:
-            body = self._get(path, [*params, ("limit", PAGE_SIZE), ("page", page)])
+            body = self._get(path, [*params, ("limit", self.page_size), ("page", page)])
             items = body.get("_embedded", {}).get(key, [])
             if items:
                 yield items
@@ -86,11 +103,52 @@ class AmoCRMClient:
                 return
             page += 1
 
+    def _updated_since(
+        self, path: str, key: str, params: list[tuple[str, Any]], since: int | None
+    ) -> Iterator[list[dict]]:
+        """Records changed at or after `since`, oldest change first, by keyset: each request
+        starts at the last change time read (`filter[updated_at][from]`), page 1, and drops
+        the records already read at that very second.
+
+        Page numbers over `order[updated_at]` would skip: a record of a read page that
+        changes moves to the end, and every later record moves one place up, the first of
+        the next page onto the page already read. Here a record that changes is read again
+        later, and no other moves. Only when a whole page shares one second (a mass edit)
+        does it page within that second, by number, ordered by id."""
+        page, group, seen = 1, False, set[int]()
+        while True:
+            query = [*params, ("limit", self.page_size)]
+            if group:
+                query += [("page", page), ("order[id]", "asc"), ("filter[updated_at][from]", since),
+                          ("filter[updated_at][to]", since)]  # fmt: skip
+            else:
+                query += [("page", 1), ("order[updated_at]", "asc")]
+                if since is not None:
+                    query.append(("filter[updated_at][from]", since))
+            body = self._get(path, query)
+            items = body.get("_embedded", {}).get(key, [])
+            fresh = [i for i in items if not (i["updated_at"] == since and i["id"] in seen)]
+            if fresh:
+                yield fresh
+            more = bool(items) and "next" in body.get("_links", {})
+            if group:
+                seen |= {i["id"] for i in items}
+                if more:
+                    page += 1
+                else:  # the second is read through: on past it
+                    group, since, seen = False, int(since) + 1, set()  # type: ignore[arg-type]
+                continue
+            if not more:
+                return
+            last = max(int(i["updated_at"]) for i in items)
+            if since is None or last > since:
+                since, seen = last, {i["id"] for i in items if i["updated_at"] == last}
+            else:
+                group, page = True, 1
+                seen |= {i["id"] for i in items}
+
     def leads_updated(self, *, since: int | None) -> Iterator[list[dict]]:
-        params: list[tuple[str, Any]] = [("with", "contacts"), ("order[updated_at]", "asc")]
-        if since is not None:
-            params.append(("filter[updated_at][from]", since))
-        return self._pages("/api/v4/leads", "leads", params)
+        return self._updated_since("/api/v4/leads", "leads", [("with", "contacts")], since)
 
     def leads_by_id(self, ids: list[str]) -> list[dict]:
         params: list[tuple[str, Any]] = [("with", "contacts")]
@@ -107,10 +165,7 @@ class AmoCRMClient:
     def call_notes_updated(self, *, since: int | None) -> Iterator[list[dict]]:
         """Call notes on contacts, where telephony integrations put them."""
         params: list[tuple[str, Any]] = [("filter[note_type][]", kind) for kind in CALL_NOTE_TYPES]
-        params.append(("order[updated_at]", "asc"))
-        if since is not None:
-            params.append(("filter[updated_at][from]", since))
-        return self._pages("/api/v4/contacts/notes", "notes", params)
+        return self._updated_since("/api/v4/contacts/notes", "notes", params, since)
 
     def users(self) -> list[dict]:
         return [user for page in self._pages("/api/v4/users", "users", []) for user in page]

@@ -31,7 +31,7 @@ from crm_sync.vendors.base import (
     amount,
     iso,
 )
-from crm_sync.vendors.http import CRMError, CRMHttp
+from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused
 
 DEAL_FIELDS = [
     "ID", "TITLE", "STAGE_ID", "STAGE_SEMANTIC_ID", "CATEGORY_ID", "OPPORTUNITY",
@@ -41,6 +41,7 @@ DEAL_FIELDS = [
 HISTORY_FIELDS = ["ID", "TYPE_ID", "OWNER_ID", "CREATED_TIME", "CATEGORY_ID", "STAGE_ID",
                   "STAGE_SEMANTIC_ID"]  # fmt: skip
 LIMITED = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"}
+PAGE_SIZE = 50  # rows a list method answers with, fixed by Bitrix24
 # Bitrix24 lists a call once it ends, by its start time: a long call can show up after
 # shorter ones that began later, so the calls cursor looks back this far.
 CALLS_OVERLAP = datetime.timedelta(hours=2)
@@ -56,6 +57,50 @@ def _limited(response: httpx.Response) -> bool:
         return False
 
 
+# What the sync reads: deals and contacts, users, calls (apidocs.bitrix24.ru, «Права
+# доступа (scope)»).
+SCOPES = "crm, user, telephony"
+
+
+def _refusal(error: str, status: int) -> None:
+    """An error that is the admin's to fix, told in their words (apidocs.bitrix24.ru,
+    «Ошибки», and «OAuth 2.0 протокол авторизации» for expired_token)."""
+    if error in ("expired_token", "invalid_token", "NO_AUTH_FOUND", "INVALID_CREDENTIALS"):
+        if error == "expired_token":
+            raise CRMTokenRefused(_("Ключ доступа Битрикс24 истёк."))
+        raise CRMTokenRefused(
+            _(
+                "Битрикс24 не принимает ключ доступа: вебхук удалён, код неверен или "
+                "приложение удалено с портала. Вставьте адрес вебхука заново."
+            )
+        )
+    if error == "insufficient_scope":
+        raise CRMError(
+            _(
+                "У вебхука или приложения Битрикс24 нет нужных прав. Отметьте в его "
+                "настройках права: %(scopes)s."
+            )
+            % {"scopes": SCOPES}
+        )
+    if status == 403 or error in ("ACCESS_DENIED", "ERROR_ACCESS_DENIED"):
+        raise CRMError(
+            _(
+                "Битрикс24 отказал в доступе (HTTP %(status)s): адрес сервера Salesdesk не "
+                "входит в разрешённые IP-адреса портала, или у пользователя вебхука нет прав "
+                "на CRM. Ключ при этом может быть верным."
+            )
+            % {"status": status}
+        )
+
+
+def _order(name: str, *fields: str) -> dict[str, Any]:
+    """crm.*.list takes `order` by several fields; voximplant.statistic.get one `SORT`
+    field and its `ORDER` (ties are then in the portal's order, and read by id)."""
+    if name == "SORT":
+        return {"SORT": fields[0], "ORDER": "ASC"}
+    return {name: dict.fromkeys(fields, "ASC")}
+
+
 class Bitrix24Client:
     def __init__(
         self,
@@ -63,9 +108,14 @@ class Bitrix24Client:
         base_url: str,
         token: str,
         requests_per_second: float = 2,
+        page_size: int = PAGE_SIZE,
         **http: Any,
     ) -> None:
         self.token = token
+        self.page_size = page_size
+        # An application's `client_endpoint` is https://<portal>/rest/; an inbound
+        # webhook's address names its user, https://<portal>/rest/<user>.
+        self.oauth = base_url.rstrip("/").endswith("/rest")
         self.http = CRMHttp(
             base_url=base_url.rstrip("/") + "/", requests_per_second=requests_per_second, **http
         )
@@ -74,17 +124,21 @@ class Bitrix24Client:
         self.http.close()
 
     def call(self, method: str, params: dict[str, Any]) -> dict:
-        response = self.http.request(
-            "POST", f"{self.token}/{method}.json", json=params, is_limited=_limited
-        )
+        if self.oauth:  # an application: the access token goes with each call
+            path, params = f"{method}.json", {**params, "auth": self.token}
+        else:  # an inbound webhook: its code is part of the address
+            path = f"{self.token}/{method}.json"
+        response = self.http.request("POST", path, json=params, is_limited=_limited)
         try:
             body = response.json()
         except ValueError as error:
+            _refusal("", response.status_code)  # an IP block answers with a page, not JSON
             raise CRMError(
                 _("Битрикс24 ответил HTTP %(status)s на %(method)s.")
                 % {"status": response.status_code, "method": method}
             ) from error
         if "error" in body:
+            _refusal(str(body["error"]), response.status_code)
             detail = body.get("error_description", "")
             raise CRMError(
                 _("Битрикс24 отказал в %(method)s: %(error)s %(detail)s")
@@ -103,13 +157,66 @@ class Bitrix24Client:
                 return
             start = body["next"]
 
+    def _changed_since(
+        self,
+        method: str,
+        *,
+        field: str,
+        since: str | None,
+        params: dict[str, Any],
+        names: tuple[str, str] = ("filter", "order"),
+        fast: bool = True,
+    ) -> Iterator[list[dict]]:
+        """Records whose `field` is at or after `since`, oldest first, by keyset: each request
+        starts at the last `field` value read and drops the records already read at it.
+
+        An offset (`start=N`) over a moving sort key skips: a record of a read page that
+        changes moves to the end, and the first of the next page moves onto the page
+        already read. Ties (a whole page at one moment, a mass edit) are read by id,
+        `>ID` ordered by ID. `fast` asks without a count (`start=-1`), the way Bitrix24
+        documents for big lists (apidocs.bitrix24.ru, «Как выбрать все элементы списка»,
+        the fast method with `>ID` and start -1); a method that does not know it pages by
+        its `next`."""
+        where, order = names
+        seen: set[str] = set()
+        after: str | None = None  # reading the tie at `since` by id, past this one
+        past = False  # the tie at `since` is read through: strictly after it
+        while True:
+            if after is not None:
+                bounds = {f">={field}": since, f"<={field}": since, ">ID": after}
+                query = {**params, where: bounds, **_order(order, "ID")}
+            else:
+                bounds = {(">" if past else ">=") + field: since} if since else {}
+                query = {**params, where: bounds, **_order(order, field, "ID")}
+            if fast:
+                query["start"] = -1
+            body = self.call(method, query)
+            items = body.get("result") or []
+            moment = iso(since)
+            fresh = [i for i in items if iso(i[field]) != moment or str(i["ID"]) not in seen]
+            if fresh:
+                yield fresh
+            more = len(items) >= self.page_size if fast else "next" in body
+            if after is not None:
+                seen |= {str(i["ID"]) for i in items}
+                if more:
+                    after = str(max(int(i["ID"]) for i in items))
+                else:
+                    after, past = None, True
+                continue
+            if not more:
+                return
+            last = max(items, key=lambda i: iso(i[field]))[field]  # type: ignore[arg-type,return-value]
+            if moment is None or iso(last) > moment:  # type: ignore[operator]
+                since, past = last, False
+                seen = {str(i["ID"]) for i in items if iso(i[field]) == iso(last)}
+            else:
+                seen |= {str(i["ID"]) for i in items}
+                after = str(max(int(i["ID"]) for i in items))
+
     def deals_updated(self, *, since: str | None) -> Iterator[list[dict]]:
-        params: dict[str, Any] = {
-            "order": {"DATE_MODIFY": "ASC", "ID": "ASC"},
-            "select": DEAL_FIELDS,
-            "filter": {">=DATE_MODIFY": since} if since else {},
-        }
-        return self._pages("crm.deal.list", params)
+        params = {"select": DEAL_FIELDS}
+        return self._changed_since("crm.deal.list", field="DATE_MODIFY", since=since, params=params)
 
     def deals_by_id(self, ids: list[str]) -> list[dict]:
         params = {"select": DEAL_FIELDS, "filter": {"@ID": ids}}
@@ -122,12 +229,11 @@ class Bitrix24Client:
         return [item for page in self._pages("crm.contact.list", params) for item in page]
 
     def calls_since(self, *, since: str | None) -> Iterator[list[dict]]:
-        params: dict[str, Any] = {
-            "SORT": "CALL_START_DATE",
-            "ORDER": "ASC",
-            "FILTER": {">=CALL_START_DATE": since} if since else {},
-        }
-        return self._pages("voximplant.statistic.get", params)
+        """voximplant.statistic.get names its parameters in capitals and sorts by one field."""
+        return self._changed_since(
+            "voximplant.statistic.get", field="CALL_START_DATE", since=since, params={},
+            names=("FILTER", "SORT"), fast=False,
+        )  # fmt: skip
 
     def users(self) -> list[dict]:
         return [user for page in self._pages("user.get", {}) for user in page]

@@ -1,9 +1,11 @@
-"""The HTTP layer the CRM clients share: a request pace, back-off on "slow down", timeouts.
+"""The HTTP layer the CRM clients share: a request pace, "slow down" told apart, timeouts.
 
 amoCRM answers 429 above 7 requests a second; Bitrix24 answers 503 with the error
-QUERY_LIMIT_EXCEEDED above 2. Both are told apart from real failures here, waited out a
-bounded number of times, and then reported as `CRMUnavailable`, which the Celery task
-retries later with its own back-off.
+QUERY_LIMIT_EXCEEDED above 2. Such an answer, a 5xx or a dropped connection is raised at
+once as `CRMUnavailable`, with the wait the CRM asked for (`Retry-After`) when it named one:
+the Celery task is the one back-off layer (crm_sync.tasks), so no request sleeps inside a
+task that is itself retried, and the connection's lock is not held through a wait. The
+pull's cursor is saved after every page, so a retry goes on where the pull stopped.
 """
 
 import threading
@@ -15,14 +17,26 @@ import httpx
 from django.utils.translation import gettext as _
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+# Longest `Retry-After` taken as told: a CRM asking for more is asked again after this.
+MAX_RETRY_AFTER = 900.0
 
 
 class CRMError(Exception):
     """The CRM refused the request for good (bad token, bad portal address)."""
 
 
+class CRMTokenRefused(CRMError):
+    """The CRM did not take the access token: expired or revoked. An OAuth connection
+    renews it once (crm_sync.oauth); a long-lived one needs the admin."""
+
+
 class CRMUnavailable(CRMError):
-    """The CRM is down or still limiting us after every retry: worth trying later."""
+    """The CRM is down or limiting us: worth trying later, after `retry_after` seconds when
+    the CRM said how long (None: the task's own back-off)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Pace:
@@ -43,8 +57,18 @@ class Pace:
             self._next = now + self.interval
 
 
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a `Retry-After` header asks for (a number of seconds; the HTTP-date form
+    is not used by either CRM)."""
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value else None
+    except ValueError:
+        return None
+
+
 class CRMHttp:
-    """One vendor session: `request` paces, retries what is worth retrying, decodes JSON."""
+    """One vendor session: `request` paces, tells "later" from an answer, decodes nothing."""
 
     def __init__(
         self,
@@ -52,13 +76,9 @@ class CRMHttp:
         base_url: str,
         headers: dict[str, str] | None = None,
         requests_per_second: float,
-        attempts: int = 5,
-        backoff: float = 1.0,
     ) -> None:
         self.client = httpx.Client(base_url=base_url, headers=headers or {}, timeout=TIMEOUT)
         self.pace = Pace(1 / requests_per_second)
-        self.attempts = attempts
-        self.backoff = backoff
 
     def close(self) -> None:
         self.client.close()
@@ -71,29 +91,21 @@ class CRMHttp:
         is_limited: Callable[[httpx.Response], bool] = lambda r: False,
         **kwargs: Any,
     ) -> httpx.Response:
-        for attempt in range(self.attempts):
-            self.pace.wait()
-            try:
-                response = self.client.request(method, url, **kwargs)
-            except httpx.TransportError as error:
-                if attempt == self.attempts - 1:
-                    raise CRMUnavailable(
-                        _("CRM недоступна: %(error)s") % {"error": error}
-                    ) from error
-                time.sleep(self._delay(attempt, None))
-                continue
-            limited = response.status_code == 429 or is_limited(response)
-            if not limited and response.status_code < 500:
-                return response
-            if attempt < self.attempts - 1:
-                time.sleep(self._delay(attempt, response))
-        raise CRMUnavailable(
-            _("CRM ответила HTTP %(status)s и после %(attempts)s попыток.")
-            % {"status": response.status_code, "attempts": self.attempts}
-        )
-
-    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
-        retry_after = response.headers.get("Retry-After", "") if response is not None else ""
-        if retry_after.isdigit():
-            return min(float(retry_after), 60.0)
-        return self.backoff * 2**attempt
+        self.pace.wait()
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except httpx.TransportError as error:
+            raise CRMUnavailable(_("CRM недоступна: %(error)s") % {"error": error}) from error
+        if response.status_code == 429 or is_limited(response):
+            raise CRMUnavailable(
+                _("CRM просит снизить частоту запросов (HTTP %(status)s): повторим позже.")
+                % {"status": response.status_code},
+                retry_after=retry_after(response),
+            )
+        if response.status_code >= 500:
+            raise CRMUnavailable(
+                _("CRM ответила HTTP %(status)s: повторим позже.")
+                % {"status": response.status_code},
+                retry_after=retry_after(response),
+            )
+        return response

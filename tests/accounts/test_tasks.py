@@ -124,6 +124,7 @@ PER_COMPANY_TASKS = [
     client_tasks.refresh_client_figures,
     crm_tasks.pull_connection,
     crm_tasks.refresh_deals,
+    crm_tasks.refresh_pending,
     dashboard_tasks.send_company_digests,
     report_tasks.send_company_reminders,
     rollup_tasks.rollup_company,

@@ -1,8 +1,21 @@
 """amoCRM and Bitrix24 stand-ins on loopback, serving the recorded payloads in `payloads/`.
 
-They filter and page like the real APIs (amoCRM `filter[updated_at][from]` and `page`,
-answering 204 when nothing matches; Bitrix24 `>=DATE_MODIFY`, `start`/`next`), check the
-token, log every request, and answer "too many requests" once to any path put in `limit`.
+They filter and page like the real APIs (amoCRM `filter[updated_at][from]`/`[to]`,
+`order[updated_at]`/`order[id]` and `page`, answering 204 when nothing matches,
+amocrm.ru/developers/content/crm_platform/leads-api «Список сделок»; Bitrix24
+`>=DATE_MODIFY`, `>ID`, `start`/`next` and `start=-1` without a count,
+apidocs.bitrix24.ru «Как выбрать все элементы списка»), check the token, log every request,
+and answer "too many requests" once to any path put in `limit` (amoCRM's 429 with the
+`Retry-After` in `retry_after`). `between_pages` runs after each answer: a test changes
+records there, as a user would while a pull reads them.
+
+OAuth 2.0 (`OAuthServer`): amoCRM's `POST /oauth2/access_token`
+(amocrm.ru/developers/content/oauth/step-by-step) and Bitrix24's
+`GET oauth.bitrix.info/oauth/token/` (apidocs.bitrix24.ru «OAuth 2.0 протокол авторизации»):
+an authorization code and each refresh token work once; an access token can be expired by
+the test; Bitrix24 then answers 401 `expired_token`. `blocked` answers 403 to everything,
+as both do to an IP address they blocked; Bitrix24 methods in `no_scope` answer
+`insufficient_scope`.
 
 Their pipelines (amoCRM `/api/v4/leads/pipelines`; Bitrix24 `crm.category.list`,
 `crm.status.list`) are served always; the stage history (amoCRM `/api/v4/events`, Bitrix24
@@ -14,7 +27,7 @@ import datetime
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -42,6 +55,11 @@ class FakeCRM:
     def __init__(self) -> None:
         self.log: list[tuple[float, str, dict]] = []
         self.limit: set[str] = set()
+        self.retry_after = ""
+        self.blocked = False
+        self.no_scope: set[str] = set()
+        self.oauth = OAuthServer()
+        self.between_pages: Callable[[str, dict], None] = lambda path, params: None
         self.leads = load("amocrm_leads.json")["_embedded"]["leads"]
         self.contacts = load("amocrm_contacts.json")["_embedded"]["contacts"]
         self.notes = load("amocrm_call_notes.json")["_embedded"]["notes"]
@@ -59,17 +77,27 @@ class FakeCRM:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                fake.answer(self, *fake.amocrm(self))
+                if self.path.startswith("/oauth/token/"):  # oauth.bitrix.info
+                    query = dict(parse_qsl(urlsplit(self.path).query))
+                    return fake.answer(self, *fake.oauth.grant(query, bitrix=True))
+                answer = fake.amocrm(self)
+                fake.between_pages(*fake.log[-1][1:])  # before the client can ask again
+                fake.answer(self, *answer)
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                fake.answer(self, *fake.bitrix24(self.path, json.loads(body or b"{}")))
+                if self.path == "/oauth2/access_token":  # amoCRM
+                    return fake.answer(self, *fake.oauth.grant(json.loads(body)))
+                answer = fake.bitrix24(self.path, json.loads(body or b"{}"))
+                fake.between_pages(*fake.log[-1][1:])
+                fake.answer(self, *answer)
 
             def log_message(self, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.oauth.endpoint = f"{self.url}/rest/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -79,6 +107,8 @@ class FakeCRM:
     def answer(self, handler: BaseHTTPRequestHandler, status: int, body: dict | None) -> None:
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
         handler.send_response(status)
+        if status == 429 and self.retry_after:
+            handler.send_header("Retry-After", self.retry_after)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
@@ -100,7 +130,10 @@ class FakeCRM:
         url = urlsplit(handler.path)
         params = parse_qsl(url.query)
         self.log.append((time.monotonic(), url.path, dict(params)))
-        if handler.headers.get("Authorization") != f"Bearer {AMO_TOKEN}":
+        if self.blocked:
+            return 403, {"title": "Forbidden", "status": 403}
+        bearer = handler.headers.get("Authorization", "").removeprefix("Bearer ")
+        if bearer != AMO_TOKEN and not self.oauth.live(bearer):
             return 401, {"title": "Unauthorized", "status": 401}
         if url.path in self.limit:
             self.limit.discard(url.path)
@@ -112,6 +145,7 @@ class FakeCRM:
             return self.amocrm_events(url.path, params)
         ids = {value for key, value in params if key == "filter[id][]"}
         since = dict(params).get("filter[updated_at][from]")
+        until = dict(params).get("filter[updated_at][to]")
         sources = {
             "/api/v4/leads": ("leads", self.leads),
             "/api/v4/contacts": ("contacts", self.contacts),
@@ -126,7 +160,12 @@ class FakeCRM:
         items = [i for i in items if not types or i["note_type"] in types]
         if since:
             items = [i for i in items if i["updated_at"] >= int(since)]
-        items = sorted(items, key=lambda i: (i.get("updated_at", 0), i["id"]))
+        if until:
+            items = [i for i in items if i["updated_at"] <= int(until)]
+        if "order[id]" in dict(params):
+            items = sorted(items, key=lambda i: i["id"])
+        else:
+            items = sorted(items, key=lambda i: (i.get("updated_at", 0), i["id"]))
         page = int(dict(params).get("page", 1))
         chunk = items[(page - 1) * PAGE : page * PAGE]
         if not chunk:
@@ -158,11 +197,32 @@ class FakeCRM:
     # --- Bitrix24 ---
 
     def bitrix24(self, path: str, body: dict) -> tuple[int, dict]:
-        _empty, _rest, _user, secret, method = path.split("/")
-        method = method.removesuffix(".json")
+        parts = path.split(
+            "/"
+        )  # /rest/<user>/<code>/<method>.json, or an app's /rest/<method>.json
+        method = parts[-1].removesuffix(".json")
         self.log.append((time.monotonic(), method, body))
-        if secret != BITRIX_SECRET:
+        if self.blocked:
+            return 403, {"error": "ACCESS_DENIED", "error_description": "Access denied"}
+        if len(parts) == 3:
+            token = body.pop("auth", "")
+            if token in self.oauth.expired:
+                return 401, {
+                    "error": "expired_token",
+                    "error_description": "The access token provided has expired.",
+                }
+            if not self.oauth.live(token):
+                return 401, {
+                    "error": "invalid_token",
+                    "error_description": "The access token provided is invalid.",
+                }
+        elif parts[3] != BITRIX_SECRET:
             return 401, {"error": "INVALID_CREDENTIALS", "error_description": "Invalid token"}
+        if method in self.no_scope:
+            return 401, {
+                "error": "insufficient_scope",
+                "error_description": "The request requires higher privileges",
+            }
         if method in self.limit:
             self.limit.discard(method)
             return 503, load("bitrix24_query_limit_exceeded.json")
@@ -191,16 +251,31 @@ class FakeCRM:
         where = body.get("filter") or body.get("FILTER") or {}
         if "@ID" in where:
             items = [i for i in items if i["ID"] in {str(x) for x in where["@ID"]}]
-        since = where.get(f">={moment}")
-        if since:
-            items = [i for i in items if _iso(i[moment]) >= _iso(since)]
-        if moment:
+        if ">ID" in where:
+            items = [i for i in items if int(i["ID"]) > int(where[">ID"])]
+        for key, test in ((f">={moment}", "ge"), (f"<={moment}", "le"), (f">{moment}", "gt")):
+            if moment and where.get(key):
+                bound = _iso(where[key])
+                items = [i for i in items if getattr(_iso(i[moment]), f"__{test}__")(bound)]
+        order = body.get("order") or {}
+        if list(order) == ["ID"] or body.get("SORT") == "ID":
+            items = sorted(items, key=lambda i: int(i["ID"]))
+        elif moment:
             items = sorted(items, key=lambda i: (_iso(i[moment]), int(i["ID"])))
+        now = datetime.datetime.now(datetime.UTC).astimezone(
+            datetime.timezone(datetime.timedelta(hours=3))
+        )
+        # apidocs.bitrix24.ru «Формат ответа»: `time` names the portal's clock.
+        timing = {"start": time.time(), "finish": time.time(), "duration": 0.001,
+                  "date_start": now.isoformat(timespec="seconds"),
+                  "date_finish": now.isoformat(timespec="seconds")}  # fmt: skip
         start = int(body.get("start", 0))
+        if start == -1:  # the fast way: no count, no `next`
+            return 200, {"result": copy.deepcopy(items[:PAGE]), "time": timing}
         answer = {"result": copy.deepcopy(items[start : start + PAGE]), "total": len(items)}
         if len(items) > start + PAGE:
             answer["next"] = start + PAGE
-        answer["time"] = {"start": time.time(), "finish": time.time(), "duration": 0.001}
+        answer["time"] = timing
         return 200, answer
 
     def bitrix_history(self, body: dict) -> dict:
@@ -218,6 +293,54 @@ class FakeCRM:
         if len(items) > start + PAGE:
             answer["next"] = start + PAGE
         return answer
+
+
+class OAuthServer:
+    CLIENT_ID, CLIENT_SECRET, CODE = "app.1f2e3d", "s3cr3t-of-the-app", "def5020036a1"
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.codes = {self.CODE}
+        self.refresh: set[str] = set()  # unspent refresh tokens
+        self.access: set[str] = set()
+        self.expired: set[str] = set()
+        self.grants: list[dict] = []
+        self.counter = 0
+        self.delay = 0.0  # a slow token endpoint, to let two refreshes overlap
+        self.endpoint = ""
+
+    def live(self, token: str) -> bool:
+        return token in self.access and token not in self.expired
+
+    def expire_all(self) -> None:
+        self.expired |= self.access
+
+    def grant(self, asked: dict, *, bitrix: bool = False) -> tuple[int, dict]:
+        time.sleep(self.delay)
+        with self.lock:
+            self.grants.append(asked)
+            if (asked.get("client_id"), asked.get("client_secret")) != (
+                self.CLIENT_ID, self.CLIENT_SECRET
+            ):  # fmt: skip
+                return 401, {"error": "invalid_client"}
+            kind = asked.get("grant_type")
+            if kind == "authorization_code" and asked.get("code") in self.codes:
+                self.codes.discard(asked["code"])
+            elif kind == "refresh_token" and asked.get("refresh_token") in self.refresh:
+                self.refresh.discard(asked["refresh_token"])  # single use
+            else:
+                return 400, {"error": "invalid_grant", "hint": "Token has been revoked"}
+            self.counter += 1
+            access, refresh = f"access-{self.counter}", f"refresh-{self.counter}"
+            self.access.add(access)
+            self.refresh.add(refresh)
+        if bitrix:  # where the portal's REST answers this application
+            return 200, {
+                "access_token": access, "refresh_token": refresh, "expires_in": 3600,
+                "client_endpoint": self.endpoint, "scope": "crm,user,telephony",
+            }  # fmt: skip
+        return 200, {"token_type": "Bearer", "expires_in": 86400, "access_token": access,
+                     "refresh_token": refresh}  # fmt: skip
 
 
 def running() -> Iterator[FakeCRM]:
