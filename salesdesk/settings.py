@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "clients",
     "telegram_bot",
     "webhooks",
+    "telephony",
 ]
 
 MIDDLEWARE = [
