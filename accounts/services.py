@@ -279,7 +279,7 @@ def pbx_identity_check(*, user: User) -> None:
 
     user.extension = (user.extension or "").strip()
     user.sip_login = (user.sip_login or "").strip().lower()
-    numbers = [normalize_phone(n) for n in re.split(r"[,;\s]+", user.phone_numbers or "")]
+    numbers = [normalize_phone(n) for n in re.split(r"[,;]", user.phone_numbers or "")]
     numbers = list(dict.fromkeys(n for n in numbers if n))
     user.phone_numbers = ",".join(numbers)
     others = User.objects.filter(company=user.company_id).exclude(pk=user.pk)
