@@ -91,3 +91,17 @@ def test_the_recording_is_one_click_from_the_queue(browser, phone, live_server):
         live_server.url + listen.get_attribute("href"), max_redirects=0
     )
     assert answer.status == 302 and answer.headers["location"] == RECORDING
+
+
+def test_the_admin_connects_a_pbx_and_sees_its_address_once(page, live_server):
+    make_cast("e2e", "Е2Е Продажи")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, live_server.url, "e2e.admin")
+    page.goto(f"{live_server.url}/settings/telephony/")
+    page.locator("#id_vendor").select_option(label="Sipuni")
+    page.get_by_role("button", name="Подключить", exact=True).click()
+    address = page.locator("#receiver-url").input_value()
+    assert address.startswith("http") and "/telephony/sipuni/" in address
+    page.screenshot(path=str(ARTIFACTS / "telephony-connected-1440.png"), full_page=True)
+    page.reload()
+    assert page.locator("#receiver-url").count() == 0  # shown once
