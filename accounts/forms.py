@@ -65,6 +65,14 @@ class UserCreateForm(UserForm):
 
 class UserEditForm(UserForm):
     is_active = forms.BooleanField(label=_("Активен"), required=False)
+    extension = forms.CharField(label=_("Внутренний номер в АТС"), max_length=16, required=False)
+    sip_login = forms.CharField(label=_("SIP-логин"), max_length=64, required=False)
+    phone_numbers = forms.CharField(
+        label=_("Телефоны сотрудника"),
+        max_length=200,
+        required=False,
+        help_text=_("Через запятую: по ним звонок из АТС находит сотрудника."),
+    )
 
 
 class TeamForm(CompanyChoicesMixin, forms.Form):

@@ -287,6 +287,13 @@ class User(AbstractUser, TenantModel):
         related_name="members",
     )
 
+    # How the PBX names this person: unique in the company (accounts.services checks the
+    # three together), so that a call event finds its manager (telephony.selectors).
+    extension = models.CharField(_("внутренний номер"), max_length=16, blank=True)
+    sip_login = models.CharField(_("SIP-логин"), max_length=64, blank=True)
+    # Digits only (crm_sync.services.normalize_phone), comma-separated.
+    phone_numbers = models.CharField(_("телефоны"), max_length=200, blank=True)
+
     # Made by «Попробовать на примере» (accounts/sample.py): the sample is these people and
     # everything that hangs off them, so that one click removes exactly it.
     is_sample = models.BooleanField(_("пример"), default=False, db_default=False, editable=False)
@@ -448,6 +455,7 @@ class CompanyToken(TenantModel):
 
     class Scope(models.TextChoices):
         EXPORTS_READ = "exports:read", _("чтение выгрузок (BI)")
+        CALLS_PUSH = "calls:push", _("передача звонков (АТС)")
 
     code = models.UUIDField(default=uuid.uuid4, editable=False)
     name = models.CharField(_("название"), max_length=100)

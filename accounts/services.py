@@ -264,7 +264,40 @@ USER_EDITABLE_FIELDS = (
     "team",
     "sales_role",
     "is_active",
+    "extension",
+    "sip_login",
+    "phone_numbers",
 )
+
+PBX_IDENTITY_FIELDS = ("extension", "sip_login", "phone_numbers")
+
+
+def pbx_identity_check(*, user: User) -> None:
+    """Normalizes how the PBX names `user` (extension, SIP login, phone numbers) and refuses
+    one that names somebody else of the company: a call event must find one person."""
+    from crm_sync.services import normalize_phone  # crm_sync builds on accounts
+
+    user.extension = (user.extension or "").strip()
+    user.sip_login = (user.sip_login or "").strip().lower()
+    numbers = [normalize_phone(n) for n in re.split(r"[,;]", user.phone_numbers or "")]
+    numbers = list(dict.fromkeys(n for n in numbers if n))
+    user.phone_numbers = ",".join(numbers)
+    others = User.objects.filter(company=user.company_id).exclude(pk=user.pk)
+    errors: dict[str, str] = {}
+    if user.extension and others.filter(extension=user.extension).exists():
+        errors["extension"] = _("Внутренний номер %(value)s уже у другого сотрудника.")
+    if user.sip_login and others.filter(sip_login=user.sip_login).exists():
+        errors["sip_login"] = _("SIP-логин %(value)s уже у другого сотрудника.")
+    for number in numbers:
+        if others.filter(phone_numbers__regex=rf"(^|,){number}(,|$)").exists():
+            errors["phone_numbers"] = _("Номер %(value)s уже у другого сотрудника.")
+            break
+    if errors:
+        values = {"extension": user.extension, "sip_login": user.sip_login}
+        raise ValidationError({
+            field: message % {"value": values.get(field) or number}
+            for field, message in errors.items()
+        })  # fmt: skip
 
 
 # What a change of is worth a line in the audit log: who may log in, and with which rights.
@@ -284,6 +317,7 @@ def user_update(*, user: User, actor: User, **changes: object) -> User:
     before = {field: getattr(user, field) for field in AUDITED_USER_FIELDS}
     for field, value in changes.items():
         setattr(user, field, value)
+    pbx_identity_check(user=user)
     _check_role_fields(
         role=user.role,
         is_company_admin=user.is_company_admin,

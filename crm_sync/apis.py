@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +22,8 @@ from accounts.api_common import (
     query,
 )
 from accounts.apis import CompanyRelatedField
-from accounts.models import User
+from accounts.authentication import ApiTokenAuthentication, CompanyTokenAuthentication
+from accounts.models import CompanyToken, User
 from accounts.permissions import of_managers_in_view
 from crm_sync import services
 from crm_sync.models import Call, Deal, Source
@@ -133,7 +135,16 @@ class CallListApi(APIView):
 
 
 class CallPushApi(APIView):
-    """IP telephony pushes each finished call; the same `external_id` twice is stored once."""
+    """IP telephony pushes each finished call; the same `external_id` twice is stored once.
+
+    The company's token with the `calls:push` scope is the way in; an admin's personal
+    token still works for one release, answered with a `Deprecation` header."""
+
+    authentication_classes = [
+        CompanyTokenAuthentication,
+        ApiTokenAuthentication,
+        SessionAuthentication,
+    ]
 
     class Input(serializers.Serializer):
         external_id = serializers.CharField(max_length=64)
@@ -146,6 +157,13 @@ class CallPushApi(APIView):
         answered = serializers.BooleanField()
         phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
         client_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        pbx_call_id = serializers.CharField(
+            max_length=128,
+            required=False,
+            allow_blank=True,
+            help_text="the PBX's id of the call: a CRM note naming it is the same call",
+        )
+        recording_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
 
     @extend_schema(
         request=Input,
@@ -178,12 +196,17 @@ class CallPushApi(APIView):
         ),
         operation_id="calls_push",
         summary="Push a call from IP telephony",
-        description="An admin's token. The same `external_id` twice updates the one call "
-        "(200) instead of adding another (201); the manager's day figures are recomputed.",
+        description="A company token with the `calls:push` scope (`Authorization: Bearer "
+        "<key>`; an admin's personal token is deprecated and answered with a `Deprecation` "
+        "header). The same `external_id` twice updates the one call (200) instead of adding "
+        "another (201); the manager's day figures are recomputed.",
     )
     def post(self, request: Request) -> Response:
-        if not request.user.can_administer:
-            raise PermissionDenied(_("Звонки из телефонии передаёт токен администратора."))
+        by_company = isinstance(request.auth, CompanyToken)
+        if by_company and CompanyToken.Scope.CALLS_PUSH not in request.auth.scopes:
+            raise PermissionDenied(_("У этого токена нет права передавать звонки (calls:push)."))
+        if not by_company and not request.user.can_administer:
+            raise PermissionDenied(_("Звонки из телефонии передаёт токен компании."))
         serializer = self.Input(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -198,8 +221,13 @@ class CallPushApi(APIView):
                 external_id=data["external_id"], direction=data["direction"],
                 started_at=data["started_at"], duration=data["duration"],
                 answered=data["answered"], manager=data["manager"], client=client,
-                phone=data.get("phone", ""),
+                phone=data.get("phone", ""), pbx_call_id=data.get("pbx_call_id", ""),
+                recording_url=data.get("recording_url", ""),
             ),
         )  # fmt: skip
         code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
-        return Response(CallOutput(call).data, status=code)
+        response = Response(CallOutput(call).data, status=code)
+        if not by_company:
+            # A person's token dies with the person: PBXs move to a company token.
+            response["Deprecation"] = "true"
+        return response

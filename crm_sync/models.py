@@ -161,6 +161,13 @@ class Call(TenantModel):
     duration = models.PositiveIntegerField(_("длительность, с"), default=0)
     answered = models.BooleanField(_("состоялся"), default=True)
     crm_user_id = models.CharField(max_length=64, blank=True)  # as on Deal
+    # The PBX's own id of the call: a CRM's note of it (amoCRM params.uniq) names the same
+    # id, and crm_sync.services.call_upsert keeps one record per id.
+    pbx_call_id = models.CharField(_("номер звонка в АТС"), max_length=128, blank=True)
+    recording_url = models.URLField(_("запись разговора"), max_length=1000, blank=True)
+    # Whom the PBX named (extension, SIP login or number) when it matched no user: what the
+    # admin's mapping screen shows and assigns.
+    pbx_user = models.CharField(_("сотрудник в АТС"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -170,6 +177,11 @@ class Call(TenantModel):
             models.UniqueConstraint(fields=["company", "code"], name="call_code_uniq"),
             models.UniqueConstraint(
                 fields=["company", "source", "external_id"], name="call_external_uniq"
+            ),
+            models.UniqueConstraint(
+                fields=["company", "pbx_call_id"],
+                condition=~models.Q(pbx_call_id=""),
+                name="call_pbx_uniq",
             ),
         ]
         indexes = [

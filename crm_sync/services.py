@@ -297,6 +297,10 @@ class CallData:
     client: Client | None = None
     phone: str = ""
     crm_user_id: str = ""
+    # The PBX's id of the call, when the source knows it: one call, one record (below).
+    pbx_call_id: str = ""
+    recording_url: str = ""
+    pbx_user: str = ""
 
 
 def call_upsert(
@@ -321,9 +325,26 @@ def _call_write(
             .filter(company=company, source=source, external_id=data.external_id)
             .first()
         )
+        twin = None
+        if call is None and data.pbx_call_id:
+            twin = (
+                Call.objects.select_for_update()
+                .filter(company=company, pbx_call_id=data.pbx_call_id)
+                .first()
+            )
+        pbx_takes_over = source == Source.TELEPHONY and twin is not None and twin.source != source
+        if twin is not None and not pbx_takes_over:
+            # The call is already stored (by the PBX, or by another CRM note of it): the
+            # other source only fills in what it lacks.
+            return _call_fill(company, twin, data)
         touched: set[tuple[int | None, datetime.date]] = set()
         outcome: Outcome = "created"
-        if call is None:
+        if twin is not None:
+            # The PBX's record wins over the CRM's note of the same call, and takes its row.
+            call, outcome = twin, "updated"
+            call.source, call.external_id = source, data.external_id
+            touched.add((call.manager_id, company.local_time(call.started_at).date()))
+        elif call is None:
             call = Call(company=company, source=source, external_id=data.external_id)
         else:
             outcome = "unchanged"
@@ -337,6 +358,9 @@ def _call_write(
             "client_id": data.client.pk if data.client else None,
             "phone": normalize_phone(data.phone),
             "crm_user_id": data.crm_user_id,
+            "pbx_call_id": data.pbx_call_id or call.pbx_call_id,
+            "recording_url": data.recording_url or call.recording_url,
+            "pbx_user": "" if data.manager else data.pbx_user,
         }
         for name, value in fields.items():
             if getattr(call, name) != value:
@@ -350,6 +374,28 @@ def _call_write(
         if apply_rule and call.client_id:
             missed_calls_rule_apply(company=company, client=call.client)
     return call, outcome
+
+
+def _call_fill(company: Company, call: Call, data: CallData) -> tuple[Call, Outcome]:
+    """A second source's view of a stored call: the blanks it can fill, nothing else."""
+    blanks = {
+        "recording_url": data.recording_url,
+        "client_id": data.client.pk if data.client else None,
+        "manager_id": data.manager.pk if data.manager else None,
+    }
+    changed = [name for name, value in blanks.items() if value and not getattr(call, name)]
+    if not changed:
+        return call, "unchanged"
+    for name in changed:
+        setattr(call, name, blanks[name])
+    if "manager_id" in changed:
+        call.pbx_user = ""
+        changed.append("pbx_user")
+    call.save(update_fields=changed)
+    day_figures_refresh_many(
+        company=company, pairs={(call.manager_id, company.local_time(call.started_at).date())}
+    )
+    return call, "updated"
 
 
 # --- The missed-calls rule ----------------------------------------------------------------

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "telegram_bot",
     "webhooks",
     "payments",
+    "telephony",
 ]
 
 MIDDLEWARE = [

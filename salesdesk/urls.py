@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("favicon.ico", favicon, name="favicon"),
     path("", include("telegram_bot.urls")),
+    path("", include("telephony.urls")),
     path("healthz", accounts_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),

@@ -32,6 +32,9 @@ from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused
 PAGE_SIZE = 250
 EVENTS_PAGE_SIZE = 100  # /api/v4/events gives at most 100 a page
 CALL_NOTE_TYPES = ("call_in", "call_out")
+# The pull's cursor key of each entity whose call notes are read ("calls": the contacts',
+# the key it had before leads and companies were read too).
+NOTE_STREAMS = {"calls": "contacts", "lead_calls": "leads", "company_calls": "companies"}
 # The two system statuses every amoCRM pipeline ends in.
 WON_STATUS, LOST_STATUS = 142, 143
 
@@ -162,10 +165,14 @@ class AmoCRMClient:
         pages = self._pages("/api/v4/contacts", "contacts", params)
         return [contact for page in pages for contact in page]
 
-    def call_notes_updated(self, *, since: int | None) -> Iterator[list[dict]]:
-        """Call notes on contacts, where telephony integrations put them."""
+    def call_notes_updated(
+        self, *, since: int | None, entity: str = "contacts"
+    ) -> Iterator[list[dict]]:
+        """Call notes on contacts, leads or companies: telephony integrations put them on
+        whichever the call was matched to. Each note is tagged with its entity."""
         params: list[tuple[str, Any]] = [("filter[note_type][]", kind) for kind in CALL_NOTE_TYPES]
-        return self._updated_since("/api/v4/contacts/notes", "notes", params, since)
+        for page in self._updated_since(f"/api/v4/{entity}/notes", "notes", params, since):
+            yield [{**note, "_entity": entity} for note in page]
 
     def users(self) -> list[dict]:
         return [user for page in self._pages("/api/v4/users", "users", []) for user in page]
@@ -252,21 +259,27 @@ def lead_data(lookup: Lookup, lead: dict, contacts: dict[str, dict]) -> DealData
     )
 
 
-def call_data(lookup: Lookup, note: dict, direction: str) -> CallData:
+def call_data(lookup: Lookup, note: dict, direction: str, entity: str = "contacts") -> CallData:
+    """A call note of a contact, lead or company. Notes of leads and companies are kept
+    apart from contacts' by a prefix (each entity numbers its notes); the PBX's call id
+    (`uniq`) makes a call noted twice, or also pushed by the PBX, one call."""
     params = note.get("params") or {}
     duration = int(params.get("duration") or 0)
     phone = str(params.get("phone") or "")
     crm_user = note.get("responsible_user_id") or note.get("created_by")
+    on_contact = entity == "contacts"
     return CallData(
-        external_id=str(note["id"]),
+        external_id=str(note["id"]) if on_contact else f"{entity}:{note['id']}",
         direction=direction,
         started_at=moment(note["created_at"]),  # type: ignore[arg-type]
         duration=duration,
         answered=_answered(params.get("call_status"), duration),
         manager=lookup.manager(crm_user),
         crm_user_id=str(crm_user or ""),
-        client=lookup.client(external_id=note.get("entity_id"), phone=phone),
+        client=lookup.client(external_id=note.get("entity_id") if on_contact else "", phone=phone),
         phone=phone,
+        pbx_call_id=str(params.get("uniq") or "")[:128],
+        recording_url=_link(params.get("link")),
     )
 
 
@@ -288,6 +301,11 @@ def status_event(event: dict) -> StageEvent | None:
     )
 
 
+def _link(value: Any) -> str:
+    link = str(value or "")
+    return link if link.startswith(("https://", "http://")) and len(link) <= 1000 else ""
+
+
 def _webhook_note(note: dict) -> dict:
     """A webhook's call note keeps its call in `text`, as JSON with upper-case keys."""
     text = json.loads(note.get("text") or "{}")
@@ -301,6 +319,8 @@ def _webhook_note(note: dict) -> dict:
             "duration": text.get("DURATION"),
             "phone": text.get("PHONE"),
             "call_status": text.get("call_status"),
+            "uniq": text.get("UNIQ"),
+            "link": text.get("LINK"),
         },
     }
 
@@ -371,11 +391,14 @@ class AmoCRM:
                 record_id=lambda lead: str(lead["id"]),
                 contacts=lead_contacts,
             ),
-            Stream(
-                key="calls", is_deal=False,
-                pages=lambda since: client.call_notes_updated(since=since),
-                modified=lambda note: int(note["updated_at"]),
-                record_id=lambda note: str(note["id"]),
+            *(
+                Stream(
+                    key=key, is_deal=False,
+                    pages=lambda since, e=entity: client.call_notes_updated(since=since, entity=e),
+                    modified=lambda note: int(note["updated_at"]),
+                    record_id=lambda note: str(note["id"]),
+                )
+                for key, entity in NOTE_STREAMS.items()
             ),
         ]  # fmt: skip
 
@@ -389,7 +412,8 @@ class AmoCRM:
 
     def call_from_payload(self, lookup: Lookup, payload: dict) -> CallData:
         """A call note as API v4 lists it (`note_type` call_in or call_out)."""
-        return call_data(lookup, payload, API_CALL_TYPES[payload["note_type"]])
+        direction = API_CALL_TYPES[payload["note_type"]]
+        return call_data(lookup, payload, direction, payload.get("_entity", "contacts"))
 
     def verify_webhook(self, *, connection: CRMConnection, payload: dict, secret: str) -> bool:
         """amoCRM signs nothing: the secret in our URL, and the account it names, must match."""
@@ -411,17 +435,18 @@ class AmoCRM:
                     is_deal=True, record_id=lead.get("id"),
                     data=lambda lookup, lead=lead: lead_data(lookup, lead, {}),
                 ))  # fmt: skip
-        for item in payload.get("contacts", {}).get("note", {}).values():
-            note = item.get("note", {})
-            direction = WEBHOOK_CALL_TYPES.get(str(note.get("note_type")))
-            if direction is None:
-                continue
-            inbound.records.append(Record(
-                is_deal=False, record_id=note.get("id"),
-                data=lambda lookup, note=note, d=direction: call_data(
-                    lookup, _webhook_note(note), d
-                ),
-            ))  # fmt: skip
+        for entity in NOTE_STREAMS.values():
+            for item in payload.get(entity, {}).get("note", {}).values():
+                note = item.get("note", {})
+                direction = WEBHOOK_CALL_TYPES.get(str(note.get("note_type")))
+                if direction is None:
+                    continue
+                inbound.records.append(Record(
+                    is_deal=False, record_id=note.get("id"),
+                    data=lambda lookup, note=note, d=direction, e=entity: call_data(
+                        lookup, _webhook_note(note), d, e
+                    ),
+                ))  # fmt: skip
         return inbound
 
 

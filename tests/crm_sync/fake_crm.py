@@ -63,6 +63,9 @@ class FakeCRM:
         self.leads = load("amocrm_leads.json")["_embedded"]["leads"]
         self.contacts = load("amocrm_contacts.json")["_embedded"]["contacts"]
         self.notes = load("amocrm_call_notes.json")["_embedded"]["notes"]
+        # Call notes on leads and companies (none unless a test adds them).
+        self.lead_notes: list[dict] = []
+        self.company_notes: list[dict] = []
         self.users = load("amocrm_users.json")["_embedded"]["users"]
         self.deals = load("bitrix24_crm_deal_list.json")["result"]
         self.bitrix_contacts = load("bitrix24_crm_contact_list.json")["result"]
@@ -150,6 +153,8 @@ class FakeCRM:
             "/api/v4/leads": ("leads", self.leads),
             "/api/v4/contacts": ("contacts", self.contacts),
             "/api/v4/contacts/notes": ("notes", self.notes),
+            "/api/v4/leads/notes": ("notes", self.lead_notes),
+            "/api/v4/companies/notes": ("notes", self.company_notes),
             "/api/v4/users": ("users", self.users),
         }
         if url.path not in sources:
