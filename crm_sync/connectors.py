@@ -38,6 +38,7 @@ from crm_sync import services, vendors
 from crm_sync.models import Client, CRMConnection, Deal, PipelineStage
 from crm_sync.vendors.base import Skip, Stream, Vendor
 from crm_sync.vendors.http import CRMError, CRMUnavailable
+from crm_sync.vendors.reference import Reference
 
 MAX_ERRORS = 20
 MAX_RETRY_IDS = 500
@@ -49,6 +50,7 @@ class SyncResult:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    deleted: int = 0
     errors: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
@@ -72,6 +74,11 @@ class Mapping:
             for user in User.objects.filter(company=company, is_active=True).exclude(email="")
         }
         self.users = {crm_id: by_email.get(email) for crm_id, email in emails.items()}
+        self.reference = Reference(
+            currency=company.currency,
+            amount_field=connection.amount_field,
+            catalog=connection.catalog,
+        )
 
     def manager(self, crm_user_id: Any) -> User | None:
         return self.users.get(str(crm_user_id)) if crm_user_id else None
@@ -106,6 +113,12 @@ class Mapping:
             data.created_at = data.moved_at or timezone.now()
         _deal, outcome = services.deal_upsert(company=self.company, source=self.source, data=data)
         return outcome
+
+    def deal_delete(self, external_id: str) -> str:
+        found = services.deal_delete(
+            company=self.company, source=self.source, external_id=external_id
+        )
+        return "deleted" if found else "unchanged"
 
     def call_upsert(self, data: services.CallData) -> str:
         _call, outcome = services.call_upsert(company=self.company, source=self.source, data=data)
@@ -149,7 +162,7 @@ def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
     deal without its fields)."""
     vendor = vendors.vendor_for(connection.vendor)
     inbound = vendor.webhook(payload)
-    if inbound.records:
+    if inbound.records or inbound.deleted_deal_ids:
         mapping = Mapping(company=connection.company, connection=connection)
         result = SyncResult()
         for record in inbound.records:
@@ -158,6 +171,8 @@ def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
                 if record.is_deal
                 else mapping.call_upsert(record.data(mapping))  # type: ignore[arg-type]
             ))  # fmt: skip
+        for deal_id in inbound.deleted_deal_ids:
+            _store(result, _("Удалённая сделка"), deal_id, lambda d=deal_id: mapping.deal_delete(d))
         _note_errors(connection, result)
     return inbound.deal_ids
 
@@ -174,6 +189,8 @@ def _connect(connection: CRMConnection, **http: Any) -> tuple[Vendor[Any], Any]:
 def _record_store(
     vendor: Vendor[Any], mapping: Mapping, stream: Stream, record: dict, contacts: dict
 ) -> str:
+    if stream.deletions:
+        return mapping.deal_delete(stream.record_id(record))
     if stream.is_deal:
         return mapping.deal_upsert(vendor.deal_from_payload(mapping, record, contacts))
     return mapping.call_upsert(vendor.call_from_payload(mapping, record))
@@ -246,6 +263,7 @@ def connection_pull(*, company_id: int, code: Any, **http: Any) -> SyncResult:
             locked.cursor["users"] = users
             locked.save(update_fields=["cursor"])
             connection.cursor = locked.cursor
+        _catalog_refresh(vendor, client, company_id, connection.pk)
         for stream in vendor.streams(client):
             retry = connection.cursor.get("retry", {}).get(stream.key, [])
             if retry:
@@ -281,6 +299,8 @@ def deals_refresh(*, company_id: int, code: Any, ids: list[str], **http: Any) ->
     result = SyncResult()
     vendor, client = _connect(connection, **http)
     try:
+        if not connection.catalog:  # no pull yet: the deals' codes need the CRM's names
+            _catalog_refresh(vendor, client, company_id, connection.pk)
         records = vendor.fetch_deals(client, ids)
         stream = next(s for s in vendor.streams(client) if s.is_deal)
         _store_page(
@@ -292,6 +312,12 @@ def deals_refresh(*, company_id: int, code: Any, ids: list[str], **http: Any) ->
     if result.errors:
         _finish(company_id, connection.pk, error="\n".join(result.errors))
     return result
+
+
+def _catalog_refresh(vendor: Vendor[Any], client: Any, company_id: int, connection_id: int) -> None:
+    catalog = vendor.catalog(client)
+    with tenancy.tenant_context(company_id):
+        CRMConnection.objects.filter(pk=connection_id).update(catalog=catalog)
 
 
 def _finish(company_id: int, connection_id: int, *, error: str, pulled: bool = False) -> None:

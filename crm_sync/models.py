@@ -196,6 +196,13 @@ class CRMConnection(TenantModel):
     cursor = models.JSONField(default=dict, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The CRM field a deal's amount is read from: empty for the standard one (amoCRM
+    # `price`, Bitrix24 `OPPORTUNITY`), else a money field's id (amoCRM field_id, Bitrix24
+    # UF_CRM_…), chosen by the admin from the CRM's own field list.
+    amount_field = models.CharField(_("поле суммы сделки"), max_length=64, blank=True)
+    # What the CRM's codes mean (source names, lost stage names, currency rates), read
+    # from the CRM by each pull: webhooks, which carry only codes, are read with it.
+    catalog = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("подключение CRM")

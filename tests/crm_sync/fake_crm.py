@@ -3,6 +3,9 @@
 They filter and page like the real APIs (amoCRM `filter[updated_at][from]` and `page`,
 answering 204 when nothing matches; Bitrix24 `>=DATE_MODIFY`, `start`/`next`), check the
 token, log every request, and answer "too many requests" once to any path put in `limit`.
+amoCRM leads carry their loss reason and source only when `with` asks for them, and
+`with=only_deleted` lists `deleted_leads` instead. Which documentation page each recorded
+payload follows: payloads/README.md.
 """
 
 import copy
@@ -46,6 +49,14 @@ class FakeCRM:
         self.bitrix_contacts = load("bitrix24_crm_contact_list.json")["result"]
         self.calls = load("bitrix24_voximplant_statistic_get.json")["result"]
         self.bitrix_users = load("bitrix24_user_get.json")["result"]
+        self.deleted_leads: list[dict] = []
+        self.companies = load("amocrm_companies.json")["_embedded"]["companies"]
+        self.account = load("amocrm_account.json")
+        self.lead_fields = load("amocrm_leads_custom_fields.json")["_embedded"]["custom_fields"]
+        self.bitrix_companies = load("bitrix24_crm_company_list.json")["result"]
+        self.statuses = load("bitrix24_crm_status_list.json")["result"]
+        self.currencies = load("bitrix24_crm_currency_list.json")["result"]
+        self.deal_fields = load("bitrix24_crm_deal_fields.json")["result"]
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -78,6 +89,10 @@ class FakeCRM:
     def requests_to(self, path: str) -> list[tuple[float, str, dict]]:
         return [entry for entry in self.log if entry[1] == path]
 
+    def lead_requests(self) -> list[tuple[float, str, dict]]:
+        """Requests for leads, not for deleted ones."""
+        return [e for e in self.requests_to("/api/v4/leads") if e[2].get("with") != "only_deleted"]
+
     # --- amoCRM ---
 
     def amocrm(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict | None]:
@@ -91,11 +106,19 @@ class FakeCRM:
             return 429, None
         ids = {value for key, value in params if key == "filter[id][]"}
         since = dict(params).get("filter[updated_at][from]")
+        if url.path == "/api/v4/account":
+            return 200, copy.deepcopy(self.account)
+        with_ = set(dict(params).get("with", "").split(","))
         sources = {
-            "/api/v4/leads": ("leads", self.leads),
+            "/api/v4/leads": (
+                "leads",
+                self.deleted_leads if "only_deleted" in with_ else self._leads_with(with_),
+            ),
             "/api/v4/contacts": ("contacts", self.contacts),
             "/api/v4/contacts/notes": ("notes", self.notes),
             "/api/v4/users": ("users", self.users),
+            "/api/v4/companies": ("companies", self.companies),
+            "/api/v4/leads/custom_fields": ("custom_fields", self.lead_fields),
         }
         if url.path not in sources:
             return 404, {"title": "Not found"}
@@ -114,6 +137,17 @@ class FakeCRM:
         if len(items) > page * PAGE:
             links["next"] = {"href": f"https://example.amocrm.ru{url.path}?page={page + 1}"}
         return 200, {"_page": page, "_links": links, "_embedded": {key: copy.deepcopy(chunk)}}
+
+    def _leads_with(self, with_: set[str]) -> list[dict]:
+        """What `with` did not ask for is not in the answer."""
+        leads = copy.deepcopy(self.leads)
+        for lead in leads:
+            embedded = lead.get("_embedded", {})
+            if "loss_reason" not in with_:
+                embedded.pop("loss_reason", None)
+            if "source" not in with_:
+                embedded.pop("source", None)
+        return leads
 
     # --- Bitrix24 ---
 
@@ -134,6 +168,14 @@ class FakeCRM:
             items, moment = self.calls, "CALL_START_DATE"
         elif method == "user.get":
             items, moment = self.bitrix_users, ""
+        elif method == "crm.company.list":
+            items, moment = self.bitrix_companies, ""
+        elif method == "crm.status.list":
+            items, moment = self.statuses, ""
+        elif method == "crm.currency.list":
+            items, moment = self.currencies, ""
+        elif method == "crm.deal.fields":
+            return 200, {"result": copy.deepcopy(self.deal_fields), "time": {"duration": 0.001}}
         else:
             return 400, {
                 "error": "ERROR_METHOD_NOT_FOUND",
