@@ -172,8 +172,8 @@ class FakeCRM:
             items, moment = self.bitrix_companies, ""
         elif method == "crm.status.list":
             items, moment = self.statuses, ""
-        elif method == "crm.currency.list":
-            items, moment = self.currencies, ""
+        elif method == "crm.currency.list":  # no navigation: every currency at once
+            return 200, {"result": copy.deepcopy(self.currencies), "total": len(self.currencies)}
         elif method == "crm.deal.fields":
             return 200, {"result": copy.deepcopy(self.deal_fields), "time": {"duration": 0.001}}
         else:
