@@ -8,6 +8,7 @@ urlpatterns = [
     path("settings/crm/new/", views.connection_create, name="crm-connection-create"),
     path("settings/crm/<uuid:code>/", views.connection_edit, name="crm-connection-edit"),
     path("settings/crm/<uuid:code>/pull/", views.connection_pull, name="crm-connection-pull"),
+    path("settings/crm/<uuid:code>/amount/", views.connection_amount, name="crm-connection-amount"),
     path(
         "hooks/amocrm/<uuid:company>/<uuid:code>/<str:secret>/",
         webhooks.amocrm_hook,

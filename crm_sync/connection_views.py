@@ -13,8 +13,9 @@ from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
 from crm_sync import connectors, services, tasks
-from crm_sync.connection_forms import ConnectionForm
+from crm_sync.connection_forms import AmountFieldForm, ConnectionForm
 from crm_sync.models import CRMConnection
+from crm_sync.vendors.http import CRMError
 
 
 def webhook_url(connection: CRMConnection) -> str:
@@ -96,3 +97,25 @@ def connection_pull(request: HttpRequest, code: str) -> HttpResponse:
     transaction.on_commit(lambda: tasks.pull_connection.delay(*arguments))
     messages.success(request, _("Загрузка из CRM запущена: обновите страницу через минуту."))
     return redirect("crm-connections")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_amount(request: HttpRequest, code: str) -> HttpResponse:
+    """The admin picks the deal field the amount is read from, out of the CRM's own list."""
+    connection = get_for_admin(CRMConnection, actor=request.user, code=code)
+    try:
+        fields, unavailable = connectors.amount_fields_list(connection=connection), ""
+    except CRMError as error:
+        fields, unavailable = [], str(error)
+    form = AmountFieldForm(request.POST or None, fields=fields, connection=connection)
+    if submitted(request, form):
+        if call_service(form, connectors.connection_amount_field_set, connection=connection):
+            arguments = (connection.company_id, str(connection.code))
+            transaction.on_commit(lambda: tasks.pull_connection.delay(*arguments))
+            messages.success(
+                request, _("Поле суммы сохранено: сделки загружаются заново с новыми суммами.")
+            )
+        return redirect("crm-connections")
+    context = {"form": form, "connection": connection, "unavailable": unavailable}
+    return render(request, "crm_sync/connection_amount.html", context)

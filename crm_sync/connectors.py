@@ -33,7 +33,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import crypto, tenancy
-from accounts.models import Company, User
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Company, User
 from crm_sync import services, vendors
 from crm_sync.models import Client, CRMConnection, Deal, PipelineStage
 from crm_sync.vendors.base import Skip, Stream, Vendor
@@ -370,6 +371,38 @@ def connection_configure(
     if changed:
         connection.save(update_fields=changed)
     return connection
+
+
+def amount_fields_list(*, connection: CRMConnection, **http: Any) -> list[tuple[str, str]]:
+    """The CRM's deal fields that can hold the amount, as the CRM names them (asks the CRM)."""
+    vendor, client = _connect(connection, **http)
+    try:
+        return vendor.amount_fields(client)
+    finally:
+        client.close()
+
+
+def connection_amount_field_set(*, connection: CRMConnection, amount_field: str) -> bool:
+    """Read deal amounts from `amount_field` (empty: the standard field). Every deal was read
+    from the old one: the next pull reads them all again. True: changed."""
+    if connection.amount_field == amount_field:
+        return False
+    connection.amount_field = amount_field
+    deals_reread(connection)
+    connection.save(update_fields=["amount_field", "cursor"])
+    audit_record(
+        company=connection.company,
+        action=AuditEvent.Action.CRM_SAVED,
+        target=f"{connection.get_vendor_display()}: "
+        + (_("сумма сделки из поля %(field)s") % {"field": amount_field} if amount_field
+           else _("сумма сделки из стандартного поля")),
+    )  # fmt: skip
+    return True
+
+
+def deals_reread(connection: CRMConnection) -> None:
+    """The next pull reads every deal again, from the start (the caller saves `cursor`)."""
+    connection.cursor.pop("deals", None)
 
 
 def connections_due() -> list[tuple[int, str]]:

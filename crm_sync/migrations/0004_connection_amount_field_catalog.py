@@ -3,9 +3,31 @@
 from django.db import migrations, models
 
 
+def deals_reread(apps, schema_editor):
+    """Deals pulled before were read without their company, source name, loss reason and
+    currency: the next pull reads every deal again (an upsert, so nothing is duplicated),
+    moving each B2B deal from its contact to its company."""
+    Company = apps.get_model("accounts", "Company")
+    CRMConnection = apps.get_model("crm_sync", "CRMConnection")
+    connection = schema_editor.connection
+    for company_id in Company.objects.order_by("pk").values_list("pk", flat=True):
+        if connection.vendor == "postgresql":
+            # A company's rows are seen and changed only in its row-level security context.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('app.company_id', %s, true)", [str(company_id)])
+        for crm in CRMConnection.objects.filter(company_id=company_id):
+            if "deals" in (crm.cursor or {}):
+                crm.cursor.pop("deals")
+                CRMConnection.objects.filter(pk=crm.pk).update(cursor=crm.cursor)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.company_id', '', true)")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('accounts', '0013_user_is_sample'),
         ('crm_sync', '0003_crmconnection_event_token'),
     ]
 
@@ -20,4 +42,5 @@ class Migration(migrations.Migration):
             name='catalog',
             field=models.JSONField(blank=True, default=dict),
         ),
+        migrations.RunPython(deals_reread, migrations.RunPython.noop),
     ]

@@ -4,8 +4,9 @@ chosen amount field and its currency, and deletions, against the loopback fake."
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
-from accounts import tenancy
+from accounts import crypto, tenancy
 from crm_sync import connectors, services, vendors
 from crm_sync.models import CRMConnection, Deal, PipelineStage, StageVisit
 from tests.crm_sync.fake_crm import FakeCRM, form, load
@@ -194,3 +195,42 @@ def test_a_deleted_deal_leaves_the_days_figures(alpha):
         assert not Deal.objects.filter(company=company, external_id="D-1").exists()
         assert not StageVisit.objects.filter(company=company, deal__external_id="D-1").exists()
         assert not services.deal_delete(company=company, source="amocrm", external_id="D-1")
+
+
+# --- The admin's choice of the amount field -------------------------------------------------
+
+
+def test_the_admin_picks_the_amount_field_from_the_crms_list(client, alpha, fake, amo):
+    pull(amo)
+    url = reverse("crm-connection-amount", args=[amo.code])
+    client.force_login(alpha.admin)
+
+    page = client.get(url).content.decode()
+
+    assert '<option value="912001">Сумма по договору</option>' in page
+    assert "Город доставки" not in page  # a text field cannot be an amount
+    response = client.post(url, {"amount_field": "912001"})
+    assert response.status_code == 302
+    connection = reload(amo)
+    assert connection.amount_field == "912001"
+    assert "deals" not in connection.cursor  # every deal is read again with the new amount
+    assert "912001" in client.get(reverse("crm-connections")).content.decode()
+    assert client.post(url, {"amount_field": "999"}).status_code == 200  # not the CRM's
+    assert reload(amo).amount_field == "912001"
+
+
+def test_a_crm_that_refuses_leaves_the_standard_field_to_pick(client, alpha, amo):
+    with tenancy.tenant_context(alpha.company):
+        CRMConnection.objects.filter(pk=amo.pk).update(credentials=crypto.encrypt("revoked"))
+    client.force_login(alpha.admin)
+
+    page = client.get(reverse("crm-connection-amount", args=[amo.code])).content.decode()
+
+    assert "Список полей из CRM не получен: amoCRM не принимает ключ доступа" in page
+    assert "Бюджет (стандартное поле price)" in page
+
+
+def test_only_the_admin_picks_the_amount_field(client, alpha, amo):
+    client.force_login(alpha.head)
+    response = client.get(reverse("crm-connection-amount", args=[amo.code]))
+    assert response.status_code in (403, 404)
