@@ -86,3 +86,9 @@ class AmountFieldForm(forms.Form):
                             % {"field": connection.amount_field}))  # fmt: skip
         self.fields["amount_field"].choices = choices
         self.fields["amount_field"].initial = connection.amount_field
+        self.names = dict(fields)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["amount_field_name"] = self.names.get(data.get("amount_field", ""), "")
+        return data

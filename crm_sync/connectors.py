@@ -382,14 +382,17 @@ def amount_fields_list(*, connection: CRMConnection, **http: Any) -> list[tuple[
         client.close()
 
 
-def connection_amount_field_set(*, connection: CRMConnection, amount_field: str) -> bool:
+def connection_amount_field_set(
+    *, connection: CRMConnection, amount_field: str, amount_field_name: str = ""
+) -> bool:
     """Read deal amounts from `amount_field` (empty: the standard field). Every deal was read
     from the old one: the next pull reads them all again. True: changed."""
     if connection.amount_field == amount_field:
         return False
     connection.amount_field = amount_field
+    connection.amount_field_name = amount_field_name if amount_field else ""
     deals_reread(connection)
-    connection.save(update_fields=["amount_field", "cursor"])
+    connection.save(update_fields=["amount_field", "amount_field_name", "cursor"])
     audit_record(
         company=connection.company,
         action=AuditEvent.Action.CRM_SAVED,

@@ -39,6 +39,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='crmconnection',
+            name='amount_field_name',
+            field=models.CharField(blank=True, max_length=255),
+        ),
+        migrations.AddField(
+            model_name='crmconnection',
             name='catalog',
             field=models.JSONField(blank=True, default=dict),
         ),

@@ -214,7 +214,7 @@ def test_the_admin_picks_the_amount_field_from_the_crms_list(client, alpha, fake
     connection = reload(amo)
     assert connection.amount_field == "912001"
     assert "deals" not in connection.cursor  # every deal is read again with the new amount
-    assert "912001" in client.get(reverse("crm-connections")).content.decode()
+    assert "«Сумма по договору»" in client.get(reverse("crm-connections")).content.decode()
     assert client.post(url, {"amount_field": "999"}).status_code == 200  # not the CRM's
     assert reload(amo).amount_field == "912001"
 
