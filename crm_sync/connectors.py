@@ -388,6 +388,9 @@ def connection_amount_field_set(
     """Read deal amounts from `amount_field` (empty: the standard field). Every deal was read
     from the old one: the next pull reads them all again. True: changed."""
     if connection.amount_field == amount_field:
+        if amount_field_name and connection.amount_field_name != amount_field_name:
+            connection.amount_field_name = amount_field_name  # renamed in the CRM
+            connection.save(update_fields=["amount_field_name"])
         return False
     connection.amount_field = amount_field
     connection.amount_field_name = amount_field_name if amount_field else ""
