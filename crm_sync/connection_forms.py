@@ -189,3 +189,32 @@ class MappingForm(forms.Form):
         ):
             raise forms.ValidationError(_("Выберите хотя бы одну воронку продаж."))
         return data
+
+
+class AmountFieldForm(forms.Form):
+    """Which of the CRM's deal fields is the amount: the standard one or a money field."""
+
+    amount_field = forms.ChoiceField(label=_("Сумма сделки — из поля"), required=False)
+
+    def __init__(
+        self, *args: Any, fields: list[tuple[str, str]], connection: CRMConnection, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        standard = (
+            _("Бюджет (стандартное поле price)")
+            if connection.vendor == CRMConnection.Vendor.AMOCRM
+            else _("Сумма (стандартное поле OPPORTUNITY)")
+        )
+        choices = [("", standard), *fields]
+        if connection.amount_field and connection.amount_field not in dict(fields):
+            # Not in the CRM's list (deleted, or the CRM did not answer): kept, but named so.
+            choices.append((connection.amount_field, _("%(field)s (нет в CRM)")
+                            % {"field": connection.amount_field}))  # fmt: skip
+        self.fields["amount_field"].choices = choices
+        self.fields["amount_field"].initial = connection.amount_field
+        self.names = dict(fields)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["amount_field_name"] = self.names.get(data.get("amount_field", ""), "")
+        return data

@@ -13,7 +13,7 @@ from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
 from crm_sync import connectors, mapping, oauth, services, tasks
-from crm_sync.connection_forms import ConnectionForm, MappingForm
+from crm_sync.connection_forms import AmountFieldForm, ConnectionForm, MappingForm
 from crm_sync.models import CRMConnection, PipelineStage
 from crm_sync.vendors.http import CRMError
 
@@ -145,9 +145,32 @@ def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "crm_sync/connection_mapping.html", context)
 
 
+@login_required
 @require_GET
 def connection_status(request: HttpRequest, code: str) -> HttpResponse:
     """The pull's progress, polled by the connection page while it runs."""
     connection = get_for_admin(CRMConnection, actor=request.user, code=code)
     connection.progress = connectors.connection_progress(connection)
     return render(request, "crm_sync/connection_list.html#status", {"connection": connection})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_amount(request: HttpRequest, code: str) -> HttpResponse:
+    """The admin picks the deal field the amount is read from, out of the CRM's own list."""
+    connection = get_for_admin(CRMConnection, actor=request.user, code=code)
+    try:
+        fields, unavailable = connectors.amount_fields_list(connection=connection), ""
+    except CRMError as error:
+        fields, unavailable = [], str(error)
+    form = AmountFieldForm(request.POST or None, fields=fields, connection=connection)
+    if submitted(request, form):
+        if call_service(form, connectors.connection_amount_field_set, connection=connection):
+            arguments = (connection.company_id, str(connection.code))
+            transaction.on_commit(lambda: tasks.pull_connection.delay(*arguments))
+            messages.success(
+                request, _("Поле суммы сохранено: сделки загружаются заново с новыми суммами.")
+            )
+        return redirect("crm-connections")
+    context = {"form": form, "connection": connection, "unavailable": unavailable}
+    return render(request, "crm_sync/connection_amount.html", context)

@@ -34,11 +34,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import crypto, tenancy
-from accounts.models import Company, User
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Company, User
 from crm_sync import coordination, history, oauth, services, vendors
 from crm_sync.models import Client, CRMConnection, CRMStageLink, CRMUserLink, Deal, PipelineStage
 from crm_sync.vendors.base import Ignored, Skip, Stream, Vendor
 from crm_sync.vendors.http import CRMError, CRMTokenRefused, CRMUnavailable
+from crm_sync.vendors.reference import Reference
 
 MAX_ERRORS = 20
 MAX_RETRY_IDS = 500
@@ -52,6 +54,7 @@ class SyncResult:
     unchanged: int = 0
     skipped: int = 0
     ignored: int = 0  # deals of pipelines the admin did not choose
+    deleted: int = 0
     errors: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
@@ -84,6 +87,11 @@ class Mapping:
             (link.pipeline_id, link.status_id): link
             for link in CRMStageLink.objects.filter(connection=connection).select_related("stage")
         }
+        self.reference = Reference(
+            currency=company.currency,
+            amount_field=connection.amount_field,
+            catalog=connection.catalog,
+        )
 
     def manager(self, crm_user_id: Any) -> User | None:
         return self.users.get(str(crm_user_id)) if crm_user_id else None
@@ -138,6 +146,12 @@ class Mapping:
         _deal, outcome = services.deal_upsert(company=self.company, source=self.source, data=data)
         return outcome
 
+    def deal_delete(self, external_id: str) -> str:
+        found = services.deal_delete(
+            company=self.company, source=self.source, external_id=external_id
+        )
+        return "deleted" if found else "unchanged"
+
     def call_upsert(self, data: services.CallData) -> str:
         _call, outcome = services.call_upsert(company=self.company, source=self.source, data=data)
         return outcome
@@ -183,7 +197,7 @@ def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
     deal without its fields)."""
     vendor = vendors.vendor_for(connection.vendor)
     inbound = vendor.webhook(payload)
-    if inbound.records:
+    if inbound.records or inbound.deleted_deal_ids:
         mapping = Mapping(company=connection.company, connection=connection)
         result = SyncResult()
         for record in inbound.records:
@@ -192,6 +206,8 @@ def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
                 if record.is_deal
                 else mapping.call_upsert(record.data(mapping))  # type: ignore[arg-type]
             ))  # fmt: skip
+        for deal_id in inbound.deleted_deal_ids:
+            _store(result, _("Удалённая сделка"), deal_id, lambda d=deal_id: mapping.deal_delete(d))
         _note_errors(connection, result)
     return inbound.deal_ids
 
@@ -209,6 +225,8 @@ def _connect(connection: CRMConnection, *, stale: str = "", **http: Any) -> tupl
 def _record_store(
     vendor: Vendor[Any], mapping: Mapping, stream: Stream, record: dict, contacts: dict
 ) -> str:
+    if stream.deletions:
+        return mapping.deal_delete(stream.record_id(record))
     if stream.is_deal:
         return mapping.deal_upsert(vendor.deal_from_payload(mapping, record, contacts))
     return mapping.call_upsert(vendor.call_from_payload(mapping, record))
@@ -319,6 +337,7 @@ def _pull(
             locked.cursor["progress"] = {"running": True, "started_at": _now(), "fetched": 0}
             locked.save(update_fields=["cursor"])
             connection.cursor = locked.cursor
+        _catalog_refresh(vendor, client, company_id, connection.pk)
         for stream in vendor.streams(client):
             retry = connection.cursor.get("retry", {}).get(stream.key, [])
             for ids in _chunks(retry):
@@ -372,6 +391,8 @@ def _refresh(
         return result
     vendor, client = _connect(connection, **http)
     try:
+        if not connection.catalog:  # no pull yet: the deals' codes need the CRM's names
+            _catalog_refresh(vendor, client, connection.company_id, connection.pk)
         stream = next(s for s in vendor.streams(client) if s.is_deal)
         for chunk in _chunks(ids):  # a page of ids a request
             records = vendor.fetch_deals(client, chunk)
@@ -425,6 +446,12 @@ def connection_progress(connection: CRMConnection) -> Progress:
         reached=moment,
         started_at=datetime.datetime.fromisoformat(started) if started else None,
     )
+
+
+def _catalog_refresh(vendor: Vendor[Any], client: Any, company_id: int, connection_id: int) -> None:
+    catalog = vendor.catalog(client)
+    with tenancy.tenant_context(company_id):
+        CRMConnection.objects.filter(pk=connection_id).update(catalog=catalog)
 
 
 def _finish(company_id: int, connection_id: int, *, error: str, pulled: bool = False) -> None:
@@ -514,6 +541,44 @@ def _configure(
     if changed:
         connection.save(update_fields=changed)
     return connection
+
+
+def amount_fields_list(*, connection: CRMConnection, **http: Any) -> list[tuple[str, str]]:
+    """The CRM's deal fields that can hold the amount, as the CRM names them (asks the CRM)."""
+    vendor, client = _connect(connection, **http)
+    try:
+        return vendor.amount_fields(client)
+    finally:
+        client.close()
+
+
+def connection_amount_field_set(
+    *, connection: CRMConnection, amount_field: str, amount_field_name: str = ""
+) -> bool:
+    """Read deal amounts from `amount_field` (empty: the standard field). Every deal was read
+    from the old one: the next pull reads them all again. True: changed."""
+    if connection.amount_field == amount_field:
+        if amount_field_name and connection.amount_field_name != amount_field_name:
+            connection.amount_field_name = amount_field_name  # renamed in the CRM
+            connection.save(update_fields=["amount_field_name"])
+        return False
+    connection.amount_field = amount_field
+    connection.amount_field_name = amount_field_name if amount_field else ""
+    deals_reread(connection)
+    connection.save(update_fields=["amount_field", "amount_field_name", "cursor"])
+    audit_record(
+        company=connection.company,
+        action=AuditEvent.Action.CRM_SAVED,
+        target=f"{connection.get_vendor_display()}: "
+        + (_("сумма сделки из поля %(field)s") % {"field": amount_field} if amount_field
+           else _("сумма сделки из стандартного поля")),
+    )  # fmt: skip
+    return True
+
+
+def deals_reread(connection: CRMConnection) -> None:
+    """The next pull reads every deal again, from the start (the caller saves `cursor`)."""
+    connection.cursor.pop("deals", None)
 
 
 def connections_due() -> list[tuple[int, str]]:

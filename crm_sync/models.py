@@ -218,6 +218,14 @@ class CRMConnection(TenantModel):
     # What the CRM listed when last asked (crm_sync.mapping): its pipelines and users, so the
     # mapping page opens without a call to the CRM.
     catalogue = models.JSONField(default=dict, blank=True)
+    # The CRM field a deal's amount is read from: empty for the standard one (amoCRM
+    # `price`, Bitrix24 `OPPORTUNITY`), else a money field's id (amoCRM field_id, Bitrix24
+    # UF_CRM_…), chosen by the admin from the CRM's own field list.
+    amount_field = models.CharField(_("поле суммы сделки"), max_length=64, blank=True)
+    amount_field_name = models.CharField(max_length=255, blank=True)  # as the CRM named it
+    # What the CRM's codes mean (source names, lost stage names, currency rates), read
+    # from the CRM by each pull: webhooks, which carry only codes, are read with it.
+    catalog = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("подключение CRM")

@@ -283,6 +283,23 @@ def _deal_days(company: Company, deal: Deal) -> set[tuple[int | None, datetime.d
     return days
 
 
+def deal_delete(*, company: Company, source: str, external_id: str) -> bool:
+    """The source deleted the deal: it leaves every figure and the funnel. The manager days
+    it counted in are refreshed, which re-marks their stored totals. False: not stored."""
+    with transaction.atomic():
+        deal = (
+            Deal.objects.select_for_update()
+            .filter(company=company, source=source, external_id=external_id)
+            .first()
+        )
+        if deal is None:
+            return False
+        touched = _deal_days(company, deal)
+        deal.delete()
+        day_figures_refresh_many(company=company, pairs=touched)
+    return True
+
+
 # --- Calls ------------------------------------------------------------------------------
 
 

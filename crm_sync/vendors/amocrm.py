@@ -8,12 +8,13 @@ or lost stage.
 import json
 import secrets
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
-from crm_sync.models import Call, CRMConnection, PipelineStage, Source
+from crm_sync.models import Call, Client, CRMConnection, PipelineStage, Source
 from crm_sync.services import CallData, DealData
 from crm_sync.vendors.base import (
     CRMPipeline,
@@ -24,10 +25,10 @@ from crm_sync.vendors.base import (
     Record,
     StageEvent,
     Stream,
-    amount,
     moment,
 )
 from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused
+from crm_sync.vendors.reference import Reference
 
 PAGE_SIZE = 250
 EVENTS_PAGE_SIZE = 100  # /api/v4/events gives at most 100 a page
@@ -37,6 +38,11 @@ CALL_NOTE_TYPES = ("call_in", "call_out")
 NOTE_STREAMS = {"calls": "contacts", "lead_calls": "leads", "company_calls": "companies"}
 # The two system statuses every amoCRM pipeline ends in.
 WON_STATUS, LOST_STATUS = 142, 143
+# What a lead page brings besides the lead: its contacts (and companies), the loss reason's
+# name and the lead's source (amocrm.ru/developers/content/crm_platform/leads-api, «with»).
+LEAD_WITH = "contacts,loss_reason,source_id,source"
+# Custom field types that can hold a deal's amount (leads/custom_fields `type`).
+AMOUNT_FIELD_TYPES = ("monetary", "numeric", "price")
 
 
 # --- HTTP ---------------------------------------------------------------------------------
@@ -151,10 +157,14 @@ class AmoCRMClient:
                 seen |= {i["id"] for i in items}
 
     def leads_updated(self, *, since: int | None) -> Iterator[list[dict]]:
-        return self._updated_since("/api/v4/leads", "leads", [("with", "contacts")], since)
+        return self._updated_since("/api/v4/leads", "leads", [("with", LEAD_WITH)], since)
+
+    def leads_deleted(self, *, since: int | None) -> Iterator[list[dict]]:
+        """Leads deleted and still restorable: `id`, `updated_at` and `is_deleted` only."""
+        return self._updated_since("/api/v4/leads", "leads", [("with", "only_deleted")], since)
 
     def leads_by_id(self, ids: list[str]) -> list[dict]:
-        params: list[tuple[str, Any]] = [("with", "contacts")]
+        params: list[tuple[str, Any]] = [("with", LEAD_WITH)]
         params += [("filter[id][]", lead_id) for lead_id in ids]
         return [lead for page in self._pages("/api/v4/leads", "leads", params) for lead in page]
 
@@ -164,6 +174,20 @@ class AmoCRMClient:
         params = [("filter[id][]", contact_id) for contact_id in ids]
         pages = self._pages("/api/v4/contacts", "contacts", params)
         return [contact for page in pages for contact in page]
+
+    def companies_by_id(self, ids: list[str]) -> list[dict]:
+        if not ids:
+            return []
+        params = [("filter[id][]", company_id) for company_id in ids]
+        pages = self._pages("/api/v4/companies", "companies", params)
+        return [company for page in pages for company in page]
+
+    def account(self) -> dict:
+        return self._get("/api/v4/account", [])
+
+    def lead_fields(self) -> list[dict]:
+        pages = self._pages("/api/v4/leads/custom_fields", "custom_fields", [])
+        return [item for page in pages for item in page]
 
     def call_notes_updated(
         self, *, since: int | None, entity: str = "contacts"
@@ -230,17 +254,7 @@ def _answered(call_status: Any, duration: int) -> bool:
 def lead_data(lookup: Lookup, lead: dict, contacts: dict[str, dict]) -> DealData:
     """A lead as API v4 or a webhook gives it (webhooks: strings, date_create/last_modified)."""
     status_id = int(lead["status_id"])
-    main = next(
-        (c for c in lead.get("_embedded", {}).get("contacts", []) if c.get("is_main")), None
-    )
-    client = None
-    if main is not None:
-        contact = contacts.get(str(main["id"]), {})
-        client = lookup.client(
-            external_id=main["id"],
-            name=contact.get("name", ""),
-            phone=contact_phone(contact),
-        )
+    client = _lead_client(lookup, lead, contacts)
     loss = lead.get("_embedded", {}).get("loss_reason") or []
     return DealData(
         external_id=str(lead["id"]),
@@ -254,9 +268,62 @@ def lead_data(lookup: Lookup, lead: dict, contacts: dict[str, dict]) -> DealData
         manager=lookup.manager(lead.get("responsible_user_id")),
         crm_user_id=str(lead.get("responsible_user_id") or ""),
         client=client,
-        amount=amount(lead.get("price")),
+        channel=lead_channel(lead),
+        amount=lead_amount(lookup.reference, lead),
         loss_reason=loss[0].get("name", "") if loss else "",
     )
+
+
+def company_key(company_id: Any) -> str:
+    """A company's key among a page's contacts, and its client's external id: amoCRM's
+    contacts and companies are numbered apart, so a bare id could name either."""
+    return f"company:{company_id}"
+
+
+def _lead_client(lookup: Lookup, lead: dict, contacts: dict[str, dict]) -> Client | None:
+    """A B2B client is the lead's company; without one, its main contact."""
+    embedded = lead.get("_embedded", {})
+    companies = embedded.get("companies") or []
+    if companies:
+        key = company_key(companies[0]["id"])
+        company = contacts.get(key, {})
+        return lookup.client(
+            external_id=key, name=company.get("name", ""), phone=contact_phone(company)
+        )
+    main = next((c for c in embedded.get("contacts", []) if c.get("is_main")), None)
+    if main is None:
+        return None
+    contact = contacts.get(str(main["id"]), {})
+    return lookup.client(
+        external_id=main["id"], name=contact.get("name", ""), phone=contact_phone(contact)
+    )
+
+
+def lead_channel(lead: dict) -> str:
+    """The lead's source by name (`with=source`), else its utm_source tracking field."""
+    source = lead.get("source") or lead.get("_embedded", {}).get("source") or {}
+    if source.get("name"):
+        return str(source["name"])[:100]
+    for field in lead.get("custom_fields_values") or []:
+        if field.get("field_code") == "UTM_SOURCE" and field.get("values"):
+            return str(field["values"][0].get("value", ""))[:100]
+    return ""
+
+
+def lead_amount(reference: Reference, lead: dict) -> Decimal:
+    """`price`, or the money field the admin chose, in the account's currency (amoCRM keeps
+    one per account)."""
+    value: Any = lead.get("price")
+    if reference.amount_field:
+        value = next(
+            (
+                (field.get("values") or [{}])[0].get("value")
+                for field in lead.get("custom_fields_values") or []
+                if str(field.get("field_id")) == reference.amount_field
+            ),
+            None,
+        )
+    return reference.money(value, None)
 
 
 def call_data(lookup: Lookup, note: dict, direction: str, entity: str = "contacts") -> CallData:
@@ -381,7 +448,15 @@ class AmoCRM:
                 for c in lead.get("_embedded", {}).get("contacts", [])
                 if c.get("is_main")
             }
-            return {str(c["id"]): c for c in client.contacts_by_id(sorted(ids))}
+            found = {str(c["id"]): c for c in client.contacts_by_id(sorted(ids))}
+            companies = {
+                str(c["id"])
+                for lead in leads
+                for c in lead.get("_embedded", {}).get("companies", [])
+            }
+            for company in client.companies_by_id(sorted(companies)):
+                found[company_key(company["id"])] = company
+            return found
 
         return [
             Stream(
@@ -390,6 +465,12 @@ class AmoCRM:
                 modified=lambda lead: int(lead["updated_at"]),
                 record_id=lambda lead: str(lead["id"]),
                 contacts=lead_contacts,
+            ),
+            Stream(
+                key="deleted_deals", is_deal=False, deletions=True,
+                pages=lambda since: client.leads_deleted(since=since),
+                modified=lambda lead: int(lead["updated_at"]),
+                record_id=lambda lead: str(lead["id"]),
             ),
             *(
                 Stream(
@@ -404,6 +485,18 @@ class AmoCRM:
 
     def fetch_deals(self, client: AmoCRMClient, ids: list[str]) -> list[dict]:
         return client.leads_by_id(ids)
+
+    def catalog(self, client: AmoCRMClient) -> dict[str, Any]:
+        """The account's currency: amoCRM gives no rates, so it converts to itself only."""
+        currency = str(client.account().get("currency") or "").upper()
+        return {"currency": currency, "rates": {currency: "1"}} if currency else {}
+
+    def amount_fields(self, client: AmoCRMClient) -> list[tuple[str, str]]:
+        return [
+            (str(field["id"]), str(field.get("name") or field["id"]))
+            for field in client.lead_fields()
+            if field.get("type") in AMOUNT_FIELD_TYPES
+        ]
 
     def deal_from_payload(
         self, lookup: Lookup, payload: dict, contacts: dict[str, dict]
@@ -426,7 +519,7 @@ class AmoCRM:
         )
 
     def webhook(self, payload: dict) -> Inbound:
-        """Leads added, edited or moved, and call notes, as amoCRM posts them."""
+        """Leads added, edited, moved or deleted, and call notes, as amoCRM posts them."""
         inbound = Inbound()
         leads = payload.get("leads", {})
         for event in ("add", "update", "status"):
@@ -435,6 +528,13 @@ class AmoCRM:
                     is_deal=True, record_id=lead.get("id"),
                     data=lambda lookup, lead=lead: lead_data(lookup, lead, {}),
                 ))  # fmt: skip
+                # A webhook names a lead's loss reason, source and company by id only:
+                # a lost lead is fetched again with them.
+                if str(lead.get("status_id")) == str(LOST_STATUS):
+                    inbound.deal_ids.append(str(lead.get("id")))
+        for lead in leads.get("delete", {}).values():
+            if str(lead.get("id", "")).isdigit():
+                inbound.deleted_deal_ids.append(str(lead["id"]))
         for entity in NOTE_STREAMS.values():
             for item in payload.get(entity, {}).get("note", {}).values():
                 note = item.get("note", {})

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from crm_sync.models import Client, CRMConnection, PipelineStage
 from crm_sync.services import CallData, DealData
+
+if TYPE_CHECKING:
+    from crm_sync.vendors.reference import Reference
 
 
 class Skip(Exception):
@@ -32,7 +35,10 @@ class Ignored(Skip):
 
 
 class Lookup(Protocol):
-    """One company's stages, users and clients, as a payload's ids name them."""
+    """One company's stages, users and clients, as a payload's ids name them, and what the
+    CRM's codes and amounts mean (`reference`)."""
+
+    reference: "Reference"
 
     def manager(self, crm_user_id: Any) -> User | None: ...
 
@@ -59,9 +65,13 @@ class Stream:
     # The contacts a page's deals name, by id, fetched once per page.
     contacts: Callable[[list[dict]], dict[str, dict]] = lambda records: {}
     order: Callable[[Any], Any] = lambda value: value  # cursor values, comparable
+    # Deals the CRM deleted (their ids are `record_id`s): removed, not stored.
+    deletions: bool = False
 
     @property
     def label(self) -> str:
+        if self.deletions:
+            return _("Удалённая сделка")
         return _("Сделка") if self.is_deal else _("Звонок")
 
 
@@ -86,6 +96,7 @@ class Inbound:
 
     records: list[Record] = field(default_factory=list)
     deal_ids: list[str] = field(default_factory=list)
+    deleted_deal_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,14 @@ class Vendor(Protocol[ClientT]):
     ) -> Iterable[list[StageEvent]]:
         """Pages of stage moves, oldest first: every one (since None), those from the
         cursor value `since` on (`StageEvent.cursor`), or those of these deals."""
+        ...
+
+    def catalog(self, client: ClientT) -> dict[str, Any]:
+        """The CRM's reference lists a deal's codes are read with (`vendors.reference`)."""
+        ...
+
+    def amount_fields(self, client: ClientT) -> list[tuple[str, str]]:
+        """The deal fields that can hold its amount, besides the standard one: (id, name)."""
         ...
 
     def fetch_deals(self, client: ClientT, ids: list[str]) -> list[dict]: ...

@@ -9,6 +9,7 @@ or a STAGE_ID ending in WON / LOSE) land on the company's first won or lost stag
 import datetime
 import secrets
 from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ import httpx
 from django.utils.translation import gettext as _
 
 from accounts import crypto
-from crm_sync.models import Call, CRMConnection, PipelineStage, Source
+from crm_sync.models import Call, Client, CRMConnection, PipelineStage, Source
 from crm_sync.services import CallData, DealData
 from crm_sync.vendors.base import (
     CRMPipeline,
@@ -28,18 +29,20 @@ from crm_sync.vendors.base import (
     Skip,
     StageEvent,
     Stream,
-    amount,
     iso,
 )
 from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused
+from crm_sync.vendors.reference import Reference, split_money
 
 DEAL_FIELDS = [
     "ID", "TITLE", "STAGE_ID", "STAGE_SEMANTIC_ID", "CATEGORY_ID", "OPPORTUNITY",
     "ASSIGNED_BY_ID", "CONTACT_ID", "SOURCE_ID", "DATE_CREATE", "DATE_MODIFY", "CLOSED",
-    "CLOSEDATE", "IS_RETURN_CUSTOMER",
+    "CLOSEDATE", "IS_RETURN_CUSTOMER", "COMPANY_ID", "CURRENCY_ID", "UF_*",
 ]  # fmt: skip
 HISTORY_FIELDS = ["ID", "TYPE_ID", "OWNER_ID", "CREATED_TIME", "CATEGORY_ID", "STAGE_ID",
                   "STAGE_SEMANTIC_ID"]  # fmt: skip
+# Deal fields that can hold its amount (crm.deal.fields `type`), besides OPPORTUNITY.
+AMOUNT_FIELD_TYPES = ("money", "double")
 LIMITED = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"}
 PAGE_SIZE = 50  # rows a list method answers with, fixed by Bitrix24
 # Bitrix24 lists a call once it ends, by its start time: a long call can show up after
@@ -228,6 +231,22 @@ class Bitrix24Client:
         params = {"select": ["ID", "NAME", "LAST_NAME", "PHONE"], "filter": {"@ID": ids}}
         return [item for page in self._pages("crm.contact.list", params) for item in page]
 
+    def companies_by_id(self, ids: list[str]) -> list[dict]:
+        if not ids:
+            return []
+        params = {"select": ["ID", "TITLE", "PHONE"], "filter": {"@ID": ids}}
+        return [item for page in self._pages("crm.company.list", params) for item in page]
+
+    def statuses(self) -> list[dict]:
+        """Every reference list at once (sources, the stages of every category …)."""
+        return [item for page in self._pages("crm.status.list", {}) for item in page]
+
+    def currencies(self) -> list[dict]:
+        return self.call("crm.currency.list", {}).get("result", [])
+
+    def deal_fields(self) -> dict[str, dict]:
+        return self.call("crm.deal.fields", {}).get("result", {})
+
     def calls_since(self, *, since: str | None) -> Iterator[list[dict]]:
         """voximplant.statistic.get names its parameters in capitals and sorts by one field."""
         return self._changed_since(
@@ -310,15 +329,9 @@ def _closing(deal: dict) -> str | None:
 
 
 def deal_data(lookup: Lookup, deal: dict, contacts: dict[str, dict]) -> DealData:
-    client = None
-    if deal.get("CONTACT_ID"):
-        contact = contacts.get(str(deal["CONTACT_ID"]), {})
-        client = lookup.client(
-            external_id=deal["CONTACT_ID"],
-            name=contact_name(contact),
-            phone=contact_phone(contact),
-        )
+    client = _deal_client(lookup, deal, contacts)
     closing = _closing(deal)
+    reference = lookup.reference
     created_at = iso(deal.get("DATE_CREATE"))
     return DealData(
         external_id=str(deal["ID"]),
@@ -330,8 +343,14 @@ def deal_data(lookup: Lookup, deal: dict, contacts: dict[str, dict]) -> DealData
         manager=lookup.manager(deal.get("ASSIGNED_BY_ID")),
         crm_user_id=str(deal.get("ASSIGNED_BY_ID") or ""),
         client=client,
-        channel=deal.get("SOURCE_ID") or "",
-        amount=amount(deal.get("OPPORTUNITY")),
+        channel=(reference.name("sources", deal.get("SOURCE_ID")) or deal.get("SOURCE_ID") or "")[
+            :100
+        ],
+        amount=deal_amount(reference, deal),
+        # Bitrix24 has no loss reasons of their own: a category's failure stages are them.
+        loss_reason=reference.name("stages", deal.get("STAGE_ID"))[:255]
+        if closing == PipelineStage.Kind.LOST
+        else "",
         is_repeat=deal.get("IS_RETURN_CUSTOMER") == "Y",
     )
 
@@ -356,6 +375,39 @@ def history_event(item: dict) -> StageEvent:
         kind=CLOSING.get(str(item.get("STAGE_SEMANTIC_ID") or "")),
         cursor=int(item["ID"]),
     )
+
+
+def company_key(company_id: Any) -> str:
+    """A company's key among a page's contacts, and its client's external id (contacts and
+    companies are numbered apart)."""
+    return f"company:{company_id}"
+
+
+def _deal_client(lookup: Lookup, deal: dict, contacts: dict[str, dict]) -> Client | None:
+    """A B2B client is the deal's company; without one (COMPANY_ID 0), its contact."""
+    if str(deal.get("COMPANY_ID") or "0") != "0":
+        key = company_key(deal["COMPANY_ID"])
+        company = contacts.get(key, {})
+        return lookup.client(
+            external_id=key, name=company.get("TITLE") or "", phone=contact_phone(company)
+        )
+    if str(deal.get("CONTACT_ID") or "0") != "0":
+        contact = contacts.get(str(deal["CONTACT_ID"]), {})
+        return lookup.client(
+            external_id=deal["CONTACT_ID"],
+            name=contact_name(contact),
+            phone=contact_phone(contact),
+        )
+    return None
+
+
+def deal_amount(reference: Reference, deal: dict) -> Decimal:
+    """OPPORTUNITY in CURRENCY_ID, or the field the admin chose: a money field carries its
+    own currency ("1500|USD"), a number field the deal's."""
+    if not reference.amount_field:
+        return reference.money(deal.get("OPPORTUNITY"), deal.get("CURRENCY_ID"))
+    value, currency = split_money(deal.get(reference.amount_field))
+    return reference.money(value, currency or deal.get("CURRENCY_ID"))
 
 
 def call_data(lookup: Lookup, call: dict) -> CallData:
@@ -428,7 +480,15 @@ class Bitrix24:
     def streams(self, client: Bitrix24Client) -> list[Stream]:
         def deal_contacts(deals: list[dict]) -> dict[str, dict]:
             ids = {str(deal["CONTACT_ID"]) for deal in deals if deal.get("CONTACT_ID")}
-            return {str(c["ID"]): c for c in client.contacts_by_id(sorted(ids))}
+            found = {str(c["ID"]): c for c in client.contacts_by_id(sorted(ids))}
+            companies = {
+                str(deal["COMPANY_ID"])
+                for deal in deals
+                if str(deal.get("COMPANY_ID") or "0") != "0"
+            }
+            for company in client.companies_by_id(sorted(companies)):
+                found[company_key(company["ID"])] = company
+            return found
 
         def calls_since(since: str | None) -> Iterable[list[dict]]:
             start = iso(since)
@@ -453,6 +513,31 @@ class Bitrix24:
 
     def fetch_deals(self, client: Bitrix24Client, ids: list[str]) -> list[dict]:
         return client.deals_by_id(ids)
+
+    def catalog(self, client: Bitrix24Client) -> dict[str, Any]:
+        """Source names, deal stage names (of every category) and currency rates."""
+        sources, stages = {}, {}
+        for status in client.statuses():
+            entity = str(status.get("ENTITY_ID", ""))
+            if entity == "SOURCE":
+                sources[str(status["STATUS_ID"])] = str(status.get("NAME") or "")
+            elif entity == "DEAL_STAGE" or entity.startswith("DEAL_STAGE_"):
+                stages[str(status["STATUS_ID"])] = str(status.get("NAME") or "")
+        rates = {}
+        for currency in client.currencies():
+            try:
+                rate = Decimal(str(currency["AMOUNT"])) / Decimal(str(currency["AMOUNT_CNT"]))
+            except (KeyError, InvalidOperation, ZeroDivisionError):
+                continue
+            rates[str(currency["CURRENCY"]).upper()] = str(rate)
+        return {"sources": sources, "stages": stages, "rates": rates}
+
+    def amount_fields(self, client: Bitrix24Client) -> list[tuple[str, str]]:
+        return [
+            (code, str(field.get("formLabel") or field.get("listLabel") or field.get("title")))
+            for code, field in client.deal_fields().items()
+            if code.startswith("UF_") and field.get("type") in AMOUNT_FIELD_TYPES
+        ]
 
     def deal_from_payload(
         self, lookup: Lookup, payload: dict, contacts: dict[str, dict]
@@ -484,6 +569,9 @@ class Bitrix24:
         if event in ("ONCRMDEALADD", "ONCRMDEALUPDATE"):
             deal_id = str(data.get("FIELDS", {}).get("ID", ""))
             return Inbound(deal_ids=[deal_id] if deal_id.isdigit() else [])
+        if event == "ONCRMDEALDELETE":
+            deal_id = str(data.get("FIELDS", {}).get("ID", ""))
+            return Inbound(deleted_deal_ids=[deal_id] if deal_id.isdigit() else [])
         if event == "ONVOXIMPLANTCALLEND":
             return Inbound(records=[Record(
                 is_deal=False, record_id=data.get("CALL_ID"),

@@ -20,6 +20,9 @@ as both do to an IP address they blocked; Bitrix24 methods in `no_scope` answer
 Their pipelines (amoCRM `/api/v4/leads/pipelines`; Bitrix24 `crm.category.list`,
 `crm.status.list`) are served always; the stage history (amoCRM `/api/v4/events`, Bitrix24
 `crm.stagehistory.list`) starts empty, and a test loads `with_history()` or adds its own.
+amoCRM leads carry their loss reason and source only when `with` asks for them, and
+`with=only_deleted` lists `deleted_leads` instead. Which documentation page each recorded
+payload follows: payloads/README.md.
 """
 
 import copy
@@ -74,8 +77,16 @@ class FakeCRM:
         self.pipelines = load("amocrm_pipelines.json")["_embedded"]["pipelines"]
         self.events: list[dict] = []
         self.categories = load("bitrix24_crm_category_list.json")["result"]["categories"]
-        self.stages = load("bitrix24_crm_status_list.json")["result"]
+        self.statuses = load("bitrix24_crm_status_list.json")["result"]
+        self.stages = self.statuses  # the pipelines' stages are statuses too
         self.stage_history: list[dict] = []
+        self.deleted_leads: list[dict] = []
+        self.companies = load("amocrm_companies.json")["_embedded"]["companies"]
+        self.account = load("amocrm_account.json")
+        self.lead_fields = load("amocrm_leads_custom_fields.json")["_embedded"]["custom_fields"]
+        self.bitrix_companies = load("bitrix24_crm_company_list.json")["result"]
+        self.currencies = load("bitrix24_crm_currency_list.json")["result"]
+        self.deal_fields = load("bitrix24_crm_deal_fields.json")["result"]
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -127,6 +138,10 @@ class FakeCRM:
         self.stage_history = load("bitrix24_crm_stagehistory_list.json")["result"]["items"]
         return self
 
+    def lead_requests(self) -> list[tuple[float, str, dict]]:
+        """Requests for leads, not for deleted ones."""
+        return [e for e in self.requests_to("/api/v4/leads") if e[2].get("with") != "only_deleted"]
+
     # --- amoCRM ---
 
     def amocrm(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict | None]:
@@ -149,13 +164,21 @@ class FakeCRM:
         ids = {value for key, value in params if key == "filter[id][]"}
         since = dict(params).get("filter[updated_at][from]")
         until = dict(params).get("filter[updated_at][to]")
+        if url.path == "/api/v4/account":
+            return 200, copy.deepcopy(self.account)
+        with_ = set(dict(params).get("with", "").split(","))
         sources = {
-            "/api/v4/leads": ("leads", self.leads),
+            "/api/v4/leads": (
+                "leads",
+                self.deleted_leads if "only_deleted" in with_ else self._leads_with(with_),
+            ),
             "/api/v4/contacts": ("contacts", self.contacts),
             "/api/v4/contacts/notes": ("notes", self.notes),
             "/api/v4/leads/notes": ("notes", self.lead_notes),
             "/api/v4/companies/notes": ("notes", self.company_notes),
             "/api/v4/users": ("users", self.users),
+            "/api/v4/companies": ("companies", self.companies),
+            "/api/v4/leads/custom_fields": ("custom_fields", self.lead_fields),
         }
         if url.path not in sources:
             return 404, {"title": "Not found"}
@@ -198,6 +221,17 @@ class FakeCRM:
         if len(items) > page * size:
             links["next"] = {"href": f"https://example.amocrm.ru{path}?page={page + 1}"}
         return 200, {"_page": page, "_links": links, "_embedded": {"events": copy.deepcopy(chunk)}}
+
+    def _leads_with(self, with_: set[str]) -> list[dict]:
+        """What `with` did not ask for is not in the answer."""
+        leads = copy.deepcopy(self.leads)
+        for lead in leads:
+            embedded = lead.get("_embedded", {})
+            if "loss_reason" not in with_:
+                embedded.pop("loss_reason", None)
+            if "source" not in with_:
+                embedded.pop("source", None)
+        return leads
 
     # --- Bitrix24 ---
 
@@ -244,10 +278,16 @@ class FakeCRM:
                          "total": len(self.categories)}  # fmt: skip
         elif method == "crm.status.list":
             entity = (body.get("filter") or {}).get("ENTITY_ID")
-            items = [stage for stage in self.stages if stage["ENTITY_ID"] == entity]
+            items = [s for s in self.statuses if entity in (None, s["ENTITY_ID"])]
             return 200, {"result": copy.deepcopy(items), "total": len(items)}
         elif method == "crm.stagehistory.list":
             return 200, self.bitrix_history(body)
+        elif method == "crm.company.list":
+            items, moment = self.bitrix_companies, ""
+        elif method == "crm.currency.list":  # no navigation: every currency at once
+            return 200, {"result": copy.deepcopy(self.currencies), "total": len(self.currencies)}
+        elif method == "crm.deal.fields":
+            return 200, {"result": copy.deepcopy(self.deal_fields), "time": {"duration": 0.001}}
         else:
             return 400, {
                 "error": "ERROR_METHOD_NOT_FOUND",

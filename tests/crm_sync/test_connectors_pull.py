@@ -87,7 +87,7 @@ def test_a_second_pull_fetches_nothing_new_and_a_later_move_is_recorded(alpha, f
     again = pull(amo)
 
     assert (again.created, again.updated) == (0, 0)
-    asked = fake.requests_to("/api/v4/leads")[-1][2]
+    asked = fake.lead_requests()[-1][2]
     assert asked["filter[updated_at][from]"] == str(since)
     assert reload(amo).cursor["deals"]["since"] == since
 
@@ -125,7 +125,7 @@ def test_a_deal_at_an_unmapped_stage_is_fetched_again_once_the_stage_is_mapped(a
     connection = reload(amo)
     assert connection.cursor["retry"]["deals"] == []
     assert connection.last_error == ""
-    assert fake.requests_to("/api/v4/leads")[-2][2]["filter[id][]"] == "24100315"
+    assert fake.lead_requests()[-2][2]["filter[id][]"] == "24100315"
 
 
 def test_it_pulls_bitrix24_at_two_requests_a_second(alpha, fake, bitrix):
@@ -136,7 +136,7 @@ def test_it_pulls_bitrix24_at_two_requests_a_second(alpha, fake, bitrix):
     stored = deals(alpha, "bitrix24")
     assert set(stored) == {"1201", "1202", "1203", "1204"}
     assert stored["1202"].stage.external_id == "PREPARATION"
-    assert stored["1202"].manager == alpha.managers[1] and stored["1202"].channel == "CALL"
+    assert stored["1202"].manager == alpha.managers[1] and stored["1202"].channel == "Звонок"
     assert stored["1202"].client.name == "Пётр Орлов"
     assert stored["1203"].status == Deal.Status.WON and stored["1203"].is_repeat
     assert stored["1204"].status == Deal.Status.LOST  # C3:LOSE in another pipeline
