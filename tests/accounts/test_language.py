@@ -1,15 +1,23 @@
 """Russian that reads as Russian, English that is complete, on the pages themselves."""
 
+import datetime
 import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import strip_tags
+from django.utils.translation import gettext
 
 from accounts import tenancy
 from accounts.models import AuditEvent
+from accounts.services import DEFAULT_SALES_ROLES
+from crm_sync.services import DEFAULT_STAGES
+from kpi.calendar import WorkCalendar
+from kpi.catalogue import CATALOGUE
 from kpi.models import KPI
+from quality.services import DEFAULT_CHECKLISTS
 
 
 def _english(client) -> None:  # type: ignore[no-untyped-def]
@@ -97,3 +105,33 @@ def test_what_the_product_seeds_is_named_in_english(client, alpha):
     _english(client)
     checklists = _text(client.get(reverse("quality-checklists")))
     assert "Needs discovery" in checklists and "Выявление потребностей" not in checklists
+
+
+CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+def test_every_name_the_product_seeds_has_an_english_one():
+    """Roles, stages, call types and their points, KPIs, the country's holidays and moved
+    days off: a company created in Russian reads in English after the switch."""
+    names = [name for _kind, name in DEFAULT_SALES_ROLES]
+    names += [name for name, _kind in DEFAULT_STAGES]
+    for call_type, items in DEFAULT_CHECKLISTS:
+        names += [call_type, *(text for text, _weight in items)]
+    with translation.override("en"):
+        untranslated = [name for name in names if CYRILLIC.search(gettext(name))]
+        calendar = WorkCalendar(country="RU", overrides={})
+        days = [datetime.date(2026, 1, 1) + datetime.timedelta(days=n) for n in range(730)]
+        holidays = {day: calendar.holiday_name(day) for day in days}
+    assert untranslated == []
+    assert [item.code for item in CATALOGUE if not item.name_en.strip()] == []
+    named = {day: name for day, name in holidays.items() if name}
+    assert len(named) > 20  # New Year's week, 23 February, 8 March, May, 12 June, 4 November
+    assert {day: name for day, name in named.items() if CYRILLIC.search(name)} == {}
+
+
+def test_the_funnels_charts_name_the_stages_in_english(client, alpha):
+    client.force_login(alpha.head)
+    _english(client)
+    response = client.get(reverse("funnel"))
+    labels = response.context["stages_chart"]["data"][0]["y"]
+    assert "New lead" in labels and not any(CYRILLIC.search(label) for label in labels)
