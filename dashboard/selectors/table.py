@@ -116,6 +116,12 @@ class Summary:
     lines: list[SummaryLine]
 
     @property
+    def band_counts(self) -> list[tuple[str, int]]:
+        """How many of the KPIs are red, yellow and green: the folded tiles' one line."""
+        bands = [line.figure.shown_band for line in self.lines if line.figure]
+        return [(band, bands.count(band)) for band in ("red", "yellow", "green") if band in bands]
+
+    @property
     def advice(self) -> list[tuple[str, list[KPI]]]:
         """Each piece of plan advice once, with the KPIs it is about (not a line per KPI)."""
         grouped: dict[str, list[KPI]] = {}
