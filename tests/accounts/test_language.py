@@ -14,6 +14,7 @@ from accounts import tenancy
 from accounts.models import AuditEvent
 from accounts.services import DEFAULT_SALES_ROLES
 from crm_sync.services import DEFAULT_STAGES
+from kpi import services as kpi_services
 from kpi.calendar import WorkCalendar
 from kpi.catalogue import CATALOGUE
 from kpi.models import KPI
@@ -135,3 +136,14 @@ def test_the_funnels_charts_name_the_stages_in_english(client, alpha):
     response = client.get(reverse("funnel"))
     labels = response.context["stages_chart"]["data"][0]["y"]
     assert "New lead" in labels and not any(CYRILLIC.search(label) for label in labels)
+
+
+def test_the_heads_home_says_todays_report_may_still_come(client, alpha):
+    """A working today without a report reads as the week's strip reads it, not «✗ нет»."""
+    with tenancy.tenant_context(alpha.company):
+        kpi_services.calendar_day_set(
+            company=alpha.company, date=alpha.company.today(), is_working=True
+        )
+    client.force_login(alpha.head)
+    home = _text(client.get(reverse("home")))
+    assert "ещё не сдан" in home and "✗ нет" not in home
