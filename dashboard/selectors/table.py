@@ -90,6 +90,11 @@ class RoleGroup:
     best: list[Benchmark | None] = field(default_factory=list)
 
     @property
+    def best_of_kpis(self) -> list[tuple[KPI, Benchmark | None]]:
+        """Each KPI with its best on the role: a phone's card names the KPI even where none."""
+        return list(zip(self.kpis, self.best, strict=False))
+
+    @property
     def leaders(self) -> list[ManagerRow]:
         """The role's managers by their score, best first; those without one last."""
         return sorted(self.rows, key=lambda r: (r.score is None, -(r.score or 0), str(r.manager)))

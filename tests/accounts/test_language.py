@@ -147,3 +147,16 @@ def test_the_heads_home_says_todays_report_may_still_come(client, alpha):
     client.force_login(alpha.head)
     home = _text(client.get(reverse("home")))
     assert "ещё не сдан" in home and "✗ нет" not in home
+
+
+def test_team_reports_write_the_weekday_as_a_sentence_does(client, alpha):
+    client.force_login(alpha.head)
+    today = alpha.company.today()
+    sunday = today - datetime.timedelta(days=today.weekday() + 1)
+    query = f"?date={sunday.isoformat()}"
+    page = _text(client.get(reverse("team-reports") + query))
+    assert ", воскресенье</" in client.get(reverse("team-reports") + query).content.decode()
+    assert "Воскресенье" not in page
+    _english(client)
+    page = _text(client.get(reverse("team-reports") + query))
+    assert "Reports for Sunday, " in page
