@@ -95,7 +95,7 @@ def team_workbook(
     sheet.append([_("Дашборд команды"), table.window.label])
     sheet["A1"].font = Font(bold=True, size=14)
     header = [
-        _("Роль"), _("Менеджер"), _("Отчёт сегодня"), "KPI", _("Факт"), _("План"),
+        _("Роль"), _("Менеджер"), table.report_label, "KPI", _("Факт"), _("План"),
         _("Выполнение, %"), _("Цвет"), *reading_header, _("Прогноз"), _("Под угрозой"),
     ]  # fmt: skip
     sheet.append([])

@@ -17,7 +17,7 @@ def stages_figure(funnel: Funnel) -> dict:
     """Open deals on each stage at the period's end: a healthy pipeline bulges mid-way."""
     trace = {
         "type": "funnel",
-        "y": [row.stage.name for row in funnel.stages],
+        "y": [str(row.stage) for row in funnel.stages],
         "x": [row.open_deals for row in funnel.stages],
         "customdata": [num(row.open_value) for row in funnel.stages],
         "hovertemplate": "%{y}: %{x} · %{customdata:,.0f}<extra></extra>",
@@ -31,7 +31,7 @@ def conversion_figure(funnel: Funnel) -> dict:
     trace = {
         "type": "bar",
         "x": [num(row.conversion) for row in rows],
-        "y": [row.stage.name for row in rows],
+        "y": [str(row.stage) for row in rows],
         "orientation": "h",
         "text": [f"{row.moved_on}/{row.left}" for row in rows],
         "name": _("перешли дальше, %"),

@@ -288,7 +288,7 @@ def _too_many(sales_role: SalesRole) -> ValidationError:
             "больше пяти, внимание менеджера рассеивается и эффективность падает. "
             "Сначала уберите один из показателей."
         )
-        % {"role": sales_role.name, "max": MAX_KPIS_PER_ROLE},
+        % {"role": sales_role, "max": MAX_KPIS_PER_ROLE},
         code="too_many_kpis",
     )
 
@@ -299,7 +299,7 @@ def _too_few(sales_role: SalesRole) -> ValidationError:
             "У роли «%(role)s» должно остаться хотя бы %(min)d KPI: по одному "
             "показателю не видно, за счёт чего выполняется план."
         )
-        % {"role": sales_role.name, "min": MIN_KPIS_PER_ROLE},
+        % {"role": sales_role, "min": MIN_KPIS_PER_ROLE},
         code="too_few_kpis",
     )
 

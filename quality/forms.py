@@ -55,7 +55,7 @@ class ScoreForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.items: list[ChecklistItem] = list(call_type.items.filter(active=True))
         self.fields["done"].choices = [
-            (str(item.pk), f"{item.text} ({item.weight})") for item in self.items
+            (str(item.pk), f"{item} ({item.weight})") for item in self.items
         ]
 
     def done_items(self) -> set[int]:

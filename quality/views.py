@@ -272,5 +272,5 @@ def item_edit(request: HttpRequest, code: str) -> HttpResponse:
 def item_remove(request: HttpRequest, code: str) -> HttpResponse:
     item = get_for_admin(ChecklistItem, actor=request.user, code=code, active=True)
     services.checklist_item_remove(item=item)
-    messages.success(request, _("Пункт «%(text)s» убран из чек-листа.") % {"text": item.text})
+    messages.success(request, _("Пункт «%(text)s» убран из чек-листа.") % {"text": item})
     return redirect("quality-call-type", code=item.call_type.code)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from statistics import median, quantiles
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Max, QuerySet, Window
+from django.db.models import F, Max, Min, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -282,21 +282,13 @@ def missed_days(
     *, company: Company, manager: User, calendar: WorkCalendar | None = None
 ) -> list[MissedDay]:
     """The manager's working days without a report, not absent, before today: this month's,
-    and last month's while the manager's window still reaches into it. Counted from the
-    manager's first report or joining, whichever is earlier."""
+    and last month's while the manager's window still reaches into it (none before joining:
+    report_statuses)."""
     calendar = calendar or calendar_for(company=company)
     today = company.today()
     first = today.replace(day=1)
     window_start = today - datetime.timedelta(days=company.report_backdate_days)
     start = shift_months(first, -1) if window_start < first else first
-    first_report = (
-        DailyReport.objects.filter(company=company, manager=manager)
-        .order_by("date")
-        .values_list("date", flat=True)
-        .first()
-    )
-    joined = company.local_time(manager.date_joined).date()
-    start = max(start, min(first_report or joined, joined))
     days = list(days_between(start, today - datetime.timedelta(days=1)))
     if not days:
         return []
@@ -647,7 +639,7 @@ def manager_overview(
 class DayStatus:
     manager: User
     report: DailyReport | None
-    status: str  # "submitted", "late", "missing", "absent", "day_off"
+    status: str  # "submitted", "late", "missing", "absent", "day_off", "not_joined"
     mismatches: list[str]
 
 
@@ -658,7 +650,17 @@ def report_statuses(
     days: list[datetime.date],
     calendar: WorkCalendar,
 ) -> dict[tuple[int, datetime.date], str]:
-    """(manager, day) → submitted, late, absent, day_off or missing, in two queries."""
+    """(manager, day) → submitted, late, absent, day_off, not_joined or missing, in three
+    queries. A manager is judged from joining, or from an earlier first report (history
+    brought in): a day before that is «not_joined», never a missed report."""
+    starts = {
+        pk: min(first, company.local_time(joined).date())
+        if first
+        else company.local_time(joined).date()
+        for pk, joined, first in User.objects.filter(company=company, pk__in=manager_ids)
+        .annotate(first=Min("daily_reports__date"))
+        .values_list("pk", "date_joined", "first")
+    }
     submitted = {
         (manager_id, day): at
         for manager_id, day, at in DailyReport.objects.filter(
@@ -680,6 +682,8 @@ def report_statuses(
                 status = "absent"
             elif not calendar.is_working(day):
                 status = "day_off"
+            elif manager_id in starts and day < starts[manager_id]:
+                status = "not_joined"
             else:
                 status = "missing"
             statuses[(manager_id, day)] = status

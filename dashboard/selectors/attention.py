@@ -30,6 +30,7 @@ from rollups.models import Scope, Total
 # A KPI's last full week this many points below the mean of the weeks before is a sharp drop.
 DROP_POINTS = Decimal(25)
 DROP_WEEKS = 4
+HUNDRED = Decimal(100)
 # status_days() looks this far back for the last working day.
 STATUS_DAYS_BACK = 15
 # A running period's pace is a projection of the days behind it: after one or two working
@@ -214,7 +215,8 @@ def sharp_drops(
         if last is None or len(weeks) < 2 or kpi_id not in kpis:
             continue
         usual = sum(weeks.values(), Decimal(0)) / len(weeks)
-        if usual - last >= DROP_POINTS:
+        # A week that still met its plan (167 % after a usual 286 %) needs no conversation.
+        if usual - last >= DROP_POINTS and last < HUNDRED:
             drops[manager_id].append((kpis[kpi_id], last, usual))
     return drops
 

@@ -33,6 +33,10 @@ class ReportStrip:
     def missed(self) -> int:
         return sum(row.missed for row in self.rows)
 
+    @property
+    def has_not_joined(self) -> bool:
+        return any("not_joined" in row.days for row in self.rows)
+
 
 def report_strip(
     *,

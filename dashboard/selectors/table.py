@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, partial
 
-from django.utils.translation import gettext_lazy
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Company, SalesRole, Team, User
 from accounts.selectors import managers_in_view, teams_in_view
@@ -52,7 +53,7 @@ class Cell:
 @dataclass
 class ManagerRow:
     manager: User
-    status: str  # today's report: submitted, late, missing, absent, day_off
+    status: str  # the table's report day's: submitted, late, missing, absent, day_off, not_joined
     cells: list[Cell]
 
     @property
@@ -89,6 +90,11 @@ class RoleGroup:
     best: list[Benchmark | None] = field(default_factory=list)
 
     @property
+    def best_of_kpis(self) -> list[tuple[KPI, Benchmark | None]]:
+        """Each KPI with its best on the role: a phone's card names the KPI even where none."""
+        return list(zip(self.kpis, self.best, strict=False))
+
+    @property
     def leaders(self) -> list[ManagerRow]:
         """The role's managers by their score, best first; those without one last."""
         return sorted(self.rows, key=lambda r: (r.score is None, -(r.score or 0), str(r.manager)))
@@ -115,6 +121,12 @@ class Summary:
     lines: list[SummaryLine]
 
     @property
+    def band_counts(self) -> list[tuple[str, int]]:
+        """How many of the KPIs are red, yellow and green: the folded tiles' one line."""
+        bands = [line.figure.shown_band for line in self.lines if line.figure]
+        return [(band, bands.count(band)) for band in ("red", "yellow", "green") if band in bands]
+
+    @property
     def advice(self) -> list[tuple[str, list[KPI]]]:
         """Each piece of plan advice once, with the KPIs it is about (not a line per KPI)."""
         grouped: dict[str, list[KPI]] = {}
@@ -133,6 +145,14 @@ class TeamTable:
     sort: str
     descending: bool
     figures: dict[ScopedKey, Figure]  # the window's, of managers, teams (and the company)
+    report_day: datetime.date  # whose reports the status column shows (report_day_of)
+
+    @property
+    def report_label(self) -> str:
+        """The status column's heading: the day it shows, not «today» on a past day's page."""
+        if self.report_day == self.today:
+            return gettext("Отчёт сегодня")
+        return gettext("Отчёт за %(day)s") % {"day": date_format(self.report_day, "D d.m")}
 
     def manager_figures(self) -> dict[tuple[int, int], Figure]:
         return {(m, k): f for (scope, m, k), f in self.figures.items() if scope == Scope.MANAGER}
@@ -145,8 +165,22 @@ REPORT_STATUSES = {
     "missing": gettext_lazy("нет отчёта"),
     "absent": gettext_lazy("отсутствует"),
     "day_off": gettext_lazy("выходной"),
+    "not_joined": gettext_lazy("ещё не работал"),
 }
-STATUS_ORDER = {"missing": 0, "late": 1, "submitted": 2, "absent": 3, "day_off": 4}
+
+
+def report_day_of(window: Window, today: datetime.date, calendar: WorkCalendar) -> datetime.date:
+    """The day whose reports the table's status column shows: a day's page, that day; a
+    running week or month, today; a finished one, its last working day."""
+    if window.end >= today:
+        return max(window.start, today) if window.kind == "day" else today
+    day = window.end
+    while day > window.start and not calendar.is_working(day):
+        day -= datetime.timedelta(days=1)
+    return day
+
+
+STATUS_ORDER = {"missing": 0, "late": 1, "submitted": 2, "absent": 3, "day_off": 4, "not_joined": 5}
 
 
 def _best(rows: list[ManagerRow], index: int) -> Benchmark | None:
@@ -197,8 +231,8 @@ def team_table(
 ) -> TeamTable:
     """Managers × their role's KPIs over the window, grouped by role, with team summaries.
 
-    `statuses` (today's reports) and the calendar may come from the caller when it has read
-    them already.
+    `statuses` (reports by day) and the calendar may come from the caller when it has read
+    them already; the status column shows the window's day (report_day_of).
     """
     today = company.today()
     kpis = kpis if kpis is not None else company_kpis(company=company)
@@ -224,9 +258,10 @@ def team_table(
     year_earlier = read(
         window=window.year_earlier().so_far(window, today), subjects=summed, plans=False
     )
-    if statuses is None:
+    report_day = report_day_of(window, today, calendar)
+    if statuses is None or not any(day == report_day for _id, day in statuses):
         statuses = report_statuses(
-            company=company, manager_ids=ids, days=[today], calendar=calendar
+            company=company, manager_ids=ids, days=[report_day], calendar=calendar
         )
     sides = figure_sides(
         company=company, manager_ids=ids, kpis=kpis.values(), start=window.start, end=window.end
@@ -245,7 +280,7 @@ def team_table(
         ]
         roles[manager.sales_role_id] = manager.sales_role
         by_role[manager.sales_role_id].append(
-            ManagerRow(manager, statuses.get((manager.pk, today), "missing"), cells)
+            ManagerRow(manager, statuses.get((manager.pk, report_day), "missing"), cells)
         )
     groups = []
     for role_id, rows in by_role.items():
@@ -265,7 +300,7 @@ def team_table(
         company=company, viewer=viewer, teams=teams, sets=sets,
         figures=(now, before, year_earlier), sides=summed_sides,
     )  # fmt: skip
-    return TeamTable(window, today, groups, summaries, sort, descending, now)
+    return TeamTable(window, today, groups, summaries, sort, descending, now, report_day)
 
 
 def _differing(sides: Sides | None) -> Sides | None:

@@ -60,7 +60,7 @@ def _labels(language: str | None) -> dict[str, str]:
         "absent": format_html('<span class="badge">{}</span>', _("отсутствует")),
         "day_off": format_html('<span class="muted">{}</span>', _("выходной")),
         "missing": format_html('<span class="badge red">✗ {}</span>', _("нет отчёта")),
-        "today": _("Отчёт сегодня"),
+        "not_joined": format_html('<span class="muted">{}</span>', _("ещё не работал")),
         "no_plan": escape(_("нет плана")),
         "risk": format_html('<span title="{}">⚠</span>', _("Прогноз ниже плана")),
         "row_risk": format_html(
@@ -141,9 +141,14 @@ def differs_mark(sides: Sides) -> str:
 
 @register.simple_tag
 def manager_row(
-    row: ManagerRow, managers_url: str, window: Window, kpi_names: dict[int, str]
+    row: ManagerRow,
+    managers_url: str,
+    window: Window,
+    kpi_names: dict[int, str],
+    report_label: str = "",
 ) -> str:
-    """One manager's <tr>: name, today's report, a cell per KPI that opens its formula."""
+    """One manager's <tr>: name, the report day's status (its column's heading as the
+    phone's label), a cell per KPI that opens its formula."""
     labels = _labels(get_language())
     base = f"{managers_url}{row.manager.code}/"
     query = window.query()
@@ -160,7 +165,7 @@ def manager_row(
         '<tr data-manager="{}"><td><a href="{}?month={}">{}</a>{}</td>'
         '<td data-label="{}">{}</td>{}</tr>',
         row.manager.username, base, window.start.isoformat(), str(row.manager),
-        labels["row_risk"] if row.at_risk else "", labels["today"],
+        labels["row_risk"] if row.at_risk else "", report_label or _("Отчёт сегодня"),
         labels.get(row.status, labels["missing"]), mark_safe(cells),  # noqa: S308 - escaped cells
     )  # fmt: skip
 
@@ -231,6 +236,7 @@ def _strip_marks() -> dict[str, tuple[str, str, str]]:
         "missing": ("red", "✗", _("нет отчёта")),
         "absent": ("off", "○", _("отсутствует")),
         "day_off": ("off", "–", _("выходной")),
+        "not_joined": ("off", "·", _("ещё не работал")),
         "pending": ("pending", "…", _("ещё не сдан")),
         "future": ("future", "", _("ещё не наступил")),
     }

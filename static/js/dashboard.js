@@ -25,3 +25,31 @@
     if (event.key === "Escape") close();
   });
 })();
+
+// A phone gets the review in a phone's length: the blocks marked data-fold (the visit's
+// changes, the tiles, each role's table, the quality, a manager's further reasons) start
+// folded under their headings, the attention list and the week's strip stay open. What the
+// person opens or closes stays so when the figures block is refreshed (its poll, a period).
+(function () {
+  const phone = window.matchMedia("(max-width: 600px)");
+  const chosen = new Map(); // data-fold → open, as the person left it
+  function fold(root) {
+    root.querySelectorAll("details[data-fold]").forEach(function (details) {
+      const key = details.dataset.fold;
+      details.open = chosen.has(key) ? chosen.get(key) : !phone.matches;
+    });
+  }
+  // A click on a summary (a tap, Enter or Space) is the person's choice; the toggle follows it.
+  document.addEventListener("click", function (event) {
+    const summary = event.target.closest("details[data-fold] > summary");
+    if (summary && !event.defaultPrevented) chosen.set(summary.parentElement.dataset.fold, !summary.parentElement.open);
+  });
+  fold(document);
+  phone.addEventListener("change", function () {
+    chosen.clear();
+    fold(document);
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    fold(document);
+  });
+})();

@@ -8,7 +8,10 @@
     if (!row) return null;
     var names = [];
     Array.prototype.forEach.call(row.cells, function (cell) {
-      for (var i = 0; i < (cell.colSpan || 1); i++) names.push(cell.innerText.trim());
+      // textContent, not innerText: a table folded in a closed <details> is not rendered,
+      // and its innerText is empty.
+      var name = cell.textContent.replace(/\s+/g, " ").trim();
+      for (var i = 0; i < (cell.colSpan || 1); i++) names.push(name);
     });
     return names;
   }

@@ -28,6 +28,11 @@ def far_east(alpha, monkeypatch):
     with tenancy.tenant_context(alpha.company):
         alpha.company.timezone = "Asia/Vladivostok"
         alpha.company.save(update_fields=["timezone"])
+        # The cast joined when it was built, after MOMENT: on the company's 1 October they
+        # would not be expected to report yet (reports.selectors.report_statuses).
+        for manager in alpha.managers:
+            manager.date_joined = MOMENT - datetime.timedelta(days=30)
+            manager.save(update_fields=["date_joined"])
     monkeypatch.setattr(timezone, "now", lambda: MOMENT)
     assert timezone.localdate() == SERVER_DAY  # the server's date differs
     return alpha

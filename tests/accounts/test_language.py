@@ -1,15 +1,24 @@
 """Russian that reads as Russian, English that is complete, on the pages themselves."""
 
+import datetime
 import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import strip_tags
+from django.utils.translation import gettext
 
 from accounts import tenancy
 from accounts.models import AuditEvent
+from accounts.services import DEFAULT_SALES_ROLES
+from crm_sync.services import DEFAULT_STAGES
+from kpi import services as kpi_services
+from kpi.calendar import WorkCalendar
+from kpi.catalogue import CATALOGUE
 from kpi.models import KPI
+from quality.services import DEFAULT_CHECKLISTS
 
 
 def _english(client) -> None:  # type: ignore[no-untyped-def]
@@ -97,3 +106,57 @@ def test_what_the_product_seeds_is_named_in_english(client, alpha):
     _english(client)
     checklists = _text(client.get(reverse("quality-checklists")))
     assert "Needs discovery" in checklists and "Выявление потребностей" not in checklists
+
+
+CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+def test_every_name_the_product_seeds_has_an_english_one():
+    """Roles, stages, call types and their points, KPIs, the country's holidays and moved
+    days off: a company created in Russian reads in English after the switch."""
+    names = [name for _kind, name in DEFAULT_SALES_ROLES]
+    names += [name for name, _kind in DEFAULT_STAGES]
+    for call_type, items in DEFAULT_CHECKLISTS:
+        names += [call_type, *(text for text, _weight in items)]
+    with translation.override("en"):
+        untranslated = [name for name in names if CYRILLIC.search(gettext(name))]
+        calendar = WorkCalendar(country="RU", overrides={})
+        days = [datetime.date(2026, 1, 1) + datetime.timedelta(days=n) for n in range(730)]
+        holidays = {day: calendar.holiday_name(day) for day in days}
+    assert untranslated == []
+    assert [item.code for item in CATALOGUE if not item.name_en.strip()] == []
+    named = {day: name for day, name in holidays.items() if name}
+    assert len(named) > 20  # New Year's week, 23 February, 8 March, May, 12 June, 4 November
+    assert {day: name for day, name in named.items() if CYRILLIC.search(name)} == {}
+
+
+def test_the_funnels_charts_name_the_stages_in_english(client, alpha):
+    client.force_login(alpha.head)
+    _english(client)
+    response = client.get(reverse("funnel"))
+    labels = response.context["stages_chart"]["data"][0]["y"]
+    assert "New lead" in labels and not any(CYRILLIC.search(label) for label in labels)
+
+
+def test_the_heads_home_says_todays_report_may_still_come(client, alpha):
+    """A working today without a report reads as the week's strip reads it, not «✗ нет»."""
+    with tenancy.tenant_context(alpha.company):
+        kpi_services.calendar_day_set(
+            company=alpha.company, date=alpha.company.today(), is_working=True
+        )
+    client.force_login(alpha.head)
+    home = _text(client.get(reverse("home")))
+    assert "ещё не сдан" in home and "✗ нет" not in home
+
+
+def test_team_reports_write_the_weekday_as_a_sentence_does(client, alpha):
+    client.force_login(alpha.head)
+    today = alpha.company.today()
+    sunday = today - datetime.timedelta(days=today.weekday() + 1)
+    query = f"?date={sunday.isoformat()}"
+    page = _text(client.get(reverse("team-reports") + query))
+    assert ", воскресенье</" in client.get(reverse("team-reports") + query).content.decode()
+    assert "Воскресенье" not in page
+    _english(client)
+    page = _text(client.get(reverse("team-reports") + query))
+    assert "Reports for Sunday, " in page

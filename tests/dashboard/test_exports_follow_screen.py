@@ -6,6 +6,7 @@ import datetime
 import io
 
 from django.urls import reverse
+from django.utils.formats import date_format
 from openpyxl import load_workbook
 
 from tests.dashboard.test_views import month_query
@@ -50,3 +51,29 @@ def test_the_excel_file_has_time_and_money_formats_and_the_conversations(client,
     assert calls[4].number_format == "#,##0" and calls[6].number_format == "0.0"
     talks = book["Нужен разговор"]
     assert any("Звонки 30 %" in str(r[2].value) for r in talks.iter_rows(min_row=4))
+
+
+def test_a_past_days_page_shows_that_days_reports_in_print_and_excel_too(client, known):
+    """The known month's second working day: B reported it (late: filed for the test now),
+    C did not. The status column says so, headed by that day, not today's reports."""
+    client.force_login(known.cast.head)
+    day = known.days[1]
+    query = f"?period=day&start={day.isoformat()}"
+    heading = "Отчёт за " + date_format(day, "D d.m")
+    body = client.get(reverse("dashboard") + query).content.decode()
+    _a, b, c = known.cast.managers
+
+    def status_cell(manager) -> str:
+        row = body.split(f'<tr data-manager="{manager.username}">')[1].split("</tr>")[0]
+        return row.split("</td>")[1]
+
+    assert f">{heading}</a></th>" in body and "Отчёт сегодня" not in body
+    assert f'data-label="{heading}"' in status_cell(b) and "с опозданием" in status_cell(b)
+    assert "нет отчёта" in status_cell(c)
+    printed = client.get(reverse("dashboard-print") + query).content.decode()
+    assert f"<th>{heading}</th>" in printed and "сдан с опозданием" in printed
+    book = load_workbook(io.BytesIO(client.get(reverse("dashboard-export") + query).content))
+    rows = list(book.worksheets[0].iter_rows(min_row=3, values_only=True))
+    assert rows[0][2] == heading
+    by_manager = {r[1]: r[2] for r in rows[1:]}
+    assert by_manager[str(b)] == "сдан с опозданием" and by_manager[str(c)] == "нет отчёта"

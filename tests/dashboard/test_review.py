@@ -17,6 +17,7 @@ from dashboard.selectors.table import Cell, ManagerRow, RoleGroup, Summary, Summ
 from kpi.calendar import calendar_for
 from kpi.models import KPI
 from kpi.periods import Window
+from reports.selectors import missed_days, report_statuses
 from rollups.figures import Figure
 
 
@@ -117,8 +118,15 @@ def test_the_review_opens_on_the_last_working_day_or_on_monday_the_week(alpha):
     assert review_window(calendar, sunday) == Window.around("day", datetime.date(2026, 11, 27))
 
 
+def joined_on(company, managers, day: datetime.date) -> None:
+    for manager in managers:
+        manager.date_joined = company.day_start(day)
+        manager.save(update_fields=["date_joined"])
+
+
 def test_the_strip_shows_a_day_off_as_a_day_off_and_the_future_unjudged(alpha):
     with tenancy.tenant_context(alpha.company):
+        joined_on(alpha.company, alpha.managers, datetime.date(2026, 11, 1))
         calendar = calendar_for(company=alpha.company)
         sunday = datetime.date(2026, 11, 29)
         strip = report_strip(
@@ -129,3 +137,30 @@ def test_the_strip_shows_a_day_off_as_a_day_off_and_the_future_unjudged(alpha):
     row = strip.rows[0]
     assert row.days == ["missing", "missing", "missing", "pending", "future"]
     assert strip.next is None and strip.previous == datetime.date(2026, 11, 16)
+
+
+def test_days_before_a_manager_joined_are_not_missed_reports(alpha):
+    """Joined on a Wednesday: Monday and Tuesday are «not_joined» in the strip, in the
+    team's statuses and in the manager's missed days alike (one rule: report_statuses)."""
+    company = alpha.company
+    newcomer = alpha.managers[2]
+    with tenancy.tenant_context(company):
+        today = company.today()
+        monday = today - datetime.timedelta(days=today.weekday() + 7)
+        wednesday = monday + datetime.timedelta(days=2)
+        joined_on(company, [newcomer], wednesday)
+        calendar = calendar_for(company=company)
+        strip = report_strip(
+            company=company, managers=[newcomer], day=monday, today=today, calendar=calendar
+        )
+        statuses = report_statuses(
+            company=company, manager_ids=[newcomer.pk], days=[monday, wednesday],
+            calendar=calendar,
+        )  # fmt: skip
+        missed = [m.day for m in missed_days(company=company, manager=newcomer)]
+    (row,) = strip.rows
+    assert row.days[:2] == ["not_joined", "not_joined"]
+    assert strip.has_not_joined and row.missed == sum(1 for d in row.days if d == "missing")
+    assert statuses[(newcomer.pk, monday)] == "not_joined"
+    assert statuses[(newcomer.pk, wednesday)] in ("missing", "day_off", "absent")
+    assert monday not in missed and all(day >= wednesday for day in missed)

@@ -183,6 +183,27 @@ def test_a_sharp_drop_against_the_managers_own_weeks(known):
     assert (kpi.code, last, usual) == ("calls", 50, 100)  # (100 + 90 + 110 + 100) / 4
 
 
+def test_a_week_that_met_its_plan_is_no_sharp_drop(known):
+    """167 % after a usual 286 % fell by more than the points, but the plan was met."""
+    cast = known.cast
+    today, last_monday = datetime.date(2026, 12, 2), datetime.date(2026, 11, 23)
+    with tenancy.tenant_context(cast.company):
+        kpis = company_kpis(company=cast.company)
+        calls = next(k for k in kpis.values() if k.code == "calls")
+        for weeks_back, value in enumerate([Decimal(167), 300, 280, 280]):
+            start = last_monday - datetime.timedelta(days=7 * weeks_back)
+            Total(
+                company=cast.company, scope=Scope.MANAGER, subject_id=cast.managers[1].pk,
+                kpi=calls, period="week", start=start, end=start + datetime.timedelta(days=6),
+                value_sum=0, value_count=0, days_reported=1, completion=value, band="",
+                computed_at=timezone.now(),
+            ).save()  # fmt: skip
+        drops = sharp_drops(
+            company=cast.company, today=today, kpis=kpis, manager_ids=[cast.managers[1].pk]
+        )
+    assert drops == {}
+
+
 def test_why_red_names_the_weakest_link_of_the_managers_chain(known):
     cast = known.cast
     window = month_of(known)

@@ -192,6 +192,8 @@ def test_a_figures_explanation_opens_in_view(browser, live_server, width):
     page.set_default_timeout(10_000)
     log_in(page, live_server.url, "e2e.head")
     page.goto(f"{live_server.url}/dashboard/?period=month")
+    if width < 600:  # a phone: the role's table is folded under its heading
+        page.locator(".role-fold > summary").last.click()
     cell = page.locator("a.figure").last
     cell.scroll_into_view_if_needed()
     cell.click()
@@ -200,4 +202,37 @@ def test_a_figures_explanation_opens_in_view(browser, live_server, width):
     assert page.evaluate("document.activeElement.id") == "explain"
     page.keyboard.press("Escape")
     page.locator("[data-explain]").wait_for(state="detached")
+    context.close()
+
+
+def test_the_review_on_a_phone_is_a_phones_length(browser, live_server):
+    """At 375 px the attention list and the week's strip are open, the rest folds under its
+    headings (one tap each); a table opened keeps its column labels and stays open when the
+    figures block is refreshed."""
+    _team_with_a_silent_and_a_red_manager()
+    context = browser.new_context(locale="ru-RU", viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, live_server.url, "e2e.head")
+    page.goto(f"{live_server.url}/dashboard/")
+    assert page.locator("ol.attention").is_visible() and page.locator("[data-strip]").is_visible()
+    assert not page.locator(".team-table").first.is_visible()
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 3000, height
+    role = page.locator(".role-fold").first
+    role.locator("summary").click()
+    table = role.locator(".team-table")
+    assert table.is_visible()
+    cells = table.locator("tbody td:not(:first-child)")  # the first: the card's title
+    unlabelled = [
+        cells.nth(i).inner_text()
+        for i in range(cells.count())
+        if not cells.nth(i).get_attribute("data-label")
+    ]
+    assert cells.count() and unlabelled == []
+    with page.expect_response(lambda r: r.request.headers.get("hx-target") == "figures"):
+        page.get_by_role("link", name="Неделя", exact=True).click()
+    page.wait_for_url("**period=week**")
+    page.locator(".role-fold").first.locator(".team-table").wait_for(state="visible")
+    print(f"\nphone_dashboard_px={height}")
     context.close()
