@@ -14,11 +14,22 @@ managers, month and week plans, absences and two years of daily reports with Pos
 - on the fly vs stored: a team's running-month figures and a company's two-year history,
   computed from the facts on request or read from rollups_total (median ms).
 
+scripts/bench rollup --nightly [--companies 10 --days 730] measures the nightly check instead:
+half the companies get 4 × --days of history, the other half --days (the older reports
+deleted before anything is rolled up), the same managers and the same new day; then
+rollups.services.totals_verify runs for every company, --nights times, the two halves
+interleaved company by company so that both see the same machine:
+
+- nightly_1x_s, nightly_4x_s: one night's check of each half (the median night);
+- nightly_4x_vs_1x: the median of the nights' ratios (the target: within 1.2);
+- full_1x_s, full_4x_s: the whole-history check (totals_reconcile) of each half, for contrast.
+
 Prints one name=value line per figure on stdout; progress goes to stderr.
 """
 
 import argparse
 import datetime
+import json
 import logging
 import os
 import random
@@ -359,8 +370,27 @@ def build_directory(
 
     for table in SEQUENCED[:-2]:  # parents first
         if rows.get(table):
-            copy_rows(cursor, table, rows[table])
+            copy_rows(cursor, table, with_defaults(table, rows[table]))
     return data
+
+
+def with_defaults(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with the model's default for every NOT NULL column they leave out: COPY
+    passes Django's defaults by, and the models grow columns the generator need not know."""
+    from django.apps import apps
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    missing = [
+        column
+        for column in model._meta.concrete_fields
+        if not column.null and column.has_default() and column.column not in rows[0]
+    ]
+    for row in rows:
+        for column in missing:
+            value = column.get_default()
+            value = getattr(value, "value", value)  # a choice: its stored value
+            row[column.column] = json.dumps(value) if isinstance(value, dict | list) else value
+    return rows
 
 
 def plan_value(kind: str, code: str, month: datetime.date) -> Decimal:
@@ -622,9 +652,104 @@ def worker(mode: str) -> None:
     emit(f"worker_peak_mb_{mode}", round(peak_rss_mb(), 1))
 
 
-def run_worker(mode: str) -> dict[str, str]:
+def nightly_worker(nights: int) -> None:
+    """Runs in a child process: the nightly check of every company, the halves interleaved."""
+    setup_django()
+    from django.db import connection
+
+    from accounts.models import Company
+    from rollups import services
+
+    logging.getLogger("rollups.services").setLevel(logging.ERROR)
+    companies = list(Company.objects.order_by("pk").values_list("pk", flat=True))
+    long, short = companies[0::2], companies[1::2]
+    connection.ensure_connection()
+
+    def check(company_id: int) -> float:
+        started = time.perf_counter()
+        services.totals_verify(company_id=company_id)
+        return time.perf_counter() - started
+
+    def whole(company_id: int) -> float:
+        started = time.perf_counter()
+        services.totals_reconcile(company_id=company_id)
+        return time.perf_counter() - started
+
+    full = {"4x": 0.0, "1x": 0.0}
+    for long_id, short_id in zip(long, short, strict=True):
+        full["4x"] += whole(long_id)
+        full["1x"] += whole(short_id)
+    nights_4x, nights_1x, ratios = [], [], []
+    for _night in range(nights):
+        # The day's activity, the same in both halves: every manager's report of today was
+        # edited after the last check.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE reports_dailyreport SET updated_at = now() WHERE date = %s",
+                [datetime.datetime.now(MOSCOW).date()],
+            )
+        night = {"4x": 0.0, "1x": 0.0}
+        for long_id, short_id in zip(long, short, strict=True):
+            night["4x"] += check(long_id)
+            night["1x"] += check(short_id)
+        nights_4x.append(night["4x"])
+        nights_1x.append(night["1x"])
+        ratios.append(night["4x"] / night["1x"])
+    emit("full_4x_s", full["4x"])
+    emit("full_1x_s", full["1x"])
+    emit("nightly_4x_s", statistics.median(nights_4x))
+    emit("nightly_1x_s", statistics.median(nights_1x))
+    emit("nightly_4x_vs_1x", statistics.median(ratios))
+    emit("nightly_vs_full_4x", statistics.median(nights_4x) / full["4x"])
+
+
+def nightly(args: argparse.Namespace, today: datetime.date) -> None:
+    """The nightly check over 1× and 4× the history at the same daily activity."""
+    companies = args.companies + args.companies % 2
+    log(f"generating {companies} companies × {args.managers} managers × {4 * args.days} days")
+    data = generate(
+        argparse.Namespace(**{**vars(args), "companies": companies, "days": 4 * args.days}),
+        today,
+    )
+    cutoff = (today - datetime.timedelta(days=args.days)).replace(day=1)
+    with admin_connect(autocommit=True) as admin:
+        short = [row[0] for row in admin.execute("SELECT id FROM accounts_company ORDER BY id")]
+        short = short[1::2]
+        log(f"cutting the history of half the companies to {cutoff} on")
+        admin.execute(
+            """DELETE FROM reports_reportvalue v USING reports_dailyreport r
+            WHERE v.report_id = r.id AND r.company_id = ANY(%s) AND r.date < %s""",
+            [short, cutoff],
+        )
+        admin.execute(
+            "DELETE FROM reports_dailyreport WHERE company_id = ANY(%s) AND date < %s",
+            [short, cutoff],
+        )
+        admin.execute("VACUUM ANALYZE")
+        emit(
+            "reports_4x",
+            admin.execute(
+                "SELECT count(*) FROM reports_dailyreport WHERE NOT company_id = ANY(%s)", [short]
+            ).fetchone()[0],
+        )
+        emit(
+            "reports_1x",
+            admin.execute(
+                "SELECT count(*) FROM reports_dailyreport WHERE company_id = ANY(%s)", [short]
+            ).fetchone()[0],
+        )
+    log("full rollup, then a new day and its incremental rollup")
+    run_worker("full")
+    new_day(data, today)
+    run_worker("incremental")
+    log(f"the nightly check, {args.nights} nights")
+    for name, value in run_worker("nightly", str(args.nights)).items():
+        emit(name, value)
+
+
+def run_worker(mode: str, *extra: str) -> dict[str, str]:
     process = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--worker", mode],
+        [sys.executable, str(Path(__file__).resolve()), "--worker", mode, *extra],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
@@ -800,10 +925,26 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=100)
     parser.add_argument("--managers", type=int, default=20, help="per company")
     parser.add_argument("--days", type=int, default=730, help="of history, up to yesterday")
-    parser.add_argument("--worker", choices=["full", "incremental"], help=argparse.SUPPRESS)
+    parser.add_argument("--nightly", action="store_true", help="the nightly check, 1× vs 4×")
+    parser.add_argument("--nights", type=int, default=3, help="with --nightly")
+    parser.add_argument(
+        "--worker", choices=["full", "incremental", "nightly"], help=argparse.SUPPRESS
+    )
+    parser.add_argument("worker_args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker == "nightly":
+        nightly_worker(int(args.worker_args[0]))
+        return
     if args.worker:
         worker(args.worker)
+        return
+    if args.nightly:
+        for name in ("DATABASE_URL", "DATABASE_ADMIN_URL"):
+            if not os.environ.get(name):
+                sys.exit(f"bench: {name} is not set; run it through scripts/bench rollup")
+        setup_django()
+        machine()
+        nightly(args, datetime.datetime.now(MOSCOW).date())
         return
 
     for name in ("DATABASE_URL", "DATABASE_ADMIN_URL"):
