@@ -378,12 +378,16 @@ def with_defaults(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     """The rows with the model's default for every NOT NULL column they leave out: COPY
     passes Django's defaults by, and the models grow columns the generator need not know."""
     from django.apps import apps
+    from django.db.models import NOT_PROVIDED
 
     model = next(m for m in apps.get_models() if m._meta.db_table == table)
     missing = [
         column
         for column in model._meta.concrete_fields
-        if not column.null and column.has_default() and column.column not in rows[0]
+        if not column.null
+        and column.column not in rows[0]
+        and column.db_default is NOT_PROVIDED  # the database fills those itself
+        and column.get_default() is not None  # a default, or "" for a text field
     ]
     for row in rows:
         for column in missing:

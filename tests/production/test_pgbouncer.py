@@ -8,10 +8,10 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.conftest import ROOT
 
@@ -21,7 +21,7 @@ COMPANIES, MANAGERS = 2, 6
 
 
 def url_of(url: str, dbname: str) -> str:
-    return make_conninfo(**{**conninfo_to_dict(url), "dbname": dbname})
+    return urlunsplit(urlsplit(url)._replace(path=f"/{dbname}"))
 
 
 @pytest.fixture
