@@ -6,8 +6,11 @@ managers, month and week plans, absences and two years of daily reports with Pos
 
 - full_s: every company's totals from empty, through rollups.services.totals_reconcile, in a
   worker process that connects as the app role under row-level security (DATABASE_URL);
-- floor_s: the same rows' aggregation parts (Σ, count, days, last value) computed by one
-  hand-written INSERT … SELECT … GROUP BY as the superuser, no plans, no pace, no RLS;
+- floor_s: the same rows' aggregation parts (Σ, count, days, last value) computed by a
+  hand-written INSERT … SELECT … GROUP BY a company (the same facts of record, team stays
+  and role KPI sets; the app role under row-level security, into a table with the totals'
+  indexes), no plans, no pace, no bands; floor_mismatches counts the rows where the two
+  disagree (0: the floor computes what the engine does);
 - incremental_s: one new day's report from every manager, buckets marked as the app marks
   them (not timed), then rollups.services.rollup_run for every company, timed in the worker;
 - worker_peak_mb: the worker's peak RSS, after one company and after all of them;
@@ -310,6 +313,15 @@ def build_directory(
                 **tenant,
             )
             add("accounts_loginname", username=username, user_id=user, **tenant)
+            # The team's stay, as accounts.services records it: the teams' totals count it.
+            add(
+                "accounts_teammembership",
+                user_id=user,
+                team_id=teams[m % len(teams)],
+                effective_from=None,
+                effective_to=None,
+                **tenant,
+            )
             skill = 0.7 + 0.6 * rng.random()
             manager = Manager(
                 id=user,
@@ -488,6 +500,7 @@ SEQUENCED = [
     "kpi_rolekpi",
     "accounts_user",
     "accounts_loginname",
+    "accounts_teammembership",
     "kpi_plan",
     "kpi_absence",
     "reports_dailyreport",
@@ -537,60 +550,85 @@ def generate(args: argparse.Namespace, today: datetime.date) -> DataSet:
 
 # --- The floor: the aggregation alone, in one statement ------------------------------------
 
+# The same rows' aggregation parts (Σ, count, days, last value) as the engine computes them,
+# and nothing else: no plans, no working days, no pace, no bands. The same facts of record,
+# the same team stays (accounts_teammembership), the same KPI set of the manager's role while
+# the period lasted; company by company as the app role under row-level security, into a
+# table with rollups_total's indexes and policy. What the engine does on top of this is the
+# gap full_vs_floor measures.
 FLOOR_SQL = """
 INSERT INTO bench_floor (company_id, scope, subject_id, kpi_id, period, start, "end",
     value_sum, value_count, days_reported, last_value, band, at_risk, computed_at)
 WITH facts AS (
-    SELECT v.company_id, r.manager_id, u.team_id, u.sales_role_id, v.kpi_id, k.unit,
-        k.aggregation = 'last' AS is_last, r.date, v.value
-    FROM reports_reportvalue v
-    JOIN reports_dailyreport r ON r.id = v.report_id
-    JOIN accounts_user u ON u.id = r.manager_id
-    JOIN kpi_kpi k ON k.id = v.kpi_id
+    SELECT x.manager_id, x.kpi_id, x.date, x.value, k.aggregation = 'last' AS is_last
+    FROM ({facts}) x JOIN kpi_kpi k ON k.id = x.kpi_id
 ),
-manager AS MATERIALIZED (
-    SELECT company_id, manager_id, team_id, sales_role_id, kpi_id, unit, 'day' AS period,
-        date AS start, date AS "end", value AS s, 1::bigint AS n, 1::bigint AS days,
-        CASE WHEN is_last THEN value END AS last_value
-    FROM facts
+stays AS (
+    SELECT user_id AS manager_id, team_id, effective_from, effective_to
+    FROM accounts_teammembership WHERE company_id = %(company)s
+),
+seg_facts AS (
+    SELECT manager_id, 0 AS seg, kpi_id, date, value, is_last FROM facts
     UNION ALL
-    SELECT company_id, manager_id, team_id, sales_role_id, kpi_id, unit, p.period, p.start,
-        max(p."end"), sum(value), count(*), count(*),
-        (max(CASE WHEN is_last THEN ARRAY[(date - DATE '2000-01-01')::numeric, value] END))[2]
-    FROM facts
+    SELECT f.manager_id, st.team_id, f.kpi_id, f.date, f.value, f.is_last
+    FROM facts f
+    JOIN stays st ON st.manager_id = f.manager_id
+        AND (st.effective_from IS NULL OR st.effective_from <= f.date)
+        AND (st.effective_to IS NULL OR st.effective_to > f.date)
+),
+parts AS MATERIALIZED (
+    SELECT manager_id, seg, kpi_id, 'day' AS period, date AS start, date AS "end",
+        value AS s, 1::bigint AS n, CASE WHEN is_last THEN value END AS last_value
+    FROM seg_facts
+    UNION ALL
+    SELECT manager_id, seg, kpi_id, p.period, p.start, max(p."end"), sum(value), count(*),
+        (max(CASE WHEN is_last
+            THEN ARRAY[(date - DATE '2000-01-01')::numeric, value] END))[2]
+    FROM seg_facts
     CROSS JOIN LATERAL (VALUES
         ('week', date_trunc('week', date)::date, date_trunc('week', date)::date + 6),
         ('month', date_trunc('month', date)::date,
             (date_trunc('month', date) + interval '1 month - 1 day')::date)
     ) p(period, start, "end")
-    GROUP BY company_id, manager_id, team_id, sales_role_id, kpi_id, unit, p.period, p.start
+    GROUP BY manager_id, seg, kpi_id, p.period, p.start
 ),
 ratios AS (
-    SELECT den.company_id, den.manager_id, den.team_id, den.sales_role_id, k.id AS kpi_id,
-        k.unit, den.period, den.start, den."end", COALESCE(num.s, 0) AS s, den.s AS n,
-        den.n AS days, NULL::numeric AS last_value
+    SELECT den.manager_id, den.seg, k.id AS kpi_id, den.period, den.start, den."end",
+        COALESCE(num.s, 0) AS s, den.s AS n, den.n AS days, NULL::numeric AS last_value
     FROM kpi_kpi k
-    JOIN manager den ON den.kpi_id = k.denominator_id
-    LEFT JOIN manager num ON num.kpi_id = k.numerator_id AND num.manager_id = den.manager_id
-        AND num.period = den.period AND num.start = den.start
-    WHERE k.aggregation = 'ratio' AND EXISTS (
-        SELECT 1 FROM kpi_rolekpi rk
-        WHERE rk.sales_role_id = den.sales_role_id AND rk.kpi_id = k.id)
+    JOIN parts den ON den.kpi_id = k.denominator_id
+    LEFT JOIN parts num ON num.kpi_id = k.numerator_id AND num.manager_id = den.manager_id
+        AND num.seg = den.seg AND num.period = den.period AND num.start = den.start
+    WHERE k.company_id = %(company)s AND k.aggregation = 'ratio'
 ),
-managers AS (SELECT * FROM manager UNION ALL SELECT * FROM ratios)
-SELECT company_id, 'manager', manager_id, kpi_id, period, start, "end", s, n, days,
+rows AS (
+    SELECT p.manager_id, p.seg, p.kpi_id, p.period, p.start, p."end", p.s, p.n,
+        p.n AS days, p.last_value
+    FROM parts p JOIN kpi_kpi k ON k.id = p.kpi_id AND k.aggregation <> 'ratio'
+    UNION ALL
+    SELECT * FROM ratios
+),
+mkpis AS MATERIALIZED (
+    SELECT m.*, k.unit FROM rows m
+    JOIN accounts_user u ON u.id = m.manager_id
+    JOIN kpi_kpi k ON k.id = m.kpi_id
+    WHERE EXISTS (
+        SELECT 1 FROM kpi_rolekpi rk
+        WHERE rk.company_id = %(company)s AND rk.sales_role_id = u.sales_role_id
+            AND rk.kpi_id = m.kpi_id AND rk.effective_from <= m."end"
+            AND (rk.effective_to IS NULL OR rk.effective_to > m.start))
+)
+SELECT %(company)s, 'manager', manager_id, kpi_id, period, start, "end", s, n, days,
     last_value, 'none', false, now()
-FROM managers
+FROM mkpis WHERE seg = 0
 UNION ALL
-SELECT company_id, CASE WHEN GROUPING(team_id) = 0 THEN 'team' ELSE 'company' END,
-    CASE WHEN GROUPING(team_id) = 0 THEN team_id ELSE company_id END, kpi_id, period, start,
-    max("end"), sum(s), sum(n), sum(days),
+SELECT %(company)s, CASE WHEN seg = 0 THEN 'company' ELSE 'team' END,
+    CASE WHEN seg = 0 THEN %(company)s ELSE seg END, kpi_id, period, start, max("end"),
+    sum(s), sum(n), sum(days),
     CASE WHEN max(unit) = 'percent' THEN avg(last_value) ELSE sum(last_value) END,
     'none', false, now()
-FROM managers
-GROUP BY GROUPING SETS ((company_id, team_id, kpi_id, period, start),
-                        (company_id, kpi_id, period, start))
-HAVING GROUPING(team_id) = 1 OR team_id IS NOT NULL
+FROM mkpis
+GROUP BY seg, kpi_id, period, start
 """
 
 COMPARE_SQL = """
@@ -602,17 +640,53 @@ WHERE t.id IS NULL OR f.id IS NULL OR t."end" <> f."end" OR t.value_sum <> f.val
 """
 
 
+def floor_table() -> None:
+    """bench_floor: rollups_total's columns, indexes and row-level security, the app role's."""
+    from accounts.rls import CURRENT_COMPANY, POLICY
+
+    app_role = psycopg.conninfo.conninfo_to_dict(os.environ["DATABASE_URL"])["user"]
+    with admin_connect(autocommit=True) as admin:
+        admin.execute("DROP TABLE IF EXISTS bench_floor")
+        admin.execute("CREATE TABLE bench_floor (LIKE rollups_total INCLUDING ALL)")
+        admin.execute("ALTER TABLE bench_floor ENABLE ROW LEVEL SECURITY")
+        admin.execute("ALTER TABLE bench_floor FORCE ROW LEVEL SECURITY")
+        condition = f"company_id = {CURRENT_COMPANY}"
+        admin.execute(
+            f"CREATE POLICY {POLICY} ON bench_floor USING ({condition}) WITH CHECK ({condition})"
+        )
+        admin.execute(f'GRANT ALL ON bench_floor TO "{app_role}"')
+
+
 def floor_run() -> tuple[float, int]:
-    with admin_connect() as admin, admin.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_floor")
-        cursor.execute("CREATE TABLE bench_floor (LIKE rollups_total INCLUDING ALL)")
-        admin.commit()
+    """The floor of every company, as the engine's worker runs: one transaction a company
+    under its tenant, the facts' span looked up first, the same planner settings."""
+    from reports.figures import FACTS_OF_RECORD_SQL
+    from rollups import engine
+
+    floor_table()
+    in_span = engine.POSTGRESQL.reports_in_span.format(
+        reports="""SELECT id FROM reports_dailyreport
+            WHERE company_id = %(company)s AND date BETWEEN %(lo)s AND %(hi)s"""
+    )
+    sql = FLOOR_SQL.format(facts=FACTS_OF_RECORD_SQL.format(in_span=in_span))
+    with psycopg.connect(os.environ["DATABASE_URL"]) as app:
+        companies = [row[0] for row in app.execute("SELECT id FROM accounts_company ORDER BY id")]
+        app.commit()
         started = time.perf_counter()
-        cursor.execute(FLOOR_SQL)
-        admin.commit()
+        for company_id in companies:
+            app.execute("SELECT set_config('app.company_id', %s, true)", [str(company_id)])
+            app.execute("SET LOCAL enable_nestloop = off")
+            app.execute("SET LOCAL jit = off")
+            lo, hi = app.execute(
+                "SELECT min(date), max(date) FROM reports_dailyreport WHERE company_id = %s",
+                [company_id],
+            ).fetchone()
+            if lo is not None:
+                app.execute(sql, {"company": company_id, "lo": lo, "hi": hi})
+            app.commit()
         elapsed = time.perf_counter() - started
-        cursor.execute("SELECT count(*) FROM bench_floor")
-        return elapsed, cursor.fetchone()[0]
+    with admin_connect() as admin:
+        return elapsed, admin.execute("SELECT count(*) FROM bench_floor").fetchone()[0]
 
 
 # --- The worker: the rollups themselves, in a process of their own ------------------------
