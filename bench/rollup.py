@@ -13,6 +13,9 @@ managers, month and week plans, absences and two years of daily reports with Pos
   disagree (0: the floor computes what the engine does);
 - incremental_s: one new day's report from every manager, buckets marked as the app marks
   them (not timed), then rollups.services.rollup_run for every company, timed in the worker;
+- --pairs N: the floor and the full rollup run back to back N times (the same load on a
+  shared machine; pair_K lines), and the incremental run N times (the same day's buckets
+  marked again); full_s, floor_s, incremental_s and the ratios are the medians;
 - worker_peak_mb: the worker's peak RSS, after one company and after all of them;
 - on the fly vs stored: a team's running-month figures and a company's two-year history,
   computed from the facts on request or read from rollups_total (median ms).
@@ -844,10 +847,6 @@ def run_worker(mode: str, *extra: str) -> dict[str, str]:
 
 def new_day(data: DataSet, today: datetime.date) -> float:
     """Every manager files today's report; buckets marked as the app marks them."""
-    from accounts import tenancy
-    from accounts.models import Company, User
-    from rollups import services
-    from rollups.changes import ReportChanged
 
     with admin_connect() as admin, admin.cursor() as reports, admin_connect() as second:
         with second.cursor() as values:
@@ -857,6 +856,16 @@ def new_day(data: DataSet, today: datetime.date) -> float:
             second.commit()
         sequences_reset(reports)
         admin.commit()
+    return mark_day(today)
+
+
+def mark_day(today: datetime.date) -> float:
+    """Every manager's report of `today` marked as the app marks it; the time it took."""
+    from accounts import tenancy
+    from accounts.models import Company, User
+    from rollups import services
+    from rollups.changes import ReportChanged
+
     started = time.perf_counter()
     for company in Company.objects.order_by("pk"):
         with tenancy.tenant_context(company):
@@ -1006,6 +1015,9 @@ def main() -> None:
     parser.add_argument("--nightly", action="store_true", help="the nightly check, 1× vs 4×")
     parser.add_argument("--nights", type=int, default=3, help="with --nightly")
     parser.add_argument(
+        "--pairs", type=int, default=1, help="floor and full run back to back, this many times"
+    )
+    parser.add_argument(
         "--worker", choices=["full", "incremental", "nightly"], help=argparse.SUPPRESS
     )
     parser.add_argument("worker_args", nargs="*", help=argparse.SUPPRESS)
@@ -1043,34 +1055,51 @@ def main() -> None:
     emit("reports", data.reports)
     emit("facts", data.facts)
 
-    log("floor: one INSERT … SELECT … GROUP BY")
-    floor_s, floor_rows = floor_run()
-
-    log("full: totals_reconcile for every company")
-    with admin_connect(autocommit=True) as admin:
-        admin.execute("TRUNCATE rollups_total, rollups_bucket, rollups_reconciliation")
-        admin.execute("CHECKPOINT")
-    full = run_worker("full")
-    full_s = float(full["full_s"])
+    # The machine is shared: each pair runs the floor and the full rollup back to back, so
+    # that both see the same load; the ratios' median is the figure.
+    fulls, floors, ratios = [], [], []
+    for pair in range(args.pairs):
+        log(f"pair {pair + 1}/{args.pairs}: the floor, a GROUP BY a company")
+        floor_s, floor_rows = floor_run()
+        log(f"pair {pair + 1}/{args.pairs}: full, totals_reconcile for every company")
+        with admin_connect(autocommit=True) as admin:
+            admin.execute("TRUNCATE rollups_total, rollups_bucket, rollups_reconciliation")
+            admin.execute("CHECKPOINT")
+        full = run_worker("full")
+        fulls.append(float(full["full_s"]))
+        floors.append(floor_s)
+        ratios.append(fulls[-1] / floor_s)
+        with admin_connect(autocommit=True) as admin:
+            log("comparing the totals' parts with the floor's")
+            mismatches = admin.execute(COMPARE_SQL).fetchone()[0]
+            admin.execute("DROP TABLE bench_floor")
+            admin.execute("CHECKPOINT")
+        emit(f"pair_{pair + 1}", f"full {fulls[-1]:.3f} floor {floor_s:.3f} ratio {ratios[-1]:.3f}")
+    full_s = statistics.median(fulls)
     for name, value in full.items():
-        emit(name, value)
-    emit("floor_s", floor_s)
-    emit("full_vs_floor", full_s / floor_s)
+        if name != "full_s":
+            emit(name, value)
+    emit("full_s", full_s)
+    emit("floor_s", statistics.median(floors))
+    emit("full_vs_floor", statistics.median(ratios))
     with admin_connect(autocommit=True) as admin:
-        totals_rows = admin.execute("SELECT count(*) FROM rollups_total").fetchone()[0]
-        emit("totals_rows", totals_rows)
-        emit("floor_rows", floor_rows)
-        log("comparing the totals' parts with the floor's")
-        emit("floor_mismatches", admin.execute(COMPARE_SQL).fetchone()[0])
-        admin.execute("DROP TABLE bench_floor")
-        admin.execute("CHECKPOINT")
+        emit("totals_rows", admin.execute("SELECT count(*) FROM rollups_total").fetchone()[0])
+    emit("floor_rows", floor_rows)
+    emit("floor_mismatches", mismatches)
 
     log("incremental: a new day from every manager, then rollup_run for every company")
     emit("mark_s", new_day(data, today))
-    incremental = run_worker("incremental")
+    incrementals = []
+    for run in range(args.pairs):
+        if run:
+            mark_day(today)  # the same day's buckets again: the same work
+        incremental = run_worker("incremental")
+        incrementals.append(float(incremental["incremental_s"]))
     for name, value in incremental.items():
-        emit(name, value)
-    emit("incremental_share", float(incremental["incremental_s"]) / full_s)
+        if name != "incremental_s":
+            emit(name, value)
+    emit("incremental_s", statistics.median(incrementals))
+    emit("incremental_share", statistics.median(incrementals) / full_s)
     emit("worker_peak_mb_1_company", full["worker_peak_mb_1_company_full"])
     emit(
         "worker_peak_mb",
