@@ -502,12 +502,13 @@ def _write(
         # The statement's intermediate results are CTEs the planner cannot count: left to
         # itself it nests loops over them. JIT would compile its long expressions for longer
         # than they take to run.
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("SET LOCAL jit = off")
+        # Incremental: joins in the order written; for a few buckets, searching the orders
+        # of this many joins took longer than running them. The settings in one round trip
+        # (SET LOCAL takes one each): a company's incremental run is mostly round trips.
+        planner = "set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
         if incremental:
-            # Joins in the order written: for a few buckets, searching the orders of this
-            # many joins took longer than running them.
-            cursor.execute("SET LOCAL join_collapse_limit = 1")
+            planner += ", set_config('join_collapse_limit', '1', true)"
+        cursor.execute(f"SELECT {planner}")
     columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
     if not incremental and not inside and not Total.objects.filter(company=company).exists():
         # The company's first totals: nothing to compare with or delete, so they go straight
