@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
@@ -44,6 +45,29 @@ CLAIM_BATCH = 2000
 ROLLUP_LOCK = 7001
 # One quick retry when queueing a rollup after a change (kombu's retry_policy).
 ENQUEUE_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+# The company's figures version: turned by every marking and every finished rollup, the
+# events that change what a dashboard's figures block shows (dashboard.selectors.poll reads
+# it to answer an unchanged poll without a query).
+FIGURES_VERSION_KEY = "rollups:figures-version:{company_id}"
+
+
+def figures_version_bump(company_id: int) -> None:
+    """Turns the company's figures version, now and again once the transaction commits.
+
+    Now: a poll that runs before the commit does not keep its answer past it. On commit: a
+    poll that read the new version before the commit saw the old figures. A cache that is
+    down costs the polls their shortcut, never the change."""
+
+    def bump() -> None:
+        try:
+            cache.set(FIGURES_VERSION_KEY.format(company_id=company_id), uuid.uuid4().hex, None)
+        except Exception:  # the cache's own errors differ by backend
+            logger.warning("rollups: the figures version of %s was not turned", company_id)
+
+    bump()
+    transaction.on_commit(bump, robust=True)
 
 
 class BucketKey(NamedTuple):
@@ -179,6 +203,7 @@ def _buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
             params = [value for key in chunk for value in (company.pk, *key)]
             cursor.execute(sql.format(values=values), params)
         transaction.on_commit(partial(_enqueue, company.pk), robust=True)
+        figures_version_bump(company.pk)
     return len(rows)
 
 
@@ -437,6 +462,7 @@ def _release(*, company_id: int, token: str, ids: list[int]) -> None:
     Bucket.objects.filter(pk__in=ids, claimed_by=token).update(
         done=F("claimed_marks"), claimed_by="", claimed_at=None
     )
+    figures_version_bump(company_id)  # the buckets' new totals: the polls see them
 
 
 def _lock(company_id: int, *, shared: bool) -> None:
