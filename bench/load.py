@@ -260,6 +260,50 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> No
     sys.exit("bench: gunicorn did not answer /healthz")
 
 
+def pgbouncer_start(work: Path) -> tuple[subprocess.Popen, str]:
+    """Debian's PgBouncer in transaction mode in front of the app role's database; its URL.
+
+    It refuses to run as root: as the postgres user then, as scripts/_services.sh runs the
+    cluster, its configuration in a directory of its own (the logs' may be root's alone).
+    Its log is work/pgbouncer.log."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    app = conninfo_to_dict(os.environ["DATABASE_URL"])
+    port = free_port()
+    directory = Path(tempfile.mkdtemp(prefix="salesdesk-pgbouncer-"))
+    (directory / "userlist.txt").write_text(f'"{app["user"]}" "{app.get("password", "")}"\n')
+    (directory / "pgbouncer.ini").write_text(
+        f"""[databases]
+{app["dbname"]} = host={app.get("host", "127.0.0.1")} port={app.get("port", 5432)}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = plain
+auth_file = {directory}/userlist.txt
+pool_mode = transaction
+max_client_conn = 500
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits,options
+"""
+    )
+    command = ["/usr/sbin/pgbouncer", str(directory / "pgbouncer.ini")]
+    if os.getuid() == 0:
+        subprocess.run(["chown", "-R", "postgres", str(directory)], check=True)
+        command = ["runuser", "-u", "postgres", "--", *command]
+    process = start(command, dict(os.environ), work / "pgbouncer.log")
+    deadline = time.monotonic() + 15
+    url = f"postgres://{app['user']}:{app.get('password', '')}@127.0.0.1:{port}/{app['dbname']}"
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psycopg.OperationalError):
+            psycopg.connect(url, connect_timeout=2).close()
+            return process, url
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    sys.exit(f"bench: pgbouncer did not start; see {work / 'pgbouncer.log'}")
+
+
 # --- After the peak --------------------------------------------------------------------------
 
 
@@ -367,6 +411,11 @@ def main() -> None:
     )
     parser.add_argument("--page-every", type=int, default=4, help="polls per full page load")
     parser.add_argument("--logs", help="keep the services' and locust's logs in this directory")
+    parser.add_argument(
+        "--pgbouncer",
+        action="store_true",
+        help="two web groups and two Celery workers through PgBouncer in transaction mode",
+    )
     args = parser.parse_args()
 
     rollup.serve_like_production("load")  # locust fetches no static files
@@ -401,19 +450,33 @@ def main() -> None:
     cpu_dir = work / "cpu"
     cpu_dir.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_CPU_DIR": str(cpu_dir)}
-    web = start(
-        [sys.executable, "-m", "gunicorn", "salesdesk.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.web_workers), "--backlog", "2048", "--timeout", "60",
-         "--config", "python:bench.gunicorn_cpu"],
-        env, work / "gunicorn.log",
-    )  # fmt: skip
-    worker = start(
-        [sys.executable, "-m", "celery", "-A", "salesdesk", "worker", "--loglevel=WARNING",
-         f"--concurrency={args.celery_concurrency}", "--without-gossip", "--without-mingle"],
-        env, work / "celery.log",
-    )  # fmt: skip
+    # One node, or two (--pgbouncer): each its own gunicorn (the kernel spreads connections
+    # over the two listening sockets, SO_REUSEPORT, as a load balancer would) and Celery
+    # worker, all through one PgBouncer in transaction mode.
+    nodes = 2 if args.pgbouncer else 1
+    bouncer = None
+    if args.pgbouncer:
+        bouncer, env["DATABASE_URL"] = pgbouncer_start(work)
+        env["DB_TRANSACTION_POOLING"] = "1"
+        emit("topology", "2 web groups + 2 workers via pgbouncer (transaction pooling)")
+    services = []
+    for node in range(nodes):
+        workers = -(-args.web_workers // nodes)
+        services.append(start(
+            [sys.executable, "-m", "gunicorn", "salesdesk.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--backlog", "2048", "--timeout", "60", "--reuse-port",
+             "--config", "python:bench.gunicorn_cpu"],
+            env, work / f"gunicorn{node}.log",
+        ))  # fmt: skip
+        services.append(start(
+            [sys.executable, "-m", "celery", "-A", "salesdesk", "worker", "--loglevel=WARNING",
+             f"--concurrency={max(1, args.celery_concurrency // nodes)}", "--without-gossip",
+             "--without-mingle", "-n", f"node{node}@%h"],
+            env, work / f"celery{node}.log",
+        ))  # fmt: skip
     try:
-        wait_healthy(f"{host}/healthz", web)
+        for process in services[::2]:
+            wait_healthy(f"{host}/healthz", process)
         plan_write(work / "plan.json", data, heads, sessions, args, today, host)
         log(f"locust: {len(data.managers)} managers, {len(users) - len(data.managers)} heads")
         watch = StaleWatch()
@@ -434,8 +497,10 @@ def main() -> None:
         current_after = watch.current_after(last_report or time.time(), timeout=600)
         watch.stop()
     finally:
-        stop(web)
-        stop(worker)
+        for process in services:
+            stop(process)
+        if bouncer is not None:
+            stop(bouncer)
 
     emit("reports_sent", result["sent"])
     emit("reports_accepted", result["accepted"])

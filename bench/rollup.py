@@ -6,19 +6,36 @@ managers, month and week plans, absences and two years of daily reports with Pos
 
 - full_s: every company's totals from empty, through rollups.services.totals_reconcile, in a
   worker process that connects as the app role under row-level security (DATABASE_URL);
-- floor_s: the same rows' aggregation parts (Σ, count, days, last value) computed by one
-  hand-written INSERT … SELECT … GROUP BY as the superuser, no plans, no pace, no RLS;
+- floor_s: the same rows' aggregation parts (Σ, count, days, last value) computed by a
+  hand-written INSERT … SELECT … GROUP BY a company (the same facts of record, team stays
+  and role KPI sets; the app role under row-level security, into a table with the totals'
+  indexes), no plans, no pace, no bands; floor_mismatches counts the rows where the two
+  disagree (0: the floor computes what the engine does);
 - incremental_s: one new day's report from every manager, buckets marked as the app marks
   them (not timed), then rollups.services.rollup_run for every company, timed in the worker;
+- --pairs N: the floor and the full rollup run back to back N times (the same load on a
+  shared machine; pair_K lines), and the incremental run N times (the same day's buckets
+  marked again); full_s, floor_s, incremental_s and the ratios are the medians;
 - worker_peak_mb: the worker's peak RSS, after one company and after all of them;
 - on the fly vs stored: a team's running-month figures and a company's two-year history,
   computed from the facts on request or read from rollups_total (median ms).
+
+scripts/bench rollup --nightly [--companies 10 --days 730] measures the nightly check instead:
+half the companies get 4 × --days of history, the other half --days (the older reports
+deleted before anything is rolled up), the same managers and the same new day; then
+rollups.services.totals_verify runs for every company, --nights times, the two halves
+interleaved company by company so that both see the same machine:
+
+- nightly_1x_s, nightly_4x_s: one night's check of each half (the median night);
+- nightly_4x_vs_1x: the median of the nights' ratios (the target: within 1.2);
+- full_1x_s, full_4x_s: the whole-history check (totals_reconcile) of each half, for contrast.
 
 Prints one name=value line per figure on stdout; progress goes to stderr.
 """
 
 import argparse
 import datetime
+import json
 import logging
 import os
 import random
@@ -299,6 +316,15 @@ def build_directory(
                 **tenant,
             )
             add("accounts_loginname", username=username, user_id=user, **tenant)
+            # The team's stay, as accounts.services records it: the teams' totals count it.
+            add(
+                "accounts_teammembership",
+                user_id=user,
+                team_id=teams[m % len(teams)],
+                effective_from=None,
+                effective_to=None,
+                **tenant,
+            )
             skill = 0.7 + 0.6 * rng.random()
             manager = Manager(
                 id=user,
@@ -359,8 +385,31 @@ def build_directory(
 
     for table in SEQUENCED[:-2]:  # parents first
         if rows.get(table):
-            copy_rows(cursor, table, rows[table])
+            copy_rows(cursor, table, with_defaults(table, rows[table]))
     return data
+
+
+def with_defaults(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with the model's default for every NOT NULL column they leave out: COPY
+    passes Django's defaults by, and the models grow columns the generator need not know."""
+    from django.apps import apps
+    from django.db.models import NOT_PROVIDED
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    missing = [
+        column
+        for column in model._meta.concrete_fields
+        if not column.null
+        and column.column not in rows[0]
+        and column.db_default is NOT_PROVIDED  # the database fills those itself
+        and column.get_default() is not None  # a default, or "" for a text field
+    ]
+    for row in rows:
+        for column in missing:
+            value = column.get_default()
+            value = getattr(value, "value", value)  # a choice: its stored value
+            row[column.column] = json.dumps(value) if isinstance(value, dict | list) else value
+    return rows
 
 
 def plan_value(kind: str, code: str, month: datetime.date) -> Decimal:
@@ -454,6 +503,7 @@ SEQUENCED = [
     "kpi_rolekpi",
     "accounts_user",
     "accounts_loginname",
+    "accounts_teammembership",
     "kpi_plan",
     "kpi_absence",
     "reports_dailyreport",
@@ -503,60 +553,85 @@ def generate(args: argparse.Namespace, today: datetime.date) -> DataSet:
 
 # --- The floor: the aggregation alone, in one statement ------------------------------------
 
+# The same rows' aggregation parts (Σ, count, days, last value) as the engine computes them,
+# and nothing else: no plans, no working days, no pace, no bands. The same facts of record,
+# the same team stays (accounts_teammembership), the same KPI set of the manager's role while
+# the period lasted; company by company as the app role under row-level security, into a
+# table with rollups_total's indexes and policy. What the engine does on top of this is the
+# gap full_vs_floor measures.
 FLOOR_SQL = """
 INSERT INTO bench_floor (company_id, scope, subject_id, kpi_id, period, start, "end",
     value_sum, value_count, days_reported, last_value, band, at_risk, computed_at)
 WITH facts AS (
-    SELECT v.company_id, r.manager_id, u.team_id, u.sales_role_id, v.kpi_id, k.unit,
-        k.aggregation = 'last' AS is_last, r.date, v.value
-    FROM reports_reportvalue v
-    JOIN reports_dailyreport r ON r.id = v.report_id
-    JOIN accounts_user u ON u.id = r.manager_id
-    JOIN kpi_kpi k ON k.id = v.kpi_id
+    SELECT x.manager_id, x.kpi_id, x.date, x.value, k.aggregation = 'last' AS is_last
+    FROM ({facts}) x JOIN kpi_kpi k ON k.id = x.kpi_id
 ),
-manager AS MATERIALIZED (
-    SELECT company_id, manager_id, team_id, sales_role_id, kpi_id, unit, 'day' AS period,
-        date AS start, date AS "end", value AS s, 1::bigint AS n, 1::bigint AS days,
-        CASE WHEN is_last THEN value END AS last_value
-    FROM facts
+stays AS (
+    SELECT user_id AS manager_id, team_id, effective_from, effective_to
+    FROM accounts_teammembership WHERE company_id = %(company)s
+),
+seg_facts AS (
+    SELECT manager_id, 0 AS seg, kpi_id, date, value, is_last FROM facts
     UNION ALL
-    SELECT company_id, manager_id, team_id, sales_role_id, kpi_id, unit, p.period, p.start,
-        max(p."end"), sum(value), count(*), count(*),
-        (max(CASE WHEN is_last THEN ARRAY[(date - DATE '2000-01-01')::numeric, value] END))[2]
-    FROM facts
+    SELECT f.manager_id, st.team_id, f.kpi_id, f.date, f.value, f.is_last
+    FROM facts f
+    JOIN stays st ON st.manager_id = f.manager_id
+        AND (st.effective_from IS NULL OR st.effective_from <= f.date)
+        AND (st.effective_to IS NULL OR st.effective_to > f.date)
+),
+parts AS MATERIALIZED (
+    SELECT manager_id, seg, kpi_id, 'day' AS period, date AS start, date AS "end",
+        value AS s, 1::bigint AS n, CASE WHEN is_last THEN value END AS last_value
+    FROM seg_facts
+    UNION ALL
+    SELECT manager_id, seg, kpi_id, p.period, p.start, max(p."end"), sum(value), count(*),
+        (max(CASE WHEN is_last
+            THEN ARRAY[(date - DATE '2000-01-01')::numeric, value] END))[2]
+    FROM seg_facts
     CROSS JOIN LATERAL (VALUES
         ('week', date_trunc('week', date)::date, date_trunc('week', date)::date + 6),
         ('month', date_trunc('month', date)::date,
             (date_trunc('month', date) + interval '1 month - 1 day')::date)
     ) p(period, start, "end")
-    GROUP BY company_id, manager_id, team_id, sales_role_id, kpi_id, unit, p.period, p.start
+    GROUP BY manager_id, seg, kpi_id, p.period, p.start
 ),
 ratios AS (
-    SELECT den.company_id, den.manager_id, den.team_id, den.sales_role_id, k.id AS kpi_id,
-        k.unit, den.period, den.start, den."end", COALESCE(num.s, 0) AS s, den.s AS n,
-        den.n AS days, NULL::numeric AS last_value
+    SELECT den.manager_id, den.seg, k.id AS kpi_id, den.period, den.start, den."end",
+        COALESCE(num.s, 0) AS s, den.s AS n, den.n AS days, NULL::numeric AS last_value
     FROM kpi_kpi k
-    JOIN manager den ON den.kpi_id = k.denominator_id
-    LEFT JOIN manager num ON num.kpi_id = k.numerator_id AND num.manager_id = den.manager_id
-        AND num.period = den.period AND num.start = den.start
-    WHERE k.aggregation = 'ratio' AND EXISTS (
-        SELECT 1 FROM kpi_rolekpi rk
-        WHERE rk.sales_role_id = den.sales_role_id AND rk.kpi_id = k.id)
+    JOIN parts den ON den.kpi_id = k.denominator_id
+    LEFT JOIN parts num ON num.kpi_id = k.numerator_id AND num.manager_id = den.manager_id
+        AND num.seg = den.seg AND num.period = den.period AND num.start = den.start
+    WHERE k.company_id = %(company)s AND k.aggregation = 'ratio'
 ),
-managers AS (SELECT * FROM manager UNION ALL SELECT * FROM ratios)
-SELECT company_id, 'manager', manager_id, kpi_id, period, start, "end", s, n, days,
+rows AS (
+    SELECT p.manager_id, p.seg, p.kpi_id, p.period, p.start, p."end", p.s, p.n,
+        p.n AS days, p.last_value
+    FROM parts p JOIN kpi_kpi k ON k.id = p.kpi_id AND k.aggregation <> 'ratio'
+    UNION ALL
+    SELECT * FROM ratios
+),
+mkpis AS MATERIALIZED (
+    SELECT m.*, k.unit FROM rows m
+    JOIN accounts_user u ON u.id = m.manager_id
+    JOIN kpi_kpi k ON k.id = m.kpi_id
+    WHERE EXISTS (
+        SELECT 1 FROM kpi_rolekpi rk
+        WHERE rk.company_id = %(company)s AND rk.sales_role_id = u.sales_role_id
+            AND rk.kpi_id = m.kpi_id AND rk.effective_from <= m."end"
+            AND (rk.effective_to IS NULL OR rk.effective_to > m.start))
+)
+SELECT %(company)s, 'manager', manager_id, kpi_id, period, start, "end", s, n, days,
     last_value, 'none', false, now()
-FROM managers
+FROM mkpis WHERE seg = 0
 UNION ALL
-SELECT company_id, CASE WHEN GROUPING(team_id) = 0 THEN 'team' ELSE 'company' END,
-    CASE WHEN GROUPING(team_id) = 0 THEN team_id ELSE company_id END, kpi_id, period, start,
-    max("end"), sum(s), sum(n), sum(days),
+SELECT %(company)s, CASE WHEN seg = 0 THEN 'company' ELSE 'team' END,
+    CASE WHEN seg = 0 THEN %(company)s ELSE seg END, kpi_id, period, start, max("end"),
+    sum(s), sum(n), sum(days),
     CASE WHEN max(unit) = 'percent' THEN avg(last_value) ELSE sum(last_value) END,
     'none', false, now()
-FROM managers
-GROUP BY GROUPING SETS ((company_id, team_id, kpi_id, period, start),
-                        (company_id, kpi_id, period, start))
-HAVING GROUPING(team_id) = 1 OR team_id IS NOT NULL
+FROM mkpis
+GROUP BY seg, kpi_id, period, start
 """
 
 COMPARE_SQL = """
@@ -568,17 +643,53 @@ WHERE t.id IS NULL OR f.id IS NULL OR t."end" <> f."end" OR t.value_sum <> f.val
 """
 
 
+def floor_table() -> None:
+    """bench_floor: rollups_total's columns, indexes and row-level security, the app role's."""
+    from accounts.rls import CURRENT_COMPANY, POLICY
+
+    app_role = psycopg.conninfo.conninfo_to_dict(os.environ["DATABASE_URL"])["user"]
+    with admin_connect(autocommit=True) as admin:
+        admin.execute("DROP TABLE IF EXISTS bench_floor")
+        admin.execute("CREATE TABLE bench_floor (LIKE rollups_total INCLUDING ALL)")
+        admin.execute("ALTER TABLE bench_floor ENABLE ROW LEVEL SECURITY")
+        admin.execute("ALTER TABLE bench_floor FORCE ROW LEVEL SECURITY")
+        condition = f"company_id = {CURRENT_COMPANY}"
+        admin.execute(
+            f"CREATE POLICY {POLICY} ON bench_floor USING ({condition}) WITH CHECK ({condition})"
+        )
+        admin.execute(f'GRANT ALL ON bench_floor TO "{app_role}"')
+
+
 def floor_run() -> tuple[float, int]:
-    with admin_connect() as admin, admin.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_floor")
-        cursor.execute("CREATE TABLE bench_floor (LIKE rollups_total INCLUDING ALL)")
-        admin.commit()
+    """The floor of every company, as the engine's worker runs: one transaction a company
+    under its tenant, the facts' span looked up first, the same planner settings."""
+    from reports.figures import FACTS_OF_RECORD_SQL
+    from rollups import engine
+
+    floor_table()
+    in_span = engine.POSTGRESQL.reports_in_span.format(
+        reports="""SELECT id FROM reports_dailyreport
+            WHERE company_id = %(company)s AND date BETWEEN %(lo)s AND %(hi)s"""
+    )
+    sql = FLOOR_SQL.format(facts=FACTS_OF_RECORD_SQL.format(in_span=in_span))
+    with psycopg.connect(os.environ["DATABASE_URL"]) as app:
+        companies = [row[0] for row in app.execute("SELECT id FROM accounts_company ORDER BY id")]
+        app.commit()
         started = time.perf_counter()
-        cursor.execute(FLOOR_SQL)
-        admin.commit()
+        for company_id in companies:
+            app.execute("SELECT set_config('app.company_id', %s, true)", [str(company_id)])
+            app.execute("SET LOCAL enable_nestloop = off")
+            app.execute("SET LOCAL jit = off")
+            lo, hi = app.execute(
+                "SELECT min(date), max(date) FROM reports_dailyreport WHERE company_id = %s",
+                [company_id],
+            ).fetchone()
+            if lo is not None:
+                app.execute(sql, {"company": company_id, "lo": lo, "hi": hi})
+            app.commit()
         elapsed = time.perf_counter() - started
-        cursor.execute("SELECT count(*) FROM bench_floor")
-        return elapsed, cursor.fetchone()[0]
+    with admin_connect() as admin:
+        return elapsed, admin.execute("SELECT count(*) FROM bench_floor").fetchone()[0]
 
 
 # --- The worker: the rollups themselves, in a process of their own ------------------------
@@ -622,9 +733,104 @@ def worker(mode: str) -> None:
     emit(f"worker_peak_mb_{mode}", round(peak_rss_mb(), 1))
 
 
-def run_worker(mode: str) -> dict[str, str]:
+def nightly_worker(nights: int) -> None:
+    """Runs in a child process: the nightly check of every company, the halves interleaved."""
+    setup_django()
+    from django.db import connection
+
+    from accounts.models import Company
+    from rollups import services
+
+    logging.getLogger("rollups.services").setLevel(logging.ERROR)
+    companies = list(Company.objects.order_by("pk").values_list("pk", flat=True))
+    long, short = companies[0::2], companies[1::2]
+    connection.ensure_connection()
+
+    def check(company_id: int) -> float:
+        started = time.perf_counter()
+        services.totals_verify(company_id=company_id)
+        return time.perf_counter() - started
+
+    def whole(company_id: int) -> float:
+        started = time.perf_counter()
+        services.totals_reconcile(company_id=company_id)
+        return time.perf_counter() - started
+
+    full = {"4x": 0.0, "1x": 0.0}
+    for long_id, short_id in zip(long, short, strict=True):
+        full["4x"] += whole(long_id)
+        full["1x"] += whole(short_id)
+    nights_4x, nights_1x, ratios = [], [], []
+    for _night in range(nights):
+        # The day's activity, the same in both halves: every manager's report of today was
+        # edited after the last check.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE reports_dailyreport SET updated_at = now() WHERE date = %s",
+                [datetime.datetime.now(MOSCOW).date()],
+            )
+        night = {"4x": 0.0, "1x": 0.0}
+        for long_id, short_id in zip(long, short, strict=True):
+            night["4x"] += check(long_id)
+            night["1x"] += check(short_id)
+        nights_4x.append(night["4x"])
+        nights_1x.append(night["1x"])
+        ratios.append(night["4x"] / night["1x"])
+    emit("full_4x_s", full["4x"])
+    emit("full_1x_s", full["1x"])
+    emit("nightly_4x_s", statistics.median(nights_4x))
+    emit("nightly_1x_s", statistics.median(nights_1x))
+    emit("nightly_4x_vs_1x", statistics.median(ratios))
+    emit("nightly_vs_full_4x", statistics.median(nights_4x) / full["4x"])
+
+
+def nightly(args: argparse.Namespace, today: datetime.date) -> None:
+    """The nightly check over 1× and 4× the history at the same daily activity."""
+    companies = args.companies + args.companies % 2
+    log(f"generating {companies} companies × {args.managers} managers × {4 * args.days} days")
+    data = generate(
+        argparse.Namespace(**{**vars(args), "companies": companies, "days": 4 * args.days}),
+        today,
+    )
+    cutoff = (today - datetime.timedelta(days=args.days)).replace(day=1)
+    with admin_connect(autocommit=True) as admin:
+        short = [row[0] for row in admin.execute("SELECT id FROM accounts_company ORDER BY id")]
+        short = short[1::2]
+        log(f"cutting the history of half the companies to {cutoff} on")
+        admin.execute(
+            """DELETE FROM reports_reportvalue v USING reports_dailyreport r
+            WHERE v.report_id = r.id AND r.company_id = ANY(%s) AND r.date < %s""",
+            [short, cutoff],
+        )
+        admin.execute(
+            "DELETE FROM reports_dailyreport WHERE company_id = ANY(%s) AND date < %s",
+            [short, cutoff],
+        )
+        admin.execute("VACUUM ANALYZE")
+        emit(
+            "reports_4x",
+            admin.execute(
+                "SELECT count(*) FROM reports_dailyreport WHERE NOT company_id = ANY(%s)", [short]
+            ).fetchone()[0],
+        )
+        emit(
+            "reports_1x",
+            admin.execute(
+                "SELECT count(*) FROM reports_dailyreport WHERE company_id = ANY(%s)", [short]
+            ).fetchone()[0],
+        )
+    log("full rollup, then a new day and its incremental rollup")
+    run_worker("full")
+    new_day(data, today)
+    run_worker("incremental")
+    log(f"the nightly check, {args.nights} nights")
+    for name, value in run_worker("nightly", str(args.nights)).items():
+        emit(name, value)
+
+
+def run_worker(mode: str, *extra: str) -> dict[str, str]:
     process = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--worker", mode],
+        [sys.executable, str(Path(__file__).resolve()), "--worker", mode, *extra],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
@@ -641,10 +847,6 @@ def run_worker(mode: str) -> dict[str, str]:
 
 def new_day(data: DataSet, today: datetime.date) -> float:
     """Every manager files today's report; buckets marked as the app marks them."""
-    from accounts import tenancy
-    from accounts.models import Company, User
-    from rollups import services
-    from rollups.changes import ReportChanged
 
     with admin_connect() as admin, admin.cursor() as reports, admin_connect() as second:
         with second.cursor() as values:
@@ -654,6 +856,16 @@ def new_day(data: DataSet, today: datetime.date) -> float:
             second.commit()
         sequences_reset(reports)
         admin.commit()
+    return mark_day(today)
+
+
+def mark_day(today: datetime.date) -> float:
+    """Every manager's report of `today` marked as the app marks it; the time it took."""
+    from accounts import tenancy
+    from accounts.models import Company, User
+    from rollups import services
+    from rollups.changes import ReportChanged
+
     started = time.perf_counter()
     for company in Company.objects.order_by("pk"):
         with tenancy.tenant_context(company):
@@ -800,10 +1012,29 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=100)
     parser.add_argument("--managers", type=int, default=20, help="per company")
     parser.add_argument("--days", type=int, default=730, help="of history, up to yesterday")
-    parser.add_argument("--worker", choices=["full", "incremental"], help=argparse.SUPPRESS)
+    parser.add_argument("--nightly", action="store_true", help="the nightly check, 1× vs 4×")
+    parser.add_argument("--nights", type=int, default=3, help="with --nightly")
+    parser.add_argument(
+        "--pairs", type=int, default=1, help="floor and full run back to back, this many times"
+    )
+    parser.add_argument(
+        "--worker", choices=["full", "incremental", "nightly"], help=argparse.SUPPRESS
+    )
+    parser.add_argument("worker_args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker == "nightly":
+        nightly_worker(int(args.worker_args[0]))
+        return
     if args.worker:
         worker(args.worker)
+        return
+    if args.nightly:
+        for name in ("DATABASE_URL", "DATABASE_ADMIN_URL"):
+            if not os.environ.get(name):
+                sys.exit(f"bench: {name} is not set; run it through scripts/bench rollup")
+        setup_django()
+        machine()
+        nightly(args, datetime.datetime.now(MOSCOW).date())
         return
 
     for name in ("DATABASE_URL", "DATABASE_ADMIN_URL"):
@@ -824,34 +1055,51 @@ def main() -> None:
     emit("reports", data.reports)
     emit("facts", data.facts)
 
-    log("floor: one INSERT … SELECT … GROUP BY")
-    floor_s, floor_rows = floor_run()
-
-    log("full: totals_reconcile for every company")
-    with admin_connect(autocommit=True) as admin:
-        admin.execute("TRUNCATE rollups_total, rollups_bucket, rollups_reconciliation")
-        admin.execute("CHECKPOINT")
-    full = run_worker("full")
-    full_s = float(full["full_s"])
+    # The machine is shared: each pair runs the floor and the full rollup back to back, so
+    # that both see the same load; the ratios' median is the figure.
+    fulls, floors, ratios = [], [], []
+    for pair in range(args.pairs):
+        log(f"pair {pair + 1}/{args.pairs}: the floor, a GROUP BY a company")
+        floor_s, floor_rows = floor_run()
+        log(f"pair {pair + 1}/{args.pairs}: full, totals_reconcile for every company")
+        with admin_connect(autocommit=True) as admin:
+            admin.execute("TRUNCATE rollups_total, rollups_bucket, rollups_reconciliation")
+            admin.execute("CHECKPOINT")
+        full = run_worker("full")
+        fulls.append(float(full["full_s"]))
+        floors.append(floor_s)
+        ratios.append(fulls[-1] / floor_s)
+        with admin_connect(autocommit=True) as admin:
+            log("comparing the totals' parts with the floor's")
+            mismatches = admin.execute(COMPARE_SQL).fetchone()[0]
+            admin.execute("DROP TABLE bench_floor")
+            admin.execute("CHECKPOINT")
+        emit(f"pair_{pair + 1}", f"full {fulls[-1]:.3f} floor {floor_s:.3f} ratio {ratios[-1]:.3f}")
+    full_s = statistics.median(fulls)
     for name, value in full.items():
-        emit(name, value)
-    emit("floor_s", floor_s)
-    emit("full_vs_floor", full_s / floor_s)
+        if name != "full_s":
+            emit(name, value)
+    emit("full_s", full_s)
+    emit("floor_s", statistics.median(floors))
+    emit("full_vs_floor", statistics.median(ratios))
     with admin_connect(autocommit=True) as admin:
-        totals_rows = admin.execute("SELECT count(*) FROM rollups_total").fetchone()[0]
-        emit("totals_rows", totals_rows)
-        emit("floor_rows", floor_rows)
-        log("comparing the totals' parts with the floor's")
-        emit("floor_mismatches", admin.execute(COMPARE_SQL).fetchone()[0])
-        admin.execute("DROP TABLE bench_floor")
-        admin.execute("CHECKPOINT")
+        emit("totals_rows", admin.execute("SELECT count(*) FROM rollups_total").fetchone()[0])
+    emit("floor_rows", floor_rows)
+    emit("floor_mismatches", mismatches)
 
     log("incremental: a new day from every manager, then rollup_run for every company")
     emit("mark_s", new_day(data, today))
-    incremental = run_worker("incremental")
+    incrementals = []
+    for run in range(args.pairs):
+        if run:
+            mark_day(today)  # the same day's buckets again: the same work
+        incremental = run_worker("incremental")
+        incrementals.append(float(incremental["incremental_s"]))
     for name, value in incremental.items():
-        emit(name, value)
-    emit("incremental_share", float(incremental["incremental_s"]) / full_s)
+        if name != "incremental_s":
+            emit(name, value)
+    emit("incremental_s", statistics.median(incrementals))
+    emit("incremental_share", statistics.median(incrementals) / full_s)
     emit("worker_peak_mb_1_company", full["worker_peak_mb_1_company_full"])
     emit(
         "worker_peak_mb",

@@ -29,7 +29,7 @@ from dashboard.selectors.attention import (
 )
 from dashboard.selectors.drilldown import manager_month
 from dashboard.selectors.explain import figure_records, formula_lines
-from dashboard.selectors.poll import figures_state
+from dashboard.selectors.poll import figures_state, state_remember, state_unchanged
 from dashboard.selectors.strip import report_strip
 from dashboard.selectors.table import team_table
 from dashboard.selectors.visits import visit_record
@@ -75,9 +75,12 @@ class _Base:
 
     @cached_property
     def state(self) -> str:
-        return figures_state(
-            company=self.company, viewer=self.viewer, managers=self.managers,
-            window=self.window, today=self.today, variant=self.variant,
+        return state_remember(
+            company=self.company, viewer=self.viewer, variant=self.variant,
+            compute=lambda: figures_state(
+                company=self.company, viewer=self.viewer, managers=self.managers,
+                window=self.window, today=self.today, variant=self.variant,
+            ),
         )  # fmt: skip
 
     @cached_property
@@ -92,13 +95,18 @@ class _Base:
         )  # fmt: skip
 
 
+def _variant(request: HttpRequest) -> str:
+    """What else the figures block depends on: the path (window, sort), the language."""
+    return f"{request.get_full_path()} {request.LANGUAGE_CODE}"
+
+
 def _base(request: HttpRequest) -> _Base:
     require_lead(request.user)
     company = request.user.company
     today = company.today()
     window, problem = _window(request, today)
     managers = list(managers_in_view(company=company, viewer=request.user))
-    variant = f"{request.get_full_path()} {request.LANGUAGE_CODE}"
+    variant = _variant(request)
     base = _Base(company, request.user, today, window, problem, managers, variant)
     if not request.GET.get("period"):
         # Nothing asked: the day under review (attention.review_window), not the week's
@@ -205,15 +213,23 @@ def _state_context(base: _Base) -> dict:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The head of sales' main screen: who needs attention, then the whole team."""
-    base = _base(request)
     if request.htmx and request.htmx.target == "figures":
         # The block's own poll (not a period or sort link inside it) that already shows the
-        # current state: 204, and htmx leaves the page as it is.
+        # current state: 204, and htmx leaves the page as it is. Nothing marked or rolled
+        # up since its state was computed: answered from the cache, before any query.
         seen = request.headers.get(STATE_HEADER)
-        if request.htmx.trigger == "figures" and seen and seen == base.state:
+        own_poll = request.htmx.trigger == "figures" and seen
+        if own_poll:
+            require_lead(request.user)
+            company, variant = request.user.company, _variant(request)
+            if state_unchanged(company=company, viewer=request.user, variant=variant, seen=seen):
+                return HttpResponse(status=204)
+        base = _base(request)
+        if own_poll and seen == base.state:
             return HttpResponse(status=204)
         context = _table_context(request, base) | _state_context(base)
         return render(request, "dashboard/dashboard.html#figures", context)
+    base = _base(request)
     context = _table_context(request, base) | _state_context(base)
     context["since"] = visit_record(
         company=request.user.company, viewer=request.user, kpis=context["kpis"],

@@ -134,6 +134,12 @@ class Reconciliation(TenantModel):
     totals = models.PositiveIntegerField()
     written = models.PositiveIntegerField()  # missing or different: the drift, now fixed
     deleted = models.PositiveIntegerField()  # stored with no facts behind them
+    # What was checked: the whole history (totals_reconcile), or the months with changes
+    # since the last check plus the rotation's slice of older months, [rotation_from,
+    # rotation_to] (totals_verify), which the next night's slice continues from.
+    full = models.BooleanField(default=True)
+    rotation_from = models.DateField(null=True, blank=True)
+    rotation_to = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

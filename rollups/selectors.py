@@ -1,10 +1,12 @@
 """Reading the stored totals: what dashboards and the API show."""
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -13,6 +15,7 @@ from accounts.permissions import in_view_of, teams_in_view_of
 from kpi.periods import period_start
 from reports.figures import Sides, figure_sides, sides_by_group
 from rollups.models import Period, Scope, Total
+from rollups.services import FIGURES_VERSION_KEY
 
 # DOMAIN.md: below 60 % of a team meeting plan the plans are too high, above 90 % too easy.
 PLANS_TOO_HIGH_BELOW = Decimal(60)
@@ -125,3 +128,17 @@ def totals_sides(*, company: Company, totals: Sequence[Total]) -> dict[tuple[str
         for (_subject, kpi_id), both in sides_by_group(found, {subject: ids}).items():
             sides[scope, subject, kpi_id] = both
     return sides
+
+
+def figures_version(company_id: int) -> str | None:
+    """The company's figures version (rollups.services.figures_version_bump), set when the
+    cache has none; None when the cache cannot be asked."""
+    key = FIGURES_VERSION_KEY.format(company_id=company_id)
+    try:
+        version = cache.get(key)
+        if version is None:
+            cache.add(key, uuid.uuid4().hex, None)
+            version = cache.get(key)
+    except Exception:  # the cache's own errors differ by backend
+        return None
+    return version

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
@@ -29,7 +30,7 @@ from accounts.models import Company, SalesRole, Team, User
 from accounts.selectors import memberships_during, team_on
 from kpi.calendar import calendar_for
 from kpi.models import KPI
-from kpi.periods import month_bounds, period_bounds, week_bounds
+from kpi.periods import month_bounds, period_bounds, shift_months, week_bounds
 from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups import changes, engine
 from rollups.models import Bucket, Period, Reconciliation, Scope, Total, WorkingDay
@@ -44,6 +45,29 @@ CLAIM_BATCH = 2000
 ROLLUP_LOCK = 7001
 # One quick retry when queueing a rollup after a change (kombu's retry_policy).
 ENQUEUE_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+# The company's figures version: turned by every marking and every finished rollup, the
+# events that change what a dashboard's figures block shows (dashboard.selectors.poll reads
+# it to answer an unchanged poll without a query).
+FIGURES_VERSION_KEY = "rollups:figures-version:{company_id}"
+
+
+def figures_version_bump(company_id: int) -> None:
+    """Turns the company's figures version, now and again once the transaction commits.
+
+    Now: a poll that runs before the commit does not keep its answer past it. On commit: a
+    poll that read the new version before the commit saw the old figures. A cache that is
+    down costs the polls their shortcut, never the change."""
+
+    def bump() -> None:
+        try:
+            cache.set(FIGURES_VERSION_KEY.format(company_id=company_id), uuid.uuid4().hex, None)
+        except Exception:  # the cache's own errors differ by backend
+            logger.warning("rollups: the figures version of %s was not turned", company_id)
+
+    bump()
+    transaction.on_commit(bump, robust=True)
 
 
 class BucketKey(NamedTuple):
@@ -179,6 +203,7 @@ def _buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
             params = [value for key in chunk for value in (company.pk, *key)]
             cursor.execute(sql.format(values=values), params)
         transaction.on_commit(partial(_enqueue, company.pk), robust=True)
+        figures_version_bump(company.pk)
     return len(rows)
 
 
@@ -437,6 +462,7 @@ def _release(*, company_id: int, token: str, ids: list[int]) -> None:
     Bucket.objects.filter(pk__in=ids, claimed_by=token).update(
         done=F("claimed_marks"), claimed_by="", claimed_at=None
     )
+    figures_version_bump(company_id)  # the buckets' new totals: the polls see them
 
 
 def _lock(company_id: int, *, shared: bool) -> None:
@@ -469,8 +495,21 @@ def _recompute(company: Company, claimed: list[Bucket]) -> tuple[int, int]:
             cursor.execute("DROP TABLE rollup_claimed")
 
 
-def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, incremental: bool):
-    """Computes the totals into rollup_fresh, upserts what differs, deletes what has gone."""
+def _write(
+    company: Company,
+    cursor,
+    lo: datetime.date,
+    hi: datetime.date,
+    *,
+    incremental: bool,
+    inside: bool = False,
+):
+    """Computes the totals into rollup_fresh, upserts what differs, deletes what has gone.
+
+    inside: only the buckets wholly in [lo, hi] are compared, written and deleted. The facts
+    are read from [lo, hi] alone, so a bucket reaching past it (the month around a week at
+    the edge) would come out short; the caller aligns the span to whole weeks and months.
+    """
     plo = month_bounds(week_bounds(lo)[0])[0]
     phi = month_bounds(week_bounds(hi)[1])[1]
     today = company.today()
@@ -489,14 +528,15 @@ def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, in
         # The statement's intermediate results are CTEs the planner cannot count: left to
         # itself it nests loops over them. JIT would compile its long expressions for longer
         # than they take to run.
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("SET LOCAL jit = off")
+        # Incremental: joins in the order written; for a few buckets, searching the orders
+        # of this many joins took longer than running them. The settings in one round trip
+        # (SET LOCAL takes one each): a company's incremental run is mostly round trips.
+        planner = "set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
         if incremental:
-            # Joins in the order written: for a few buckets, searching the orders of this
-            # many joins took longer than running them.
-            cursor.execute("SET LOCAL join_collapse_limit = 1")
+            planner += ", set_config('join_collapse_limit', '1', true)"
+        cursor.execute(f"SELECT {planner}")
     columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
-    if not incremental and not Total.objects.filter(company=company).exists():
+    if not incremental and not inside and not Total.objects.filter(company=company).exists():
         # The company's first totals: nothing to compare with or delete, so they go straight
         # into the table, without the temporary copy.
         cursor.execute(
@@ -520,12 +560,13 @@ def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, in
         differs = " OR ".join(
             f'rollups_total."{c}" IS DISTINCT FROM excluded."{c}"' for c in engine.TOTAL_VALUES
         )
+        within = 'AND start >= %(lo)s AND "end" <= %(hi)s' if inside else ""
         cursor.execute(
             f"""INSERT INTO rollups_total ({columns}, computed_at)
-            SELECT {columns}, %(now)s FROM rollup_fresh WHERE true
+            SELECT {columns}, %(now)s FROM rollup_fresh WHERE true {within}
             ON CONFLICT ({key}) DO UPDATE SET {updates}, computed_at = excluded.computed_at
             WHERE {differs}""",
-            {"now": timezone.now()},
+            {"now": timezone.now(), "lo": lo, "hi": hi},
         )
         written = cursor.rowcount
         only_claimed = (
@@ -535,13 +576,13 @@ def _write(company: Company, cursor, lo: datetime.date, hi: datetime.date, *, in
             else ""
         )
         cursor.execute(
-            f"""DELETE FROM rollups_total WHERE company_id = %(company)s {only_claimed}
+            f"""DELETE FROM rollups_total WHERE company_id = %(company)s {only_claimed} {within}
             AND NOT EXISTS (
                 SELECT 1 FROM rollup_fresh f WHERE f.scope = rollups_total.scope
                     AND f.subject_id = rollups_total.subject_id
                     AND f.kpi_id = rollups_total.kpi_id AND f.period = rollups_total.period
                     AND f.start = rollups_total.start)""",
-            {"company": company.pk},
+            {"company": company.pk, "lo": lo, "hi": hi},
         )
         return written, cursor.rowcount
     finally:
@@ -591,6 +632,114 @@ def totals_reconcile(*, company_id: int) -> Reconciliation:
             deleted,
         )
     return reconciliation
+
+
+# The nightly check's rotation: this many months older than the recent ones, a night.
+ROTATION_MONTHS = 2
+
+
+def verification_cycle(*, months_of_history: int) -> int:
+    """Nights within which totals_verify has checked every month of a history this long:
+    the rotation's slices back to the first month, and the night that wraps round."""
+    return -(-months_of_history // ROTATION_MONTHS) + 1
+
+
+def totals_verify(*, company_id: int) -> Reconciliation:
+    """The nightly check, in time proportional to the day's activity, not to the history.
+
+    It recomputes from the facts the months that may have changed since the last check (the
+    running and the previous month, and every month of a report or a source's figure filed
+    or edited since), plus a rotating slice of ROTATION_MONTHS older months, walking back
+    from the last night's slice and starting again from the newest when it has passed the
+    first fact: every total is checked at least once every verification_cycle() nights.
+    What had to change is drift, logged and fixed as totals_reconcile does for the whole.
+    A change the marks missed (a plan, an absence, a deleted report) is found by the rotation.
+    """
+    started = timezone.now()
+    with tenancy.tenant_context(company_id):
+        company = Company.objects.get(pk=company_id)
+        _lock(company_id, shared=False)
+        working_days_sync(company=company)
+        last = Reconciliation.objects.filter(company=company).order_by("-started_at").first()
+        today = company.today()
+        months = {month_bounds(today)[0], shift_months(today, -1)}
+        if last is not None:
+            since = Q(submitted_at__gte=last.started_at) | Q(updated_at__gte=last.started_at)
+            reports = DailyReport.objects.filter(since, company=company)
+            figures = _source_days(company).filter(imported_at__gte=last.started_at)
+            months |= set(reports.dates("date", "month")) | set(figures.dates("date", "month"))
+        recent_from = min(months)
+        rotation = _rotation_slice(company, last, before=recent_from)
+        if rotation is not None:
+            first = rotation[0]
+            while first <= rotation[1]:
+                months.add(first)
+                first = shift_months(first, 1)
+        written = deleted = checked = 0
+        with connection.cursor() as cursor:
+            for lo, hi in _month_spans(months):
+                # Whole weeks around the months: each of their weeks is computed whole.
+                lo_week, hi_week = week_bounds(lo)[0], week_bounds(hi)[1]
+                w, d = _write(company, cursor, lo_week, hi_week, incremental=False, inside=True)
+                written, deleted = written + w, deleted + d
+                checked += Total.objects.filter(
+                    company=company, start__gte=lo_week, end__lte=hi_week
+                ).count()
+        reconciliation = Reconciliation.objects.create(
+            company=company,
+            started_at=started,
+            finished_at=timezone.now(),
+            totals=checked,
+            written=written,
+            deleted=deleted,
+            full=False,
+            rotation_from=rotation[0] if rotation else None,
+            rotation_to=rotation[1] if rotation else None,
+        )
+    if reconciliation.drift:
+        logger.warning(
+            "rollups: company %s had %s drifted totals (%s rewritten, %s deleted), now fixed",
+            company_id,
+            reconciliation.drift,
+            written,
+            deleted,
+        )
+    return reconciliation
+
+
+def _rotation_slice(
+    company: Company, last: Reconciliation | None, *, before: datetime.date
+) -> tuple[datetime.date, datetime.date] | None:
+    """Tonight's slice of old months, [first month's start, last month's end], or None when
+    nothing is older than the recent months. It continues back from the last night's slice
+    and starts again below `before` once nothing (a fact or a stored total) is older."""
+    end = before
+    if last is not None and last.rotation_from is not None and last.rotation_from < before:
+        end = last.rotation_from
+    if not _anything_before(company, end):
+        end = before
+        if not _anything_before(company, end):
+            return None
+    return shift_months(end, -ROTATION_MONTHS), end - datetime.timedelta(days=1)
+
+
+def _anything_before(company: Company, day: datetime.date) -> bool:
+    return (
+        DailyReport.objects.filter(company=company, date__lt=day).exists()
+        or _source_days(company).filter(date__lt=day).exists()
+        or Total.objects.filter(company=company, period__in=Period.values, start__lt=day).exists()
+    )
+
+
+def _month_spans(months: Iterable[datetime.date]) -> list[tuple[datetime.date, datetime.date]]:
+    """Month starts merged into runs of consecutive months: [first day, last day] each."""
+    spans: list[tuple[datetime.date, datetime.date]] = []
+    for month in sorted(months):
+        if spans and shift_months(spans[-1][1], 1) == month:
+            spans[-1] = (spans[-1][0], month_bounds(month)[1])
+        else:
+            spans.append(month_bounds(month))
+    return spans
 
 
 def stale_companies() -> list[int]:

@@ -18,7 +18,8 @@ def rollup_company(self, company_id: int) -> dict[str, int]:
 
 @company_task(**ROLLUP_RETRY)
 def reconcile_company(company_id: int) -> dict[str, int]:
-    reconciliation = services.totals_reconcile(company_id=company_id)
+    """The nightly check: recent months and a rotating slice of older ones (totals_verify)."""
+    reconciliation = services.totals_verify(company_id=company_id)
     return {"totals": reconciliation.totals, "drift": reconciliation.drift}
 
 

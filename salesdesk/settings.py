@@ -135,8 +135,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         timeout=20,
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
-    "DB_PREPARED_STATEMENTS", True
+# Behind PgBouncer in transaction mode (DB_TRANSACTION_POOLING=1) each transaction may run on
+# another server connection: nothing may outlive it there. Named prepared statements would
+# (PgBouncer before 1.21 cannot route them), and so would a server-side cursor; the tenant's
+# settings are transaction-local already (accounts.tenancy), so RLS holds through the pool.
+DB_TRANSACTION_POOLING = envbool("DB_TRANSACTION_POOLING", False)
+if DB_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and envbool("DB_PREPARED_STATEMENTS", True)
+    and not DB_TRANSACTION_POOLING
 ):
     # Parameters bound by the server, and psycopg prepares a statement a connection has run
     # five times (Django turns that off for poolers in transaction mode; PgBouncer is not in

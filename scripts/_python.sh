@@ -29,14 +29,25 @@ ensure_venv() {
     echo "==> creating $VENV with $python"
     "$python" -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)-$extras"
-  if [ ! -e "$stamp" ]; then
+  # One stamp per extra and pyproject.toml version: scripts/test (dev) and scripts/bench
+  # (dev,bench) share a venv, and pip never removes an extra's packages when a later
+  # install names fewer, so an extra once installed stays installed until pyproject.toml
+  # changes. A stamp for the whole set would make each script reinstall after the other.
+  local version extra missing=
+  version="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+  for extra in ${extras//,/ }; do
+    [ -e "$VENV/.installed-$version-$extra" ] || missing=1
+  done
+  if [ -n "$missing" ]; then
     echo "==> installing dependencies ($extras)"
     # This machine's pip configuration names local mirrors that may be absent: not our noise.
     "$VENV/bin/python" -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
     "$VENV/bin/python" -m pip install --quiet -e "$ROOT[$extras]" 2>&1 | { grep -v "^WARNING: Location" || true; }
-    rm -f "$VENV"/.installed-*
-    touch "$stamp"
+    # Another pyproject.toml's stamps no longer say anything true about this venv.
+    find "$VENV" -maxdepth 1 -name '.installed-*' ! -name ".installed-$version-*" -delete
+    for extra in ${extras//,/ }; do
+      touch "$VENV/.installed-$version-$extra"
+    done
   fi
   export PATH="$VENV/bin:$PATH"
 }

@@ -1,9 +1,11 @@
 """The open dashboard's poll: a digest of what its figures block shows, so an unchanged block
 is answered with "nothing changed" without being built."""
 
+import contextlib
 import datetime
 import hashlib
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -14,10 +16,66 @@ from kpi.models import Absence
 from kpi.periods import Window
 from reports.models import DailyReport
 from rollups.models import Bucket, Scope
+from rollups.selectors import figures_version
 
 # The open dashboard's figures are re-rendered at least this often even when neither a report
 # nor a total changed (a renamed KPI, new colour bands, a moved calendar day: settings).
 STATE_SECONDS = 300
+
+
+def _tick(viewer_id: int, now: datetime.datetime) -> int:
+    # Each viewer's tick at its own offset: not every open dashboard re-renders at once.
+    return int(now.timestamp() + viewer_id * 37) // STATE_SECONDS
+
+
+def _remembered_key(viewer_id: int, variant: str) -> str:
+    variant_hash = hashlib.blake2b(variant.encode(), digest_size=12).hexdigest()
+    return f"dashboard:figures-state:{viewer_id}:{variant_hash}"
+
+
+def _remembered(version: str, viewer_id: int, today: datetime.date, now: datetime.datetime):
+    return (version, _tick(viewer_id, now), today.isoformat())
+
+
+def state_unchanged(
+    *,
+    company: Company,
+    viewer: User,
+    variant: str,
+    seen: str,
+    now: datetime.datetime | None = None,
+) -> bool:
+    """The poll's state is still the one last computed for this viewer and block, and the
+    company's figures version (rollups.services.figures_version_bump: every marking and
+    finished rollup turns it) has not turned since, nor the day or the tick: two cache
+    reads, no query. False sends the poll to figures_state, which decides for itself."""
+    now = now or timezone.now()
+    try:
+        remembered = cache.get(_remembered_key(viewer.pk, variant))
+    except Exception:  # the cache's own errors differ by backend
+        return False
+    if remembered is None or remembered[1] != seen:
+        return False
+    version = figures_version(company.pk)
+    return version is not None and remembered[0] == _remembered(
+        version, viewer.pk, company.today(), now
+    )
+
+
+def state_remember(
+    *, company: Company, viewer: User, variant: str, compute, now: datetime.datetime | None = None
+) -> str:
+    """compute() (the block's figures_state), remembered for state_unchanged under the
+    figures version read before it: a change marked while it ran turns the version."""
+    now = now or timezone.now()
+    version = figures_version(company.pk)
+    state = compute()
+    if version is not None:
+        remembered = (_remembered(version, viewer.pk, company.today(), now), state)
+        # A cache that is down costs the next poll its shortcut, nothing else.
+        with contextlib.suppress(Exception):  # the cache's own errors differ by backend
+            cache.set(_remembered_key(viewer.pk, variant), remembered, STATE_SECONDS)
+    return state
 
 
 def figures_state(
@@ -76,8 +134,7 @@ def figures_state(
         viewer.pk,
         variant,
         today,
-        # Each viewer's tick at its own offset: not every open dashboard re-renders at once.
-        int(now.timestamp() + viewer.pk * 37) // STATE_SECONDS,
+        _tick(viewer.pk, now),
         [(m.pk, m.team_id, m.sales_role_id, m.last_name, m.first_name) for m in managers],
         buckets,
         reports,

@@ -5,7 +5,9 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import services as account_services
@@ -158,3 +160,24 @@ def test_an_absence_from_today_changes_the_state(client, alpha: Cast):
     rollup_services.rollup_run(company_id=alpha.company.pk)
     answer = poll(client, state)
     assert answer.status_code == 200 and "отсутствует" in answer.content.decode()
+
+
+def test_an_unchanged_poll_costs_no_query_of_its_own(client, alpha: Cast):
+    """Nothing marked or rolled up since the page: the poll is answered from the cache, with
+    only the session's and the tenant's queries; a report turns the figures version."""
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    with CaptureQueriesContext(connection) as unchanged:
+        assert poll(client, state).status_code == 204
+    # The session, its user, the user's company and the tenant's settings: no more (the
+    # request's savepoints aside). The dashboard's own digest alone took over 20.
+    queries = [q["sql"] for q in unchanged.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(queries) <= 6, [sql[:120] for sql in queries]
+
+    with tenancy.tenant_context(alpha.company):
+        file_report(alpha, alpha.managers[0], alpha.company.today(), FIGURES)
+    with CaptureQueriesContext(connection) as changed:
+        answer = poll(client, state)
+    assert answer.status_code == 200 and len(changed) > 5
+    state = state_of(answer)
+    assert poll(client, state).status_code == 204
