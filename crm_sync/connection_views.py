@@ -113,7 +113,7 @@ def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
     company = request.user.company
     if request.method == "POST" and "refresh" in request.POST:
         try:
-            mapping.catalogue_refresh(connection=connection, attempts=2)
+            mapping.catalogue_refresh(connection=connection)
             messages.success(request, _("Списки обновлены из CRM."))
         except ValueError:  # the stored key no longer decrypts (a rotated key)
             messages.error(request, _masked_token(connection))

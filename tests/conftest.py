@@ -267,6 +267,20 @@ def _add_payments(company: Company, admin: User, client: CrmClient, payer: str) 
     )  # fmt: skip
 
 
+def _add_telephony(company: Company, admin: User) -> None:
+    """A PBX connected (its company token with it) and one event it sent, unmerged."""
+    from telephony import services as telephony_services
+    from telephony.models import PBXConnection, PBXEvent
+
+    connection, _key = telephony_services.connection_create(
+        company=company, vendor=PBXConnection.Vendor.SIPUNI, actor=admin
+    )
+    PBXEvent.objects.create(
+        company=company, connection=connection, call_id="cast-1", event_id="cast-1",
+        occurred_at=timezone.now(), facts={},
+    )  # fmt: skip
+
+
 def make_cast(prefix: str, company_name: str) -> Cast:
     company = CompanyFactory(name=company_name, login_prefix=prefix)
     admin = UserFactory(company=company, username=f"{prefix}.admin", role=User.Role.ADMIN)
@@ -332,6 +346,7 @@ def make_cast(prefix: str, company_name: str) -> Cast:
         _add_deals_and_calls(company, managers[0], client_name, deal_title)
         payer_name = f"{company_name}: плательщик"
         _add_payments(company, admin, CrmClient.objects.get(name=client_name), payer_name)
+        _add_telephony(company, admin)
         quality_comment = f"{company_name}: разбор звонка"
         _add_call_score(company, quality, quality_comment)
         moment = timezone.now()

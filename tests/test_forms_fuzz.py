@@ -90,7 +90,7 @@ HOSTILE_QUERY = {
 # worker runs: tests/accounts/test_health.py).
 SKIP_PREFIXES = (
     "/api/", "/operator/", "/hooks/", "/telegram/", "/static/", "/logout/", "/login/",
-    "/healthz",
+    "/healthz", "/telephony/",
 )  # fmt: skip
 # Forms the cast's pages never show, so no link leads the fuzzer to them: the Telegram
 # block's (only once a company has a bot and the person a bound chat) and the first-run
@@ -100,6 +100,7 @@ UNLINKED = {
     "telegram-preferences": "tests/telegram_bot/test_preferences.py",
     "checklist-dismiss": "tests/accounts/test_checklist.py",
     "sample-remove": "tests/accounts/test_sample.py (shown once a company has sample data)",
+    "call-recording": "tests/telephony/test_recording.py (a redirect to the PBX's recording)",
 }
 PAGES_PER_NAME = 2
 

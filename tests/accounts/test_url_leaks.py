@@ -29,6 +29,7 @@ PUBLIC = {
     "signup": "a new company's sign-up (SIGNUP_ENABLED)",
     "signup-sent": "«check your mail» after a sign-up",
     "signup-confirm": "the sign-up's one-time link, checked by its signed token",
+    "telephony-receive": "a PBX's call events, checked by the company token in the address",
 }
 
 

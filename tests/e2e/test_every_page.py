@@ -47,6 +47,9 @@ NOT_PAGES = {
     "crm-hook-amocrm": "a CRM's webhook, not a person's page",
     "crm-hook-bitrix24": "a CRM's webhook, not a person's page",
     "api-schema": "the OpenAPI document (YAML)",
+    "telephony-receive": "a PBX's webhook, not a person's page",
+    "call-recording": "a redirect to the PBX's recording (tests/telephony)",
+    "crm-connection-status": "an htmx fragment the connections page polls",
 }
 # Pages everyone signed in reaches from the menu; their screenshots are kept.
 MAIN_PAGES = {
@@ -87,6 +90,7 @@ def _samples(cast: Cast) -> dict[str, dict[str, object]]:
             "import-mapping": {"code": job.code},
             "crm-connection-edit": {"code": connection.code},
             "crm-connection-mapping": {"code": connection.code},
+            "crm-connection-amount": {"code": connection.code},
             "quality-score": {"code": Call.objects.get(company=company, external_id="c1").code},
             "quality-score-detail": {"code": score.code},
             "quality-call-type": {"code": call_type.code},

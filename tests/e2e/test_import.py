@@ -18,7 +18,7 @@ def test_the_head_imports_deals_from_a_file(page, live_server):
     log_in(page, live_server.url, "e2e.head")
     page.goto(f"{live_server.url}/imports/")
     page.get_by_label("Сделки").check()
-    page.get_by_label("Файл CSV или Excel (XLSX)").set_input_files(
+    page.get_by_label("Файл CSV или Excel (XLSX, XLS)").set_input_files(
         files=[{"name": "сделки.csv", "mimeType": "text/csv", "buffer": content}]
     )
     page.get_by_role("button", name="Загрузить и сопоставить колонки").click()
@@ -48,7 +48,7 @@ def test_the_head_imports_deals_from_a_file(page, live_server):
 
     # The same file again: nothing new, all three unchanged.
     page.goto(f"{live_server.url}/imports/")
-    page.get_by_label("Файл CSV или Excel (XLSX)").set_input_files(
+    page.get_by_label("Файл CSV или Excel (XLSX, XLS)").set_input_files(
         files=[{"name": "сделки.csv", "mimeType": "text/csv", "buffer": content}]
     )
     page.get_by_role("button", name="Загрузить и сопоставить колонки").click()
@@ -66,7 +66,7 @@ def test_a_big_file_shows_its_progress_until_done(page, live_server, celery_work
     log_in(page, live_server.url, "imp.admin")
     page.goto(f"{live_server.url}/imports/")
     page.get_by_label("Звонки").check()
-    page.get_by_label("Файл CSV или Excel (XLSX)").set_input_files(
+    page.get_by_label("Файл CSV или Excel (XLSX, XLS)").set_input_files(
         files=[{"name": "звонки.csv", "mimeType": "text/csv", "buffer": calls_file(ROWS)}]
     )
     page.get_by_role("button", name="Загрузить и сопоставить колонки").click()

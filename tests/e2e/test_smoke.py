@@ -50,7 +50,7 @@ def test_the_english_switch_in_the_browser(page, live_server):
     make_cast("e2e", "Е2Е Продажи")
     log_in(page, live_server.url, "e2e.admin")
     page.get_by_role("button", name="EN").click()
-    page.get_by_text("Company settings").click()
+    page.locator("summary", has_text="Company").click()
     page.get_by_role("link", name="Employees").wait_for()
 
 
