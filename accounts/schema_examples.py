@@ -16,7 +16,15 @@ from accounts.api_common import EXAMPLE_MANAGER, EXAMPLE_ROLE, EXAMPLE_TEAM
 
 EXAMPLE_KPI = "5c4d3e2f-1a0b-4c9d-8e7f-6a5b4c3d2e1f"
 EXAMPLE_OBJECT = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
-PAGE_NEXT = "https://salesdesk.example/api/v1/reports/?cursor=cD0yMDI2LTEyLTAx&page_size=100"
+PAGE_NEXT = "https://salesdesk.example{path}?cursor=cD0yMDI2LTEyLTAx&page_size=100"
+# Fields that are null while what they record has not happened (a live token, a delivery
+# that needs no further attempt), or that only a ratio KPI has (the example's is a count).
+NOT_YET = {
+    "revoked", "next_attempt_at", "retargeting_at", "closed_at", "last_error", "numerator",
+    "denominator",
+}  # fmt: skip
+# A map's keys, by the field's name (a month's working days, a KPI's figure).
+MAP_KEYS = {"months": "12"}
 
 # What a field of this name holds in the demo company (Вектор, December 2026).
 VALUES: dict[str, object] = {
@@ -73,6 +81,10 @@ VALUES: dict[str, object] = {
     "numerator": "won",
     "denominator": "calls",
     "channel": "telegram",
+    "state": "delivered",
+    "scopes": ["exports:read"],
+    "months": 22,
+    "payload": {"event": "report.filed", "report": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"},
     "year": 2026,
     "version": 2,
     "weight": 1,
@@ -148,9 +160,14 @@ def _resolve(schema: dict, components: dict) -> dict:
     return schema
 
 
-def example_of(schema: dict, components: dict, *, name: str = "") -> Any:
-    """A value that the schema accepts, the demo's where the field's `name` is known."""
+def example_of(schema: dict, components: dict, *, name: str = "", path: str = "") -> Any:
+    """A value that the schema accepts, the demo's where the field's `name` is known; a page
+    of `path` links to its next page."""
     schema = _resolve(schema, components)
+    if name in NOT_YET and schema.get("nullable"):
+        return None
+    if name == "code" and "pattern" in schema:
+        return "calls"  # a slug (a KPI's code), not a uuid
     if "example" in schema:
         return schema["example"]
     known = VALUES.get(name)
@@ -160,7 +177,7 @@ def example_of(schema: dict, components: dict, *, name: str = "") -> Any:
         return next(value for value in schema["enum"] if value not in (None, ""))
     for key in ("oneOf", "anyOf"):
         if key in schema:
-            return example_of(schema[key][0], components, name=name)
+            return example_of(schema[key][0], components, name=name, path=path)
     if "allOf" in schema:
         merged: dict = {}
         for part in schema["allOf"]:
@@ -174,7 +191,10 @@ def example_of(schema: dict, components: dict, *, name: str = "") -> Any:
         return [example_of(schema.get("items", {}), components, name=name)]
     if kind == "object" or "properties" in schema:
         if {"next", "previous", "results"} <= set(schema.get("properties", {})):
-            return _page(schema, components)
+            return _page(schema, components, path=path)
+        if isinstance(schema.get("additionalProperties"), dict) and not schema.get("properties"):
+            item = schema["additionalProperties"]
+            return {MAP_KEYS.get(name, "calls"): example_of(item, components, name=name)}
         return {
             key: example_of(value, components, name=key)
             for key, value in schema.get("properties", {}).items()
@@ -228,7 +248,7 @@ def _by_format(schema: dict) -> Any:
     return None
 
 
-def _page(schema: dict, components: dict) -> dict:
+def _page(schema: dict, components: dict, *, path: str) -> dict:
     properties = schema["properties"]
     page = {
         key: example_of(value, components, name=key)
@@ -239,7 +259,7 @@ def _page(schema: dict, components: dict) -> dict:
         page["count"] = 1
     return {
         **page,
-        "next": PAGE_NEXT,
+        "next": PAGE_NEXT.format(path=path),
         "previous": None,
         "results": [example_of(properties["results"].get("items", {}), components)],
     }
@@ -248,7 +268,7 @@ def _page(schema: dict, components: dict) -> dict:
 def response_examples(result: dict, generator: object, request: object, public: bool) -> dict:
     """Every 2xx JSON answer, and every error body, without an example gets one."""
     components = result.get("components", {}).get("schemas", {})
-    for operations in result.get("paths", {}).values():
+    for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
@@ -262,7 +282,7 @@ def response_examples(result: dict, generator: object, request: object, public: 
                     label = f"error {status}"
                 content["examples"] = {
                     label.title().replace(" ", ""): {
-                        "value": example_of(content["schema"], components),
+                        "value": example_of(content["schema"], components, path=path),
                         "summary": label,
                     }
                 }
