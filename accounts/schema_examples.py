@@ -147,8 +147,8 @@ VALUES: dict[str, object] = {
     "days_in_stage": "6.00",
     "time_to_win": "24.00",
     "time_to_loss": "18.00",
-    "manager_value": 42.0,
-    "source_value": 42.0,
+    "manager_value": "212.0000",
+    "source_value": "212.0000",
 }
 DATE_TIME = "2026-12-04T18:05:00+03:00"
 DECIMAL = "42.00"

@@ -46,6 +46,16 @@ def _percent(source: str | None, help_text: str) -> serializers.DecimalField:
     )  # fmt: skip
 
 
+# A side of a figure as the answer gives it: the decimal as text, null where the KPI has no
+# second source (OpenApiTypes.DECIMAL would say a number, which the answer is not).
+FIGURE_TEXT = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^-?\d+(\.\d+)?$",
+    "nullable": True,
+}
+
+
 class TotalOutput(serializers.ModelSerializer):
     """A stored total with the figure every screen shows of it (rollups.figures.Figure)."""
 
@@ -142,15 +152,17 @@ class TotalOutput(serializers.ModelSerializer):
         sides = self._sides(total)
         return sides is not None and sides.differs
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(FIGURE_TEXT)
     def get_manager_value(self, total: Total) -> str | None:
         sides = self._sides(total)
-        return None if sides is None else str(sides.manager_value)
+        # A side not known is null, not the text "None".
+        return None if sides is None or sides.manager_value is None else str(sides.manager_value)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(FIGURE_TEXT)
     def get_source_value(self, total: Total) -> str | None:
         sides = self._sides(total)
-        return None if sides is None else str(sides.source_value)
+        # A side not known is null, not the text "None".
+        return None if sides is None or sides.source_value is None else str(sides.source_value)
 
     def get_subject(self, total: Total) -> str:
         return str(self.context["codes"].get((total.scope, total.subject_id), ""))
