@@ -137,7 +137,7 @@ class UserListApi(APIView):
         ),
         parameters=[FIELDS],
         responses=UserOutput(many=True),
-        examples=[OpenApiExample("a manager", value=[USER_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("a manager", value=USER_EXAMPLE, response_only=True)],
         operation_id="users_list",
     )
     def get(self, request: Request) -> Response:

@@ -476,6 +476,10 @@ PlanSetApi = deprecated_twin(
 )
 
 
+# The working days of each month of 2026 by the Russian production calendar (247 in all).
+RUSSIA_2026 = (15, 19, 21, 22, 19, 21, 23, 21, 22, 22, 20, 22)
+
+
 class CalendarOutput(serializers.Serializer):
     year = serializers.IntegerField()
     working_days = serializers.IntegerField()
@@ -493,6 +497,18 @@ class CalendarApi(APIView):
         "decree is not yet in the installed calendar.",
         parameters=[OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.PATH)],
         responses=CalendarOutput,
+        examples=[
+            OpenApiExample(
+                "2026 in Russia",
+                value={
+                    "year": 2026,
+                    "working_days": 247,
+                    "months": dict(zip(map(str, range(1, 13)), RUSSIA_2026, strict=True)),
+                    "provisional": False,
+                },
+                response_only=True,
+            )
+        ],
         operation_id="calendar_retrieve",
     )
     def get(self, request: Request, year: str) -> Response:

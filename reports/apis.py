@@ -198,11 +198,44 @@ REPORT = {
     ],
     "changes": [],
 }
+STALE = (
+    "Отчёт за этот день уже отправлен из другой вкладки или с другого устройства, ваши цифры "
+    "не сохранены. Звонки — сохранено 45, у вас 42. Проверьте и отправьте ещё раз, если "
+    "верны ваши."
+)
 CONFLICT_409 = OpenApiResponse(
     ConflictOutput,
     description="`needs_confirmation`: figures far above the manager's usual ones; send "
     "again with `confirmed: true` if they are right. `conflict`: the report changed since "
     "the `version` you sent (`stored` holds what is saved now).",
+    examples=[
+        OpenApiExample(
+            "far above usual",
+            value={
+                **error_body(
+                    code="needs_confirmation",
+                    message="Значения необычно велики: проверьте их и отправьте с confirmed: true.",
+                    fields={
+                        "calls": ["420 — намного больше обычного (обычно около 40). Всё верно?"]
+                    },
+                ),
+                "needs_confirmation": {
+                    "calls": "420 — намного больше обычного (обычно около 40). Всё верно?"
+                },
+            },
+            status_codes=["409"],
+        ),
+        OpenApiExample(
+            "changed meanwhile",
+            value={
+                **error_body(code="conflict", message=STALE),
+                "conflict": STALE,
+                "version": 2,
+                "stored": {"calls": "45"},
+            },
+            status_codes=["409"],
+        ),
+    ],
 )
 SUBMIT_DESCRIPTION = (
     "A manager files their own report; a head of sales or an admin names the `manager` "

@@ -7,7 +7,12 @@ from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
@@ -15,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api_common import ManagerInViewField, TeamInViewField
+from accounts.api_common import EXAMPLE_MANAGER, ManagerInViewField, TeamInViewField
 from accounts.api_common import query as query_of
 from accounts.authentication import ApiTokenAuthentication, CompanyTokenAuthentication
 from accounts.models import Company, CompanyToken, SalesRole, Team, User
@@ -39,6 +44,16 @@ def _percent(source: str | None, help_text: str) -> serializers.DecimalField:
         max_digits=7, decimal_places=2, read_only=True, allow_null=True, help_text=help_text,
         **where,
     )  # fmt: skip
+
+
+# A side of a figure as the answer gives it: the decimal as text, null where the KPI has no
+# second source (OpenApiTypes.DECIMAL would say a number, which the answer is not).
+FIGURE_TEXT = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^-?\d+(\.\d+)?$",
+    "nullable": True,
+}
 
 
 class TotalOutput(serializers.ModelSerializer):
@@ -137,15 +152,17 @@ class TotalOutput(serializers.ModelSerializer):
         sides = self._sides(total)
         return sides is not None and sides.differs
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(FIGURE_TEXT)
     def get_manager_value(self, total: Total) -> str | None:
         sides = self._sides(total)
-        return None if sides is None else str(sides.manager_value)
+        # A side not known is null, not the text "None".
+        return None if sides is None or sides.manager_value is None else str(sides.manager_value)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(FIGURE_TEXT)
     def get_source_value(self, total: Total) -> str | None:
         sides = self._sides(total)
-        return None if sides is None else str(sides.source_value)
+        # A side not known is null, not the text "None".
+        return None if sides is None or sides.source_value is None else str(sides.source_value)
 
     def get_subject(self, total: Total) -> str:
         return str(self.context["codes"].get((total.scope, total.subject_id), ""))
@@ -370,9 +387,29 @@ class ExportFactsApi(APIView):
         return _streamed(chunks, fmt, f"facts-{start}")
 
 
+# One row of each table as the demo company's December 2026 gives it.
+EXAMPLE_TOTAL = {
+    "period": "month", "start": "2026-12-01", "end": "2026-12-31", "scope": "manager",
+    "subject_code": EXAMPLE_MANAGER, "subject_name": "Иванов Иван", "kpi_code": "calls",
+    "kpi_name": "Звонки", "actual": "212", "plan": "800", "plan_to_date": "190.4762",
+    "completion": "111.30", "done_so_far_completion": "111.30", "pace_completion": "111.30",
+    "band": "green", "band_reading": "done", "forecast": "890.4", "at_risk": False,
+    "working_days": 21, "elapsed_days": 5, "days_reported": 5, "share_meeting_plan": None,
+    "computed_at": "2026-12-05T03:00:00+03:00",
+}  # fmt: skip
+EXAMPLE_FACT = {
+    "date": "2026-12-04", "manager_code": EXAMPLE_MANAGER, "manager_name": "Иванов Иван",
+    "kpi_code": "calls", "kpi_name": "Звонки", "value": "42", "value_source": "manual",
+    "report_code": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "report_version": 1,
+    "submitted_at": "2026-12-04T18:05:00+03:00", "updated_at": "2026-12-04T18:05:00+03:00",
+}  # fmt: skip
+
+
 def _document_export(view: type[APIView], fmt: str, what: str, query: object) -> type[APIView]:
     """One documented view class per format: the two paths differ in their media type."""
     columns = exports.TOTAL_COLUMNS if "totals" in what else exports.FACT_COLUMNS
+    row = EXAMPLE_TOTAL if "totals" in what else EXAMPLE_FACT
+    write = exports.as_csv if fmt == "csv" else exports.as_json_lines
     schema = extend_schema(
         summary=f"Export {what} ({fmt.upper()})",
         description=f"{what.capitalize()} as a flat table, columns: "
@@ -381,6 +418,15 @@ def _document_export(view: type[APIView], fmt: str, what: str, query: object) ->
         + EXPORT_ACCESS,
         parameters=[query],
         responses={(200, MEDIA[fmt]): OpenApiTypes.STR},
+        # Written by the export's own writer, so the example has its real columns.
+        examples=[
+            OpenApiExample(
+                "a row",
+                value="".join(write([row], columns)),
+                response_only=True,
+                media_type=MEDIA[fmt],
+            )
+        ],
         operation_id=f"exports_{what.split()[0]}_{fmt}",
     )
 

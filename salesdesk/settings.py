@@ -348,6 +348,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accounts.schema.fields_are_optional",
+        "accounts.schema_examples.response_examples",
     ],
     "ENUM_NAME_OVERRIDES": {
         "WebhookEventEnum": "webhooks.models.Event",

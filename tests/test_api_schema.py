@@ -5,6 +5,7 @@ import json
 import re
 from io import StringIO
 
+import jsonschema
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -54,6 +55,54 @@ def test_every_operation_has_a_summary_a_description_and_its_errors(schema: dict
             content = responses[status]["content"]["application/json"]
             assert content["schema"] == error, (label, status)
             assert content["examples"], (label, status)
+        for status, response in responses.items():
+            # Every documented error with a body shows it (a report's 409 too).
+            if not status.startswith("2") and "content" in response:
+                assert response["content"]["application/json"].get("examples"), (label, status)
+
+
+def _json_schema(node: object) -> object:
+    """An OpenAPI 3.0 schema as JSON Schema: `nullable` becomes a null alternative."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        if "type" in converted and "enum" not in converted:
+            converted["type"] = [converted["type"], "null"]
+        else:
+            converted = {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def test_every_answer_shows_an_example_that_its_schema_accepts(schema: dict):
+    """Every operation shows what comes back on success (a read too: a page with `next`,
+    `previous` and `results`, a CSV with its columns) and on each error with a body; each
+    example is valid against the schema of its answer."""
+    components = _json_schema(schema["components"])
+    without = []
+    for path, method, operation in operations(schema):
+        label = f"{method.upper()} {path}"
+        shown = False
+        for status, response in operation["responses"].items():
+            if "content" not in response:
+                shown = shown or status.startswith("2")  # 204: nothing comes back
+                continue
+            for media, content in response["content"].items():
+                examples = content.get("examples", {})
+                if not examples:
+                    continue
+                shown = shown or status.startswith("2")
+                validator = jsonschema.Draft202012Validator(
+                    {**_json_schema(content["schema"]), "components": components}
+                )
+                for name, example in examples.items():
+                    errors = [error.message for error in validator.iter_errors(example["value"])]
+                    assert not errors, (label, status, media, name, errors[:3])
+        if not shown:
+            without.append(label)
+    assert without == []
 
 
 def test_every_write_shows_what_to_send_and_what_comes_back(schema: dict):
