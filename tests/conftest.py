@@ -268,13 +268,15 @@ def _add_payments(company: Company, admin: User, client: CrmClient, payer: str) 
 
 
 def _add_telephony(company: Company, admin: User) -> None:
-    """A PBX connected (its company token with it) and one event it sent, unmerged."""
+    """A PBX connected (its company token with it) and one event it sent, unmerged.
+    Novofon: tests/telephony connect the other four themselves."""
     from telephony import services as telephony_services
     from telephony.models import PBXConnection, PBXEvent
 
     connection, _key = telephony_services.connection_create(
-        company=company, vendor=PBXConnection.Vendor.SIPUNI, actor=admin
-    )
+        company=company, vendor=PBXConnection.Vendor.NOVOFON, api_key="cast-key",
+        api_secret="cast-secret", actor=admin,
+    )  # fmt: skip
     PBXEvent.objects.create(
         company=company, connection=connection, call_id="cast-1", event_id="cast-1",
         occurred_at=timezone.now(), facts={},
