@@ -300,6 +300,11 @@ def format_month(day: datetime.date | None) -> str:
     return dateformat.format(day, "m/Y" if _english() else "m.Y")
 
 
+def chart_day_format() -> str:
+    """A chart's day without the year in d3's notation, as `format_date(year=False)` writes it."""
+    return "%m/%d" if _english() else "%d.%m"
+
+
 def format_percent(value: Decimal | int | float | None, places: int = 0) -> str:
     """«128,8 %» in Russian (a space before the sign), «128.8%» in English."""
     if value is None:
