@@ -55,7 +55,8 @@ def kpi_series(kpi: KPI, values: list[Decimal | None]) -> dict:
     return {
         "y": ys,
         "customdata": shown,
-        "hovertemplate": "%{x|" + chart_day_format() + "}: %{customdata}<extra>%{fullData.name}</extra>",
+        "hovertemplate": f"%{{x|{chart_day_format()}}}: "
+        "%{customdata}<extra>%{fullData.name}</extra>",
     }
 
 
