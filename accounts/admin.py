@@ -16,6 +16,7 @@ from accounts import services
 from accounts.forms import CompanyDeleteForm, OperatorCompanyForm
 from accounts.models import Company
 from accounts.views import call_service
+from kpi.values import format_date
 
 # The operator's console. Tenant data is administered inside the app by each company's
 # own admins; here the operator sees the tenants (and, by row-level security, nothing of
@@ -35,7 +36,7 @@ class CompanyAdmin(admin.ModelAdmin):
     def status(self, company: Company) -> str:
         if company.suspended_at:
             return _("приостановлена с %(date)s") % {
-                "date": timezone.localtime(company.suspended_at).strftime("%d.%m.%Y")
+                "date": format_date(timezone.localtime(company.suspended_at))
             }
         return _("работает")
 

@@ -18,6 +18,7 @@ from clients import selectors, services, tasks
 from clients.export import classification_workbook
 from clients.forms import AcquisitionCostForm, SettingsForm
 from clients.models import AcquisitionCost
+from kpi.values import format_month
 
 
 def _month(request: HttpRequest, months: list[datetime.date]) -> datetime.date:
@@ -106,7 +107,7 @@ def abc_xyz_recalculate(request: HttpRequest) -> HttpResponse:
     transaction.on_commit(lambda: tasks.classify_company.delay(*arguments))
     messages.success(
         request, _("Пересчёт за %(month)s запущен: обновите страницу через минуту.") % {
-            "month": month.strftime("%m.%Y")
+            "month": format_month(month)
         }
     )  # fmt: skip
     return redirect(f"{reverse('abc-xyz')}?month={month:%Y-%m}")
@@ -155,5 +156,7 @@ def analysis_settings(request: HttpRequest) -> HttpResponse:
 def cost_delete(request: HttpRequest, code: str) -> HttpResponse:
     cost = get_for_admin(AcquisitionCost, actor=request.user, code=code)
     services.acquisition_cost_delete(cost=cost)
-    messages.success(request, _("Затраты за %(month)s удалены.") % {"month": f"{cost.month:%m.%Y}"})
+    messages.success(
+        request, _("Затраты за %(month)s удалены.") % {"month": format_month(cost.month)}
+    )
     return redirect("clients-settings")

@@ -52,7 +52,15 @@ from crm_sync.services import (
     normalize_phone,
 )
 from kpi.models import KPI
-from kpi.values import MAX_CALL_SECONDS, ceiling_check, echo, parse_number, value_check
+from kpi.values import (
+    MAX_CALL_SECONDS,
+    ceiling_check,
+    echo,
+    format_date,
+    format_datetime,
+    parse_number,
+    value_check,
+)
 from payments import onec
 from payments import services as payments
 from payments.models import Source as PaymentSource
@@ -746,9 +754,9 @@ class PreviewRow:
 
 def _display(value: Cell) -> str:
     if isinstance(value, datetime.datetime):
-        return value.strftime("%d.%m.%Y %H:%M")
+        return format_datetime(value)
     if isinstance(value, datetime.date):
-        return value.strftime("%d.%m.%Y")
+        return format_date(value)
     return _text(value)
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from dashboard.selectors.drilldown import TREND_WEEKS, ManagerMonth
 from kpi.models import KPI
+from kpi.values import chart_day_format
 from salesdesk.charts import completion_scale, kpi_axis, kpi_series, num, titled
 
 
@@ -17,7 +18,7 @@ def _figure(
     span = [start.isoformat(), end.isoformat()]
     return titled(
         traces, title, **layout, height=280, margin={"l": 50, "r": 10, "t": 36, "b": 30},
-        xaxis={"type": "date", "range": span, "tickformat": "%d.%m"},
+        xaxis={"type": "date", "range": span, "tickformat": chart_day_format()},
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from accounts.models import Company, User
 from dashboard.models import DashboardVisit
 from dashboard.selectors.attention import attention_list
 from kpi.calendar import calendar_for
+from kpi.values import format_date
 from reports.models import Reminder
 from reports.reminders import deliveries_queue, reminder_claim
 
@@ -26,7 +27,7 @@ def digest_text(*, company: Company, head: User, now: datetime.datetime) -> str:
         body = "\n".join(f"— {item.manager}: " + "; ".join(item.reasons) for item in items)
     link = settings.SITE_URL.rstrip("/") + "/dashboard/"
     return _("Кому нужен разговор сегодня, %(day)s:\n%(body)s\n\nДашборд: %(link)s") % {
-        "day": day.strftime("%d.%m"),
+        "day": format_date(day, year=False),
         "body": body,
         "link": link,
     }

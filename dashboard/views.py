@@ -38,6 +38,7 @@ from funnel import charts as funnel_charts
 from funnel.selectors import FunnelScope, deals_behind, funnel_of
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.periods import Window, window_parse
+from kpi.values import format_date
 from quality.selectors import MonthQuality, month_quality
 from reports.figures import figure_sides
 from reports.selectors import report_statuses
@@ -257,7 +258,7 @@ def dashboard_print(request: HttpRequest) -> HttpResponse:
 def _attention_title(context: dict) -> str:
     if context["reviewing_today"]:
         return _("Нужен разговор сегодня")
-    return _("Нужен разговор по итогам на %(day)s") % {"day": context["as_of"].strftime("%d.%m.%Y")}
+    return _("Нужен разговор по итогам на %(day)s") % {"day": format_date(context["as_of"])}
 
 
 @login_required

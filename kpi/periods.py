@@ -176,16 +176,18 @@ class Window:
 
     @property
     def label(self) -> str:
+        from kpi.values import format_date, format_month  # kpi.values imports kpi.models
+
         if self.kind == "day":
-            return self.start.strftime("%d.%m.%Y")
+            return format_date(self.start)
         if self.kind == "week":
             return _("неделя %(start)s – %(end)s") % {
-                "start": self.start.strftime("%d.%m"),
-                "end": self.end.strftime("%d.%m.%Y"),
+                "start": format_date(self.start, year=False),
+                "end": format_date(self.end),
             }
         if self.kind == "month":
-            return self.start.strftime("%m.%Y")
-        return f"{self.start.strftime('%d.%m.%Y')} – {self.end.strftime('%d.%m.%Y')}"
+            return format_month(self.start)
+        return f"{format_date(self.start)} – {format_date(self.end)}"
 
 
 def window_parse(params: dict[str, str], *, today: datetime.date) -> Window:

@@ -5,11 +5,13 @@ plan cells, file imports, CRM and telephony) is read here and held to its unit's
 (`BOUNDS`): a value beyond them is refused with a reason, never stored.
 """
 
+import datetime
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 
 from django.core.exceptions import ValidationError
+from django.utils import dateformat
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
@@ -263,6 +265,44 @@ def format_number(value: Decimal | int | float, places: int = 0) -> str:
     if _english():
         return text
     return text.replace(",", "\u202f").replace(".", ",")
+
+
+def _date_pattern(*, year: bool) -> str:
+    # English as the English form inputs show a date (Django's SHORT_DATE_FORMAT «m/d/Y»).
+    if _english():
+        return "m/d/Y" if year else "m/d"
+    return "d.m.Y" if year else "d.m"
+
+
+def format_date(day: datetime.date | None, *, year: bool = True) -> str:
+    """A day as the reader's language writes it: «30.11.2026» (or «30.11» without the year)
+    in Russian, «11/30/2026» («11/30») in English. The one home of date formatting for
+    people; machine-facing dates (URLs, hidden inputs, the API, CSV) stay ISO."""
+    if day is None:
+        return ""
+    return dateformat.format(day, _date_pattern(year=year))
+
+
+def format_datetime(
+    moment: datetime.datetime | None, *, year: bool = True, seconds: bool = False
+) -> str:
+    """A moment (already in the reader's time zone): «30.11.2026 14:05» / «11/30/2026 14:05»."""
+    if moment is None:
+        return ""
+    time = "H:i:s" if seconds else "H:i"
+    return dateformat.format(moment, f"{_date_pattern(year=year)} {time}")
+
+
+def format_month(day: datetime.date | None) -> str:
+    """A month by number: «11.2026» in Russian, «11/2026» in English."""
+    if day is None:
+        return ""
+    return dateformat.format(day, "m/Y" if _english() else "m.Y")
+
+
+def chart_day_format() -> str:
+    """A chart's day without the year in d3's notation, as `format_date(year=False)` writes it."""
+    return "%m/%d" if _english() else "%d.%m"
 
 
 def format_percent(value: Decimal | int | float | None, places: int = 0) -> str:

@@ -2,13 +2,14 @@
 
 from django.utils.translation import gettext as _
 
+from kpi.values import format_date
 from reports.selectors import TrendPoint
 from salesdesk.charts import completion_scale, num, titled
 
 
 def trend_figure(trend: list[TrendPoint]) -> dict:
     """Weekly completion per KPI over the last eight weeks, on the red/yellow/green bands."""
-    weeks = [point.week_start.strftime("%d.%m") for point in trend]
+    weeks = [format_date(point.week_start, year=False) for point in trend]
     names = list(trend[0].completion) if trend else []
     traces = [
         {

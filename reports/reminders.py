@@ -26,6 +26,7 @@ from accounts import tenancy
 from accounts.models import Company, User
 from kpi.calendar import calendar_for
 from kpi.models import Absence
+from kpi.values import format_date
 from reports.models import DailyReport, Reminder
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResul
                 "%(url)s"
             ) % {
                 "name": manager.first_name or manager.username,
-                "day": day.strftime("%d.%m"),
+                "day": format_date(day, year=False),
                 "url": settings.SITE_URL.rstrip("/") + "/report/",
             }
             claimed = reminder_claim(
@@ -161,7 +162,7 @@ def send_reminders(*, company: Company, now: datetime.datetime) -> ReminderResul
         for head, managers in by_head.items():
             names = "\n".join(f"— {m}" for m in managers)
             text = _("Не сдали отчёт за %(day)s (%(count)d):\n%(names)s") % {
-                "day": day.strftime("%d.%m"),
+                "day": format_date(day, year=False),
                 "count": len(managers),
                 "names": names,
             }

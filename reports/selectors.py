@@ -19,7 +19,7 @@ from kpi.bands import Band, Reading
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI, Absence, CalendarDay
 from kpi.periods import days_between, month_bounds, shift_months, week_bounds, week_start
-from kpi.values import format_value, input_value, parse_value
+from kpi.values import format_date, format_value, input_value, parse_value
 from reports.figures import daily_figures, figure_sides, is_checked, source_counts
 from reports.models import (
     ClosedMonth,
@@ -128,7 +128,7 @@ def is_month_closed(*, company: Company, day: datetime.date) -> bool:
 
 
 def _day(day: datetime.date) -> str:
-    return date_format(day, "d.m.Y")
+    return format_date(day)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
 from kpi import selectors as kpi_selectors
 from kpi.models import KPI
-from kpi.values import ceiling_check, format_value, kpi_value_check, parse_value
+from kpi.values import ceiling_check, format_month, format_value, kpi_value_check, parse_value
 from reports.figures import daily_figures, source_counts
 from reports.models import (
     ClosedMonth,
@@ -286,7 +286,7 @@ def month_reopen(*, company: Company, month: datetime.date, actor: User, reason:
     with transaction.atomic():
         deleted, _rows = ClosedMonth.objects.filter(company=company, month=first).delete()
         if not deleted:
-            raise ValidationError(_("Месяц %(month)s не закрыт.") % {"month": f"{first:%m.%Y}"})
+            raise ValidationError(_("Месяц %(month)s не закрыт.") % {"month": format_month(first)})
         audit_record(
             company=company, action=AuditEvent.Action.MONTH_REOPENED,
             target=f"{first:%m.%Y}: {reason}", actor=actor,

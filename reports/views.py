@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.permissions import require_configure, require_lead, require_report
 from clients.selectors import open_alerts
 from kpi.calendar import calendar_for
+from kpi.values import format_month
 from reports import access, charts, selectors, services
 
 
@@ -221,9 +222,7 @@ def close_month(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(
-                request, _("Месяц %(month)s закрыт.") % {"month": month.strftime("%m.%Y")}
-            )
+            messages.success(request, _("Месяц %(month)s закрыт.") % {"month": format_month(month)})
         return redirect("team-reports")
     today = company.today()
     context = {
@@ -254,7 +253,7 @@ def reopen_month(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _("Месяц %(month)s открыт заново; причина записана в журнал.")
-            % {"month": month.strftime("%m.%Y")},
+            % {"month": format_month(month)},
         )
     return redirect("team-reports")
 

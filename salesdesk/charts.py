@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kpi.models import KPI
-from kpi.values import format_clock, format_value
+from kpi.values import chart_day_format, format_clock, format_value
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -55,7 +55,8 @@ def kpi_series(kpi: KPI, values: list[Decimal | None]) -> dict:
     return {
         "y": ys,
         "customdata": shown,
-        "hovertemplate": "%{x|%d.%m}: %{customdata}<extra>%{fullData.name}</extra>",
+        "hovertemplate": f"%{{x|{chart_day_format()}}}: "
+        "%{customdata}<extra>%{fullData.name}</extra>",
     }
 
 

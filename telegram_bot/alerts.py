@@ -14,6 +14,7 @@ from clients.selectors import open_alerts
 from dashboard.digest import DIGEST_TIME
 from dashboard.selectors.attention import attention_list
 from kpi.calendar import calendar_for
+from kpi.values import format_date
 from reports.models import Reminder
 from reports.reminders import TELEGRAM, deliveries_queue, reminder_claim
 from telegram_bot.selectors import telegram_wanted
@@ -41,7 +42,7 @@ def client_calls_text(*, company: Company, manager: User) -> str | None:
         return None
     line = _("%(client)s — последний заказ %(day)s")
     lines = [
-        line % {"client": alert.client, "day": alert.last_order_on.strftime("%d.%m")}
+        line % {"client": alert.client, "day": format_date(alert.last_order_on, year=False)}
         for alert in alerts[:CLIENTS_LISTED]
     ]
     more = len(alerts) - CLIENTS_LISTED

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.models import Company, User
-from kpi.values import format_plan, format_value, input_value
+from kpi.values import format_date, format_plan, format_value, input_value
 from reports import selectors as report_selectors
 from reports import services as report_services
 from reports.models import ReportValue
@@ -137,7 +136,7 @@ def _typed_rows(form: report_selectors.ReportForm) -> list[FormRow]:
 def day_overview(*, form: report_selectors.ReportForm) -> str:
     """Today's KPIs with the plan and what is left, as the form shows them."""
     lines = [
-        _("Ваши показатели на %(day)s:") % {"day": date_format(form.day, "d.m")},
+        _("Ваши показатели на %(day)s:") % {"day": format_date(form.day, year=False)},
     ]
     for row in form.rows:
         parts = []
@@ -167,7 +166,7 @@ def report_start(chat: Chat, user: User) -> None:
     if form.report is not None:
         chat.say(
             _("Отчёт за %(day)s уже сдан. Исправить его можно на сайте: %(url)s")
-            % {"day": date_format(day, "d.m"), "url": _site_url(f"/report/{day.isoformat()}/")}
+            % {"day": format_date(day, year=False), "url": _site_url(f"/report/{day.isoformat()}/")}
         )
         return
     if not _typed_rows(form):
@@ -269,7 +268,7 @@ def _shown(row: FormRow, text: str | None) -> str:
 def _summary(chat: Chat, conversation: Conversation, rows: list[FormRow]) -> None:
     conversation.step = SUMMARY
     conversation.save()
-    lines = [_("Проверьте отчёт за %(day)s:") % {"day": date_format(conversation.day, "d.m")}]
+    lines = [_("Проверьте отчёт за %(day)s:") % {"day": format_date(conversation.day, year=False)}]
     lines += [
         f"— {row.kpi.name}: {_shown(row, conversation.values.get(row.kpi.code))}" for row in rows
     ]
@@ -312,7 +311,7 @@ def _submit(chat: Chat, user: User, conversation: Conversation, *, confirmed: bo
     conversation.delete()
     chat.say(
         _("Отчёт за %(day)s отправлен. Спасибо!")
-        % {"day": date_format(submission.report.date, "d.m")}
+        % {"day": format_date(submission.report.date, year=False)}
     )
 
 

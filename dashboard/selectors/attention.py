@@ -19,6 +19,7 @@ from accounts.selectors import managers_in_view
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
 from kpi.periods import Window, week_bounds
+from kpi.values import format_date
 from reports.selectors import report_statuses
 from rollups.figures import (
     Figure,
@@ -127,9 +128,11 @@ def attention_list(
     days = status_days(calendar, day)
     if past:
         # The period's own last working day: its report is the one that was due.
-        checked = [(d, d.strftime("%d.%m")) for d in (day, days[1]) if calendar.is_working(d)][:1]
+        checked = [
+            (d, format_date(d, year=False)) for d in (day, days[1]) if calendar.is_working(d)
+        ][:1]
     else:
-        checked = [(days[1], days[1].strftime("%d.%m"))]
+        checked = [(days[1], format_date(days[1], year=False))]
         if local.time() >= company.reminder_time:
             checked.append((today, _("сегодня")))
     if statuses is None or past:

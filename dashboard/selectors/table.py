@@ -17,6 +17,7 @@ from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
 from kpi.periods import Window
 from kpi.selectors import role_kpi_sets
+from kpi.values import format_date
 from reports.figures import Sides, figure_sides, sides_by_group
 from reports.selectors import report_statuses
 from rollups.figures import (
@@ -152,7 +153,9 @@ class TeamTable:
         """The status column's heading: the day it shows, not «today» on a past day's page."""
         if self.report_day == self.today:
             return gettext("Отчёт сегодня")
-        return gettext("Отчёт за %(day)s") % {"day": date_format(self.report_day, "D d.m")}
+        return gettext("Отчёт за %(day)s") % {
+            "day": f"{date_format(self.report_day, 'D')} {format_date(self.report_day, year=False)}"
+        }
 
     def manager_figures(self) -> dict[tuple[int, int], Figure]:
         return {(m, k): f for (scope, m, k), f in self.figures.items() if scope == Scope.MANAGER}

@@ -10,7 +10,7 @@ from accounts.models import Company, User
 from dashboard.models import DashboardVisit
 from kpi.models import KPI
 from kpi.periods import Window
-from kpi.values import format_value
+from kpi.values import format_date, format_value
 from reports.models import ReportChange
 from rollups.figures import (
     Figure,
@@ -122,7 +122,7 @@ def visit_record(
                     by_id[change.report.manager_id],
                     _("исправлен отчёт за %(day)s: %(kpi)s %(old)s → %(new)s (%(who)s)")
                     % {
-                        "day": change.report.date.strftime("%d.%m"),
+                        "day": format_date(change.report.date, year=False),
                         "kpi": kpi.name,
                         "old": format_value(change.old_value, kpi),
                         "new": format_value(change.new_value, kpi),

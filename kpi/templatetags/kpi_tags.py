@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django import template
@@ -6,7 +7,10 @@ from django.utils.translation import gettext as _
 from kpi.models import KPI
 from kpi.values import (
     format_call_length,
+    format_date,
+    format_datetime,
     format_every,
+    format_month,
     format_percent,
     format_plan,
     format_value,
@@ -59,3 +63,23 @@ def every_days(days: Decimal | None) -> str:
 def percent(value: Decimal | None, places: int = 0) -> str:
     """A percent in the page's language: «28,0 %», «28.0%»."""
     return format_percent(value, int(places))
+
+
+@register.filter(expects_localtime=True)
+def day(value: datetime.date | None, form: str = "") -> str:
+    """A day in the reader's language: `{{ d|day }}` «30.11.2026» / «11/30/2026»,
+    `{{ d|day:"short" }}` without the year."""
+    return format_date(value, year=form != "short")
+
+
+@register.filter(expects_localtime=True)
+def moment(value: datetime.datetime | None, form: str = "") -> str:
+    """A date and time in the reader's language: `{{ t|moment }}` «30.11.2026 14:05»,
+    `{{ t|moment:"short" }}` without the year, `{{ t|moment:"seconds" }}` with seconds."""
+    return format_datetime(value, year=form != "short", seconds=form == "seconds")
+
+
+@register.filter
+def month_number(value: datetime.date | None) -> str:
+    """A month by number: «11.2026» / «11/2026»."""
+    return format_month(value)

@@ -95,3 +95,21 @@ def test_a_rhythm_reads_as_words_not_as_a_fraction_of_days():
         assert format_every(Decimal("2")) == "раз в 2\u00a0дня"
     with translation.override("en"):
         assert format_every(Decimal("9.5")) == "every 9–10\u00a0days"
+
+
+def test_a_period_is_labelled_with_the_languages_dates():
+    """Window.label is what the dashboard, funnel, print page and Excel export show."""
+    day, week = (
+        Window("day", datetime.date(2026, 11, 30), datetime.date(2026, 11, 30)),
+        Window("week", datetime.date(2026, 11, 23), datetime.date(2026, 11, 29)),
+    )
+    month = Window("month", datetime.date(2026, 11, 1), datetime.date(2026, 11, 30))
+    span = Window("range", datetime.date(2026, 11, 2), datetime.date(2026, 11, 30))
+    with translation.override("ru"):
+        assert [w.label for w in (day, week, month, span)] == [
+            "30.11.2026", "неделя 23.11 – 29.11.2026", "11.2026", "02.11.2026 – 30.11.2026",
+        ]  # fmt: skip
+    with translation.override("en"):
+        assert [w.label for w in (day, week, month, span)] == [
+            "11/30/2026", "week 11/23 – 11/29/2026", "11/2026", "11/02/2026 – 11/30/2026",
+        ]  # fmt: skip
