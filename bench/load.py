@@ -103,9 +103,10 @@ def shape_teams(heads: dict[int, list[int]]) -> Any:
                 cursor.execute(
                     """INSERT INTO accounts_user (id, password, is_superuser, first_name,
                         last_name, email, is_staff, is_active, date_joined, code, username, role,
-                        is_company_admin, telegram_chat_id, company_id)
+                        is_company_admin, telegram_chat_id, extension, sip_login, phone_numbers,
+                        company_id)
                     VALUES (%s, '!', false, 'Руководитель', %s, '', false, true, %s, %s, %s,
-                        'head', false, '', %s)""",
+                        'head', false, '', '', '', '', %s)""",
                     [next_user, f"Компания {number + 1}", now, uuid.uuid4(), username, company_id],
                 )
                 cursor.execute(

@@ -33,7 +33,8 @@ def calls_of(cast) -> dict[str, Call]:
 
 def events_count(cast) -> int:
     with tenancy.tenant_context(cast.company):
-        return PBXEvent.objects.filter(company=cast.company).count()
+        # The cast's own PBX (Novofon, tests/conftest.py) sent one event of its own.
+        return PBXEvent.objects.filter(company=cast.company).exclude(call_id="cast-1").count()
 
 
 def test_mango_call_events_summary_and_recording_make_one_answered_call(alpha, pbx):
