@@ -78,7 +78,6 @@ class FakeCRM:
         self.events: list[dict] = []
         self.categories = load("bitrix24_crm_category_list.json")["result"]["categories"]
         self.statuses = load("bitrix24_crm_status_list.json")["result"]
-        self.stages = self.statuses  # the pipelines' stages are statuses too
         self.stage_history: list[dict] = []
         self.deleted_leads: list[dict] = []
         self.companies = load("amocrm_companies.json")["_embedded"]["companies"]
