@@ -16,17 +16,25 @@ from urllib.parse import urlsplit
 import pytest
 
 REDIS_DATABASES = 16  # redis-server's default `databases`
+# The last one is no worker's: a test that starts services of its own (tests/production's
+# load bench) gives them this one, so the worker's Celery worker cannot take their tasks.
+SERVICES_DATABASE = REDIS_DATABASES - 1
 
 
 def worker_redis_url(url: str, worker: str) -> str:
     """`url` on the worker's own database: gw0 on 1, gw1 on 2, ... (0 is the run's without
     workers)."""
     number = int(worker.removeprefix("gw")) + 1
-    if number >= REDIS_DATABASES:
+    if number >= SERVICES_DATABASE:
         raise pytest.UsageError(
             f"{worker}: Redis has {REDIS_DATABASES} databases, one for each worker: run fewer"
         )
     return urlsplit(url)._replace(path=f"/{number}").geturl()
+
+
+def services_redis_url(url: str) -> str:
+    """`url` on the database kept for services a test starts itself (`SERVICES_DATABASE`)."""
+    return urlsplit(url)._replace(path=f"/{SERVICES_DATABASE}").geturl()
 
 
 @pytest.hookimpl(tryfirst=True)

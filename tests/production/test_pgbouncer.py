@@ -12,7 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+import redis
 
+from tests import parallel
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.production]
@@ -33,10 +35,16 @@ def empty_database():
     admin_url = os.environ["DATABASE_ADMIN_URL"]
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name} OWNER salesdesk_owner")
+    # A Redis database of its own: on the worker's, the session's `celery_worker` (started
+    # by an earlier test of this xdist worker) took the bench's rollups and ran them on the
+    # test database, so the bench's buckets stayed stale.
+    redis_url = parallel.services_redis_url(os.environ["REDIS_URL"])
+    redis.Redis.from_url(redis_url).flushdb()
     env = {
         **os.environ,
         "DATABASE_URL": url_of(os.environ["DATABASE_URL"], name),
         "DATABASE_ADMIN_URL": url_of(admin_url, name),
+        "REDIS_URL": redis_url,
     }
     migrated = subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"],
@@ -49,6 +57,7 @@ def empty_database():
     yield env
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    redis.Redis.from_url(redis_url).flushdb()
 
 
 def test_the_peak_through_pgbouncer_loses_nothing(empty_database, tmp_path: Path):
