@@ -8,7 +8,8 @@ from accounts.models import User
 from crm_sync.models import CRMConnection, PipelineStage
 
 if TYPE_CHECKING:
-    from crm_sync.mapping import Catalogue, MappingInitial
+    from crm_sync.catalog import Catalog
+    from crm_sync.mapping import MappingInitial
 
 # A Bitrix24 inbound webhook URL: https://<portal>/rest/<user id>/<secret>/
 BITRIX_WEBHOOK = re.compile(r"^(?P<base>https://[^/]+/rest/\d+)/(?P<secret>[^/]+)/?$")
@@ -103,26 +104,31 @@ class ConnectionForm(forms.Form):
 
 class MappingForm(forms.Form):
     """The CRM's pipelines (chosen or not), each status's stage and each CRM user's match,
-    as the CRM lists them now; fields are numbered, since CRM ids may hold any character."""
+    as the CRM listed them when last asked; fields are numbered, since CRM ids may hold any
+    character, so the form carries the version of the lists it numbered (`catalog_version`):
+    one posted against lists refreshed since is not saved."""
+
+    catalog_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,
         *args: Any,
-        catalogue: "Catalogue",
+        catalog: "Catalog",
         stages: list[PipelineStage],
         users: list[User],
         initial_of: "MappingInitial",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.catalogue = catalogue
+        self.catalog = catalog
+        self.fields["catalog_version"].initial = catalog.version
         stage_ids = [stage.pk for stage in stages]
         user_ids = [user.pk for user in users]
         stage_queryset = PipelineStage.objects.filter(pk__in=stage_ids)
         user_queryset = User.objects.filter(pk__in=user_ids).order_by(
             "last_name", "first_name", "username"
         )
-        for p, pipeline in enumerate(catalogue.pipelines):
+        for p, pipeline in enumerate(catalog.pipelines):
             self.fields[f"pipeline_{p}"] = forms.BooleanField(
                 label=_("Считать продажами"),
                 required=False,
@@ -138,7 +144,7 @@ class MappingForm(forms.Form):
                 )
                 field.label_from_instance = str  # type: ignore[method-assign]
                 self.fields[f"stage_{p}_{s}"] = field
-        for u, person in enumerate(catalogue.people):
+        for u, person in enumerate(catalog.people):
             field = forms.ModelChoiceField(
                 label=person.name or person.id,
                 queryset=user_queryset,
@@ -157,35 +163,33 @@ class MappingForm(forms.Form):
                 self[f"pipeline_{p}"],
                 [(status, self[f"stage_{p}_{s}"]) for s, status in enumerate(pipeline.statuses)],
             )
-            for p, pipeline in enumerate(self.catalogue.pipelines)
+            for p, pipeline in enumerate(self.catalog.pipelines)
         ]
 
     def people_rows(self) -> list[tuple[Any, Any]]:
-        return [(person, self[f"user_{u}"]) for u, person in enumerate(self.catalogue.people)]
+        return [(person, self[f"user_{u}"]) for u, person in enumerate(self.catalog.people)]
 
     def choice(self) -> dict[str, Any]:
         """The cleaned data as `mapping.mapping_save` takes it."""
         data = self.cleaned_data
         chosen = {
             pipeline.id
-            for p, pipeline in enumerate(self.catalogue.pipelines)
+            for p, pipeline in enumerate(self.catalog.pipelines)
             if data.get(f"pipeline_{p}")
         }
         stages = {
             (pipeline.id, status.id): data.get(f"stage_{p}_{s}")
-            for p, pipeline in enumerate(self.catalogue.pipelines)
+            for p, pipeline in enumerate(self.catalog.pipelines)
             if pipeline.id in chosen
             for s, status in enumerate(pipeline.statuses)
         }
-        matches = {
-            person.id: data.get(f"user_{u}") for u, person in enumerate(self.catalogue.people)
-        }
+        matches = {person.id: data.get(f"user_{u}") for u, person in enumerate(self.catalog.people)}
         return {"chosen": chosen, "stages": stages, "matches": matches}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if self.catalogue.pipelines and not any(
-            data.get(f"pipeline_{p}") for p in range(len(self.catalogue.pipelines))
+        if self.catalog.pipelines and not any(
+            data.get(f"pipeline_{p}") for p in range(len(self.catalog.pipelines))
         ):
             raise forms.ValidationError(_("Выберите хотя бы одну воронку продаж."))
         return data

@@ -12,7 +12,7 @@ from accounts import crypto
 from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
-from crm_sync import connectors, mapping, oauth, services, tasks
+from crm_sync import catalog, connectors, mapping, oauth, services, tasks
 from crm_sync.connection_forms import AmountFieldForm, ConnectionForm, MappingForm
 from crm_sync.models import CRMConnection, PipelineStage
 from crm_sync.vendors.http import CRMError
@@ -104,33 +104,49 @@ def connection_pull(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("crm-connections")
 
 
+def _catalog_refreshed(request: HttpRequest, connection: CRMConnection, page: str) -> HttpResponse:
+    """The admin's «Обновить списки из CRM»: the connection's cache of the CRM's lists asked
+    again now (crm_sync.catalog), then the page again."""
+    try:
+        connectors.catalog_refresh(connection=connection)
+        messages.success(request, _("Списки обновлены из CRM."))
+    except ValueError:  # the stored key no longer decrypts (a rotated key)
+        messages.error(request, _masked_token(connection))
+    except CRMError as error:
+        messages.error(request, _("Не удалось получить списки из CRM:") + f" {error}")
+    return redirect(page, code=connection.code)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
     """The CRM's pipelines, statuses and users, as it listed them when last asked (the
-    page asks it again on the admin's request only), beside ours."""
+    page itself never asks it), beside ours."""
     connection = get_for_admin(CRMConnection, actor=request.user, code=code)
     company = request.user.company
     if request.method == "POST" and "refresh" in request.POST:
-        try:
-            mapping.catalogue_refresh(connection=connection)
-            messages.success(request, _("Списки обновлены из CRM."))
-        except ValueError:  # the stored key no longer decrypts (a rotated key)
-            messages.error(request, _masked_token(connection))
-        except CRMError as error:
-            messages.error(request, _("Не удалось получить списки из CRM:") + f" {error}")
-        return redirect("crm-connection-mapping", code=connection.code)
-    catalogue = mapping.catalogue_of(connection=connection)
-    if catalogue is None:
+        return _catalog_refreshed(request, connection, "crm-connection-mapping")
+    lists = catalog.catalog_of(connection.catalog)
+    if lists is None:
         return render(request, "crm_sync/connection_mapping.html", {"connection": connection})
+    if request.method == "POST" and request.POST.get("catalog_version", "") != lists.version:
+        # The fields are numbered in the order of the lists the page was built on.
+        messages.warning(
+            request,
+            _(
+                "Списки CRM обновились, пока страница была открыта: ничего не сохранено. "
+                "Проверьте сопоставление и сохраните его ещё раз."
+            ),
+        )
+        return redirect("crm-connection-mapping", code=connection.code)
     stages = list(PipelineStage.objects.filter(company=company))
     users = mapping.matchable_users(company=company)
     initial = mapping.MappingInitial(connection=connection, stages=stages, users=users)
     form = MappingForm(
-        request.POST or None, catalogue=catalogue, stages=stages, users=users, initial_of=initial
+        request.POST or None, catalog=lists, stages=stages, users=users, initial_of=initial
     )
     if submitted(request, form):
-        saved = mapping.mapping_save(connection=connection, catalogue=catalogue, **form.choice())
+        saved = mapping.mapping_save(connection=connection, catalog=lists, **form.choice())
         messages.success(
             request,
             _(
@@ -141,7 +157,7 @@ def connection_mapping(request: HttpRequest, code: str) -> HttpResponse:
             % vars(saved),
         )
         return redirect("crm-connection-mapping", code=connection.code)
-    context = {"connection": connection, "form": form}
+    context = {"connection": connection, "form": form, "lists": lists}
     return render(request, "crm_sync/connection_mapping.html", context)
 
 
@@ -157,12 +173,13 @@ def connection_status(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def connection_amount(request: HttpRequest, code: str) -> HttpResponse:
-    """The admin picks the deal field the amount is read from, out of the CRM's own list."""
+    """The admin picks the deal field the amount is read from, out of the CRM's own list as
+    it was last asked (the page itself never asks it)."""
     connection = get_for_admin(CRMConnection, actor=request.user, code=code)
-    try:
-        fields, unavailable = connectors.amount_fields_list(connection=connection), ""
-    except CRMError as error:
-        fields, unavailable = [], str(error)
+    if request.method == "POST" and "refresh" in request.POST:
+        return _catalog_refreshed(request, connection, "crm-connection-amount")
+    lists = catalog.catalog_of(connection.catalog)
+    fields = lists.amount_fields if lists else []
     form = AmountFieldForm(request.POST or None, fields=fields, connection=connection)
     if submitted(request, form):
         if call_service(form, connectors.connection_amount_field_set, connection=connection):
@@ -172,5 +189,5 @@ def connection_amount(request: HttpRequest, code: str) -> HttpResponse:
                 request, _("Поле суммы сохранено: сделки загружаются заново с новыми суммами.")
             )
         return redirect("crm-connections")
-    context = {"form": form, "connection": connection, "unavailable": unavailable}
+    context = {"form": form, "connection": connection, "lists": lists}
     return render(request, "crm_sync/connection_amount.html", context)

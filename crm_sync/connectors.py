@@ -15,6 +15,10 @@ the cursor only once a page is stored (one transaction per page), so a crash re-
 one page and nothing is skipped. Deals whose stage is not mapped yet wait in
 `cursor["retry"]` and are fetched again by id on the next pull.
 
+Pipelines: only the deals of the pipelines the admin chose (`CRMConnection.pipelines`) are
+asked of the CRM, by the pull and by a webhook's fetch; a pipeline added to the choice is
+read from the start on a cursor of its own (`_backfill`).
+
 Managers: the CRM's responsible user is matched to our user by e-mail. The pull refreshes
 `cursor["users"]` (CRM user id → e-mail) from the CRM's user list; webhooks use that map.
 
@@ -36,7 +40,7 @@ from django.utils.translation import gettext as _
 from accounts import crypto, tenancy
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
-from crm_sync import coordination, history, oauth, services, vendors
+from crm_sync import catalog, coordination, history, oauth, services, vendors
 from crm_sync.models import Client, CRMConnection, CRMStageLink, CRMUserLink, Deal, PipelineStage
 from crm_sync.vendors.base import Ignored, Skip, Stream, Vendor
 from crm_sync.vendors.http import CRMError, CRMTokenRefused, CRMUnavailable
@@ -45,6 +49,8 @@ from crm_sync.vendors.reference import Reference
 MAX_ERRORS = 20
 MAX_RETRY_IDS = 500
 FETCH_IDS = 50
+# The cursor of the deals of pipelines added to the admin's choice, read from the start.
+BACKFILL = "backfill"
 
 
 @dataclass
@@ -242,15 +248,24 @@ def _store_page(
     contacts: dict[str, dict],
     result: SyncResult,
     advance: bool,
+    key: str = "",
+    asked: list[str] | None = None,
 ) -> None:
-    """One page in one transaction, with the cursor moved past it (when `advance`)."""
+    """One page in one transaction, with the cursor moved past it (when `advance`): the
+    stream's own, or the one `key` names. `asked`: the deal ids the page was fetched by;
+    those the CRM did not give (deleted, or now in a pipeline not chosen) are not asked for
+    again."""
+    key = key or stream.key
     with tenancy.tenant_context(company_id):
         connection = CRMConnection.objects.select_for_update().get(pk=connection_id)
         mapping = Mapping(company=connection.company, connection=connection)
         cursor = connection.cursor
-        state = cursor.get(stream.key, {})
+        state = cursor.get(key, {})
         since, seen = state.get("since"), set(state.get("seen", []))
         retry = set(cursor.get("retry", {}).get(stream.key, []))
+        if stream.is_deal and asked:
+            retry -= set(asked) - {stream.record_id(record) for record in records}
+        backfilled = []
         # The page's records share manager days: their report figures are refreshed once.
         with services.figures_deferred(company=connection.company):
             for record in records:
@@ -265,6 +280,8 @@ def _store_page(
                 )
                 if stream.is_deal:
                     (retry.discard if stored else retry.add)(record_id)
+                    if stored and key == BACKFILL:
+                        backfilled.append(record_id)
                 if not advance:
                     continue
                 if since is None or stream.order(modified) > stream.order(since):
@@ -272,13 +289,16 @@ def _store_page(
                 elif modified == since:
                     seen.add(record_id)
         if advance:
-            cursor[stream.key] = {"since": since, "seen": sorted(seen)}
+            cursor[key] = {**state, "since": since, "seen": sorted(seen)}
             progress = cursor.setdefault("progress", {})
             progress.update(stream=stream.key, reached=since)
             progress["pages"] = progress.get("pages", 0) + 1
             progress["fetched"] = progress.get("fetched", 0) + len(records)
         if stream.is_deal:
             cursor.setdefault("retry", {})[stream.key] = sorted(retry)[:MAX_RETRY_IDS]
+        if backfilled:  # their stage history is read whole (crm_sync.history)
+            pending = cursor.setdefault("history", {}).setdefault("deals", [])
+            pending += [deal_id for deal_id in backfilled if deal_id not in pending]
         connection.save(update_fields=["cursor"])
 
 
@@ -335,17 +355,19 @@ def _pull(
             locked = CRMConnection.objects.select_for_update().get(pk=connection.pk)
             locked.cursor["users"] = users
             locked.cursor["progress"] = {"running": True, "started_at": _now(), "fetched": 0}
+            chosen, added = _pipelines_plan(locked)
             locked.save(update_fields=["cursor"])
             connection.cursor = locked.cursor
-        _catalog_refresh(vendor, client, company_id, connection.pk)
-        for stream in vendor.streams(client):
+        if catalog.catalog_stale(connection.catalog):
+            _catalog_refresh(vendor, client, company_id, connection.pk)
+        for stream in vendor.streams(client, pipelines=chosen):
             retry = connection.cursor.get("retry", {}).get(stream.key, [])
             for ids in _chunks(retry):
-                records = vendor.fetch_deals(client, ids)
+                records = vendor.fetch_deals(client, ids, pipelines=chosen)
                 _store_page(
                     vendor=vendor, company_id=company_id, connection_id=connection.pk,
                     stream=stream, records=records, contacts=stream.contacts(records),
-                    result=result, advance=False,
+                    result=result, advance=False, asked=ids,
                 )  # fmt: skip
             since = connection.cursor.get(stream.key, {}).get("since")
             for records in stream.pages(since):
@@ -355,11 +377,69 @@ def _pull(
                     result=result, advance=True,
                 )  # fmt: skip
                 keep()
+        if added:
+            _backfill(vendor, client, connection, added, result, keep)
         history.history_pull(
             vendor=vendor, client=client, company_id=company_id, connection_id=connection.pk
         )
     finally:
         client.close()
+
+
+def _pipelines_plan(connection: CRMConnection) -> tuple[list[str] | None, list[str]]:
+    """The pipelines whose deals the pull asks the CRM for (None: every one), and those of
+    them added to the admin's choice since deals were last read, to read from the start.
+
+    `cursor["pipelines_read"]` holds the pipelines the deals cursor has read from the start;
+    none yet means all of them (a first pull reads every chosen one from the start; before
+    any choice, every pipeline was read). The caller saves the cursor."""
+    cursor = connection.cursor
+    chosen = sorted({str(pipeline) for pipeline in connection.pipelines})
+    read = cursor.get("pipelines_read")
+    if not chosen:
+        if read is not None:  # every pipeline counts again: those not chosen were never read
+            deals_reread(connection)
+        cursor.pop("pipelines_read", None)
+        cursor.pop(BACKFILL, None)
+        return None, []
+    read = chosen if read is None else [pipeline for pipeline in read if pipeline in chosen]
+    cursor["pipelines_read"] = read
+    added = [pipeline for pipeline in chosen if pipeline not in read]
+    if cursor.get(BACKFILL, {}).get("pipelines") != added:  # another choice: from the start
+        cursor.pop(BACKFILL, None)
+        if added:
+            cursor[BACKFILL] = {"pipelines": added}
+    return chosen, added
+
+
+def _backfill(
+    vendor: Vendor[Any],
+    client: Any,
+    connection: CRMConnection,
+    added: list[str],
+    result: SyncResult,
+    keep: Callable[[], object],
+) -> None:
+    """The deals of the pipelines just added to the choice, from the start, with their
+    stage history (the next `history_pull`): they were never downloaded. Its own cursor, so
+    a pull that stops goes on where it stopped; once through, the pipelines are read with
+    the others."""
+    company_id = connection.company_id
+    stream = next(s for s in vendor.streams(client, pipelines=added) if s.is_deal)
+    for records in stream.pages(connection.cursor.get(BACKFILL, {}).get("since")):
+        _store_page(
+            vendor=vendor, company_id=company_id, connection_id=connection.pk, stream=stream,
+            records=records, contacts=stream.contacts(records), result=result, advance=True,
+            key=BACKFILL,
+        )  # fmt: skip
+        keep()
+    with tenancy.tenant_context(company_id):
+        locked = CRMConnection.objects.select_for_update().get(pk=connection.pk)
+        read = {*locked.cursor.get("pipelines_read", []), *added}
+        locked.cursor["pipelines_read"] = sorted(read)
+        locked.cursor.pop(BACKFILL, None)
+        locked.save(update_fields=["cursor"])
+        connection.cursor = locked.cursor
 
 
 def deals_refresh(*, company_id: int, code: Any, ids: list[str], **http: Any) -> SyncResult:
@@ -390,16 +470,18 @@ def _refresh(
     if not ids:
         return result
     vendor, client = _connect(connection, **http)
+    # The chosen pipelines' deals only: an event of another pipeline fetches nothing.
+    chosen = sorted({str(pipeline) for pipeline in connection.pipelines}) or None
     try:
-        if not connection.catalog:  # no pull yet: the deals' codes need the CRM's names
+        if catalog.catalog_stale(connection.catalog):  # the deals' codes need the CRM's names
             _catalog_refresh(vendor, client, connection.company_id, connection.pk)
-        stream = next(s for s in vendor.streams(client) if s.is_deal)
+        stream = next(s for s in vendor.streams(client, pipelines=chosen) if s.is_deal)
         for chunk in _chunks(ids):  # a page of ids a request
-            records = vendor.fetch_deals(client, chunk)
+            records = vendor.fetch_deals(client, chunk, pipelines=chosen)
             _store_page(
                 vendor=vendor, company_id=connection.company_id, connection_id=connection.pk,
                 stream=stream, records=records, contacts=stream.contacts(records),
-                result=result, advance=False,
+                result=result, advance=False, asked=chunk,
             )  # fmt: skip
             keep()
     finally:
@@ -449,9 +531,21 @@ def connection_progress(connection: CRMConnection) -> Progress:
 
 
 def _catalog_refresh(vendor: Vendor[Any], client: Any, company_id: int, connection_id: int) -> None:
-    catalog = vendor.catalog(client)
+    stored = catalog.catalog_read(vendor, client)
     with tenancy.tenant_context(company_id):
-        CRMConnection.objects.filter(pk=connection_id).update(catalog=catalog)
+        CRMConnection.objects.filter(pk=connection_id).update(catalog=stored)
+
+
+def catalog_refresh(*, connection: CRMConnection, **http: Any) -> catalog.Catalog:
+    """The admin's «Обновить списки из CRM»: every list of the cache asked now (`CRMError`
+    when the CRM refuses; `ValueError` when the stored key no longer decrypts)."""
+    vendor, client = _connect(connection, **http)
+    try:
+        _catalog_refresh(vendor, client, connection.company_id, connection.pk)
+    finally:
+        client.close()
+    connection.refresh_from_db(fields=["catalog"])
+    return catalog.catalog_of(connection.catalog)  # type: ignore[return-value]
 
 
 def _finish(company_id: int, connection_id: int, *, error: str, pulled: bool = False) -> None:
@@ -541,15 +635,6 @@ def _configure(
     if changed:
         connection.save(update_fields=changed)
     return connection
-
-
-def amount_fields_list(*, connection: CRMConnection, **http: Any) -> list[tuple[str, str]]:
-    """The CRM's deal fields that can hold the amount, as the CRM names them (asks the CRM)."""
-    vendor, client = _connect(connection, **http)
-    try:
-        return vendor.amount_fields(client)
-    finally:
-        client.close()
 
 
 def connection_amount_field_set(

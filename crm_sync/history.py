@@ -3,11 +3,16 @@ Bitrix24's `crm.stagehistory.list`.
 
 Without it every deal would start its history the day we connected, at the stage it had
 then: stage conversion and time in stage would be wrong for all that came before. The first
-pull backfills every deal's visits from the CRM's history; each later pull reads the moves
-since `cursor["history"]` and rebuilds the visits of the deals they touch from those deals'
-whole history, so a rebuild is the same however often it runs. Between pulls the webhooks'
-stage changes add visits as they come (`services.deal_upsert`); the next pull corrects
-them against the CRM.
+pull backfills the visits of every deal it stored from those deals' whole history, asked by
+their ids, so the history of the pipelines not chosen is not downloaded; each later pull
+reads the moves since `cursor["history"]` and rebuilds the visits of the stored deals they
+touch from those deals' whole history, so a rebuild is the same however often it runs. That
+list of moves is not narrowed to the chosen pipelines: a move out of one is recorded under
+the pipeline it goes to (amoCRM's `value_after`, Bitrix24's CATEGORY_ID), and only through it
+does a stored deal leave our funnel. The deals of a pipeline added to the choice later
+(`connectors._backfill`) wait in `cursor["history"]["deals"]` for their whole history.
+Between pulls the webhooks' stage changes add visits as they come (`services.deal_upsert`);
+the next pull corrects them against the CRM.
 
 A closed deal's close moment is the moment it reached its final stage, not when we first
 saw it closed.
@@ -33,18 +38,23 @@ def history_pull(*, vendor: Vendor[Any], client: Any, company_id: int, connectio
     many deals' visits were rebuilt. The HTTP calls run outside any transaction."""
     with tenancy.tenant_context(company_id):
         cursor = CRMConnection.objects.get(pk=connection_id).cursor
+        stored = set(
+            Deal.objects.filter(company_id=company_id, source=vendor.source).values_list(
+                "external_id", flat=True
+            )
+        )
     since = cursor.get("history", {}).get("since")
-    if since is None:
-        events = _collect(vendor.stage_history(client))
-        last = max((event.cursor for event in events), default=None)
+    waiting = set(cursor.get("history", {}).get("deals", []))
+    if since is None:  # every stored deal's history, and the moves from the last one read on
+        recent, ids = [], stored
     else:
         recent = _collect(vendor.stage_history(client, since=since))
-        last = max((event.cursor for event in recent), default=since)
-        ids = sorted({event.deal_id for event in recent})
-        events = []
-        for start in range(0, len(ids), DEALS_PER_REQUEST):
-            chunk = ids[start : start + DEALS_PER_REQUEST]
-            events += _collect(vendor.stage_history(client, deal_ids=chunk))
+        ids = ({event.deal_id for event in recent} | waiting) & stored
+    events = []
+    for chunk in itertools.batched(sorted(ids), DEALS_PER_REQUEST):
+        events += _collect(vendor.stage_history(client, deal_ids=list(chunk)))
+    # Later moves are read from the last one seen: of any deal when the moves were listed.
+    last = max((event.cursor for event in (events if since is None else recent)), default=since)
     rebuilt = visits_store(
         company_id=company_id, connection_id=connection_id, source=vendor.source, events=events
     )

@@ -3,20 +3,21 @@ which of our stages each of their statuses counts as, and which of our users eac
 is.
 
 The admin picks from what the CRM itself lists (amoCRM `/api/v4/leads/pipelines` and
-`/api/v4/users`; Bitrix24 `crm.category.list`, `crm.status.list` and `user.get`), with
+`/api/v4/users`; Bitrix24 `crm.category.list`, `crm.status.list` and `user.get`, kept in
+the connection's one cache of the CRM's lists, crm_sync.catalog), with
 suggestions: a status by its name, or by the CRM's own won/lost semantics (so the "won" of
 a service or HR pipeline is the won of that pipeline, counted only if the admin chose it);
-a user by e-mail, then by name. Deals of the pipelines not chosen are ignored
-(`connectors.Mapping.stage`).
+a user by e-mail, then by name. Deals of the pipelines not chosen are not downloaded (the
+pull asks the CRM for the chosen ones only) and ignored when a webhook brings one
+(`connectors.Mapping.stage`); a pipeline added to the choice is read from the start by the
+next pull, with its history (`connectors._backfill`).
 
 Deals and calls of a CRM user who matches none of ours are kept with the CRM's user id;
 matched later, they become the user's, and the days they fall on are recomputed.
 """
 
-import dataclasses
 import datetime
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -24,6 +25,7 @@ from django.db.models import Q
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
 from crm_sync import services, vendors
+from crm_sync.catalog import Catalog
 from crm_sync.models import (
     Call,
     CRMConnection,
@@ -33,51 +35,6 @@ from crm_sync.models import (
     PipelineStage,
 )
 from crm_sync.vendors.base import CRMPipeline, CRMStatus, CRMUser
-
-
-@dataclass
-class Catalogue:
-    """What the CRM lists right now."""
-
-    pipelines: list[CRMPipeline]
-    people: list[CRMUser]
-
-
-def catalogue_refresh(*, connection: CRMConnection, **http: Any) -> Catalogue:
-    """Ask the CRM for its pipelines and users now (`CRMError` when it refuses) and keep
-    them on the connection for the mapping page."""
-    vendor = vendors.vendor_for(connection.vendor)
-    client = vendor.connect(
-        base_url=connection.base_url, token=services.connection_token(connection), **http
-    )
-    try:
-        catalogue = Catalogue(pipelines=vendor.pipelines(client), people=vendor.user_list(client))
-    finally:
-        client.close()
-    connection.catalogue = {
-        "pipelines": [dataclasses.asdict(pipeline) for pipeline in catalogue.pipelines],
-        "people": [dataclasses.asdict(person) for person in catalogue.people],
-    }
-    connection.save(update_fields=["catalogue"])
-    return catalogue
-
-
-def catalogue_of(*, connection: CRMConnection) -> Catalogue | None:
-    """What the CRM listed when last asked; None before the first time."""
-    stored = connection.catalogue
-    if not stored:
-        return None
-    return Catalogue(
-        pipelines=[
-            CRMPipeline(
-                id=p["id"], name=p["name"], is_main=p.get("is_main", False),
-                statuses=[CRMStatus(**status) for status in p["statuses"]],
-            )
-            for p in stored.get("pipelines", [])
-        ],
-        people=[CRMUser(**person) for person in stored.get("people", [])],
-    )  # fmt: skip
-
 
 # --- Suggestions ----------------------------------------------------------------------------
 
@@ -159,7 +116,7 @@ class MappingSaved:
 def mapping_save(
     *,
     connection: CRMConnection,
-    catalogue: Catalogue,
+    catalog: Catalog,
     chosen: set[str],
     stages: dict[tuple[str, str], PipelineStage | None],
     matches: dict[str, User | None],
@@ -167,13 +124,13 @@ def mapping_save(
     """Store the admin's choice: the sales pipelines, their statuses' stages, the users'
     matches; back-fill the deals and calls of users matched now."""
     company = connection.company
-    known = {pipeline.id for pipeline in catalogue.pipelines}
+    known = {pipeline.id for pipeline in catalog.pipelines}
     backfilled = 0
     with transaction.atomic():
         connection.pipelines = sorted(chosen & known)
         connection.save(update_fields=["pipelines"])
         links = stage_links(connection=connection)
-        for pipeline in catalogue.pipelines:
+        for pipeline in catalog.pipelines:
             for status in pipeline.statuses:
                 key = (pipeline.id, status.id)
                 link = links.get(key) or CRMStageLink(
@@ -185,7 +142,7 @@ def mapping_save(
                     link.stage = stages[key]
                 link.save()
         people = user_links(connection=connection)
-        for person in catalogue.people:
+        for person in catalog.people:
             link = people.get(person.id) or CRMUserLink(
                 company=company, connection=connection, crm_user_id=person.id
             )
@@ -198,7 +155,7 @@ def mapping_save(
                 backfilled += people_backfill(
                     connection=connection, crm_user_id=person.id, user=link.user, previous=before
                 )
-        matched = sum(1 for person in catalogue.people if matches.get(person.id))
+        matched = sum(1 for person in catalog.people if matches.get(person.id))
         audit_record(
             company=company,
             action=AuditEvent.Action.CRM_SAVED,
@@ -207,7 +164,7 @@ def mapping_save(
     return MappingSaved(
         pipelines=len(connection.pipelines),
         matched=matched,
-        unmatched=len(catalogue.people) - matched,
+        unmatched=len(catalog.people) - matched,
         backfilled=backfilled,
     )
 

@@ -215,16 +215,14 @@ class CRMConnection(TenantModel):
     # The CRM's sales pipelines (amoCRM pipeline_id, Bitrix24 CATEGORY_ID) the admin chose;
     # deals of the others are ignored. Empty: not chosen yet, every deal counts.
     pipelines = models.JSONField(default=list, blank=True)
-    # What the CRM listed when last asked (crm_sync.mapping): its pipelines and users, so the
-    # mapping page opens without a call to the CRM.
-    catalogue = models.JSONField(default=dict, blank=True)
     # The CRM field a deal's amount is read from: empty for the standard one (amoCRM
     # `price`, Bitrix24 `OPPORTUNITY`), else a money field's id (amoCRM field_id, Bitrix24
     # UF_CRM_…), chosen by the admin from the CRM's own field list.
     amount_field = models.CharField(_("поле суммы сделки"), max_length=64, blank=True)
     amount_field_name = models.CharField(max_length=255, blank=True)  # as the CRM named it
-    # What the CRM's codes mean (source names, lost stage names, currency rates), read
-    # from the CRM by each pull: webhooks, which carry only codes, are read with it.
+    # The one cache of what the CRM lists (crm_sync.catalog): pipelines and users for the
+    # mapping page, the amount fields, what its codes mean (source and stage names, currency
+    # rates: webhooks carry only codes), and when it was asked; refreshed by one rule.
     catalog = models.JSONField(default=dict, blank=True)
 
     class Meta:

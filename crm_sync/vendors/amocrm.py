@@ -48,6 +48,13 @@ AMOUNT_FIELD_TYPES = ("monetary", "numeric", "price")
 # --- HTTP ---------------------------------------------------------------------------------
 
 
+def _in_pipelines(pipelines: list[str] | None) -> list[tuple[str, Any]]:
+    """Only the leads of these pipelines (None: of every one): `filter[pipeline_id][]`, a
+    multiple filter, «int|array» (amocrm.ru/developers/content/crm_platform/filters-api;
+    kommo.com/developers/content/api_v4/api-filtration)."""
+    return [("filter[pipeline_id][]", pipeline) for pipeline in pipelines or ()]
+
+
 class AmoCRMClient:
     def __init__(
         self,
@@ -156,15 +163,18 @@ class AmoCRMClient:
                 group, page = True, 1
                 seen |= {i["id"] for i in items}
 
-    def leads_updated(self, *, since: int | None) -> Iterator[list[dict]]:
-        return self._updated_since("/api/v4/leads", "leads", [("with", LEAD_WITH)], since)
+    def leads_updated(
+        self, *, since: int | None, pipelines: list[str] | None = None
+    ) -> Iterator[list[dict]]:
+        params = [("with", LEAD_WITH), *_in_pipelines(pipelines)]
+        return self._updated_since("/api/v4/leads", "leads", params, since)
 
     def leads_deleted(self, *, since: int | None) -> Iterator[list[dict]]:
         """Leads deleted and still restorable: `id`, `updated_at` and `is_deleted` only."""
         return self._updated_since("/api/v4/leads", "leads", [("with", "only_deleted")], since)
 
-    def leads_by_id(self, ids: list[str]) -> list[dict]:
-        params: list[tuple[str, Any]] = [("with", LEAD_WITH)]
+    def leads_by_id(self, ids: list[str], *, pipelines: list[str] | None = None) -> list[dict]:
+        params: list[tuple[str, Any]] = [("with", LEAD_WITH), *_in_pipelines(pipelines)]
         params += [("filter[id][]", lead_id) for lead_id in ids]
         return [lead for page in self._pages("/api/v4/leads", "leads", params) for lead in page]
 
@@ -440,7 +450,7 @@ class AmoCRM:
             events = [status_event(event) for event in page]
             yield [event for event in events if event is not None]
 
-    def streams(self, client: AmoCRMClient) -> list[Stream]:
+    def streams(self, client: AmoCRMClient, *, pipelines: list[str] | None = None) -> list[Stream]:
         def lead_contacts(leads: list[dict]) -> dict[str, dict]:
             ids = {
                 str(c["id"])
@@ -461,7 +471,7 @@ class AmoCRM:
         return [
             Stream(
                 key="deals", is_deal=True,
-                pages=lambda since: client.leads_updated(since=since),
+                pages=lambda since: client.leads_updated(since=since, pipelines=pipelines),
                 modified=lambda lead: int(lead["updated_at"]),
                 record_id=lambda lead: str(lead["id"]),
                 contacts=lead_contacts,
@@ -483,8 +493,10 @@ class AmoCRM:
             ),
         ]  # fmt: skip
 
-    def fetch_deals(self, client: AmoCRMClient, ids: list[str]) -> list[dict]:
-        return client.leads_by_id(ids)
+    def fetch_deals(
+        self, client: AmoCRMClient, ids: list[str], *, pipelines: list[str] | None = None
+    ) -> list[dict]:
+        return client.leads_by_id(ids, pipelines=pipelines)
 
     def catalog(self, client: AmoCRMClient) -> dict[str, Any]:
         """The account's currency: amoCRM gives no rates, so it converts to itself only."""

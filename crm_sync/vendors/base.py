@@ -162,8 +162,9 @@ class Vendor(Protocol[ClientT]):
         """The CRM's users: their id → e-mail (empty when the CRM has none)."""
         ...
 
-    def streams(self, client: ClientT) -> list[Stream]:
-        """Deals, then calls."""
+    def streams(self, client: ClientT, *, pipelines: list[str] | None = None) -> list[Stream]:
+        """Deals, then calls; the deals of these pipelines only (None: of every one), asked
+        of the CRM in the request, so a pipeline not chosen is not downloaded."""
         ...
 
     def pipelines(self, client: ClientT) -> list[CRMPipeline]:
@@ -189,7 +190,11 @@ class Vendor(Protocol[ClientT]):
         """The deal fields that can hold its amount, besides the standard one: (id, name)."""
         ...
 
-    def fetch_deals(self, client: ClientT, ids: list[str]) -> list[dict]: ...
+    def fetch_deals(
+        self, client: ClientT, ids: list[str], *, pipelines: list[str] | None = None
+    ) -> list[dict]:
+        """These deals, those of the pipelines named (None: any) only."""
+        ...
 
     def deal_from_payload(
         self, lookup: Lookup, payload: dict, contacts: dict[str, dict]

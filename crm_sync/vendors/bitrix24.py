@@ -96,6 +96,12 @@ def _refusal(error: str, status: int) -> None:
         )
 
 
+def _in_categories(pipelines: list[str] | None) -> dict[str, Any]:
+    """Only the deals of these pipelines (None: of every one): `@CATEGORY_ID`, the IN
+    filter (apidocs.bitrix24.ru/api-reference/crm/deals/crm-deal-list.html, «@ — IN»)."""
+    return {"@CATEGORY_ID": list(pipelines)} if pipelines else {}
+
+
 def _order(name: str, *fields: str) -> dict[str, Any]:
     """crm.*.list takes `order` by several fields; voximplant.statistic.get one `SORT`
     field and its `ORDER` (ties are then in the portal's order, and read by id)."""
@@ -169,6 +175,7 @@ class Bitrix24Client:
         params: dict[str, Any],
         names: tuple[str, str] = ("filter", "order"),
         fast: bool = True,
+        where_also: dict[str, Any] | None = None,
     ) -> Iterator[list[dict]]:
         """Records whose `field` is at or after `since`, oldest first, by keyset: each request
         starts at the last `field` value read and drops the records already read at it.
@@ -179,7 +186,7 @@ class Bitrix24Client:
         `>ID` ordered by ID. `fast` asks without a count (`start=-1`), the way Bitrix24
         documents for big lists (apidocs.bitrix24.ru, «Как выбрать все элементы списка»,
         the fast method with `>ID` and start -1); a method that does not know it pages by
-        its `next`."""
+        its `next`. `where_also`: conditions every request adds to its filter."""
         where, order = names
         seen: set[str] = set()
         after: str | None = None  # reading the tie at `since` by id, past this one
@@ -187,10 +194,14 @@ class Bitrix24Client:
         while True:
             if after is not None:
                 bounds = {f">={field}": since, f"<={field}": since, ">ID": after}
-                query = {**params, where: bounds, **_order(order, "ID")}
+                query = {**params, where: {**(where_also or {}), **bounds}, **_order(order, "ID")}
             else:
                 bounds = {(">" if past else ">=") + field: since} if since else {}
-                query = {**params, where: bounds, **_order(order, field, "ID")}
+                query = {
+                    **params,
+                    where: {**(where_also or {}), **bounds},
+                    **_order(order, field, "ID"),
+                }
             if fast:
                 query["start"] = -1
             body = self.call(method, query)
@@ -217,12 +228,17 @@ class Bitrix24Client:
                 seen |= {str(i["ID"]) for i in items}
                 after = str(max(int(i["ID"]) for i in items))
 
-    def deals_updated(self, *, since: str | None) -> Iterator[list[dict]]:
+    def deals_updated(
+        self, *, since: str | None, pipelines: list[str] | None = None
+    ) -> Iterator[list[dict]]:
         params = {"select": DEAL_FIELDS}
-        return self._changed_since("crm.deal.list", field="DATE_MODIFY", since=since, params=params)
+        return self._changed_since(
+            "crm.deal.list", field="DATE_MODIFY", since=since, params=params,
+            where_also=_in_categories(pipelines),
+        )  # fmt: skip
 
-    def deals_by_id(self, ids: list[str]) -> list[dict]:
-        params = {"select": DEAL_FIELDS, "filter": {"@ID": ids}}
+    def deals_by_id(self, ids: list[str], *, pipelines: list[str] | None = None) -> list[dict]:
+        params = {"select": DEAL_FIELDS, "filter": {"@ID": ids, **_in_categories(pipelines)}}
         return [deal for page in self._pages("crm.deal.list", params) for deal in page]
 
     def contacts_by_id(self, ids: list[str]) -> list[dict]:
@@ -477,7 +493,9 @@ class Bitrix24:
         for page in client.stage_history(after_id=since, deal_ids=deal_ids):
             yield [history_event(item) for item in page]
 
-    def streams(self, client: Bitrix24Client) -> list[Stream]:
+    def streams(
+        self, client: Bitrix24Client, *, pipelines: list[str] | None = None
+    ) -> list[Stream]:
         def deal_contacts(deals: list[dict]) -> dict[str, dict]:
             ids = {str(deal["CONTACT_ID"]) for deal in deals if deal.get("CONTACT_ID")}
             found = {str(c["ID"]): c for c in client.contacts_by_id(sorted(ids))}
@@ -497,7 +515,7 @@ class Bitrix24:
         return [
             Stream(
                 key="deals", is_deal=True,
-                pages=lambda since: client.deals_updated(since=since),
+                pages=lambda since: client.deals_updated(since=since, pipelines=pipelines),
                 modified=lambda deal: deal["DATE_MODIFY"],
                 record_id=lambda deal: str(deal["ID"]),
                 contacts=deal_contacts, order=iso,
@@ -511,8 +529,10 @@ class Bitrix24:
             ),
         ]  # fmt: skip
 
-    def fetch_deals(self, client: Bitrix24Client, ids: list[str]) -> list[dict]:
-        return client.deals_by_id(ids)
+    def fetch_deals(
+        self, client: Bitrix24Client, ids: list[str], *, pipelines: list[str] | None = None
+    ) -> list[dict]:
+        return client.deals_by_id(ids, pipelines=pipelines)
 
     def catalog(self, client: Bitrix24Client) -> dict[str, Any]:
         """Source names, deal stage names (of every category) and currency rates."""

@@ -4,7 +4,12 @@ They filter and page like the real APIs (amoCRM `filter[updated_at][from]`/`[to]
 `order[updated_at]`/`order[id]` and `page`, answering 204 when nothing matches,
 amocrm.ru/developers/content/crm_platform/leads-api «Список сделок»; Bitrix24
 `>=DATE_MODIFY`, `>ID`, `start`/`next` and `start=-1` without a count,
-apidocs.bitrix24.ru «Как выбрать все элементы списка»), check the token, log every request,
+apidocs.bitrix24.ru «Как выбрать все элементы списка»), and by pipeline: amoCRM
+`filter[pipeline_id][]` (amocrm.ru/developers/content/crm_platform/filters-api, a multiple
+filter), Bitrix24 `@CATEGORY_ID` («@ — IN»,
+apidocs.bitrix24.ru/api-reference/crm/deals/crm-deal-list.html). They check the token, log
+every request and the ids of the records each answer served (`served`, to count what a pull
+downloads),
 and answer "too many requests" once to any path put in `limit` (amoCRM's 429 with the
 `Retry-After` in `retry_after`). `between_pages` runs after each answer: a test changes
 records there, as a user would while a pull reads them.
@@ -57,6 +62,8 @@ def _iso(text: str) -> datetime.datetime:
 class FakeCRM:
     def __init__(self) -> None:
         self.log: list[tuple[float, str, dict]] = []
+        # (path or method, ids of the records the answer carried), every list answered.
+        self.served: list[tuple[str, list[str]]] = []
         self.limit: set[str] = set()
         self.retry_after = ""
         self.blocked = False
@@ -137,6 +144,10 @@ class FakeCRM:
         self.stage_history = load("bitrix24_crm_stagehistory_list.json")["result"]["items"]
         return self
 
+    def served_ids(self, path: str) -> list[str]:
+        """The ids of the records answered to `path` (or Bitrix24 method), in order."""
+        return [i for served, ids in self.served if served == path for i in ids]
+
     def lead_requests(self) -> list[tuple[float, str, dict]]:
         """Requests for leads, not for deleted ones."""
         return [e for e in self.requests_to("/api/v4/leads") if e[2].get("with") != "only_deleted"]
@@ -183,6 +194,8 @@ class FakeCRM:
             return 404, {"title": "Not found"}
         key, items = sources[url.path]
         items = [i for i in items if not ids or str(i["id"]) in ids]
+        pipelines = {value for key, value in params if key == "filter[pipeline_id][]"}
+        items = [i for i in items if not pipelines or str(i.get("pipeline_id")) in pipelines]
         types = {value for key, value in params if key == "filter[note_type][]"}
         items = [i for i in items if not types or i["note_type"] in types]
         if since:
@@ -195,6 +208,7 @@ class FakeCRM:
             items = sorted(items, key=lambda i: (i.get("updated_at", 0), i["id"]))
         page = int(dict(params).get("page", 1))
         chunk = items[(page - 1) * PAGE : page * PAGE]
+        self.served.append((url.path, [str(i["id"]) for i in chunk]))
         if not chunk:
             return 204, None
         links = {"self": {"href": f"https://example.amocrm.ru{url.path}?page={page}"}}
@@ -214,6 +228,7 @@ class FakeCRM:
         items = sorted(items, key=lambda e: (e["created_at"], e["id"]), reverse=True)
         page, size = int(where.get("page", 1)), min(int(where.get("limit", 100)), 100)
         chunk = items[(page - 1) * size : page * size]
+        self.served.append((path, [str(e["entity_id"]) for e in chunk]))  # whose moves
         if not chunk:
             return 204, None
         links = {"self": {"href": f"https://example.amocrm.ru{path}?page={page}"}}
@@ -295,6 +310,9 @@ class FakeCRM:
         where = body.get("filter") or body.get("FILTER") or {}
         if "@ID" in where:
             items = [i for i in items if i["ID"] in {str(x) for x in where["@ID"]}]
+        if "@CATEGORY_ID" in where:
+            categories = {str(x) for x in where["@CATEGORY_ID"]}
+            items = [i for i in items if str(i.get("CATEGORY_ID")) in categories]
         if ">ID" in where:
             items = [i for i in items if int(i["ID"]) > int(where[">ID"])]
         for key, test in ((f">={moment}", "ge"), (f"<={moment}", "le"), (f">{moment}", "gt")):
@@ -314,6 +332,8 @@ class FakeCRM:
                   "date_start": now.isoformat(timespec="seconds"),
                   "date_finish": now.isoformat(timespec="seconds")}  # fmt: skip
         start = int(body.get("start", 0))
+        shown = items[:PAGE] if start == -1 else items[start : start + PAGE]
+        self.served.append((method, [str(i.get("ID") or i.get("CALL_ID")) for i in shown]))
         if start == -1:  # the fast way: no count, no `next`
             return 200, {"result": copy.deepcopy(items[:PAGE]), "time": timing}
         answer = {"result": copy.deepcopy(items[start : start + PAGE]), "total": len(items)}
@@ -330,6 +350,9 @@ class FakeCRM:
         if "@OWNER_ID" in where:
             items = [i for i in items if i["OWNER_ID"] in {str(x) for x in where["@OWNER_ID"]}]
         start = int(body.get("start", 0))
+        self.served.append(
+            ("crm.stagehistory.list", [i["OWNER_ID"] for i in items[start : start + PAGE]])
+        )
         answer = {
             "result": {"items": copy.deepcopy(items[start : start + PAGE])},
             "total": len(items),

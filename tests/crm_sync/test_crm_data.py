@@ -224,9 +224,10 @@ def test_a_crm_that_refuses_leaves_the_standard_field_to_pick(client, alpha, amo
         CRMConnection.objects.filter(pk=amo.pk).update(credentials=crypto.encrypt("revoked"))
     client.force_login(alpha.admin)
 
-    page = client.get(reverse("crm-connection-amount", args=[amo.code])).content.decode()
+    url = reverse("crm-connection-amount", args=[amo.code])
+    page = client.post(url, {"refresh": "1"}, follow=True).content.decode()
 
-    assert "Список полей из CRM не получен: amoCRM не принимает ключ доступа" in page
+    assert "Не удалось получить списки из CRM: amoCRM не принимает ключ доступа" in page
     assert "Бюджет (стандартное поле price)" in page
 
 

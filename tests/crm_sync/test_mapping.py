@@ -131,8 +131,11 @@ def test_connect_map_backfill_webhook_give_the_hand_computed_prefill_and_funnel(
     result = pull(amo)
     stored = deals(alpha, "amocrm")
     assert set(stored) == {"24100311", "24100312", "24100313", "24100314", "24100315", "24100323"}
-    assert result.ignored == 2  # the service pipeline's won deal and the hiring one
-    assert reload(amo).cursor["retry"]["deals"] == []  # and they are not fetched again
+    # The service pipeline's won deal and the hiring one are not even downloaded.
+    assert result.ignored == 0 and not {"24100321", "24100322"} & set(
+        fake.served_ids("/api/v4/leads")
+    )
+    assert reload(amo).cursor["retry"]["deals"] == []  # and nothing waits to be fetched again
     assert stored["24100315"].manager is None and stored["24100315"].crm_user_id == "10503"
     with tenancy.tenant_context(alpha.company):
         path = [
@@ -217,7 +220,8 @@ def test_connect_map_backfill_webhook_give_the_hand_computed_prefill_and_funnel(
 def test_a_later_pull_rebuilds_only_the_deals_whose_history_moved(alpha, fake, amo):
     fake.with_history()
     pull(amo)
-    last = int(utc("2026-11-04T13:10").timestamp())
+    # The stored deals' history is read (24100315's stage is not mapped: not stored).
+    last = int(utc("2026-11-04T08:20").timestamp())
     assert reload(amo).cursor["history"] == {"since": last}
     back = int(utc("2026-11-06T10:00").timestamp())
     lead = next(lead for lead in fake.leads if lead["id"] == 24100312)
@@ -262,8 +266,8 @@ def test_bitrix24_pipelines_history_and_real_close_date(client, alpha, fake, bit
     result = pull(bitrix)
 
     stored = deals(alpha, "bitrix24")
-    assert set(stored) == {"1201", "1202", "1203"}  # category 3 («Сервис») ignored
-    assert result.ignored == 2
+    assert set(stored) == {"1201", "1202", "1203"}  # category 3 («Сервис») not downloaded
+    assert result.ignored == 0 and not {"1204", "1205"} & set(fake.served_ids("crm.deal.list"))
     # Won at 14:20 by the stage history, not at DATE_MODIFY 15:00 (or first seen).
     assert stored["1203"].closed_at == datetime.datetime.fromisoformat("2026-11-03T14:20+03:00")
     with tenancy.tenant_context(alpha.company):
