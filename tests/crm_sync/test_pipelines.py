@@ -142,6 +142,34 @@ def test_bitrix24_deals_of_a_category_not_chosen_are_not_downloaded_nor_fetched_
     assert deals(alpha, "bitrix24")["1204"].status == Deal.Status.LOST
 
 
+def test_an_amocrm_webhook_of_a_pipeline_not_chosen_changes_and_fetches_nothing(
+    client, alpha, fake
+):
+    amo = amo_unmapped(alpha, fake)
+    client.force_login(alpha.admin)
+    client.post(mapping_url(amo), as_suggested(refreshed(client, amo)))  # «Продажи» only
+    pull(amo)
+    # The lead is moved to the service pipeline and lost there.
+    lead = next(lead for lead in fake.leads if lead["id"] == 24100311)
+    lead.update(pipeline_id=int(SERVICE), status_id=143)
+    payload = connectors.parse_form([
+        ("leads[status][0][id]", "24100311"), ("leads[status][0][status_id]", "143"),
+        ("leads[status][0][pipeline_id]", SERVICE), ("leads[status][0][date_create]", "1793603700"),
+        ("account[subdomain]", "example"),
+    ])  # fmt: skip
+    fake.served.clear()
+
+    with tenancy.tenant_context(alpha.company):
+        to_fetch = connectors.webhook_apply(connection=reload(amo), payload=payload)
+    connectors.deals_refresh(company_id=alpha.company.pk, code=amo.code, ids=to_fetch, **FAST)
+
+    assert to_fetch == ["24100311"]  # a lost lead is fetched for its loss reason…
+    assert fake.served_ids("/api/v4/leads") == []  # …of the chosen pipelines only: none
+    deal = deals(alpha, "amocrm")["24100311"]
+    assert (deal.status, deal.stage.name) == (Deal.Status.OPEN, "Новая заявка")
+    assert "24100311" not in reload(amo).cursor["retry"]["deals"]
+
+
 # --- The one cache of the CRM's lists --------------------------------------------------------
 
 
