@@ -183,7 +183,9 @@ class Vendor(Protocol[ClientT]):
         ...
 
     def catalog(self, client: ClientT) -> dict[str, Any]:
-        """The CRM's reference lists a deal's codes are read with (`vendors.reference`)."""
+        """The CRM's reference lists a deal's codes are read with (`vendors.reference`): a
+        part of the connection's one cache (`crm_sync.catalog`), so no key may be one of
+        its own (pipelines, people, amount_fields, refreshed_at)."""
         ...
 
     def amount_fields(self, client: ClientT) -> list[tuple[str, str]]:

@@ -1,7 +1,8 @@
 """What a deal's codes mean in its CRM, and what its amount is worth in the company's money.
 
-A pull reads the CRM's reference lists into `CRMConnection.catalog` (each vendor's
-`catalog()`); a deal, pulled or brought by a webhook, is then read with them:
+The CRM's reference lists (each vendor's `catalog()`) are kept in the connection's one cache
+of the CRM's lists, `CRMConnection.catalog`, refreshed by the rule of `crm_sync.catalog`; a
+deal, pulled or brought by a webhook, is read with them:
 
 - `sources`: channel code → name (Bitrix24 `crm.status.list`, ENTITY_ID=SOURCE);
 - `stages`: stage code → name (Bitrix24: the lost stages, whose names are its loss reasons);
