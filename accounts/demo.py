@@ -15,9 +15,12 @@ from clients.demo import demo_client_analysis
 from crm_sync import services as crm_services
 from crm_sync.demo import demo_deals_and_calls
 from crm_sync.models import Deal
+from kpi import services as kpi_services
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Absence, Plan, RoleKPI
 from kpi.periods import month_bounds
+from payments.demo import WEEKS as PAYMENT_WEEKS
+from payments.demo import demo_payments
 from quality.demo import demo_quality
 from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups import services as rollups
@@ -90,6 +93,8 @@ DAY_PLAN = {
     "meetings": 2,
     "deals_won": Decimal("0.6"),
     "deals_sum": 48000,
+    # Revenue by payments (1C): what the closers' won deals bring in.
+    "paid_sum": 48000,
     "repeat_deals": Decimal("0.5"),
     "repeat_sum": 25000,
 }
@@ -157,6 +162,8 @@ def _load_company(spec: DemoCompany, today: datetime.date | None) -> Company:
             rng=rng,
         )
         _deal_figures_from_crm(company, managers, today, random.Random(f"{spec.prefix}-crm"))  # noqa: S311
+        _revenue_by_payments(company, managers, today)
+        demo_payments(company=company, today=today, rng=random.Random(f"{spec.prefix}-1c"))  # noqa: S311
         controller = services.user_create(
             company=company,
             username=f"{spec.prefix}.quality",
@@ -417,6 +424,37 @@ def _deal_figures_from_crm(
     ReportValue.objects.filter(pk__in=dropped).delete()
     # Bulk, like the rest of the history: the reconciliation after the load builds the totals.
     KPI.objects.filter(company=company, code__in=codes).update(record=KPI.Record.SOURCE)
+
+
+def _revenue_by_payments(
+    company: Company, managers: list[tuple[User, DemoManager]], today: datetime.date
+) -> None:
+    """«Выручка по оплатам», counted from 1C's payments (payments/demo.py), in the closers'
+    set and plans since the month 1C's statements begin: a revenue plan by payments."""
+    kpi = kpi_services.kpi_create(
+        company=company, code="paid_sum", name_ru="Выручка по оплатам",
+        name_en="Revenue by payments", unit=KPI.Unit.MONEY, direction=KPI.Direction.HIGHER,
+        aggregation=KPI.Aggregation.SUM, source=KPI.Source.ACCOUNTING,
+        record=KPI.Record.SOURCE, decimals=2,
+    )  # fmt: skip
+    since = (today - datetime.timedelta(weeks=PAYMENT_WEEKS)).replace(day=1)
+    closers = [user for user, spec in managers if spec.kind == "closer"]
+    role = SalesRole.objects.get(company=company, kind=SalesRole.Kind.CLOSER)
+    position = RoleKPI.objects.filter(company=company, sales_role=role).count()
+    RoleKPI(
+        company=company, sales_role=role, kpi=kpi, position=position, effective_from=since
+    ).save()
+    calendar = calendar_for(company=company)
+    month, plans = since, []
+    while month <= today:
+        working = len(calendar.working_days(*month_bounds(month)))
+        plans += [
+            Plan(company=company, manager=user, kpi=kpi, start=month,
+                 value=_month_plan(kpi.code, working))
+            for user in closers
+        ]  # fmt: skip
+        month = month_bounds(month)[1] + datetime.timedelta(days=1)
+    Plan.objects.bulk_create(plans)
 
 
 def _telephony(

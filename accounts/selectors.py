@@ -160,6 +160,8 @@ class ChecklistItem:
     url_name: str
     done: bool
     optional: bool = False
+    # Another way to the same end: (its link's text, its URL name).
+    alternative: tuple[str, str] | None = None
 
 
 # The optional items an admin may dismiss (Company.checklist_dismissed).
@@ -173,6 +175,7 @@ def setup_checklist(*, company: Company) -> list[ChecklistItem]:
     from crm_sync.models import Call, CRMConnection
     from kpi.models import Plan, RoleKPI
     from kpi.services import MAX_KPIS_PER_ROLE, MIN_KPIS_PER_ROLE
+    from telephony.models import PBXConnection
 
     today = company.today()
     sizes = dict(
@@ -257,11 +260,16 @@ def setup_checklist(*, company: Company) -> list[ChecklistItem]:
         ),
         ChecklistItem(
             "telephony",
-            _("Загрузить звонки телефонии (необязательно)"),
-            _("Файл звонков из АТС: звонки и разговоры в отчёт сами."),
-            "import-list",
-            done=Call.objects.filter(company=company).exists(),
+            _("Подключить телефонию (необязательно)"),
+            _(
+                "Mango Office, Zadarma/Новофон, Sipuni или UIS сами присылают звонки: "
+                "звонки и разговоры в отчёт сами. Или загрузите файл звонков из АТС."
+            ),
+            "telephony-connections",
+            done=PBXConnection.objects.filter(company=company).exists()
+            or Call.objects.filter(company=company).exists(),
             optional=True,
+            alternative=(_("Загрузить файл звонков"), "import-list"),
         ),
     ]
     shown = [

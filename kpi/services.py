@@ -10,6 +10,7 @@ from accounts import permissions
 from accounts.models import Company, SalesRole, Team, User
 from kpi import selectors
 from kpi.catalogue import CATALOGUE, ROLE_SETS, CatalogueKPI
+from kpi.hooks import source_changed
 from kpi.models import (
     KPI,
     SOURCED,
@@ -61,7 +62,9 @@ def _kpi_from_catalogue(company: Company, item: CatalogueKPI) -> KPI:
         decimals=item.decimals,
         **parts,
     )
-    kpi.save()
+    with transaction.atomic():
+        kpi.save()
+        source_changed.send(sender=KPI, kpi=kpi, old_source=None)
     return kpi
 
 
@@ -135,6 +138,16 @@ def _check_kpi(kpi: KPI) -> None:
             "«%(record)s» — только для KPI, цифры которого приходят из CRM или телефонии "
             "(поле «Источник»). У этого KPI цифра учёта — цифра менеджера."
         ) % {"record": kpi.get_record_display()}
+    # 1C supplies money only: the day's payments (summed) or the balance owed on a date (the
+    # last value). Any other KPI would say «из 1С» and never get a figure.
+    if kpi.source == KPI.Source.ACCOUNTING and not (
+        kpi.unit == KPI.Unit.MONEY
+        and kpi.aggregation in (KPI.Aggregation.SUM, KPI.Aggregation.LAST)
+    ):
+        errors["source"] = _(
+            "Из 1С приходят только деньги: оплаты за день (KPI в деньгах, за период — сумма) "
+            "или задолженность клиентов на дату (KPI в деньгах, последнее значение)."
+        )
     red = kpi.band_red_below
     green = kpi.band_green_from
     if (red is None) != (green is None):
@@ -192,7 +205,9 @@ def kpi_create(*, company: Company, actor: User | None = None, **fields: object)
     if "record" not in fields:
         kpi.record = default_record(kpi.source)
     _check_kpi(kpi)
-    kpi.save()
+    with transaction.atomic():
+        kpi.save()
+        source_changed.send(sender=KPI, kpi=kpi, old_source=None)
     return kpi
 
 
@@ -226,12 +241,16 @@ def kpi_update(*, kpi: KPI, actor: User | None = None, **fields: object) -> KPI:
     ):
         fields = {**fields, "record": KPI.Record.MANAGER}
     changed = frozenset(f for f in fields if fields[f] != getattr(kpi, f))
+    old_source = kpi.source
     for field, value in fields.items():
         setattr(kpi, field, value)
     _check_kpi(kpi)
     with transaction.atomic():
         kpi.save()
         rollups.totals_mark(company=kpi.company, change=KPIChanged(kpi=kpi, fields=changed))
+        if "source" in changed:
+            # The new source's figures of the past days (1C's payments) follow the switch.
+            source_changed.send(sender=KPI, kpi=kpi, old_source=old_source)
     return kpi
 
 

@@ -79,6 +79,16 @@ def kpi_edit(request: HttpRequest, uid: str) -> HttpResponse:
         form, services.kpi_update, kpi=kpi, actor=request.user
     ):
         messages.success(request, _("Изменения сохранены."))
+        if kpi.source != initial["source"]:
+            messages.info(
+                request,
+                _(
+                    "Источник KPI «%(kpi)s» изменён: цифры прошлых дней из нового источника "
+                    "(оплаты и задолженность из 1С — за все дни, что они есть) пересчитываются "
+                    "в фоне, отчёты и итоги обновятся в течение нескольких минут."
+                )
+                % {"kpi": kpi},
+            )
         return redirect("kpi-list")
     # The refusal to change a KPI with data in place offers the copy instead.
     offer_copy = bool(request.POST.get("as_copy")) or any(

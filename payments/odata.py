@@ -9,11 +9,21 @@ and an accumulation register's balances as its virtual table
 Reference fields come as `<name>_Key` GUIDs: the counterparties (`Catalog_Контрагенты`:
 `Description`, `ИНН`) are read first to name the payers.
 
-The pull reads documents «Поступление на расчётный счёт» with `ВидОперации` «Оплата от
-покупателя», posted and not marked for deletion, from a week before the last pull (edits of
-recent days come again; the upsert keeps one payment per `Ref_Key`), and the balance of
-settlements with counterparties as of today. The entity names are the connection's own, as
-configurations differ (БП: РасчетыСКонтрагентами; УТ/КА: РасчетыСКлиентами).
+The pull reads documents «Поступление на расчётный счёт» from the start of last month, or a
+week before the last pull if that is earlier (the months an accountant still edits come
+again; the upsert keeps one payment per `Ref_Key`), and the
+balance of settlements with counterparties as of today. The entity names are the
+connection's own, as configurations differ (БП: РасчетыСКонтрагентами; УТ/КА:
+РасчетыСКлиентами).
+
+A payment is a document of `ВидОперации` «Оплата от покупателя» that is posted and not
+marked for deletion: every document object of the standard interface carries `Posted` and
+`DeletionMark` (the guide's «Стандартные реквизиты»). So the window is read whole, not
+filtered by them: a document taken before and since unposted, marked for deletion or turned
+into another operation drops its payment. One that is gone altogether is not in the list: a
+stored payment of the window whose `Ref_Key` did not come is asked for by its key,
+`Document_…(guid'…')`, and dropped when 1C answers 404 (deleted); if it comes (its date moved
+before the window) it is taken as it now is. Each drop refreshes its manager's day.
 """
 
 import datetime
@@ -34,8 +44,9 @@ from django.utils.translation import gettext as _
 from accounts import crypto, tenancy
 from accounts.models import Company, User
 from accounts.permissions import require_configure
+from kpi.periods import shift_months
 from payments import services
-from payments.models import ODataConnection, Source
+from payments.models import ODataConnection, Payment, Source
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +54,8 @@ PAGE = 500
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # 1C's ВидОперации of a payment from a client: БП's, then УТ's and КА's.
 CLIENT_PAYMENTS = {"ОплатаПокупателя", "ПоступлениеОплатыОтКлиента"}
-# Edits in 1C to the last days' documents come again with the next pull.
+# Edits in 1C to the last days' documents come again with the next pull, however long ago
+# it was.
 OVERLAP = datetime.timedelta(days=7)
 
 
@@ -55,6 +67,8 @@ class ODataError(Exception):
 class PullResult:
     payments: int = 0
     balances: int = 0
+    # Payments taken before that 1C no longer has as payments (unposted, deleted).
+    dropped: int = 0
     error: str = ""
 
 
@@ -122,6 +136,28 @@ class OneC:
         except (ValueError, KeyError, TypeError) as error:
             raise ODataError(_("1С ответила не в формате OData JSON.")) from error
 
+    def one(self, resource: str, key: str) -> dict[str, Any] | None:
+        """An object by its key (`Ref_Key`); None when 1C has no such object (404)."""
+        url = f"{self.root}{quote(resource, safe='')}(guid'{quote(key, safe='-')}')?$format=json"
+        try:
+            response = self.client.get(url)
+        except httpx.HTTPError as error:
+            raise ODataError(
+                _("1С не отвечает по адресу %(url)s: %(reason)s.")
+                % {"url": self.root, "reason": type(error).__name__}
+            ) from error
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise ODataError(_("1С ответила ошибкой %(code)s.") % {"code": response.status_code})
+        try:
+            found = response.json()
+        except ValueError as error:
+            raise ODataError(_("1С ответила не в формате OData JSON.")) from error
+        if not isinstance(found, dict) or "Ref_Key" not in found:
+            raise ODataError(_("1С ответила не в формате OData JSON."))
+        return found
+
     def pages(self, resource: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
         skip = 0
         while True:
@@ -153,27 +189,41 @@ def connection_pull(*, company_id: int, code: str) -> PullResult:
             password = crypto.decrypt(connection.password)
         except ValueError:
             password = ""
+        today = company.today()
         since = connection.pull_from
         if connection.last_pull_at:
-            since = max(since, company.local_time(connection.last_pull_at).date() - OVERLAP)
-        today = company.today()
+            last = company.local_time(connection.last_pull_at).date()
+            # Accountants edit the months not yet closed: last month's documents come again
+            # (and go, if unposted or deleted since), not only the last week's.
+            since = max(since, min(last - OVERLAP, shift_months(today, -1)))
+        # The payments this connection took in the window: each must come again, or go.
+        taken = set(
+            Payment.objects.filter(
+                company=company, source=Source.ODATA, paid_on__gte=since
+            ).values_list("external_id", flat=True)
+        )
     result = PullResult()
     onec = OneC(base_url=connection.base_url, username=connection.username, password=password)
+    gone: list[str] = []
     try:
         payers = {
             row["Ref_Key"]: (row.get("Description", ""), str(row.get("ИНН") or ""))
             for row in onec.pages("Catalog_Контрагенты", {"$select": "Ref_Key,Description,ИНН"})
         }
+        # Unposted and deleted ones too: a payment taken before may have become one of them.
         documents = list(
             onec.pages(
                 connection.payments_entity,
-                {
-                    "$filter": f"Date ge {_moment(since)} and Posted eq true "
-                    "and DeletionMark eq false",
-                    "$orderby": "Date",
-                },
+                {"$filter": f"Date ge {_moment(since)}", "$orderby": "Date"},
             )
         )
+        listed = {document.get("Ref_Key") for document in documents}
+        for key in sorted(taken - listed):
+            document = onec.one(connection.payments_entity, key)
+            if document is None:
+                gone.append(key)
+            else:
+                documents.append(document)
         rows = onec.get(f"{connection.balances_entity}/Balance(Period={_moment(today, True)})", {})
     except ODataError as error:
         result.error = str(error)
@@ -181,7 +231,11 @@ def connection_pull(*, company_id: int, code: str) -> PullResult:
         onec.close()
     with tenancy.tenant_context(company_id):
         if not result.error:
-            result.payments = _payments_write(company, documents, payers)
+            result.payments, result.dropped = _payments_write(company, documents, payers)
+            for key in gone:
+                result.dropped += services.payment_drop(
+                    company=company, source=Source.ODATA, external_id=key
+                )
             result.balances = _balances_write(company, rows, payers, today)
         ODataConnection.objects.filter(pk=connection.pk).update(
             last_pull_at=timezone.now(), last_error=result.error
@@ -200,15 +254,29 @@ def _payer(payers: dict, key: str | None) -> tuple[str, str]:
     return name, inn
 
 
-def _payments_write(company: Company, documents: list[dict], payers: dict) -> int:
-    written = 0
+def _is_payment(document: dict[str, Any]) -> bool:
+    """A client's payment that counts: posted, not marked for deletion, of a payment kind
+    (a document of no kind, as some configurations publish it, is taken as one)."""
+    kind = document.get("ВидОперации")
+    return (
+        document.get("Posted") is True
+        and document.get("DeletionMark") is not True
+        and not (kind and kind not in CLIENT_PAYMENTS)
+        and _amount(document.get("СуммаДокумента")) > 0
+    )
+
+
+def _payments_write(company: Company, documents: list[dict], payers: dict) -> tuple[int, int]:
+    """(payments written, payments dropped) of the documents read."""
+    written = dropped = 0
     for document in documents:
-        kind = document.get("ВидОперации")
-        if kind and kind not in CLIENT_PAYMENTS:
+        if not _is_payment(document):
+            # Not (or no longer) a payment: if it was taken before, it goes.
+            dropped += services.payment_drop(
+                company=company, source=Source.ODATA, external_id=document["Ref_Key"]
+            )
             continue
         amount = _amount(document.get("СуммаДокумента"))
-        if amount <= 0:
-            continue
         name, inn = _payer(payers, document.get("Контрагент_Key"))
         data = services.PaymentData(
             external_id=document["Ref_Key"],
@@ -227,7 +295,7 @@ def _payments_write(company: Company, documents: list[dict], payers: dict) -> in
             logger.warning("1C payment %s refused: %s", data.external_id, refusal.messages)
             continue
         written += 1
-    return written
+    return written, dropped
 
 
 def _balances_write(company: Company, rows: list[dict], payers: dict, day: datetime.date) -> int:

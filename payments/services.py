@@ -10,7 +10,9 @@ deal: revenue by payments counts for whoever sold.
 KPI figures (`KPI.Source.ACCOUNTING`, stored as ImportedFigure of source "accounting", so
 the figure of record rule of reports/figures.py applies unchanged): a KPI summed in money
 gets the manager's payments of the day; a last-value KPI in money (receivables) gets what
-the manager's clients owe on a balance's date (debts only: a prepayment is no debt).
+the manager's clients owe on a balance's date (debts only: a prepayment is no debt). A KPI
+switched to 1C, or away from it, has its figures rebuilt (`figures_rebuild`, queued by
+payments/receivers.py when kpi.hooks says the source changed).
 """
 
 import datetime
@@ -32,7 +34,7 @@ from kpi.models import KPI
 from kpi.values import ceiling_check
 from payments.models import Balance, PayerLink, Payment
 from reports import services as report_services
-from reports.models import ReportValue
+from reports.models import ImportedFigure, ReportValue
 
 _LEGAL_FORMS = r"\b(ооо|оао|зао|пао|ао|ип|нко|ано|ук|тд|llc|ltd)\b"
 
@@ -181,6 +183,24 @@ def payment_upsert(*, company: Company, source: str, data: PaymentData) -> tuple
     return payment, outcome
 
 
+def payment_drop(*, company: Company, source: str, external_id: str) -> bool:
+    """The payment `source` knew as `external_id` is no payment any more (1C: unposted,
+    marked for deletion or deleted): it goes, and the figures of its manager's day follow.
+    Returns whether there was one."""
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(company=company, source=source, external_id=external_id)
+            .first()
+        )
+        if payment is None:
+            return False
+        touched = {(payment.manager_id, payment.paid_on)}
+        payment.delete()
+        figures_refresh(company=company, pairs=touched)
+    return True
+
+
 @dataclass
 class BalanceData:
     as_of: datetime.date
@@ -289,9 +309,15 @@ def owed_on_day(*, company: Company, manager_id: int, day: datetime.date) -> Dec
     return total["total"] or Decimal(0)
 
 
-def figures_refresh(*, company: Company, pairs: Iterable[tuple[int | None, datetime.date]]) -> None:
-    """Store the accounting figures of these manager days for the KPIs that take them."""
-    kpis = _accounting_kpis(company)
+def figures_refresh(
+    *,
+    company: Company,
+    pairs: Iterable[tuple[int | None, datetime.date]],
+    kpis: list[KPI] | None = None,
+) -> None:
+    """Store the accounting figures of these manager days for the KPIs that take them (or
+    only `kpis`)."""
+    kpis = _accounting_kpis(company) if kpis is None else kpis
     pairs = {(manager_id, day) for manager_id, day in pairs if manager_id}
     if not kpis or not pairs:
         return
@@ -316,16 +342,29 @@ def figures_refresh(*, company: Company, pairs: Iterable[tuple[int | None, datet
                 )
 
 
-def figures_rebuild(*, company: Company, start: datetime.date, end: datetime.date) -> None:
-    """Every accounting figure of the span again: after a KPI is switched to 1C."""
-    pairs = set(
-        Payment.objects.filter(company=company, paid_on__range=(start, end)).values_list(
-            "manager_id", "paid_on"
-        )
+def has_money_from_1c(*, company: Company) -> bool:
+    return (
+        Payment.objects.filter(company=company).exists()
+        or Balance.objects.filter(company=company).exists()
     )
-    pairs |= set(
-        Balance.objects.filter(company=company, as_of__range=(start, end)).values_list(
-            "manager_id", "as_of"
-        )
-    )
-    figures_refresh(company=company, pairs=pairs)
+
+
+def figures_rebuild(*, kpi: KPI) -> int:
+    """A KPI switched to «бухгалтерия (1С)» gets the figures of every day 1C has payments or
+    a balance of (and loses any it had of other days); one switched away loses them. Each
+    figure is stored through reports' one entry, which marks the totals it moves. Returns
+    how many manager days were written or dropped."""
+    company = kpi.company
+    source = ReportValue.Source.ACCOUNTING
+    stored = ImportedFigure.objects.filter(company=company, kpi=kpi, source=source)
+    if kpi.source != KPI.Source.ACCOUNTING:
+        # They count no more (the figure of record reads the KPI's own source): dropped, so
+        # that the report form does not offer 1C's figure of a KPI that no longer takes it.
+        dropped, _rows = stored.delete()
+        return dropped
+    pairs = set(Payment.objects.filter(company=company).values_list("manager_id", "paid_on"))
+    pairs |= set(Balance.objects.filter(company=company).values_list("manager_id", "as_of"))
+    pairs = {(manager_id, day) for manager_id, day in pairs if manager_id}
+    stale = set(stored.values_list("manager_id", "date")) - pairs
+    figures_refresh(company=company, pairs=pairs | stale, kpis=[kpi])
+    return len(pairs | stale)

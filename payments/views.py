@@ -125,4 +125,13 @@ def connection_pull(request: HttpRequest) -> HttpResponse:
             _("Загружено из 1С: оплат — %(payments)s, строк задолженности — %(balances)s.")
             % {"payments": result.payments, "balances": result.balances},
         )
+        if result.dropped:
+            messages.info(
+                request,
+                _(
+                    "Убрано оплат, которых в 1С больше нет (проведение отменено, документ "
+                    "помечен на удаление или удалён): %(count)s. Цифры их дней пересчитаны."
+                )
+                % {"count": result.dropped},
+            )
     return redirect("payment-connection")

@@ -95,6 +95,20 @@ def _source_rows(
     return [(m, day, k, value) for m, day, k, source, value in rows if by_id[k].source == source]
 
 
+def imported_of_day(
+    *, company: Company, manager: User, day: datetime.date, kpis: Iterable[KPI]
+) -> dict[int, ImportedFigure]:
+    """The source's figure of a manager's day per KPI id, as the report form offers it: that
+    of the KPI's own source where there are two (a revenue KPI counting 1C's payments keeps
+    the CRM's won deals of the day too), else the one there is."""
+    own_source = {kpi.pk: kpi.source for kpi in kpis}
+    imported: dict[int, ImportedFigure] = {}
+    for figure in ImportedFigure.objects.filter(company=company, manager=manager, date=day):
+        if figure.kpi_id not in imported or figure.source == own_source.get(figure.kpi_id):
+            imported[figure.kpi_id] = figure
+    return imported
+
+
 def daily_figures(
     *, company: Company, manager: User, start: datetime.date, end: datetime.date
 ) -> dict[datetime.date, dict[str, Decimal]]:

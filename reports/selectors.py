@@ -20,11 +20,16 @@ from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI, Absence, CalendarDay
 from kpi.periods import days_between, month_bounds, shift_months, week_bounds, week_start
 from kpi.values import format_date, format_value, input_value, parse_value
-from reports.figures import daily_figures, figure_sides, is_checked, source_counts
+from reports.figures import (
+    daily_figures,
+    figure_sides,
+    imported_of_day,
+    is_checked,
+    source_counts,
+)
 from reports.models import (
     ClosedMonth,
     DailyReport,
-    ImportedFigure,
     ReportChange,
     ReportDraft,
     ReportValue,
@@ -450,10 +455,7 @@ def report_form(
             else None
         )
         draft = stored.data if stored else {}
-    imported: dict[int, ImportedFigure] = {}
-    for figure in ImportedFigure.objects.filter(company=company, manager=manager, date=day):
-        # Telephony is the authority on calls; the CRM on the rest. One per KPI either way.
-        imported.setdefault(figure.kpi_id, figure)
+    imported = imported_of_day(company=company, manager=manager, day=day, kpis=kpis)
     first, last = month_bounds(day)
     figures = daily_figures(company=company, manager=manager, start=first, end=day)
     plans = kpi_selectors.manager_plans(

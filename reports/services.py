@@ -14,7 +14,7 @@ from accounts.models import AuditEvent, Company, User
 from kpi import selectors as kpi_selectors
 from kpi.models import KPI
 from kpi.values import ceiling_check, format_month, format_value, kpi_value_check, parse_value
-from reports.figures import daily_figures, source_counts
+from reports.figures import daily_figures, imported_of_day, source_counts
 from reports.models import (
     ClosedMonth,
     DailyReport,
@@ -156,10 +156,7 @@ def report_submit(
         }
         if questions:
             raise NeedsConfirmation(questions)
-    imported = {
-        f.kpi_id: f
-        for f in ImportedFigure.objects.filter(company=company, manager=manager, date=day)
-    }
+    imported = imported_of_day(company=company, manager=manager, day=day, kpis=by_code.values())
     with transaction.atomic():
         report = (
             DailyReport.objects.select_for_update()

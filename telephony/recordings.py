@@ -41,6 +41,10 @@ def recording_link(*, call: Call) -> str:
 
 
 def _connection(call: Call, vendors: list[str]) -> PBXConnection:
+    # The call's own PBX where it names it (the receiver's external id starts with the
+    # vendor): a company may have Zadarma and Novofon both, each with its own secrets.
+    named = call.external_id.partition(":")[0]
+    vendors = [named] if named in vendors else vendors
     connection = PBXConnection.objects.filter(company=call.company_id, vendor__in=vendors).first()
     if connection is None:
         raise RecordingUnavailable("the PBX is no longer connected")
@@ -48,11 +52,17 @@ def _connection(call: Call, vendors: list[str]) -> PBXConnection:
 
 
 def _zadarma_link(connection: PBXConnection, call_id: str) -> str:
-    """GET /v1/pbx/record/request/ signed as the API asks: key:base64(hex HMAC-SHA1 of
-    method + query + md5(query))."""
+    """GET /v1/pbx/record/request/ (https://zadarma.com/ru/support/api/#api_pbx_record_request)
+    for the recording's `call_id` (NOTIFY_END's or NOTIFY_RECORD's `call_id_with_rec`), a
+    link living `lifetime` seconds (180 to 5 184 000), signed as the API's «Авторизация» says:
+    `Authorization: key:base64(hex HMAC-SHA1(method + query + md5(query)))`, the query sorted
+    by name and built as PHP's http_build_query does. The query holds `format=json`, as the
+    vendor's own clients (zadarma/user-api-v1 Client::call, user-api-py-v1) send and sign it.
+    The answer: `status`, `link` (`links` when asked by pbx_call_id), `lifetime_till`."""
     secrets = services.connection_secrets(connection)
     method = "/v1/pbx/record/request/"
-    query = urlencode(sorted({"call_id": call_id, "lifetime": "600"}.items()))
+    params = {"call_id": call_id, "format": "json", "lifetime": "600"}
+    query = urlencode(sorted(params.items()))
     text = method + query + hashlib.md5(query.encode()).hexdigest()  # noqa: S324 (their scheme)
     digest = hmac.new(secrets.secret.encode(), text.encode(), hashlib.sha1).hexdigest()
     header = f"{secrets.key}:{base64.b64encode(digest.encode()).decode()}"

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from accounts import selectors, services, tenancy
@@ -70,3 +71,27 @@ def test_only_admins_see_it_and_only_optional_items_are_skipped(client, alpha):
     assert "Этот пункт нельзя пропустить" in refused.content.decode()
     client.force_login(alpha.managers[0])
     assert "Что осталось настроить" not in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_telephony_item_offers_connecting_the_pbx_and_the_file_as_the_alternative(client):
+    admin = services.company_open(
+        name="Телефония", timezone="Europe/Moscow", admin_email="admin@pbx.example",
+        admin_password_hash="!",
+    )  # fmt: skip
+    client.force_login(admin)
+    home = client.get(reverse("home")).content.decode()
+    item = home[
+        home.index("Подключить телефонию") - 200 : home.index("Загрузить файл звонков") + 40
+    ]
+    assert f'href="{reverse("telephony-connections")}"' in item
+    assert f'href="{reverse("import-list")}"' in item
+    assert "Загрузить звонки телефонии" not in home
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(reverse("home")).content.decode()
+    assert "Connect the telephony (optional)" in english and "Import a file of calls" in english
+    with tenancy.tenant_context(admin.company):
+        from telephony import services as telephony_services
+
+        telephony_services.connection_create(company=admin.company, vendor="sipuni", actor=admin)
+    assert _state(admin.company)["telephony"] is True

@@ -208,3 +208,52 @@ def test_the_dashboard_counts_the_deals_the_funnel_counts_and_flags_the_reports(
                     flagged += 1
                     assert line.sides is not None
     assert flagged >= 1
+
+
+def test_1c_payments_and_receivables_follow_the_deals(demo):
+    """Six weeks of statements and today's receivables sheet (payments/demo.py): every payment
+    of a deal is its client's and manager's and pays no more than its sum, the sheet holds
+    what is unpaid, «Оплаты» has paid, overdue and due deals, and the closers' «Выручка по
+    оплатам» counts their payments."""
+    from crm_sync.models import Deal
+    from payments import selectors
+    from payments.demo import WEEKS
+    from payments.models import Balance, Payment
+    from rollups.models import Total
+
+    company = demo[0]
+    since = TODAY - datetime.timedelta(weeks=WEEKS)
+    with tenancy.tenant_context(company):
+        payments = Payment.objects.select_related("deal")
+        assert payments.count() > 20
+        assert {p.paid_on.weekday() for p in payments} <= {0, 1, 2, 3, 4}
+        assert all(since <= p.paid_on <= TODAY for p in payments)
+        [stranger] = payments.filter(client__isnull=True)
+        paid = {}
+        for payment in payments.exclude(pk=stranger.pk):
+            deal = payment.deal
+            assert (payment.client_id, payment.manager_id) == (deal.client_id, deal.manager_id)
+            paid[deal.pk] = paid.get(deal.pk, 0) + payment.amount
+        invoiced = Deal.objects.filter(status="won", expected_payment_on__isnull=False)
+        assert all(paid.get(deal.pk, 0) <= deal.amount for deal in invoiced)
+        unpaid = sum(deal.amount - paid.get(deal.pk, 0) for deal in invoiced)
+        sheet = Balance.objects.filter(as_of=TODAY)
+        assert sheet.filter(client__isnull=False).aggregate(s=Sum("amount"))["s"] == unpaid
+        assert sheet.get(client__isnull=True).amount < 0  # the stranger paid in advance
+
+        admin = User.objects.get(role="admin")
+        month = selectors.expected_vs_received(
+            company=company, actor=admin, month=TODAY, today=TODAY
+        )
+        assert {"paid", "overdue", "due"} <= {row.status for row in month.rows}
+        assert month.paid_in_month > 0
+
+        closers = User.objects.filter(sales_role__kind="closer")
+        start = TODAY.replace(day=1)
+        for closer in closers:
+            total = Total.objects.get(
+                scope="manager", subject_id=closer.pk, kpi__code="paid_sum", period="month",
+                start=start,
+            )  # fmt: skip
+            own = payments.filter(manager=closer, paid_on__gte=start).aggregate(s=Sum("amount"))
+            assert total.actual == own["s"] and total.plan

@@ -44,16 +44,13 @@ import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts import tenancy
-from accounts.models import SalesRole, User
+from accounts.models import User
 from crm_sync import services as crm
-from crm_sync.models import ImportJob, PipelineStage
-from kpi import services as kpi_services
-from kpi.models import KPI
+from crm_sync.models import ImportJob
 from payments import selectors
 from payments.models import Balance, Payment
 from reports.figures import daily_figures
@@ -68,37 +65,6 @@ NOVEMBER = datetime.date(2026, 11, 1)
 BALANCE_DAY = datetime.date(2026, 11, 30)
 STATEMENTS = "1c_bank_statements_list.xlsx"
 OSV = "1c_osv_62_kontragenty_dogovory.xls"
-
-
-def _deal(company, manager, number: str, client: str, amount: int, expected_day: int) -> None:
-    stage = PipelineStage.objects.filter(company=company, kind=PipelineStage.Kind.OPEN).first()
-    crm.deal_upsert(company=company, source="file", data=crm.DealData(
-        external_id=number, stage=stage, title=f"Сделка {number}", manager=manager,
-        created_at=datetime.datetime(2026, 10, 1, 12, tzinfo=MSK), amount=Decimal(amount),
-        client=crm.client_resolve(company=company, name=client),
-        expected_payment_on=datetime.date(2026, 11, expected_day),
-    ))  # fmt: skip
-
-
-@pytest.fixture
-def crm_november(alpha: Cast) -> Cast:
-    """The three deals; both managers closers; «Сумма сделок» counted from 1C's payments."""
-    company = alpha.company
-    with tenancy.tenant_context(company):
-        closer = SalesRole.objects.get(company=company, kind=SalesRole.Kind.CLOSER)
-        User.objects.filter(pk__in=[m.pk for m in alpha.managers[:2]]).update(sales_role=closer)
-        for manager in alpha.managers[:2]:
-            manager.refresh_from_db()
-        m1, m2 = alpha.managers[:2]
-        _deal(company, m1, "D-101", "Ромашка", 150000, 15)
-        _deal(company, m2, "D-202", "Смирнов Андрей Петрович", 80000, 25)
-        _deal(company, m2, "D-303", "Берёзка-Опт", 40000, 20)
-        for code in ("deals_sum", "receivables"):
-            kpi = KPI.objects.get(company=company, code=code)
-            kpi_services.kpi_update(
-                kpi=kpi, actor=alpha.admin, source=KPI.Source.ACCOUNTING, record=KPI.Record.SOURCE
-            )
-    return alpha
 
 
 def upload(client, kind: str, name: str) -> ImportJob:

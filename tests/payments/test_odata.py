@@ -4,6 +4,8 @@ table; the payloads are tests/payments/payloads/odata_1c.json (its `_source` nam
 documentation they follow)."""
 
 import base64
+import copy
+import datetime
 import json
 import threading
 from decimal import Decimal
@@ -17,6 +19,9 @@ from django.urls import reverse
 from accounts import crypto, tenancy
 from payments import odata, tasks
 from payments.models import Balance, ODataConnection, Payment
+from reports.models import ImportedFigure
+from rollups import services as rollup_services
+from rollups.models import Total
 from tests.conftest import Cast
 
 PAYLOADS = json.loads((Path(__file__).parent / "payloads" / "odata_1c.json").read_text())
@@ -25,6 +30,8 @@ USER, PASSWORD = "odata.reader", "S3cret-1C"
 
 class Fake1C(BaseHTTPRequestHandler):
     requests: list[tuple[str, dict]] = []
+    # What the infobase holds now (a test edits it as an accountant would in 1C).
+    data: dict[str, list[dict]] = {}
 
     def log_message(self, *args: object) -> None:
         pass
@@ -38,9 +45,16 @@ class Fake1C(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Basic {token}":
             return self._answer(401, {"odata.error": {"code": "", "message": "Unauthorized"}})
         resource = path.split("(")[0]
-        if resource not in PAYLOADS or params.get("$format") != "json":
+        if resource not in self.data or params.get("$format") != "json":
             return self._answer(404, {"odata.error": {"code": "-1", "message": "Not found"}})
-        rows = PAYLOADS[resource]
+        rows = self.data[resource]
+        if "(guid'" in path:
+            # One object by its key: the object itself, or 404 when the infobase has none.
+            key = path.split("(guid'")[1].split("')")[0]
+            found = [row for row in rows if row["Ref_Key"] == key]
+            if not found:
+                return self._answer(404, {"odata.error": {"code": "-1", "message": "Not found"}})
+            return self._answer(200, {"odata.metadata": "…/$metadata#…/@Element", **found[0]})
         if "$filter" in params:
             since = params["$filter"].split("datetime'")[1][:10]
             rows = [row for row in rows if row["Date"][:10] >= since]
@@ -59,6 +73,7 @@ class Fake1C(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_1c():
     Fake1C.requests = []
+    Fake1C.data = copy.deepcopy({k: v for k, v in PAYLOADS.items() if k != "_source"})
     server = ThreadingHTTPServer(("127.0.0.1", 0), Fake1C)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -89,7 +104,8 @@ def test_it_pulls_payments_and_balances_page_by_page(client, alpha, fake_1c, mon
     assert crypto.decrypt(connection.password) == PASSWORD
 
     result = tasks.pull_connection.apply(args=(alpha.company.pk, str(connection.code))).get()
-    assert result == {"payments": 3, "balances": 2, "error": ""}
+    # 0102 is another operation; 0105 is not posted, 0106 marked for deletion: no payments.
+    assert result == {"payments": 3, "balances": 2, "dropped": 0, "error": ""}
     with tenancy.tenant_context(alpha.company):
         payments = Payment.objects.filter(company=alpha.company, source="odata")
         assert sorted((p.paid_on.day, p.amount, p.payer_inn) for p in payments) == [
@@ -104,11 +120,12 @@ def test_it_pulls_payments_and_balances_page_by_page(client, alpha, fake_1c, mon
         }  # fmt: skip
         assert {b.as_of for b in balances} == {alpha.company.today()}
     documents = [p for path, p in Fake1C.requests if path.startswith("Document_")]
-    # Four documents, two a page: three requests, the last one short.
-    assert [(p["$skip"], p["$top"]) for p in documents] == [("0", "2"), ("2", "2"), ("4", "2")]
-    assert documents[0]["$filter"] == (
-        "Date ge datetime'2026-11-01T00:00:00' and Posted eq true and DeletionMark eq false"
-    )
+    # Six documents, two a page: four requests, the last one empty. Unposted and deleted ones
+    # are read too: a payment taken before may have become one.
+    assert [(p["$skip"], p["$top"]) for p in documents] == [
+        ("0", "2"), ("2", "2"), ("4", "2"), ("6", "2"),
+    ]  # fmt: skip
+    assert documents[0]["$filter"] == "Date ge datetime'2026-11-01T00:00:00'"
     balance_path = next(path for path, _p in Fake1C.requests if "/Balance(" in path)
     assert balance_path.startswith("AccumulationRegister_РасчетыСКонтрагентами/Balance(Period=")
 
@@ -151,3 +168,74 @@ def test_beat_queues_each_active_connection(alpha, beta, monkeypatch):
 def _code(cast: Cast) -> str:
     with tenancy.tenant_context(cast.company):
         return str(ODataConnection.objects.get(company=cast.company).code)
+
+
+def _paid(cast: Cast) -> dict[tuple[int, int], Decimal]:
+    """{(manager index, November day): the day's figure of «Сумма сделок» from 1C}."""
+    index = {manager.pk: number for number, manager in enumerate(cast.managers)}
+    figures = ImportedFigure.objects.filter(
+        company=cast.company, kpi__code="deals_sum", source="accounting", date__month=11
+    ).values_list("manager_id", "date", "value")
+    return {(index[manager_id], day.day): value for manager_id, day, value in figures}
+
+
+def test_payments_unposted_deleted_or_gone_in_1c_leave_with_their_figures(
+    client, crm_november, fake_1c
+):
+    """By hand, «Сумма сделок» of manager 0 (Ромашка) and manager 1 (Смирнов), November:
+
+    | 1C, first pull                    | second pull, after the accountant's edits      |
+    |-----------------------------------|------------------------------------------------|
+    | 0101 03.11 Ромашка 100 000 → m0   | deleted from the infobase: gone (404 by key)   |
+    | 0103 10.11 Смирнов  50 000 → m1   | marked for deletion: DeletionMark true         |
+    | 0104 10.11 Ромашка  25 000 → m0   | unposted: Posted false                         |
+    |                                   | 0107 20.11 Ромашка 30 000, posted → m0         |
+    Figures after the first pull: m0 03.11 100 000, 10.11 25 000; m1 10.11 50 000. After the
+    second: m0 20.11 30 000, nothing else; m0's November total 30 000, m1 has none.
+    """
+    cast = crm_november
+    connection = _connect(client, cast, fake_1c)
+    first = tasks.pull_connection.apply(args=(cast.company.pk, str(connection.code))).get()
+    assert (first["payments"], first["dropped"]) == (3, 0)
+    with tenancy.tenant_context(cast.company):
+        assert _paid(cast) == {(0, 3): 100000, (0, 10): 25000, (1, 10): 50000}
+
+    documents = {row["Number"]: row for row in Fake1C.data["Document_ПоступлениеНаРасчетныйСчет"]}
+    Fake1C.data["Document_ПоступлениеНаРасчетныйСчет"].remove(documents["0000-000101"])
+    documents["0000-000103"].update(DeletionMark=True, Posted=False)
+    documents["0000-000104"].update(Posted=False)
+    Fake1C.data["Document_ПоступлениеНаРасчетныйСчет"].append(
+        {**documents["0000-000104"], "Ref_Key": "a1f0e2d4-8b11-11f0-9a7c-0050569f0107",
+         "Number": "0000-000107", "Date": "2026-11-20T00:00:00", "Posted": True,
+         "СуммаДокумента": 30000, "НазначениеПлатежа": "Оплата по счёту 17"}
+    )  # fmt: skip
+    with tenancy.tenant_context(cast.company):
+        # The last pull was early in November: its week of overlap reaches the 1st.
+        ODataConnection.objects.filter(pk=connection.pk).update(
+            last_pull_at=datetime.datetime(2026, 11, 5, 9, tzinfo=datetime.UTC)
+        )
+    Fake1C.requests = []
+    response = client.post(reverse("payment-connection-pull"), follow=True)
+    page = response.content.decode()
+    assert "Убрано оплат, которых в 1С больше нет" in page and ": 3." in page
+    # The one payment not listed any more was asked for by its key, and 1C had none.
+    by_key = [path for path, _p in Fake1C.requests if "(guid'" in path]
+    assert by_key == [
+        "Document_ПоступлениеНаРасчетныйСчет(guid'a1f0e2d4-8b11-11f0-9a7c-0050569f0101')"
+    ]
+    rollup_services.rollup_run(company_id=cast.company.pk)
+    with tenancy.tenant_context(cast.company):
+        assert sorted(
+            Payment.objects.filter(company=cast.company, source="odata").values_list(
+                "external_id", flat=True
+            )
+        ) == ["a1f0e2d4-8b11-11f0-9a7c-0050569f0107"]
+        assert _paid(cast) == {(0, 20): 30000}
+        month = dict(
+            Total.objects.filter(
+                company=cast.company, scope="manager", kpi__code="deals_sum", period="month",
+                start=datetime.date(2026, 11, 1),
+            ).values_list("subject_id", "actual")
+        )  # fmt: skip
+        assert month.get(cast.managers[0].pk) == 30000
+        assert not month.get(cast.managers[1].pk)

@@ -125,9 +125,22 @@ def test_sipuni_gets_its_json_reply_and_one_call(alpha, pbx):
         response = Client().get(pbx["sipuni"], data)  # Sipuni sends GET or POST
         assert response.status_code == 200 and response.json() == {"success": True}
     [call] = calls_of(alpha).values()
+    # src_num «012345201» is the account's number and the extension: short_src_num is 201.
     assert call.manager == alpha.managers[2] and call.direction == "out"
     assert call.answered and call.duration == 120
     assert call.recording_url.startswith("https://sipuni.com/api/crm/record?")
+
+
+def test_sipuni_incoming_call_through_a_scenario_goes_to_who_answered(alpha, pbx):
+    for data in load("sipuni")["incoming_answered_through_scenario"]:
+        assert Client().post(pbx["sipuni"], data).json() == {"success": True}
+    [call] = calls_of(alpha).values()
+    # The call's dst is the company's number; the employee is last_called (and the
+    # answering leg's short_dst_num).
+    assert call.manager == alpha.managers[2] and call.direction == "in"
+    assert call.answered and call.duration == 75  # from the answer at +10 s to the end at +85 s
+    assert call.phone == "79125550107"
+    assert call.started_at == datetime.datetime(2026, 12, 1, 13, 20, tzinfo=MSK)
 
 
 def test_a_wrong_or_revoked_key_in_the_url_is_a_404(alpha, pbx):
@@ -184,8 +197,9 @@ def test_the_days_figures_equal_the_hand_computed_table(alpha, pbx):
         # Zadarma: in 23:30 talked 95 s; out at 00:10 the next day, not answered.
         (1, "2026-12-01"): (0, 1, 1, 95, 0),
         (1, "2026-12-02"): (1, 0, 0, 0, 0),
-        # Sipuni: out 13:00 talked 120 s, in 13:10 missed; UIS: in 15:00 240 s, in 16:00 lost.
-        (2, "2026-12-01"): (1, 3, 2, 360, 2),
+        # Sipuni: out 13:00 talked 120 s, in 13:10 missed, in 13:20 talked 75 s; UIS: in 15:00
+        # 240 s, in 16:00 lost.
+        (2, "2026-12-01"): (1, 4, 3, 435, 2),
     }
     with tenancy.tenant_context(alpha.company):
         assert alpha.company.long_call_seconds == 15
