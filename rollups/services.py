@@ -526,34 +526,43 @@ def _write(
     }
     if connection.vendor == "postgresql":
         # The statement's intermediate results are CTEs the planner cannot count: left to
-        # itself it nests loops over them. JIT would compile its long expressions for longer
-        # than they take to run.
+        # itself it nests loops over them, and sorts tens of thousands of rows it takes for
+        # one to merge-join or group them; hashing is linear whatever their number. JIT
+        # would compile its long expressions for longer than they take to run.
         # Incremental: joins in the order written; for a few buckets, searching the orders
         # of this many joins took longer than running them. The settings in one round trip
         # (SET LOCAL takes one each): a company's incremental run is mostly round trips.
-        planner = "set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
+        planner = ", ".join(
+            f"set_config('{name}', 'off', true)"
+            for name in ("enable_nestloop", "enable_mergejoin", "enable_sort", "jit")
+        )
         if incremental:
             planner += ", set_config('join_collapse_limit', '1', true)"
         cursor.execute(f"SELECT {planner}")
     columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
+    # Neither incremental nor inside: [lo, hi] is the company's whole history.
+    fresh = engine.fresh_sql(dialect, incremental=incremental, whole=not incremental and not inside)
     if not incremental and not inside and not Total.objects.filter(company=company).exists():
         # The company's first totals: nothing to compare with or delete, so they go straight
         # into the table, without the temporary copy.
         cursor.execute(
             f"""INSERT INTO rollups_total ({columns}, computed_at)
-            SELECT {columns}, %(now)s FROM ({engine.fresh_sql(dialect, incremental=False)}) f""",
+            SELECT {columns}, %(now)s FROM ({fresh}) f""",
             {**params, "now": timezone.now()},
         )
         return cursor.rowcount, 0
-    cursor.execute(
-        "CREATE TEMP TABLE rollup_fresh AS " + engine.fresh_sql(dialect, incremental=incremental),
-        params,
-    )
-    if incremental and connection.vendor == "postgresql":
-        # A few buckets' totals are replaced: the upsert and the delete find them by their
-        # key, index lookups in a nested loop rather than a hash of every total the company
-        # has. (A full rollup replaces them all: the hash is the right plan there.)
-        cursor.execute("SET LOCAL enable_nestloop = on")
+    cursor.execute("CREATE TEMP TABLE rollup_fresh AS " + fresh, params)
+    if connection.vendor == "postgresql":
+        # The statements after it are the planner's own again. Incremental: a few buckets'
+        # totals are replaced; the upsert and the delete find them by their key, index
+        # lookups in a nested loop rather than a hash of every total the company has. (A
+        # full rollup replaces them all: the hash is the right plan there.)
+        restore = (
+            "set_config('enable_mergejoin', 'on', true), set_config('enable_sort', 'on', true)"
+        )
+        if incremental:
+            restore += ", set_config('enable_nestloop', 'on', true)"
+        cursor.execute(f"SELECT {restore}")
     try:
         key = ", ".join(f'"{c}"' for c in engine.TOTAL_KEY)
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in engine.TOTAL_VALUES)
