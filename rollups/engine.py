@@ -344,7 +344,7 @@ company_live AS (SELECT DISTINCT period, start, "end" FROM mkpis),
 -- A member's KPI of the role's set that they did not report, in a period anyone in the
 -- company reported in and that ends after they joined (in a team: that they spent some of
 -- in it): their plan still counts.
-silent AS (
+silent AS MATERIALIZED (
     SELECT DISTINCT mb.manager_id, mb.seg, rk.kpi_id, b.period, b.start, 0 AS s, 0 AS n,
         0 AS days, CAST(NULL AS NUMERIC) AS last_value, mb.sales_role_id, b."end", 1 AS silent
     FROM company_live b
@@ -356,7 +356,7 @@ silent AS (
         SELECT 1 FROM mkpis m WHERE m.manager_id = mb.manager_id AND m.seg = mb.seg
             AND m.kpi_id = rk.kpi_id AND m.period = b.period AND m.start = b.start)
 ),
-level_rows AS (
+level_rows AS NOT MATERIALIZED (
     SELECT manager_id, seg, kpi_id, period, start, s, n, days, last_value, sales_role_id,
         "end", 0 AS silent
     FROM mkpis
@@ -422,7 +422,7 @@ split AS MATERIALIZED (
     JOIN kpi_kpi k ON k.id = mp.kpi_id AND k.aggregation = 'sum'
     GROUP BY b.manager_id, b.seg, mp.kpi_id, b.period, b.start
 ),
-mplanned AS (
+periods_planned AS (
     SELECT m.*, k.aggregation, k.direction, k.unit,
         {_actual("k.aggregation", "k.unit", "m.s", "m.n", "m.last_value")} AS actual,
         round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
@@ -450,6 +450,7 @@ mplanned AS (
         AND bd.period = m.period AND bd.start = m.start
     LEFT JOIN bucket_days bw ON bw.manager_id = m.manager_id AND bw.seg = 0
         AND bw.period = m.period AND bw.start = m.start
+    WHERE m.period <> 'day'
 ),
 -- The running week's and month's working days so far: to today when the manager has
 -- reported today, else to yesterday.
@@ -472,12 +473,34 @@ elapsed AS (
             THEN %(today)s ELSE %(yesterday)s END
     GROUP BY x.manager_id, x.seg, x.month_start
 ),
-melapsed AS MATERIALIZED (
+-- A day (most rows): its month's plan, split over it if it is a working day; no week plan,
+-- not running. The same rules as a week's or month's below, with less to join.
+mplanned AS (
+    SELECT m.*, k.aggregation, k.direction, k.unit,
+        {_actual("k.aggregation", "k.unit", "m.s", "m.n", "m.last_value")} AS actual,
+        round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
+            WHEN mp1.value IS NOT NULL THEN COALESCE(sp.plan, 0) END, {PLAN_PLACES})
+            AS plan_exact,
+        bd.n AS working_days, false AS idle_week, 0 AS running,
+        CAST(NULL AS INTEGER) AS elapsed_days
+    FROM level_rows m
+    JOIN kpi_kpi k ON k.id = m.kpi_id
+    LEFT JOIN plans mp1 ON mp1.manager_id = m.manager_id AND mp1.kpi_id = m.kpi_id
+        AND mp1.period = 'month' AND mp1.start = {d.month_start.format(d="m.start")}
+    LEFT JOIN split sp ON sp.manager_id = m.manager_id AND sp.seg = m.seg
+        AND sp.kpi_id = m.kpi_id AND sp.period = m.period AND sp.start = m.start
+    LEFT JOIN bucket_days bd ON bd.manager_id = m.manager_id AND bd.seg = m.seg
+        AND bd.period = m.period AND bd.start = m.start
+    WHERE m.period = 'day'
+    UNION ALL
     SELECT p.*, CASE WHEN {running} THEN 1 ELSE 0 END AS running,
         CASE WHEN {running} THEN COALESCE(e.n, 0) END AS elapsed_days
-    FROM mplanned p
+    FROM periods_planned p
     LEFT JOIN elapsed e ON e.manager_id = p.manager_id AND e.seg = p.seg
         AND e.period = p.period AND e.start = p.start
+),
+melapsed AS MATERIALIZED (
+    SELECT p.* FROM mplanned p
     -- A silent manager counts where they had a plan and days to work.
     WHERE p.silent = 0 OR (p.plan_exact IS NOT NULL AND p.working_days IS NOT NULL)
 ),

@@ -435,9 +435,38 @@ def rollup_run(*, company_id: int, token: str | None = None) -> RollupResult:
         result.rounds += 1
 
 
+# A company's incremental run is mostly round trips: on PostgreSQL the claim and the release
+# are a statement each. The claim: the free stale buckets, locked (SKIP LOCKED) and claimed.
+CLAIM_SQL = """
+UPDATE rollups_bucket SET claimed_by = %(token)s, claimed_at = %(now)s, claimed_marks = marks
+WHERE id IN (
+    SELECT id FROM rollups_bucket
+    WHERE company_id = %(company)s AND marks > done
+        AND (claimed_by = '' OR claimed_by = %(token)s OR claimed_at < %(expired)s)
+    ORDER BY id LIMIT %(batch)s FOR UPDATE SKIP LOCKED)
+RETURNING *"""
+# The release: the buckets locked in the order _buckets_mark() uses, then those still this
+# worker's marked done as of the claim.
+RELEASE_SQL = """
+UPDATE rollups_bucket SET done = claimed_marks, claimed_by = '', claimed_at = NULL
+WHERE id IN (
+    SELECT id FROM rollups_bucket WHERE id = ANY(%(ids)s)
+    ORDER BY scope, subject_id, period, start FOR UPDATE)
+    AND claimed_by = %(token)s"""
+
+
 def _claim(*, company_id: int, token: str) -> list[Bucket]:
     with tenancy.tenant_context(company_id):
         now = timezone.now()
+        if connection.vendor == "postgresql":
+            params = {
+                "token": token,
+                "now": now,
+                "company": company_id,
+                "expired": now - CLAIM_TIMEOUT,
+                "batch": CLAIM_BATCH,
+            }
+            return list(Bucket.objects.raw(CLAIM_SQL, params))
         free = Q(claimed_by="") | Q(claimed_by=token) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
         ids = list(
             Bucket.objects.filter(free, company_id=company_id, marks__gt=F("done"))
@@ -452,6 +481,11 @@ def _claim(*, company_id: int, token: str) -> list[Bucket]:
 
 
 def _release(*, company_id: int, token: str, ids: list[int]) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(RELEASE_SQL, {"ids": ids, "token": token})
+        figures_version_bump(company_id)
+        return
     # Lock in the order _buckets_mark() uses, then record what was computed.
     list(
         Bucket.objects.filter(pk__in=ids)
@@ -476,19 +510,14 @@ def _lock(company_id: int, *, shared: bool) -> None:
 def _recompute(company: Company, claimed: list[Bucket]) -> tuple[int, int]:
     lo = min(bucket.start for bucket in claimed)
     hi = max(bucket.end for bucket in claimed)
+    ids = [bucket.pk for bucket in claimed]
     with connection.cursor() as cursor:
+        # The claimed buckets' keys, copied in one statement (at most CLAIM_BATCH ids).
         cursor.execute(
-            "CREATE TEMP TABLE rollup_claimed (scope varchar(8), subject_id bigint, "
-            'period varchar(5), start date, "end" date)'
+            'CREATE TEMP TABLE rollup_claimed AS SELECT scope, subject_id, period, start, "end" '
+            f"FROM rollups_bucket WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            ids,
         )
-        # A statement per 500 buckets rather than one per bucket.
-        for first in range(0, len(claimed), 500):
-            chunk = claimed[first : first + 500]
-            cursor.execute(
-                "INSERT INTO rollup_claimed VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)),
-                [v for b in chunk for v in (b.scope, b.subject_id, b.period, b.start, b.end)],
-            )
         try:
             return _write(company, cursor, lo, hi, incremental=True)
         finally:
