@@ -897,10 +897,11 @@ class SqlTimes:
 
 def warm_up(company_id: int) -> None:
     """What a long-running worker (DB_CONN_MAX_AGE keeps its connection) has loaded before
-    the rollups it is timed on: the calendar's holiday rules (importing them took seconds)
-    and its connection's catalog entries of the tables the engine reads (the first plan of
-    the statement read them: a second, a tenth of a whole incremental run, in the first
-    company's). Nothing is computed or written."""
+    the rollups it is timed on: the calendar's holiday rules (importing them took seconds,
+    counted in the first company's full rollup) and its connection's catalog entries of the
+    tables the engine reads (the statement planned once). Nothing is computed or written.
+    The first company's incremental run still takes about a second longer than the others
+    (incremental_company_max_s); neither of these is why."""
     import holidays
     from django.db import connection
 
