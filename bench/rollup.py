@@ -1,21 +1,34 @@
 """The rollup engine on a realistic data set: scripts/bench rollup [--companies 10 --days 60].
 
 Generates companies, teams, sales roles, KPIs (every aggregation: sum, avg, last, ratio),
-managers, month and week plans, absences and two years of daily reports with PostgreSQL COPY
-(as the superuser, DATABASE_ADMIN_URL), then measures:
+managers (there since before the history), month and week plans, absences and two years of
+daily reports with PostgreSQL COPY (as the superuser, DATABASE_ADMIN_URL), then measures:
 
 - full_s: every company's totals from empty, through rollups.services.totals_reconcile, in a
-  worker process that connects as the app role under row-level security (DATABASE_URL);
+  worker process that connects as the app role under row-level security (DATABASE_URL) and
+  has loaded what a running worker has first (warm_up); full_statement_s,
+  full_other_sql_s and full_python_s split it into the engine's statement, the other
+  statements, and the rest (Python, and the commit, where the totals' deferred foreign keys
+  are checked);
 - floor_s: the same rows' aggregation parts (Σ, count, days, last value) computed by a
   hand-written INSERT … SELECT … GROUP BY a company (the same facts of record, team stays
-  and role KPI sets; the app role under row-level security, into a table with the totals'
-  indexes), no plans, no pace, no bands; floor_mismatches counts the rows where the two
-  disagree (0: the floor computes what the engine does);
+  and role KPI sets, the same planner settings; the app role under row-level security, into
+  a table with the totals' indexes and foreign keys), no plans, no pace, no bands;
+  floor_mismatches counts the rows where the two disagree (0: the floor computes what the
+  engine does);
+- floor_with_plans_s: that floor plus each manager's plan and working days in each bucket
+  (month plans split over the working days less absences, week plans, other KPIs' month
+  plans), written the straightforward way; floor_with_plans_mismatches compares those too.
+  Still no silent members' plans in the teams, no pace, no completion or bands;
 - incremental_s: one new day's report from every manager, buckets marked as the app marks
-  them (not timed), then rollups.services.rollup_run for every company, timed in the worker;
-- --pairs N: the floor and the full rollup run back to back N times (the same load on a
-  shared machine; pair_K lines), and the incremental run N times (the same day's buckets
-  marked again); full_s, floor_s, incremental_s and the ratios are the medians;
+  them (not timed), then rollups.services.rollup_run for every company, timed in the worker
+  (incremental_statement_s, _other_sql_s, _python_s, _queries as for full);
+  incremental_floor_s: only reading the marked managers' facts of their buckets' periods
+  and adding them up by bucket, a company at a time as the app role;
+- --pairs N: the floor, the full rollup and the floor with plans run back to back N times
+  (the same load on a shared machine; pair_K lines), and the incremental floor and run N
+  times (the same day's buckets marked again); the times and the ratios are the medians;
+  load_average and load_average_after say how loaded the machine was;
 - worker_peak_mb: the worker's peak RSS, after one company and after all of them;
 - on the fly vs stored: a team's running-month figures and a company's two-year history,
   computed from the facts on request or read from rollups_total (median ms).
@@ -220,6 +233,7 @@ def build_directory(
 
     data = DataSet([], {}, [], first, last, len(KPIS))
     set_from = datetime.date(first.year - 1, 1, 1)
+    joined = datetime.datetime.combine(set_from, datetime.time(9), tzinfo=datetime.UTC)
     months = month_starts(first, today)
     for c in range(companies):
         company = add(
@@ -305,7 +319,9 @@ def build_directory(
                 email="",
                 is_staff=False,
                 is_active=True,
-                date_joined=now,
+                # There before the history begins: a silent manager's plan counts in every
+                # period (engine.py), as in a company that has run for years.
+                date_joined=joined,
                 code=uuid.uuid4(),
                 username=username,
                 role="manager",
@@ -559,9 +575,7 @@ def generate(args: argparse.Namespace, today: datetime.date) -> DataSet:
 # the period lasted; company by company as the app role under row-level security, into a
 # table with rollups_total's indexes and policy. What the engine does on top of this is the
 # gap full_vs_floor measures.
-FLOOR_SQL = """
-INSERT INTO bench_floor (company_id, scope, subject_id, kpi_id, period, start, "end",
-    value_sum, value_count, days_reported, last_value, band, at_risk, computed_at)
+FLOOR_CTES = """
 WITH facts AS (
     SELECT x.manager_id, x.kpi_id, x.date, x.value, k.aggregation = 'last' AS is_last
     FROM ({facts}) x JOIN kpi_kpi k ON k.id = x.kpi_id
@@ -570,12 +584,19 @@ stays AS (
     SELECT user_id AS manager_id, team_id, effective_from, effective_to
     FROM accounts_teammembership WHERE company_id = %(company)s
 ),
+whole_stays AS (
+    SELECT manager_id, max(team_id) AS team_id FROM stays GROUP BY manager_id
+    HAVING count(*) = 1 AND max(effective_from) IS NULL AND max(effective_to) IS NULL
+),
+dated_stays AS (
+    SELECT * FROM stays WHERE manager_id NOT IN (SELECT manager_id FROM whole_stays)
+),
 seg_facts AS (
     SELECT manager_id, 0 AS seg, kpi_id, date, value, is_last FROM facts
     UNION ALL
     SELECT f.manager_id, st.team_id, f.kpi_id, f.date, f.value, f.is_last
     FROM facts f
-    JOIN stays st ON st.manager_id = f.manager_id
+    JOIN dated_stays st ON st.manager_id = f.manager_id
         AND (st.effective_from IS NULL OR st.effective_from <= f.date)
         AND (st.effective_to IS NULL OR st.effective_to > f.date)
 ),
@@ -620,19 +641,111 @@ mkpis AS MATERIALIZED (
         WHERE rk.company_id = %(company)s AND rk.sales_role_id = u.sales_role_id
             AND rk.kpi_id = m.kpi_id AND rk.effective_from <= m."end"
             AND (rk.effective_to IS NULL OR rk.effective_to > m.start))
-)
+)"""
+FLOOR_INSERT = """
+INSERT INTO bench_floor (company_id, scope, subject_id, kpi_id, period, start, "end",
+    value_sum, value_count, days_reported, last_value, plan, working_days, band, at_risk,
+    computed_at)"""
+FLOOR_MANAGERS = """
 SELECT %(company)s, 'manager', manager_id, kpi_id, period, start, "end", s, n, days,
-    last_value, 'none', false, now()
-FROM mkpis WHERE seg = 0
-UNION ALL
+    last_value, NULL::numeric, NULL::integer, 'none', false, now()
+FROM mkpis WHERE seg = 0"""
+FLOOR_LEVEL_TWO = """
 SELECT %(company)s, CASE WHEN seg = 0 THEN 'company' ELSE 'team' END,
     CASE WHEN seg = 0 THEN %(company)s ELSE seg END, kpi_id, period, start, max("end"),
     sum(s), sum(n), sum(days),
     CASE WHEN max(unit) = 'percent' THEN avg(last_value) ELSE sum(last_value) END,
-    'none', false, now()
-FROM mkpis
+    NULL::numeric, NULL::integer, 'none', false, now()
+FROM (
+    SELECT * FROM mkpis
+    UNION ALL
+    SELECT m.manager_id, ws.team_id, m.kpi_id, m.period, m.start, m."end", m.s, m.n, m.days,
+        m.last_value, m.unit
+    FROM mkpis m JOIN whole_stays ws ON ws.manager_id = m.manager_id WHERE m.seg = 0
+) m
 GROUP BY seg, kpi_id, period, start
 """
+FLOOR_SQL = FLOOR_INSERT + FLOOR_CTES + FLOOR_MANAGERS + "\nUNION ALL" + FLOOR_LEVEL_TWO
+
+# The floor with the managers' plans (DOMAIN.md, plan: a summed KPI's month plan split
+# evenly over the manager's working days, absences excluded; a week's own plan; another
+# KPI's month plan) and their working days in each bucket, as the engine stores them on a
+# manager's totals, written the straightforward way. Still no silent members, no team
+# plans, no pace, no completion or bands. floor_plans_mismatches compares the managers'
+# plans and working days with the engine's too.
+FLOOR_PLANS_SQL = (
+    FLOOR_INSERT
+    + FLOOR_CTES
+    + """,
+managers AS (SELECT DISTINCT manager_id FROM mkpis),
+mdays AS (
+    SELECT m.manager_id, w.date, date_trunc('week', w.date)::date AS week_start,
+        date_trunc('month', w.date)::date AS month_start
+    FROM managers m
+    JOIN rollups_workingday w ON w.company_id = %(company)s
+        AND w.date BETWEEN %(plo)s AND %(phi)s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM kpi_absence a
+        WHERE a.company_id = %(company)s AND a.manager_id = m.manager_id
+            AND w.date BETWEEN a.start AND a."end")
+),
+-- A bucket's working days by the month they are in (a week across two months has both).
+bucket_month_days AS MATERIALIZED (
+    SELECT manager_id, p.period, p.start, month_start, count(*) AS n
+    FROM mdays
+    CROSS JOIN LATERAL (VALUES ('day', date), ('week', week_start), ('month', month_start))
+        p(period, start)
+    GROUP BY manager_id, p.period, p.start, month_start
+),
+month_days AS (
+    SELECT manager_id, month_start, count(*) AS n FROM mdays GROUP BY manager_id, month_start
+),
+plans AS MATERIALIZED (
+    SELECT m.manager_id, p.kpi_id, p.period, p.start,
+        COALESCE(max(p.value) FILTER (WHERE p.manager_id IS NOT NULL),
+                 max(p.value) FILTER (WHERE p.manager_id IS NULL)) AS value
+    FROM managers m
+    JOIN accounts_user u ON u.id = m.manager_id
+    JOIN kpi_plan p ON p.company_id = %(company)s AND p.start BETWEEN %(plo)s AND %(phi)s
+        AND (p.manager_id = m.manager_id
+             OR (p.manager_id IS NULL AND p.sales_role_id = u.sales_role_id))
+    GROUP BY m.manager_id, p.kpi_id, p.period, p.start
+),
+split AS (
+    SELECT b.manager_id, mp.kpi_id, b.period, b.start, sum(mp.value * b.n * 1.0 / md.n) AS plan
+    FROM bucket_month_days b
+    JOIN month_days md ON md.manager_id = b.manager_id AND md.month_start = b.month_start
+    JOIN plans mp ON mp.manager_id = b.manager_id AND mp.period = 'month'
+        AND mp.start = b.month_start
+    GROUP BY b.manager_id, mp.kpi_id, b.period, b.start
+),
+bucket_days AS (
+    SELECT manager_id, period, start, sum(n) AS n FROM bucket_month_days
+    GROUP BY manager_id, period, start
+)
+SELECT %(company)s, 'manager', m.manager_id, m.kpi_id, m.period, m.start, m."end", m.s, m.n,
+    m.days, m.last_value,
+    round(round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
+        WHEN m.period = 'week' AND wp.value IS NOT NULL THEN wp.value
+        WHEN mp1.value IS NOT NULL OR mp2.value IS NOT NULL THEN COALESCE(sp.plan, 0)
+        END, 12), 4),
+    bd.n, 'none', false, now()
+FROM mkpis m
+JOIN kpi_kpi k ON k.id = m.kpi_id
+LEFT JOIN plans mp1 ON mp1.manager_id = m.manager_id AND mp1.kpi_id = m.kpi_id
+    AND mp1.period = 'month' AND mp1.start = date_trunc('month', m.start)::date
+LEFT JOIN plans mp2 ON mp2.manager_id = m.manager_id AND mp2.kpi_id = m.kpi_id
+    AND mp2.period = 'month' AND mp2.start = date_trunc('month', m."end")::date
+LEFT JOIN plans wp ON wp.manager_id = m.manager_id AND wp.kpi_id = m.kpi_id
+    AND wp.period = 'week' AND m.period = 'week' AND wp.start = m.start
+LEFT JOIN split sp ON sp.manager_id = m.manager_id AND sp.kpi_id = m.kpi_id
+    AND sp.period = m.period AND sp.start = m.start
+LEFT JOIN bucket_days bd ON bd.manager_id = m.manager_id AND bd.period = m.period
+    AND bd.start = m.start
+WHERE m.seg = 0
+UNION ALL"""
+    + FLOOR_LEVEL_TWO
+)
 
 COMPARE_SQL = """
 SELECT count(*) FROM rollups_total t
@@ -641,16 +754,34 @@ WHERE t.id IS NULL OR f.id IS NULL OR t."end" <> f."end" OR t.value_sum <> f.val
     OR t.value_count <> f.value_count OR t.days_reported <> f.days_reported
     OR t.last_value IS DISTINCT FROM f.last_value
 """
+# The floor with plans: the managers' plans and working days too.
+COMPARE_PLANS_SQL = (
+    COMPARE_SQL.rstrip()
+    + """
+    OR (t.scope = 'manager' AND (t.plan IS DISTINCT FROM f.plan
+        OR t.working_days IS DISTINCT FROM f.working_days))
+"""
+)
 
 
 def floor_table() -> None:
-    """bench_floor: rollups_total's columns, indexes and row-level security, the app role's."""
+    """bench_floor: rollups_total's columns, indexes, foreign keys and row-level security,
+    the app role's."""
     from accounts.rls import CURRENT_COMPANY, POLICY
 
     app_role = psycopg.conninfo.conninfo_to_dict(os.environ["DATABASE_URL"])["user"]
     with admin_connect(autocommit=True) as admin:
         admin.execute("DROP TABLE IF EXISTS bench_floor")
         admin.execute("CREATE TABLE bench_floor (LIKE rollups_total INCLUDING ALL)")
+        # LIKE leaves the foreign keys out. The totals' are deferred to the commit (Django
+        # makes them so), where checking a company's 100 000 rows took a quarter of the
+        # full rollup's time: the floor's rows are checked the same way.
+        foreign_keys = admin.execute(
+            """SELECT pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = 'rollups_total'::regclass AND contype = 'f'"""
+        ).fetchall()
+        for (definition,) in foreign_keys:
+            admin.execute(f"ALTER TABLE bench_floor ADD {definition}")
         admin.execute("ALTER TABLE bench_floor ENABLE ROW LEVEL SECURITY")
         admin.execute("ALTER TABLE bench_floor FORCE ROW LEVEL SECURITY")
         condition = f"company_id = {CURRENT_COMPANY}"
@@ -660,18 +791,68 @@ def floor_table() -> None:
         admin.execute(f'GRANT ALL ON bench_floor TO "{app_role}"')
 
 
-def floor_run() -> tuple[float, int]:
+def floor_run(floor: str = FLOOR_SQL) -> tuple[float, int]:
     """The floor of every company, as the engine's worker runs: one transaction a company
     under its tenant, the facts' span looked up first, the same planner settings."""
-    from reports.figures import FACTS_OF_RECORD_SQL
+    from kpi.periods import month_bounds, week_bounds
     from rollups import engine
 
     floor_table()
-    in_span = engine.POSTGRESQL.reports_in_span.format(
-        reports="""SELECT id FROM reports_dailyreport
-            WHERE company_id = %(company)s AND date BETWEEN %(lo)s AND %(hi)s"""
+    # The company's whole history, read as the engine's full rollup reads it.
+    sql = floor.format(facts=engine.facts_sql(engine.POSTGRESQL, whole=True))
+    planner = ", ".join(
+        f"set_config('{name}', 'off', true)"
+        for name in ("enable_nestloop", "enable_mergejoin", "enable_sort", "jit")
     )
-    sql = FLOOR_SQL.format(facts=FACTS_OF_RECORD_SQL.format(in_span=in_span))
+    with psycopg.connect(os.environ["DATABASE_URL"]) as app:
+        companies = [row[0] for row in app.execute("SELECT id FROM accounts_company ORDER BY id")]
+        app.commit()
+        started = time.perf_counter()
+        for company_id in companies:
+            app.execute(
+                f"SELECT set_config('app.company_id', %s, true), {planner}", [str(company_id)]
+            )
+            lo, hi = app.execute(
+                "SELECT min(date), max(date) FROM reports_dailyreport WHERE company_id = %s",
+                [company_id],
+            ).fetchone()
+            if lo is not None:
+                # The plans' months, as the engine takes them (rollups.services._write).
+                plo = month_bounds(week_bounds(lo)[0])[0]
+                phi = month_bounds(week_bounds(hi)[1])[1]
+                params = {"company": company_id, "lo": lo, "hi": hi, "plo": plo, "phi": phi}
+                app.execute(sql, params)
+            app.commit()
+        elapsed = time.perf_counter() - started
+    with admin_connect() as admin:
+        return elapsed, admin.execute("SELECT count(*) FROM bench_floor").fetchone()[0]
+
+
+# The incremental run's own floor: only reading the stale buckets' facts of record and
+# adding them up by manager, KPI and bucket (the parts of the claimed managers' buckets), a
+# company at a time as the app role under row-level security. No plans, no teams, nothing
+# written, no claims.
+INCREMENTAL_FLOOR_SQL = """
+SELECT count(*) FROM (
+    SELECT x.manager_id, x.kpi_id, p.period, p.start, sum(x.value), count(*), max(x.date)
+    FROM ({facts}) x
+    CROSS JOIN LATERAL (VALUES
+        ('day', x.date), ('week', date_trunc('week', x.date)::date),
+        ('month', date_trunc('month', x.date)::date)
+    ) p(period, start)
+    WHERE (x.manager_id, p.period, p.start) IN (
+        SELECT subject_id, period, start FROM rollups_bucket
+        WHERE company_id = %(company)s AND scope = 'manager' AND marks > done)
+    GROUP BY x.manager_id, x.kpi_id, p.period, p.start
+) parts
+"""
+
+
+def incremental_floor_run() -> float:
+    """The incremental floor of every company (INCREMENTAL_FLOOR_SQL), timed."""
+    from rollups import engine
+
+    sql = INCREMENTAL_FLOOR_SQL.format(facts=engine.facts_sql(engine.POSTGRESQL, whole=False))
     with psycopg.connect(os.environ["DATABASE_URL"]) as app:
         companies = [row[0] for row in app.execute("SELECT id FROM accounts_company ORDER BY id")]
         app.commit()
@@ -681,18 +862,62 @@ def floor_run() -> tuple[float, int]:
             app.execute("SET LOCAL enable_nestloop = off")
             app.execute("SET LOCAL jit = off")
             lo, hi = app.execute(
-                "SELECT min(date), max(date) FROM reports_dailyreport WHERE company_id = %s",
+                """SELECT min(start), max("end") FROM rollups_bucket
+                WHERE company_id = %s AND marks > done""",
                 [company_id],
             ).fetchone()
             if lo is not None:
                 app.execute(sql, {"company": company_id, "lo": lo, "hi": hi})
             app.commit()
-        elapsed = time.perf_counter() - started
-    with admin_connect() as admin:
-        return elapsed, admin.execute("SELECT count(*) FROM bench_floor").fetchone()[0]
+        return time.perf_counter() - started
 
 
 # --- The worker: the rollups themselves, in a process of their own ------------------------
+
+
+class SqlTimes:
+    """A connection.execute_wrapper: the time in the engine's statement and in the rest."""
+
+    def __init__(self) -> None:
+        self.statement = self.other = 0.0
+        self.queries = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = time.perf_counter() - started
+            self.queries += 1
+            if "WITH facts AS" in sql:  # engine.fresh_sql, into rollup_fresh or the totals
+                self.statement += spent
+            else:
+                self.other += spent
+
+
+def warm_up(company_id: int) -> None:
+    """What a long-running worker (DB_CONN_MAX_AGE keeps its connection) has loaded before
+    the rollups it is timed on: the calendar's holiday rules (importing them took seconds,
+    counted in the first company's full rollup), the cache's client (its first use, in the
+    first company's release, took 0.6 s on a loaded machine: more than a whole incremental
+    run of a company) and its connection's catalog entries of the tables the engine reads
+    (the statement planned once). Nothing is computed or written."""
+    import holidays
+    from django.core.cache import cache
+    from django.db import connection
+
+    from accounts import tenancy
+    from rollups import engine
+
+    holidays.country_holidays("RU")
+    cache.get("bench:warm-up")
+    day = datetime.date.today()
+    params = dict.fromkeys(("lo", "hi", "plo", "phi", "today", "yesterday"), day)
+    with tenancy.tenant_context(company_id), connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN " + engine.fresh_sql(engine.POSTGRESQL, incremental=False),
+            {**params, "company": company_id},
+        )
 
 
 def worker(mode: str) -> None:
@@ -708,23 +933,33 @@ def worker(mode: str) -> None:
 
     companies = list(Company.objects.order_by("pk").values_list("pk", flat=True))
     connection.ensure_connection()
+    warm_up(companies[0])
     durations = []
+    sql = SqlTimes()
     started = time.perf_counter()
     buckets = written = 0
-    for number, company_id in enumerate(companies):
-        company_started = time.perf_counter()
-        if mode == "full":
-            reconciliation = services.totals_reconcile(company_id=company_id)
-            written += reconciliation.written
-        else:
-            result = services.rollup_run(company_id=company_id)
-            buckets += result.buckets
-            written += result.written
-        durations.append(time.perf_counter() - company_started)
-        if number == 0:
-            emit(f"worker_peak_mb_1_company_{mode}", round(peak_rss_mb(), 1))
+    with connection.execute_wrapper(sql):
+        for number, company_id in enumerate(companies):
+            company_started = time.perf_counter()
+            if mode == "full":
+                reconciliation = services.totals_reconcile(company_id=company_id)
+                written += reconciliation.written
+            else:
+                result = services.rollup_run(company_id=company_id)
+                buckets += result.buckets
+                written += result.written
+            durations.append(time.perf_counter() - company_started)
+            if number == 0:
+                emit(f"worker_peak_mb_1_company_{mode}", round(peak_rss_mb(), 1))
     elapsed = time.perf_counter() - started
     emit(f"{mode}_s", elapsed)
+    # Where the time went: the engine's statement, the other statements (claims, upserts,
+    # temporary tables, working days), and the rest: Python, and the commits, where the
+    # totals' deferred foreign keys are checked.
+    emit(f"{mode}_statement_s", sql.statement)
+    emit(f"{mode}_other_sql_s", sql.other)
+    emit(f"{mode}_python_s", elapsed - sql.statement - sql.other)
+    emit(f"{mode}_queries", sql.queries)
     emit(f"{mode}_company_median_s", statistics.median(durations))
     emit(f"{mode}_company_max_s", max(durations))
     emit(f"{mode}_written", written)
@@ -745,6 +980,7 @@ def nightly_worker(nights: int) -> None:
     companies = list(Company.objects.order_by("pk").values_list("pk", flat=True))
     long, short = companies[0::2], companies[1::2]
     connection.ensure_connection()
+    warm_up(companies[0])
 
     def check(company_id: int) -> float:
         started = time.perf_counter()
@@ -1005,6 +1241,7 @@ def machine() -> None:
     emit("cores", os.cpu_count())
     emit("ram_gb", f"{kib / 1024 / 1024:.1f}")
     emit("postgres", version)
+    emit("load_average", " ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 
 def main() -> None:
@@ -1057,7 +1294,7 @@ def main() -> None:
 
     # The machine is shared: each pair runs the floor and the full rollup back to back, so
     # that both see the same load; the ratios' median is the figure.
-    fulls, floors, ratios = [], [], []
+    fulls, floors, ratios, plan_floors, plan_ratios = [], [], [], [], []
     for pair in range(args.pairs):
         log(f"pair {pair + 1}/{args.pairs}: the floor, a GROUP BY a company")
         floor_s, floor_rows = floor_run()
@@ -1074,7 +1311,20 @@ def main() -> None:
             mismatches = admin.execute(COMPARE_SQL).fetchone()[0]
             admin.execute("DROP TABLE bench_floor")
             admin.execute("CHECKPOINT")
-        emit(f"pair_{pair + 1}", f"full {fulls[-1]:.3f} floor {floor_s:.3f} ratio {ratios[-1]:.3f}")
+        # After the full rollup, which has written the working days the plans split over.
+        log(f"pair {pair + 1}/{args.pairs}: the floor with the managers' plans")
+        plan_floor_s, _rows = floor_run(FLOOR_PLANS_SQL)
+        plan_floors.append(plan_floor_s)
+        plan_ratios.append(fulls[-1] / plan_floor_s)
+        with admin_connect(autocommit=True) as admin:
+            plan_mismatches = admin.execute(COMPARE_PLANS_SQL).fetchone()[0]
+            admin.execute("DROP TABLE bench_floor")
+            admin.execute("CHECKPOINT")
+        emit(
+            f"pair_{pair + 1}",
+            f"full {fulls[-1]:.3f} floor {floor_s:.3f} ratio {ratios[-1]:.3f} "
+            f"floor_with_plans {plan_floor_s:.3f} ratio {plan_ratios[-1]:.3f}",
+        )
     full_s = statistics.median(fulls)
     for name, value in full.items():
         if name != "full_s":
@@ -1082,29 +1332,43 @@ def main() -> None:
     emit("full_s", full_s)
     emit("floor_s", statistics.median(floors))
     emit("full_vs_floor", statistics.median(ratios))
+    emit("floor_with_plans_s", statistics.median(plan_floors))
+    emit("full_vs_floor_with_plans", statistics.median(plan_ratios))
     with admin_connect(autocommit=True) as admin:
         emit("totals_rows", admin.execute("SELECT count(*) FROM rollups_total").fetchone()[0])
     emit("floor_rows", floor_rows)
     emit("floor_mismatches", mismatches)
+    emit("floor_with_plans_mismatches", plan_mismatches)
 
     log("incremental: a new day from every manager, then rollup_run for every company")
     emit("mark_s", new_day(data, today))
-    incrementals = []
+    incrementals, incremental_floors, incremental_ratios = [], [], []
     for run in range(args.pairs):
         if run:
             mark_day(today)  # the same day's buckets again: the same work
+        incremental_floors.append(incremental_floor_run())
         incremental = run_worker("incremental")
         incrementals.append(float(incremental["incremental_s"]))
+        incremental_ratios.append(incrementals[-1] / incremental_floors[-1])
+        emit(
+            f"incremental_pair_{run + 1}",
+            f"incremental {incrementals[-1]:.3f} floor {incremental_floors[-1]:.3f}",
+        )
     for name, value in incremental.items():
         if name != "incremental_s":
             emit(name, value)
     emit("incremental_s", statistics.median(incrementals))
     emit("incremental_share", statistics.median(incrementals) / full_s)
+    emit("incremental_floor_s", statistics.median(incremental_floors))
+    emit("incremental_floor_share", statistics.median(incremental_floors) / full_s)
+    emit("incremental_vs_floor", statistics.median(incremental_ratios))
     emit("worker_peak_mb_1_company", full["worker_peak_mb_1_company_full"])
     emit(
         "worker_peak_mb",
         max(float(full["worker_peak_mb_full"]), float(incremental["worker_peak_mb_incremental"])),
     )
+
+    emit("load_average_after", " ".join(f"{load:.2f}" for load in os.getloadavg()))
 
     log("on the fly vs stored")
     on_the_fly(data, today)

@@ -142,8 +142,7 @@ def _worse(value: str, plan: str, direction: str) -> str:
 
 def _meets(value: str, plan: str, direction: str) -> str:
     """Meets the plan: its completion is 100 % or more; NULL where there is no plan."""
-    completion = _completion(value, plan, direction)
-    return f"(CASE WHEN {completion} IS NULL THEN NULL ELSE {completion} >= 100 END)"
+    return f"({_completion(value, plan, direction)} >= 100)"
 
 
 def _during(stay: str, start: str, end: str) -> str:
@@ -152,7 +151,7 @@ def _during(stay: str, start: str, end: str) -> str:
         AND ({stay}.effective_to IS NULL OR {stay}.effective_to > {start})"""
 
 
-def _level_two(d: Dialect, scope: str, subject: str, group: str, where: str) -> str:
+def _level_two(d: Dialect, scope: str, subject: str, group: str, rows: str) -> str:
     """A team's or the company's totals from its managers' rows of the same statement.
 
     A silent manager's row (no report of the KPI in the period) brings its plan only to a
@@ -178,16 +177,39 @@ def _level_two(d: Dialect, scope: str, subject: str, group: str, where: str) -> 
         sum(CASE WHEN forecast IS NULL THEN actual ELSE forecast END) AS forecast_sum,
         sum(CASE WHEN meeting_plan THEN 1 ELSE 0 END) AS meeting,
         count(meeting_plan) AS planned
-    FROM mpace {where}
+    FROM {rows}
     GROUP BY {group}kpi_id, period, start"""
 
 
-def fresh_sql(d: Dialect, *, incremental: bool) -> str:
+# What a team's or the company's total reads of its members' rows (_level_two), besides
+# plan_exact and meeting_plan.
+LEVEL_TWO_COLUMNS = """kpi_id, period, start, "end", aggregation, direction, unit, s, n, days,
+        last_value, plan_to_date, running, forecast, actual, silent"""
+
+
+def facts_sql(d: Dialect, *, whole: bool) -> str:
+    """The facts of record in [lo, hi] (reports.figures.FACTS_OF_RECORD_SQL).
+
+    whole: [lo, hi] holds every report of the company, whose values are then read by the
+    company; the planner knows how many there are and sizes every step after them. Else
+    only the span's reports' values are read (the dialect's reports_in_span), never the
+    company's whole history."""
+    if whole:
+        return FACTS_OF_RECORD_SQL.format(in_span="true")
+    in_span = d.reports_in_span.format(
+        reports="""SELECT id FROM reports_dailyreport
+            WHERE company_id = %(company)s AND date BETWEEN %(lo)s AND %(hi)s"""
+    )
+    return FACTS_OF_RECORD_SQL.format(in_span=in_span)
+
+
+def fresh_sql(d: Dialect, *, incremental: bool, whole: bool = False) -> str:
     """SELECT of every total asked for, with the columns of TOTAL_COLUMNS.
 
     Parameters: company, lo, hi (the facts' dates), plo, phi (whole months around them),
     today, yesterday. Incremental: only the buckets in the temporary table rollup_claimed
     (scope, subject_id, period, start) are produced, from the facts of their periods.
+    whole: [lo, hi] spans the company's every report (facts_sql).
     """
     week, month = d.week_start.format(d="date"), d.month_start.format(d="date")
 
@@ -202,20 +224,18 @@ def fresh_sql(d: Dialect, *, incremental: bool) -> str:
         return f"""AND ({subject}, period, start) IN (
             SELECT subject_id, period, start FROM rollup_claimed WHERE scope = '{scope}')"""
 
-    in_span = d.reports_in_span.format(
-        reports="""SELECT id FROM reports_dailyreport
-            WHERE company_id = %(company)s AND date BETWEEN %(lo)s AND %(hi)s"""
-    )
     mend = d.month_end.format(d="t.start")
     wend = d.week_end.format(d="t.start")
     running = "(p.period <> 'day' AND p.start <= %(today)s AND %(today)s <= p.\"end\")"
     summed = "p.aggregation = 'sum'"
-    forecast = f"""(CASE WHEN NOT {running} THEN NULL
+    # After melapsed, which has worked it out once a row (the expressions below repeat it).
+    paced = "p.running = 1"
+    forecast = f"""(CASE WHEN NOT {paced} THEN NULL
         WHEN NOT {summed} THEN p.actual
         WHEN p.elapsed_days > 0
             THEN round(p.actual * p.working_days * 1.0 / p.elapsed_days, 4) END)"""
-    manager_value = f"(CASE WHEN {running} THEN {forecast} ELSE p.actual END)"
-    plan_to_date = f"""(CASE WHEN NOT {running} THEN NULL
+    manager_value = f"(CASE WHEN {paced} THEN {forecast} ELSE p.actual END)"
+    plan_to_date = f"""(CASE WHEN NOT {paced} THEN NULL
         WHEN NOT {summed} THEN p.plan_exact
         WHEN p.working_days > 0 THEN p.plan_exact * p.elapsed_days * 1.0 / p.working_days END)"""
     team_forecast = """(CASE WHEN t.running = 0 THEN NULL
@@ -225,21 +245,32 @@ WITH facts AS (
     SELECT x.manager_id, x.kpi_id, x.date, x.value,
         {d.week_start.format(d="x.date")} AS week_start,
         {d.month_start.format(d="x.date")} AS month_start
-    FROM ({FACTS_OF_RECORD_SQL.format(in_span=in_span)}) x
+    FROM ({facts_sql(d, whole=whole)}) x
 ),
 -- The teams' stays: a manager counts in a team for the days spent in it.
 stays AS (
     SELECT user_id AS manager_id, team_id, effective_from, effective_to
     FROM accounts_teammembership WHERE company_id = %(company)s
 ),
--- Each fact twice: in the manager's whole figures (seg 0: their own and the company's) and
--- in the figures of the team they were in that day (seg = the team).
+-- A manager in one team all along (one stay without dates, the usual case): the team counts
+-- their whole figures (seg 0), so they are computed once and added to the team at its level.
+whole_stays AS (
+    SELECT manager_id, max(team_id) AS team_id FROM stays GROUP BY manager_id
+    HAVING count(*) = 1 AND max(effective_from) IS NULL AND max(effective_to) IS NULL
+),
+-- The others' stays: their figures in each team are computed from the days spent in it.
+dated_stays AS (
+    SELECT * FROM stays WHERE manager_id NOT IN (SELECT manager_id FROM whole_stays)
+),
+-- Each fact in the manager's whole figures (seg 0: their own, the company's and, for a
+-- whole stay, the team's) and, for a dated stay, in the figures of the team they were in
+-- that day (seg = the team).
 seg_facts AS (
     SELECT manager_id, 0 AS seg, kpi_id, date, value, week_start, month_start FROM facts
     UNION ALL
     SELECT f.manager_id, st.team_id, f.kpi_id, f.date, f.value, f.week_start, f.month_start
     FROM facts f
-    JOIN stays st ON st.manager_id = f.manager_id {_during("st", "f.date", "f.date")}
+    JOIN dated_stays st ON st.manager_id = f.manager_id {_during("st", "f.date", "f.date")}
 ),
 parts AS (
     SELECT manager_id, seg, kpi_id, 'day' AS period, date AS start, value AS s, 1 AS n,
@@ -252,12 +283,18 @@ parts AS (
     SELECT manager_id, seg, kpi_id, 'month', month_start, sum(value), count(*), max(date)
     FROM seg_facts {only("month", "month_start")} GROUP BY manager_id, seg, kpi_id, month_start
 ),
+-- A last-value KPI's facts: a week's or month's last value is its last reported day's.
+last_facts AS (
+    SELECT f.manager_id, f.kpi_id, f.date, f.value
+    FROM facts f JOIN kpi_kpi k ON k.id = f.kpi_id AND k.aggregation = 'last'
+),
 typed AS (
     SELECT p.manager_id, p.seg, p.kpi_id, p.period, p.start, p.s, p.n, p.n AS days,
-        f.value AS last_value
+        CASE WHEN k.aggregation <> 'last' THEN NULL WHEN p.period = 'day' THEN p.s
+            ELSE f.value END AS last_value
     FROM parts p
     JOIN kpi_kpi k ON k.id = p.kpi_id
-    LEFT JOIN facts f ON k.aggregation = 'last' AND f.manager_id = p.manager_id
+    LEFT JOIN last_facts f ON p.period <> 'day' AND f.manager_id = p.manager_id
         AND f.kpi_id = p.kpi_id AND f.date = p.last_date
     WHERE k.aggregation <> 'ratio'
 ),
@@ -301,13 +338,13 @@ member_segs AS (
     UNION ALL
     SELECT mb.manager_id, st.team_id, mb.sales_role_id, mb.joined, st.effective_from,
         st.effective_to
-    FROM members mb JOIN stays st ON st.manager_id = mb.manager_id
+    FROM members mb JOIN dated_stays st ON st.manager_id = mb.manager_id
 ),
 company_live AS (SELECT DISTINCT period, start, "end" FROM mkpis),
 -- A member's KPI of the role's set that they did not report, in a period anyone in the
 -- company reported in and that ends after they joined (in a team: that they spent some of
 -- in it): their plan still counts.
-silent AS (
+silent AS MATERIALIZED (
     SELECT DISTINCT mb.manager_id, mb.seg, rk.kpi_id, b.period, b.start, 0 AS s, 0 AS n,
         0 AS days, CAST(NULL AS NUMERIC) AS last_value, mb.sales_role_id, b."end", 1 AS silent
     FROM company_live b
@@ -319,7 +356,7 @@ silent AS (
         SELECT 1 FROM mkpis m WHERE m.manager_id = mb.manager_id AND m.seg = mb.seg
             AND m.kpi_id = rk.kpi_id AND m.period = b.period AND m.start = b.start)
 ),
-level_rows AS (
+level_rows AS NOT MATERIALIZED (
     SELECT manager_id, seg, kpi_id, period, start, s, n, days, last_value, sales_role_id,
         "end", 0 AS silent
     FROM mkpis
@@ -345,7 +382,7 @@ seg_days AS (
     UNION ALL
     SELECT x.manager_id, st.team_id, x.date, x.month_start, x.week_start
     FROM mdays x
-    JOIN stays st ON st.manager_id = x.manager_id {_during("st", "x.date", "x.date")}
+    JOIN dated_stays st ON st.manager_id = x.manager_id {_during("st", "x.date", "x.date")}
 ),
 month_wd AS (
     SELECT manager_id, month_start, count(*) AS n FROM mdays GROUP BY manager_id, month_start
@@ -385,7 +422,7 @@ split AS MATERIALIZED (
     JOIN kpi_kpi k ON k.id = mp.kpi_id AND k.aggregation = 'sum'
     GROUP BY b.manager_id, b.seg, mp.kpi_id, b.period, b.start
 ),
-mplanned AS (
+periods_planned AS (
     SELECT m.*, k.aggregation, k.direction, k.unit,
         {_actual("k.aggregation", "k.unit", "m.s", "m.n", "m.last_value")} AS actual,
         round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
@@ -395,7 +432,10 @@ mplanned AS (
                 THEN wp.value * COALESCE(bd.n, 0) * 1.0 / bw.n
             WHEN mp1.value IS NOT NULL OR mp2.value IS NOT NULL THEN COALESCE(sp.plan, 0)
             END, {PLAN_PLACES}) AS plan_exact,
-        bd.n AS working_days
+        bd.n AS working_days,
+        -- A week's own plan and not a working day in it: a team counts no share of it.
+        (k.aggregation = 'sum' AND m.period = 'week' AND wp.value IS NOT NULL
+            AND bd.n IS NULL) AS idle_week
     FROM level_rows m
     JOIN kpi_kpi k ON k.id = m.kpi_id
     LEFT JOIN plans mp1 ON mp1.manager_id = m.manager_id AND mp1.kpi_id = m.kpi_id
@@ -410,6 +450,7 @@ mplanned AS (
         AND bd.period = m.period AND bd.start = m.start
     LEFT JOIN bucket_days bw ON bw.manager_id = m.manager_id AND bw.seg = 0
         AND bw.period = m.period AND bw.start = m.start
+    WHERE m.period <> 'day'
 ),
 -- The running week's and month's working days so far: to today when the manager has
 -- reported today, else to yesterday.
@@ -432,12 +473,34 @@ elapsed AS (
             THEN %(today)s ELSE %(yesterday)s END
     GROUP BY x.manager_id, x.seg, x.month_start
 ),
-melapsed AS MATERIALIZED (
+-- A day (most rows): its month's plan, split over it if it is a working day; no week plan,
+-- not running. The same rules as a week's or month's below, with less to join.
+mplanned AS (
+    SELECT m.*, k.aggregation, k.direction, k.unit,
+        {_actual("k.aggregation", "k.unit", "m.s", "m.n", "m.last_value")} AS actual,
+        round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
+            WHEN mp1.value IS NOT NULL THEN COALESCE(sp.plan, 0) END, {PLAN_PLACES})
+            AS plan_exact,
+        bd.n AS working_days, false AS idle_week, 0 AS running,
+        CAST(NULL AS INTEGER) AS elapsed_days
+    FROM level_rows m
+    JOIN kpi_kpi k ON k.id = m.kpi_id
+    LEFT JOIN plans mp1 ON mp1.manager_id = m.manager_id AND mp1.kpi_id = m.kpi_id
+        AND mp1.period = 'month' AND mp1.start = {d.month_start.format(d="m.start")}
+    LEFT JOIN split sp ON sp.manager_id = m.manager_id AND sp.seg = m.seg
+        AND sp.kpi_id = m.kpi_id AND sp.period = m.period AND sp.start = m.start
+    LEFT JOIN bucket_days bd ON bd.manager_id = m.manager_id AND bd.seg = m.seg
+        AND bd.period = m.period AND bd.start = m.start
+    WHERE m.period = 'day'
+    UNION ALL
     SELECT p.*, CASE WHEN {running} THEN 1 ELSE 0 END AS running,
         CASE WHEN {running} THEN COALESCE(e.n, 0) END AS elapsed_days
-    FROM mplanned p
+    FROM periods_planned p
     LEFT JOIN elapsed e ON e.manager_id = p.manager_id AND e.seg = p.seg
         AND e.period = p.period AND e.start = p.start
+),
+melapsed AS MATERIALIZED (
+    SELECT p.* FROM mplanned p
     -- A silent manager counts where they had a plan and days to work.
     WHERE p.silent = 0 OR (p.plan_exact IS NOT NULL AND p.working_days IS NOT NULL)
 ),
@@ -447,8 +510,20 @@ mpace AS MATERIALIZED (
             ELSE {_meets(manager_value, "p.plan_exact", "p.direction")} END AS meeting_plan
     FROM melapsed p
 ),
-teams AS ({_level_two(d, "team", "seg", "seg, ", "WHERE seg <> 0")}),
-whole AS ({_level_two(d, "company", "%(company)s", "", "WHERE seg = 0")}),
+-- A team's members: those of a dated stay by their days in it, those of a whole stay whole
+-- (the same figures; only a week's own plan without a working day is no team's share).
+team_rows AS (
+    SELECT seg AS team_id, {LEVEL_TWO_COLUMNS}, plan_exact, meeting_plan
+    FROM mpace WHERE seg <> 0
+    UNION ALL
+    SELECT ws.team_id, {LEVEL_TWO_COLUMNS},
+        CASE WHEN m.idle_week THEN NULL ELSE m.plan_exact END,
+        CASE WHEN m.idle_week THEN NULL ELSE m.meeting_plan END
+    FROM mpace m JOIN whole_stays ws ON ws.manager_id = m.manager_id
+    WHERE m.seg = 0
+),
+teams AS ({_level_two(d, "team", "team_id", "team_id, ", "team_rows")}),
+whole AS ({_level_two(d, "company", "%(company)s", "", "mpace WHERE seg = 0")}),
 level_two AS (
     SELECT t.*, {_actual("t.aggregation", "t.unit", "t.s", "t.n", "t.last_value")} AS actual
     FROM (SELECT * FROM teams WHERE true {claimed("team", "subject_id")}

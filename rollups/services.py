@@ -435,9 +435,38 @@ def rollup_run(*, company_id: int, token: str | None = None) -> RollupResult:
         result.rounds += 1
 
 
+# A company's incremental run is mostly round trips: on PostgreSQL the claim and the release
+# are a statement each. The claim: the free stale buckets, locked (SKIP LOCKED) and claimed.
+CLAIM_SQL = """
+UPDATE rollups_bucket SET claimed_by = %(token)s, claimed_at = %(now)s, claimed_marks = marks
+WHERE id IN (
+    SELECT id FROM rollups_bucket
+    WHERE company_id = %(company)s AND marks > done
+        AND (claimed_by = '' OR claimed_by = %(token)s OR claimed_at < %(expired)s)
+    ORDER BY id LIMIT %(batch)s FOR UPDATE SKIP LOCKED)
+RETURNING *"""
+# The release: the buckets locked in the order _buckets_mark() uses, then those still this
+# worker's marked done as of the claim.
+RELEASE_SQL = """
+UPDATE rollups_bucket SET done = claimed_marks, claimed_by = '', claimed_at = NULL
+WHERE id IN (
+    SELECT id FROM rollups_bucket WHERE id = ANY(%(ids)s)
+    ORDER BY scope, subject_id, period, start FOR UPDATE)
+    AND claimed_by = %(token)s"""
+
+
 def _claim(*, company_id: int, token: str) -> list[Bucket]:
     with tenancy.tenant_context(company_id):
         now = timezone.now()
+        if connection.vendor == "postgresql":
+            params = {
+                "token": token,
+                "now": now,
+                "company": company_id,
+                "expired": now - CLAIM_TIMEOUT,
+                "batch": CLAIM_BATCH,
+            }
+            return list(Bucket.objects.raw(CLAIM_SQL, params))
         free = Q(claimed_by="") | Q(claimed_by=token) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
         ids = list(
             Bucket.objects.filter(free, company_id=company_id, marks__gt=F("done"))
@@ -452,6 +481,11 @@ def _claim(*, company_id: int, token: str) -> list[Bucket]:
 
 
 def _release(*, company_id: int, token: str, ids: list[int]) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(RELEASE_SQL, {"ids": ids, "token": token})
+        figures_version_bump(company_id)
+        return
     # Lock in the order _buckets_mark() uses, then record what was computed.
     list(
         Bucket.objects.filter(pk__in=ids)
@@ -476,19 +510,14 @@ def _lock(company_id: int, *, shared: bool) -> None:
 def _recompute(company: Company, claimed: list[Bucket]) -> tuple[int, int]:
     lo = min(bucket.start for bucket in claimed)
     hi = max(bucket.end for bucket in claimed)
+    ids = [bucket.pk for bucket in claimed]
     with connection.cursor() as cursor:
+        # The claimed buckets' keys, copied in one statement (at most CLAIM_BATCH ids).
         cursor.execute(
-            "CREATE TEMP TABLE rollup_claimed (scope varchar(8), subject_id bigint, "
-            'period varchar(5), start date, "end" date)'
+            'CREATE TEMP TABLE rollup_claimed AS SELECT scope, subject_id, period, start, "end" '
+            f"FROM rollups_bucket WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            ids,
         )
-        # A statement per 500 buckets rather than one per bucket.
-        for first in range(0, len(claimed), 500):
-            chunk = claimed[first : first + 500]
-            cursor.execute(
-                "INSERT INTO rollup_claimed VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)),
-                [v for b in chunk for v in (b.scope, b.subject_id, b.period, b.start, b.end)],
-            )
         try:
             return _write(company, cursor, lo, hi, incremental=True)
         finally:
@@ -526,34 +555,43 @@ def _write(
     }
     if connection.vendor == "postgresql":
         # The statement's intermediate results are CTEs the planner cannot count: left to
-        # itself it nests loops over them. JIT would compile its long expressions for longer
-        # than they take to run.
+        # itself it nests loops over them, and sorts tens of thousands of rows it takes for
+        # one to merge-join or group them; hashing is linear whatever their number. JIT
+        # would compile its long expressions for longer than they take to run.
         # Incremental: joins in the order written; for a few buckets, searching the orders
         # of this many joins took longer than running them. The settings in one round trip
         # (SET LOCAL takes one each): a company's incremental run is mostly round trips.
-        planner = "set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
+        planner = ", ".join(
+            f"set_config('{name}', 'off', true)"
+            for name in ("enable_nestloop", "enable_mergejoin", "enable_sort", "jit")
+        )
         if incremental:
             planner += ", set_config('join_collapse_limit', '1', true)"
         cursor.execute(f"SELECT {planner}")
     columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
+    # Neither incremental nor inside: [lo, hi] is the company's whole history.
+    fresh = engine.fresh_sql(dialect, incremental=incremental, whole=not incremental and not inside)
     if not incremental and not inside and not Total.objects.filter(company=company).exists():
         # The company's first totals: nothing to compare with or delete, so they go straight
         # into the table, without the temporary copy.
         cursor.execute(
             f"""INSERT INTO rollups_total ({columns}, computed_at)
-            SELECT {columns}, %(now)s FROM ({engine.fresh_sql(dialect, incremental=False)}) f""",
+            SELECT {columns}, %(now)s FROM ({fresh}) f""",
             {**params, "now": timezone.now()},
         )
         return cursor.rowcount, 0
-    cursor.execute(
-        "CREATE TEMP TABLE rollup_fresh AS " + engine.fresh_sql(dialect, incremental=incremental),
-        params,
-    )
-    if incremental and connection.vendor == "postgresql":
-        # A few buckets' totals are replaced: the upsert and the delete find them by their
-        # key, index lookups in a nested loop rather than a hash of every total the company
-        # has. (A full rollup replaces them all: the hash is the right plan there.)
-        cursor.execute("SET LOCAL enable_nestloop = on")
+    cursor.execute("CREATE TEMP TABLE rollup_fresh AS " + fresh, params)
+    if connection.vendor == "postgresql":
+        # The statements after it are the planner's own again. Incremental: a few buckets'
+        # totals are replaced; the upsert and the delete find them by their key, index
+        # lookups in a nested loop rather than a hash of every total the company has. (A
+        # full rollup replaces them all: the hash is the right plan there.)
+        restore = (
+            "set_config('enable_mergejoin', 'on', true), set_config('enable_sort', 'on', true)"
+        )
+        if incremental:
+            restore += ", set_config('enable_nestloop', 'on', true)"
+        cursor.execute(f"SELECT {restore}")
     try:
         key = ", ".join(f'"{c}"' for c in engine.TOTAL_KEY)
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in engine.TOTAL_VALUES)

@@ -9,7 +9,8 @@ import pytest
 
 from accounts import services as account_services
 from accounts import tenancy
-from accounts.models import Company
+from accounts.models import Company, TeamMembership
+from kpi import services as kpi_services
 from kpi.periods import Window, month_bounds
 from reports.selectors import team_report_status
 from rollups import services
@@ -168,3 +169,34 @@ def test_who_has_not_reported_lists_a_moved_manager_in_her_new_team():
         status = team_report_status(company=o.company, head=o.admin)
         found = {team.team.pk: {m.manager.pk for m in team.managers} for team in status}
         assert found == {o.first.pk: {o.bo.pk}, o.second.pk: {o.an.pk, o.ve.pk}}
+
+
+def test_a_team_counts_a_manager_in_one_stay_as_in_the_same_stay_in_pieces():
+    """The engine computes a manager who has been in one team all along once and adds her
+    whole figures to the team (engine.py, whole_stays); the same days in the same team,
+    recorded as two stays, go the way of a move. Both give the team the same totals."""
+    o = office()
+    with tenancy.tenant_context(o.company):
+        days = working_days(o)
+        for day in days[:12]:
+            report(o, o.an, day, calls=10 + day.day)
+        week = days[7] - datetime.timedelta(days=days[7].weekday())
+        kpi_services.plan_set(
+            company=o.company,
+            kpi=o.kpis["calls"],
+            start=week,
+            period="week",
+            value=Decimal(33),
+            manager=o.an,
+        )
+        services.rollup_run(company_id=o.company.pk)
+        assert Total.objects.filter(company=o.company, scope="team", period="week").exists()
+        whole = stored_totals(o.company)
+        TeamMembership.objects.filter(company=o.company, user=o.an).update(effective_to=days[6])
+        TeamMembership.objects.create(
+            company=o.company, user=o.an, team=o.first, effective_from=days[6]
+        )
+        reconciliation = services.totals_reconcile(company_id=o.company.pk)
+        assert (reconciliation.written, reconciliation.deleted) == (0, 0)
+        assert stored_totals(o.company) == whole
+        assert whole == expected_totals(o.company, o.company.local_time().date())
