@@ -23,7 +23,7 @@ from django.db.models import Q
 
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
-from crm_sync import services, vendors
+from crm_sync import oauth, services, vendors
 from crm_sync.models import (
     Call,
     CRMConnection,
@@ -47,8 +47,10 @@ def catalogue_refresh(*, connection: CRMConnection, **http: Any) -> Catalogue:
     """Ask the CRM for its pipelines and users now (`CRMError` when it refuses) and keep
     them on the connection for the mapping page."""
     vendor = vendors.vendor_for(connection.vendor)
+    # An OAuth connection's token is renewed as the pull's is; a Bitrix24 application
+    # answers at its own endpoint.
     client = vendor.connect(
-        base_url=connection.base_url, token=services.connection_token(connection), **http
+        base_url=oauth.endpoint(connection), token=oauth.access_token(connection), **http
     )
     try:
         catalogue = Catalogue(pipelines=vendor.pipelines(client), people=vendor.user_list(client))
