@@ -321,3 +321,16 @@ def test_the_portal_form_refuses_what_is_not_an_address(client, alpha, apps):
     assert page.status_code == 200
     assert "/oauth/authorize/" not in page.content.decode()
     assert 'class="error"' in page.content.decode()
+
+
+def test_the_mapping_page_reads_the_crm_with_the_oauth_pair(client, alpha, fake, amo, apps):
+    """It sent the stored JSON, decrypted, as the bearer token: amoCRM answered 401."""
+    client.force_login(alpha.admin)
+    client.get(amo_callback(client))
+    age(amo, hours=-1)  # and renews it first, as a pull does
+
+    done = client.post(reverse("crm-connection-mapping", args=[amo.code]), {"refresh": "1"})
+
+    assert "Списки обновлены из CRM." in messages_of(done)
+    assert reload(amo).catalogue["pipelines"]
+    assert stored(amo)["access_token"] == "access-2"
