@@ -1,10 +1,12 @@
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from crm_sync import oauth
 from crm_sync.models import CRMConnection, PipelineStage
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ class ConnectionForm(forms.Form):
     def __init__(self, *args: Any, connection: CRMConnection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.connection = connection
+        self.oauth = connection is not None and oauth.status(connection) is not None
         if connection is not None:
             del self.fields["vendor"]
             if connection.vendor == CRMConnection.Vendor.AMOCRM:
@@ -91,7 +94,9 @@ class ConnectionForm(forms.Form):
             if match:
                 data["base_url"] = match["base"]
                 data["token"] = data.get("token") or match["secret"]
-            elif not re.match(r"^https://[^/]+/rest/\d+/?$", url):
+            elif not re.match(r"^https://[^/]+/rest/\d+/?$", url) and not (
+                self.oauth and re.match(r"^https?://[^/]+/?$", url)
+            ):  # an application's connection keeps the portal's own address
                 self.add_error("base_url", _("Вставьте адрес входящего вебхука Битрикс24."))
         if data.get("oauth_code") and vendor == CRMConnection.Vendor.AMOCRM:
             for name in ("oauth_client_id", "oauth_client_secret", "oauth_redirect_uri"):
@@ -100,6 +105,25 @@ class ConnectionForm(forms.Form):
         elif self.connection is None and not data.get("token"):
             self.add_error("token", _("Без ключа доступа нельзя загружать данные из CRM."))
         return data
+
+
+class PortalForm(forms.Form):
+    """Step 1 of Bitrix24's full OAuth protocol: the portal where the admin grants access."""
+
+    portal = forms.URLField(
+        label=_("Адрес портала Битрикс24"),
+        max_length=200,
+        assume_scheme="https",
+        help_text=_("Например, https://компания.bitrix24.ru: тот, где установлено приложение."),
+    )
+
+    def clean_portal(self) -> str:
+        parts = urlsplit(self.cleaned_data["portal"])
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise forms.ValidationError(
+                _("Введите адрес портала, например https://компания.bitrix24.ru.")
+            )
+        return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class MappingForm(forms.Form):

@@ -6,6 +6,12 @@ from crm_sync import webhooks
 urlpatterns = [
     path("settings/crm/", views.connection_list, name="crm-connections"),
     path("settings/crm/new/", views.connection_create, name="crm-connection-create"),
+    path("settings/crm/oauth/<slug:vendor>/", views.connection_oauth_start, name="crm-oauth-start"),
+    path(
+        "settings/crm/oauth/<slug:vendor>/callback/",
+        views.connection_oauth_callback,
+        name="crm-oauth-callback",
+    ),
     path("settings/crm/<uuid:code>/", views.connection_edit, name="crm-connection-edit"),
     path(
         "settings/crm/<uuid:code>/mapping/",

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
 from crm_sync import catalog, connectors, mapping, oauth, services, tasks
-from crm_sync.connection_forms import AmountFieldForm, ConnectionForm, MappingForm
+from crm_sync.connection_forms import AmountFieldForm, ConnectionForm, MappingForm, PortalForm
 from crm_sync.models import CRMConnection, PipelineStage
 from crm_sync.vendors.http import CRMError
 
@@ -48,16 +48,112 @@ def connection_list(request: HttpRequest) -> HttpResponse:
         connection.webhook_url = webhook_url(connection)
         connection.progress = connectors.connection_progress(connection)
         connection.token_masked = _masked_token(connection)
+        connection.oauth = oauth.status(connection)
+        connection.oauth_app = oauth.app_for(connection.vendor) is not None
         if connection.vendor == CRMConnection.Vendor.BITRIX24:
             connection.application_token_masked = crypto.masked(
                 crypto.decrypt(connection.event_token)
             )
     connected = {connection.vendor for connection in connections}
+    vendors = [(v, label) for v, label in CRMConnection.Vendor.choices if v not in connected]
     context = {
         "connections": connections,
-        "vendors": [(v, label) for v, label in CRMConnection.Vendor.choices if v not in connected],
+        "vendors": vendors,
+        "oauth_vendors": [(v, label) for v, label in vendors if oauth.app_for(v) is not None],
     }
     return render(request, "crm_sync/connection_list.html", context)
+
+
+def oauth_callback_url(vendor: str) -> str:
+    """The redirect URI the CRM's application is registered with."""
+    path = reverse("crm-oauth-callback", kwargs={"vendor": vendor})
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _oauth_vendor(vendor: str) -> CRMConnection.Vendor:
+    if vendor not in CRMConnection.Vendor.values:
+        raise Http404
+    return CRMConnection.Vendor(vendor)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_oauth_start(request: HttpRequest, vendor: str) -> HttpResponse:
+    """«Подключить через amoCRM»: straight to amoCRM's consent page. «…через Битрикс24»: the
+    portal's address first, then a link to its consent page (a form may not redirect to
+    another site under our CSP's form-action)."""
+    require_configure(request.user)
+    vendor = _oauth_vendor(vendor)
+    company = request.user.company
+    context: dict[str, object] = {
+        "vendor": vendor,
+        "configured": oauth.app_for(vendor) is not None,
+        "callback_url": oauth_callback_url(vendor),
+    }
+    if not context["configured"]:
+        return render(request, "crm_sync/connection_oauth.html", context)
+    if vendor == CRMConnection.Vendor.AMOCRM:
+        state = oauth.state_issue(session=request.session, company=company, vendor=vendor)
+        return redirect(oauth.authorize_url(vendor=vendor, state=state))
+    existing = CRMConnection.objects.filter(company=company, vendor=vendor).first()
+    initial = {"portal": oauth.origin(existing.base_url)} if existing else {}
+    form = PortalForm(request.POST or None, initial=initial)
+    if submitted(request, form):
+        state = oauth.state_issue(session=request.session, company=company, vendor=vendor)
+        portal = form.cleaned_data["portal"]
+        context["authorize_url"] = oauth.authorize_url(vendor=vendor, state=state, portal=portal)
+        context["portal"] = portal
+    context["form"] = form
+    return render(request, "crm_sync/connection_oauth.html", context)
+
+
+@login_required
+@require_GET
+def connection_oauth_callback(request: HttpRequest, vendor: str) -> HttpResponse:
+    """Where the CRM sends the admin back with a code: the state checked and spent, the code
+    traded for the pair, the admin returned to the connections with what happened."""
+    require_configure(request.user)
+    vendor = _oauth_vendor(vendor)
+    company = request.user.company
+    query = request.GET
+    try:
+        oauth.state_take(
+            session=request.session, state=query.get("state", ""), company=company, vendor=vendor
+        )
+        if query.get("error") or not query.get("code"):  # the admin declined (RFC 6749 4.1.2.1)
+            raise oauth.AuthorizationRefused(
+                _("%(crm)s не выдала доступ: в окне CRM его не разрешили. Доступ не сохранён.")
+                % {"crm": vendor.label}
+            )
+        authorized = oauth.connection_authorize(
+            company=company, vendor=vendor, code=query["code"],
+            redirect_uri=oauth_callback_url(vendor), referer=query.get("referer", ""),
+            server_domain=query.get("server_domain", ""), scope=query.get("scope", ""),
+        )  # fmt: skip
+    except oauth.AuthorizationRefused as error:
+        messages.error(request, str(error))
+        return redirect("crm-connections")
+    except CRMError as error:  # the token endpoint refused the code, or is down
+        messages.error(request, _("Не удалось подключить CRM:") + f" {error}")
+        return redirect("crm-connections")
+    connection = authorized.connection
+    arguments = (connection.company_id, str(connection.code))
+    transaction.on_commit(lambda: tasks.pull_connection.delay(*arguments))
+    messages.success(
+        request,
+        _("%(crm)s подключена через OAuth 2.0 (%(portal)s): загрузка данных запущена.")
+        % {"crm": connection.get_vendor_display(), "portal": connection.base_url},
+    )
+    if authorized.missing_scopes:
+        messages.warning(request, _missing_scopes_message(authorized.missing_scopes))
+    return redirect("crm-connections")
+
+
+def _missing_scopes_message(scopes: list[str]) -> str:
+    return _(
+        "Приложению в Битрикс24 не выданы права: %(scopes)s. Без них часть данных не "
+        "загрузится: добавьте права в настройках приложения на портале и подключите заново."
+    ) % {"scopes": ", ".join(scopes)}
 
 
 @login_required

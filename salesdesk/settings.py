@@ -230,6 +230,21 @@ REMINDER_RETRY_SECONDS = float(os.environ.get("REMINDER_RETRY_SECONDS") or 60)
 # Fernet keys for the stored CRM tokens, comma-separated: the first encrypts, all decrypt
 # (accounts.crypto); derived from SECRET_KEY when unset, which check --deploy refuses.
 CRM_CREDENTIALS_KEY = os.environ.get("CRM_CREDENTIALS_KEY", "")
+# This installation's OAuth 2.0 applications (docs/architecture.md, «CRM OAuth»): with a
+# pair set, an admin connects with «Подключить через amoCRM / Битрикс24». Their redirect
+# URI is SITE_URL + /settings/crm/oauth/amocrm/callback/ (…/bitrix24/callback/).
+AMOCRM_CLIENT_ID = os.environ.get("AMOCRM_CLIENT_ID", "")
+AMOCRM_CLIENT_SECRET = os.environ.get("AMOCRM_CLIENT_SECRET", "")
+# Where the admin grants access (Kommo: https://www.kommo.com/oauth), and the account domains
+# a callback's `referer` may name: the code is exchanged there, with the client secret.
+AMOCRM_OAUTH_URL = os.environ.get("AMOCRM_OAUTH_URL", "https://www.amocrm.ru/oauth")
+AMOCRM_ACCOUNT_DOMAINS = envlist("AMOCRM_ACCOUNT_DOMAINS", "amocrm.ru,amocrm.com,kommo.com")
+BITRIX24_CLIENT_ID = os.environ.get("BITRIX24_CLIENT_ID", "")
+BITRIX24_CLIENT_SECRET = os.environ.get("BITRIX24_CLIENT_SECRET", "")
+# Bitrix24's authorization servers; a callback's `server_domain` must name one of them.
+BITRIX24_OAUTH_SERVERS = envlist(
+    "BITRIX24_OAUTH_SERVERS", "https://oauth.bitrix.info,https://oauth.bitrix24.tech"
+)
 
 # --- Authentication -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

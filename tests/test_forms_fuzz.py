@@ -101,6 +101,9 @@ UNLINKED = {
     "checklist-dismiss": "tests/accounts/test_checklist.py",
     "sample-remove": "tests/accounts/test_sample.py (shown once a company has sample data)",
     "call-recording": "tests/telephony/test_recording.py (a redirect to the PBX's recording)",
+    "crm-oauth-start": "tests/crm_sync/test_oauth_connect.py (linked once the installation "
+    "has a CRM's OAuth application configured)",
+    "crm-oauth-callback": "tests/crm_sync/test_oauth_connect.py (where a CRM sends the admin)",
 }
 PAGES_PER_NAME = 2
 

@@ -19,8 +19,19 @@ OAuth 2.0 (`OAuthServer`): amoCRM's `POST /oauth2/access_token`
 `GET oauth.bitrix.info/oauth/token/` (apidocs.bitrix24.ru «OAuth 2.0 протокол авторизации»):
 an authorization code and each refresh token work once; an access token can be expired by
 the test; Bitrix24 then answers 401 `expired_token`. `blocked` answers 403 to everything,
-as both do to an IP address they blocked; Bitrix24 methods in `no_scope` answer
-`insufficient_scope`.
+the token endpoints too, as both do to an IP address they blocked; Bitrix24 methods in
+`no_scope` answer `insufficient_scope`.
+
+The admin's side of it, once a test sets `oauth.redirect_uris[vendor]` (the application's
+registered redirect URI): amoCRM's consent page `GET /oauth?client_id=&state=&mode=`
+(amocrm.ru/developers/content/api/auth «Авторизация в публичных интеграциях»), whose
+«Разрешить» returns to the redirect URI with `code`, `referer` (the account's host: this
+server), `state`, `platform` and `client_id`; and a Bitrix24 portal's
+`GET /oauth/authorize/?client_id=&state=` (apidocs.bitrix24.ru «Полный протокол авторизации
+OAuth 2.0», shaped as bitrix-tools/b24-rest-docs settings/oauth/index.md), which, the user
+being signed in to the portal, redirects at once with `code`, `state`, `domain`,
+`member_id`, `scope` (`oauth.scope`) and `server_domain` (this server, standing in for
+oauth.bitrix24.tech too). amoCRM's exchange must name the registered redirect URI.
 
 Their pipelines (amoCRM `/api/v4/leads/pipelines`; Bitrix24 `crm.category.list`,
 `crm.status.list`) are served always; the stage history (amoCRM `/api/v4/events`, Bitrix24
@@ -32,13 +43,14 @@ payload follows: payloads/README.md.
 
 import copy
 import datetime
+import html
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 PAYLOADS = Path(__file__).parent / "payloads"
 AMO_TOKEN = "t0ken"
@@ -97,9 +109,16 @@ class FakeCRM:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path.startswith("/oauth/token/"):  # oauth.bitrix.info
-                    query = dict(parse_qsl(urlsplit(self.path).query))
+                url = urlsplit(self.path)
+                query = dict(parse_qsl(url.query))
+                if url.path == "/oauth/token/":  # oauth.bitrix.info
+                    if fake.blocked:
+                        return fake.answer(self, 403, {"error": "ACCESS_DENIED"})
                     return fake.answer(self, *fake.oauth.grant(query, bitrix=True))
+                if url.path == "/oauth":  # www.amocrm.ru/oauth, the consent page
+                    return fake.page(self, *fake.oauth.consent(query))
+                if url.path == "/oauth/authorize/":  # a Bitrix24 portal
+                    return fake.redirect(self, *fake.oauth.authorize(query))
                 answer = fake.amocrm(self)
                 fake.between_pages(*fake.log[-1][1:])  # before the client can ask again
                 fake.answer(self, *answer)
@@ -107,6 +126,8 @@ class FakeCRM:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.path == "/oauth2/access_token":  # amoCRM
+                    if fake.blocked:
+                        return fake.answer(self, 403, {"title": "Forbidden", "status": 403})
                     return fake.answer(self, *fake.oauth.grant(json.loads(body)))
                 answer = fake.bitrix24(self.path, json.loads(body or b"{}"))
                 fake.between_pages(*fake.log[-1][1:])
@@ -118,6 +139,7 @@ class FakeCRM:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.oauth.endpoint = f"{self.url}/rest/"
+        self.oauth.host = f"127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -133,6 +155,22 @@ class FakeCRM:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+    def page(self, handler: BaseHTTPRequestHandler, status: int, html: str) -> None:
+        data = html.encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def redirect(self, handler: BaseHTTPRequestHandler, status: int, location: str) -> None:
+        if status != 302:
+            return self.page(handler, status, location)
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
 
     def requests_to(self, path: str) -> list[tuple[float, str, dict]]:
         return [entry for entry in self.log if entry[1] == path]
@@ -375,6 +413,44 @@ class OAuthServer:
         self.counter = 0
         self.delay = 0.0  # a slow token endpoint, to let two refreshes overlap
         self.endpoint = ""
+        self.host = ""  # the account's / portal's host and port
+        # Each application's registered redirect URI, by vendor ("amocrm", "bitrix24").
+        self.redirect_uris: dict[str, str] = {}
+        self.scope = "crm,user,telephony"  # what the portal grants the application
+        self.member_id = "a223c6b3710f85df22e9377d6c4f7553"
+        self.issued: list[str] = []  # codes the consent pages gave out
+
+    def _issue_code(self) -> str:
+        with self.lock:
+            code = f"code-{len(self.issued) + 1}"
+            self.codes.add(code)
+            self.issued.append(code)
+        return code
+
+    def consent(self, asked: dict) -> tuple[int, str]:
+        """amoCRM's page where the user picks the account and allows access."""
+        redirect_uri = self.redirect_uris.get("amocrm")
+        if asked.get("client_id") != self.CLIENT_ID or not redirect_uri:
+            return 400, "<h1>Интеграция не найдена</h1>"
+        query = urlencode({"code": self._issue_code(), "referer": self.host,
+                           "state": asked.get("state", ""), "platform": "1",
+                           "client_id": self.CLIENT_ID})  # fmt: skip
+        target = html.escape(f"{redirect_uri}?{query}")
+        return 200, (
+            '<!doctype html><html lang="ru"><title>Предоставить доступ</title>'
+            f"<h1>Salesdesk запрашивает доступ к аккаунту {self.host}</h1>"
+            f'<a id="allow" href="{target}">Разрешить</a></html>'
+        )
+
+    def authorize(self, asked: dict) -> tuple[int, str]:
+        """A Bitrix24 portal, its user signed in: straight back to the application."""
+        redirect_uri = self.redirect_uris.get("bitrix24")
+        if asked.get("client_id") != self.CLIENT_ID or not redirect_uri:
+            return 400, "<h1>Приложение не найдено</h1>"
+        query = urlencode({"code": self._issue_code(), "state": asked.get("state", ""),
+                           "domain": self.host, "member_id": self.member_id,
+                           "scope": self.scope, "server_domain": self.host})  # fmt: skip
+        return 302, f"{redirect_uri}?{query}"
 
     def live(self, token: str) -> bool:
         return token in self.access and token not in self.expired
@@ -391,6 +467,9 @@ class OAuthServer:
             ):  # fmt: skip
                 return 401, {"error": "invalid_client"}
             kind = asked.get("grant_type")
+            registered = self.redirect_uris.get("amocrm")
+            if not bitrix and registered and asked.get("redirect_uri") != registered:
+                return 400, {"error": "invalid_grant", "hint": "Redirect URI mismatch"}
             if kind == "authorization_code" and asked.get("code") in self.codes:
                 self.codes.discard(asked["code"])
             elif kind == "refresh_token" and asked.get("refresh_token") in self.refresh:
@@ -404,7 +483,9 @@ class OAuthServer:
         if bitrix:  # where the portal's REST answers this application
             return 200, {
                 "access_token": access, "refresh_token": refresh, "expires_in": 3600,
-                "client_endpoint": self.endpoint, "scope": "crm,user,telephony",
+                "client_endpoint": self.endpoint, "scope": self.scope, "domain": self.host,
+                "member_id": self.member_id, "server_endpoint": f"http://{self.host}/rest/",
+                "status": "L",
             }  # fmt: skip
         return 200, {"token_type": "Bearer", "expires_in": 86400, "access_token": access,
                      "refresh_token": refresh}  # fmt: skip

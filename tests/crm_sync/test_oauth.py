@@ -200,3 +200,37 @@ def test_the_admin_connects_amocrm_with_an_authorization_code(client, alpha, fak
     assert "OAuth 2.0" in page and "refresh-" not in page
     missing = client.post(url, {**form, "oauth_client_id": ""})
     assert "Нужен для обмена кода авторизации" in missing.content.decode()
+
+
+def test_a_refused_refresh_is_not_asked_again_and_the_page_says_connect_again(
+    client, alpha, fake, amo
+):
+    authorize(amo, fake)
+    fake.oauth.refresh.clear()
+    age(amo, hours=-1)
+    pull(amo)
+    asked = len(fake.oauth.grants)
+
+    pull(amo)
+
+    assert len(fake.oauth.grants) == asked  # a dead refresh token is not spent again
+    assert "Подключите CRM заново" in reload(amo).last_error
+    client.force_login(alpha.admin)
+    page = client.get(reverse("crm-connections")).content.decode()
+    assert "Подключение истекло — подключите заново." in page
+    assert "Ввести новый код авторизации" in page  # no installation app: the pasted code
+
+
+def test_an_ip_block_at_the_token_endpoint_is_not_called_a_revoked_permission(alpha, fake, amo):
+    authorize(amo, fake)
+    age(amo, hours=-1)
+    fake.blocked = True
+
+    pull(amo)
+
+    error = reload(amo).last_error
+    assert "IP-адрес сервера Salesdesk, похоже, заблокирован" in error
+    assert "разрешение отозвано" not in error
+    fake.blocked = False
+    pull(amo)
+    assert stored(amo)["access_token"] == "access-2"

@@ -50,6 +50,7 @@ NOT_PAGES = {
     "telephony-receive": "a PBX's webhook, not a person's page",
     "call-recording": "a redirect to the PBX's recording (tests/telephony)",
     "crm-connection-status": "an htmx fragment the connections page polls",
+    "crm-oauth-callback": "where a CRM sends the admin back: checked, then a redirect",
 }
 # Pages everyone signed in reaches from the menu; their screenshots are kept.
 MAIN_PAGES = {
@@ -91,6 +92,7 @@ def _samples(cast: Cast) -> dict[str, dict[str, object]]:
             "crm-connection-edit": {"code": connection.code},
             "crm-connection-mapping": {"code": connection.code},
             "crm-connection-amount": {"code": connection.code},
+            "crm-oauth-start": {"vendor": "bitrix24"},
             "quality-score": {"code": Call.objects.get(company=company, external_id="c1").code},
             "quality-score-detail": {"code": score.code},
             "quality-call-type": {"code": call_type.code},
