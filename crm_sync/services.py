@@ -1,8 +1,9 @@
 """Writing deals, calls and the pipeline, whatever brought them in (file, CRM, telephony).
 
-Every source ends in `deal_upsert` and `call_upsert`, keyed by (source, external id), so a
-record seen twice is stored once, and a changed one is updated in place. Both refresh the
-figures that prefill the end-of-day report for the manager's day they touch.
+Every source ends in `deal_upsert` and `call_upsert` (and a CRM that keeps leads apart, in
+`lead_upsert`), keyed by (source, external id), so a record seen twice is stored once, and a
+changed one is updated in place. Each refreshes the figures that prefill the end-of-day
+report for the manager's day it touches.
 """
 
 import datetime
