@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -180,14 +180,14 @@ def connection_amount(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def connection_leads(request: HttpRequest, code: str) -> HttpResponse:
     """Whether the department works Bitrix24's leads before deals: what «leads created»
-    counts. amoCRM has no such page: its leads are its deals."""
+    counts. amoCRM's page only says why there is nothing to set: its leads are its deals."""
     connection = get_for_admin(CRMConnection, actor=request.user, code=code)
-    if connection.vendor != CRMConnection.Vendor.BITRIX24:
-        raise Http404
-    # An unticked box posts nothing: the form is bound on any POST.
-    data = request.POST if request.method == "POST" else None
-    form = LeadsForm(data, initial={"works_leads": connection.works_leads})
-    if submitted(request, form):
+    form = None
+    if connection.vendor == CRMConnection.Vendor.BITRIX24:
+        # An unticked box posts nothing: the form is bound on any POST.
+        data = request.POST if request.method == "POST" else None
+        form = LeadsForm(data, initial={"works_leads": connection.works_leads})
+    if form is not None and submitted(request, form):
         changed = call_service(form, connectors.connection_leads_set, connection=connection)
         if not form.errors:
             if changed:  # the pull reads the leads and computes the days again

@@ -193,7 +193,10 @@ def test_only_bitrix24_has_the_setting_and_only_an_admin_sets_it(client, alpha, 
     with tenancy.tenant_context(alpha.company), pytest.raises(ValidationError):
         connectors.connection_leads_set(connection=amo, works_leads=True)
     client.force_login(alpha.admin)
-    assert client.get(leads_url(amo)).status_code == 404
+    page = client.get(leads_url(amo))  # says why there is nothing to set
+    assert page.status_code == 200 and "лиды и есть сделки" in page.content.decode()
+    assert client.post(leads_url(amo), {"works_leads": "on"}).status_code == 200
+    assert reload(amo).works_leads is False
     assert client.post(leads_url(bitrix), {"works_leads": "on"}).status_code == 302
     assert reload(bitrix).works_leads is True
     assert client.post(leads_url(bitrix), {}).status_code == 302  # the box left unticked
