@@ -246,3 +246,14 @@ class AmountFieldForm(forms.Form):
         data = super().clean()
         data["amount_field_name"] = self.names.get(data.get("amount_field", ""), "")
         return data
+
+
+class LeadsForm(forms.Form):
+    works_leads = forms.BooleanField(
+        label=_("Отдел работает с лидами"),
+        required=False,
+        help_text=_(
+            "Включите, если заявки сначала попадают в лиды, а в сделки превращаются только "
+            "квалифицированные: «Созданные лиды» будут считаться по лидам Битрикс24."
+        ),
+    )

@@ -21,6 +21,7 @@ urlpatterns = [
     path("settings/crm/<uuid:code>/pull/", views.connection_pull, name="crm-connection-pull"),
     path("settings/crm/<uuid:code>/status/", views.connection_status, name="crm-connection-status"),
     path("settings/crm/<uuid:code>/amount/", views.connection_amount, name="crm-connection-amount"),
+    path("settings/crm/<uuid:code>/leads/", views.connection_leads, name="crm-connection-leads"),
     path(
         "hooks/amocrm/<uuid:company>/<uuid:code>/<str:secret>/",
         webhooks.amocrm_hook,

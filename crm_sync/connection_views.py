@@ -13,7 +13,13 @@ from accounts.access import get_for_admin
 from accounts.permissions import require_configure
 from accounts.views import call_service, submitted
 from crm_sync import catalog, connectors, mapping, oauth, services, tasks
-from crm_sync.connection_forms import AmountFieldForm, ConnectionForm, MappingForm, PortalForm
+from crm_sync.connection_forms import (
+    AmountFieldForm,
+    ConnectionForm,
+    LeadsForm,
+    MappingForm,
+    PortalForm,
+)
 from crm_sync.models import CRMConnection, PipelineStage
 from crm_sync.vendors.http import CRMError
 
@@ -287,3 +293,32 @@ def connection_amount(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("crm-connections")
     context = {"form": form, "connection": connection, "lists": lists}
     return render(request, "crm_sync/connection_amount.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_leads(request: HttpRequest, code: str) -> HttpResponse:
+    """Whether the department works Bitrix24's leads before deals: what «leads created»
+    counts. amoCRM's page only says why there is nothing to set: its leads are its deals."""
+    connection = get_for_admin(CRMConnection, actor=request.user, code=code)
+    form = None
+    if connection.vendor == CRMConnection.Vendor.BITRIX24:
+        # An unticked box posts nothing: the form is bound on any POST.
+        data = request.POST if request.method == "POST" else None
+        form = LeadsForm(data, initial={"works_leads": connection.works_leads})
+    if form is not None and submitted(request, form):
+        changed = call_service(form, connectors.connection_leads_set, connection=connection)
+        if not form.errors:
+            if changed:  # the pull reads the leads and computes the days again
+                arguments = (connection.company_id, str(connection.code))
+                transaction.on_commit(lambda: tasks.pull_connection.delay(*arguments))
+            messages.success(
+                request,
+                _("Созданные лиды считаются по лидам Битрикс24: загружаем лиды.")
+                if connection.works_leads
+                else _("Созданные лиды считаются по сделкам."),
+            )
+            return redirect("crm-connections")
+    return render(
+        request, "crm_sync/connection_leads.html", {"form": form, "connection": connection}
+    )

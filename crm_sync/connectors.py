@@ -30,6 +30,7 @@ ones, which land on the company's first won/lost stage.
 import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,8 +42,16 @@ from accounts import crypto, tenancy
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Company, User
 from crm_sync import catalog, coordination, history, oauth, services, vendors
-from crm_sync.models import Client, CRMConnection, CRMStageLink, CRMUserLink, Deal, PipelineStage
-from crm_sync.vendors.base import Ignored, Skip, Stream, Vendor
+from crm_sync.models import (
+    Client,
+    CRMConnection,
+    CRMStageLink,
+    CRMUserLink,
+    Deal,
+    Lead,
+    PipelineStage,
+)
+from crm_sync.vendors.base import Ignored, LeadVendor, Skip, Stream, Vendor
 from crm_sync.vendors.http import CRMError, CRMTokenRefused, CRMUnavailable
 from crm_sync.vendors.reference import Reference
 
@@ -51,6 +60,10 @@ MAX_RETRY_IDS = 500
 FETCH_IDS = 50
 # The cursor of the deals of pipelines added to the admin's choice, read from the start.
 BACKFILL = "backfill"
+# A lead's id among the ids a webhook names to fetch (the rest are deals'): CRM ids are
+# numbered apart per kind.
+LEAD = "lead:"
+RECOUNT_DAYS = 200  # manager days computed again between two extensions of the lock
 
 
 @dataclass
@@ -162,6 +175,16 @@ class Mapping:
         _call, outcome = services.call_upsert(company=self.company, source=self.source, data=data)
         return outcome
 
+    def lead_upsert(self, data: services.LeadData) -> str:
+        _lead, outcome = services.lead_upsert(company=self.company, source=self.source, data=data)
+        return outcome
+
+    def lead_delete(self, external_id: str) -> str:
+        found = services.lead_delete(
+            company=self.company, source=self.source, external_id=external_id
+        )
+        return "deleted" if found else "unchanged"
+
     def client(self, *, external_id: Any, name: str = "", phone: str = "") -> Client | None:
         return services.client_resolve(
             company=self.company,
@@ -200,10 +223,13 @@ def webhook_verify(*, connection: CRMConnection, payload: dict, secret: str = ""
 
 def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
     """Stores what the event carries; returns the ids of deals to fetch (events that name a
-    deal without its fields)."""
+    deal without its fields), and of leads as `LEAD` + id. Leads are fetched only for a
+    connection that counts them; a deleted one goes whatever the connection counts."""
     vendor = vendors.vendor_for(connection.vendor)
     inbound = vendor.webhook(payload)
-    if inbound.records or inbound.deleted_deal_ids:
+    if not connection.counts_leads:
+        inbound.lead_ids = []
+    if inbound.records or inbound.deleted_deal_ids or inbound.deleted_lead_ids:
         mapping = Mapping(company=connection.company, connection=connection)
         result = SyncResult()
         for record in inbound.records:
@@ -214,8 +240,10 @@ def webhook_apply(*, connection: CRMConnection, payload: dict) -> list[str]:
             ))  # fmt: skip
         for deal_id in inbound.deleted_deal_ids:
             _store(result, _("Удалённая сделка"), deal_id, lambda d=deal_id: mapping.deal_delete(d))
+        for lead_id in inbound.deleted_lead_ids:
+            _store(result, _("Удалённый лид"), lead_id, lambda i=lead_id: mapping.lead_delete(i))
         _note_errors(connection, result)
-    return inbound.deal_ids
+    return inbound.deal_ids + [LEAD + lead_id for lead_id in inbound.lead_ids]
 
 
 # --- Pulling -----------------------------------------------------------------------------
@@ -233,6 +261,8 @@ def _record_store(
 ) -> str:
     if stream.deletions:
         return mapping.deal_delete(stream.record_id(record))
+    if stream.is_lead:
+        return mapping.lead_upsert(vendor.lead_from_payload(mapping, record))  # type: ignore[attr-defined]
     if stream.is_deal:
         return mapping.deal_upsert(vendor.deal_from_payload(mapping, record, contacts))
     return mapping.call_upsert(vendor.call_from_payload(mapping, record))
@@ -360,10 +390,16 @@ def _pull(
             connection.cursor = locked.cursor
         if catalog.catalog_stale(connection.catalog):
             _catalog_refresh(vendor, client, company_id, connection.pk)
-        for stream in vendor.streams(client, pipelines=chosen):
+        streams = vendor.streams(client, pipelines=chosen)
+        if (leads := _lead_stream(vendor, client, connection)) is not None:
+            streams.insert(1, leads)  # after the deals, before the calls
+        for stream in streams:
             retry = connection.cursor.get("retry", {}).get(stream.key, [])
             for ids in _chunks(retry):
-                records = vendor.fetch_deals(client, ids, pipelines=chosen)
+                if stream is leads:
+                    records = vendor.fetch_leads(client, ids)  # type: ignore[attr-defined]
+                else:
+                    records = vendor.fetch_deals(client, ids, pipelines=chosen)
                 _store_page(
                     vendor=vendor, company_id=company_id, connection_id=connection.pk,
                     stream=stream, records=records, contacts=stream.contacts(records),
@@ -382,6 +418,7 @@ def _pull(
         history.history_pull(
             vendor=vendor, client=client, company_id=company_id, connection_id=connection.pk
         )
+        _leads_recount(vendor, company_id, connection.pk, keep)
     finally:
         client.close()
 
@@ -442,6 +479,51 @@ def _backfill(
         connection.cursor = locked.cursor
 
 
+def _lead_stream(vendor: Vendor[Any], client: Any, connection: CRMConnection) -> Stream | None:
+    """The leads, for a connection whose department works them on a CRM that keeps them
+    apart; whether the portal keeps any now is asked each time and kept on the connection
+    (`CRMConnection.counts_leads`)."""
+    if not (connection.works_leads and isinstance(vendor, LeadVendor)):
+        return None
+    keeps = vendor.keeps_leads(client)
+    with tenancy.tenant_context(connection.company_id):
+        CRMConnection.objects.filter(pk=connection.pk).update(crm_has_leads=keeps)
+    connection.crm_has_leads = keeps
+    return vendor.lead_stream(client) if keeps else None
+
+
+def _leads_recount(
+    vendor: Vendor[Any], company_id: int, connection_id: int, keep: Callable[[], object]
+) -> None:
+    """When what the connection's leads are changed since its figures were computed (the
+    admin's choice, the portal's mode), every manager day its deals and leads were created
+    on is computed again (`services.lead_sources`), and marked done in the cursor."""
+    with tenancy.tenant_context(company_id):
+        connection = CRMConnection.objects.select_related("company").get(pk=connection_id)
+        counted = connection.counts_leads
+        if connection.cursor.get("leads_counted", False) == counted:
+            return
+        company = connection.company
+        days: set[tuple[int, datetime.date]] = set()
+        for model in (Deal, Lead):
+            created = (
+                model.objects.filter(company=company, source=vendor.source, manager__isnull=False)
+                .values_list("manager_id", "created_at")
+                .iterator()
+            )
+            days |= {(manager, company.local_time(at).date()) for manager, at in created}
+        ordered = sorted(days)
+        for start in range(0, len(ordered), RECOUNT_DAYS):
+            services.day_figures_refresh_many(
+                company=company, pairs=ordered[start : start + RECOUNT_DAYS]
+            )
+            keep()
+        with transaction.atomic():
+            locked = CRMConnection.objects.select_for_update().get(pk=connection_id)
+            locked.cursor["leads_counted"] = counted
+            locked.save(update_fields=["cursor"])
+
+
 def deals_refresh(*, company_id: int, code: Any, ids: list[str], **http: Any) -> SyncResult:
     """Fetch and store these deals now, under the connection's lock."""
     connection = _connection(company_id, code)
@@ -469,6 +551,8 @@ def _refresh(
     result = SyncResult()
     if not ids:
         return result
+    lead_ids = [i.removeprefix(LEAD) for i in ids if i.startswith(LEAD)]
+    deal_ids = [i for i in ids if not i.startswith(LEAD)]
     vendor, client = _connect(connection, **http)
     # The chosen pipelines' deals only: an event of another pipeline fetches nothing.
     chosen = sorted({str(pipeline) for pipeline in connection.pipelines}) or None
@@ -476,14 +560,19 @@ def _refresh(
         if catalog.catalog_stale(connection.catalog):  # the deals' codes need the CRM's names
             _catalog_refresh(vendor, client, connection.company_id, connection.pk)
         stream = next(s for s in vendor.streams(client, pipelines=chosen) if s.is_deal)
-        for chunk in _chunks(ids):  # a page of ids a request
-            records = vendor.fetch_deals(client, chunk, pipelines=chosen)
-            _store_page(
-                vendor=vendor, company_id=connection.company_id, connection_id=connection.pk,
-                stream=stream, records=records, contacts=stream.contacts(records),
-                result=result, advance=False, asked=chunk,
-            )  # fmt: skip
-            keep()
+        fetches = [(stream, partial(vendor.fetch_deals, pipelines=chosen), deal_ids)]
+        if lead_ids and connection.counts_leads and isinstance(vendor, LeadVendor):
+            fetches.append((vendor.lead_stream(client), vendor.fetch_leads, lead_ids))
+        for stream, fetch, wanted in fetches:
+            for chunk in _chunks(wanted):  # a page of ids a request
+                records = fetch(client, chunk)
+                _store_page(
+                    vendor=vendor, company_id=connection.company_id,
+                    connection_id=connection.pk, stream=stream, records=records,
+                    contacts=stream.contacts(records), result=result, advance=False,
+                    asked=chunk,
+                )  # fmt: skip
+                keep()
     finally:
         client.close()
     if result.errors:
@@ -657,6 +746,31 @@ def connection_amount_field_set(
         target=f"{connection.get_vendor_display()}: "
         + (_("сумма сделки из поля %(field)s") % {"field": amount_field} if amount_field
            else _("сумма сделки из стандартного поля")),
+    )  # fmt: skip
+    return True
+
+
+def connection_leads_set(*, connection: CRMConnection, works_leads: bool) -> bool:
+    """The department works leads before deals (or no longer): its «leads created» are then
+    the CRM's leads, not its deals. The next pull reads the leads from the start (those
+    changed while unread too) and computes again the days the connection's deals and leads
+    were created on (`_leads_recount`). True: changed."""
+    if works_leads and not isinstance(vendors.vendor_for(connection.vendor), LeadVendor):
+        raise ValidationError(
+            {"works_leads": _("В amoCRM лиды и есть сделки: созданные лиды считаются по ним.")}
+        )
+    if connection.works_leads == works_leads:
+        return False
+    connection.works_leads = works_leads
+    if works_leads:
+        connection.cursor.pop("leads", None)
+    connection.save(update_fields=["works_leads", "cursor"])
+    audit_record(
+        company=connection.company,
+        action=AuditEvent.Action.CRM_SAVED,
+        target=f"{connection.get_vendor_display()}: "
+        + (_("созданные лиды — по лидам CRM") if works_leads
+           else _("созданные лиды — по сделкам")),
     )  # fmt: skip
     return True
 

@@ -12,8 +12,8 @@ pull asks the CRM for the chosen ones only) and ignored when a webhook brings on
 (`connectors.Mapping.stage`); a pipeline added to the choice is read from the start by the
 next pull, with its history (`connectors._backfill`).
 
-Deals and calls of a CRM user who matches none of ours are kept with the CRM's user id;
-matched later, they become the user's, and the days they fall on are recomputed.
+Deals, leads and calls of a CRM user who matches none of ours are kept with the CRM's user
+id; matched later, they become the user's, and the days they fall on are recomputed.
 """
 
 import datetime
@@ -32,6 +32,7 @@ from crm_sync.models import (
     CRMStageLink,
     CRMUserLink,
     Deal,
+    Lead,
     PipelineStage,
 )
 from crm_sync.vendors.base import CRMPipeline, CRMStatus, CRMUser
@@ -172,9 +173,9 @@ def mapping_save(
 def people_backfill(
     *, connection: CRMConnection, crm_user_id: str, user: User, previous: User | None = None
 ) -> int:
-    """The CRM user's deals and calls (unmatched so far, or matched to `previous`) become
-    `user`'s; the days they fall on are recomputed for both, through the figures' one
-    writer (which marks the totals stale). Returns how many records moved."""
+    """The CRM user's deals, leads and calls (unmatched so far, or matched to `previous`)
+    become `user`'s; the days they fall on are recomputed for both, through the figures'
+    one writer (which marks the totals stale). Returns how many records moved."""
     company = connection.company
     source = vendors.vendor_for(connection.vendor).source
     whose = Q(manager__isnull=True) | (Q(manager=previous) if previous else Q(pk__in=[]))
@@ -188,7 +189,15 @@ def people_backfill(
             whose, company=company, source=source, crm_user_id=crm_user_id
         )
     )
+    leads = list(
+        Lead.objects.select_for_update().filter(
+            whose, company=company, source=source, crm_user_id=crm_user_id
+        )
+    )
     touched: set[tuple[int | None, datetime.date]] = set()
+    for lead in leads:
+        for manager_id in {lead.manager_id, user.pk}:
+            touched.add((manager_id, company.local_time(lead.created_at).date()))
     for deal in deals:
         moments = [deal.created_at, *([deal.closed_at] if deal.closed_at else [])]
         for manager_id in {deal.manager_id, user.pk}:
@@ -198,8 +207,9 @@ def people_backfill(
             touched.add((manager_id, company.local_time(call.started_at).date()))
     Deal.objects.filter(pk__in=[deal.pk for deal in deals]).update(manager=user)
     Call.objects.filter(pk__in=[call.pk for call in calls]).update(manager=user)
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(manager=user)
     services.day_figures_refresh_many(company=company, pairs=touched)
-    return len(deals) + len(calls)
+    return len(deals) + len(leads) + len(calls)
 
 
 class MappingInitial:

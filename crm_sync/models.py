@@ -128,6 +128,48 @@ class Deal(TenantModel):
         return self.title or self.external_id
 
 
+class Lead(TenantModel):
+    """A CRM's lead, kept apart from deals where the CRM keeps them so (Bitrix24's classic
+    mode): what «leads created» counts for a department that works leads before deals
+    (`CRMConnection.counts_leads`, `crm_sync.services.day_figures`). Converting a lead into a
+    deal leaves it one lead, converted; the deal is a deal."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("В работе")
+        CONVERTED = "converted", _("Сконвертирован")
+        JUNK = "junk", _("Некачественный")
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    external_id = models.CharField(_("номер в источнике"), max_length=64)
+    title = models.CharField(_("лид"), max_length=255, blank=True)
+    manager = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )
+    crm_user_id = models.CharField(max_length=64, blank=True)  # as on Deal
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    status_id = models.CharField(_("статус в CRM"), max_length=64, blank=True)
+    channel = models.CharField(_("канал привлечения"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("создан"))
+    closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("лид")
+        verbose_name_plural = _("лиды")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "source", "external_id"], name="lead_external_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "manager", "created_at"], name="lead_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+
 class StageVisit(TenantModel):
     """A deal's time in one stage: the stage history the funnel's stage metrics read."""
 
@@ -212,6 +254,11 @@ class CRMConnection(TenantModel):
     cursor = models.JSONField(default=dict, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Bitrix24: the department works leads before deals (the admin's choice), and whether the
+    # portal keeps leads at all (crm.settings.mode.get at the last pull: its «Простая CRM»
+    # has none; None: not asked yet). See `counts_leads`.
+    works_leads = models.BooleanField(_("отдел работает с лидами"), default=False)
+    crm_has_leads = models.BooleanField(null=True, blank=True)
     # The CRM's sales pipelines (amoCRM pipeline_id, Bitrix24 CATEGORY_ID) the admin chose;
     # deals of the others are ignored. Empty: not chosen yet, every deal counts.
     pipelines = models.JSONField(default=list, blank=True)
@@ -235,6 +282,12 @@ class CRMConnection(TenantModel):
 
     def __str__(self) -> str:
         return self.get_vendor_display()
+
+    @property
+    def counts_leads(self) -> bool:
+        """Its leads, not its deals, are the leads its department creates: the admin says the
+        department works leads, and the portal has not said it keeps none."""
+        return self.works_leads and self.crm_has_leads is not False
 
 
 class CRMStageLink(TenantModel):

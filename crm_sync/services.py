@@ -1,8 +1,9 @@
 """Writing deals, calls and the pipeline, whatever brought them in (file, CRM, telephony).
 
-Every source ends in `deal_upsert` and `call_upsert`, keyed by (source, external id), so a
-record seen twice is stored once, and a changed one is updated in place. Both refresh the
-figures that prefill the end-of-day report for the manager's day they touch.
+Every source ends in `deal_upsert` and `call_upsert` (and a CRM that keeps leads apart, in
+`lead_upsert`), keyed by (source, external id), so a record seen twice is stored once, and a
+changed one is updated in place. Each refreshes the figures that prefill the end-of-day
+report for the manager's day it touches.
 """
 
 import datetime
@@ -31,6 +32,7 @@ from crm_sync.models import (
     Client,
     CRMConnection,
     Deal,
+    Lead,
     PipelineStage,
     Source,
     StageVisit,
@@ -300,6 +302,99 @@ def deal_delete(*, company: Company, source: str, external_id: str) -> bool:
     return True
 
 
+# --- Leads ------------------------------------------------------------------------------
+
+
+@dataclass
+class LeadData:
+    """A lead as its CRM describes it (Bitrix24 `crm.lead.list`)."""
+
+    external_id: str
+    created_at: datetime.datetime
+    status: str = Lead.Status.OPEN
+    status_id: str = ""  # the CRM's own status code
+    title: str = ""
+    manager: User | None = None
+    crm_user_id: str = ""
+    channel: str = ""
+    closed_at: datetime.datetime | None = None
+
+
+def lead_upsert(*, company: Company, source: str, data: LeadData) -> tuple[Lead, Outcome]:
+    """Create or update the lead `source` knows as `data.external_id`; the days it counts in
+    (its manager's day of creation, before and after) are refreshed."""
+    return _retried_on_race(lambda: _lead_write(company, source, data))
+
+
+def _lead_write(company: Company, source: str, data: LeadData) -> tuple[Lead, Outcome]:
+    with transaction.atomic():
+        lead = (
+            Lead.objects.select_for_update()
+            .filter(company=company, source=source, external_id=data.external_id)
+            .first()
+        )
+        touched: set[tuple[int | None, datetime.date]] = set()
+        outcome: Outcome = "created"
+        if lead is None:
+            lead = Lead(company=company, source=source, external_id=data.external_id)
+        else:
+            outcome = "unchanged"
+            touched.add(_lead_day(company, lead))
+        fields = {
+            "title": data.title[:255],
+            "manager_id": data.manager.pk if data.manager else None,
+            "crm_user_id": data.crm_user_id,
+            "status": data.status,
+            "status_id": data.status_id[:64],
+            "channel": data.channel[:100],
+            "created_at": data.created_at,
+            "closed_at": data.closed_at,
+        }
+        for name, value in fields.items():
+            if getattr(lead, name) != value:
+                setattr(lead, name, value)
+                outcome = "updated" if outcome == "unchanged" else outcome
+        if outcome == "unchanged":
+            return lead, outcome
+        lead.save()
+        touched.add(_lead_day(company, lead))
+        day_figures_refresh_many(company=company, pairs=touched)
+    return lead, outcome
+
+
+def _lead_day(company: Company, lead: Lead) -> tuple[int | None, datetime.date]:
+    return lead.manager_id, company.local_time(lead.created_at).date()
+
+
+def lead_delete(*, company: Company, source: str, external_id: str) -> bool:
+    """The CRM deleted the lead: it leaves the leads its manager created that day.
+    False: not stored."""
+    with transaction.atomic():
+        lead = (
+            Lead.objects.select_for_update()
+            .filter(company=company, source=source, external_id=external_id)
+            .first()
+        )
+        if lead is None:
+            return False
+        touched = {_lead_day(company, lead)}
+        lead.delete()
+        day_figures_refresh_many(company=company, pairs=touched)
+    return True
+
+
+def lead_sources(*, company: Company) -> set[str]:
+    """The sources whose leads are the company's «leads created» instead of their deals: a
+    CRM connection that counts leads (`CRMConnection.counts_leads`: a Bitrix24 department
+    that works leads before deals, on a portal that keeps them). Every other source's deals
+    are its leads, as amoCRM's are (its leads are deals) and an imported file's."""
+    # The vendors' modules import this one: looked up when asked, once both are loaded.
+    from crm_sync import vendors
+
+    connections = CRMConnection.objects.filter(company=company, works_leads=True)
+    return {vendors.vendor_for(c.vendor).source for c in connections if c.counts_leads}
+
+
 # --- Calls ------------------------------------------------------------------------------
 
 
@@ -502,7 +597,7 @@ def day_figures(
     won = deals.filter(status=Deal.Status.WON, closed_at__gte=start, closed_at__lt=end)
     figures = {
         **calls,
-        "leads": deals.filter(created_at__gte=start, created_at__lt=end).count(),
+        "leads": _leads_created(company, manager, start, end),
         **won.aggregate(deals_won=Count("id"), deals_sum=Sum("amount")),
         **won.filter(is_repeat=True).aggregate(repeat_deals=Count("id"), repeat_sum=Sum("amount")),
     }
@@ -511,6 +606,20 @@ def day_figures(
         if codes is None or set(codes) & set(source.codes):
             result.update(source.figures(company=company, manager=manager, day=day))
     return result
+
+
+def _leads_created(
+    company: Company, manager: User, start: datetime.datetime, end: datetime.datetime
+) -> int:
+    """The leads the manager created in [start, end): the leads of the sources that keep
+    them (a lead converted into a deal stays one lead, and that deal is not another), the
+    deals of every other source."""
+    sources = lead_sources(company=company)
+    created = {"manager": manager, "created_at__gte": start, "created_at__lt": end}
+    deals = Deal.objects.filter(company=company, **created).exclude(source__in=sources).count()
+    if not sources:
+        return deals
+    return deals + Lead.objects.filter(company=company, source__in=sources, **created).count()
 
 
 def day_figures_refresh(*, company: Company, manager: User, day: datetime.date) -> None:

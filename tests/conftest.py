@@ -181,7 +181,8 @@ class Cast:
 
 
 def _add_deals_and_calls(company: Company, manager: User, client_name: str, title: str) -> None:
-    """A client with a deal moved one stage on, a won deal, two calls, a CRM link, an import."""
+    """A client with a deal moved one stage on, a won deal, a lead, two calls, a CRM link, an
+    import."""
     stages = list(PipelineStage.objects.filter(company=company))
     now = timezone.now()
     client = crm_services.client_resolve(
@@ -198,6 +199,10 @@ def _add_deals_and_calls(company: Company, manager: User, client_name: str, titl
     crm_services.deal_upsert(company=company, source="file", data=crm_services.DealData(
         external_id="2", stage=won, created_at=now - datetime.timedelta(days=9),
         title=f"{title} 2", manager=manager, client=client, amount=Decimal(70000),
+    ))  # fmt: skip
+    crm_services.lead_upsert(company=company, source="bitrix24", data=crm_services.LeadData(
+        external_id="1", created_at=now - datetime.timedelta(days=3), title=f"{title}: лид",
+        manager=manager, status="converted",
     ))  # fmt: skip
     for number, answered in (("c1", True), ("c2", False)):
         crm_services.call_upsert(company=company, source="telephony", data=crm_services.CallData(

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from crm_sync.models import Client, CRMConnection, PipelineStage
-from crm_sync.services import CallData, DealData
+from crm_sync.services import CallData, DealData, LeadData
 
 if TYPE_CHECKING:
     from crm_sync.vendors.reference import Reference
@@ -67,11 +67,14 @@ class Stream:
     order: Callable[[Any], Any] = lambda value: value  # cursor values, comparable
     # Deals the CRM deleted (their ids are `record_id`s): removed, not stored.
     deletions: bool = False
+    is_lead: bool = False  # leads kept apart from deals (`LeadVendor.lead_stream`)
 
     @property
     def label(self) -> str:
         if self.deletions:
             return _("Удалённая сделка")
+        if self.is_lead:
+            return _("Лид")
         return _("Сделка") if self.is_deal else _("Звонок")
 
 
@@ -97,6 +100,9 @@ class Inbound:
     records: list[Record] = field(default_factory=list)
     deal_ids: list[str] = field(default_factory=list)
     deleted_deal_ids: list[str] = field(default_factory=list)
+    # Leads (a `LeadVendor`'s): to fetch, and deleted.
+    lead_ids: list[str] = field(default_factory=list)
+    deleted_lead_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,28 @@ class Vendor(Protocol[ClientT]):
         ...
 
     def webhook(self, payload: dict) -> Inbound: ...
+
+
+@runtime_checkable
+class LeadVendor(Protocol[ClientT]):
+    """A CRM that keeps leads apart from deals (Bitrix24): a lead is worked first and
+    converted into a deal, or thrown out. amoCRM is none: its leads are its deals.
+
+    Its webhook names leads to fetch and leads deleted (`Inbound.lead_ids`,
+    `deleted_lead_ids`); the connectors read them only for a connection that counts leads
+    (`CRMConnection.counts_leads`)."""
+
+    def keeps_leads(self, client: ClientT) -> bool:
+        """Whether the portal works with leads now (a CRM mode without them: False)."""
+        ...
+
+    def lead_stream(self, client: ClientT) -> Stream:
+        """Leads changed since a cursor value, like the deals."""
+        ...
+
+    def fetch_leads(self, client: ClientT, ids: list[str]) -> list[dict]: ...
+
+    def lead_from_payload(self, lookup: Lookup, payload: dict) -> LeadData: ...
 
 
 # --- Reading payloads -----------------------------------------------------------------------

@@ -4,6 +4,10 @@ webhook's events (a deal event names only the deal's id; a call's end carries th
 
 Closing stages need no mapping: the success and failure stages (STAGE_SEMANTIC_ID S / F,
 or a STAGE_ID ending in WON / LOSE) land on the company's first won or lost stage.
+
+Leads (`LeadVendor`): in its classic mode Bitrix24 keeps leads apart from deals
+(`crm.lead.list`, ONCRMLEAD* events); a converted lead has STATUS_ID CONVERTED (semantic S)
+and its deal names it in LEAD_ID.
 """
 
 import datetime
@@ -17,8 +21,8 @@ import httpx
 from django.utils.translation import gettext as _
 
 from accounts import crypto
-from crm_sync.models import Call, Client, CRMConnection, PipelineStage, Source
-from crm_sync.services import CallData, DealData
+from crm_sync.models import Call, Client, CRMConnection, Lead, PipelineStage, Source
+from crm_sync.services import CallData, DealData, LeadData
 from crm_sync.vendors.base import (
     CRMPipeline,
     CRMStatus,
@@ -31,7 +35,7 @@ from crm_sync.vendors.base import (
     Stream,
     iso,
 )
-from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused
+from crm_sync.vendors.http import CRMError, CRMHttp, CRMTokenRefused, CRMUnavailable
 from crm_sync.vendors.reference import Reference, split_money
 
 DEAL_FIELDS = [
@@ -39,6 +43,11 @@ DEAL_FIELDS = [
     "ASSIGNED_BY_ID", "CONTACT_ID", "SOURCE_ID", "DATE_CREATE", "DATE_MODIFY", "CLOSED",
     "CLOSEDATE", "IS_RETURN_CUSTOMER", "COMPANY_ID", "CURRENCY_ID", "UF_*",
 ]  # fmt: skip
+# apidocs.bitrix24.ru, «Получить список лидов crm.lead.list» (fields: crm.lead.fields).
+LEAD_FIELDS = ["ID", "TITLE", "STATUS_ID", "STATUS_SEMANTIC_ID", "ASSIGNED_BY_ID", "SOURCE_ID",
+               "DATE_CREATE", "DATE_MODIFY", "DATE_CLOSED"]  # fmt: skip
+# crm.settings.mode.get: 1 classic (with leads), 2 «Простая CRM», without leads.
+SIMPLE_MODE = 2
 HISTORY_FIELDS = ["ID", "TYPE_ID", "OWNER_ID", "CREATED_TIME", "CATEGORY_ID", "STAGE_ID",
                   "STAGE_SEMANTIC_ID"]  # fmt: skip
 # Deal fields that can hold its amount (crm.deal.fields `type`), besides OPPORTUNITY.
@@ -241,6 +250,17 @@ class Bitrix24Client:
         params = {"select": DEAL_FIELDS, "filter": {"@ID": ids, **_in_categories(pipelines)}}
         return [deal for page in self._pages("crm.deal.list", params) for deal in page]
 
+    def leads_updated(self, *, since: str | None) -> Iterator[list[dict]]:
+        params = {"select": LEAD_FIELDS}
+        return self._changed_since("crm.lead.list", field="DATE_MODIFY", since=since, params=params)
+
+    def leads_by_id(self, ids: list[str]) -> list[dict]:
+        params = {"select": LEAD_FIELDS, "filter": {"@ID": ids}}
+        return [lead for page in self._pages("crm.lead.list", params) for lead in page]
+
+    def crm_mode(self) -> int:
+        return int(self.call("crm.settings.mode.get", {}).get("result") or 0)
+
     def contacts_by_id(self, ids: list[str]) -> list[dict]:
         if not ids:
             return []
@@ -368,6 +388,32 @@ def deal_data(lookup: Lookup, deal: dict, contacts: dict[str, dict]) -> DealData
         if closing == PipelineStage.Kind.LOST
         else "",
         is_repeat=deal.get("IS_RETURN_CUSTOMER") == "Y",
+    )
+
+
+# A lead's STATUS_SEMANTIC_ID: P in the works, S converted (STATUS_ID CONVERTED), F junk.
+LEAD_STATUS = {"P": Lead.Status.OPEN, "S": Lead.Status.CONVERTED, "F": Lead.Status.JUNK}
+
+
+def lead_data(lookup: Lookup, lead: dict) -> LeadData:
+    status_id = str(lead.get("STATUS_ID") or "")
+    status = LEAD_STATUS.get(str(lead.get("STATUS_SEMANTIC_ID") or "")) or {
+        "CONVERTED": Lead.Status.CONVERTED, "JUNK": Lead.Status.JUNK,
+    }.get(status_id, Lead.Status.OPEN)  # fmt: skip
+    created_at = iso(lead.get("DATE_CREATE"))
+    if created_at is None:
+        raise Skip(_("у лида нет даты создания"))
+    source = lead.get("SOURCE_ID")
+    return LeadData(
+        external_id=str(lead["ID"]),
+        created_at=created_at,
+        status=status,
+        status_id=status_id,
+        title=lead.get("TITLE") or "",
+        manager=lookup.manager(lead.get("ASSIGNED_BY_ID")),
+        crm_user_id=str(lead.get("ASSIGNED_BY_ID") or ""),
+        channel=lookup.reference.name("sources", source) or str(source or ""),
+        closed_at=iso(lead.get("DATE_CLOSED")) if status != Lead.Status.OPEN else None,
     )
 
 
@@ -534,6 +580,30 @@ class Bitrix24:
     ) -> list[dict]:
         return client.deals_by_id(ids, pipelines=pipelines)
 
+    def keeps_leads(self, client: Bitrix24Client) -> bool:
+        """A portal in «Простая CRM» has no leads (a new request is a deal at once)."""
+        try:
+            return client.crm_mode() != SIMPLE_MODE
+        except (CRMTokenRefused, CRMUnavailable):
+            raise
+        except CRMError:  # a portal older than the modes (2019): leads were all there was
+            return True
+
+    def lead_stream(self, client: Bitrix24Client) -> Stream:
+        return Stream(
+            key="leads", is_deal=False, is_lead=True,
+            pages=lambda since: client.leads_updated(since=since),
+            modified=lambda lead: lead["DATE_MODIFY"],
+            record_id=lambda lead: str(lead["ID"]),
+            order=iso,
+        )  # fmt: skip
+
+    def fetch_leads(self, client: Bitrix24Client, ids: list[str]) -> list[dict]:
+        return client.leads_by_id(ids)
+
+    def lead_from_payload(self, lookup: Lookup, payload: dict) -> LeadData:
+        return lead_data(lookup, payload)
+
     def catalog(self, client: Bitrix24Client) -> dict[str, Any]:
         """Source names, deal stage names (of every category) and currency rates."""
         sources, stages = {}, {}
@@ -583,7 +653,8 @@ class Bitrix24:
         )
 
     def webhook(self, payload: dict) -> Inbound:
-        """A finished call is stored at once; a deal event names the deal to fetch."""
+        """A finished call is stored at once; a deal or lead event names the one to fetch
+        (or deleted)."""
         event = str(payload.get("event", "")).upper()
         data = payload.get("data", {})
         if event in ("ONCRMDEALADD", "ONCRMDEALUPDATE"):
@@ -592,6 +663,11 @@ class Bitrix24:
         if event == "ONCRMDEALDELETE":
             deal_id = str(data.get("FIELDS", {}).get("ID", ""))
             return Inbound(deleted_deal_ids=[deal_id] if deal_id.isdigit() else [])
+        lead_id = str(data.get("FIELDS", {}).get("ID", ""))
+        if event in ("ONCRMLEADADD", "ONCRMLEADUPDATE"):
+            return Inbound(lead_ids=[lead_id] if lead_id.isdigit() else [])
+        if event == "ONCRMLEADDELETE":
+            return Inbound(deleted_lead_ids=[lead_id] if lead_id.isdigit() else [])
         if event == "ONVOXIMPLANTCALLEND":
             return Inbound(records=[Record(
                 is_deal=False, record_id=data.get("CALL_ID"),

@@ -37,8 +37,11 @@ Their pipelines (amoCRM `/api/v4/leads/pipelines`; Bitrix24 `crm.category.list`,
 `crm.status.list`) are served always; the stage history (amoCRM `/api/v4/events`, Bitrix24
 `crm.stagehistory.list`) starts empty, and a test loads `with_history()` or adds its own.
 amoCRM leads carry their loss reason and source only when `with` asks for them, and
-`with=only_deleted` lists `deleted_leads` instead. Which documentation page each recorded
-payload follows: payloads/README.md.
+`with=only_deleted` lists `deleted_leads` instead. Bitrix24's leads (`crm.lead.list`, paged
+like the deals) are those of a portal in its classic mode: `crm_mode` is what
+`crm.settings.mode.get` answers (apidocs.bitrix24.ru «crm.settings.mode.get»: 1 classic with
+leads, 2 «Простая CRM» without). Which documentation page each recorded payload follows:
+payloads/README.md.
 """
 
 import copy
@@ -105,6 +108,8 @@ class FakeCRM:
         self.bitrix_companies = load("bitrix24_crm_company_list.json")["result"]
         self.currencies = load("bitrix24_crm_currency_list.json")["result"]
         self.deal_fields = load("bitrix24_crm_deal_fields.json")["result"]
+        self.bitrix_leads = load("bitrix24_crm_lead_list.json")["result"]
+        self.crm_mode = load("bitrix24_crm_settings_mode_get.json")["result"]
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -319,6 +324,10 @@ class FakeCRM:
             return 503, load("bitrix24_query_limit_exceeded.json")
         if method == "crm.deal.list":
             items, moment = self.deals, "DATE_MODIFY"
+        elif method == "crm.lead.list":
+            items, moment = self.bitrix_leads, "DATE_MODIFY"
+        elif method == "crm.settings.mode.get":  # a scalar result, no navigation
+            return 200, {**load("bitrix24_crm_settings_mode_get.json"), "result": self.crm_mode}
         elif method == "crm.contact.list":
             items, moment = self.bitrix_contacts, ""
         elif method == "voximplant.statistic.get":
