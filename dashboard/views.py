@@ -29,7 +29,7 @@ from dashboard.selectors.attention import (
 )
 from dashboard.selectors.drilldown import manager_month
 from dashboard.selectors.explain import figure_records, formula_lines
-from dashboard.selectors.poll import figures_state, state_remember, state_unchanged
+from dashboard.selectors.poll import STATE_HEADER, figures_state, poll_variant, state_remember
 from dashboard.selectors.strip import report_strip
 from dashboard.selectors.table import team_table
 from dashboard.selectors.visits import visit_record
@@ -49,8 +49,6 @@ from rollups.models import Scope
 # Reports come in over an hour: half a minute is live enough to a head of sales, and at 18:00
 # the open dashboards' polls are most of the server's requests (bench/load.py).
 POLL_SECONDS = 30
-# The figures block sends back the state it shows (figures_state) with its poll.
-STATE_HEADER = "X-Figures-State"
 ZERO = uuid.UUID(int=0)
 
 
@@ -96,18 +94,13 @@ class _Base:
         )  # fmt: skip
 
 
-def _variant(request: HttpRequest) -> str:
-    """What else the figures block depends on: the path (window, sort), the language."""
-    return f"{request.get_full_path()} {request.LANGUAGE_CODE}"
-
-
 def _base(request: HttpRequest) -> _Base:
     require_lead(request.user)
     company = request.user.company
     today = company.today()
     window, problem = _window(request, today)
     managers = list(managers_in_view(company=company, viewer=request.user))
-    variant = _variant(request)
+    variant = poll_variant(request)
     base = _Base(company, request.user, today, window, problem, managers, variant)
     if not request.GET.get("period"):
         # Nothing asked: the day under review (attention.review_window), not the week's
@@ -217,14 +210,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "figures":
         # The block's own poll (not a period or sort link inside it) that already shows the
         # current state: 204, and htmx leaves the page as it is. Nothing marked or rolled
-        # up since its state was computed: answered from the cache, before any query.
+        # up since its state was computed was answered from the cache before this
+        # (dashboard.middleware.PollShortcutMiddleware); here the state is computed afresh.
         seen = request.headers.get(STATE_HEADER)
         own_poll = request.htmx.trigger == "figures" and seen
-        if own_poll:
-            require_lead(request.user)
-            company, variant = request.user.company, _variant(request)
-            if state_unchanged(company=company, viewer=request.user, variant=variant, seen=seen):
-                return HttpResponse(status=204)
         base = _base(request)
         if own_poll and seen == base.state:
             return HttpResponse(status=204)

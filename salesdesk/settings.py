@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "accounts.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # The open dashboard's unchanged poll: 204 from the session and the cache, before the
+    # transaction, the user and the view below (most requests at 18:00: bench/load.py).
+    "dashboard.middleware.PollShortcutMiddleware",
     # Opens the request's transaction and sets the company for row-level security;
     # everything below it, the user lookup included, runs inside that company.
     "accounts.middleware.TenantMiddleware",
@@ -267,6 +270,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 
+# Every request reads its session: from the cache (Redis in production), the row only when
+# the cache lost it. Written to both, so a flushed Redis logs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
