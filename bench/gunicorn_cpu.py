@@ -40,9 +40,13 @@ def pre_request(worker, req) -> None:
 
 def post_request(worker, req, environ, resp) -> None:
     kind = _kind(req)
-    spent = _spent[kind]
-    spent[0] += 1
-    spent[1] += time.process_time() - _started.pop("at", time.process_time())
+    seconds = time.process_time() - _started.pop("at", time.process_time())
+    kinds = [kind]
+    if kind == "dashboard_poll" and getattr(resp, "status_code", None) == 204:
+        kinds.append("dashboard_poll_204")  # of them, those answered "nothing changed"
+    for name in kinds:
+        _spent[name][0] += 1
+        _spent[name][1] += seconds
     if _profiling and kind in _profiles:
         _profiles[kind].disable()
 
