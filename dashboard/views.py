@@ -30,7 +30,7 @@ from dashboard.selectors.attention import (
 from dashboard.selectors.drilldown import manager_month
 from dashboard.selectors.explain import figure_records, formula_lines
 from dashboard.selectors.poll import STATE_HEADER, figures_state, poll_variant, state_remember
-from dashboard.selectors.strip import report_strip
+from dashboard.selectors.strip import report_strip, strip_days
 from dashboard.selectors.table import team_table
 from dashboard.selectors.visits import visit_record
 from dashboard.selectors.why_red import why_red
@@ -86,13 +86,6 @@ class _Base:
     def calendar(self) -> WorkCalendar:
         return calendar_for(company=self.company)
 
-    @cached_property
-    def statuses(self) -> dict[tuple[int, datetime.date], str]:
-        return report_statuses(
-            company=self.company, manager_ids=[m.pk for m in self.managers],
-            days=status_days(self.calendar, self.today), calendar=self.calendar,
-        )  # fmt: skip
-
 
 def _base(request: HttpRequest) -> _Base:
     require_lead(request.user)
@@ -128,17 +121,26 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
     """
     base = base or _base(request)
     company, today, window, problem = base.company, base.today, base.window, base.problem
-    managers, calendar, statuses = base.managers, base.calendar, base.statuses
+    managers, calendar = base.managers, base.calendar
     ids = [m.pk for m in managers]
+    checked = status_days(calendar, today)
+    # A period over before the day under review (a past week, November) is reviewed as of
+    # its last day: that month's figures and missed reports, in print and Excel too.
+    as_of = window.end if window.end < checked[1] else today
+    try:
+        strip_day = min(datetime.date.fromisoformat(request.GET.get("week", "")), today)
+    except ValueError:
+        # The week of the day under review: on a Monday, the week just over.
+        strip_day = as_of if as_of < today else checked[1]
+    # The days the table and the attention list check and the strip's week, in one read.
+    days = sorted({*checked, *(day for day in strip_days(strip_day) if day <= today)})
+    statuses = report_statuses(company=company, manager_ids=ids, days=days, calendar=calendar)
     kpis = company_kpis(company=company)
     table = team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
         kpis=kpis, managers=managers, statuses=statuses, calendar=calendar,
     )  # fmt: skip
-    # A period over before the day under review (a past week, November) is reviewed as of
-    # its last day: that month's figures and missed reports, in print and Excel too.
-    as_of = window.end if window.end < status_days(calendar, today)[1] else today
     month = Window.around("month", as_of)
     if window == month:  # the month's totals are read once, for every block
         month_figures = table.manager_figures()
@@ -150,14 +152,9 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
         company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
         statuses=statuses, month_figures=month_figures, as_of=as_of,
     )  # fmt: skip
-    try:
-        strip_day = datetime.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        # The week of the day under review: on a Monday, the week just over.
-        strip_day = as_of if as_of < today else status_days(calendar, today)[1]
     strip = report_strip(
-        company=company, managers=managers, day=min(strip_day, today), today=today,
-        calendar=calendar,
+        company=company, managers=managers, day=strip_day, today=today, calendar=calendar,
+        statuses=statuses,
     )  # fmt: skip
     telling_from = pace_telling_from(calendar, month)
     return {
