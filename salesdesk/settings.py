@@ -270,9 +270,6 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 
-# Every request reads its session: from the cache (Redis in production), the row only when
-# the cache lost it. Written to both, so a flushed Redis logs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
