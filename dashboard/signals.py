@@ -12,9 +12,11 @@ from rollups.services import figures_version_bump
 
 
 @receiver(post_save, sender=User, dispatch_uid="dashboard-poll-user")
-def user_saved(sender: type, instance: User, update_fields: Any = None, **kwargs: Any) -> None:
+def user_saved(
+    sender: type, instance: User, created: bool, update_fields: Any = None, **kwargs: Any
+) -> None:
     # A login's last_login changes nothing a dashboard shows or who may see it.
-    if instance.company_id is None or (update_fields and set(update_fields) == {"last_login"}):
+    if created or instance.company_id is None or set(update_fields or ()) == {"last_login"}:
         return
     figures_version_bump(instance.company_id)
 
@@ -25,5 +27,6 @@ def team_saved(sender: type, instance: Team, **kwargs: Any) -> None:
 
 
 @receiver(post_save, sender=Company, dispatch_uid="dashboard-poll-company")
-def company_saved(sender: type, instance: Company, **kwargs: Any) -> None:
-    figures_version_bump(instance.pk)
+def company_saved(sender: type, instance: Company, created: bool, **kwargs: Any) -> None:
+    if not created:
+        figures_version_bump(instance.pk)
