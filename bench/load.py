@@ -388,6 +388,22 @@ def web_cpu(directory: Path) -> dict[str, tuple[int, float]]:
     return dict(sorted(totals.items()))
 
 
+def profiles_write(directory: Path, work: Path) -> None:
+    """The workers' profiles of each kind merged: work/profile_<kind>.txt, the functions by
+    cumulative and by own time (bench/gunicorn_cpu.py, --profile)."""
+    import io
+    import pstats
+
+    kinds = sorted({path.name.split(".")[1] for path in directory.glob("*.prof")})
+    for kind in kinds:
+        text = io.StringIO()
+        stats = pstats.Stats(*map(str, directory.glob(f"*.{kind}.prof")), stream=text)
+        stats.sort_stats("cumulative").print_stats(80)
+        stats.sort_stats("tottime").print_stats(40)
+        (work / f"profile_{kind}.txt").write_text(text.getvalue())
+    log(f"profiles: {', '.join(str(work / f'profile_{k}.txt') for k in kinds)}")
+
+
 def totals_drift(companies: list[int]) -> int:
     from rollups import services
 
@@ -416,6 +432,11 @@ def main() -> None:
         "--pgbouncer",
         action="store_true",
         help="two web groups and two Celery workers through PgBouncer in transaction mode",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile every request in the web workers; profile_<kind>.txt in the logs",
     )
     args = parser.parse_args()
 
@@ -451,6 +472,8 @@ def main() -> None:
     cpu_dir = work / "cpu"
     cpu_dir.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_CPU_DIR": str(cpu_dir)}
+    if args.profile:
+        env["BENCH_PROFILE"] = "1"
     # One node, or two (--pgbouncer): each its own gunicorn (the kernel spreads connections
     # over the two listening sockets, SO_REUSEPORT, as a load balancer would) and Celery
     # worker, all through one PgBouncer in transaction mode.
@@ -535,6 +558,8 @@ def main() -> None:
     for kind, (count, seconds) in web_cpu(cpu_dir).items():  # the web server's CPU, by kind
         emit(f"cpu_ms_{kind}", seconds * 1000 / count if count else 0)
     emit("client_wall_s", result["wall_s"])
+    if args.profile:
+        profiles_write(cpu_dir, work)
     log("reconciling every company: what the nightly job would find")
     emit("totals_drift", totals_drift(data.companies))
     log(f"logs in {work}")

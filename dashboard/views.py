@@ -29,8 +29,8 @@ from dashboard.selectors.attention import (
 )
 from dashboard.selectors.drilldown import manager_month
 from dashboard.selectors.explain import figure_records, formula_lines
-from dashboard.selectors.poll import figures_state, state_remember, state_unchanged
-from dashboard.selectors.strip import report_strip
+from dashboard.selectors.poll import STATE_HEADER, figures_state, poll_variant, state_remember
+from dashboard.selectors.strip import report_strip, strip_days
 from dashboard.selectors.table import team_table
 from dashboard.selectors.visits import visit_record
 from dashboard.selectors.why_red import why_red
@@ -49,8 +49,6 @@ from rollups.models import Scope
 # Reports come in over an hour: half a minute is live enough to a head of sales, and at 18:00
 # the open dashboards' polls are most of the server's requests (bench/load.py).
 POLL_SECONDS = 30
-# The figures block sends back the state it shows (figures_state) with its poll.
-STATE_HEADER = "X-Figures-State"
 ZERO = uuid.UUID(int=0)
 
 
@@ -88,18 +86,6 @@ class _Base:
     def calendar(self) -> WorkCalendar:
         return calendar_for(company=self.company)
 
-    @cached_property
-    def statuses(self) -> dict[tuple[int, datetime.date], str]:
-        return report_statuses(
-            company=self.company, manager_ids=[m.pk for m in self.managers],
-            days=status_days(self.calendar, self.today), calendar=self.calendar,
-        )  # fmt: skip
-
-
-def _variant(request: HttpRequest) -> str:
-    """What else the figures block depends on: the path (window, sort), the language."""
-    return f"{request.get_full_path()} {request.LANGUAGE_CODE}"
-
 
 def _base(request: HttpRequest) -> _Base:
     require_lead(request.user)
@@ -107,7 +93,7 @@ def _base(request: HttpRequest) -> _Base:
     today = company.today()
     window, problem = _window(request, today)
     managers = list(managers_in_view(company=company, viewer=request.user))
-    variant = _variant(request)
+    variant = poll_variant(request)
     base = _Base(company, request.user, today, window, problem, managers, variant)
     if not request.GET.get("period"):
         # Nothing asked: the day under review (attention.review_window), not the week's
@@ -135,17 +121,26 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
     """
     base = base or _base(request)
     company, today, window, problem = base.company, base.today, base.window, base.problem
-    managers, calendar, statuses = base.managers, base.calendar, base.statuses
+    managers, calendar = base.managers, base.calendar
     ids = [m.pk for m in managers]
+    checked = status_days(calendar, today)
+    # A period over before the day under review (a past week, November) is reviewed as of
+    # its last day: that month's figures and missed reports, in print and Excel too.
+    as_of = window.end if window.end < checked[1] else today
+    try:
+        strip_day = min(datetime.date.fromisoformat(request.GET.get("week", "")), today)
+    except ValueError:
+        # The week of the day under review: on a Monday, the week just over.
+        strip_day = as_of if as_of < today else checked[1]
+    # The days the table and the attention list check and the strip's week, in one read.
+    days = sorted({*checked, *(day for day in strip_days(strip_day) if day <= today)})
+    statuses = report_statuses(company=company, manager_ids=ids, days=days, calendar=calendar)
     kpis = company_kpis(company=company)
     table = team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
         kpis=kpis, managers=managers, statuses=statuses, calendar=calendar,
     )  # fmt: skip
-    # A period over before the day under review (a past week, November) is reviewed as of
-    # its last day: that month's figures and missed reports, in print and Excel too.
-    as_of = window.end if window.end < status_days(calendar, today)[1] else today
     month = Window.around("month", as_of)
     if window == month:  # the month's totals are read once, for every block
         month_figures = table.manager_figures()
@@ -157,14 +152,9 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
         company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
         statuses=statuses, month_figures=month_figures, as_of=as_of,
     )  # fmt: skip
-    try:
-        strip_day = datetime.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        # The week of the day under review: on a Monday, the week just over.
-        strip_day = as_of if as_of < today else status_days(calendar, today)[1]
     strip = report_strip(
-        company=company, managers=managers, day=min(strip_day, today), today=today,
-        calendar=calendar,
+        company=company, managers=managers, day=strip_day, today=today, calendar=calendar,
+        statuses=statuses,
     )  # fmt: skip
     telling_from = pace_telling_from(calendar, month)
     return {
@@ -217,14 +207,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "figures":
         # The block's own poll (not a period or sort link inside it) that already shows the
         # current state: 204, and htmx leaves the page as it is. Nothing marked or rolled
-        # up since its state was computed: answered from the cache, before any query.
+        # up since its state was computed was answered from the cache before this
+        # (dashboard.middleware.PollShortcutMiddleware); here the state is computed afresh.
         seen = request.headers.get(STATE_HEADER)
         own_poll = request.htmx.trigger == "figures" and seen
-        if own_poll:
-            require_lead(request.user)
-            company, variant = request.user.company, _variant(request)
-            if state_unchanged(company=company, viewer=request.user, variant=variant, seen=seen):
-                return HttpResponse(status=204)
         base = _base(request)
         if own_poll and seen == base.state:
             return HttpResponse(status=204)

@@ -10,7 +10,7 @@ package each autumn when the next year's decree is out. Until then that year is 
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property
 
 import holidays
@@ -68,19 +68,24 @@ def _package_language(supported: Iterable[str], language: str | None) -> str | N
     return next((item for item in supported if item.split("_")[0] == base), None)
 
 
+@cache
+def _country_holidays(country: str, language: str | None = None) -> holidays.HolidayBase:
+    """The country's calendar, one per process and language: it fills in each year the first
+    time a day of it is asked, which took a good part of every page's time when each request
+    built its own (bench/load.py --profile). Nothing writes to it but that filling in."""
+    return holidays.country_holidays(country, language=language)
+
+
 @dataclass
 class WorkCalendar:
     """A company's working days: the country's rule from `holidays` plus its own days."""
 
     country: str
     overrides: dict[datetime.date, bool]
-    _named: dict[str | None, holidays.HolidayBase] = field(
-        default_factory=dict, init=False, repr=False
-    )
 
     @cached_property
     def _country(self) -> holidays.HolidayBase:
-        return holidays.country_holidays(self.country)  # fills in years as they are asked
+        return _country_holidays(self.country)
 
     def is_working(self, day: datetime.date) -> bool:
         if day in self.overrides:
@@ -110,9 +115,7 @@ class WorkCalendar:
     def _names(self) -> holidays.HolidayBase:
         """The country's holidays named in the active language (Russian or English)."""
         language = _package_language(self._country.supported_languages, translation.get_language())
-        if language not in self._named:
-            self._named[language] = holidays.country_holidays(self.country, language=language)
-        return self._named[language]
+        return _country_holidays(self.country, language)
 
     def holiday_name(self, day: datetime.date) -> str | None:
         """The package's name of a holiday or moved day off; for a decreed working weekend

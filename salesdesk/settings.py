@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "accounts.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # The open dashboard's unchanged poll: 204 from the session and the cache, before the
+    # transaction, the user and the view below (most requests at 18:00: bench/load.py).
+    "dashboard.middleware.PollShortcutMiddleware",
     # Opens the request's transaction and sets the company for row-level security;
     # everything below it, the user lookup included, runs inside that company.
     "accounts.middleware.TenantMiddleware",

@@ -38,6 +38,12 @@ class ReportStrip:
         return any("not_joined" in row.days for row in self.rows)
 
 
+def strip_days(day: datetime.date) -> list[datetime.date]:
+    """Monday to Friday of the week holding `day`."""
+    monday = week_bounds(day)[0]
+    return [monday + datetime.timedelta(days=i) for i in range(WORKWEEK)]
+
+
 def report_strip(
     *,
     company: Company,
@@ -45,22 +51,20 @@ def report_strip(
     day: datetime.date,
     today: datetime.date,
     calendar: WorkCalendar,
+    statuses: dict[tuple[int, datetime.date], str] | None = None,
 ) -> ReportStrip:
     """Monday to Friday of the week holding `day`: the same statuses as «Отчёты команды»
-    (a day off is a day off, not a missed report); days after today are not judged."""
-    monday = week_bounds(day)[0]
-    days = [monday + datetime.timedelta(days=i) for i in range(WORKWEEK)]
+    (a day off is a day off, not a missed report); days after today are not judged.
+    `statuses` may come from the caller when it read them for these days and others."""
+    days = strip_days(day)
+    monday = days[0]
     past = [d for d in days if d <= today]
-    statuses = (
-        report_statuses(
-            company=company, manager_ids=[m.pk for m in managers], days=past, calendar=calendar
-        )
-        if past
-        else {}
-    )
+    if statuses is None and past:
+        ids = [m.pk for m in managers]
+        statuses = report_statuses(company=company, manager_ids=ids, days=past, calendar=calendar)
 
     def status(manager: User, d: datetime.date) -> str:
-        found = statuses.get((manager.pk, d), "future")
+        found = (statuses or {}).get((manager.pk, d), "future")
         # Today's report may still come: not missed until the day is over.
         return "pending" if d == today and found == "missing" else found
 

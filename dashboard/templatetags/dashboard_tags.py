@@ -227,10 +227,12 @@ def readings(figure: Figure | None) -> str:
     )
 
 
-def _strip_marks() -> dict[str, tuple[str, str, str]]:
-    """A status of the report strip: (css class, mark, words); the words are the same as
-    «Отчёты команды» says them."""
-    return {
+@lru_cache(maxsize=8)
+def _strip_marks(language: str | None) -> dict[str, str]:
+    """Each status of the report strip, rendered: the css class, the mark and the words (the
+    same as «Отчёты команды» says them). Built once per language: the strip has a mark for
+    every manager and day, and translating them each time was most of its cost."""
+    marks = {
         "submitted": ("green", "✓", _("сдан")),
         "late": ("yellow", "✓", _("сдан с опозданием")),
         "missing": ("red", "✗", _("нет отчёта")),
@@ -240,15 +242,19 @@ def _strip_marks() -> dict[str, tuple[str, str, str]]:
         "pending": ("pending", "…", _("ещё не сдан")),
         "future": ("future", "", _("ещё не наступил")),
     }
+    html = (
+        '<span class="strip-mark {}" title="{}">{}<span class="visually-hidden"> {}</span></span>'
+    )
+    return {
+        status: format_html(html, css, words, mark, words)
+        for status, (css, mark, words) in marks.items()
+    }
 
 
 @register.filter
 def strip_mark(status: str) -> str:
-    css, mark, words = _strip_marks().get(status, _strip_marks()["missing"])
-    return format_html(
-        '<span class="strip-mark {}" title="{}">{}<span class="visually-hidden"> {}</span></span>',
-        css, words, mark, words,
-    )  # fmt: skip
+    marks = _strip_marks(get_language())
+    return marks.get(status, marks["missing"])
 
 
 @register.filter

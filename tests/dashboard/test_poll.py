@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts import services as account_services
 from accounts import tenancy
+from accounts.middleware import SESSION_COMPANY_KEY
 from accounts.models import User
 from accounts.selectors import managers_in_view
 from dashboard.selectors import poll as poll_digest
@@ -162,17 +163,17 @@ def test_an_absence_from_today_changes_the_state(client, alpha: Cast):
     assert answer.status_code == 200 and "отсутствует" in answer.content.decode()
 
 
-def test_an_unchanged_poll_costs_no_query_of_its_own(client, alpha: Cast):
-    """Nothing marked or rolled up since the page: the poll is answered from the cache, with
-    only the session's and the tenant's queries; a report turns the figures version."""
+def test_an_unchanged_poll_costs_only_the_sessions_query(client, alpha: Cast):
+    """Nothing marked or rolled up since the page: the poll is answered from the session and
+    the cache (PollShortcutMiddleware): the session's row is its one query; a report turns
+    the figures version."""
     client.force_login(alpha.head)
     state = state_of(client.get(reverse("dashboard")))
     with CaptureQueriesContext(connection) as unchanged:
         assert poll(client, state).status_code == 204
-    # The session, its user, the user's company and the tenant's settings: no more (the
-    # request's savepoints aside). The dashboard's own digest alone took over 20.
-    queries = [q["sql"] for q in unchanged.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(queries) <= 6, [sql[:120] for sql in queries]
+    # No transaction, no tenant, no user, no view: the session alone.
+    queries = [q["sql"] for q in unchanged.captured_queries]
+    assert len(queries) == 1 and "django_session" in queries[0], queries
 
     with tenancy.tenant_context(alpha.company):
         file_report(alpha, alpha.managers[0], alpha.company.today(), FIGURES)
@@ -181,3 +182,56 @@ def test_an_unchanged_poll_costs_no_query_of_its_own(client, alpha: Cast):
     assert answer.status_code == 200 and len(changed) > 5
     state = state_of(answer)
     assert poll(client, state).status_code == 204
+
+
+def test_a_logged_out_poll_goes_to_the_login_page(client, alpha: Cast):
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    client.post(reverse("logout"))
+    answer = poll(client, state)
+    assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
+
+
+def test_a_new_password_ends_the_polls_of_the_other_sessions(client, alpha: Cast):
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    with tenancy.tenant_context(alpha.company):
+        head = User.objects.get(pk=alpha.head.pk)
+        head.set_password("Another-Secret-2026")
+        head.save(update_fields=["password"])
+    answer = poll(client, state)
+    assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("change", ["deactivated", "now a manager", "company suspended"])
+def test_a_head_who_may_no_longer_see_the_dashboard_is_not_answered_204(
+    client, alpha: Cast, change: str
+):
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    with tenancy.tenant_context(alpha.company):
+        head = User.objects.get(pk=alpha.head.pk)
+        if change == "deactivated":
+            head.is_active = False
+            head.save()
+        elif change == "now a manager":
+            head.role = User.Role.MANAGER
+            head.save()
+        else:
+            account_services.company_suspend(company=alpha.company)
+    answer = poll(client, state)
+    assert answer.status_code in (302, 403), answer.status_code
+
+
+def test_a_session_of_another_company_never_gets_the_remembered_answer(
+    client, alpha: Cast, beta: Cast
+):
+    """The remembered state is the viewer's in their company: a session that names another
+    company (however it came to) goes the whole way, and finds no such user there."""
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    session = client.session
+    session[SESSION_COMPANY_KEY] = beta.company.pk
+    session.save()
+    answer = poll(client, state)
+    assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
