@@ -92,6 +92,7 @@ def _samples(cast: Cast) -> dict[str, dict[str, object]]:
             "crm-connection-edit": {"code": connection.code},
             "crm-connection-mapping": {"code": connection.code},
             "crm-connection-amount": {"code": connection.code},
+            "crm-connection-leads": {"code": connection.code},
             "crm-oauth-start": {"vendor": "bitrix24"},
             "quality-score": {"code": Call.objects.get(company=company, external_id="c1").code},
             "quality-score-detail": {"code": score.code},
