@@ -314,10 +314,13 @@ def stale_buckets() -> int:
 
 
 class StaleWatch:
-    """Counts stale buckets every half second in a thread, from before the peak to its end."""
+    """Counts stale buckets every half second in a thread, from before the peak to its end;
+    and what the app's busy database sessions wait on then (a lock, the client, nothing:
+    running), to tell a server short of CPU from one whose requests queue on a lock."""
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, int]] = []
+        self.waits: dict[str, int] = {}
         self.running = True
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -329,6 +332,12 @@ class StaleWatch:
                     "SELECT count(*) FROM rollups_bucket WHERE marks > done"
                 ).fetchone()[0]
                 self.samples.append((time.time(), stale))
+                for wait, count in admin.execute(
+                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), count(*) "
+                    "FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend' GROUP BY 1"
+                ):
+                    self.waits[wait] = self.waits.get(wait, 0) + count
                 time.sleep(0.5)
 
     def current_after(self, moment: float, timeout: float) -> float | None:
@@ -376,6 +385,76 @@ def machine_cpu() -> tuple[int, int]:
     fields = [int(f) for f in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle, iowait
     return sum(fields) - idle, sum(fields)
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid → (parent pid, command line, CPU seconds so far, reaped children's included, so
+    that a PostgreSQL backend that exited still counts in its postmaster)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state, ppid, …; utime, stime, cutime, cstime are fields 12–15.
+        seconds = sum(int(f) for f in fields[11:15]) / ticks
+        found[int(entry.name)] = (int(fields[1]), command, seconds)
+    return found
+
+
+def programs_roots(services: list[subprocess.Popen], bouncer: subprocess.Popen | None):
+    """The processes whose trees are this bench's programs: its gunicorns and Celery workers,
+    and its own PostgreSQL and Redis (by their ports: other clusters may run beside it)."""
+    from urllib.parse import urlsplit
+
+    pg_port = str(urlsplit(os.environ["DATABASE_ADMIN_URL"]).port or 5432)
+    redis_port = str(urlsplit(os.environ["REDIS_URL"]).port or 6379)
+    roots: dict[str, list[int]] = {"web": [], "worker": [], "postgres": [], "redis": []}
+    for index, process in enumerate(services):
+        roots["web" if index % 2 == 0 else "worker"].append(process.pid)
+    for pid, (_parent, command, _seconds) in _processes().items():
+        words = command.split()
+        if words and words[0].endswith("/postgres") and pg_port in words:
+            roots["postgres"].append(pid)
+        if (
+            words
+            and "redis-server" in words[0]
+            and words[1:2]
+            and words[1].endswith(f":{redis_port}")
+        ):
+            roots["redis"].append(pid)
+    if bouncer is not None:
+        roots["pgbouncer"] = [bouncer.pid]
+    return roots
+
+
+def programs_cpu(roots: dict[str, list[int]]) -> dict[int, tuple[str, float]]:
+    """Each program's processes now: pid → (program, CPU seconds), the roots' descendants."""
+    processes = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _command, _seconds) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    found = {}
+    for program, pids in roots.items():
+        todo = list(pids)
+        while todo:
+            pid = todo.pop()
+            if pid in processes:
+                found[pid] = (program, processes[pid][2])
+            todo.extend(children.get(pid, []))
+    return found
+
+
+def programs_split(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]):
+    """CPU seconds by program between two programs_cpu() readings."""
+    spent: dict[str, float] = {}
+    for pid, (program, seconds) in after.items():
+        spent[program] = spent.get(program, 0.0) + seconds - before.get(pid, (program, 0.0))[1]
+    return spent
 
 
 def web_cpu(directory: Path) -> dict[str, tuple[int, float]]:
@@ -504,7 +583,8 @@ def main() -> None:
         plan_write(work / "plan.json", data, heads, sessions, args, today, host)
         log(f"locust: {len(data.managers)} managers, {len(users) - len(data.managers)} heads")
         watch = StaleWatch()
-        cpu_before = machine_cpu()
+        roots = programs_roots(services, bouncer)
+        cpu_before, programs_before, measured_from = machine_cpu(), programs_cpu(roots), time.time()
         client = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "load_client.py"), str(work / "plan.json"),
              str(work / "result.json")],
@@ -512,7 +592,8 @@ def main() -> None:
         )  # fmt: skip
         if client.returncode:
             sys.exit(f"bench: the locust client failed; see {work / 'locust.log'}")
-        cpu_after = machine_cpu()
+        cpu_after, programs_after = machine_cpu(), programs_cpu(roots)
+        measured_s = time.time() - measured_from
         busy, total = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
         result = json.loads((work / "result.json").read_text())
         stored, lost, last_report = stored_reports(today, result["accepted_ids"])
@@ -553,8 +634,16 @@ def main() -> None:
     for name in ("submit", "dashboard"):  # is the tail spread over the peak, or bunched?
         emit(f"{name}_p95_ms_by_minute", ",".join(map(str, result["p95_by_minute"].get(name, []))))
     emit("client_cpu_s", result["cpu_s"])
+    # The busy database sessions over the run, summed over the half-second samples, by what
+    # they waited on: `running` is CPU; Lock:* is a request queued behind another's row.
+    waits = sorted(watch.waits.items(), key=lambda item: -item[1])[:6]
+    emit("db_active_by_wait", ",".join(f"{wait}={count}" for wait, count in waits))
     # Every process of the machine (the server, PostgreSQL, the worker, locust), over the run.
     emit("machine_cpu_busy_pct", 100 * busy / total if total else 0)
+    # Where the cores went over the run, by program (the web's share, PostgreSQL's, …).
+    for program, seconds in programs_split(programs_before, programs_after).items():
+        if seconds:
+            emit(f"cpu_cores_{program}", seconds / measured_s)
     for kind, (count, seconds) in web_cpu(cpu_dir).items():  # the web server's CPU, by kind
         emit(f"cpu_ms_{kind}", seconds * 1000 / count if count else 0)
     emit("client_wall_s", result["wall_s"])
