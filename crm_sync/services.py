@@ -578,11 +578,12 @@ def day_figures(
     manager: User,
     day: datetime.date,
     codes: Collection[str] | None = None,
+    sources: set[str] | None = None,
 ) -> dict[str, Decimal]:
     """What the call records and deals say of a manager's day, by KPI code. The figures of
     the sources registered in `hooks` (the client base, which reads the purchase history)
     are computed only when `codes` asks for one of theirs (or `codes` is None); one without
-    a base is left out."""
+    a base is left out. `sources`: lead_sources(), when the caller read it for many days."""
     start, end = company.day_bounds(day)
     calls = Call.objects.filter(
         company=company, manager=manager, started_at__gte=start, started_at__lt=end
@@ -595,9 +596,10 @@ def day_figures(
     )
     deals = Deal.objects.filter(company=company, manager=manager)
     won = deals.filter(status=Deal.Status.WON, closed_at__gte=start, closed_at__lt=end)
+    sources = lead_sources(company=company) if sources is None else sources
     figures = {
         **calls,
-        "leads": _leads_created(company, manager, start, end),
+        "leads": _leads_created(company, manager, start, end, sources),
         **won.aggregate(deals_won=Count("id"), deals_sum=Sum("amount")),
         **won.filter(is_repeat=True).aggregate(repeat_deals=Count("id"), repeat_sum=Sum("amount")),
     }
@@ -609,12 +611,15 @@ def day_figures(
 
 
 def _leads_created(
-    company: Company, manager: User, start: datetime.datetime, end: datetime.datetime
+    company: Company,
+    manager: User,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    sources: set[str],
 ) -> int:
-    """The leads the manager created in [start, end): the leads of the sources that keep
-    them (a lead converted into a deal stays one lead, and that deal is not another), the
-    deals of every other source."""
-    sources = lead_sources(company=company)
+    """The leads the manager created in [start, end): the leads of `sources` (lead_sources:
+    those that keep them; a lead converted into a deal stays one lead, and that deal is not
+    another), the deals of every other source."""
     created = {"manager": manager, "created_at__gte": start, "created_at__lt": end}
     deals = Deal.objects.filter(company=company, **created).exclude(source__in=sources).count()
     if not sources:
@@ -634,15 +639,21 @@ def _figure_kpis(company: Company) -> QuerySet[KPI]:
 
 
 def day_figures_store(
-    *, company: Company, manager: User, day: datetime.date, kpis: list[KPI]
+    *,
+    company: Company,
+    manager: User,
+    day: datetime.date,
+    kpis: list[KPI],
+    sources: set[str] | None = None,
 ) -> None:
     """Store the day's figures of `kpis` as imported ones; a figure that has no value any
-    more (a client KPI without a base) drops its stored one."""
+    more (a client KPI without a base) drops its stored one. `sources` as day_figures'."""
     if not kpis:
         return
     figures = day_figures(
-        company=company, manager=manager, day=day, codes={kpi.code for kpi in kpis}
-    )
+        company=company, manager=manager, day=day, codes={kpi.code for kpi in kpis},
+        sources=sources,
+    )  # fmt: skip
     for kpi in kpis:
         source = (
             ReportValue.Source.TELEPHONY if kpi.code in TELEPHONY_CODES else ReportValue.Source.CRM
@@ -706,9 +717,14 @@ def day_figures_refresh_many(
         return
     kpis = list(_figure_kpis(company))
     managers = User.objects.in_bulk({manager_id for manager_id, _day in pairs})
+    # Read once for the batch, not once per manager-day.
+    sources = lead_sources(company=company)
     for manager_id, day in sorted(pairs):
         if manager_id in managers:
-            day_figures_store(company=company, manager=managers[manager_id], day=day, kpis=kpis)
+            day_figures_store(
+                company=company, manager=managers[manager_id], day=day, kpis=kpis,
+                sources=sources,
+            )  # fmt: skip
 
 
 # --- CRM connections --------------------------------------------------------------------

@@ -234,3 +234,22 @@ def test_bitrix24_keeps_leads_apart_and_amocrm_does_not():
     assert isinstance(bitrix, LeadVendor) and not isinstance(amo, LeadVendor)
     for name in ("keeps_leads", "lead_stream", "fetch_leads", "lead_from_payload"):
         assert _parameters(getattr(type(bitrix), name)) == _parameters(getattr(LeadVendor, name))
+
+
+def test_a_batch_of_days_reads_the_lead_sources_once(alpha, bitrix):
+    """Refreshing many manager-days asks which sources keep leads once for the batch, not once
+    per day (200 days of a pull were 200 identical queries of the connections), and counts
+    the same leads."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from crm_sync import services
+
+    manager = alpha.managers[0]
+    days = [datetime.date(2026, 11, 1) + datetime.timedelta(days=n) for n in range(6)]
+    with tenancy.tenant_context(alpha.company), CaptureQueriesContext(db) as queries:
+        services.day_figures_refresh_many(
+            company=alpha.company, pairs={(manager.pk, day) for day in days}
+        )
+    asked = [q["sql"] for q in queries if 'FROM "crm_sync_crmconnection"' in q["sql"]]
+    assert len(asked) == 1, asked
