@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -214,11 +214,7 @@ def deal_upsert(*, company: Company, source: str, data: DealData) -> tuple[Deal,
 def _deal_write(company: Company, source: str, data: DealData) -> tuple[Deal, Outcome]:
     now = timezone.now()
     with transaction.atomic():
-        deal = (
-            Deal.objects.select_for_update()
-            .filter(company=company, source=source, external_id=data.external_id)
-            .first()
-        )
+        deal = _record_locked(Deal, company=company, source=source, external_id=data.external_id)
         touched: set[tuple[int | None, datetime.date]] = set()
         if deal is None:
             deal = Deal(company=company, source=source, external_id=data.external_id)
@@ -240,10 +236,8 @@ def _deal_write(company: Company, source: str, data: DealData) -> tuple[Deal, Ou
             "expected_payment_on": data.expected_payment_on,
             "crm_user_id": data.crm_user_id,
         }
-        for name, value in fields.items():
-            if getattr(deal, name) != value:
-                setattr(deal, name, value)
-                outcome = "updated" if outcome == "unchanged" else outcome
+        if _fields_set(deal, fields) and outcome == "unchanged":
+            outcome = "updated"
         moved_at = data.moved_at or (data.created_at if old_stage_id is None else now)
         if old_stage_id != data.stage.pk:
             deal.stage = data.stage
@@ -288,16 +282,47 @@ def _deal_days(company: Company, deal: Deal) -> set[tuple[int | None, datetime.d
 def deal_delete(*, company: Company, source: str, external_id: str) -> bool:
     """The source deleted the deal: it leaves every figure and the funnel. The manager days
     it counted in are refreshed, which re-marks their stored totals. False: not stored."""
+    return _record_delete(Deal, _deal_days, company=company, source=source, external_id=external_id)
+
+
+def _record_locked(
+    model: type[Deal] | type[Lead], *, company: Company, source: str, external_id: str
+) -> Deal | Lead | None:
+    """The deal or lead `source` knows as `external_id`, locked until the transaction ends
+    (None: not stored)."""
+    return (
+        model.objects.select_for_update()
+        .filter(company=company, source=source, external_id=external_id)
+        .first()
+    )
+
+
+def _fields_set(record: Deal | Lead, fields: dict[str, object]) -> bool:
+    """Sets the fields whose value differs; whether any did."""
+    changed = False
+    for name, value in fields.items():
+        if getattr(record, name) != value:
+            setattr(record, name, value)
+            changed = True
+    return changed
+
+
+def _record_delete(
+    model: type[Deal] | type[Lead],
+    days_of: Callable[[Company, Any], set[tuple[int | None, datetime.date]]],
+    *,
+    company: Company,
+    source: str,
+    external_id: str,
+) -> bool:
+    """Deletes a deal or lead the source deleted and refreshes the manager days it counted
+    in (`days_of`). False: not stored."""
     with transaction.atomic():
-        deal = (
-            Deal.objects.select_for_update()
-            .filter(company=company, source=source, external_id=external_id)
-            .first()
-        )
-        if deal is None:
+        record = _record_locked(model, company=company, source=source, external_id=external_id)
+        if record is None:
             return False
-        touched = _deal_days(company, deal)
-        deal.delete()
+        touched = days_of(company, record)
+        record.delete()
         day_figures_refresh_many(company=company, pairs=touched)
     return True
 
@@ -328,18 +353,14 @@ def lead_upsert(*, company: Company, source: str, data: LeadData) -> tuple[Lead,
 
 def _lead_write(company: Company, source: str, data: LeadData) -> tuple[Lead, Outcome]:
     with transaction.atomic():
-        lead = (
-            Lead.objects.select_for_update()
-            .filter(company=company, source=source, external_id=data.external_id)
-            .first()
-        )
+        lead = _record_locked(Lead, company=company, source=source, external_id=data.external_id)
         touched: set[tuple[int | None, datetime.date]] = set()
         outcome: Outcome = "created"
         if lead is None:
             lead = Lead(company=company, source=source, external_id=data.external_id)
         else:
             outcome = "unchanged"
-            touched.add(_lead_day(company, lead))
+            touched |= _lead_days(company, lead)
         fields = {
             "title": data.title[:255],
             "manager_id": data.manager.pk if data.manager else None,
@@ -350,37 +371,25 @@ def _lead_write(company: Company, source: str, data: LeadData) -> tuple[Lead, Ou
             "created_at": data.created_at,
             "closed_at": data.closed_at,
         }
-        for name, value in fields.items():
-            if getattr(lead, name) != value:
-                setattr(lead, name, value)
-                outcome = "updated" if outcome == "unchanged" else outcome
+        if _fields_set(lead, fields) and outcome == "unchanged":
+            outcome = "updated"
         if outcome == "unchanged":
             return lead, outcome
         lead.save()
-        touched.add(_lead_day(company, lead))
+        touched |= _lead_days(company, lead)
         day_figures_refresh_many(company=company, pairs=touched)
     return lead, outcome
 
 
-def _lead_day(company: Company, lead: Lead) -> tuple[int | None, datetime.date]:
-    return lead.manager_id, company.local_time(lead.created_at).date()
+def _lead_days(company: Company, lead: Lead) -> set[tuple[int | None, datetime.date]]:
+    """The manager day a lead counts in: its manager's day of creation."""
+    return {(lead.manager_id, company.local_time(lead.created_at).date())}
 
 
 def lead_delete(*, company: Company, source: str, external_id: str) -> bool:
     """The CRM deleted the lead: it leaves the leads its manager created that day.
     False: not stored."""
-    with transaction.atomic():
-        lead = (
-            Lead.objects.select_for_update()
-            .filter(company=company, source=source, external_id=external_id)
-            .first()
-        )
-        if lead is None:
-            return False
-        touched = {_lead_day(company, lead)}
-        lead.delete()
-        day_figures_refresh_many(company=company, pairs=touched)
-    return True
+    return _record_delete(Lead, _lead_days, company=company, source=source, external_id=external_id)
 
 
 def lead_sources(*, company: Company) -> set[str]:
