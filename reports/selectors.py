@@ -246,15 +246,24 @@ def day_state(
     actor: User | None = None,
     calendar: WorkCalendar | None = None,
     closed: bool | None = None,
+    plans: kpi_selectors.ManagerPlans | None = None,
 ) -> DayState:
     """The day's state for the manager's report as `actor` (default: the manager) sees it:
-    the form, My KPIs' missed days and any other way in (a chat, the API) read it here."""
+    the form, My KPIs' missed days and any other way in (a chat, the API) read it here.
+    `plans` (the manager's, read over the day) may be passed: their absences say whether
+    there is one to name."""
     actor = actor or manager
     calendar = calendar or calendar_for(company=company)
     today = company.today()
-    absence = Absence.objects.filter(
-        company=company, manager=manager, start__lte=day, end__gte=day
-    ).first()
+    absence = None
+    if not (
+        plans is not None
+        and plans.first <= day <= plans.last
+        and not any(start <= day <= end for start, end in plans.absences)
+    ):
+        absence = Absence.objects.filter(
+            company=company, manager=manager, start__lte=day, end__gte=day
+        ).first()
     if absence is not None:
         kind, name = "absent", absence.get_kind_display()
     elif not calendar.is_working(day):
@@ -464,8 +473,9 @@ def report_form(
     usual = usual_values(company=company, manager=manager, kpis=kpis, before=day)
     closed = is_month_closed(company=company, day=day)
     state = day_state(
-        company=company, manager=manager, day=day, actor=actor, calendar=calendar, closed=closed
-    )
+        company=company, manager=manager, day=day, actor=actor, calendar=calendar,
+        closed=closed, plans=plans,
+    )  # fmt: skip
     form = ReportForm(manager, day, report, state, closed=closed)
     for kpi in kpis:
         computed = kpi.aggregation == KPI.Aggregation.RATIO
