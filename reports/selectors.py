@@ -444,9 +444,11 @@ def report_form(
     draft: dict[str, str] | None = None,
     calendar: WorkCalendar | None = None,
     actor: User | None = None,
+    with_usual: bool = True,
 ) -> ReportForm:
     """Everything the end-of-day form shows for one manager and day, as `actor` (default:
-    the manager) may use it."""
+    the manager) may use it. Each row's usual figure is what the live check asks about;
+    the page shows none, so it may leave them unread (`with_usual=False`: `usual` is None)."""
     calendar = calendar or calendar_for(company=company)
     kpis = kpi_selectors.manager_kpis(company=company, manager=manager, on=day)
     report = DailyReport.objects.filter(company=company, manager=manager, date=day).first()
@@ -470,7 +472,9 @@ def report_form(
     plans = kpi_selectors.manager_plans(
         company=company, manager=manager, start=first, end=last, calendar=calendar
     )
-    usual = usual_values(company=company, manager=manager, kpis=kpis, before=day)
+    usual = (
+        usual_values(company=company, manager=manager, kpis=kpis, before=day) if with_usual else {}
+    )
     closed = is_month_closed(company=company, day=day)
     state = day_state(
         company=company, manager=manager, day=day, actor=actor, calendar=calendar,

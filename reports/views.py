@@ -109,7 +109,9 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
                 _tell_correction(request, outcome.submission)
             return redirect("my-kpis")
         draft = _typed_values(request, manager, date)
-    form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
+    form = selectors.report_form(
+        company=company, manager=manager, day=date, draft=draft, with_usual=False
+    )
     if draft is not None and form.state.editable:
         # Nothing typed is lost: what failed stays in the form (and in the draft of a day
         # not yet filed).

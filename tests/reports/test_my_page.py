@@ -129,17 +129,20 @@ def test_a_refused_filing_still_keeps_what_was_typed(client, busy_manager, today
     assert ReportDraft.objects.get(manager=busy_manager, date=today).data["long_calls"] == "3"
 
 
-def test_the_form_reads_the_absences_once_and_the_figures_without_every_kpi(
+def test_the_form_reads_the_absences_once_the_figures_without_every_kpi_and_no_usual(
     client, busy_manager, today
 ):
     """day_state learns from the plans' absences that the day has none; the figures of
-    record come in one query, not with a read of the company's whole KPI list."""
+    record come in one query, not with a read of the company's whole KPI list; no usual
+    figures are read for a page that shows none."""
     client.force_login(busy_manager)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("report-form", args=[today.isoformat()]))
     assert response.status_code == 200
     queries = captured.captured_queries
     assert len(reads_of(queries, "kpi_absence")) == 1
+    # The usual figures are the live check's (report-check); the page shows none.
+    assert not [sql for sql in queries if "ROW_NUMBER" in sql["sql"]]
     assert not [sql for sql in queries if sql["sql"].startswith('SELECT "kpi_kpi"."id"')
                 and '"kpi_rolekpi"' not in sql["sql"]]  # fmt: skip
 
