@@ -69,6 +69,8 @@ def of_managers_in_view[M: Model](records: QuerySet[M], *, viewer: User) -> Quer
     """Records with a `manager`, as `viewer` may see them (`in_view_of`)."""
     if viewer.can_administer:
         return records  # the whole company's, whoever the record's user is
+    if viewer.is_manager:
+        return records.filter(manager_id=viewer.pk)  # in_view_of's self, without its subquery
     return records.filter(manager__in=in_view_of(viewer))
 
 

@@ -40,21 +40,44 @@ def kpi_has_data(*, company: Company, kpi: KPI) -> bool:
     )
 
 
-def active_on(on: datetime.date) -> Q:
-    """RoleKPI rows in force on a day: started by then and not yet ended."""
-    return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gt=on))
+def active_on(on: datetime.date, *, through: str = "") -> Q:
+    """RoleKPI rows in force on a day: started by then and not yet ended (`through`: the
+    path to them from another model, e.g. "role_kpis__")."""
+    return Q(**{f"{through}effective_from__lte": on}) & (
+        Q(**{f"{through}effective_to__isnull": True}) | Q(**{f"{through}effective_to__gt": on})
+    )
 
 
 def role_kpis_on(*, company: Company, sales_role: SalesRole | int, on: datetime.date) -> list[KPI]:
-    """The role's KPI set on a day: past periods are shown with the set active then."""
-    records = (
-        RoleKPI.objects.filter(active_on(on), company=company, sales_role=sales_role)
-        .select_related("kpi__numerator", "kpi__denominator")
-        .order_by("position", "id")
+    """The role's KPI set on a day: past periods are shown with the set active then.
+
+    The KPIs are read alone (in the role's order, through the one join the filter makes);
+    a ratio's parts come from the set itself, and only parts outside it are read, in one
+    more query: the form and the submission read this on every request."""
+    kpis = list(
+        KPI.objects.filter(
+            active_on(on, through="role_kpis__"), company=company, role_kpis__sales_role=sales_role
+        ).order_by("role_kpis__position", "role_kpis__id")
     )
-    kpis = [record.kpi for record in records]
-    for kpi in kpis:
+    by_id = {kpi.pk: kpi for kpi in kpis}
+    parts = {
+        part_id
+        for kpi in kpis
+        for part_id in (kpi.numerator_id, kpi.denominator_id)
+        if part_id is not None
+    }
+    if parts - by_id.keys():
+        by_id.update(
+            (part.pk, part)
+            for part in KPI.objects.filter(company=company, pk__in=parts - by_id.keys())
+        )
+    for kpi in [*by_id.values()]:
         kpi.company = company  # a KPI's bands fall back to its company's (kpi.bands.thresholds)
+    for kpi in kpis:
+        if kpi.numerator_id is not None:
+            kpi.numerator = by_id[kpi.numerator_id]
+        if kpi.denominator_id is not None:
+            kpi.denominator = by_id[kpi.denominator_id]
     return kpis
 
 

@@ -24,11 +24,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import F, Value
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from kpi.aggregation import period_value
-from kpi.models import KPI
+from kpi.models import KPI, SOURCED
 from kpi.values import format_value
 from reports.models import ImportedFigure, ReportValue
 
@@ -121,21 +122,42 @@ def daily_figures(
 def figures_of_managers(
     *, company: Company, manager_ids: Iterable[int], start: datetime.date, end: datetime.date
 ) -> dict[int, dict[datetime.date, dict[str, Decimal]]]:
-    """Each manager's figures of record by day and KPI code (`daily_figures`)."""
+    """Each manager's figures of record by day and KPI code (`daily_figures`), in one query:
+    the typed figures and, over them, the sources' figures of the KPIs they count for
+    (`source_counts`, as FACTS_OF_RECORD_SQL says it)."""
     manager_ids = list(manager_ids)
+    typed = (
+        ReportValue.objects.filter(
+            company=company,
+            report__manager_id__in=manager_ids,
+            report__date__gte=start,
+            report__date__lte=end,
+        )
+        .annotate(counts=Value(False))
+        .values_list("report__manager_id", "report__date", "kpi__code", "value", "counts")
+    )
+    recorded = (
+        ImportedFigure.objects.filter(
+            company=company,
+            manager_id__in=manager_ids,
+            date__gte=start,
+            date__lte=end,
+            kpi__record=KPI.Record.SOURCE,
+            kpi__source__in=SOURCED,
+            source=F("kpi__source"),
+        )
+        .annotate(counts=Value(True))
+        .values_list("manager_id", "date", "kpi__code", "value", "counts")
+    )
     figures: dict[int, dict[datetime.date, dict[str, Decimal]]] = defaultdict(dict)
-    rows = ReportValue.objects.filter(
-        company=company,
-        report__manager_id__in=manager_ids,
-        report__date__gte=start,
-        report__date__lte=end,
-    ).values_list("report__manager_id", "report__date", "kpi__code", "value")
-    for manager_id, day, code, value in rows:
+    of_record = []
+    for manager_id, day, code, value, counts in typed.union(recorded, all=True):
+        if counts:
+            of_record.append((manager_id, day, code, value))
+        else:
+            figures[manager_id].setdefault(day, {})[code] = value
+    for manager_id, day, code, value in of_record:
         figures[manager_id].setdefault(day, {})[code] = value
-    counted = [kpi for kpi in KPI.objects.filter(company=company) if source_counts(kpi)]
-    codes = {kpi.pk: kpi.code for kpi in counted}
-    for manager_id, day, kpi_id, value in _source_rows(company, manager_ids, counted, start, end):
-        figures[manager_id].setdefault(day, {})[codes[kpi_id]] = value
     return dict(figures)
 
 

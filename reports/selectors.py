@@ -246,15 +246,24 @@ def day_state(
     actor: User | None = None,
     calendar: WorkCalendar | None = None,
     closed: bool | None = None,
+    plans: kpi_selectors.ManagerPlans | None = None,
 ) -> DayState:
     """The day's state for the manager's report as `actor` (default: the manager) sees it:
-    the form, My KPIs' missed days and any other way in (a chat, the API) read it here."""
+    the form, My KPIs' missed days and any other way in (a chat, the API) read it here.
+    `plans` (the manager's, read over the day) may be passed: their absences say whether
+    there is one to name."""
     actor = actor or manager
     calendar = calendar or calendar_for(company=company)
     today = company.today()
-    absence = Absence.objects.filter(
-        company=company, manager=manager, start__lte=day, end__gte=day
-    ).first()
+    absence = None
+    if not (
+        plans is not None
+        and plans.first <= day <= plans.last
+        and not any(start <= day <= end for start, end in plans.absences)
+    ):
+        absence = Absence.objects.filter(
+            company=company, manager=manager, start__lte=day, end__gte=day
+        ).first()
     if absence is not None:
         kind, name = "absent", absence.get_kind_display()
     elif not calendar.is_working(day):
@@ -435,9 +444,11 @@ def report_form(
     draft: dict[str, str] | None = None,
     calendar: WorkCalendar | None = None,
     actor: User | None = None,
+    with_usual: bool = True,
 ) -> ReportForm:
     """Everything the end-of-day form shows for one manager and day, as `actor` (default:
-    the manager) may use it."""
+    the manager) may use it. Each row's usual figure is what the live check asks about;
+    the page shows none, so it may leave them unread (`with_usual=False`: `usual` is None)."""
     calendar = calendar or calendar_for(company=company)
     kpis = kpi_selectors.manager_kpis(company=company, manager=manager, on=day)
     report = DailyReport.objects.filter(company=company, manager=manager, date=day).first()
@@ -461,11 +472,14 @@ def report_form(
     plans = kpi_selectors.manager_plans(
         company=company, manager=manager, start=first, end=last, calendar=calendar
     )
-    usual = usual_values(company=company, manager=manager, kpis=kpis, before=day)
+    usual = (
+        usual_values(company=company, manager=manager, kpis=kpis, before=day) if with_usual else {}
+    )
     closed = is_month_closed(company=company, day=day)
     state = day_state(
-        company=company, manager=manager, day=day, actor=actor, calendar=calendar, closed=closed
-    )
+        company=company, manager=manager, day=day, actor=actor, calendar=calendar,
+        closed=closed, plans=plans,
+    )  # fmt: skip
     form = ReportForm(manager, day, report, state, closed=closed)
     for kpi in kpis:
         computed = kpi.aggregation == KPI.Aggregation.RATIO

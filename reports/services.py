@@ -419,11 +419,13 @@ def report_event_emit(
     """The one home of «a report was filed or changed → webhooks»: filing, a person's
     correction, a source settling a figure into the report (quality) and an import moving a
     figure of record of a filed day (CRM, telephony) all come here, inside their transaction.
-    `values` are the day's figures of record, what every screen and the totals show."""
-    figures = daily_figures(
-        company=company, manager=report.manager, start=report.date, end=report.date
-    ).get(report.date, {})
-    webhooks.emit(
-        company=company, event=event,
-        payload=payloads.report(report, values=figures, actor=actor, reason=reason),
-    )  # fmt: skip
+    `values` are the day's figures of record, what every screen and the totals show; they
+    are read only when a subscription wants the event (webhooks.emit calls `payload`)."""
+
+    def payload() -> dict:
+        figures = daily_figures(
+            company=company, manager=report.manager, start=report.date, end=report.date
+        ).get(report.date, {})
+        return payloads.report(report, values=figures, actor=actor, reason=reason)
+
+    webhooks.emit(company=company, event=event, payload=payload)

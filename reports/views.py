@@ -89,12 +89,13 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
     outcome = Outcome()
     draft = None
     if request.method == "POST":
-        draft = _typed_values(request, manager, date)
+        # report_submit reads the manager's KPIs of the day and takes each one's figure from
+        # the posted fields; the KPIs are read again for the draft only when it is refused.
         outcome = _try_submit(
             company=company,
             manager=manager,
             day=date,
-            values=draft,
+            values=request.POST.dict(),
             actor=manager,
             version=_posted_version(request),
             confirmed=request.POST.get("confirm") == "yes",
@@ -107,7 +108,10 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
             else:
                 _tell_correction(request, outcome.submission)
             return redirect("my-kpis")
-    form = selectors.report_form(company=company, manager=manager, day=date, draft=draft)
+        draft = _typed_values(request, manager, date)
+    form = selectors.report_form(
+        company=company, manager=manager, day=date, draft=draft, with_usual=False
+    )
     if draft is not None and form.state.editable:
         # Nothing typed is lost: what failed stays in the form (and in the draft of a day
         # not yet filed).

@@ -15,7 +15,7 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -107,19 +107,30 @@ def subscription_delete(*, subscription: Subscription, actor: User) -> None:
 # --- Emitting -------------------------------------------------------------------------------
 
 
-def emit(*, company: Company, event: str, payload: Mapping[str, Any], key: str = "") -> None:
+def emit(
+    *,
+    company: Company,
+    event: str,
+    payload: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+    key: str = "",
+) -> None:
     """Queues `event` with `payload` (plain JSON) to every active subscription to it.
 
     Call it inside the action's transaction; the sending starts after the commit. `key`
     names the event's occurrence (a won deal and the moment it was won): the same key is
-    queued to a subscription once, however many times the action is saved again.
+    queued to a subscription once, however many times the action is saved again. A payload
+    that costs queries to build may be passed as a function: it is called once, and only
+    when a subscription wants the event (most companies have none).
     """
     event = Event(event).value
     subscriptions = Subscription.objects.filter(company=company, active=True)
     event_id = uuid.uuid4()
+    built: Mapping[str, Any] | None = None
     for subscription in subscriptions:
         if event not in subscription.events:
             continue
+        if built is None:
+            built = payload() if callable(payload) else payload
         try:
             with transaction.atomic():
                 if (
@@ -141,7 +152,7 @@ def emit(*, company: Company, event: str, payload: Mapping[str, Any], key: str =
                     event=event,
                     key=key,
                     sequence=subscription.last_sequence,
-                    payload=dict(payload),
+                    payload=dict(built),
                     next_attempt_at=timezone.now(),
                 )
         except IntegrityError:

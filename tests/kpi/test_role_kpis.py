@@ -182,3 +182,24 @@ def test_a_refusal_is_shown_beside_the_set_of_its_own_date(client, alpha, hunter
     # The set of 15 January (the one refused), not today's.
     assert response.context["on"] == JAN
     assert [k.code for k in response.context["kpis"]] == codes(company, hunter, JAN)
+
+
+def test_a_ratios_parts_come_with_the_set_in_one_more_query_only_when_outside_it(
+    alpha, hunter, django_assert_num_queries
+):
+    company = alpha.company
+    services.role_kpi_add(
+        company=company, sales_role=hunter, kpi=kpi(company, "mql_sql_conversion"),
+        effective_from=JAN,
+    )  # fmt: skip
+    with django_assert_num_queries(2):  # the set; sql and mql, which are not in it
+        kpis = selectors.role_kpis_on(company=company, sales_role=hunter, on=JAN)
+    with django_assert_num_queries(0):
+        ratio = kpis[-1]
+        assert (ratio.numerator.code, ratio.denominator.code) == ("sql", "mql")
+        assert ratio.company == company and ratio.numerator.company == company
+    assert [k.code for k in kpis] == [
+        "calls", "long_calls", "talk_time", "leads", "mql_sql_conversion",
+    ]  # fmt: skip
+    with django_assert_num_queries(1):  # a set without ratios: the set alone
+        selectors.role_kpis_on(company=company, sales_role=hunter, on=JAN - datetime.timedelta(1))

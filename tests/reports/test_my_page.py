@@ -4,13 +4,15 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpi import selectors as kpi_selectors
 from kpi import services as kpi_services
 from kpi.calendar import calendar_for
 from kpi.models import KPI, Plan
-from reports.models import DailyReport, ReportValue
+from reports.models import DailyReport, ReportDraft, ReportValue
 
 # Measured with 5 KPIs: 18 for the page (21 with its missed days), 21 for the form (per KPI,
 # it was ~37 and ~6).
@@ -81,3 +83,76 @@ def test_it_shows_the_report_form_in_a_fixed_number_of_queries(
         response = client.get(reverse("report-form", args=[today.isoformat()]))
     assert response.status_code == 200
     assert "план на день" in response.content.decode()
+
+
+def reads_of(queries, table: str) -> list[str]:
+    return [q["sql"] for q in queries if f'"{table}"' in q["sql"]]
+
+
+def test_filing_reads_the_kpi_set_once_and_no_figures_for_an_event_nobody_receives(
+    client, busy_manager, today
+):
+    """The form's POST: the view does not read the KPIs before report_submit reads them, and
+    the report.filed event reads the day's figures only for a subscriber (none here)."""
+    client.force_login(busy_manager)
+    form = {"calls": "7", "long_calls": "3", "talk_time": "1:00:00", "leads": "2"}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            reverse("report-form", args=[today.isoformat()]),
+            {**form, "version": "0", "confirm": "yes"},
+        )
+    assert response.status_code == 302 and response.headers["Location"] == reverse("my-kpis")
+    queries = captured.captured_queries
+    assert len(reads_of(queries, "kpi_rolekpi")) == 1
+    assert not [sql for sql in reads_of(queries, "reports_reportvalue") if sql.startswith("SELECT")]
+    stored = dict(
+        ReportValue.objects.filter(report__manager=busy_manager, report__date=today).values_list(
+            "kpi__code", "value"
+        )
+    )
+    # avg_check, the fifth KPI, is a ratio: computed from the others, never typed.
+    assert stored == {
+        "calls": Decimal(7), "long_calls": Decimal(3), "talk_time": Decimal(3600),
+        "leads": Decimal(2),
+    }  # fmt: skip
+
+
+def test_a_refused_filing_still_keeps_what_was_typed(client, busy_manager, today):
+    """The view reads the KPIs for the draft only after report_submit refused the figures."""
+    client.force_login(busy_manager)
+    response = client.post(
+        reverse("report-form", args=[today.isoformat()]),
+        {"calls": "-1", "long_calls": "3", "version": "0"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and 'value="-1"' in body and 'value="3"' in body
+    assert ReportDraft.objects.get(manager=busy_manager, date=today).data["long_calls"] == "3"
+
+
+def test_the_form_reads_the_absences_once_the_figures_without_every_kpi_and_no_usual(
+    client, busy_manager, today
+):
+    """day_state learns from the plans' absences that the day has none; the figures of
+    record come in one query, not with a read of the company's whole KPI list; no usual
+    figures are read for a page that shows none."""
+    client.force_login(busy_manager)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("report-form", args=[today.isoformat()]))
+    assert response.status_code == 200
+    queries = captured.captured_queries
+    assert len(reads_of(queries, "kpi_absence")) == 1
+    # The usual figures are the live check's (report-check); the page shows none.
+    assert not [sql for sql in queries if "ROW_NUMBER" in sql["sql"]]
+    # The KPI table's own reads: the set (through its RoleKPI join) and a ratio's parts only.
+    every_kpi = [
+        sql for sql in (q["sql"] for q in queries) if sql.startswith('SELECT "kpi_kpi"."id"')
+        and '"kpi_rolekpi"' not in sql and '"kpi_kpi"."id" IN' not in sql
+    ]  # fmt: skip
+    assert not every_kpi
+
+
+def test_an_absence_on_the_day_is_still_named_on_its_form(client, busy_manager, today):
+    day = today - datetime.timedelta(days=19)  # in busy_manager's vacation
+    client.force_login(busy_manager)
+    page = client.get(reverse("report-form", args=[day.isoformat()])).content.decode()
+    assert "у вас отпуск" in page
