@@ -207,10 +207,16 @@ def fresh_sql(d: Dialect, *, incremental: bool, whole: bool = False) -> str:
     """SELECT of every total asked for, with the columns of TOTAL_COLUMNS.
 
     Parameters: company, lo, hi (the facts' dates), plo, phi (whole months around them),
-    today, yesterday. Incremental: only the buckets in the temporary table rollup_claimed
+    today, yesterday. Incremental: only the buckets in the table (or CTE) rollup_claimed
     (scope, subject_id, period, start) are produced, from the facts of their periods.
     whole: [lo, hi] spans the company's every report (facts_sql).
     """
+    ctes, select = _fresh_parts(d, incremental=incremental, whole=whole)
+    return f"WITH {ctes.lstrip()}\n{select}"
+
+
+def _fresh_parts(d: Dialect, *, incremental: bool, whole: bool) -> tuple[str, str]:
+    """fresh_sql's CTEs (without WITH) and its final SELECT, for a statement to build on."""
     week, month = d.week_start.format(d="date"), d.month_start.format(d="date")
 
     def only(period: str, column: str) -> str:
@@ -240,8 +246,8 @@ def fresh_sql(d: Dialect, *, incremental: bool, whole: bool = False) -> str:
         WHEN p.working_days > 0 THEN p.plan_exact * p.elapsed_days * 1.0 / p.working_days END)"""
     team_forecast = """(CASE WHEN t.running = 0 THEN NULL
         WHEN t.aggregation = 'sum' THEN round(t.forecast_sum, 4) ELSE t.actual END)"""
-    return f"""
-WITH facts AS (
+    ctes = f"""
+facts AS (
     SELECT x.manager_id, x.kpi_id, x.date, x.value,
         {d.week_start.format(d="x.date")} AS week_start,
         {d.month_start.format(d="x.date")} AS month_start
@@ -553,7 +559,8 @@ completed AS (
     FROM all_rows r
     JOIN kpi_kpi k ON k.id = r.kpi_id
     JOIN accounts_company c ON c.id = %(company)s
-)
+)"""
+    select = """
 SELECT %(company)s AS company_id, scope, subject_id, kpi_id, period, start, "end",
     s AS value_sum, n AS value_count, days AS days_reported, last_value, actual,
     round(plan_exact, 4) AS plan, completion,
@@ -563,3 +570,4 @@ SELECT %(company)s AS company_id, scope, subject_id, kpi_id, period, start, "end
     meeting_plan, share_meeting_plan
 FROM completed
 """
+    return ctes, select

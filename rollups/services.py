@@ -12,6 +12,7 @@ found and fixes it.
 """
 
 import datetime
+import functools
 import itertools
 import logging
 import uuid
@@ -196,7 +197,9 @@ def _buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
         VALUES {values}
         ON CONFLICT (company_id, scope, subject_id, period, start)
         DO UPDATE SET marks = rollups_bucket.marks + 1"""
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Inside the change's own transaction (totals_mark): a savepoint of its own would only
+    # add two round trips to every submit.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         for offset in range(0, len(rows), 500):
             chunk = rows[offset : offset + 500]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, 1, 0, '', 0)"] * len(chunk))
@@ -222,8 +225,11 @@ class _TeamsOn:
         managers: Sequence[User] | None = None,
     ):
         users = None if managers is None else [manager.pk for manager in managers]
+        # Only the stays' own columns: a report's marking runs in every submit, and loading
+        # each member's user row with them was a tenth of its web CPU.
+        stays = memberships_during(company=company, start=start, end=end, users=users)
         self.memberships = list(
-            memberships_during(company=company, start=start, end=end, users=users)
+            stays.select_related(None).only("user", "team", "effective_from", "effective_to")
         )
 
     def __call__(self, manager_id: int, day: datetime.date) -> int | None:
@@ -239,11 +245,22 @@ def _report_keys(company: Company, manager: User, day: datetime.date) -> list[Bu
     exists, with its silent managers' plans, wherever anyone in the company reported."""
     team_id = _TeamsOn(company, day, day, [manager])(manager.pk, day)
     keys = list(_keys(company.pk, manager.pk, [team_id], day))
-    for period in Period:
-        start, end = period_bounds(period, day)
-        others = DailyReport.objects.filter(company=company, date__gte=start, date__lte=end)
-        if not others.exclude(manager=manager, date=day).exists():
-            keys += [BucketKey(Scope.TEAM, t, period, start, end) for t in _team_ids(company)]
+    bounds = [period_bounds(period, day) for period in Period]
+    # Whether anyone else reported in each period, in one round trip: this runs in every
+    # submit (three ORM queries were a tenth of its web CPU at the 18:00 peak).
+    others = """EXISTS (SELECT 1 FROM reports_dailyreport WHERE company_id = %s
+        AND date BETWEEN %s AND %s AND NOT (manager_id = %s AND date = %s))"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join([others] * len(bounds)),
+            [v for b in bounds for v in (company.pk, *b, manager.pk, day)],
+        )
+        reported = cursor.fetchone()
+    team_ids = None
+    for period, (start, end), anyone in zip(Period, bounds, reported, strict=True):
+        if not anyone:
+            team_ids = _team_ids(company) if team_ids is None else team_ids
+            keys += [BucketKey(Scope.TEAM, t, period, start, end) for t in team_ids]
     return keys
 
 
@@ -362,10 +379,15 @@ def _source_days(company: Company) -> QuerySet[ImportedFigure]:
 def working_days_ensure(*, company: Company, start: datetime.date, end: datetime.date) -> None:
     """Writes the company's working days of every year in [start, end] not written yet."""
     calendar = None
+    first, last = datetime.date(start.year, 1, 1), datetime.date(end.year, 12, 31)
+    # The years written already, in one query: every rollup asks (most of them two years,
+    # a span's last week reaching into January).
+    span = WorkingDay.objects.filter(company=company, date__gte=first, date__lte=last)
+    written = {day.year for day in span.dates("date", "year")}
     for year in range(start.year, end.year + 1):
-        first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-        if WorkingDay.objects.filter(company=company, date__gte=first, date__lte=last).exists():
+        if year in written:
             continue
+        first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
         calendar = calendar or calendar_for(company=company)
         WorkingDay.objects.bulk_create(
             [WorkingDay(company=company, date=day) for day in calendar.working_days(first, last)],
@@ -426,13 +448,14 @@ def rollup_run(*, company_id: int, token: str | None = None) -> RollupResult:
             return result
         with tenancy.tenant_context(company_id):
             company = Company.objects.get(pk=company_id)
-            _lock(company_id, shared=True)
-            written, deleted = _recompute(company, claimed)
-            _release(company_id=company_id, token=token, ids=[bucket.pk for bucket in claimed])
+            written, deleted, left = _recompute(company, claimed, token=token)
         result.buckets += len(claimed)
         result.written += written
         result.deleted += deleted
         result.rounds += 1
+        # Nothing stale left that this worker may take: claiming again would find nothing.
+        if not left and len(claimed) < CLAIM_BATCH:
+            return result
 
 
 # A company's incremental run is mostly round trips: on PostgreSQL the claim and the release
@@ -507,10 +530,24 @@ def _lock(company_id: int, *, shared: bool) -> None:
         cursor.execute(f"SELECT {function}(%s, %s)", [ROLLUP_LOCK, company_id])
 
 
-def _recompute(company: Company, claimed: list[Bucket]) -> tuple[int, int]:
+def _recompute(company: Company, claimed: list[Bucket], *, token: str) -> tuple[int, int, bool]:
+    """Recomputes the claimed buckets' totals and releases them: (written, deleted, left),
+    left saying whether the company may have stale buckets this worker could still take."""
     lo = min(bucket.start for bucket in claimed)
     hi = max(bucket.end for bucket in claimed)
     ids = [bucket.pk for bucket in claimed]
+    if connection.vendor == "postgresql":
+        now = timezone.now()
+        params = {
+            **_span_params(company, lo, hi),
+            "ids": ids,
+            "token": token,
+            "now": now,
+            "expired": now - CLAIM_TIMEOUT,
+        }
+        written, deleted, left = _incremental_run(company, params)
+        figures_version_bump(company.pk)  # the buckets' new totals: the polls see them
+        return written, deleted, left
     with connection.cursor() as cursor:
         # The claimed buckets' keys, copied in one statement (at most CLAIM_BATCH ids).
         cursor.execute(
@@ -519,9 +556,138 @@ def _recompute(company: Company, claimed: list[Bucket]) -> tuple[int, int]:
             ids,
         )
         try:
-            return _write(company, cursor, lo, hi, incremental=True)
+            written, deleted = _write(company, cursor, lo, hi, incremental=True)
         finally:
             cursor.execute("DROP TABLE rollup_claimed")
+    _release(company_id=company.pk, token=token, ids=ids)
+    return written, deleted, True
+
+
+def _incremental_run(company: Company, params: dict) -> tuple[int, int, bool]:
+    """_incremental_sql run for the claimed buckets `params["ids"]`: (written, deleted, left)."""
+    from psycopg.types.numeric import Int8
+
+    # psycopg sends an int as the smallest type that holds it, and a prepared statement is
+    # kept per parameter types: as bigint always, one plan serves every company and bucket.
+    params = {**params, "company": Int8(company.pk), "ids": [Int8(i) for i in params["ids"]]}
+    with connection.cursor() as cursor:
+        # The lock and the planner's settings (_write's, for a few buckets) in one round
+        # trip. A prepared statement's plan is the generic one, built once.
+        cursor.execute(
+            f"SELECT pg_advisory_xact_lock_shared(%s, %s), {_planner(incremental=True)}, "
+            "set_config('plan_cache_mode', 'force_generic_plan', true)",
+            [ROLLUP_LOCK, company.pk],
+        )
+        with connection.execute_wrapper(_prepared):
+            cursor.execute(_incremental_sql(), params)
+        return cursor.fetchone()
+
+
+@functools.cache
+def _incremental_sql() -> str:
+    """A company's incremental rollup on PostgreSQL in one statement: the claimed buckets'
+    totals computed (engine.fresh_sql), upserted where they differ, those with no facts left
+    deleted, the buckets released as _release does, and whether any stale bucket is left.
+
+    One statement, not the six of _write and _release with two temporary tables: a
+    company's incremental run is a few buckets' worth of work, and its cost was round trips
+    and planning. With no temporary table in it, a worker's connection prepares it like any
+    statement it runs often (settings.py, prepare_threshold), and PostgreSQL can keep its
+    plan. It runs under the engine's planner settings (_planner): the delete finds each
+    bucket's totals by an index lookup (LATERAL, a nested loop whatever the settings), and
+    the rows to delete and release by their ids (= ANY, no join)."""
+    ctes, select = engine._fresh_parts(engine.POSTGRESQL, incremental=True, whole=False)
+    columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
+    key = ", ".join(f'"{c}"' for c in engine.TOTAL_KEY)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in engine.TOTAL_VALUES)
+    differs = " OR ".join(
+        f'rollups_total."{c}" IS DISTINCT FROM excluded."{c}"' for c in engine.TOTAL_VALUES
+    )
+    return f"""
+WITH rollup_claimed AS MATERIALIZED (
+    SELECT scope, subject_id, period, start FROM rollups_bucket WHERE id = ANY(%(ids)s)
+),
+{ctes.strip()},
+fresh AS MATERIALIZED ({select}),
+upserted AS (
+    INSERT INTO rollups_total ({columns}, computed_at)
+    SELECT {columns}, %(now)s FROM fresh
+    ON CONFLICT ({key}) DO UPDATE SET {updates}, computed_at = excluded.computed_at
+    WHERE {differs}
+    RETURNING 1
+),
+deleted AS (
+    DELETE FROM rollups_total WHERE id = ANY(ARRAY(
+        SELECT t.id FROM rollup_claimed c
+        CROSS JOIN LATERAL (
+            SELECT t.id, t.kpi_id FROM rollups_total t
+            WHERE t.company_id = %(company)s AND t.scope = c.scope
+                AND t.subject_id = c.subject_id AND t.period = c.period AND t.start = c.start
+            OFFSET 0) t
+        WHERE NOT EXISTS (
+            SELECT 1 FROM fresh f WHERE f.scope = c.scope AND f.subject_id = c.subject_id
+                AND f.kpi_id = t.kpi_id AND f.period = c.period AND f.start = c.start)))
+    RETURNING 1
+),
+-- RELEASE_SQL's: the buckets locked in the order _buckets_mark() uses, those still this
+-- worker's marked done as of the claim; a change that landed meanwhile leaves one stale.
+released AS (
+    UPDATE rollups_bucket SET done = claimed_marks, claimed_by = '', claimed_at = NULL
+    WHERE id = ANY(ARRAY(
+        SELECT id FROM rollups_bucket WHERE id = ANY(%(ids)s)
+        ORDER BY scope, subject_id, period, start FOR UPDATE))
+        AND claimed_by = %(token)s
+    RETURNING marks > done AS stale
+)
+SELECT (SELECT count(*) FROM upserted), (SELECT count(*) FROM deleted),
+    COALESCE((SELECT bool_or(stale) FROM released), false) OR EXISTS (
+        SELECT 1 FROM rollups_bucket
+        WHERE company_id = %(company)s AND marks > done AND NOT id = ANY(%(ids)s)
+            AND (claimed_by = '' OR claimed_by = %(token)s OR claimed_at < %(expired)s))"""
+
+
+def _prepared(execute, sql, params, many, context):
+    """A connection.execute_wrapper: the statement prepared on its first run, not its fifth.
+
+    Planning the incremental statement took as long as running it (15–30 ms of a company's
+    run). psycopg prepares a statement a connection has run prepare_threshold times
+    (settings.py), but counts only the last hundred distinct statements, and every Django
+    savepoint has a name of its own: in a worker that also runs other tasks, the count was
+    lost before it got there. Where parameters are bound by the client (behind PgBouncer in
+    transaction mode, settings.py) nothing is prepared and it runs as any statement."""
+    if not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+        return execute(sql, params, many, context)
+    with connection.wrap_database_errors:
+        return context["cursor"].cursor.execute(sql, params, prepare=True)
+
+
+def _span_params(company: Company, lo: datetime.date, hi: datetime.date) -> dict:
+    """The engine's parameters for the facts of [lo, hi]; the working days of the plans'
+    months (whole months around whole weeks) and of today written first."""
+    plo = month_bounds(week_bounds(lo)[0])[0]
+    phi = month_bounds(week_bounds(hi)[1])[1]
+    today = company.today()
+    working_days_ensure(company=company, start=plo, end=max(phi, today))
+    return {
+        "company": company.pk,
+        "lo": lo,
+        "hi": hi,
+        "plo": plo,
+        "phi": phi,
+        "today": today,
+        "yesterday": today - datetime.timedelta(days=1),
+    }
+
+
+def _planner(*, incremental: bool) -> str:
+    """The engine statement's planner settings (_write says why), as set_config() calls."""
+    planner = ", ".join(
+        f"set_config('{name}', 'off', true)"
+        for name in ("enable_nestloop", "enable_mergejoin", "enable_sort", "jit")
+    )
+    if incremental:
+        planner += ", set_config('join_collapse_limit', '1', true)"
+    return planner
 
 
 def _write(
@@ -539,20 +705,8 @@ def _write(
     are read from [lo, hi] alone, so a bucket reaching past it (the month around a week at
     the edge) would come out short; the caller aligns the span to whole weeks and months.
     """
-    plo = month_bounds(week_bounds(lo)[0])[0]
-    phi = month_bounds(week_bounds(hi)[1])[1]
-    today = company.today()
-    working_days_ensure(company=company, start=plo, end=max(phi, today))
+    params = _span_params(company, lo, hi)
     dialect = engine.dialect_for(connection.vendor)
-    params = {
-        "company": company.pk,
-        "lo": lo,
-        "hi": hi,
-        "plo": plo,
-        "phi": phi,
-        "today": today,
-        "yesterday": today - datetime.timedelta(days=1),
-    }
     if connection.vendor == "postgresql":
         # The statement's intermediate results are CTEs the planner cannot count: left to
         # itself it nests loops over them, and sorts tens of thousands of rows it takes for
@@ -561,13 +715,7 @@ def _write(
         # Incremental: joins in the order written; for a few buckets, searching the orders
         # of this many joins took longer than running them. The settings in one round trip
         # (SET LOCAL takes one each): a company's incremental run is mostly round trips.
-        planner = ", ".join(
-            f"set_config('{name}', 'off', true)"
-            for name in ("enable_nestloop", "enable_mergejoin", "enable_sort", "jit")
-        )
-        if incremental:
-            planner += ", set_config('join_collapse_limit', '1', true)"
-        cursor.execute(f"SELECT {planner}")
+        cursor.execute(f"SELECT {_planner(incremental=incremental)}")
     columns = ", ".join(f'"{c}"' for c in engine.TOTAL_COLUMNS)
     # Neither incremental nor inside: [lo, hi] is the company's whole history.
     fresh = engine.fresh_sql(dialect, incremental=incremental, whole=not incremental and not inside)

@@ -207,11 +207,12 @@ def test_a_manager_who_moves_team_takes_the_history_along(alpha):
         services.rollup_run(company_id=alpha.company.pk)
         account_services.user_update(user=alpha.managers[1], actor=alpha.admin, team=other)
         services.rollup_run(company_id=alpha.company.pk)
-        teams = set(
-            Total.objects.filter(company=alpha.company, scope="team", period="day", start=day)
-            .values_list("subject_id", flat=True)
-            .distinct()
+        # The old team keeps no reported figure of the day; on a working day it still has a
+        # total, its silent members' plans (engine.py).
+        day_totals = Total.objects.filter(
+            company=alpha.company, scope="team", period="day", start=day, days_reported__gt=0
         )
+        teams = set(day_totals.values_list("subject_id", flat=True).distinct())
         assert teams == {other.pk}
         assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
 
@@ -237,10 +238,29 @@ def test_a_change_during_a_rollup_leaves_its_bucket_stale_for_the_next_round(alp
         report(alpha, alpha.managers[1], day, calls=10)
         claimed = services._claim(company_id=alpha.company.pk, token="worker")
         report(alpha, alpha.managers[1], day, calls=20)  # lands after the claim
-        services._recompute(alpha.company, claimed)
-        services._release(company_id=alpha.company.pk, token="worker", ids=[b.pk for b in claimed])
+        _written, _deleted, left = services._recompute(alpha.company, claimed, token="worker")
+        assert left  # the worker goes round again
         assert ("manager", alpha.managers[1].pk, "day", day) in stale(alpha.company)
         services.rollup_run(company_id=alpha.company.pk)
+        assert stale(alpha.company) == set()
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
+
+
+def test_an_incremental_run_is_one_statement_planned_once_per_connection(alpha):
+    """Planning the incremental statement cost as much as running it: it is prepared on its
+    first run and keeps its generic plan; a run with nothing left ends without claiming."""
+    with tenancy.tenant_context(alpha.company):
+        day = today_of(alpha)
+        report(alpha, alpha.managers[1], day)
+        assert services.rollup_run(company_id=alpha.company.pk).rounds == 1
+        report(alpha, alpha.managers[2], day, calls=30)
+        assert services.rollup_run(company_id=alpha.company.pk).rounds == 1
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE '%rollup_claimed AS MATERIALIZED%'"
+            )
+            assert cursor.fetchall() == [(2, 0)]
         assert stale(alpha.company) == set()
         assert stored_totals(alpha.company) == expected_totals(alpha.company, day)
 
@@ -318,5 +338,7 @@ def test_a_manager_without_a_team_counts_in_the_company_only(alpha):
         services.rollup_run(company_id=alpha.company.pk)
         calls = KPI.objects.get(company=alpha.company, code="calls")
         rows = Total.objects.filter(company=alpha.company, kpi=calls, period="day", start=day)
-        assert not rows.filter(scope="team").exists()
+        # No team counts the report; on a working day a team's total holds its silent
+        # members' plans (engine.py), with nothing reported.
+        assert not rows.filter(scope="team", days_reported__gt=0).exists()
         assert rows.get(scope="company").actual == 33
