@@ -75,8 +75,8 @@ class _Base:
     @cached_property
     def state(self) -> str:
         return state_remember(
-            company=self.company, viewer=self.viewer, variant=self.variant,
-            compute=lambda: figures_state(
+            company=self.company, viewer=self.viewer, managers=self.managers,
+            variant=self.variant, compute=lambda: figures_state(
                 company=self.company, viewer=self.viewer, managers=self.managers,
                 window=self.window, today=self.today, variant=self.variant,
             ),
