@@ -320,3 +320,29 @@ def test_a_marking_and_its_rollup_turn_their_subjects_versions_and_no_others(alp
         other.name = "Третья"
         other.save()
     assert cache.get(keys["company"]) != rolled["company"]
+
+
+def test_the_page_reuses_the_remembered_state_until_a_version_turns(
+    client, alpha: Cast, monkeypatch
+):
+    """The page (every few polls) and a poll that sent an older state skip figures_state
+    while none of the block's versions has turned, and compute it afresh once one has."""
+    from dashboard import views
+
+    computed = []
+
+    def counted(**kwargs):
+        computed.append(kwargs["viewer"].pk)
+        return figures_state(**kwargs)
+
+    monkeypatch.setattr(views, "figures_state", counted)
+    client.force_login(alpha.head)
+    first = state_of(client.get(reverse("dashboard")))
+    again = client.get(reverse("dashboard"))
+    assert state_of(again) == first and len(computed) == 1
+    assert poll(client, "older").status_code == 200 and len(computed) == 1
+
+    with tenancy.tenant_context(alpha.company):
+        file_report(alpha, alpha.managers[0], alpha.company.today(), FIGURES)
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    assert state_of(client.get(reverse("dashboard"))) != first and len(computed) == 2
