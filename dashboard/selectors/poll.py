@@ -5,6 +5,7 @@ import contextlib
 import datetime
 import hashlib
 import zoneinfo
+from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum
@@ -14,7 +15,6 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import Company, Team, User
-from accounts.permissions import teams_in_view_of
 from dashboard.selectors.attention import DROP_WEEKS, STATUS_DAYS_BACK
 from kpi.models import Absence
 from kpi.periods import Window
@@ -51,7 +51,9 @@ def poll_variant(request: HttpRequest) -> str:
     return f"{request.get_full_path()} {request.LANGUAGE_CODE}"
 
 
-def version_keys(*, company: Company, viewer: User, managers: list[User]) -> list[str]:
+def version_keys(
+    *, company: Company, viewer: User, managers: list[User], team_ids: Iterable[int]
+) -> list[str]:
     """The figures versions the viewer's block depends on (rollups.services.figures_version_bump):
     the company's (who is in view), and an admin's company scope (it turns with every
     subject) or a head's teams and managers. A report in another team turns none of a
@@ -60,7 +62,7 @@ def version_keys(*, company: Company, viewer: User, managers: list[User]) -> lis
     if viewer.can_administer:
         return [*keys, figures_version_key(company.pk, Scope.COMPANY, company.pk)]
     teams = {m.team_id for m in managers if m.team_id is not None}
-    teams |= set(teams_in_view_of(viewer).filter(company=company).values_list("pk", flat=True))
+    teams |= set(team_ids)
     keys += [figures_version_key(company.pk, Scope.TEAM, team) for team in sorted(teams)]
     keys += [figures_version_key(company.pk, Scope.MANAGER, m.pk) for m in managers]
     return keys
@@ -109,6 +111,7 @@ def state_remember(
     company: Company,
     viewer: User,
     managers: list[User],
+    team_ids: Iterable[int],
     variant: str,
     compute,
     now: datetime.datetime | None = None,
@@ -119,7 +122,7 @@ def state_remember(
     the tick has turned (state_unchanged's rule): the page, loaded every few polls, and a
     poll that sent an older state skip the three aggregates."""
     now = now or timezone.now()
-    keys = version_keys(company=company, viewer=viewer, managers=managers)
+    keys = version_keys(company=company, viewer=viewer, managers=managers, team_ids=team_ids)
     versions = figures_versions(keys)
     if versions is None:
         return compute()
