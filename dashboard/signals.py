@@ -1,6 +1,7 @@
-"""Saving a user, a team or a company turns the company's figures version: the open
-dashboards' next poll then goes the whole way (login, company, role: dashboard.views) and
-shows who is in view now, instead of an answer from the cache (PollShortcutMiddleware)."""
+"""Saving a user, a team or a company turns the company's figures version (every open
+dashboard of the company reads it, whatever subjects it shows): their next poll then goes
+the whole way (login, company, role: dashboard.views) and shows who is in view now, instead
+of an answer from the cache (PollShortcutMiddleware)."""
 
 from typing import Any
 

@@ -14,9 +14,9 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Company, User
+from accounts.models import Company, Team, User
 from accounts.permissions import require_lead
-from accounts.selectors import managers_in_view
+from accounts.selectors import managers_in_view, teams_in_view
 from dashboard import access, charts
 from dashboard.export import team_workbook
 from dashboard.models import DashboardVisit
@@ -75,12 +75,18 @@ class _Base:
     @cached_property
     def state(self) -> str:
         return state_remember(
-            company=self.company, viewer=self.viewer, variant=self.variant,
+            company=self.company, viewer=self.viewer, managers=self.managers,
+            team_ids=[team.pk for team in self.teams], variant=self.variant,
             compute=lambda: figures_state(
                 company=self.company, viewer=self.viewer, managers=self.managers,
                 window=self.window, today=self.today, variant=self.variant,
             ),
         )  # fmt: skip
+
+    @cached_property
+    def teams(self) -> list[Team]:
+        """The teams whose lines the block shows (read once for the table and the state)."""
+        return teams_in_view(company=self.company, viewer=self.viewer)
 
     @cached_property
     def calendar(self) -> WorkCalendar:
@@ -139,7 +145,7 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
     table = team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
-        kpis=kpis, managers=managers, statuses=statuses, calendar=calendar,
+        kpis=kpis, managers=managers, teams=base.teams, statuses=statuses, calendar=calendar,
     )  # fmt: skip
     month = Window.around("month", as_of)
     if window == month:  # the month's totals are read once, for every block

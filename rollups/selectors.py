@@ -15,7 +15,6 @@ from accounts.permissions import in_view_of, teams_in_view_of
 from kpi.periods import period_start
 from reports.figures import Sides, figure_sides, sides_by_group
 from rollups.models import Period, Scope, Total
-from rollups.services import FIGURES_VERSION_KEY
 
 # DOMAIN.md: below 60 % of a team meeting plan the plans are too high, above 90 % too easy.
 PLANS_TOO_HIGH_BELOW = Decimal(60)
@@ -130,15 +129,18 @@ def totals_sides(*, company: Company, totals: Sequence[Total]) -> dict[tuple[str
     return sides
 
 
-def figures_version(company_id: int) -> str | None:
-    """The company's figures version (rollups.services.figures_version_bump), set when the
-    cache has none; None when the cache cannot be asked."""
-    key = FIGURES_VERSION_KEY.format(company_id=company_id)
+def figures_versions(keys: Sequence[str]) -> tuple[str, ...] | None:
+    """The figures versions under these keys (rollups.services.figures_version_key), each set
+    when the cache has none; None when the cache cannot be asked."""
     try:
-        version = cache.get(key)
-        if version is None:
-            cache.add(key, uuid.uuid4().hex, None)
-            version = cache.get(key)
+        found = cache.get_many(keys)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            for key in missing:
+                cache.add(key, uuid.uuid4().hex, None)
+            found |= cache.get_many(missing)
     except Exception:  # the cache's own errors differ by backend
         return None
-    return version
+    if len(found) != len(keys):
+        return None
+    return tuple(found[key] for key in keys)

@@ -48,24 +48,47 @@ ROLLUP_LOCK = 7001
 ENQUEUE_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
-# The company's figures version: turned by every marking and every finished rollup, the
-# events that change what a dashboard's figures block shows (dashboard.selectors.poll reads
-# it to answer an unchanged poll without a query).
+# The figures versions that dashboard.selectors.poll reads to answer an unchanged poll without
+# a query: the company's (who is in view: dashboard.signals; every poll reads it) and one per
+# subject of the totals (a manager, a team, the company), turned where its buckets are marked
+# and after a rollup writes them, so that a head's poll goes the whole way only when a figure
+# of their own team changed.
 FIGURES_VERSION_KEY = "rollups:figures-version:{company_id}"
+SUBJECT_VERSION_KEY = "rollups:figures-version:{company_id}:{scope}:{subject_id}"
 
 
-def figures_version_bump(company_id: int) -> None:
-    """Turns the company's figures version, now and again once the transaction commits.
+def figures_version_key(company_id: int, scope: str | None = None, subject_id: int = 0) -> str:
+    """The cache key of the company's version, or of one subject's with `scope`."""
+    if scope is None:
+        return FIGURES_VERSION_KEY.format(company_id=company_id)
+    # str(): a Scope member and its value name the same key.
+    return SUBJECT_VERSION_KEY.format(
+        company_id=company_id, scope=str(scope), subject_id=subject_id
+    )
+
+
+def figures_version_bump(
+    company_id: int, subjects: Iterable[tuple[str, int]] | None = None
+) -> None:
+    """Turns the versions of these subjects' figures (scope, subject id) and of the company
+    scope's (an admin's dashboard shows every subject); without `subjects`, the company's
+    version, which every open dashboard of the company reads. Now, and again once the
+    transaction commits.
 
     Now: a poll that runs before the commit does not keep its answer past it. On commit: a
     poll that read the new version before the commit saw the old figures. A cache that is
     down costs the polls their shortcut, never the change."""
+    if subjects is None:
+        keys = [figures_version_key(company_id)]
+    else:
+        turned = {*subjects, (Scope.COMPANY, company_id)}
+        keys = [figures_version_key(company_id, scope, subject) for scope, subject in turned]
 
     def bump() -> None:
         try:
-            cache.set(FIGURES_VERSION_KEY.format(company_id=company_id), uuid.uuid4().hex, None)
+            cache.set_many(dict.fromkeys(keys, uuid.uuid4().hex), None)
         except Exception:  # the cache's own errors differ by backend
-            logger.warning("rollups: the figures version of %s was not turned", company_id)
+            logger.warning("rollups: the figures versions of %s were not turned", company_id)
 
     bump()
     transaction.on_commit(bump, robust=True)
@@ -206,7 +229,7 @@ def _buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
             params = [value for key in chunk for value in (company.pk, *key)]
             cursor.execute(sql.format(values=values), params)
         transaction.on_commit(partial(_enqueue, company.pk), robust=True)
-        figures_version_bump(company.pk)
+        figures_version_bump(company.pk, {(key.scope, key.subject_id) for key in rows})
     return len(rows)
 
 
@@ -503,11 +526,13 @@ def _claim(*, company_id: int, token: str) -> list[Bucket]:
         return list(Bucket.objects.filter(pk__in=ids))
 
 
-def _release(*, company_id: int, token: str, ids: list[int]) -> None:
+def _release(
+    *, company_id: int, token: str, ids: list[int], subjects: set[tuple[str, int]] | None = None
+) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(RELEASE_SQL, {"ids": ids, "token": token})
-        figures_version_bump(company_id)
+        figures_version_bump(company_id, subjects)
         return
     # Lock in the order _buckets_mark() uses, then record what was computed.
     list(
@@ -519,7 +544,7 @@ def _release(*, company_id: int, token: str, ids: list[int]) -> None:
     Bucket.objects.filter(pk__in=ids, claimed_by=token).update(
         done=F("claimed_marks"), claimed_by="", claimed_at=None
     )
-    figures_version_bump(company_id)  # the buckets' new totals: the polls see them
+    figures_version_bump(company_id, subjects)  # the buckets' new totals: the polls see them
 
 
 def _lock(company_id: int, *, shared: bool) -> None:
@@ -536,6 +561,8 @@ def _recompute(company: Company, claimed: list[Bucket], *, token: str) -> tuple[
     lo = min(bucket.start for bucket in claimed)
     hi = max(bucket.end for bucket in claimed)
     ids = [bucket.pk for bucket in claimed]
+    # Whose figures change: their versions turn, so that only their dashboards' polls re-render.
+    subjects = {(bucket.scope, bucket.subject_id) for bucket in claimed}
     if connection.vendor == "postgresql":
         now = timezone.now()
         params = {
@@ -546,7 +573,7 @@ def _recompute(company: Company, claimed: list[Bucket], *, token: str) -> tuple[
             "expired": now - CLAIM_TIMEOUT,
         }
         written, deleted, left = _incremental_run(company, params)
-        figures_version_bump(company.pk)  # the buckets' new totals: the polls see them
+        figures_version_bump(company.pk, subjects)  # the buckets' new totals: the polls see them
         return written, deleted, left
     with connection.cursor() as cursor:
         # The claimed buckets' keys, copied in one statement (at most CLAIM_BATCH ids).
@@ -559,7 +586,7 @@ def _recompute(company: Company, claimed: list[Bucket], *, token: str) -> tuple[
             written, deleted = _write(company, cursor, lo, hi, incremental=True)
         finally:
             cursor.execute("DROP TABLE rollup_claimed")
-    _release(company_id=company.pk, token=token, ids=ids)
+    _release(company_id=company.pk, token=token, ids=ids, subjects=subjects)
     return written, deleted, True
 
 

@@ -5,6 +5,7 @@ import contextlib
 import datetime
 import hashlib
 import zoneinfo
+from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum
@@ -19,8 +20,8 @@ from kpi.models import Absence
 from kpi.periods import Window
 from reports.models import DailyReport
 from rollups.models import Bucket, Scope
-from rollups.selectors import figures_version
-from rollups.services import FIGURES_VERSION_KEY
+from rollups.selectors import figures_versions
+from rollups.services import figures_version_key
 
 # The open dashboard's figures are re-rendered at least this often even when neither a report
 # nor a total changed (a renamed KPI, new colour bands, a moved calendar day: settings).
@@ -39,13 +40,32 @@ def _remembered_key(viewer_id: int, variant: str) -> str:
     return f"dashboard:figures-state:{viewer_id}:{variant_hash}"
 
 
-def _remembered(version: str, viewer_id: int, today: datetime.date, now: datetime.datetime):
-    return (version, _tick(viewer_id, now), today.isoformat())
+def _remembered(
+    versions: tuple[str, ...], viewer_id: int, today: datetime.date, now: datetime.datetime
+):
+    return (versions, _tick(viewer_id, now), today.isoformat())
 
 
 def poll_variant(request: HttpRequest) -> str:
     """What else the figures block depends on: the path (window, sort), the language."""
     return f"{request.get_full_path()} {request.LANGUAGE_CODE}"
+
+
+def version_keys(
+    *, company: Company, viewer: User, managers: list[User], team_ids: Iterable[int]
+) -> list[str]:
+    """The figures versions the viewer's block depends on (rollups.services.figures_version_bump):
+    the company's (who is in view), and an admin's company scope (it turns with every
+    subject) or a head's teams and managers. A report in another team turns none of a
+    head's, so their poll stays a cache read."""
+    keys = [figures_version_key(company.pk)]
+    if viewer.can_administer:
+        return [*keys, figures_version_key(company.pk, Scope.COMPANY, company.pk)]
+    teams = {m.team_id for m in managers if m.team_id is not None}
+    teams |= set(team_ids)
+    keys += [figures_version_key(company.pk, Scope.TEAM, team) for team in sorted(teams)]
+    keys += [figures_version_key(company.pk, Scope.MANAGER, m.pk) for m in managers]
+    return keys
 
 
 def state_unchanged(
@@ -57,52 +77,71 @@ def state_unchanged(
     seen: str,
     now: datetime.datetime | None = None,
 ) -> bool:
-    """The poll's state is still the one last computed for this viewer and block, and the
-    company's figures version (rollups.services.figures_version_bump: every marking and
-    finished rollup turns it) has not turned since, nor the day or the tick: one cache read,
-    no query, before the user is loaded (PollShortcutMiddleware). The entry was written by a
-    request that passed every check (login, company, role: dashboard.views) for this viewer
-    of this company with this session hash; a new password changes the hash, and saving the
-    user or the company (deactivated, role, suspended) turns the version (dashboard.signals),
-    so that the next poll goes the whole way again. False sends the poll to figures_state."""
+    """The poll's state is still the one last computed for this viewer and block, and none of
+    the figures versions it depends on (version_keys: the company's and its subjects', turned
+    by every marking and finished rollup of theirs, rollups.services.figures_version_bump)
+    has turned since, nor the day or the tick: two cache reads, no query, before the user is
+    loaded (PollShortcutMiddleware). The entry was written by a request that passed every
+    check (login, company, role: dashboard.views) for this viewer of this company with this
+    session hash; a new password changes the hash, and saving the user or the company
+    (deactivated, role, suspended) turns the company's version (dashboard.signals), so that
+    the next poll goes the whole way again. False sends the poll to figures_state."""
     now = now or timezone.now()
-    remembered_key = _remembered_key(viewer_id, variant)
-    version_key = FIGURES_VERSION_KEY.format(company_id=company_id)
     try:
-        found = cache.get_many([remembered_key, version_key])
+        remembered = cache.get(_remembered_key(viewer_id, variant))
+        if remembered is None or len(remembered) != 6:
+            return False
+        at, state, company, zone, auth_hash, keys = remembered
+        if company != company_id or state != seen:
+            return False
+        if not constant_time_compare(auth_hash, session_auth_hash):
+            return False
+        found = cache.get_many(keys)
     except Exception:  # the cache's own errors differ by backend
         return False
-    remembered, version = found.get(remembered_key), found.get(version_key)
-    if remembered is None or version is None or len(remembered) != 5:
+    if len(found) != len(keys):
         return False
-    at, state, company, zone, auth_hash = remembered
-    if company != company_id or state != seen:
-        return False
-    if not constant_time_compare(auth_hash, session_auth_hash):
-        return False
+    versions = tuple(found[key] for key in keys)
     today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
-    return at == _remembered(version, viewer_id, today, now)
+    return at == _remembered(versions, viewer_id, today, now)
 
 
 def state_remember(
-    *, company: Company, viewer: User, variant: str, compute, now: datetime.datetime | None = None
+    *,
+    company: Company,
+    viewer: User,
+    managers: list[User],
+    team_ids: Iterable[int],
+    variant: str,
+    compute,
+    now: datetime.datetime | None = None,
 ) -> str:
     """compute() (the block's figures_state), remembered for state_unchanged under the
-    figures version read before it: a change marked while it ran turns the version."""
+    figures versions read before it: a change marked while it ran turns one of them. The
+    state remembered for this viewer and block is reused while none of them, the day nor
+    the tick has turned (state_unchanged's rule): the page, loaded every few polls, and a
+    poll that sent an older state skip the three aggregates."""
     now = now or timezone.now()
-    version = figures_version(company.pk)
+    keys = version_keys(company=company, viewer=viewer, managers=managers, team_ids=team_ids)
+    versions = figures_versions(keys)
+    if versions is None:
+        return compute()
+    at = _remembered(versions, viewer.pk, company.today(), now)
+    auth_hash = viewer.get_session_auth_hash()
+    with contextlib.suppress(Exception):  # the cache's own errors differ by backend
+        found = cache.get(_remembered_key(viewer.pk, variant))
+        if (
+            found is not None
+            and len(found) == 6
+            and found[0] == at
+            and found[2:] == (company.pk, company.timezone, auth_hash, keys)
+        ):
+            return found[1]
     state = compute()
-    if version is not None:
-        remembered = (
-            _remembered(version, viewer.pk, company.today(), now),
-            state,
-            company.pk,
-            company.timezone,
-            viewer.get_session_auth_hash(),
-        )
-        # A cache that is down costs the next poll its shortcut, nothing else.
-        with contextlib.suppress(Exception):  # the cache's own errors differ by backend
-            cache.set(_remembered_key(viewer.pk, variant), remembered, STATE_SECONDS)
+    remembered = (at, state, company.pk, company.timezone, auth_hash, keys)
+    # A cache that is down costs the next poll its shortcut, nothing else.
+    with contextlib.suppress(Exception):  # the cache's own errors differ by backend
+        cache.set(_remembered_key(viewer.pk, variant), remembered, STATE_SECONDS)
     return state
 
 

@@ -229,13 +229,14 @@ def team_table(
     descending: bool = False,
     kpis: dict[int, KPI] | None = None,
     managers: list[User] | None = None,
+    teams: list[Team] | None = None,
     statuses: dict[tuple[int, datetime.date], str] | None = None,
     calendar: WorkCalendar | None = None,
 ) -> TeamTable:
     """Managers × their role's KPIs over the window, grouped by role, with team summaries.
 
-    `statuses` (reports by day) and the calendar may come from the caller when it has read
-    them already; the status column shows the window's day (report_day_of).
+    `statuses` (reports by day), the teams in view and the calendar may come from the
+    caller when it has read them already; the status column shows the window's day (report_day_of).
     """
     today = company.today()
     kpis = kpis if kpis is not None else company_kpis(company=company)
@@ -246,7 +247,7 @@ def team_table(
     calendar = calendar or calendar_for(company=company)
     sets = role_kpi_sets(company=company, on=min(window.end, today), kpis=kpis)
     # Managers, their teams (and for an admin the company) in one read per window.
-    teams = teams_in_view(company=company, viewer=viewer)
+    teams = teams if teams is not None else teams_in_view(company=company, viewer=viewer)
     summed = {Scope.TEAM: [t.pk for t in teams]}
     if viewer.can_administer:
         summed[Scope.COMPANY] = [company.pk]

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,6 +22,7 @@ from dashboard.views import STATE_HEADER
 from kpi import services as kpi_services
 from kpi.periods import Window
 from rollups import services as rollup_services
+from rollups.models import Scope
 from tests.conftest import PASSWORD, Cast
 from tests.dashboard.conftest import file_report
 
@@ -235,3 +237,112 @@ def test_a_session_of_another_company_never_gets_the_remembered_answer(
     session.save()
     answer = poll(client, state)
     assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
+
+
+def test_a_report_in_another_team_leaves_the_heads_poll_a_cache_read(client, alpha: Cast):
+    """Versions per subject (rollups.services.figures_version_bump): a report and its rollup
+    in another team turn the company scope's version and that team's, none of this head's,
+    so their poll is answered by the middleware without a query of its own; the admin's,
+    who sees the whole company, and a report in the head's own team still go the whole way."""
+    today = alpha.company.today()
+    with tenancy.tenant_context(alpha.company):
+        other_head = account_services.user_create(
+            company=alpha.company, username="alpha.head2", password=PASSWORD, role=User.Role.HEAD
+        )
+        other = account_services.team_create(company=alpha.company, name="Вторая", head=other_head)
+        stranger = account_services.user_create(
+            company=alpha.company, username="alpha.stranger", password=PASSWORD, team=other,
+            sales_role=alpha.managers[0].sales_role,
+        )  # fmt: skip
+        file_report(alpha, alpha.managers[0], today, FIGURES)
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    admin = Client()
+    with tenancy.tenant_context(alpha.company):
+        admin.force_login(alpha.admin)
+    admin_state = state_of(admin.get(reverse("dashboard")))
+
+    with tenancy.tenant_context(alpha.company):
+        file_report(alpha, stranger, today, FIGURES)
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    with CaptureQueriesContext(connection) as answered:
+        assert poll(client, state).status_code == 204
+    queries = [q["sql"] for q in answered.captured_queries]
+    assert len(queries) == 1 and "django_session" in queries[0], queries
+    assert poll(admin, admin_state).status_code == 200
+
+    with tenancy.tenant_context(alpha.company):
+        file_report(alpha, alpha.managers[1], today, FIGURES)
+    with CaptureQueriesContext(connection) as own:
+        answer = poll(client, state)
+    assert answer.status_code == 200 and len(own) > 5
+
+
+def test_a_marking_and_its_rollup_turn_their_subjects_versions_and_no_others(alpha: Cast):
+    """The one home of the versions: _buckets_mark and the rollup's release turn the
+    subjects they touched (and the company scope's), never another team's; a saved team or
+    user turns the company's version, which every open dashboard reads."""
+    company = alpha.company
+    with tenancy.tenant_context(company):
+        other = account_services.team_create(company=company, name="Вторая")
+    keys = {
+        "company": rollup_services.figures_version_key(company.pk),
+        "scope": rollup_services.figures_version_key(company.pk, Scope.COMPANY, company.pk),
+        "team": rollup_services.figures_version_key(company.pk, Scope.TEAM, alpha.team.pk),
+        "other": rollup_services.figures_version_key(company.pk, Scope.TEAM, other.pk),
+        "manager": rollup_services.figures_version_key(
+            company.pk, Scope.MANAGER, alpha.managers[0].pk
+        ),
+        "colleague": rollup_services.figures_version_key(
+            company.pk, Scope.MANAGER, alpha.managers[1].pk
+        ),
+    }
+
+    def versions() -> dict[str, str | None]:
+        return {name: cache.get(key) for name, key in keys.items()}
+
+    rollup_services.rollup_run(company_id=company.pk)
+    before = versions()
+    with tenancy.tenant_context(company):
+        file_report(alpha, alpha.managers[0], company.today(), FIGURES)
+    marked = versions()
+    turned = {name for name in keys if marked[name] != before[name]}
+    # The company's first report of the day also marks every other team's day (their plans).
+    assert {"scope", "team", "manager"} <= turned and not turned & {"colleague", "company"}
+
+    rollup_services.rollup_run(company_id=company.pk)
+    rolled = versions()
+    assert {name for name in keys if rolled[name] != marked[name]} >= {"scope", "team", "manager"}
+    assert rolled["colleague"] == marked["colleague"] and rolled["company"] == marked["company"]
+
+    with tenancy.tenant_context(company):
+        other.name = "Третья"
+        other.save()
+    assert cache.get(keys["company"]) != rolled["company"]
+
+
+def test_the_page_reuses_the_remembered_state_until_a_version_turns(
+    client, alpha: Cast, monkeypatch
+):
+    """The page (every few polls) and a poll that sent an older state skip figures_state
+    while none of the block's versions has turned, and compute it afresh once one has."""
+    from dashboard import views
+
+    computed = []
+
+    def counted(**kwargs):
+        computed.append(kwargs["viewer"].pk)
+        return figures_state(**kwargs)
+
+    monkeypatch.setattr(views, "figures_state", counted)
+    client.force_login(alpha.head)
+    first = state_of(client.get(reverse("dashboard")))
+    again = client.get(reverse("dashboard"))
+    assert state_of(again) == first and len(computed) == 1
+    assert poll(client, "older").status_code == 200 and len(computed) == 1
+
+    with tenancy.tenant_context(alpha.company):
+        file_report(alpha, alpha.managers[0], alpha.company.today(), FIGURES)
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    assert state_of(client.get(reverse("dashboard"))) != first and len(computed) == 2
