@@ -6,7 +6,7 @@ from decimal import Decimal
 from statistics import median, quantiles
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Max, Min, QuerySet, Window
+from django.db.models import F, Max, Min, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -52,13 +52,21 @@ UNUSUAL_MARGIN = 10  # small counts: 7 meetings where 2 are usual is a good day,
 
 def recent_reports_of_manager(
     *, company: Company, manager: User, days: int = 14
-) -> QuerySet[DailyReport]:
+) -> list[DailyReport]:
+    """The manager's reports of the last `days` days with their figures and KPIs: two
+    queries (the KPIs joined to the figures, their company the one given)."""
     since = company.today() - datetime.timedelta(days=days)
-    return (
+    reports = list(
         DailyReport.objects.filter(company=company, manager=manager, date__gte=since)
-        .prefetch_related("values__kpi__company")
+        .prefetch_related(
+            Prefetch("values", queryset=ReportValue.objects.select_related("kpi").order_by("pk"))
+        )
         .order_by("-date")
     )
+    for report in reports:
+        for value in report.values.all():
+            value.kpi.company = company  # money shows the company's currency (kpi.values)
+    return reports
 
 
 @dataclass(frozen=True)
