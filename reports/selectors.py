@@ -330,11 +330,12 @@ def missed_days(
     statuses = report_statuses(
         company=company, manager_ids=[manager.pk], days=days, calendar=calendar
     )
+    missing = [day for day in days if statuses[(manager.pk, day)] == "missing"]
+    if not missing:  # a manager who reports every day: no lock to ask about
+        return []
     closed = set(ClosedMonth.objects.filter(company=company).values_list("month", flat=True))
     missed = []
-    for day in days:
-        if statuses[(manager.pk, day)] != "missing":
-            continue
+    for day in missing:
         in_closed = day.replace(day=1) in closed
         lock = report_lock(
             company=company, manager=manager, actor=manager, day=day, today=today, closed=in_closed
@@ -655,7 +656,7 @@ def manager_overview(
             )
         )
     trend = []
-    for weeks_back in range(7, -1, -1):
+    for weeks_back in range(7, 0, -1):
         start = this_week - datetime.timedelta(weeks=weeks_back)
         end = start + datetime.timedelta(days=6)
         point = TrendPoint(start, {})
@@ -664,6 +665,8 @@ def manager_overview(
                 kpi=kpi, days=figures, plans=plans, start=start, end=end, today=day
             ).shown_completion
         trend.append(point)
+    # This week's point is the week's figure the table shows.
+    trend.append(TrendPoint(this_week, {s.kpi.name: s.week.shown_completion for s in standings}))
     return ManagerOverview(standings, remaining, reported_today, trend)
 
 

@@ -1,10 +1,9 @@
-"""Rows of «Мои показатели» built in Python: the page draws a row per KPI and per recent
-report, and the template language resolving each cell's variables and filters was most of
-its rendering time (bench/request_cost.py). The figures are written by the same helpers
-the filters call (kpi.values), so the page reads as before."""
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -15,6 +14,38 @@ from kpi.values import format_date, format_plan, format_value
 from reports.selectors import KpiStanding, RecentReport
 
 register = template.Library()
+
+
+@register.filter
+def day_words(day: datetime.date, today: datetime.date | None = None) -> str:
+    """A day as a sentence says it: «6 декабря, воскресенье» (Russian writes weekdays in
+    lower case), «Sunday, 6 December»; the year only when it is not this year's."""
+    date = date_format(day, "j E" if today is None or day.year == today.year else "j E Y")
+    weekday = date_format(day, "l")
+    if (translation.get_language() or "ru").startswith("ru"):
+        return f"{date}, {weekday.lower()}"
+    return f"{weekday}, {date}"
+
+
+@register.filter
+def days_count(days: Decimal | float | int | None) -> str:
+    """A number of days, whole and in words: «10 дней», «2 дня», «21 день»; «1 day»."""
+    if days is None:
+        return ""
+    n = int(Decimal(str(days)).to_integral_value(rounding=ROUND_HALF_UP))
+    if not (translation.get_language() or "ru").startswith("ru"):
+        return _("%(n)d день") % {"n": n} if n == 1 else _("%(n)d дней") % {"n": n}
+    if n % 10 == 1 and n % 100 != 11:
+        return _("%(n)d день") % {"n": n}
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return _("%(n)d дня") % {"n": n}
+    return _("%(n)d дней") % {"n": n}
+
+
+# The rows of «Мои показатели», built in Python: the page draws a row per KPI and per
+# recent report, and the template language resolving each cell's variables and filters was
+# most of its rendering time (bench/request_cost.py). The figures are written by the helpers
+# the filters call (kpi.values), so the page reads as before.
 
 
 @register.simple_tag
