@@ -10,7 +10,7 @@ package each autumn when the next year's decree is out. Until then that year is 
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 import holidays
@@ -82,18 +82,34 @@ class WorkCalendar:
 
     country: str
     overrides: dict[datetime.date, bool]
+    # Answers already given: a page asks about the same days hundreds of times («Мои
+    # показатели»: every KPI's week, month, pace and trend). An instance lives one request or
+    # task (calendar_for reads the company's days each time), so nothing here goes stale.
+    _answers: dict[datetime.date, bool] = field(default_factory=dict, repr=False, compare=False)
+    _spans: dict[tuple[datetime.date, datetime.date], tuple[datetime.date, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @cached_property
     def _country(self) -> holidays.HolidayBase:
         return _country_holidays(self.country)
 
     def is_working(self, day: datetime.date) -> bool:
-        if day in self.overrides:
-            return self.overrides[day]
-        return self._country.is_working_day(day)
+        answer = self._answers.get(day)
+        if answer is None:
+            if day in self.overrides:
+                answer = self.overrides[day]
+            else:
+                answer = self._country.is_working_day(day)
+            self._answers[day] = answer
+        return answer
 
     def working_days(self, start: datetime.date, end: datetime.date) -> list[datetime.date]:
-        return [day for day in days_between(start, end) if self.is_working(day)]
+        span = self._spans.get((start, end))
+        if span is None:
+            span = tuple(day for day in days_between(start, end) if self.is_working(day))
+            self._spans[(start, end)] = span
+        return list(span)  # the caller's own list: some add to it
 
     def is_decreed_working(self, day: datetime.date) -> bool:
         """A weekend day the country's decree made a working day."""

@@ -1,6 +1,7 @@
 import contextlib
 import datetime
 import math
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median, quantiles
@@ -50,15 +51,44 @@ UNUSUAL_PERCENTILE = 90
 UNUSUAL_MARGIN = 10  # small counts: 7 meetings where 2 are usual is a good day, not a typo
 
 
+@dataclass(frozen=True)
+class RecentFigure:
+    kpi: KPI
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class RecentReport:
+    code: uuid.UUID
+    date: datetime.date
+    values: list[RecentFigure]
+
+
 def recent_reports_of_manager(
     *, company: Company, manager: User, days: int = 14
-) -> QuerySet[DailyReport]:
+) -> list[RecentReport]:
+    """The manager's reports of the last `days` days, newest first, each with its figures:
+    two queries (the reports with their figures, then their few KPIs), no model per row."""
     since = company.today() - datetime.timedelta(days=days)
-    return (
+    rows = (
         DailyReport.objects.filter(company=company, manager=manager, date__gte=since)
-        .prefetch_related("values__kpi__company")
-        .order_by("-date")
+        .order_by("-date", "values__id")
+        .values_list("code", "date", "values__kpi_id", "values__value")
     )
+    reports: dict[uuid.UUID, RecentReport] = {}
+    figures = []
+    for code, date, kpi_id, value in rows:
+        report = reports.setdefault(code, RecentReport(code, date, []))
+        if kpi_id is not None:  # a report without figures (LEFT JOIN) lists none
+            figures.append((report, kpi_id, value))
+    kpis = {}
+    if figures:
+        kpis = {kpi.pk: kpi for kpi in KPI.objects.filter(pk__in={f[1] for f in figures})}
+        for kpi in kpis.values():
+            kpi.company = company  # money shows the company's currency (kpi.values)
+    for report, kpi_id, value in figures:
+        report.values.append(RecentFigure(kpis[kpi_id], value))
+    return list(reports.values())
 
 
 @dataclass(frozen=True)
@@ -309,11 +339,12 @@ def missed_days(
     statuses = report_statuses(
         company=company, manager_ids=[manager.pk], days=days, calendar=calendar
     )
+    missing = [day for day in days if statuses[(manager.pk, day)] == "missing"]
+    if not missing:  # a manager who reports every day: no lock to ask about
+        return []
     closed = set(ClosedMonth.objects.filter(company=company).values_list("month", flat=True))
     missed = []
-    for day in days:
-        if statuses[(manager.pk, day)] != "missing":
-            continue
+    for day in missing:
         in_closed = day.replace(day=1) in closed
         lock = report_lock(
             company=company, manager=manager, actor=manager, day=day, today=today, closed=in_closed
@@ -639,7 +670,7 @@ def manager_overview(
             )
         )
     trend = []
-    for weeks_back in range(7, -1, -1):
+    for weeks_back in range(7, 0, -1):
         start = this_week - datetime.timedelta(weeks=weeks_back)
         end = start + datetime.timedelta(days=6)
         point = TrendPoint(start, {})
@@ -648,6 +679,8 @@ def manager_overview(
                 kpi=kpi, days=figures, plans=plans, start=start, end=end, today=day
             ).shown_completion
         trend.append(point)
+    # This week's point is the week's figure the table shows.
+    trend.append(TrendPoint(this_week, {s.kpi.name: s.week.shown_completion for s in standings}))
     return ManagerOverview(standings, remaining, reported_today, trend)
 
 
