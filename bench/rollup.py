@@ -927,7 +927,7 @@ def warm_up(company_id: int) -> None:
         company = Company.objects.get(pk=company_id)
         now = timezone.now()
         nothing = {"ids": [0], "token": "", "now": now, "expired": now}
-        services._incremental_run(company, {**services._span_params(company, day, day), **nothing})
+        services._incremental_run(company, day, day, nothing)
 
 
 def worker(mode: str) -> None:

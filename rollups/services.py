@@ -565,14 +565,8 @@ def _recompute(company: Company, claimed: list[Bucket], *, token: str) -> tuple[
     subjects = {(bucket.scope, bucket.subject_id) for bucket in claimed}
     if connection.vendor == "postgresql":
         now = timezone.now()
-        params = {
-            **_span_params(company, lo, hi),
-            "ids": ids,
-            "token": token,
-            "now": now,
-            "expired": now - CLAIM_TIMEOUT,
-        }
-        written, deleted, left = _incremental_run(company, params)
+        params = {"ids": ids, "token": token, "now": now, "expired": now - CLAIM_TIMEOUT}
+        written, deleted, left = _incremental_run(company, lo, hi, params)
         figures_version_bump(company.pk, subjects)  # the buckets' new totals: the polls see them
         return written, deleted, left
     with connection.cursor() as cursor:
@@ -590,21 +584,32 @@ def _recompute(company: Company, claimed: list[Bucket], *, token: str) -> tuple[
     return written, deleted, True
 
 
-def _incremental_run(company: Company, params: dict) -> tuple[int, int, bool]:
-    """_incremental_sql run for the claimed buckets `params["ids"]`: (written, deleted, left)."""
+def _incremental_run(
+    company: Company, lo: datetime.date, hi: datetime.date, params: dict
+) -> tuple[int, int, bool]:
+    """_incremental_sql run for the claimed buckets `params["ids"]` of [lo, hi]: (written,
+    deleted, left)."""
     from psycopg.types.numeric import Int8
 
-    # psycopg sends an int as the smallest type that holds it, and a prepared statement is
-    # kept per parameter types: as bigint always, one plan serves every company and bucket.
-    params = {**params, "company": Int8(company.pk), "ids": [Int8(i) for i in params["ids"]]}
     with connection.cursor() as cursor:
         # The lock and the planner's settings (_write's, for a few buckets) in one round
-        # trip. A prepared statement's plan is the generic one, built once.
+        # trip. A prepared statement's plan is the generic one, built once. The lock comes
+        # before anything is written (the working days, in _span_params), as in a full
+        # rollup, which holds it exclusively while it writes them: taken after, each would
+        # wait for the other (a deadlock).
         cursor.execute(
             f"SELECT pg_advisory_xact_lock_shared(%s, %s), {_planner(incremental=True)}, "
             "set_config('plan_cache_mode', 'force_generic_plan', true)",
             [ROLLUP_LOCK, company.pk],
         )
+        # psycopg sends an int as the smallest type that holds it, and a prepared statement
+        # is kept per parameter types: as bigint always, one plan serves every company.
+        params = {
+            **_span_params(company, lo, hi),
+            **params,
+            "company": Int8(company.pk),
+            "ids": [Int8(i) for i in params["ids"]],
+        }
         with connection.execute_wrapper(_prepared):
             cursor.execute(_incremental_sql(), params)
         return cursor.fetchone()

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -342,3 +343,20 @@ def test_a_manager_without_a_team_counts_in_the_company_only(alpha):
         # members' plans (engine.py), with nothing reported.
         assert not rows.filter(scope="team", days_reported__gt=0).exists()
         assert rows.get(scope="company").actual == 33
+
+
+def test_an_incremental_run_takes_the_lock_before_it_writes_working_days(alpha):
+    """A full rollup holds the company's lock exclusively while it writes the working days;
+    an incremental run that wrote them first and asked for the lock after would wait on the
+    full rollup while the full rollup waits on its uncommitted rows: a deadlock (seen in the
+    suite: a cast's reconciliation against the worker's incremental run)."""
+    with tenancy.tenant_context(alpha.company):
+        services.rollup_run(company_id=alpha.company.pk)
+        report(alpha, alpha.managers[1], today_of(alpha))
+        WorkingDay.objects.filter(company=alpha.company).delete()  # years not written yet
+        with CaptureQueriesContext(connection) as queries:
+            services.rollup_run(company_id=alpha.company.pk)
+    statements = [q["sql"] for q in queries]
+    locked = next(i for i, sql in enumerate(statements) if "pg_advisory_xact_lock" in sql)
+    written = next(i for i, sql in enumerate(statements) if 'INTO "rollups_workingday"' in sql)
+    assert locked < written
