@@ -481,8 +481,9 @@ def rollup_run(*, company_id: int, token: str | None = None) -> RollupResult:
             return result
 
 
-# A company's incremental run is mostly round trips: on PostgreSQL the claim and the release
-# are a statement each. The claim: the free stale buckets, locked (SKIP LOCKED) and claimed.
+# A company's incremental run is mostly round trips: on PostgreSQL the claim is one statement
+# (and the release is part of _incremental_sql's). The claim: the free stale buckets,
+# locked (SKIP LOCKED) and claimed.
 CLAIM_SQL = """
 UPDATE rollups_bucket SET claimed_by = %(token)s, claimed_at = %(now)s, claimed_marks = marks
 WHERE id IN (
@@ -491,14 +492,6 @@ WHERE id IN (
         AND (claimed_by = '' OR claimed_by = %(token)s OR claimed_at < %(expired)s)
     ORDER BY id LIMIT %(batch)s FOR UPDATE SKIP LOCKED)
 RETURNING *"""
-# The release: the buckets locked in the order _buckets_mark() uses, then those still this
-# worker's marked done as of the claim.
-RELEASE_SQL = """
-UPDATE rollups_bucket SET done = claimed_marks, claimed_by = '', claimed_at = NULL
-WHERE id IN (
-    SELECT id FROM rollups_bucket WHERE id = ANY(%(ids)s)
-    ORDER BY scope, subject_id, period, start FOR UPDATE)
-    AND claimed_by = %(token)s"""
 
 
 def _claim(*, company_id: int, token: str) -> list[Bucket]:
@@ -527,14 +520,11 @@ def _claim(*, company_id: int, token: str) -> list[Bucket]:
 
 
 def _release(
-    *, company_id: int, token: str, ids: list[int], subjects: set[tuple[str, int]] | None = None
+    *, company_id: int, token: str, ids: list[int], subjects: set[tuple[str, int]]
 ) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(RELEASE_SQL, {"ids": ids, "token": token})
-        figures_version_bump(company_id, subjects)
-        return
-    # Lock in the order _buckets_mark() uses, then record what was computed.
+    """The claimed buckets marked done as of the claim, where the engine runs as separate
+    statements (SQLite; on PostgreSQL _incremental_sql releases them itself). Locked in the
+    order _buckets_mark() uses, then those still this worker's recorded."""
     list(
         Bucket.objects.filter(pk__in=ids)
         .select_for_update()
@@ -661,7 +651,7 @@ deleted AS (
                 AND f.kpi_id = t.kpi_id AND f.period = c.period AND f.start = c.start)))
     RETURNING 1
 ),
--- RELEASE_SQL's: the buckets locked in the order _buckets_mark() uses, those still this
+-- _release's: the buckets locked in the order _buckets_mark() uses, those still this
 -- worker's marked done as of the claim; a change that landed meanwhile leaves one stale.
 released AS (
     UPDATE rollups_bucket SET done = claimed_marks, claimed_by = '', claimed_at = NULL
