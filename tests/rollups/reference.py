@@ -18,7 +18,7 @@ from kpi.models import KPI, RoleKPI
 from kpi.periods import month_bounds, period_bounds
 from kpi.selectors import ManagerPlans, manager_plans, period_plan
 from reports.figures import source_counts
-from reports.models import ImportedFigure, ReportValue
+from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups.engine import PLAN_PLACES
 
 FOUR = Decimal("0.0001")
@@ -74,6 +74,11 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
         if source_counts(figure.kpi) and figure.source == figure.kpi.source:
             facts[figure.manager_id].setdefault(figure.date, {})[figure.kpi.code] = figure.value
     managers = {m.pk: m for m in User.objects.filter(company=company, pk__in=facts)}
+    # The day is over when the manager has sent its report: a source's figure of today
+    # (a call, a deal won this morning) does not end it.
+    reported_today = set(
+        DailyReport.objects.filter(company=company, date=today).values_list("manager_id", flat=True)
+    )
     role_kpis = list(RoleKPI.objects.filter(company=company))
     stays: dict[int, list[tuple[int, datetime.date | None, datetime.date | None]]] = defaultdict(
         list
@@ -102,7 +107,6 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
     manager_rows: dict[Key, dict] = {}
     for manager_id, figures in facts.items():
         manager = managers[manager_id]
-        reported_today = today in figures
         buckets = {(p, *period_bounds(p, day)) for day in figures for p in ("day", "week", "month")}
         for period, start, end in buckets:
             inside = {day: values for day, values in figures.items() if start <= day <= end}
@@ -121,7 +125,11 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                 row["forecast"] = None
                 row["plan_to_date_exact"] = None
                 if running:
-                    as_of = today if reported_today else today - datetime.timedelta(days=1)
+                    as_of = (
+                        today
+                        if manager_id in reported_today
+                        else today - datetime.timedelta(days=1)
+                    )
                     row["elapsed_days"] = len([d for d in working if d <= as_of])
                     row["plan_to_date_exact"] = _plan_to_date(
                         kpi, row["plan_exact"], row["elapsed_days"], len(working)
@@ -161,7 +169,6 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
     for manager_id, figures in facts.items():
         manager = managers[manager_id]
         plans = plans_for(manager)
-        reported_today = today in figures
         stints = {
             (p, *period_bounds(p, day), team_of(manager_id, day))
             for day in figures
@@ -190,7 +197,11 @@ def expected_totals(company: Company, today: datetime.date) -> dict[Key, dict]:
                 row["forecast"] = None
                 row["plan_to_date_exact"] = None
                 if running:
-                    as_of = today if reported_today else today - datetime.timedelta(days=1)
+                    as_of = (
+                        today
+                        if manager_id in reported_today
+                        else today - datetime.timedelta(days=1)
+                    )
                     elapsed = len([d for d in team_days if d <= as_of])
                     row["plan_to_date_exact"] = _plan_to_date(
                         kpi, row["plan_exact"], elapsed, len(team_days)
