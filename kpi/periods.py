@@ -7,6 +7,7 @@ inclusive (`end` is the last day in it). Month arithmetic is `dateutil.relatived
 month after 31 January is 28 (or 29) February, never 3 March.
 """
 
+import calendar
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,7 +42,10 @@ def month_start(day: datetime.date) -> datetime.date:
 
 
 def month_end(day: datetime.date) -> datetime.date:
-    return day + relativedelta(day=31)
+    # Plain arithmetic, not relativedelta: a page asks this hundreds of times («Мои
+    # показатели»: every KPI's week, month and trend plan), and relativedelta's object was
+    # the costliest part of a plan's split (bench/request_cost.py).
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def month_bounds(day: datetime.date) -> Bounds:
@@ -50,7 +54,8 @@ def month_bounds(day: datetime.date) -> Bounds:
 
 def shift_months(day: datetime.date, months: int) -> datetime.date:
     """The first day of the month `months` away from `day`'s (negative: back)."""
-    return month_start(day) + relativedelta(months=months)
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return datetime.date(year, month + 1, 1)
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

@@ -2,6 +2,7 @@ import contextlib
 import datetime
 import math
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median, quantiles
@@ -65,10 +66,11 @@ class RecentReport:
 
 
 def recent_reports_of_manager(
-    *, company: Company, manager: User, days: int = 14
+    *, company: Company, manager: User, days: int = 14, known: Iterable[KPI] = ()
 ) -> list[RecentReport]:
     """The manager's reports of the last `days` days, newest first, each with its figures:
-    two queries (the reports with their figures, then their few KPIs), no model per row."""
+    one query for the reports with their figures, one more for their KPIs unless `known`
+    (the page's KPIs, read already) holds them all; no model per row."""
     since = company.today() - datetime.timedelta(days=days)
     rows = (
         DailyReport.objects.filter(company=company, manager=manager, date__gte=since)
@@ -81,11 +83,11 @@ def recent_reports_of_manager(
         report = reports.setdefault(code, RecentReport(code, date, []))
         if kpi_id is not None:  # a report without figures (LEFT JOIN) lists none
             figures.append((report, kpi_id, value))
-    kpis = {}
-    if figures:
-        kpis = {kpi.pk: kpi for kpi in KPI.objects.filter(pk__in={f[1] for f in figures})}
-        for kpi in kpis.values():
+    kpis = {kpi.pk: kpi for kpi in known}
+    if missing := {f[1] for f in figures} - kpis.keys():
+        for kpi in KPI.objects.filter(pk__in=missing):
             kpi.company = company  # money shows the company's currency (kpi.values)
+            kpis[kpi.pk] = kpi
     for report, kpi_id, value in figures:
         report.values.append(RecentFigure(kpis[kpi_id], value))
     return list(reports.values())

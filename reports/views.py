@@ -180,7 +180,9 @@ def my_kpis(request: HttpRequest) -> HttpResponse:
         "overview": overview,
         "today": today,
         "chart": charts.trend_figure(overview.trend),
-        "recent": selectors.recent_reports_of_manager(company=company, manager=manager),
+        "recent": selectors.recent_reports_of_manager(
+            company=company, manager=manager, known=[s.kpi for s in overview.standings]
+        ),
         "missed": selectors.missed_days(company=company, manager=manager, calendar=calendar),
     }
     return render(request, "reports/my_kpis.html", context)

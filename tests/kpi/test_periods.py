@@ -163,3 +163,18 @@ def test_spans():
 def test_the_dashboard_s_windows_use_it(window, previous, year_earlier):
     assert window.previous() == previous
     assert window.year_earlier() == year_earlier
+
+
+def test_month_arithmetic_agrees_with_relativedelta_over_years():
+    """month_end and shift_months are plain arithmetic (they are asked hundreds of times a
+    page): the same answers as dateutil's relativedelta, which the module's rule names."""
+    from dateutil.relativedelta import relativedelta
+
+    day = D(2023, 1, 1)
+    while day < D(2030, 1, 1):
+        assert periods.month_end(day) == day + relativedelta(day=31)
+        for months in (-25, -13, -12, -1, 0, 1, 11, 12, 30):
+            assert periods.shift_months(day, months) == day.replace(day=1) + relativedelta(
+                months=months
+            )
+        day += datetime.timedelta(days=1)
