@@ -103,6 +103,8 @@ def page_cost(client: Any, name: str, url: str, repeat: int, profile: int) -> No
     for _ in range(PROFILED):
         profiler.runcall(get)
     stats = pstats.Stats(profiler, stream=sys.stderr)
+    if dump := os.environ.get("PROFILE_DUMP"):  # for pstats' callers/callees afterwards
+        stats.dump_stats(f"{dump}.{name}.prof")
     emit(f"{name}_python_calls", round(stats.total_calls / PROFILED))  # type: ignore[attr-defined]
     if profile:
         log(f"profile of {name} ({PROFILED} requests, CPU):")
