@@ -89,6 +89,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     response = exception_handler(exc, context)
+    if response is not None:
+        from accounts.middleware import roll_back_request  # it imports this module
+
+        # As DRF's handler does under ATOMIC_REQUESTS: a refused call leaves nothing written.
+        roll_back_request(context["request"])
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     if isinstance(exc, exceptions.ValidationError):

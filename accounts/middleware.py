@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
@@ -14,6 +15,19 @@ from accounts import tenancy
 from accounts.api_errors import error_body
 
 SESSION_COMPANY_KEY = "_salesdesk_company"
+
+
+_FAILED = "_salesdesk_failed"
+
+
+def roll_back_request(request: HttpRequest) -> None:
+    """Undo the request's writes when its transaction ends (a view's exception, an API error).
+
+    The view runs in TenantMiddleware's transaction itself, with no savepoint of its own
+    (ATOMIC_REQUESTS would add two statements to every request): the error page is still
+    drawn in a usable transaction, and the whole of it is rolled back at the end, as the
+    savepoint was before. Reads and the tenant's settings are all it held besides."""
+    setattr(getattr(request, "_request", request), _FAILED, True)  # DRF's Request: its own
 
 
 class TenantMiddleware:
@@ -34,7 +48,14 @@ class TenantMiddleware:
             # Anything but a company id (a session of an older release, say): no company.
             context = tenancy.tenant_context(company if type(company) is int else None)
         with context:
-            return self.get_response(request)
+            response = self.get_response(request)
+            if getattr(request, _FAILED, False):
+                # The view failed: what it wrote goes with the request's transaction.
+                transaction.set_rollback(True)
+            return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        roll_back_request(request)
 
     def process_view(self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict) -> None:
         """An operator (no company) who opens a company's page is refused with the reason,

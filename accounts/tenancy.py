@@ -89,8 +89,10 @@ def _scoped(scope: _Scope) -> Iterator[None]:
         with transaction.atomic():
             _set_database_scope(scope)
             yield
-            # On an exception the rollback of this block restores the settings by itself.
-            if nested:
+            # On an exception, or a block marked for rollback (a failed request:
+            # accounts.middleware.roll_back_request), the rollback of this block restores the
+            # settings by itself.
+            if nested and not connection.needs_rollback:
                 _set_database_scope(previous)
     finally:
         _scope.reset(token)

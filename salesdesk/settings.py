@@ -127,7 +127,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# No ATOMIC_REQUESTS: accounts.middleware.TenantMiddleware runs the whole request in one
+# transaction already, and rolls it back when the view fails (roll_back_request); the view's
+# own savepoint cost two statements on every request.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Every request is a transaction that reads, then writes (a live check's draft, the
     # report). SQLite cannot make a deferred reader wait for another writer: it answers
