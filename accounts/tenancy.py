@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection, models, transaction
+from django.db.models.sql.where import AND
 
 if TYPE_CHECKING:
     from accounts.models import Company
@@ -138,4 +139,12 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
     """Every query through it is filtered to the active company, or raises."""
 
     def get_queryset(self) -> models.QuerySet:
-        return super().get_queryset().filter(company_id=current_company_id())
+        queryset = super().get_queryset()
+        # `.filter(company_id=…)`'s very condition, made directly: the manager is asked
+        # about ten times a page, and resolving the keyword through build_filter each time
+        # was ~6 % of a request (bench/request_cost.py). Same SQL, same lookup class.
+        query = queryset.query
+        field = self.model._meta.get_field("company")
+        column = field.get_col(query.get_initial_alias())
+        query.where.add(field.get_lookup("exact")(column, current_company_id()), AND)
+        return queryset
