@@ -66,6 +66,7 @@ def topbar(context: template.Context) -> SafeString:
     authenticated = user is not None and user.is_authenticated
     token = context.get("csrf_token")  # as {% csrf_token %}: nothing without one
     csrf = format_html(CSRF_INPUT, token) if token and token != "NOTPROVIDED" else ""
+    home, set_language, profile, logout = _links(prefix=get_script_prefix(), urlconf=get_urlconf())
     language = get_language()
     pressed = ' aria-pressed="true"'
     tools = format_html(
@@ -73,7 +74,7 @@ def topbar(context: template.Context) -> SafeString:
         '        <input name="next" type="hidden" value="{}">\n'
         '        <button name="language" value="ru"{}>RU</button>\n'
         '        <button name="language" value="en"{}>EN</button>\n      </form>',
-        reverse("set_language"),
+        set_language,
         csrf,
         request.get_full_path() if request is not None else "",
         mark_safe(pressed if language == "ru" else ""),  # noqa: S308 - a constant
@@ -89,11 +90,11 @@ def topbar(context: template.Context) -> SafeString:
         who = format_html(
             '\n      <a class="who" href="{}" title="{}: {}">{}</a>\n'
             '      <form action="{}" method="post">{}<button class="link">{}</button></form>',
-            reverse("profile"),
+            profile,
             _("Профиль"),
             name,
             name,
-            reverse("logout"),
+            logout,
             csrf,
             _("Выйти"),
         )
@@ -101,9 +102,15 @@ def topbar(context: template.Context) -> SafeString:
         '<header class="topbar">\n    <a class="brand" href="{}">Salesdesk</a>{}\n'
         '    <div class="menu" id="menu">{}\n    <div class="tools">\n      {}{}\n    </div>\n'
         "    </div>\n  </header>",
-        reverse("home"),
+        home,
         toggle,
         menu,
         tools,
         who,
     )
+
+
+@lru_cache(maxsize=16)
+def _links(*, prefix: str, urlconf: object) -> tuple[str, str, str, str]:
+    # The header's four fixed addresses, per URLconf and script prefix (the key) as the menu's.
+    return reverse("home"), reverse("set_language"), reverse("profile"), reverse("logout")
