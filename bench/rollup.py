@@ -23,6 +23,9 @@ daily reports with PostgreSQL COPY (as the superuser, DATABASE_ADMIN_URL), then 
 - incremental_s: one new day's report from every manager, buckets marked as the app marks
   them (not timed), then rollups.services.rollup_run for every company, timed in the worker
   (incremental_statement_s, _other_sql_s, _python_s, _queries as for full);
+  <mode>_statement_cpu_s: the engine statement's CPU time in the PostgreSQL server (its
+  backend's, from /proc), which a loaded machine hardly changes, unlike the times:
+  incremental_statement_cpu_share compares the last incremental run's with the last full's;
   incremental_floor_s: only reading the marked managers' facts of their buckets' periods
   and adding them up by bucket, a company at a time as the app role;
 - --pairs N: the floor, the full rollup and the floor with plans run back to back N times
@@ -875,14 +878,25 @@ def incremental_floor_run() -> float:
 # --- The worker: the rollups themselves, in a process of their own ------------------------
 
 
+def backend_cpu(pid: int) -> float:
+    """The seconds a PostgreSQL backend (on this machine) has spent on a CPU so far: unlike
+    the wall time, it hardly grows when other programs load the machine."""
+    with open(f"/proc/{pid}/schedstat") as schedstat:
+        return int(schedstat.read().split()[0]) / 1e9
+
+
 class SqlTimes:
-    """A connection.execute_wrapper: the time in the engine's statement and in the rest."""
+    """A connection.execute_wrapper: the time in the engine's statement and in the rest, and
+    the engine statement's CPU time in the database server."""
 
     def __init__(self) -> None:
-        self.statement = self.other = 0.0
+        self.statement = self.other = self.statement_cpu = 0.0
         self.queries = 0
 
     def __call__(self, execute, sql, params, many, context):
+        engine = "completed AS (" in sql
+        pid = context["connection"].connection.info.backend_pid
+        cpu = backend_cpu(pid) if engine else 0.0
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -890,8 +904,9 @@ class SqlTimes:
             spent = time.perf_counter() - started
             self.queries += 1
             # engine.fresh_sql: into rollup_fresh, the totals, or the incremental statement
-            if "completed AS (" in sql:
+            if engine:
                 self.statement += spent
+                self.statement_cpu += backend_cpu(pid) - cpu
             else:
                 self.other += spent
 
@@ -967,6 +982,7 @@ def worker(mode: str) -> None:
     # temporary tables, working days), and the rest: Python, and the commits, where the
     # totals' deferred foreign keys are checked.
     emit(f"{mode}_statement_s", sql.statement)
+    emit(f"{mode}_statement_cpu_s", sql.statement_cpu)
     emit(f"{mode}_other_sql_s", sql.other)
     emit(f"{mode}_python_s", elapsed - sql.statement - sql.other)
     emit(f"{mode}_queries", sql.queries)
@@ -1369,6 +1385,10 @@ def main() -> None:
             emit(name, value)
     emit("incremental_s", statistics.median(incrementals))
     emit("incremental_share", statistics.median(incrementals) / full_s)
+    emit(
+        "incremental_statement_cpu_share",
+        float(incremental["incremental_statement_cpu_s"]) / float(full["full_statement_cpu_s"]),
+    )
     emit("incremental_floor_s", statistics.median(incremental_floors))
     emit("incremental_floor_share", statistics.median(incremental_floors) / full_s)
     emit("incremental_vs_floor", statistics.median(incremental_ratios))
