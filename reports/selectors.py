@@ -7,7 +7,7 @@ from decimal import Decimal
 from statistics import median, quantiles
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Max, Min, QuerySet, Window
+from django.db.models import F, Max, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -702,12 +702,17 @@ def report_statuses(
     """(manager, day) → submitted, late, absent, day_off, not_joined or missing, in three
     queries. A manager is judged from joining, or from an earlier first report (history
     brought in): a day before that is «not_joined», never a missed report."""
+    # Each manager's first report: one probe of the report_day_uniq index, not a Min over
+    # the whole history (which grows every day).
+    first_report = DailyReport.objects.filter(company=company, manager=OuterRef("pk")).order_by(
+        "date"
+    )
     starts = {
         pk: min(first, company.local_time(joined).date())
         if first
         else company.local_time(joined).date()
         for pk, joined, first in User.objects.filter(company=company, pk__in=manager_ids)
-        .annotate(first=Min("daily_reports__date"))
+        .annotate(first=Subquery(first_report.values("date")[:1]))
         .values_list("pk", "date_joined", "first")
     }
     submitted = {

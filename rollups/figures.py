@@ -7,7 +7,7 @@ last value is the latest day's), so a range costs the same few queries as a mont
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -260,25 +260,82 @@ def figures_of_subjects(
     figure, in one query for a day, week or month and three for a range (which needs the
     company's calendar: pass it when it is at hand). Without `plans` a range is only its
     actuals, in one query less (what comparisons with earlier periods need)."""
+    read = FiguresRead(window, subjects, plans)
+    return figures_of_reads(company=company, kpis=kpis, reads=[read], calendar=calendar)[0]
+
+
+@dataclass(frozen=True)
+class FiguresRead:
+    """One read of figures_of_reads: a window's figures of these subjects (figures_of_subjects)."""
+
+    window: Window
+    subjects: Mapping[str, Iterable[int]]
+    plans: bool = True
+
+
+def figures_of_reads(
+    *,
+    company: Company,
+    kpis: dict[int, KPI],
+    reads: Sequence[FiguresRead],
+    calendar: WorkCalendar | None = None,
+) -> list[dict[ScopedKey, Figure]]:
+    """figures_of_subjects for several windows, in the order asked: every day, week and
+    month among them read in one query (a page comparing a window with the period before,
+    a year earlier and the running month pays one round trip, not four); a range as
+    figures_of_subjects reads it."""
+    found: list[dict[ScopedKey, Figure]] = [{} for _read in reads]
+    wanted: dict[tuple[str, datetime.date], list[tuple[int, dict[str, set[int]]]]] = {}
+    match = Q()
+    for index, read in enumerate(reads):
+        subjects = {scope: set(ids) for scope, ids in read.subjects.items()}
+        if read.window.is_bucket:
+            wanted.setdefault((read.window.kind, read.window.start), []).append((index, subjects))
+            match |= Q(period=read.window.kind, start=read.window.start) & _subjects_match(subjects)
+            continue
+        totals = Total.objects.filter(_subjects_match(subjects), company=company)
+        window = read.window
+        calendar = calendar or calendar_for(company=company)
+        found[index] = _range_figures(
+            totals.filter(period="day", start__gte=window.start, start__lte=window.end),
+            totals.filter(
+                period="month", start__gte=month_bounds(window.start)[0], start__lte=window.end
+            )
+            if read.plans
+            else totals.none(),
+            kpis,
+            window,
+            calendar,
+            _range_members(company=company, window=window, subjects=subjects)
+            if read.plans
+            else None,
+            company,
+        )
+    if wanted:
+        # Plain rows, not model instances: a hundred managers' totals are thousands of rows.
+        rows = (
+            Total.objects.filter(match, company=company)
+            .order_by()
+            .values_list("period", "start", "scope", "subject_id", "kpi_id", *FIGURE_COLUMNS)
+        )
+        for period, start, scope, subject_id, kpi_id, *values in rows:
+            kpi = kpis.get(kpi_id)
+            if kpi is None:
+                continue
+            figure = None
+            for index, subjects in wanted.get((period, start), ()):
+                if subject_id in subjects.get(scope, ()):
+                    # One Figure for every read of the same row (they are frozen).
+                    figure = figure or _figure(kpi, dict(zip(FIGURE_COLUMNS, values, strict=True)))
+                    found[index][(scope, subject_id, kpi_id)] = figure
+    return found
+
+
+def _subjects_match(subjects: Mapping[str, Iterable[int]]) -> Q:
     match = Q()
     for scope, ids in subjects.items():
         match |= Q(scope=scope, subject_id__in=list(ids))
-    totals = Total.objects.filter(match, company=company)
-    if window.is_bucket:
-        return _bucket_figures(totals.filter(period=window.kind, start=window.start), kpis)
-    return _range_figures(
-        totals.filter(period="day", start__gte=window.start, start__lte=window.end),
-        totals.filter(
-            period="month", start__gte=month_bounds(window.start)[0], start__lte=window.end
-        )
-        if plans
-        else totals.none(),
-        kpis,
-        window,
-        calendar or calendar_for(company=company),
-        _range_members(company=company, window=window, subjects=subjects) if plans else None,
-        company,
-    )
+    return match
 
 
 FIGURE_COLUMNS = (
@@ -295,18 +352,6 @@ def _figure(kpi: KPI, values: dict) -> Figure:
 
 def figure_of_total(total: Total, kpi: KPI) -> Figure:
     return _figure(kpi, {name: getattr(total, name) for name in FIGURE_COLUMNS})
-
-
-def _bucket_figures(totals: QuerySet[Total], kpis: dict[int, KPI]) -> dict[ScopedKey, Figure]:
-    # Plain rows, not model instances: a hundred managers' totals are thousands of rows.
-    figures = {}
-    for scope, subject_id, kpi_id, *values in totals.order_by().values_list(
-        "scope", "subject_id", "kpi_id", *FIGURE_COLUMNS
-    ):
-        if kpi_id in kpis:
-            row = dict(zip(FIGURE_COLUMNS, values, strict=True))
-            figures[(scope, subject_id, kpi_id)] = _figure(kpis[kpi_id], row)
-    return figures
 
 
 # A manager whose plan counts in a subject's range plan, and the days of the range it covers.
