@@ -176,6 +176,10 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
     # half the polls).
     changed = {**POLL_HEADERS, "HX-Trigger": "figures", "X-Figures-State": STALE_STATE}
     variants.append((f"{size}_poll_changed", "/dashboard/?period=week", changed))
+    # What a head opens and polls at 18:00 (bench/load_client.py): the default window, the
+    # day under review (on a Monday the week before).
+    variants.append((f"{size}_default", "/dashboard/", {}))
+    variants.append((f"{size}_default_poll_changed", "/dashboard/", changed))
     variants.append((f"{size}_profile_page", "/me/", {}))
     with tenancy.tenant_context(head.company_id):
         some_manager = managers_in_view(company=head.company, viewer=head).first()
@@ -214,13 +218,13 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
         emit(f"queries_{suffix}", len(queries.captured_queries))
         emit(f"sql_ms_{suffix}", sum(float(q["time"]) for q in queries.captured_queries) * 1000)
         emit(f"html_kb_{suffix}", round(len(response.content) / 1024, 1))
+        if sql_dir:
+            sql_dump(Path(sql_dir) / f"queries_{suffix}.sql", queries.captured_queries)
         # Python function calls of one request (cProfile): load-independent, unlike CPU ms.
         turn(headers)
         counter = cProfile.Profile()
         counter.runcall(get, client, url, headers)
         emit(f"calls_{suffix}", pstats.Stats(counter).total_calls)
-        if sql_dir:
-            sql_dump(Path(sql_dir) / f"queries_{suffix}.sql", queries.captured_queries)
         if profile and not headers and url.startswith("/dashboard/"):
             profiler = cProfile.Profile()
             profiler.runcall(get, client, url)

@@ -6,6 +6,7 @@ last value is the latest day's), so a range costs the same few queries as a mont
 """
 
 import datetime
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, User
@@ -287,30 +288,41 @@ def figures_of_reads(
     found: list[dict[ScopedKey, Figure]] = [{} for _read in reads]
     wanted: dict[tuple[str, datetime.date], list[tuple[int, dict[str, set[int]]]]] = {}
     match = Q()
+    ranges = []
     for index, read in enumerate(reads):
         subjects = {scope: set(ids) for scope, ids in read.subjects.items()}
         if read.window.is_bucket:
             wanted.setdefault((read.window.kind, read.window.start), []).append((index, subjects))
             match |= Q(period=read.window.kind, start=read.window.start) & _subjects_match(subjects)
+        else:
+            ranges.append((index, read, subjects))
+    # Ranges that share no day are summed in one query (the period before and a year
+    # earlier of a running week), each row labelled by the range it falls in.
+    windows = sorted((read.window.start, read.window.end) for _index, read, _subjects in ranges)
+    disjoint = all(end < start for (_s, end), (start, _e) in itertools.pairwise(windows))
+    for group in [ranges] if disjoint else [[found_range] for found_range in ranges]:
+        if not group:
             continue
-        totals = Total.objects.filter(_subjects_match(subjects), company=company)
-        window = read.window
         calendar = calendar or calendar_for(company=company)
-        found[index] = _range_figures(
-            totals.filter(period="day", start__gte=window.start, start__lte=window.end),
-            totals.filter(
-                period="month", start__gte=month_bounds(window.start)[0], start__lte=window.end
+        rows, latest = _range_days(company=company, kpis=kpis, group=group)
+        for index, read, subjects in group:
+            window = read.window
+            month_totals = Total.objects.filter(
+                _subjects_match(subjects), company=company, period="month",
+                start__gte=month_bounds(window.start)[0], start__lte=window.end,
+            )  # fmt: skip
+            found[index] = _range_figures(
+                rows.get(index, []),
+                latest.get(index, {}),
+                month_totals if read.plans else Total.objects.none(),
+                kpis,
+                window,
+                calendar,
+                _range_members(company=company, window=window, subjects=subjects)
+                if read.plans
+                else None,
+                company,
             )
-            if read.plans
-            else totals.none(),
-            kpis,
-            window,
-            calendar,
-            _range_members(company=company, window=window, subjects=subjects)
-            if read.plans
-            else None,
-            company,
-        )
     if wanted:
         # Plain rows, not model instances: a hundred managers' totals are thousands of rows.
         rows = (
@@ -400,8 +412,47 @@ def _range_members(
     return members
 
 
+RangeGroup = list[tuple[int, FiguresRead, dict[str, set[int]]]]
+
+
+def _range_days(
+    *, company: Company, kpis: dict[int, KPI], group: RangeGroup
+) -> tuple[dict[int, list[dict]], dict[int, dict[ScopedKey, tuple[datetime.date, Decimal]]]]:
+    """The daily totals of ranges that share no day, summed per range (its index among the
+    reads) and subject, and each last-value KPI's latest reported day in each range."""
+    match = Q()
+    labels = []
+    for index, read, subjects in group:
+        inside = Q(start__gte=read.window.start, start__lte=read.window.end)
+        match |= inside & _subjects_match(subjects)
+        labels.append(When(inside, then=Value(index)))
+    days = Total.objects.filter(match, company=company, period="day")
+    rows: dict[int, list[dict]] = defaultdict(list)
+    for row in (
+        days.order_by()
+        .annotate(read=Case(*labels, output_field=IntegerField()))
+        .values("read", "scope", "subject_id", "kpi_id")
+        .annotate(s=Sum("value_sum"), n=Sum("value_count"), days=Sum("days_reported"))
+    ):
+        rows[row["read"]].append(row)
+    # A last-value KPI's figure is its latest reported day's: read only those KPIs' days.
+    last_kpis = [pk for pk, k in kpis.items() if k.aggregation == KPI.Aggregation.LAST]
+    latest: dict[int, dict[ScopedKey, tuple[datetime.date, Decimal]]] = defaultdict(dict)
+    for scope, subject_id, kpi_id, start, value in days.filter(
+        kpi_id__in=last_kpis, last_value__isnull=False
+    ).values_list("scope", "subject_id", "kpi_id", "start", "last_value"):
+        key = (scope, subject_id, kpi_id)
+        for index, read, _subjects in group:
+            if read.window.contains(start):
+                mine = latest[index]
+                if key not in mine or mine[key][0] < start:
+                    mine[key] = (start, value)
+    return rows, latest
+
+
 def _range_figures(
-    day_totals: QuerySet[Total],
+    rows: list[dict],
+    latest: dict[ScopedKey, tuple[datetime.date, Decimal]],
     month_totals: QuerySet[Total],
     kpis: dict[int, KPI],
     window: Window,
@@ -409,7 +460,8 @@ def _range_figures(
     members: dict[ScopedKey | tuple[str, int], list[Member]] | None,
     company: Company,
 ) -> dict[ScopedKey, Figure]:
-    """A custom range: the facts from the daily totals, the plan by the one split.
+    """A custom range: the facts from the daily totals (_range_days), the plan by the one
+    split.
 
     A manager's plan for the range is kpi.selectors' ManagerPlans.period_plan, the rule of
     every other surface (each month's plan over the manager's working days, absences
@@ -417,20 +469,6 @@ def _range_figures(
     plans (in a team, for the days they spent in it); the target of any other KPI is the
     mean of the months' stored targets.
     """
-    rows = (
-        day_totals.order_by()
-        .values("scope", "subject_id", "kpi_id")
-        .annotate(s=Sum("value_sum"), n=Sum("value_count"), days=Sum("days_reported"))
-    )
-    # A last-value KPI's figure is its latest reported day's: read only those KPIs' days.
-    last_kpis = [pk for pk, k in kpis.items() if k.aggregation == KPI.Aggregation.LAST]
-    latest: dict[ScopedKey, tuple[datetime.date, Decimal]] = {}
-    for scope, subject_id, kpi_id, start, value in day_totals.filter(
-        kpi_id__in=last_kpis, last_value__isnull=False
-    ).values_list("scope", "subject_id", "kpi_id", "start", "last_value"):
-        key = (scope, subject_id, kpi_id)
-        if key not in latest or latest[key][0] < start:
-            latest[key] = (start, value)
     targets: dict[ScopedKey, list[Decimal]] = defaultdict(list)
     for scope, subject_id, kpi_id, plan in month_totals.order_by().values_list(
         "scope", "subject_id", "kpi_id", "plan"

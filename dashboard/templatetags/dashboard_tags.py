@@ -1,6 +1,7 @@
 from functools import lru_cache
 
 from django import template
+from django.utils.formats import localize
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from dashboard.selectors.attention import at_risk_shown
 from dashboard.selectors.explain import formula_lines
+from dashboard.selectors.strip import ReportStrip
 from dashboard.selectors.table import REPORT_STATUSES, Cell, ManagerRow, SummaryLine
 from kpi.bands import Band
 from kpi.periods import Window
@@ -268,3 +270,36 @@ def bar_width(figure: Figure | None) -> int:
 @register.filter
 def score_width(score: object) -> int:
     return 0 if score is None else max(0, min(100, int(score)))  # type: ignore[call-overload]
+
+
+@register.simple_tag
+def strip_rows(strip: ReportStrip, managers_url: str) -> str:
+    """The report strip's rows, a manager each: a mark per day (as strip_mark draws it)."""
+    marks = _strip_marks(get_language())
+    rows = []
+    for row in strip.rows:
+        # The marks are escaped once in _strip_marks.
+        days = "".join(f"<td>{marks.get(status, marks['missing'])}</td>" for status in row.days)
+        html = format_html(
+            '<tr data-strip-manager="{}"><th scope="row"><a href="{}{}/">{}</a></th>{}</tr>',
+            row.manager.username, managers_url, row.manager.code, str(row.manager),
+            mark_safe(days),  # noqa: S308 - escaped marks
+        )  # fmt: skip
+        rows.append(html)
+    return mark_safe("\n".join(rows))  # noqa: S308 - each row is escaped by format_html
+
+
+@register.simple_tag
+def leader_items(rows: list[ManagerRow]) -> str:
+    """The role's leaderboard: rank, name, score and its bar (ManagerRow.score)."""
+    items = []
+    for rank, row in enumerate(rows, start=1):
+        score = f"{localize(row.score)} %" if row.score is not None else "—"
+        html = format_html(
+            '<li><span class="leader-name">{}. {}</span> <span class="leader-score">{}</span>'
+            '\n          <span class="bar"><span class="fill" style="width: {}%"></span>'
+            "</span></li>",
+            rank, str(row.manager), score, score_width(row.score),
+        )  # fmt: skip
+        items.append(html)
+    return mark_safe("\n".join(items))  # noqa: S308 - each item is escaped by format_html
