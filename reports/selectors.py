@@ -2,6 +2,7 @@ import contextlib
 import datetime
 import math
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median, quantiles
@@ -721,20 +722,22 @@ def report_statuses(
             company=company, manager_id__in=manager_ids, date__in=days
         ).values_list("manager_id", "date", "submitted_at")
     }
-    absences = list(
-        Absence.objects.filter(
-            company=company, manager_id__in=manager_ids, start__lte=max(days), end__gte=min(days)
-        ).values_list("manager_id", "start", "end")
-    )
+    absences: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
+    for manager_id, start, end in Absence.objects.filter(
+        company=company, manager_id__in=manager_ids, start__lte=max(days), end__gte=min(days)
+    ).values_list("manager_id", "start", "end"):
+        absences[manager_id].append((start, end))
+    working = {day: calendar.is_working(day) for day in days}
     statuses = {}
     for manager_id in manager_ids:
+        away = absences.get(manager_id, ())
         for day in days:
             at = submitted.get((manager_id, day))
             if at is not None:
                 status = "late" if company.local_time(at).date() > day else "submitted"
-            elif any(m == manager_id and start <= day <= end for m, start, end in absences):
+            elif any(start <= day <= end for start, end in away):
                 status = "absent"
-            elif not calendar.is_working(day):
+            elif not working[day]:
                 status = "day_off"
             elif manager_id in starts and day < starts[manager_id]:
                 status = "not_joined"

@@ -76,7 +76,9 @@ class Figure:
     share_meeting_plan: Decimal | None = None
     plan_to_date: Decimal | None = None
 
-    @property
+    # The properties every surface reads several times per figure (a table cell, the
+    # attention list, the tiles) are worked out once: a Figure never changes.
+    @cached_property
     def running(self) -> bool:
         """The period is still running: a manager's total counts elapsed days, a team's has
         a forecast."""
@@ -96,7 +98,7 @@ class Figure:
             return None
         return completion(actual=self.forecast, plan=self.plan, direction=self.kpi.direction)
 
-    @property
+    @cached_property
     def band_reading(self) -> ReadingKind:
         """Which reading colours the light: the pace while the period runs, else done."""
         return ReadingKind.PACE if self.running else ReadingKind.DONE
@@ -106,7 +108,7 @@ class Figure:
         """Which reading colours the light, in words: «по темпу» or «по выполнению»."""
         return str(BAND_BASES[self.band_reading])
 
-    @property
+    @cached_property
     def shown_completion(self) -> Decimal | None:
         if self.band_reading == ReadingKind.PACE:
             return self.pace_completion
@@ -125,11 +127,11 @@ class Figure:
     def pace_reading(self) -> Reading:
         return reading(self.kpi, self.pace_completion)
 
-    @property
+    @cached_property
     def shown_band(self) -> str:
         return str(self.reading.band)
 
-    @property
+    @cached_property
     def percent_text(self) -> str:
         return self.reading.text
 

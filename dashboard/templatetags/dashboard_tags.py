@@ -142,34 +142,41 @@ def differs_mark(sides: Sides) -> str:
 
 
 @register.simple_tag
-def manager_row(
-    row: ManagerRow,
+def manager_rows(
+    rows: list[ManagerRow],
     managers_url: str,
     window: Window,
     kpi_names: dict[int, str],
     report_label: str = "",
 ) -> str:
-    """One manager's <tr>: name, the report day's status (its column's heading as the
-    phone's label), a cell per KPI that opens its formula."""
+    """The role's managers' <tr>s: name, the report day's status (its column's heading as
+    the phone's label), a cell per KPI that opens its formula. One tag for the group: what
+    every row shares (the labels, the window's query) is worked out once."""
     labels = _labels(get_language())
-    base = f"{managers_url}{row.manager.code}/"
     query = window.query()
-    cells = "".join(
-        _cell(
-            cell,
-            f"{base}explain/{cell.figure.kpi.code}/?{query}" if cell.figure else "",
-            labels,
-            kpi_names,
+    month = window.start.isoformat()
+    report_label = report_label or _("Отчёт сегодня")
+    html = []
+    for row in rows:
+        base = f"{managers_url}{row.manager.code}/"
+        cells = "".join(
+            _cell(
+                cell,
+                f"{base}explain/{cell.figure.kpi.code}/?{query}" if cell.figure else "",
+                labels,
+                kpi_names,
+            )
+            for cell in row.cells
         )
-        for cell in row.cells
-    )
-    return format_html(
-        '<tr data-manager="{}"><td><a href="{}?month={}">{}</a>{}</td>'
-        '<td data-label="{}">{}</td>{}</tr>',
-        row.manager.username, base, window.start.isoformat(), str(row.manager),
-        labels["row_risk"] if row.at_risk else "", report_label or _("Отчёт сегодня"),
-        labels.get(row.status, labels["missing"]), mark_safe(cells),  # noqa: S308 - escaped cells
-    )  # fmt: skip
+        tr = format_html(
+            '<tr data-manager="{}"><td><a href="{}?month={}">{}</a>{}</td>'
+            '<td data-label="{}">{}</td>{}</tr>',
+            row.manager.username, base, month, str(row.manager),
+            labels["row_risk"] if row.at_risk else "", report_label,
+            labels.get(row.status, labels["missing"]), mark_safe(cells),  # noqa: S308 - escaped cells
+        )  # fmt: skip
+        html.append(tr)
+    return mark_safe("\n".join(html))  # noqa: S308 - each row is escaped by format_html
 
 
 @register.simple_tag
