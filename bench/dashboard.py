@@ -37,6 +37,8 @@ POLL_HEADERS = {"HX-Request": "true", "HX-Target": "figures"}
 PERIODS = ("week", "month")
 WARMUP = 3
 REPEAT = 50
+# A state no block shows: the poll that sends it is answered with the block.
+STALE_STATE = "0" * 24
 
 
 # --- The data set: rollup.py's, one company per team size, one team each ------------------
@@ -132,7 +134,8 @@ def percentile(values: list[float], share: float) -> float:
 def get(client: Any, url: str, headers: dict[str, str] | None = None) -> Any:
     response = client.get(url, headers=headers or {})
     # The block's own poll with its state: 204, nothing changed.
-    expected = 204 if headers and headers.get("X-Figures-State") else 200
+    state = (headers or {}).get("X-Figures-State")
+    expected = 204 if state and state != STALE_STATE else 200
     if response.status_code != expected:
         body = response.content.decode(errors="replace")[:2000]
         raise SystemExit(f"bench: GET {url} answered {response.status_code}:\n{body}")
@@ -147,6 +150,8 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
     from accounts import tenancy
     from accounts.models import User
     from accounts.selectors import managers_in_view
+    from rollups.models import Scope
+    from rollups.services import figures_version_bump
 
     client = Client()
     with tenancy.tenant_context(head.company_id):
@@ -166,7 +171,23 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
     # state is read just before (the five-minute tick turns it).
     unchanged = {**POLL_HEADERS, "HX-Trigger": "figures", "X-Figures-State": ""}
     variants.append((f"{size}_poll_unchanged", "/dashboard/?period=week", unchanged))
+    # The open block's own poll after a report of one of its managers turned that manager's
+    # figures version: the state is computed afresh and the block re-rendered (at 18:00 about
+    # half the polls).
+    changed = {**POLL_HEADERS, "HX-Trigger": "figures", "X-Figures-State": STALE_STATE}
+    variants.append((f"{size}_poll_changed", "/dashboard/?period=week", changed))
+    # What a head opens and polls at 18:00 (bench/load_client.py): the default window, the
+    # day under review (on a Monday the week before).
+    variants.append((f"{size}_default", "/dashboard/", {}))
+    variants.append((f"{size}_default_poll_changed", "/dashboard/", changed))
     variants.append((f"{size}_profile_page", "/me/", {}))
+    with tenancy.tenant_context(head.company_id):
+        some_manager = managers_in_view(company=head.company, viewer=head).first()
+
+    def turn(headers: dict[str, str]) -> None:
+        if headers is changed:
+            figures_version_bump(head.company_id, [(Scope.MANAGER, some_manager.pk)])
+
     for suffix, url, headers in variants:
         if headers.get("X-Figures-State") == "":
             page = get(client, url).content.decode()
@@ -176,13 +197,16 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
             headers["X-Figures-State"] = state[1]
         log(f"{size} managers: GET {url} {headers or ''}")
         for _ in range(WARMUP):
+            turn(headers)
             get(client, url, headers)
         times, cpu = [], []
         for _ in range(REPEAT):
+            turn(headers)
             started, started_cpu = time.perf_counter(), time.process_time()
             get(client, url, headers)
             times.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
+        turn(headers)
         with CaptureQueriesContext(connection) as queries:
             response = get(client, url, headers)
         emit(f"p50_ms_{suffix}", statistics.median(times))
@@ -196,8 +220,14 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
         emit(f"html_kb_{suffix}", round(len(response.content) / 1024, 1))
         if sql_dir:
             sql_dump(Path(sql_dir) / f"queries_{suffix}.sql", queries.captured_queries)
+        # Python function calls of one request (cProfile): load-independent, unlike CPU ms.
+        turn(headers)
+        counter = cProfile.Profile()
+        counter.runcall(get, client, url, headers)
+        emit(f"calls_{suffix}", pstats.Stats(counter).total_calls)
         if profile and not headers and url.startswith("/dashboard/"):
-            profiler = cProfile.Profile()
+            # CPU time, not wall time: the database's share is not this process's work.
+            profiler = cProfile.Profile(time.process_time)
             profiler.runcall(get, client, url)
             log(f"profile of GET {url}, {size} managers:")
             order = os.environ.get("PROFILE_SORT", "cumulative")

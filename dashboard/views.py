@@ -142,18 +142,15 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
     days = sorted({*checked, *(day for day in strip_days(strip_day) if day <= today)})
     statuses = report_statuses(company=company, manager_ids=ids, days=days, calendar=calendar)
     kpis = company_kpis(company=company)
+    month = Window.around("month", as_of)
+    # The month's totals are read with the table's, once, for every block.
     table = team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
         kpis=kpis, managers=managers, teams=base.teams, statuses=statuses, calendar=calendar,
+        month=month,
     )  # fmt: skip
-    month = Window.around("month", as_of)
-    if window == month:  # the month's totals are read once, for every block
-        month_figures = table.manager_figures()
-    else:
-        month_figures = figures_of_window(
-            company=company, window=month, kpis=kpis, scope=Scope.MANAGER, subject_ids=ids
-        )
+    month_figures = table.month_figures
     attention = attention_list(
         company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
         statuses=statuses, month_figures=month_figures, as_of=as_of,

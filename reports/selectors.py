@@ -2,13 +2,14 @@ import contextlib
 import datetime
 import math
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median, quantiles
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Max, Min, QuerySet, Window
+from django.db.models import F, Max, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -704,12 +705,17 @@ def report_statuses(
     """(manager, day) → submitted, late, absent, day_off, not_joined or missing, in three
     queries. A manager is judged from joining, or from an earlier first report (history
     brought in): a day before that is «not_joined», never a missed report."""
+    # Each manager's first report: one probe of the report_day_uniq index, not a Min over
+    # the whole history (which grows every day).
+    first_report = DailyReport.objects.filter(company=company, manager=OuterRef("pk")).order_by(
+        "date"
+    )
     starts = {
         pk: min(first, company.local_time(joined).date())
         if first
         else company.local_time(joined).date()
         for pk, joined, first in User.objects.filter(company=company, pk__in=manager_ids)
-        .annotate(first=Min("daily_reports__date"))
+        .annotate(first=Subquery(first_report.values("date")[:1]))
         .values_list("pk", "date_joined", "first")
     }
     submitted = {
@@ -718,20 +724,22 @@ def report_statuses(
             company=company, manager_id__in=manager_ids, date__in=days
         ).values_list("manager_id", "date", "submitted_at")
     }
-    absences = list(
-        Absence.objects.filter(
-            company=company, manager_id__in=manager_ids, start__lte=max(days), end__gte=min(days)
-        ).values_list("manager_id", "start", "end")
-    )
+    absences: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
+    for manager_id, start, end in Absence.objects.filter(
+        company=company, manager_id__in=manager_ids, start__lte=max(days), end__gte=min(days)
+    ).values_list("manager_id", "start", "end"):
+        absences[manager_id].append((start, end))
+    working = {day: calendar.is_working(day) for day in days}
     statuses = {}
     for manager_id in manager_ids:
+        away = absences.get(manager_id, ())
         for day in days:
             at = submitted.get((manager_id, day))
             if at is not None:
                 status = "late" if company.local_time(at).date() > day else "submitted"
-            elif any(m == manager_id and start <= day <= end for m, start, end in absences):
+            elif any(start <= day <= end for start, end in away):
                 status = "absent"
-            elif not calendar.is_working(day):
+            elif not working[day]:
                 status = "day_off"
             elif manager_id in starts and day < starts[manager_id]:
                 status = "not_joined"

@@ -6,14 +6,15 @@ last value is the latest day's), so a range costs the same few queries as a mont
 """
 
 import datetime
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, User
@@ -75,7 +76,9 @@ class Figure:
     share_meeting_plan: Decimal | None = None
     plan_to_date: Decimal | None = None
 
-    @property
+    # The properties every surface reads several times per figure (a table cell, the
+    # attention list, the tiles) are worked out once: a Figure never changes.
+    @cached_property
     def running(self) -> bool:
         """The period is still running: a manager's total counts elapsed days, a team's has
         a forecast."""
@@ -95,7 +98,7 @@ class Figure:
             return None
         return completion(actual=self.forecast, plan=self.plan, direction=self.kpi.direction)
 
-    @property
+    @cached_property
     def band_reading(self) -> ReadingKind:
         """Which reading colours the light: the pace while the period runs, else done."""
         return ReadingKind.PACE if self.running else ReadingKind.DONE
@@ -105,7 +108,7 @@ class Figure:
         """Which reading colours the light, in words: «по темпу» or «по выполнению»."""
         return str(BAND_BASES[self.band_reading])
 
-    @property
+    @cached_property
     def shown_completion(self) -> Decimal | None:
         if self.band_reading == ReadingKind.PACE:
             return self.pace_completion
@@ -124,11 +127,11 @@ class Figure:
     def pace_reading(self) -> Reading:
         return reading(self.kpi, self.pace_completion)
 
-    @property
+    @cached_property
     def shown_band(self) -> str:
         return str(self.reading.band)
 
-    @property
+    @cached_property
     def percent_text(self) -> str:
         return self.reading.text
 
@@ -260,25 +263,93 @@ def figures_of_subjects(
     figure, in one query for a day, week or month and three for a range (which needs the
     company's calendar: pass it when it is at hand). Without `plans` a range is only its
     actuals, in one query less (what comparisons with earlier periods need)."""
+    read = FiguresRead(window, subjects, plans)
+    return figures_of_reads(company=company, kpis=kpis, reads=[read], calendar=calendar)[0]
+
+
+@dataclass(frozen=True)
+class FiguresRead:
+    """One read of figures_of_reads: a window's figures of these subjects (figures_of_subjects)."""
+
+    window: Window
+    subjects: Mapping[str, Iterable[int]]
+    plans: bool = True
+
+
+def figures_of_reads(
+    *,
+    company: Company,
+    kpis: dict[int, KPI],
+    reads: Sequence[FiguresRead],
+    calendar: WorkCalendar | None = None,
+) -> list[dict[ScopedKey, Figure]]:
+    """figures_of_subjects for several windows, in the order asked: every day, week and
+    month among them read in one query (a page comparing a window with the period before,
+    a year earlier and the running month pays one round trip, not four); a range as
+    figures_of_subjects reads it."""
+    found: list[dict[ScopedKey, Figure]] = [{} for _read in reads]
+    wanted: dict[tuple[str, datetime.date], list[tuple[int, dict[str, set[int]]]]] = {}
+    match = Q()
+    ranges = []
+    for index, read in enumerate(reads):
+        subjects = {scope: set(ids) for scope, ids in read.subjects.items()}
+        if read.window.is_bucket:
+            wanted.setdefault((read.window.kind, read.window.start), []).append((index, subjects))
+            match |= Q(period=read.window.kind, start=read.window.start) & _subjects_match(subjects)
+        else:
+            ranges.append((index, read, subjects))
+    # Ranges that share no day are summed in one query (the period before and a year
+    # earlier of a running week), each row labelled by the range it falls in.
+    windows = sorted((read.window.start, read.window.end) for _index, read, _subjects in ranges)
+    disjoint = all(end < start for (_s, end), (start, _e) in itertools.pairwise(windows))
+    for group in [ranges] if disjoint else [[found_range] for found_range in ranges]:
+        if not group:
+            continue
+        calendar = calendar or calendar_for(company=company)
+        rows, latest = _range_days(company=company, kpis=kpis, group=group)
+        for index, read, subjects in group:
+            window = read.window
+            month_totals = Total.objects.filter(
+                _subjects_match(subjects), company=company, period="month",
+                start__gte=month_bounds(window.start)[0], start__lte=window.end,
+            )  # fmt: skip
+            found[index] = _range_figures(
+                rows.get(index, []),
+                latest.get(index, {}),
+                month_totals if read.plans else Total.objects.none(),
+                kpis,
+                window,
+                calendar,
+                _range_members(company=company, window=window, subjects=subjects)
+                if read.plans
+                else None,
+                company,
+            )
+    if wanted:
+        # Plain rows, not model instances: a hundred managers' totals are thousands of rows.
+        rows = (
+            Total.objects.filter(match, company=company)
+            .order_by()
+            .values_list("period", "start", "scope", "subject_id", "kpi_id", *FIGURE_COLUMNS)
+        )
+        for period, start, scope, subject_id, kpi_id, *values in rows:
+            kpi = kpis.get(kpi_id)
+            if kpi is None:
+                continue
+            figure = None
+            for index, subjects in wanted.get((period, start), ()):
+                if subject_id in subjects.get(scope, ()):
+                    # One Figure for every read of the same row (they are frozen).
+                    figure = figure or _figure(kpi, dict(zip(FIGURE_COLUMNS, values, strict=True)))
+                    found[index][(scope, subject_id, kpi_id)] = figure
+    return found
+
+
+def _subjects_match(subjects: Mapping[str, Iterable[int]]) -> Q:
     match = Q()
     for scope, ids in subjects.items():
         match |= Q(scope=scope, subject_id__in=list(ids))
-    totals = Total.objects.filter(match, company=company)
-    if window.is_bucket:
-        return _bucket_figures(totals.filter(period=window.kind, start=window.start), kpis)
-    return _range_figures(
-        totals.filter(period="day", start__gte=window.start, start__lte=window.end),
-        totals.filter(
-            period="month", start__gte=month_bounds(window.start)[0], start__lte=window.end
-        )
-        if plans
-        else totals.none(),
-        kpis,
-        window,
-        calendar or calendar_for(company=company),
-        _range_members(company=company, window=window, subjects=subjects) if plans else None,
-        company,
-    )
+    return match
 
 
 FIGURE_COLUMNS = (
@@ -295,18 +366,6 @@ def _figure(kpi: KPI, values: dict) -> Figure:
 
 def figure_of_total(total: Total, kpi: KPI) -> Figure:
     return _figure(kpi, {name: getattr(total, name) for name in FIGURE_COLUMNS})
-
-
-def _bucket_figures(totals: QuerySet[Total], kpis: dict[int, KPI]) -> dict[ScopedKey, Figure]:
-    # Plain rows, not model instances: a hundred managers' totals are thousands of rows.
-    figures = {}
-    for scope, subject_id, kpi_id, *values in totals.order_by().values_list(
-        "scope", "subject_id", "kpi_id", *FIGURE_COLUMNS
-    ):
-        if kpi_id in kpis:
-            row = dict(zip(FIGURE_COLUMNS, values, strict=True))
-            figures[(scope, subject_id, kpi_id)] = _figure(kpis[kpi_id], row)
-    return figures
 
 
 # A manager whose plan counts in a subject's range plan, and the days of the range it covers.
@@ -355,8 +414,47 @@ def _range_members(
     return members
 
 
+RangeGroup = list[tuple[int, FiguresRead, dict[str, set[int]]]]
+
+
+def _range_days(
+    *, company: Company, kpis: dict[int, KPI], group: RangeGroup
+) -> tuple[dict[int, list[dict]], dict[int, dict[ScopedKey, tuple[datetime.date, Decimal]]]]:
+    """The daily totals of ranges that share no day, summed per range (its index among the
+    reads) and subject, and each last-value KPI's latest reported day in each range."""
+    match = Q()
+    labels = []
+    for index, read, subjects in group:
+        inside = Q(start__gte=read.window.start, start__lte=read.window.end)
+        match |= inside & _subjects_match(subjects)
+        labels.append(When(inside, then=Value(index)))
+    days = Total.objects.filter(match, company=company, period="day")
+    rows: dict[int, list[dict]] = defaultdict(list)
+    for row in (
+        days.order_by()
+        .annotate(read=Case(*labels, output_field=IntegerField()))
+        .values("read", "scope", "subject_id", "kpi_id")
+        .annotate(s=Sum("value_sum"), n=Sum("value_count"), days=Sum("days_reported"))
+    ):
+        rows[row["read"]].append(row)
+    # A last-value KPI's figure is its latest reported day's: read only those KPIs' days.
+    last_kpis = [pk for pk, k in kpis.items() if k.aggregation == KPI.Aggregation.LAST]
+    latest: dict[int, dict[ScopedKey, tuple[datetime.date, Decimal]]] = defaultdict(dict)
+    for scope, subject_id, kpi_id, start, value in days.filter(
+        kpi_id__in=last_kpis, last_value__isnull=False
+    ).values_list("scope", "subject_id", "kpi_id", "start", "last_value"):
+        key = (scope, subject_id, kpi_id)
+        for index, read, _subjects in group:
+            if read.window.contains(start):
+                mine = latest[index]
+                if key not in mine or mine[key][0] < start:
+                    mine[key] = (start, value)
+    return rows, latest
+
+
 def _range_figures(
-    day_totals: QuerySet[Total],
+    rows: list[dict],
+    latest: dict[ScopedKey, tuple[datetime.date, Decimal]],
     month_totals: QuerySet[Total],
     kpis: dict[int, KPI],
     window: Window,
@@ -364,7 +462,8 @@ def _range_figures(
     members: dict[ScopedKey | tuple[str, int], list[Member]] | None,
     company: Company,
 ) -> dict[ScopedKey, Figure]:
-    """A custom range: the facts from the daily totals, the plan by the one split.
+    """A custom range: the facts from the daily totals (_range_days), the plan by the one
+    split.
 
     A manager's plan for the range is kpi.selectors' ManagerPlans.period_plan, the rule of
     every other surface (each month's plan over the manager's working days, absences
@@ -372,20 +471,6 @@ def _range_figures(
     plans (in a team, for the days they spent in it); the target of any other KPI is the
     mean of the months' stored targets.
     """
-    rows = (
-        day_totals.order_by()
-        .values("scope", "subject_id", "kpi_id")
-        .annotate(s=Sum("value_sum"), n=Sum("value_count"), days=Sum("days_reported"))
-    )
-    # A last-value KPI's figure is its latest reported day's: read only those KPIs' days.
-    last_kpis = [pk for pk, k in kpis.items() if k.aggregation == KPI.Aggregation.LAST]
-    latest: dict[ScopedKey, tuple[datetime.date, Decimal]] = {}
-    for scope, subject_id, kpi_id, start, value in day_totals.filter(
-        kpi_id__in=last_kpis, last_value__isnull=False
-    ).values_list("scope", "subject_id", "kpi_id", "start", "last_value"):
-        key = (scope, subject_id, kpi_id)
-        if key not in latest or latest[key][0] < start:
-            latest[key] = (start, value)
     targets: dict[ScopedKey, list[Decimal]] = defaultdict(list)
     for scope, subject_id, kpi_id, plan in month_totals.order_by().values_list(
         "scope", "subject_id", "kpi_id", "plan"

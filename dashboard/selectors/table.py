@@ -5,7 +5,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property, partial
+from functools import cached_property
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
@@ -22,9 +22,10 @@ from reports.figures import Sides, figure_sides, sides_by_group
 from reports.selectors import report_statuses
 from rollups.figures import (
     Figure,
+    FiguresRead,
     ScopedKey,
     company_kpis,
-    figures_of_subjects,
+    figures_of_reads,
 )
 from rollups.models import Scope
 from rollups.selectors import plan_advice
@@ -147,6 +148,8 @@ class TeamTable:
     descending: bool
     figures: dict[ScopedKey, Figure]  # the window's, of managers, teams (and the company)
     report_day: datetime.date  # whose reports the status column shows (report_day_of)
+    # The managers' figures of the month team_table was asked for: (manager id, KPI id).
+    month_figures: dict[tuple[int, int], Figure] | None = None
 
     @property
     def report_label(self) -> str:
@@ -232,11 +235,14 @@ def team_table(
     teams: list[Team] | None = None,
     statuses: dict[tuple[int, datetime.date], str] | None = None,
     calendar: WorkCalendar | None = None,
+    month: Window | None = None,
 ) -> TeamTable:
     """Managers × their role's KPIs over the window, grouped by role, with team summaries.
 
     `statuses` (reports by day), the teams in view and the calendar may come from the
     caller when it has read them already; the status column shows the window's day (report_day_of).
+    `month`: the managers' figures of that month too (TeamTable.month_figures), read with
+    the table's own in one query.
     """
     today = company.today()
     kpis = kpis if kpis is not None else company_kpis(company=company)
@@ -251,16 +257,17 @@ def team_table(
     summed = {Scope.TEAM: [t.pk for t in teams]}
     if viewer.can_administer:
         summed[Scope.COMPANY] = [company.pk]
-    read = partial(figures_of_subjects, company=company, kpis=kpis, calendar=calendar)
-    now = read(window=window, subjects={Scope.MANAGER: ids, **summed})
-    # Earlier periods are compared by their actuals only.
-    before = read(
-        window=window.previous().so_far(window, today),
-        subjects={Scope.MANAGER: ids, **summed},
-        plans=False,
-    )
-    year_earlier = read(
-        window=window.year_earlier().so_far(window, today), subjects=summed, plans=False
+    everyone = {Scope.MANAGER: ids, **summed}
+    reads = [
+        FiguresRead(window, everyone),
+        # Earlier periods are compared by their actuals only.
+        FiguresRead(window.previous().so_far(window, today), everyone, plans=False),
+        FiguresRead(window.year_earlier().so_far(window, today), summed, plans=False),
+    ]
+    if month is not None and month != window:
+        reads.append(FiguresRead(month, {Scope.MANAGER: ids}))
+    now, before, year_earlier, *month_read = figures_of_reads(
+        company=company, kpis=kpis, reads=reads, calendar=calendar
     )
     report_day = report_day_of(window, today, calendar)
     if statuses is None or not any(day == report_day for _id, day in statuses):
@@ -304,7 +311,14 @@ def team_table(
         company=company, viewer=viewer, teams=teams, sets=sets,
         figures=(now, before, year_earlier), sides=summed_sides,
     )  # fmt: skip
-    return TeamTable(window, today, groups, summaries, sort, descending, now, report_day)
+    table = TeamTable(window, today, groups, summaries, sort, descending, now, report_day)
+    if month is not None:
+        table.month_figures = (
+            {(m, k): f for (_scope, m, k), f in month_read[0].items()}
+            if month_read
+            else table.manager_figures()
+        )
+    return table
 
 
 def _differing(sides: Sides | None) -> Sides | None:

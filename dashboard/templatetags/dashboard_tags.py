@@ -1,6 +1,7 @@
 from functools import lru_cache
 
 from django import template
+from django.utils.formats import localize
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from dashboard.selectors.attention import at_risk_shown
 from dashboard.selectors.explain import formula_lines
+from dashboard.selectors.strip import ReportStrip
 from dashboard.selectors.table import REPORT_STATUSES, Cell, ManagerRow, SummaryLine
 from kpi.bands import Band
 from kpi.periods import Window
@@ -140,34 +142,41 @@ def differs_mark(sides: Sides) -> str:
 
 
 @register.simple_tag
-def manager_row(
-    row: ManagerRow,
+def manager_rows(
+    rows: list[ManagerRow],
     managers_url: str,
     window: Window,
     kpi_names: dict[int, str],
     report_label: str = "",
 ) -> str:
-    """One manager's <tr>: name, the report day's status (its column's heading as the
-    phone's label), a cell per KPI that opens its formula."""
+    """The role's managers' <tr>s: name, the report day's status (its column's heading as
+    the phone's label), a cell per KPI that opens its formula. One tag for the group: what
+    every row shares (the labels, the window's query) is worked out once."""
     labels = _labels(get_language())
-    base = f"{managers_url}{row.manager.code}/"
     query = window.query()
-    cells = "".join(
-        _cell(
-            cell,
-            f"{base}explain/{cell.figure.kpi.code}/?{query}" if cell.figure else "",
-            labels,
-            kpi_names,
+    month = window.start.isoformat()
+    report_label = report_label or _("Отчёт сегодня")
+    html = []
+    for row in rows:
+        base = f"{managers_url}{row.manager.code}/"
+        cells = "".join(
+            _cell(
+                cell,
+                f"{base}explain/{cell.figure.kpi.code}/?{query}" if cell.figure else "",
+                labels,
+                kpi_names,
+            )
+            for cell in row.cells
         )
-        for cell in row.cells
-    )
-    return format_html(
-        '<tr data-manager="{}"><td><a href="{}?month={}">{}</a>{}</td>'
-        '<td data-label="{}">{}</td>{}</tr>',
-        row.manager.username, base, window.start.isoformat(), str(row.manager),
-        labels["row_risk"] if row.at_risk else "", report_label or _("Отчёт сегодня"),
-        labels.get(row.status, labels["missing"]), mark_safe(cells),  # noqa: S308 - escaped cells
-    )  # fmt: skip
+        tr = format_html(
+            '<tr data-manager="{}"><td><a href="{}?month={}">{}</a>{}</td>'
+            '<td data-label="{}">{}</td>{}</tr>',
+            row.manager.username, base, month, str(row.manager),
+            labels["row_risk"] if row.at_risk else "", report_label,
+            labels.get(row.status, labels["missing"]), mark_safe(cells),  # noqa: S308 - escaped cells
+        )  # fmt: skip
+        html.append(tr)
+    return mark_safe("\n".join(html))  # noqa: S308 - each row is escaped by format_html
 
 
 @register.simple_tag
@@ -268,3 +277,36 @@ def bar_width(figure: Figure | None) -> int:
 @register.filter
 def score_width(score: object) -> int:
     return 0 if score is None else max(0, min(100, int(score)))  # type: ignore[call-overload]
+
+
+@register.simple_tag
+def strip_rows(strip: ReportStrip, managers_url: str) -> str:
+    """The report strip's rows, a manager each: a mark per day (as strip_mark draws it)."""
+    marks = _strip_marks(get_language())
+    rows = []
+    for row in strip.rows:
+        # The marks are escaped once in _strip_marks.
+        days = "".join(f"<td>{marks.get(status, marks['missing'])}</td>" for status in row.days)
+        html = format_html(
+            '<tr data-strip-manager="{}"><th scope="row"><a href="{}{}/">{}</a></th>{}</tr>',
+            row.manager.username, managers_url, row.manager.code, str(row.manager),
+            mark_safe(days),  # noqa: S308 - escaped marks
+        )  # fmt: skip
+        rows.append(html)
+    return mark_safe("\n".join(rows))  # noqa: S308 - each row is escaped by format_html
+
+
+@register.simple_tag
+def leader_items(rows: list[ManagerRow]) -> str:
+    """The role's leaderboard: rank, name, score and its bar (ManagerRow.score)."""
+    items = []
+    for rank, row in enumerate(rows, start=1):
+        score = f"{localize(row.score)} %" if row.score is not None else "—"
+        html = format_html(
+            '<li><span class="leader-name">{}. {}</span> <span class="leader-score">{}</span>'
+            '\n          <span class="bar"><span class="fill" style="width: {}%"></span>'
+            "</span></li>",
+            rank, str(row.manager), score, score_width(row.score),
+        )  # fmt: skip
+        items.append(html)
+    return mark_safe("\n".join(items))  # noqa: S308 - each item is escaped by format_html

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts import tenancy
 from accounts.models import SalesRole, User
 from dashboard.selectors.table import Cell, ManagerRow, team_table
-from dashboard.templatetags.dashboard_tags import manager_row
+from dashboard.templatetags.dashboard_tags import manager_rows
 from kpi import selectors as kpi_selectors
 from kpi import services as kpi_services
 from kpi.bands import Band, kpi_band, reading
@@ -113,7 +113,7 @@ def test_the_colour_is_the_colour_of_the_percent_shown(alpha: Cast, value, text,
         figure = Figure(kpi, value, D(100), value, str(stored))
         assert (figure.percent_text, figure.shown_band) == (text, str(band))
         row = ManagerRow(alpha.manager, "submitted", [Cell(figure)])
-        html = manager_row(row, "/dashboard/managers/", Window.around("day", start_of(alpha)),
+        html = manager_rows([row], "/dashboard/managers/", Window.around("day", start_of(alpha)),
                            {kpi.pk: kpi.name})  # fmt: skip
         assert f'class="band-{band}"' in html
         if value is not None:
