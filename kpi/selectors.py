@@ -48,12 +48,16 @@ def active_on(on: datetime.date, *, through: str = "") -> Q:
     )
 
 
-def role_kpis_on(*, company: Company, sales_role: SalesRole | int, on: datetime.date) -> list[KPI]:
+def role_kpis_on(
+    *, company: Company, sales_role: SalesRole | int, on: datetime.date, with_parts: bool = True
+) -> list[KPI]:
     """The role's KPI set on a day: past periods are shown with the set active then.
 
     The KPIs are read alone (in the role's order, through the one join the filter makes);
     a ratio's parts come from the set itself, and only parts outside it are read, in one
-    more query: the form and the submission read this on every request."""
+    more query: the form and the submission read this on every request. A caller that
+    drops the ratios (the typed KPIs) may leave their parts unread (`with_parts=False`:
+    a ratio's `numerator` and `denominator` are then not to be read)."""
     kpis = list(
         KPI.objects.filter(
             active_on(on, through="role_kpis__"), company=company, role_kpis__sales_role=sales_role
@@ -66,7 +70,7 @@ def role_kpis_on(*, company: Company, sales_role: SalesRole | int, on: datetime.
         for part_id in (kpi.numerator_id, kpi.denominator_id)
         if part_id is not None
     }
-    if parts - by_id.keys():
+    if with_parts and parts - by_id.keys():
         by_id.update(
             (part.pk, part)
             for part in KPI.objects.filter(company=company, pk__in=parts - by_id.keys())
@@ -74,18 +78,22 @@ def role_kpis_on(*, company: Company, sales_role: SalesRole | int, on: datetime.
     for kpi in [*by_id.values()]:
         kpi.company = company  # a KPI's bands fall back to its company's (kpi.bands.thresholds)
     for kpi in kpis:
-        if kpi.numerator_id is not None:
+        if kpi.numerator_id in by_id:
             kpi.numerator = by_id[kpi.numerator_id]
-        if kpi.denominator_id is not None:
+        if kpi.denominator_id in by_id:
             kpi.denominator = by_id[kpi.denominator_id]
     return kpis
 
 
-def manager_kpis(*, company: Company, manager: User, on: datetime.date) -> list[KPI]:
+def manager_kpis(
+    *, company: Company, manager: User, on: datetime.date, with_parts: bool = True
+) -> list[KPI]:
     """The KPIs of the manager's sales role on a day (none without a role)."""
     if manager.sales_role_id is None:
         return []
-    return role_kpis_on(company=company, sales_role=manager.sales_role_id, on=on)
+    return role_kpis_on(
+        company=company, sales_role=manager.sales_role_id, on=on, with_parts=with_parts
+    )
 
 
 def role_kpi_history(*, company: Company, sales_role: SalesRole) -> QuerySet[RoleKPI]:

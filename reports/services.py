@@ -157,38 +157,71 @@ def report_submit(
         if questions:
             raise NeedsConfirmation(questions)
     imported = imported_of_day(company=company, manager=manager, day=day, kpis=by_code.values())
-    with transaction.atomic():
+    # No savepoint of its own (two round trips of every submit in a request's transaction):
+    # a refusal leaves the block before it is raised, so it never spoils the caller's
+    # transaction; an error inside still does, as it should.
+    refusal: Exception | None = None
+    with transaction.atomic(savepoint=False):
         report = (
             DailyReport.objects.select_for_update()
             .filter(company=company, manager=manager, date=day)
             .first()
         )
         if report is None:
-            submission = _create(company, manager, day, parsed, by_code, imported, actor)
-            rollups.totals_mark(company=company, change=ReportChanged(manager=manager, day=day))
-            report_event_emit(
-                company=company, report=submission.report, event=Event.REPORT_FILED, actor=actor
-            )
-            return submission
-        stored = {v.kpi.code: v.value for v in report.values.select_related("kpi")}
-        if version != report.version:
-            raise ReportConflict(report, stored, parsed)
-        # Only a figure that differs from the stored one is written and logged: a value sent
-        # back as it was is no change, and a correction that changes nothing needs no reason.
-        changes = {code: value for code, value in parsed.items() if stored.get(code) != value}
-        if changes and actor.pk != manager.pk and not reason.strip():
-            raise ValidationError(
-                {"reason": _("Укажите причину исправления: её увидят менеджер и руководитель.")}
-            )
-        for code, value in changes.items():
-            kpi = by_code[code]
-            source = _source_of(value, imported.get(kpi.pk))
-            old = stored.get(code)
-            _value_change(report, kpi, old, value, source, actor=actor, reason=reason.strip())
-        if changes:
-            _new_version(company, manager, report, actor=actor, reason=reason.strip())
-        ReportDraft.objects.filter(company=company, manager=manager, date=day).delete()
-        return Submission(report, created=False, changed=len(changes))
+            try:
+                submission = _create(company, manager, day, parsed, by_code, imported, actor)
+            except ReportConflict as conflict:  # another tab filed it first
+                refusal = conflict
+            else:
+                rollups.totals_mark(company=company, change=ReportChanged(manager=manager, day=day))
+                report_event_emit(
+                    company=company, report=submission.report, event=Event.REPORT_FILED,
+                    actor=actor,
+                )  # fmt: skip
+                return submission
+        else:
+            stored = {v.kpi.code: v.value for v in report.values.select_related("kpi")}
+            # Only a figure that differs from the stored one is written and logged: a value
+            # sent back as it was is no change, and a correction that changes nothing needs
+            # no reason.
+            changes = {code: value for code, value in parsed.items() if stored.get(code) != value}
+            if version != report.version:
+                refusal = ReportConflict(report, stored, parsed)
+            elif changes and actor.pk != manager.pk and not reason.strip():
+                refusal = ValidationError(
+                    {"reason": _("Укажите причину исправления: её увидят менеджер и руководитель.")}
+                )
+            else:
+                return _correct(
+                    company, manager, report, changes, stored, by_code, imported,
+                    actor=actor, reason=reason.strip(),
+                )  # fmt: skip
+    assert refusal is not None  # every path that did not return set it
+    raise refusal
+
+
+def _correct(
+    company: Company,
+    manager: User,
+    report: DailyReport,
+    changes: dict[str, Decimal],
+    stored: dict[str, Decimal],
+    by_code: dict[str, KPI],
+    imported: dict[int, ImportedFigure],
+    *,
+    actor: User,
+    reason: str,
+) -> Submission:
+    """A filed report's figures that changed, each with its line of history."""
+    for code, value in changes.items():
+        kpi = by_code[code]
+        source = _source_of(value, imported.get(kpi.pk))
+        old = stored.get(code)
+        _value_change(report, kpi, old, value, source, actor=actor, reason=reason)
+    if changes:
+        _new_version(company, manager, report, actor=actor, reason=reason)
+    ReportDraft.objects.filter(company=company, manager=manager, date=report.date).delete()
+    return Submission(report, created=False, changed=len(changes))
 
 
 def _create(

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,6 +37,11 @@ def _posted_version(request: HttpRequest) -> int:
     match no stored report, so it is a conflict (both values shown), never a 500."""
     text = request.POST.get("version") or "0"
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
+
+
+def _check_url(day: datetime.date) -> str:
+    """Where a field of the day's form is checked as it is typed (each row's hx-post)."""
+    return reverse("report-check", args=[day.isoformat()])
 
 
 @dataclass
@@ -128,6 +134,7 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
         "problems": outcome.problems,
         "questions": outcome.questions,
         "conflict": outcome.conflict,
+        "check_url": _check_url(date),
         "client_alerts": open_alerts(company=company, viewer=manager)[:5],
     }
     return render(request, "reports/report_form.html", context)
@@ -161,6 +168,7 @@ def report_check(request: HttpRequest, day: str) -> HttpResponse:
         "row": row,
         "errors": {row.kpi.code: check.error} if check.error else {},
         "warning": check.question,
+        "check_url": _check_url(date),
     }
     return render(request, "reports/report_form.html#row", context)
 

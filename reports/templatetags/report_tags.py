@@ -5,13 +5,16 @@ from django import template
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from dashboard.templatetags.dashboard_tags import readings
+from kpi.models import KPI
 from kpi.templatetags.kpi_tags import kpi_figure
 from kpi.values import format_date, format_plan, format_value
-from reports.selectors import KpiStanding, RecentReport
+from reports.selectors import FormRow, KpiStanding, RecentReport
 
 register = template.Library()
 
@@ -87,3 +90,154 @@ def standing_row(standing: KpiStanding) -> str:
         _("План на месяц"), format_plan(standing.month_plan, kpi),
         _("Что нужно"), needed,
     )  # fmt: skip
+
+
+# The end-of-day form's rows, built in Python for the same reason: a row per KPI in every
+# form request (and the live check's one row), and the template language resolving its
+# dozens of variables and filters was most of the form's rendering time.
+
+
+def _row_field(row: FormRow, *, editable: bool, first: bool, invalid: bool, check_url: str):
+    code = row.kpi.code
+    if row.computed:
+        return format_html(
+            '<output id="id_{}">{}</output>\n      <small class="muted">{}</small>',
+            code,
+            format_value(row.mtd_actual, row.kpi),
+            _("считается сам из ваших цифр"),
+        )
+    if not editable:
+        return format_html(
+            '<input id="id_{}" value="{}" readonly aria-readonly="true" '
+            'aria-describedby="day-lock meta-{}">',
+            code,
+            row.text,
+            code,
+        )
+    return format_html(
+        '<input id="id_{}" name="{}" value="{}" inputmode="{}"\n'
+        '             autocomplete="off" {}{}aria-describedby="meta-{}"\n'
+        '             hx-post="{}" hx-trigger="change" hx-target="closest .report-row" '
+        'hx-swap="outerHTML" hx-include="closest form">',
+        code,
+        code,
+        row.text,
+        "text" if row.kpi.unit == KPI.Unit.DURATION else "decimal",
+        mark_safe("autofocus ") if first else "",
+        mark_safe('aria-invalid="true" ') if invalid else "",
+        code,
+        check_url,
+    )
+
+
+def _sentence(template: str, **values: str) -> SafeString:
+    """A translated sentence with its figures escaped, as {% blocktranslate %} writes it."""
+    return mark_safe(template % {name: escape(value) for name, value in values.items()})  # noqa: S308
+
+
+def _row_notes(row: FormRow) -> list[SafeString]:
+    """The mismatch with the source and which figure counts, under the field."""
+    notes = []
+    by_phone = row.imported_source == "telephony"
+    if row.mismatch or row.counts_source:
+        recorded = format_value(row.imported, row.kpi)
+    if row.mismatch:
+        typed = Truncator(row.text).chars(31)
+        if by_phone:
+            said = _("Вы указали %(typed)s, а телефония показывает %(recorded)s.")
+        else:
+            said = _("Вы указали %(typed)s, а CRM показывает %(recorded)s.")
+        if row.counts_source:
+            then = _("В итоги идёт цифра источника, руководитель увидит обе.")
+        else:
+            then = _("Руководитель увидит расхождение.")
+        notes.append(
+            format_html(
+                '<p class="warning mismatch" role="status">{} {}</p>',
+                _sentence(said, typed=typed, recorded=recorded),
+                then,
+            )
+        )
+    if row.counts_source:
+        if by_phone:
+            counted = _("В итоги идёт цифра телефонии: %(recorded)s.")
+        else:
+            counted = _("В итоги идёт цифра CRM: %(recorded)s.")
+        notes.append(
+            format_html(
+                '<p class="muted record" role="status">{}</p>',
+                _sentence(counted, recorded=recorded),
+            )
+        )
+    return notes
+
+
+@register.simple_tag
+def report_row(
+    row: FormRow,
+    *,
+    editable: bool,
+    check_url: str,
+    first: bool = False,
+    errors: dict[str, str] | None = None,
+    questions: dict[str, str] | None = None,
+    warning: str | None = None,
+) -> str:
+    """One KPI's row of the end-of-day form: its field (or computed figure), the day's plan
+    and what is left, the month so far with its readings, and the row's messages."""
+    kpi, code = row.kpi, row.kpi.code
+    error = (errors or {}).get(code)
+    question = (questions or {}).get(code)
+    duration = kpi.unit == KPI.Unit.DURATION
+    unit = _("ч:мм:сс или минуты") if duration else kpi.get_unit_display()
+    meta = []
+    if row.day_plan is not None:
+        meta.append(format_html("{}: {}", _("план на день"), format_plan(row.day_plan, kpi)))
+    if row.left_today is not None:
+        meta.append(
+            format_html(
+                ' · <strong class="left">{}: {}</strong>',
+                _("осталось"),
+                format_value(row.left_today, kpi),
+            )
+        )
+    meta.append(format_html(" · {}: {}", _("с начала месяца"), format_value(row.mtd_actual, kpi)))
+    if row.month.running or row.completion is not None:
+        meta.append(format_html(" {}", readings(row.month)))
+    parts = [
+        format_html(
+            '<div class="report-row band-{}{}" id="row-{}">\n'
+            '    <label for="id_{}">{}\n      <span class="muted">({})</span></label>\n    {}',
+            str(row.band),
+            " computed" if row.computed else "",
+            code,
+            code,
+            kpi.name,
+            unit,
+            _row_field(
+                row, editable=editable, first=first, invalid=bool(error), check_url=check_url
+            ),
+        )
+    ]
+    if row.source in ("crm", "telephony"):
+        parts.append(
+            format_html(
+                '<span class="badge source">{}</span>',
+                _("из CRM") if row.source == "crm" else _("из телефонии"),
+            )
+        )
+    parts.append(
+        format_html(
+            '<div class="meta" id="meta-{}">\n      {}\n    </div>',
+            code,
+            format_html_join("", "{}", ((item,) for item in meta)),
+        )
+    )
+    parts += _row_notes(row)
+    if error:
+        parts.append(format_html('<p class="error" role="alert">{}</p>', error))
+    if question:
+        parts.append(format_html('<p class="warning" role="alert">{}</p>', question))
+    if warning:
+        parts.append(format_html('<p class="warning" role="status">{}</p>', warning))
+    return format_html("{}\n  </div>", mark_safe("\n    ".join(parts)))  # noqa: S308

@@ -107,6 +107,26 @@ def test_the_second_tab_gets_a_conflict_with_both_values(ctx, today):
     assert stored(ctx, today)["calls"] == D(60)
 
 
+def test_a_refused_submission_leaves_the_callers_transaction_usable(ctx, today, monkeypatch):
+    """report_submit takes no savepoint of its own: each refusal (a conflict, a missing
+    reason, a race lost at the insert) is raised outside its block, and the request that
+    asked goes on to render the page in the same transaction."""
+    first = submit(ctx, today, version=0)
+    with transaction.atomic():  # the request's transaction (ATOMIC_REQUESTS)
+        with pytest.raises(services.ReportConflict):
+            submit(ctx, today, {**FIGURES, "calls": "45"}, version=0)
+        with pytest.raises(ValidationError, match="причину"):
+            submit(
+                ctx, today, {**FIGURES, "calls": "45"}, actor=ctx.head,
+                manager=ctx.managers[1], version=first.report.version,
+            )  # fmt: skip
+        # Another tab inserted between the read and the insert: the constraint decides.
+        monkeypatch.setattr(DailyReport.objects, "select_for_update", DailyReport.objects.none)
+        with pytest.raises(services.ReportConflict):
+            submit(ctx, today, {**FIGURES, "calls": "45"}, version=0)
+        assert stored(ctx, today)["calls"] == D(60)  # still a usable transaction
+
+
 @pytest.mark.parametrize(
     ("field", "typed", "message"),
     [
