@@ -257,19 +257,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
-    for name in ("DATABASE_URL", "DATABASE_ADMIN_URL"):
-        if not os.environ.get(name):
-            sys.exit(f"bench: {name} is not set; run it through scripts/bench dashboard")
-    # The test client's host; persistent connections as docker-compose.yml deploys them;
-    # plain static storage (the manifest may be older than the templates).
-    os.environ["ALLOWED_HOSTS"] = ",".join(
-        filter(None, [os.environ.get("ALLOWED_HOSTS", ""), "testserver"])
-    )
-    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
-    os.environ.setdefault(
-        "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
-    )
-    rollup.setup_django()
+    rollup.in_process_like_production("dashboard", needs=("DATABASE_URL", "DATABASE_ADMIN_URL"))
     today = datetime.datetime.now(rollup.MOSCOW).date()  # every company is on Moscow time
     rollup.machine()
     emit("conn_max_age", os.environ["DB_CONN_MAX_AGE"])

@@ -265,17 +265,7 @@ def main() -> None:
         "--profile", type=int, default=0, metavar="N", help="cProfile one request: top N to stderr"
     )
     args = parser.parse_args()
-    for name in ("DATABASE_URL", "DATABASE_OWNER_URL"):
-        if not os.environ.get(name):
-            sys.exit(f"bench: {name} is not set; run it through scripts/bench my_page")
-    os.environ["ALLOWED_HOSTS"] = ",".join(
-        filter(None, [os.environ.get("ALLOWED_HOSTS", ""), "testserver"])
-    )
-    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
-    os.environ.setdefault(
-        "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
-    )
-    rollup.setup_django()
+    rollup.in_process_like_production("my_page", needs=("DATABASE_URL", "DATABASE_OWNER_URL"))
     from django.test import Client
 
     from accounts import tenancy

@@ -123,18 +123,7 @@ def main() -> None:
         "--head", action="store_true", help="the trivial pages as the company's head of sales"
     )
     args = parser.parse_args()
-    for name in ("DATABASE_URL", "DATABASE_OWNER_URL"):
-        if not os.environ.get(name):
-            sys.exit(f"bench: {name} is not set; run it through scripts/bench request_cost")
-    os.environ["ALLOWED_HOSTS"] = ",".join(
-        filter(None, [os.environ.get("ALLOWED_HOSTS", ""), "testserver"])
-    )
-    # As production runs (docker-compose.yml): persistent connections, DEBUG off.
-    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
-    os.environ.setdefault(
-        "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
-    )
-    rollup.setup_django()
+    rollup.in_process_like_production("request_cost", needs=("DATABASE_URL", "DATABASE_OWNER_URL"))
     import datetime
 
     from django.conf import settings

@@ -155,6 +155,24 @@ def serve_like_production(bench: str) -> None:
     setup_django()
 
 
+def in_process_like_production(bench: str, *, needs: tuple[str, ...]) -> None:
+    """The settings of a bench that drives the app in its own process with Django's test
+    client: the client's host allowed, persistent connections as docker-compose.yml deploys
+    them, plain static storage (the manifest may be older than the templates); then Django.
+    `needs`: the environment scripts/bench sets and the bench cannot run without."""
+    for name in needs:
+        if not os.environ.get(name):
+            sys.exit(f"bench: {name} is not set; run it through scripts/bench {bench}")
+    os.environ["ALLOWED_HOSTS"] = ",".join(
+        filter(None, [os.environ.get("ALLOWED_HOSTS", ""), "testserver"])
+    )
+    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
+    os.environ.setdefault(
+        "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    setup_django()
+
+
 def admin_connect(*, autocommit: bool = False) -> psycopg.Connection:
     return psycopg.connect(os.environ["DATABASE_ADMIN_URL"], autocommit=autocommit)
 
