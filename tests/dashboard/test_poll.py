@@ -39,6 +39,24 @@ POLL = {"HX-Request": "true", "HX-Target": "figures", "HX-Trigger": "figures"}
 FIGURES = {"calls": "40", "long_calls": "20", "leads": "2", "talk_time": "0:40:00"}
 
 
+def stranger_in_another_team(alpha: Cast, today: datetime.date) -> User:
+    """A manager of a second team with its own head; the day has begun in the first head's
+    team (the company's first report of a day brings every team's total of it, with its
+    silent managers' plans), and the cast's reports are all rolled up."""
+    with tenancy.tenant_context(alpha.company):
+        other_head = account_services.user_create(
+            company=alpha.company, username="alpha.head2", password=PASSWORD, role=User.Role.HEAD
+        )
+        other = account_services.team_create(company=alpha.company, name="Вторая", head=other_head)
+        stranger = account_services.user_create(
+            company=alpha.company, username="alpha.stranger", password=PASSWORD, team=other,
+            sales_role=alpha.managers[0].sales_role,
+        )  # fmt: skip
+        file_report(alpha, alpha.managers[0], today, FIGURES)
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    return stranger
+
+
 def state_of(response) -> str:
     """The state the rendered block will poll with (its hx-headers)."""
     assert response.status_code == 200
@@ -90,19 +108,7 @@ def test_only_the_blocks_own_poll_may_be_answered_204(client, alpha: Cast):
 
 def test_a_report_outside_the_heads_teams_leaves_the_poll_at_204(client, alpha: Cast):
     today = alpha.company.today()
-    with tenancy.tenant_context(alpha.company):
-        other_head = account_services.user_create(
-            company=alpha.company, username="alpha.head2", password=PASSWORD, role=User.Role.HEAD
-        )
-        other = account_services.team_create(company=alpha.company, name="Вторая", head=other_head)
-        stranger = account_services.user_create(
-            company=alpha.company, username="alpha.stranger", password=PASSWORD, team=other,
-            sales_role=alpha.managers[0].sales_role,
-        )  # fmt: skip
-        # The company's first report of a day brings every team's total of it (with its
-        # silent managers' plans): here the day has begun in the head's team.
-        file_report(alpha, alpha.managers[0], today, FIGURES)
-    rollup_services.rollup_run(company_id=alpha.company.pk)  # the cast's reports: all current
+    stranger = stranger_in_another_team(alpha, today)
     client.force_login(alpha.head)
     state = state_of(client.get(reverse("dashboard")))
     admin = Client()
@@ -245,17 +251,7 @@ def test_a_report_in_another_team_leaves_the_heads_poll_a_cache_read(client, alp
     so their poll is answered by the middleware without a query of its own; the admin's,
     who sees the whole company, and a report in the head's own team still go the whole way."""
     today = alpha.company.today()
-    with tenancy.tenant_context(alpha.company):
-        other_head = account_services.user_create(
-            company=alpha.company, username="alpha.head2", password=PASSWORD, role=User.Role.HEAD
-        )
-        other = account_services.team_create(company=alpha.company, name="Вторая", head=other_head)
-        stranger = account_services.user_create(
-            company=alpha.company, username="alpha.stranger", password=PASSWORD, team=other,
-            sales_role=alpha.managers[0].sales_role,
-        )  # fmt: skip
-        file_report(alpha, alpha.managers[0], today, FIGURES)
-    rollup_services.rollup_run(company_id=alpha.company.pk)
+    stranger = stranger_in_another_team(alpha, today)
     client.force_login(alpha.head)
     state = state_of(client.get(reverse("dashboard")))
     admin = Client()
