@@ -34,6 +34,14 @@ BAND_LABELS = {
 }
 
 
+def has_plan(plan: Decimal | None, direction: str) -> bool:
+    """A plan a completion can be computed against: none, a negative one and, where higher
+    is better, zero are no plan (completion's rule; a figure says «нет плана» by it)."""
+    if plan is None or plan < 0:
+        return False
+    return direction == KPI.Direction.LOWER or plan != 0
+
+
 def completion(*, actual: Decimal | None, plan: Decimal | None, direction: str) -> Decimal | None:
     """Completion in percent, rounded to 0.01, capped; None when there is nothing to compare.
 
@@ -41,15 +49,13 @@ def completion(*, actual: Decimal | None, plan: Decimal | None, direction: str) 
     Lower is better: plan / actual. An actual of zero meets any plan: the cap. A plan of
     zero with a positive actual: 0 %.
     """
-    if plan is None or actual is None or plan < 0:
+    if actual is None or not has_plan(plan, direction):
         return None
     if direction == KPI.Direction.LOWER:
         if actual <= 0:
             return COMPLETION_CAP
         value = plan / actual * HUNDRED
     else:
-        if plan == 0:
-            return None
         value = max(actual, Decimal(0)) / plan * HUNDRED
     # Half up, as PostgreSQL rounds: the stored totals and this agree to the cent.
     return min(value, COMPLETION_CAP).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -110,18 +110,28 @@ def imported_of_day(
     return imported
 
 
+class ManagerDays(dict[datetime.date, dict[str, Decimal]]):
+    """A manager's figures of record by day and KPI code (kpi.aggregation.DailyFigures), and
+    the days the manager's own report is in (`reported`): a source's figure alone does not
+    end the manager's day (the engine's reported_today), so it runs no pace to today."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reported: set[datetime.date] = set()
+
+
 def daily_figures(
     *, company: Company, manager: User, start: datetime.date, end: datetime.date
-) -> dict[datetime.date, dict[str, Decimal]]:
+) -> ManagerDays:
     """The manager's figures of record by day and KPI code, the shape kpi.aggregation
     works on (what the totals hold for the same days)."""
     figures = figures_of_managers(company=company, manager_ids=[manager.pk], start=start, end=end)
-    return figures.get(manager.pk, {})
+    return figures.get(manager.pk, ManagerDays())
 
 
 def figures_of_managers(
     *, company: Company, manager_ids: Iterable[int], start: datetime.date, end: datetime.date
-) -> dict[int, dict[datetime.date, dict[str, Decimal]]]:
+) -> dict[int, ManagerDays]:
     """Each manager's figures of record by day and KPI code (`daily_figures`), in one query:
     the typed figures and, over them, the sources' figures of the KPIs they count for
     (`source_counts`, as FACTS_OF_RECORD_SQL says it)."""
@@ -149,13 +159,15 @@ def figures_of_managers(
         .annotate(counts=Value(True))
         .values_list("manager_id", "date", "kpi__code", "value", "counts")
     )
-    figures: dict[int, dict[datetime.date, dict[str, Decimal]]] = defaultdict(dict)
+    figures: dict[int, ManagerDays] = defaultdict(ManagerDays)
     of_record = []
     for manager_id, day, code, value, counts in typed.union(recorded, all=True):
         if counts:
             of_record.append((manager_id, day, code, value))
         else:
+            # A typed figure is a filed report's: every report holds its typed KPIs.
             figures[manager_id].setdefault(day, {})[code] = value
+            figures[manager_id].reported.add(day)
     for manager_id, day, code, value in of_record:
         figures[manager_id].setdefault(day, {})[code] = value
     return dict(figures)

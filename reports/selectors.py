@@ -559,7 +559,10 @@ def report_form(
             text, source = "", ""
         day_plan = plans.period_plan(kpi, day, day) if not computed else plans.month_plan(kpi, day)
         # The month as of the form's day, as every surface shows it (rollups.figures).
-        month = figure_of_days(kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day)
+        month = figure_of_days(
+            kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day,
+            reported_today=report is not None,
+        )  # fmt: skip
         shown = month.reading
         today_value = value.value if value else (figure.value if figure else None)
         if kpi.code in draft:
@@ -657,7 +660,7 @@ def manager_overview(
     figures = daily_figures(
         company=company, manager=manager, start=min(first, trend_start), end=day
     )
-    reported_today = day in figures
+    reported_today = day in figures.reported
     # Days still ahead to make up the month: today counts only if it is not reported yet.
     week_end = week_bounds(day)[1]
     plans = kpi_selectors.manager_plans(
@@ -673,10 +676,14 @@ def manager_overview(
     for kpi in kpis:
         # The week and the month as every surface shows them (rollups.figures.Figure):
         # while they run, the light is the pace, and done so far is against the plan to date.
-        month = figure_of_days(kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day)
+        month = figure_of_days(
+            kpi=kpi, days=figures, plans=plans, start=first, end=last, today=day,
+            reported_today=reported_today,
+        )  # fmt: skip
         week = figure_of_days(
-            kpi=kpi, days=figures, plans=plans, start=this_week, end=week_end, today=day
-        )
+            kpi=kpi, days=figures, plans=plans, start=this_week, end=week_end, today=day,
+            reported_today=reported_today,
+        )  # fmt: skip
         month_plan = plans.period_plan(kpi, first, last)
         needed = None
         if kpi.is_summed and month_plan is not None:
@@ -709,8 +716,9 @@ def manager_overview(
         point = TrendPoint(start, {})
         for kpi in kpis:
             point.completion[kpi.name] = figure_of_days(
-                kpi=kpi, days=figures, plans=plans, start=start, end=end, today=day
-            ).shown_completion
+                kpi=kpi, days=figures, plans=plans, start=start, end=end, today=day,
+                reported_today=reported_today,
+            ).shown_completion  # fmt: skip
         trend.append(point)
     # This week's point is the week's figure the table shows.
     trend.append(TrendPoint(this_week, {s.kpi.name: s.week.shown_completion for s in standings}))

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Company, User
 from accounts.selectors import memberships_during
 from kpi.aggregation import DailyFigures, period_value
-from kpi.bands import Band, Reading, completion, reading
+from kpi.bands import Band, Reading, completion, has_plan, reading
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
 from kpi.periods import Window, month_bounds
@@ -45,6 +45,8 @@ class ReadingKind(StrEnum):
 
 
 READING_LABELS = {ReadingKind.DONE: _("выполнено на сегодня"), ReadingKind.PACE: _("по темпу")}
+# A running period with a plan and nothing to read yet (Figure.waiting), not «нет плана».
+WAITING_LABEL = _("ещё нет данных")
 # The light's reading, as a legend says it: a finished period's done is its completion.
 BAND_BASES = {ReadingKind.DONE: _("по выполнению"), ReadingKind.PACE: _("по темпу")}
 
@@ -115,6 +117,18 @@ class Figure:
         return self.done_so_far_completion
 
     @cached_property
+    def waiting(self) -> bool:
+        """A running period with a plan but no reading yet: no working day of it is over
+        and reported (a week's first morning before the report), or nothing is reported, so
+        there is neither a pace nor a plan to date. It has a plan: every surface says
+        «ещё нет данных» (WAITING_LABEL), not «нет плана»."""
+        return (
+            self.running
+            and self.shown_completion is None
+            and has_plan(self.plan, self.kpi.direction)
+        )
+
+    @cached_property
     def reading(self) -> Reading:
         """The completion that colours the light, as shown, and the colour of that number."""
         return reading(self.kpi, self.shown_completion)
@@ -137,7 +151,7 @@ class Figure:
 
     @property
     def band_label(self) -> str:
-        return self.reading.label
+        return str(WAITING_LABEL) if self.waiting else self.reading.label
 
     @property
     def actual_text(self) -> str:
@@ -171,12 +185,15 @@ def figure_of_days(
     start: datetime.date,
     end: datetime.date,
     today: datetime.date,
+    reported_today: bool,
 ) -> Figure:
     """One manager's figure for [start, end] straight from their reported days, the way
     rollups.engine stores it (rounded as it rounds), for the pages that read the reports
     themselves: «Мои показатели» and the end-of-day form. `today` is the day the figure is
-    seen on; a week or month holding it is running. The readings and the light are then
-    Figure's, as on every other surface."""
+    seen on; a week or month holding it is running, its days counted to today once the
+    manager's report of today is in (`reported_today`; a source's figure of today is not
+    one), else to yesterday. The readings and the light are then Figure's, as on every
+    other surface."""
     inside = {day: values for day, values in days.items() if start <= day <= end}
     actual = _q(period_value(kpi, inside), FOUR_PLACES)
     plan = _q(plans.period_plan(kpi, start, end), EXACT)
@@ -186,7 +203,7 @@ def figure_of_days(
     at_risk = False
     if running:
         # As the engine counts them: to today once today is reported, else to yesterday.
-        as_of = today if today in days else today - datetime.timedelta(days=1)
+        as_of = today if reported_today else today - datetime.timedelta(days=1)
         elapsed = len([day for day in working if day <= as_of])
         if not kpi.is_summed:
             forecast, plan_to_date = actual, plan

@@ -15,7 +15,7 @@ from kpi.bands import Band
 from kpi.periods import Window
 from kpi.values import format_value
 from reports.figures import Sides, source_counts
-from rollups.figures import Figure, ReadingKind
+from rollups.figures import WAITING_LABEL, Figure, ReadingKind
 
 register = template.Library()
 
@@ -64,6 +64,7 @@ def _labels(language: str | None) -> dict[str, str]:
         "missing": format_html('<span class="badge red">✗ {}</span>', _("нет отчёта")),
         "not_joined": format_html('<span class="muted">{}</span>', _("ещё не работал")),
         "no_plan": escape(_("нет плана")),
+        "waiting": escape(WAITING_LABEL),
         "risk": format_html('<span title="{}">⚠</span>', _("Прогноз ниже плана")),
         "row_risk": format_html(
             ' <span class="badge red" title="{}">⚠ {}</span>',
@@ -90,7 +91,7 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
         return '<td><span class="muted">—</span></td>'
     band = figure.shown_band
     shown = figure.shown_completion
-    percent = figure.percent_text if shown is not None else labels["no_plan"]
+    percent = figure.percent_text if shown is not None else _no_reading(figure, labels)
     # The colour in words for a screen reader; «нет плана» is already the text (said once).
     hidden = f' <span class="visually-hidden">{labels[band]}</span>' if shown is not None else ""
     extra = _done_so_far(figure, labels)
@@ -110,6 +111,11 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
         f'<span class="band"{_pace_title(figure, labels)}>{ICONS.get(band, "·")} {percent}'
         f"{hidden}</span>{extra}</a></td>"
     )
+
+
+def _no_reading(figure: Figure, labels: dict[str, str]) -> str:
+    """What a figure with no percent says instead: it has no plan, or nothing to read yet."""
+    return labels["waiting"] if figure.waiting else labels["no_plan"]
 
 
 def _pace_title(figure: Figure, labels: dict[str, str]) -> str:
@@ -226,7 +232,7 @@ def readings(figure: Figure | None) -> str:
     light = (
         f"{ICONS.get(band, '·')} {figure.percent_text} · {labels[band]}"
         if figure.shown_completion is not None
-        else labels["no_plan"]
+        else _no_reading(figure, labels)
     )
     note = ""
     if figure.running:

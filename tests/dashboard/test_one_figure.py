@@ -59,6 +59,15 @@ def _n(text: str) -> str:
     return " ".join(text.split())
 
 
+def _none(figure: Figure) -> str:
+    """A figure with no percent: a running one with a plan has nothing to read yet, any
+    other has no plan (none, negative, or zero where higher is better)."""
+    plan = figure.plan
+    lower = figure.kpi.direction == "lower"
+    planned = plan is not None and (plan > 0 or (lower and plan == 0))
+    return "ещё нет данных" if figure.running and planned else "нет плана"
+
+
 def expected(figure: Figure) -> dict[str, str]:
     """What every surface must print of the figure: the texts and the light."""
     done = ""
@@ -67,7 +76,7 @@ def expected(figure: Figure) -> dict[str, str]:
     return {
         "actual": _n(figure.actual_text),
         "plan": _n(figure.plan_text),
-        "light": _n(figure.percent_text) if figure.shown_completion is not None else "нет плана",
+        "light": _n(figure.percent_text) if figure.shown_completion is not None else _none(figure),
         "band": figure.shown_band,
         "done": _n(done),
     }

@@ -120,3 +120,76 @@ def test_my_kpis_show_the_dashboards_figure(client, on_pace):
     assert 'class="badge green"' in month and "105 % · зелёный" in month
     assert "по темпу" in month
     assert f"на сегодня {figure.done_reading.text}" in month
+
+
+@pytest.fixture
+def week_not_begun():
+    """Today is the first working day of the running week (the days before it are made days
+    off) and the hunter has not reported it: the week has a plan and nothing to read yet,
+    as every Monday morning before the report."""
+    company, admin, managers = build_company()
+    manager = managers[1]
+    with tenancy.tenant_context(company):
+        today = company.local_time().date()
+        week = Window.around("week", today)
+        for back in range((today - week.start).days):
+            day = week.start + datetime.timedelta(days=back)
+            kpi_services.calendar_day_set(company=company, date=day, is_working=False, actor=admin)
+        kpi_services.calendar_day_set(company=company, date=today, is_working=True, actor=admin)
+    return company, admin, manager, week
+
+
+def _week_cell(body: str) -> str:
+    """«Мои показатели»: the calls row's week cell, as text."""
+    row = re.search(r"<tr>\s*<td>Звонки</td>(.*?)</tr>", body, re.S)
+    assert row, "no calls row on the page"
+    cell = re.search(r'<td data-label="Неделя">(.*?)</td>', row.group(1), re.S)
+    return re.sub(r"<[^>]+>", " ", cell.group(1))
+
+
+def test_a_week_not_begun_has_its_plan_and_says_there_is_nothing_yet(client, week_not_begun):
+    """It said «нет плана», though the week has one: neither reading exists before a day of
+    it is over, and «no reading» was read as «no plan»."""
+    _company, _admin, manager, _week = week_not_begun
+    client.force_login(manager)
+    cell = _week_cell(client.get(reverse("my-kpis")).content.decode())
+    assert "ещё нет данных" in cell
+    assert "нет плана" not in cell
+
+
+def test_a_figure_from_a_source_before_the_report_says_the_same_everywhere(client, week_not_begun):
+    """A call count from the PBX for today, the manager's report not in yet: the week's total
+    exists, with no day of the week over. The dashboard's cell and the Excel file said
+    «нет плана» as «Мои показатели» did."""
+    company, admin, manager, week = week_not_begun
+    with tenancy.tenant_context(company):
+        calls = kpi_services.kpi_update(
+            kpi=KPI.objects.get(company=company, code="calls"), actor=admin,
+            source=KPI.Source.TELEPHONY, record=KPI.Record.SOURCE,
+        )  # fmt: skip
+        report_services.imported_figure_set(
+            company=company, manager=manager, day=company.local_time().date(), kpi=calls,
+            source="telephony", value=Decimal(12),
+        )  # fmt: skip
+        services.rollup_run(company_id=company.pk)
+        figure = figures_of_window(
+            company=company, window=week, kpis=company_kpis(company=company),
+            scope=Scope.MANAGER, subject_ids=[manager.pk],
+        )[(manager.pk, calls.pk)]  # fmt: skip
+    assert figure.running and figure.plan and figure.shown_completion is None
+    client.force_login(admin)
+    page = client.get(f"{reverse('dashboard')}?period=week").content.decode()
+    row = re.search(rf'<tr data-manager="{manager.username}">(.*?)</tr>', page, re.S).group(1)
+    cell = re.search(r'<td data-label="Звонки"[^>]*>(.*?)</td>', row, re.S).group(1)
+    assert "ещё нет данных" in cell and "нет плана" not in cell
+    book = load_workbook(BytesIO(client.get(f"{reverse('dashboard-export')}?period=week").content))
+    texts = [
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        if str(manager) in [str(v) for v in row]
+        for value in row
+    ]
+    assert "ещё нет данных" in texts and "нет плана" not in texts
+    client.force_login(manager)
+    assert "ещё нет данных" in _week_cell(client.get(reverse("my-kpis")).content.decode())
