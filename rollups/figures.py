@@ -46,7 +46,7 @@ class ReadingKind(StrEnum):
 
 READING_LABELS = {ReadingKind.DONE: _("выполнено на сегодня"), ReadingKind.PACE: _("по темпу")}
 # A running period with a plan and nothing to read yet (Figure.waiting), not «нет плана».
-WAITING_LABEL = _("ещё нет данных")
+WAITING_LABEL = _("пока без оценки")
 # The light's reading, as a legend says it: a finished period's done is its completion.
 BAND_BASES = {ReadingKind.DONE: _("по выполнению"), ReadingKind.PACE: _("по темпу")}
 
@@ -121,7 +121,7 @@ class Figure:
         """A running period with a plan but no reading yet: no working day of it is over
         and reported (a week's first morning before the report), or nothing is reported, so
         there is neither a pace nor a plan to date. It has a plan: every surface says
-        «ещё нет данных» (WAITING_LABEL), not «нет плана»."""
+        «пока без оценки» (WAITING_LABEL), not «нет плана»."""
         return (
             self.running
             and self.shown_completion is None

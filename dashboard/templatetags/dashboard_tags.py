@@ -235,7 +235,8 @@ def readings(figure: Figure | None) -> str:
         else _no_reading(figure, labels)
     )
     note = ""
-    if figure.running:
+    # Which reading colours the light, while there is one.
+    if figure.running and not figure.waiting:
         note = f' <span class="muted reading-note">{labels["pace"]}</span>'
     return mark_safe(  # noqa: S308 - labels are escaped in _labels, the rest is numbers
         f'<span class="badge {band}">{light}</span>{note}{_done_so_far(figure, labels)}'

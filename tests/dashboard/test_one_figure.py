@@ -65,7 +65,7 @@ def _none(figure: Figure) -> str:
     plan = figure.plan
     lower = figure.kpi.direction == "lower"
     planned = plan is not None and (plan > 0 or (lower and plan == 0))
-    return "ещё нет данных" if figure.running and planned else "нет плана"
+    return "пока без оценки" if figure.running and planned else "нет плана"
 
 
 def expected(figure: Figure) -> dict[str, str]:

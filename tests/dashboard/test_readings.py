@@ -153,7 +153,7 @@ def test_a_week_not_begun_has_its_plan_and_says_there_is_nothing_yet(client, wee
     _company, _admin, manager, _week = week_not_begun
     client.force_login(manager)
     cell = _week_cell(client.get(reverse("my-kpis")).content.decode())
-    assert "ещё нет данных" in cell
+    assert "пока без оценки" in cell
     assert "нет плана" not in cell
 
 
@@ -181,7 +181,7 @@ def test_a_figure_from_a_source_before_the_report_says_the_same_everywhere(clien
     page = client.get(f"{reverse('dashboard')}?period=week").content.decode()
     row = re.search(rf'<tr data-manager="{manager.username}">(.*?)</tr>', page, re.S).group(1)
     cell = re.search(r'<td data-label="Звонки"[^>]*>(.*?)</td>', row, re.S).group(1)
-    assert "ещё нет данных" in cell and "нет плана" not in cell
+    assert "пока без оценки" in cell and "нет плана" not in cell
     book = load_workbook(BytesIO(client.get(f"{reverse('dashboard-export')}?period=week").content))
     texts = [
         str(value)
@@ -190,6 +190,6 @@ def test_a_figure_from_a_source_before_the_report_says_the_same_everywhere(clien
         if str(manager) in [str(v) for v in row]
         for value in row
     ]
-    assert "ещё нет данных" in texts and "нет плана" not in texts
+    assert "пока без оценки" in texts and "нет плана" not in texts
     client.force_login(manager)
-    assert "ещё нет данных" in _week_cell(client.get(reverse("my-kpis")).content.decode())
+    assert "пока без оценки" in _week_cell(client.get(reverse("my-kpis")).content.decode())
