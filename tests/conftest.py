@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -661,6 +662,26 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         time.sleep(0.05)
 
 
+def worker_process(*, name: str, queues: str, env: dict[str, str]) -> subprocess.Popen:
+    """A real Celery worker process (one task at a time) named `name`@host on `queues`, with
+    this environment, once it answers a ping."""
+    from salesdesk.celery import app
+
+    node = f"{name}@{socket.gethostname()}"  # what the worker's own "%h" names
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "salesdesk", "worker", "--pool=solo",
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", node, "-Q", queues],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[node], timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the Celery worker did not start")
+    return process
+
+
 @pytest.fixture(scope="session")
 def celery_worker(
     django_db_setup: None, tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram
@@ -684,18 +705,8 @@ def celery_worker(
         "WEBHOOKS_ALLOW_PRIVATE": "1",
     }
     app.control.purge()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "salesdesk", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", "test@%h",
-         "-Q", "celery,crm"],  # the default queue and the CRM sync's (settings)
-        cwd=ROOT,
-        env=env,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the Celery worker did not start")
+    # The default queue and the CRM sync's (settings).
+    process = worker_process(name="test", queues="celery,crm", env=env)
     global _worker_started
     _worker_started = True
     yield Worker(process, mail_dir)

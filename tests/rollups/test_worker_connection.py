@@ -3,9 +3,6 @@ Celery's Django fix-up closed it around every task, and each report's rollup pai
 connection and the planning of every statement again (salesdesk/celery.py)."""
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -16,7 +13,7 @@ from django.conf import settings
 from django.db import connections
 
 from rollups.tasks import rollup_company
-from tests.conftest import ROOT
+from tests.conftest import worker_process
 from tests.factories import CompanyFactory
 from tests.rollups.test_worker import side_connection, wait_until  # noqa: F401 - a fixture
 
@@ -30,25 +27,13 @@ APPLICATION = "salesdesk-kept-worker"
 def kept_worker(django_db_setup: None) -> Iterator[None]:
     """A worker process of its own on QUEUE, configured as in production (DB_CONN_MAX_AGE),
     whose connections PostgreSQL names APPLICATION."""
-    from salesdesk.celery import app
-
     db = connections["default"].settings_dict
     url = (
         f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         f"?application_name={APPLICATION}"
     )
-    name = f"kept-{os.getpid()}@{socket.gethostname()}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "salesdesk", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", name, "-Q", QUEUE],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "DB_CONN_MAX_AGE": "60"},
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[name], timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the Celery worker did not start")
+    env = {**os.environ, "DATABASE_URL": url, "DB_CONN_MAX_AGE": "60"}
+    process = worker_process(name=f"kept-{os.getpid()}", queues=QUEUE, env=env)
     yield
     process.terminate()
     process.wait(timeout=20)
