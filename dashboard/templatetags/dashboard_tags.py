@@ -92,7 +92,8 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
     band = figure.shown_band
     shown = figure.shown_completion
     percent = figure.percent_text if shown is not None else _no_reading(figure, labels)
-    # The colour in words for a screen reader; «нет плана» is already the text (said once).
+    # The colour in words for a screen reader; with no percent, «нет плана» or «пока без
+    # оценки» is already the text (said once).
     hidden = f' <span class="visually-hidden">{labels[band]}</span>' if shown is not None else ""
     extra = _done_so_far(figure, labels)
     if at_risk_shown(figure):
