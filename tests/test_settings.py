@@ -49,3 +49,43 @@ def test_the_test_run_uses_postgresql_and_redis():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     assert not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def test_the_cache_builds_one_redis_client_for_its_pool(monkeypatch):
+    """Django's Redis cache built a redis.Redis (and its ~200 response callbacks) for every
+    operation; salesdesk.cache keeps one per connection pool. Fails on Django's own backend:
+    three operations, three clients."""
+    import redis
+    from django.core.cache import caches
+
+    built = []
+    original = redis.Redis.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    cache = caches.create_connection("default")  # a fresh backend: no client made yet
+    monkeypatch.setattr(redis.Redis, "__init__", counting)
+    cache.set("tests:one-client", 1, 10)
+    assert cache.get("tests:one-client") == 1
+    assert cache.get_many(["tests:one-client", "tests:none"]) == {"tests:one-client": 1}
+    assert len(built) == 1
+
+
+def test_a_web_worker_freezes_the_loaded_app_for_the_collector():
+    """salesdesk.wsgi, as gunicorn loads it: the app's objects frozen, young objects
+    collected after 50 000 allocations instead of 2 000."""
+    script = "import gc, salesdesk.wsgi; print(gc.get_freeze_count(), *gc.get_threshold())"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "salesdesk.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, first, *_ = map(int, result.stdout.split())
+    assert frozen > 100_000
+    assert first == 50_000
