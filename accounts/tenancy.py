@@ -114,6 +114,18 @@ def operator_context() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def building_as(company_id: int) -> Iterator[None]:
+    """Build (never run) querysets as if `company_id` were active: no transaction, no
+    database setting. salesdesk.statements compiles a statement's SQL with a marker in
+    place of the company, which each run fills with the active one."""
+    token = _scope.set(_Scope(company_id=company_id))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
 def _activate(scope: _Scope) -> None:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         raise RuntimeError("activating a company needs an open transaction: use tenant_context()")

@@ -25,6 +25,7 @@ from kpi.periods import (
 from kpi.values import BOUNDS
 from reports.models import ImportedFigure, ReportChange, ReportValue
 from rollups.models import Total
+from salesdesk.statements import Statement
 
 
 def kpis_of_company(*, company: Company) -> QuerySet[KPI]:
@@ -48,6 +49,14 @@ def active_on(on: datetime.date, *, through: str = "") -> Q:
     )
 
 
+# The form, its submission and «Мои показатели» read it on every request: compiled once.
+_ROLE_KPIS = Statement(
+    lambda company, role, on: KPI.objects.filter(
+        active_on(on, through="role_kpis__"), company=company, role_kpis__sales_role=role
+    ).order_by("role_kpis__position", "role_kpis__id")
+)
+
+
 def role_kpis_on(
     *, company: Company, sales_role: SalesRole | int, on: datetime.date, with_parts: bool = True
 ) -> list[KPI]:
@@ -58,11 +67,8 @@ def role_kpis_on(
     more query: the form and the submission read this on every request. A caller that
     drops the ratios (the typed KPIs) may leave their parts unread (`with_parts=False`:
     a ratio's `numerator` and `denominator` are then not to be read)."""
-    kpis = list(
-        KPI.objects.filter(
-            active_on(on, through="role_kpis__"), company=company, role_kpis__sales_role=sales_role
-        ).order_by("role_kpis__position", "role_kpis__id")
-    )
+    role_id = sales_role if isinstance(sales_role, int) else sales_role.pk
+    kpis = _ROLE_KPIS(company=company.pk, role=role_id, on=on)
     by_id = {kpi.pk: kpi for kpi in kpis}
     parts = {
         part_id
@@ -227,6 +233,23 @@ def manager_plans(
     )[manager.pk]
 
 
+# managers_plans' two reads, compiled once (the form and «Мои показатели» on every request).
+_PLANS = Statement(
+    lambda company, ids, roles, first, last: Plan.objects.filter(
+        Q(manager__in=ids) | Q(sales_role_id__in=roles, manager__isnull=True),
+        company=company,
+        start__gte=first,
+        start__lte=last,
+    ).values_list("manager_id", "sales_role_id", "kpi_id", "period", "start", "value")
+)
+# The absences of the managers overlapping [first, last] (report_statuses reads them too).
+ABSENCES_OVERLAPPING = Statement(
+    lambda company, ids, first, last: Absence.objects.filter(
+        company=company, manager__in=ids, start__lte=last, end__gte=first
+    ).values_list("manager_id", "start", "end")
+)
+
+
 def managers_plans(
     *,
     company: Company,
@@ -240,12 +263,13 @@ def managers_plans(
     first, last = start.replace(day=1), month_bounds(end)[1]
     calendar = calendar or calendar_for(company=company)
     roles = {m.sales_role_id for m in managers if m.sales_role_id is not None}
-    rows = Plan.objects.filter(
-        Q(manager__in=[m.pk for m in managers]) | Q(sales_role_id__in=roles, manager__isnull=True),
-        company=company,
-        start__gte=first,
-        start__lte=last,
-    ).values_list("manager_id", "sales_role_id", "kpi_id", "period", "start", "value")
+    rows = _PLANS(
+        company=company.pk,
+        ids=[m.pk for m in managers],
+        roles=sorted(roles),
+        first=first,
+        last=last,
+    )
     # The role's defaults first, so that the manager's own plans overwrite them.
     own: dict[int, list[tuple[int, str, datetime.date, Decimal]]] = defaultdict(list)
     defaults: dict[int, list[tuple[int, str, datetime.date, Decimal]]] = defaultdict(list)
@@ -255,9 +279,9 @@ def managers_plans(
         else:
             own[manager_id].append((kpi_id, period, plan_start, value))
     absences: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
-    for manager_id, absent_from, absent_to in Absence.objects.filter(
-        company=company, manager__in=[m.pk for m in managers], start__lte=last, end__gte=first
-    ).values_list("manager_id", "start", "end"):
+    for manager_id, absent_from, absent_to in ABSENCES_OVERLAPPING(
+        company=company.pk, ids=[m.pk for m in managers], first=first, last=last
+    ):
         absences[manager_id].append((absent_from, absent_to))
     found = {}
     for manager in managers:

@@ -32,6 +32,7 @@ from kpi.aggregation import period_value
 from kpi.models import KPI, SOURCED
 from kpi.values import format_value
 from reports.models import ImportedFigure, ReportValue
+from salesdesk.statements import Statement
 
 
 def source_counts(kpi: KPI) -> bool:
@@ -96,6 +97,13 @@ def _source_rows(
     return [(m, day, k, value) for m, day, k, source, value in rows if by_id[k].source == source]
 
 
+_IMPORTED_OF_DAY = Statement(
+    lambda company, manager, day: ImportedFigure.objects.filter(
+        company=company, manager=manager, date=day
+    )
+)
+
+
 def imported_of_day(
     *, company: Company, manager: User, day: datetime.date, kpis: Iterable[KPI]
 ) -> dict[int, ImportedFigure]:
@@ -104,7 +112,7 @@ def imported_of_day(
     the CRM's won deals of the day too), else the one there is."""
     own_source = {kpi.pk: kpi.source for kpi in kpis}
     imported: dict[int, ImportedFigure] = {}
-    for figure in ImportedFigure.objects.filter(company=company, manager=manager, date=day):
+    for figure in _IMPORTED_OF_DAY(company=company.pk, manager=manager.pk, day=day):
         if figure.kpi_id not in imported or figure.source == own_source.get(figure.kpi_id):
             imported[figure.kpi_id] = figure
     return imported
@@ -129,17 +137,11 @@ def daily_figures(
     return figures.get(manager.pk, ManagerDays())
 
 
-def figures_of_managers(
-    *, company: Company, manager_ids: Iterable[int], start: datetime.date, end: datetime.date
-) -> dict[int, ManagerDays]:
-    """Each manager's figures of record by day and KPI code (`daily_figures`), in one query:
-    the typed figures and, over them, the sources' figures of the KPIs they count for
-    (`source_counts`, as FACTS_OF_RECORD_SQL says it)."""
-    manager_ids = list(manager_ids)
+def _of_record(company: int, ids: list[int], start: datetime.date, end: datetime.date):
     typed = (
         ReportValue.objects.filter(
             company=company,
-            report__manager_id__in=manager_ids,
+            report__manager_id__in=ids,
             report__date__gte=start,
             report__date__lte=end,
         )
@@ -149,7 +151,7 @@ def figures_of_managers(
     recorded = (
         ImportedFigure.objects.filter(
             company=company,
-            manager_id__in=manager_ids,
+            manager_id__in=ids,
             date__gte=start,
             date__lte=end,
             kpi__record=KPI.Record.SOURCE,
@@ -159,9 +161,24 @@ def figures_of_managers(
         .annotate(counts=Value(True))
         .values_list("manager_id", "date", "kpi__code", "value", "counts")
     )
+    return typed.union(recorded, all=True)
+
+
+# The form, «Мои показатели» and the report's checks read it on every request: compiled once.
+_OF_RECORD = Statement(_of_record)
+
+
+def figures_of_managers(
+    *, company: Company, manager_ids: Iterable[int], start: datetime.date, end: datetime.date
+) -> dict[int, ManagerDays]:
+    """Each manager's figures of record by day and KPI code (`daily_figures`), in one query:
+    the typed figures and, over them, the sources' figures of the KPIs they count for
+    (`source_counts`, as FACTS_OF_RECORD_SQL says it)."""
+    manager_ids = list(manager_ids)
+    rows = _OF_RECORD(company=company.pk, ids=manager_ids, start=start, end=end)
     figures: dict[int, ManagerDays] = defaultdict(ManagerDays)
     of_record = []
-    for manager_id, day, code, value, counts in typed.union(recorded, all=True):
+    for manager_id, day, code, value, counts in rows:
         if counts:
             of_record.append((manager_id, day, code, value))
         else:

@@ -39,6 +39,7 @@ from reports.models import (
     ReportValue,
 )
 from rollups.figures import Figure, figure_of_days
+from salesdesk.statements import Statement
 
 # "Far above the usual" (usual_values, unusual_question): a typed figure above this many
 # times the manager's good day of the KPI asks for confirmation. The good day is the 90th
@@ -733,6 +734,29 @@ class DayStatus:
     mismatches: list[str]
 
 
+# report_statuses' three reads, compiled once (salesdesk.statements: the dashboard, its
+# poll and «Мои показатели» read them on every request). Each manager's first report is one
+# probe of the report_day_uniq index, not a Min over the whole history (which grows every day).
+_STARTS = Statement(
+    lambda company, ids: (
+        User.objects.filter(company=company, pk__in=ids)
+        .annotate(
+            first=Subquery(
+                DailyReport.objects.filter(company=company, manager=OuterRef("pk"))
+                .order_by("date")
+                .values("date")[:1]
+            )
+        )
+        .values_list("pk", "date_joined", "first")
+    )
+)
+_SUBMITTED = Statement(
+    lambda company, ids, days: DailyReport.objects.filter(
+        company=company, manager_id__in=ids, date__in=days
+    ).values_list("manager_id", "date", "submitted_at")
+)
+
+
 def report_statuses(
     *,
     company: Company,
@@ -743,29 +767,20 @@ def report_statuses(
     """(manager, day) → submitted, late, absent, day_off, not_joined or missing, in three
     queries. A manager is judged from joining, or from an earlier first report (history
     brought in): a day before that is «not_joined», never a missed report."""
-    # Each manager's first report: one probe of the report_day_uniq index, not a Min over
-    # the whole history (which grows every day).
-    first_report = DailyReport.objects.filter(company=company, manager=OuterRef("pk")).order_by(
-        "date"
-    )
     starts = {
         pk: min(first, company.local_time(joined).date())
         if first
         else company.local_time(joined).date()
-        for pk, joined, first in User.objects.filter(company=company, pk__in=manager_ids)
-        .annotate(first=Subquery(first_report.values("date")[:1]))
-        .values_list("pk", "date_joined", "first")
+        for pk, joined, first in _STARTS(company=company.pk, ids=manager_ids)
     }
     submitted = {
         (manager_id, day): at
-        for manager_id, day, at in DailyReport.objects.filter(
-            company=company, manager_id__in=manager_ids, date__in=days
-        ).values_list("manager_id", "date", "submitted_at")
+        for manager_id, day, at in _SUBMITTED(company=company.pk, ids=manager_ids, days=days)
     }
     absences: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
-    for manager_id, start, end in Absence.objects.filter(
-        company=company, manager_id__in=manager_ids, start__lte=max(days), end__gte=min(days)
-    ).values_list("manager_id", "start", "end"):
+    for manager_id, start, end in kpi_selectors.ABSENCES_OVERLAPPING(
+        company=company.pk, ids=manager_ids, first=min(days), last=max(days)
+    ):
         absences[manager_id].append((start, end))
     working = {day: calendar.is_working(day) for day in days}
     statuses = {}

@@ -68,6 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "The suite runs on PostgreSQL with row-level security: start it with scripts/test",
             returncode=2,
         )
+    # Every hot read compiled once (salesdesk.statements) is compared with its plain SQL.
+    settings.STATEMENTS_CHECK = True
 
 
 @contextmanager
