@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, AuditEvent, Company, SalesRole, Team, TeamMembership, User
 from accounts.permissions import in_view_of, teams_in_view_of, users_listed_for
+from salesdesk.statements import Fixed, Statement
 
 
 def users_of_company(*, company: Company) -> QuerySet[User]:
@@ -149,7 +150,36 @@ def managers_in_view(*, company: Company, viewer: User) -> QuerySet[User]:
 
 
 def teams_in_view(*, company: Company, viewer: User) -> list[Team]:
-    return list(teams_in_view_of(viewer).filter(company=company).order_by("name"))
+    return _TEAMS_IN_VIEW(company=company.pk, **_viewer(viewer))
+
+
+def managers_in_view_list(*, company: Company, viewer: User) -> list[User]:
+    """managers_in_view() read (the dashboard and its poll, on every request)."""
+    return _MANAGERS_IN_VIEW(company=company.pk, **_viewer(viewer))
+
+
+def _viewer(viewer: User) -> dict:
+    # What in_view_of and teams_in_view_of ask of the viewer, as a statement's arguments.
+    return {"viewer": viewer.pk, "role": Fixed(viewer.role), "admin": viewer.is_company_admin}
+
+
+def _stand_in(company: int, viewer: int, role: str, admin: bool) -> User:
+    return User(pk=viewer, company_id=company, role=role, is_company_admin=admin)
+
+
+# The rules stay in accounts.permissions: the viewer is a stand-in with the same role.
+_MANAGERS_IN_VIEW = Statement(
+    lambda company, viewer, role, admin: managers_in_view(
+        company=company, viewer=_stand_in(company, viewer, role, admin)
+    )
+)
+_TEAMS_IN_VIEW = Statement(
+    lambda company, viewer, role, admin: (
+        teams_in_view_of(_stand_in(company, viewer, role, admin))
+        .filter(company=company)
+        .order_by("name")
+    )
+)
 
 
 @dataclass(frozen=True)

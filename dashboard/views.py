@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Company, Team, User
 from accounts.permissions import require_lead
-from accounts.selectors import managers_in_view, teams_in_view
+from accounts.selectors import managers_in_view_list, teams_in_view
 from dashboard import access, charts
 from dashboard.export import team_workbook
 from dashboard.models import DashboardVisit
@@ -98,7 +98,7 @@ def _base(request: HttpRequest) -> _Base:
     company = request.user.company
     today = company.today()
     window, problem = _window(request, today)
-    managers = list(managers_in_view(company=company, viewer=request.user))
+    managers = managers_in_view_list(company=company, viewer=request.user)
     variant = poll_variant(request)
     base = _Base(company, request.user, today, window, problem, managers, variant)
     if not request.GET.get("period"):

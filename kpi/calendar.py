@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, User
 from kpi.models import Absence, CalendarDay
 from kpi.periods import days_between, month_bounds
+from salesdesk.statements import Statement
 
 
 def _substitutions(country_calendar: holidays.HolidayBase, year: int) -> list[tuple]:
@@ -146,8 +147,14 @@ class WorkCalendar:
         }
 
 
+# Nearly every page reads the calendar: compiled once (salesdesk.statements).
+_OVERRIDES = Statement(
+    lambda company: CalendarDay.objects.filter(company=company).values_list("date", "is_working")
+)
+
+
 def calendar_for(*, company: Company) -> WorkCalendar:
-    overrides = dict(CalendarDay.objects.filter(company=company).values_list("date", "is_working"))
+    overrides = dict(_OVERRIDES(company=company.pk))
     return WorkCalendar(country=company.country, overrides=overrides)
 
 

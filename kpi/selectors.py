@@ -535,17 +535,22 @@ def plan_grid_cell(
     return PlanCell(kpi, own, default)
 
 
+# The dashboard and its poll read it on every request: compiled once.
+_ROLE_KPI_SETS = Statement(
+    lambda company, on: (
+        RoleKPI.objects.filter(active_on(on), company=company)
+        .order_by("sales_role_id", "position", "id")
+        .values_list("sales_role_id", "kpi_id")
+    )
+)
+
+
 def role_kpi_sets(
     *, company: Company, on: datetime.date, kpis: dict[int, KPI]
 ) -> dict[int, list[KPI]]:
     """Each sales role's KPIs in force on a day, in the role's order."""
     sets: dict[int, list[KPI]] = defaultdict(list)
-    records = (
-        RoleKPI.objects.filter(active_on(on), company=company)
-        .order_by("sales_role_id", "position", "id")
-        .values_list("sales_role_id", "kpi_id")
-    )
-    for role_id, kpi_id in records:
+    for role_id, kpi_id in _ROLE_KPI_SETS(company=company.pk, on=on):
         if kpi_id in kpis:
             sets[role_id].append(kpis[kpi_id])
     return sets

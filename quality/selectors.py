@@ -15,6 +15,7 @@ from crm_sync.models import Call, Deal
 from kpi.bands import Band, band_for
 from kpi.periods import month_bounds
 from quality.models import CallScore, CallType, ChecklistItem, ItemMark, QualitySettings
+from salesdesk.statements import Statement
 
 HUNDRED = Decimal(100)
 # How many other calls the queue offers for a slot when the suggested one does not fit.
@@ -25,10 +26,15 @@ def _round(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+_SETTINGS = Statement(
+    lambda company: QualitySettings.objects.filter(company=company).order_by("pk")[:1]
+)
+
+
 def settings_of(*, company: Company) -> QualitySettings:
     """The company's quality rules; the defaults until the admin saves them."""
-    found = QualitySettings.objects.filter(company=company).first()
-    return found or QualitySettings(company=company)
+    found = _SETTINGS(company=company.pk)
+    return found[0] if found else QualitySettings(company=company)
 
 
 def quality_band(*, company: Company, score: Decimal | None) -> Band:

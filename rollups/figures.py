@@ -29,6 +29,7 @@ from kpi.values import format_plan, format_value
 from reports.models import DailyReport
 from rollups.engine import PLAN_PLACES
 from rollups.models import Scope, Total
+from salesdesk.statements import Statement
 
 FOUR_PLACES = Decimal("0.0001")
 
@@ -543,9 +544,12 @@ def _range_figures(
     return figures
 
 
+_KPIS = Statement(lambda company: KPI.objects.filter(company=company))
+
+
 def company_kpis(*, company: Company) -> dict[int, KPI]:
     """The company's KPIs by id, each holding its company so that formatting costs no query."""
-    kpis = {kpi.pk: kpi for kpi in KPI.objects.filter(company=company)}
+    kpis = {kpi.pk: kpi for kpi in _KPIS(company=company.pk)}
     for kpi in kpis.values():
         kpi.company = company
         # A ratio's parts are the company's own KPIs: linked here, not joined in SQL.

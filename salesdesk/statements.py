@@ -34,7 +34,16 @@ from accounts import tenancy
 _INT = 2_000_000_000
 _DATE = datetime.date(2900, 1, 1)
 _DATETIME = datetime.datetime(2900, 1, 1, tzinfo=datetime.UTC)
+_STRING = "\ue000statement-marker-"
 _COMPANY = ("company", None)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """An argument that chooses the statement's shape (a kind of viewer, a set of columns):
+    handed to the builder as it is, one compiled statement for each value."""
+
+    value: Any
 
 
 class StatementError(RuntimeError):
@@ -51,7 +60,7 @@ def _marker(kind: type, number: int) -> Any:
     if kind is datetime.date:
         return _DATE + datetime.timedelta(days=number)
     if kind is str:
-        return f"\ue000statement-marker-{number}\ue000"
+        return f"{_STRING}{number}\ue000"
     raise TypeError(kind)
 
 
@@ -83,7 +92,8 @@ class Statement:
     """`Statement(lambda ids, day: Model.objects.filter(...))(ids=[…], day=…)` → the rows.
 
     Arguments are ints, dates, datetimes, strings, lists (or tuples, sets) of those, booleans
-    and None; a boolean, a None and a list's length choose the shape (compiled once each).
+    and None; a boolean, a None, a `Fixed` value and a list's length choose the shape
+    (compiled once each).
     An empty list is run the plain way: its SQL differs with the conditions around it.
     """
 
@@ -93,13 +103,13 @@ class Statement:
 
     def __call__(self, **values: Any) -> list:
         if connection.vendor != "postgresql":
-            return list(self.build(**values))
+            return list(self.build(**_plain(values)))
         values = {
             name: _distinct(value) if isinstance(value, list | tuple | set | frozenset) else value
             for name, value in values.items()
         }
         if any(isinstance(value, list) and not value for value in values.values()):
-            return list(self.build(**values))
+            return list(self.build(**_plain(values)))
         shape = tuple(sorted(self._shape_of(name, value) for name, value in values.items()))
         compiled = self._shapes.get(shape)
         if compiled is None:
@@ -124,6 +134,8 @@ class Statement:
     def _shape_of(name: str, value: Any) -> tuple:
         if value is None or isinstance(value, bool):
             return (name, "value", value)
+        if isinstance(value, Fixed):
+            return (name, "fixed", value.value)
         if isinstance(value, list):
             return (name, "list", tuple(_kind(item).__name__ for item in value))
         return (name, "one", _kind(value).__name__)
@@ -143,6 +155,8 @@ class Statement:
         for name, value in values.items():
             if value is None or isinstance(value, bool):
                 arguments[name] = value
+            elif isinstance(value, Fixed):
+                arguments[name] = value.value
             elif isinstance(value, list):
                 arguments[name] = [mark(name, i, item) for i, item in enumerate(value)]
             else:
@@ -154,15 +168,14 @@ class Statement:
             compiler = queryset.query.get_compiler(using=queryset.db)
             sql, params = compiler.as_sql()
         slots = []
-        found = set()
         for index, param in enumerate(params):
             key = _key(param)
             if key in markers:
                 slots.append((index, markers[key]))
-                found.add(key)
-        missing = [markers[m] for m in markers.keys() - found if markers[m] != _COMPANY]
-        if missing:
-            raise StatementError(f"values not found as parameters of the SQL: {missing}")
+            elif isinstance(param, str) and _STRING in param:
+                # A string the lookup wraps (icontains: %…%) is not the argument any more.
+                raise StatementError(f"a value changed on its way into the SQL: {param!r}")
+        # An argument of no parameter is one this shape does not use (an admin's viewer).
         return _Compiled(queryset, compiler, sql, list(params), slots)
 
     def _run(self, compiled: _Compiled, params: list) -> list:
@@ -175,12 +188,16 @@ class Statement:
         return list(queryset)
 
     def _check(self, values: dict[str, Any], sql: str, params: list) -> None:
-        plain_sql, plain_params = self.build(**values).query.sql_with_params()
+        plain_sql, plain_params = self.build(**_plain(values)).query.sql_with_params()
         if (plain_sql, list(plain_params)) != (sql, params):
             raise StatementError(
                 f"{self.build!r} compiled once does not match its plain SQL:\n"
                 f"{sql}\n{params}\n---\n{plain_sql}\n{list(plain_params)}"
             )
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: v.value if isinstance(v, Fixed) else v for name, v in values.items()}
 
 
 def _key(param: Any) -> Any:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from accounts.selectors import managers_in_view
+from accounts.selectors import managers_in_view_list
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
 from kpi.periods import Window, week_bounds
@@ -121,7 +121,7 @@ def attention_list(
     day = as_of if past else today
     kpis = kpis if kpis is not None else company_kpis(company=company)
     managers = (
-        managers if managers is not None else list(managers_in_view(company=company, viewer=viewer))
+        managers if managers is not None else managers_in_view_list(company=company, viewer=viewer)
     )
     ids = [m.pk for m in managers]
     calendar = calendar or calendar_for(company=company)

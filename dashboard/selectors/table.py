@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Company, SalesRole, Team, User
-from accounts.selectors import managers_in_view, teams_in_view
+from accounts.selectors import managers_in_view_list, teams_in_view
 from dashboard.selectors.attention import at_risk_shown
 from kpi.calendar import WorkCalendar, calendar_for
 from kpi.models import KPI
@@ -247,7 +247,7 @@ def team_table(
     today = company.today()
     kpis = kpis if kpis is not None else company_kpis(company=company)
     managers = (
-        managers if managers is not None else list(managers_in_view(company=company, viewer=viewer))
+        managers if managers is not None else managers_in_view_list(company=company, viewer=viewer)
     )
     ids = [m.pk for m in managers]
     calendar = calendar or calendar_for(company=company)
