@@ -22,6 +22,7 @@ from reports.models import DailyReport
 from rollups.models import Bucket, Scope
 from rollups.selectors import figures_versions
 from rollups.services import figures_version_key
+from salesdesk.statements import Statement
 
 # The open dashboard's figures are re-rendered at least this often even when neither a report
 # nor a total changed (a renamed KPI, new colour bands, a moved calendar day: settings).
@@ -145,6 +146,48 @@ def state_remember(
     return state
 
 
+def _buckets(company, ids, admin, viewer, first, last, earlier_start, earlier_end):
+    # Every bucket the block reads: the managers', the viewer's teams', an admin's company's.
+    subjects = Q(scope=Scope.MANAGER, subject_id__in=ids)
+    if admin:
+        subjects |= Q(scope__in=[Scope.TEAM, Scope.COMPANY])
+    else:
+        led = Team.objects.filter(company=company, head=viewer).values("pk")
+        subjects |= Q(scope=Scope.TEAM, subject_id__in=led)
+    spans = Q(end__gte=first, start__lte=last) | Q(end__gte=earlier_start, start__lte=earlier_end)
+    # One row (grouped by the one company), as an aggregate, without Django's outer query.
+    return (
+        Bucket.objects.filter(spans, subjects, company=company)
+        .order_by()
+        .values("company")
+        .annotate(count=Count("id"), marks=Sum("marks"), done=Sum("done"))
+        .values_list("count", "marks", "done")
+    )
+
+
+# figures_state's three reads, compiled once (every poll that is not answered from the cache).
+_BUCKETS = Statement(_buckets)
+# The reports and absences behind today's and the last working day's statuses.
+_REPORTS = Statement(
+    lambda company, ids, recent: (
+        DailyReport.objects.filter(company=company, manager_id__in=ids, date__gte=recent)
+        .order_by()
+        .values("company")
+        .annotate(count=Count("id"), last=Max(Coalesce("updated_at", "submitted_at")))
+        .values_list("count", "last")
+    )
+)
+_ABSENCES = Statement(
+    lambda company, ids, today, recent: (
+        Absence.objects.filter(
+            company=company, manager_id__in=ids, start__lte=today, end__gte=recent
+        )
+        .order_by("id")
+        .values_list("manager_id", "start", "end")
+    )
+)
+
+
 def figures_state(
     *,
     company: Company,
@@ -174,29 +217,13 @@ def figures_state(
     earlier = window.year_earlier()
     ids = [m.pk for m in managers]
     recent = today - datetime.timedelta(days=STATUS_DAYS_BACK)
-    # Every bucket the block reads: the managers', the viewer's teams', an admin's company's.
-    subjects = Q(scope=Scope.MANAGER, subject_id__in=ids)
-    if viewer.can_administer:
-        subjects |= Q(scope__in=[Scope.TEAM, Scope.COMPANY])
-    else:
-        led = Team.objects.filter(company=company, head=viewer).values("pk")
-        subjects |= Q(scope=Scope.TEAM, subject_id__in=led)
-    spans = Q(end__gte=first, start__lte=max(window.end, month.end)) | Q(
-        end__gte=earlier.start, start__lte=earlier.end
-    )
-    buckets = Bucket.objects.filter(spans, subjects, company=company).aggregate(
-        count=Count("id"), marks=Sum("marks"), done=Sum("done")
-    )
-    # The reports and absences behind today's and the last working day's statuses.
-    reports = DailyReport.objects.filter(
-        company=company, manager_id__in=ids, date__gte=recent
-    ).aggregate(count=Count("id"), last=Max(Coalesce("updated_at", "submitted_at")))
-    absences = list(
-        Absence.objects.filter(company=company, manager_id__in=ids, start__lte=today)
-        .filter(end__gte=recent)
-        .order_by("id")
-        .values_list("manager_id", "start", "end")
-    )
+    buckets = _BUCKETS(
+        company=company.pk, ids=ids, admin=viewer.can_administer, viewer=viewer.pk,
+        first=first, last=max(window.end, month.end), earlier_start=earlier.start,
+        earlier_end=earlier.end,
+    ) or [(0, None, None)]  # fmt: skip
+    reports = _REPORTS(company=company.pk, ids=ids, recent=recent) or [(0, None)]
+    absences = _ABSENCES(company=company.pk, ids=ids, today=today, recent=recent)
     facts = (
         viewer.pk,
         variant,

@@ -17,6 +17,7 @@ from rollups.figures import (
     figures_of_window,
 )
 from rollups.models import Scope
+from salesdesk.statements import Statement
 
 # A visit ends after this long away: the next one compares with what the last one saw.
 VISIT_GAP = datetime.timedelta(minutes=30)
@@ -43,6 +44,24 @@ class SinceLastVisit:
     digest: str
 
 
+# visit_record's reads, compiled once (every full dashboard page).
+_VISIT = Statement(
+    lambda company, viewer: DashboardVisit.objects.filter(company=company, user=viewer).order_by(
+        "pk"
+    )[:1]
+)
+_CORRECTIONS = Statement(
+    lambda company, since, ids, viewer: (
+        ReportChange.objects.filter(
+            company=company, changed_at__gt=since, report__manager_id__in=ids
+        )
+        .exclude(changed_by=viewer)
+        .select_related("report", "changed_by")
+        .order_by("changed_at")
+    )
+)
+
+
 def visit_record(
     *,
     company: Company,
@@ -67,7 +86,7 @@ def visit_record(
             subject_ids=[m.pk for m in managers],
         )  # fmt: skip
     bands = month_bands(figures=figures)
-    visit = DashboardVisit.objects.filter(company=company, user=viewer).first()
+    visit = next(iter(_VISIT(company=company.pk, viewer=viewer.pk)), None)
     if visit is None:
         visit = DashboardVisit(
             company=company, user=viewer, baseline_at=now, baseline_month=month.start,
@@ -104,15 +123,9 @@ def visit_record(
                     )
                 )
     if visit.baseline_at < now:
-        corrections = (
-            ReportChange.objects.filter(
-                company=company, changed_at__gt=visit.baseline_at,
-                report__manager_id__in=list(by_id),
-            )
-            .exclude(changed_by=viewer)
-            .select_related("report", "changed_by")
-            .order_by("changed_at")
-        )  # fmt: skip
+        corrections = _CORRECTIONS(
+            company=company.pk, since=visit.baseline_at, ids=list(by_id), viewer=viewer.pk
+        )
         for change in corrections:
             kpi = kpis.get(change.kpi_id)
             if kpi is None:
