@@ -233,6 +233,14 @@ class MonthQuality:
         return None if paid is None else HUNDRED - self.soft_share + paid
 
 
+# The dashboard page reads the month's scores on every load: compiled once.
+_SCORES = Statement(
+    lambda company, ids, first, last: CallScore.objects.filter(
+        company=company, manager_id__in=ids, call_date__gte=first, call_date__lte=last
+    ).values_list("manager_id", "call_id", "call_type_id", "score")
+)
+
+
 def month_quality(
     *,
     company: Company,
@@ -251,9 +259,9 @@ def month_quality(
     per_call: dict[int, dict[tuple[int, int], list[Decimal]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for manager_id, call_id, type_id, score in CallScore.objects.filter(
-        company=company, manager_id__in=manager_ids, call_date__gte=first, call_date__lte=last
-    ).values_list("manager_id", "call_id", "call_type_id", "score"):
+    for manager_id, call_id, type_id, score in _SCORES(
+        company=company.pk, ids=manager_ids, first=first, last=last
+    ):
         per_call[manager_id][(call_id, type_id)].append(score)
     result = {}
     for manager_id in manager_ids:

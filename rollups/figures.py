@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,7 @@ from kpi.values import format_plan, format_value
 from reports.models import DailyReport
 from rollups.engine import PLAN_PLACES
 from rollups.models import Scope, Total
-from salesdesk.statements import Statement
+from salesdesk.statements import Fixed, Statement
 
 FOUR_PLACES = Decimal("0.0001")
 
@@ -294,6 +295,23 @@ class FiguresRead:
     plans: bool = True
 
 
+def _bucket_totals(company: int, spec: tuple[tuple[str, tuple[str, ...]], ...], **values: Any):
+    match = Q()
+    for number, (period, scopes) in enumerate(spec):
+        subjects = {scope: values[f"ids{number}_{scope}"] for scope in scopes}
+        match |= Q(period=period, start=values[f"start{number}"]) & _subjects_match(subjects)
+    return (
+        Total.objects.filter(match, company=company)
+        .order_by()
+        .values_list("period", "start", "scope", "subject_id", "kpi_id", *FIGURE_COLUMNS)
+    )
+
+
+# Every day, week and month figures_of_reads is asked for, in one statement compiled once for
+# each shape of the reads (the dashboard and its poll ask the same ones on every request).
+_BUCKET_TOTALS = Statement(_bucket_totals)
+
+
 def figures_of_reads(
     *,
     company: Company,
@@ -307,13 +325,17 @@ def figures_of_reads(
     figures_of_subjects reads it."""
     found: list[dict[ScopedKey, Figure]] = [{} for _read in reads]
     wanted: dict[tuple[str, datetime.date], list[tuple[int, dict[str, set[int]]]]] = {}
-    match = Q()
+    spec: list[tuple[str, tuple[str, ...]]] = []  # each bucket read: its period, its scopes
+    values: dict[str, Any] = {}
     ranges = []
     for index, read in enumerate(reads):
         subjects = {scope: set(ids) for scope, ids in read.subjects.items()}
         if read.window.is_bucket:
             wanted.setdefault((read.window.kind, read.window.start), []).append((index, subjects))
-            match |= Q(period=read.window.kind, start=read.window.start) & _subjects_match(subjects)
+            number = len(spec)
+            spec.append((read.window.kind, tuple(subjects)))
+            values[f"start{number}"] = read.window.start
+            values.update((f"ids{number}_{scope}", ids) for scope, ids in subjects.items())
         else:
             ranges.append((index, read, subjects))
     # Ranges that share no day are summed in one query (the period before and a year
@@ -345,11 +367,7 @@ def figures_of_reads(
             )
     if wanted:
         # Plain rows, not model instances: a hundred managers' totals are thousands of rows.
-        rows = (
-            Total.objects.filter(match, company=company)
-            .order_by()
-            .values_list("period", "start", "scope", "subject_id", "kpi_id", *FIGURE_COLUMNS)
-        )
+        rows = _BUCKET_TOTALS(company=company.pk, spec=Fixed(tuple(spec)), **values)
         for period, start, scope, subject_id, kpi_id, *values in rows:
             kpi = kpis.get(kpi_id)
             if kpi is None:

@@ -27,6 +27,7 @@ from rollups.figures import (
     figures_of_window,
 )
 from rollups.models import Scope, Total
+from salesdesk.statements import Statement
 
 # A KPI's last full week this many points below the mean of the weeks before is a sharp drop.
 DROP_POINTS = Decimal(25)
@@ -199,16 +200,22 @@ def attention_list(
     return items
 
 
+# The dashboard and its poll read the weeks on every request: compiled once.
+_WEEKS = Statement(
+    lambda company, ids, first, last: Total.objects.filter(
+        company=company, scope=Scope.MANAGER, period="week", subject_id__in=ids,
+        start__gte=first, start__lte=last, completion__isnull=False,
+    ).values_list("subject_id", "kpi_id", "start", "completion")
+)  # fmt: skip
+
+
 def sharp_drops(
     *, company: Company, today: datetime.date, kpis: dict[int, KPI], manager_ids: list[int]
 ) -> dict[int, list[tuple[KPI, Decimal, Decimal]]]:
     """(KPI, last full week's completion, the mean of the weeks before) where it fell sharply."""
     last_monday = week_bounds(today)[0] - datetime.timedelta(days=7)
     first_monday = last_monday - datetime.timedelta(days=7 * DROP_WEEKS)
-    rows = Total.objects.filter(
-        company=company, scope=Scope.MANAGER, period="week", subject_id__in=manager_ids,
-        start__gte=first_monday, start__lte=last_monday, completion__isnull=False,
-    ).values_list("subject_id", "kpi_id", "start", "completion")  # fmt: skip
+    rows = _WEEKS(company=company.pk, ids=manager_ids, first=first_monday, last=last_monday)
     history: dict[tuple[int, int], dict[datetime.date, Decimal]] = defaultdict(dict)
     for manager_id, kpi_id, start, value in rows:
         history[(manager_id, kpi_id)][start] = value
