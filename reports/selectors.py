@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from statistics import median, quantiles
+from statistics import median
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -387,23 +387,40 @@ def usual_of(values: list[Decimal]) -> Usual | None:
     figures = sorted(value for value in values if value > 0)
     if len(figures) < UNUSUAL_MIN_HISTORY:
         return None
-    # "inclusive": a percentile within the figures seen, never beyond the largest.
-    cuts = quantiles(figures, n=100, method="inclusive")
-    return Usual(typical=median(figures), high=Decimal(cuts[UNUSUAL_PERCENTILE - 1]))
+    return Usual(typical=median(figures), high=_percentile(figures, UNUSUAL_PERCENTILE))
+
+
+def _percentile(ordered: list[Decimal], percent: int) -> Decimal:
+    """statistics.quantiles(ordered, n=100, method="inclusive")[percent - 1], the one cut
+    alone (the submission asks for one of 99): a percentile within the figures seen, never
+    beyond the largest. The same arithmetic, so the same Decimal."""
+    j, delta = divmod(percent * (len(ordered) - 1), 100)  # j + 1 < len(ordered): percent < 100
+    return Decimal((ordered[j] * (100 - delta) + ordered[j + 1] * delta) / 100)
+
+
+# Each KPI's last UNUSUAL_LOOKBACK figures (every submission reads them): compiled once.
+_RECENT_VALUES = Statement(
+    lambda company, manager, kpis, before: (
+        ReportValue.objects.filter(
+            company=company, report__manager=manager, kpi__in=kpis, report__date__lt=before
+        )
+        .annotate(
+            recent=Window(
+                RowNumber(), partition_by=[F("kpi_id")], order_by=F("report__date").desc()
+            )
+        )
+        .filter(recent__lte=UNUSUAL_LOOKBACK)
+        .values_list("kpi_id", "value")
+    )
+)
 
 
 def usual_values(
     *, company: Company, manager: User, kpis: list[KPI], before: datetime.date
 ) -> dict[int, Usual]:
     """Each KPI's usual figure for the manager (usual_of), by KPI id, in one query."""
-    recent = Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("report__date").desc())
-    rows = (
-        ReportValue.objects.filter(
-            company=company, report__manager=manager, kpi__in=kpis, report__date__lt=before
-        )
-        .annotate(recent=recent)
-        .filter(recent__lte=UNUSUAL_LOOKBACK)
-        .values_list("kpi_id", "value")
+    rows = _RECENT_VALUES(
+        company=company.pk, manager=manager.pk, kpis=[k.pk for k in kpis], before=before
     )
     values: dict[int, list[Decimal]] = {}
     for kpi_id, value in rows:

@@ -2,9 +2,12 @@
 
 import datetime
 from decimal import Decimal
+from statistics import quantiles
 
 import pytest
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts.models import SalesRole, User
 from kpi.models import KPI
@@ -86,3 +89,19 @@ def test_the_live_check_asks_the_same_question(client, ctx, closer, today):
     assert "больше обычного" not in normal.content.decode()
     typo = client.post(url, {**values, "deals_sum": "950000"}, headers=headers)
     assert "намного больше обычного (обычно около 91 000,00 ₽)" in plain(typo.content.decode())
+
+
+@given(
+    st.lists(
+        st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**9), places=2),
+        min_size=2,
+        max_size=60,
+    ),
+    st.integers(min_value=1, max_value=99),
+)
+def test_the_one_percentile_is_statistics_quantiles_cut(figures, percent):
+    """usual_of computes the one cut it needs: the very Decimal statistics.quantiles gives."""
+    ordered = sorted(figures)
+    expected = Decimal(quantiles(ordered, n=100, method="inclusive")[percent - 1])
+    found = selectors._percentile(ordered, percent)
+    assert (found, str(found)) == (expected, str(expected))
