@@ -31,6 +31,7 @@ from reports.selectors import (
 )
 from rollups import services as rollups
 from rollups.changes import ReportChanged, SourceFigureChanged
+from salesdesk.statements import Statement
 from webhooks import payloads
 from webhooks import services as webhooks
 from webhooks.models import Event
@@ -119,6 +120,14 @@ def parse_figures(kpis: list[KPI], raw: Mapping[str, object]) -> dict[str, Decim
     return values
 
 
+# The day's report, locked for the submission (every submission reads it): compiled once.
+_REPORT_LOCKED = Statement(
+    lambda company, manager, day: DailyReport.objects.select_for_update().filter(
+        company=company, manager=manager, date=day
+    )[:1]  # one at most: report_day_uniq
+)
+
+
 def report_submit(
     *,
     company: Company,
@@ -162,11 +171,7 @@ def report_submit(
     # transaction; an error inside still does, as it should.
     refusal: Exception | None = None
     with transaction.atomic(savepoint=False):
-        report = (
-            DailyReport.objects.select_for_update()
-            .filter(company=company, manager=manager, date=day)
-            .first()
-        )
+        report = next(iter(_REPORT_LOCKED(company=company.pk, manager=manager.pk, day=day)), None)
         if report is None:
             try:
                 submission = _create(company, manager, day, parsed, by_code, imported, actor)
@@ -395,11 +400,7 @@ def report_value_settle(
     if kpi.pk not in {k.pk for k in role_kpis}:
         return False
     with transaction.atomic():
-        report = (
-            DailyReport.objects.select_for_update()
-            .filter(company=company, manager=manager, date=day)
-            .first()
-        )
+        report = next(iter(_REPORT_LOCKED(company=company.pk, manager=manager.pk, day=day)), None)
         if report is None:
             return False
         current = ReportValue.objects.filter(company=company, report=report, kpi=kpi).first()

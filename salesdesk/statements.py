@@ -102,14 +102,32 @@ class Statement:
         self._shapes: dict[tuple, _Compiled] = {}
 
     def __call__(self, **values: Any) -> list:
-        if connection.vendor != "postgresql":
+        bound = self._bind(values)
+        if bound is None:
             return list(self.build(**_plain(values)))
+        compiled, params = bound
+        return self._run(compiled, params)
+
+    def sql(self, **values: Any) -> tuple[str, list]:
+        """The SQL and its parameters, for a statement of one's own around it (a subquery)."""
+        bound = self._bind(values)
+        if bound is None:
+            sql, params = self.build(**_plain(values)).query.sql_with_params()
+            return sql, list(params)
+        compiled, params = bound
+        return compiled.sql, params
+
+    def _bind(self, values: dict[str, Any]) -> tuple[_Compiled, list] | None:
+        """The compiled statement of these values' shape and its parameters; None where the
+        queryset is to run as built (not PostgreSQL, an empty list)."""
+        if connection.vendor != "postgresql":
+            return None
         values = {
             name: _distinct(value) if isinstance(value, list | tuple | set | frozenset) else value
             for name, value in values.items()
         }
         if any(isinstance(value, list) and not value for value in values.values()):
-            return list(self.build(**_plain(values)))
+            return None
         shape = tuple(sorted(self._shape_of(name, value) for name, value in values.items()))
         compiled = self._shapes.get(shape)
         if compiled is None:
@@ -128,7 +146,7 @@ class Statement:
             params[index] = value
         if getattr(settings, "STATEMENTS_CHECK", False):
             self._check(values, compiled.sql, params)
-        return self._run(compiled, params)
+        return compiled, params
 
     @staticmethod
     def _shape_of(name: str, value: Any) -> tuple:

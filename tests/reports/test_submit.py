@@ -121,7 +121,7 @@ def test_a_refused_submission_leaves_the_callers_transaction_usable(ctx, today, 
                 manager=ctx.managers[1], version=first.report.version,
             )  # fmt: skip
         # Another tab inserted between the read and the insert: the constraint decides.
-        monkeypatch.setattr(DailyReport.objects, "select_for_update", DailyReport.objects.none)
+        monkeypatch.setattr(services, "_REPORT_LOCKED", lambda **values: [])
         with pytest.raises(services.ReportConflict):
             submit(ctx, today, {**FIGURES, "calls": "45"}, version=0)
         assert stored(ctx, today)["calls"] == D(60)  # still a usable transaction
