@@ -68,6 +68,16 @@ class RecentReport:
     values: list[RecentFigure]
 
 
+# «Мои показатели» reads it on every load: compiled once.
+_RECENT_REPORTS = Statement(
+    lambda company, manager, since: (
+        DailyReport.objects.filter(company=company, manager=manager, date__gte=since)
+        .order_by("-date", "values__id")
+        .values_list("code", "date", "values__kpi_id", "values__value")
+    )
+)
+
+
 def recent_reports_of_manager(
     *, company: Company, manager: User, days: int = 14, known: Iterable[KPI] = ()
 ) -> list[RecentReport]:
@@ -75,11 +85,7 @@ def recent_reports_of_manager(
     one query for the reports with their figures, one more for their KPIs unless `known`
     (the page's KPIs, read already) holds them all; no model per row."""
     since = company.today() - datetime.timedelta(days=days)
-    rows = (
-        DailyReport.objects.filter(company=company, manager=manager, date__gte=since)
-        .order_by("-date", "values__id")
-        .values_list("code", "date", "values__kpi_id", "values__value")
-    )
+    rows = _RECENT_REPORTS(company=company.pk, manager=manager.pk, since=since)
     reports: dict[uuid.UUID, RecentReport] = {}
     figures = []
     for code, date, kpi_id, value in rows:

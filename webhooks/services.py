@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
 from accounts.permissions import require_configure
+from salesdesk.statements import Statement
 from webhooks import safety
 from webhooks.models import Delivery, Event, Subscription
 
@@ -107,6 +108,10 @@ def subscription_delete(*, subscription: Subscription, actor: User) -> None:
 # --- Emitting -------------------------------------------------------------------------------
 
 
+# Every report, deal and call asks (most companies have none): compiled once.
+_ACTIVE = Statement(lambda company: Subscription.objects.filter(company=company, active=True))
+
+
 def emit(
     *,
     company: Company,
@@ -123,7 +128,7 @@ def emit(
     when a subscription wants the event (most companies have none).
     """
     event = Event(event).value
-    subscriptions = Subscription.objects.filter(company=company, active=True)
+    subscriptions = _ACTIVE(company=company.pk)
     event_id = uuid.uuid4()
     built: Mapping[str, Any] | None = None
     for subscription in subscriptions:
