@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import QuerySet
 
 from accounts import tenancy
@@ -44,6 +44,11 @@ class Fixed:
     handed to the builder as it is, one compiled statement for each value."""
 
     value: Any
+
+
+# Shapes kept per statement (a list's length is one: teams of every size); beyond it the
+# oldest is compiled again when next asked for.
+MAX_SHAPES = 256
 
 
 class StatementError(RuntimeError):
@@ -131,6 +136,8 @@ class Statement:
         shape = tuple(sorted(self._shape_of(name, value) for name, value in values.items()))
         compiled = self._shapes.get(shape)
         if compiled is None:
+            if len(self._shapes) >= MAX_SHAPES:  # the oldest shape goes: a bounded memory
+                self._shapes.pop(next(iter(self._shapes)), None)
             compiled = self._shapes[shape] = self._compile(values)
         params = list(compiled.params)
         company = None
@@ -198,6 +205,9 @@ class Statement:
 
     def _run(self, compiled: _Compiled, params: list) -> list:
         compiler = copy.copy(compiled.compiler)
+        # The connection is the thread's own: the one it was compiled with may be another
+        # thread's (a threaded server, the tests' live server).
+        compiler.connection = connections[compiler.using]
         sql = compiled.sql
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
         queryset = compiled.queryset._chain()

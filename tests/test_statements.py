@@ -1,8 +1,10 @@
 """salesdesk.statements: a queryset compiled once per shape gives what the queryset gives."""
 
 import datetime
+import threading
 
 import pytest
+from django.db import connections
 from django.db.models import Count
 from django.db.models.sql.compiler import SQLCompiler
 from django.test import override_settings
@@ -101,10 +103,37 @@ def test_a_builder_that_reads_the_clock_fails_the_check(alpha):
 
 def test_a_value_the_builder_transforms_is_refused(alpha):
     statement = Statement(lambda name: User.objects.filter(username__icontains=name))
-    with tenancy.tenant_context(alpha.company), pytest.raises(StatementError, match="changed on its way"):
+    refused = pytest.raises(StatementError, match="changed on its way")
+    with tenancy.tenant_context(alpha.company), refused:
         statement(name="alpha")
 
 
 def test_no_company_is_no_company(alpha):
     with pytest.raises(tenancy.NoCompanyError):
         USERS(ids=[alpha.admin.pk], joined_before=later())
+
+
+def test_another_thread_runs_it_on_its_own_connection(alpha):
+    """A statement compiled in one thread and run in another (a threaded server, the tests'
+    live server) uses the running thread's connection: Django refuses a connection made in
+    another thread, and its transaction is not this one's."""
+    ids = [alpha.admin.pk, alpha.head.pk]
+    with tenancy.tenant_context(alpha.company):
+        assert len(USERS(ids=ids, joined_before=later())) == 2  # compiled here
+    found: dict = {}
+
+    def run() -> None:
+        try:
+            with tenancy.tenant_context(alpha.company):
+                found["rows"] = USERS(ids=ids, joined_before=later())
+        except Exception as error:  # reported to the test below
+            found["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert "error" not in found, found.get("error")
+    # The other connection cannot see this test's uncommitted rows: it is not this one.
+    assert found["rows"] == []
