@@ -50,6 +50,7 @@ def active_on(on: datetime.date, *, through: str = "") -> Q:
 
 
 # The form, its submission and «Мои показатели» read it on every request: compiled once.
+_KPIS_OF = Statement(lambda company, ids: KPI.objects.filter(company=company, pk__in=ids))
 _ROLE_KPIS = Statement(
     lambda company, role, on: KPI.objects.filter(
         active_on(on, through="role_kpis__"), company=company, role_kpis__sales_role=role
@@ -77,10 +78,8 @@ def role_kpis_on(
         if part_id is not None
     }
     if with_parts and parts - by_id.keys():
-        by_id.update(
-            (part.pk, part)
-            for part in KPI.objects.filter(company=company, pk__in=parts - by_id.keys())
-        )
+        outside = sorted(parts - by_id.keys())
+        by_id.update((part.pk, part) for part in _KPIS_OF(company=company.pk, ids=outside))
     for kpi in [*by_id.values()]:
         kpi.company = company  # a KPI's bands fall back to its company's (kpi.bands.thresholds)
     for kpi in kpis:

@@ -161,8 +161,8 @@ if (
         server_side_binding=True, prepare_threshold=5
     )
 # salesdesk.statements: compile each hot read once per shape and also the plain way, and
-# fail when they differ (the test suite sets it).
-STATEMENTS_CHECK = envbool("STATEMENTS_CHECK", False)
+# fail when they differ (the test suite turns it on: tests/conftest.py).
+STATEMENTS_CHECK = False
 DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "salesdesk_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

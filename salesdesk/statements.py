@@ -7,7 +7,8 @@ for statements whose SQL never changes, only their values (bench/load.py --profi
 for each shape of its arguments (the length of each list, the booleans and Nones): with a
 marker in place of every value, whose positions in the compiled parameters it then fills
 with the values of each call. The rows come back through Django's own iterables (model
-instances, `values_list` tuples, with the backend's converters), as the queryset would give.
+instances, `values_list` tuples, with the backend's converters), as the queryset would give;
+a `values_list` whose columns need no converter takes the driver's rows as they are.
 
 The builder must depend on nothing but its arguments (and the active company, which it
 gets as a marker too): no clock, no language, no settings. With `STATEMENTS_CHECK` (the
@@ -26,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, connections
 from django.db.models import QuerySet
+from django.db.models.query import FlatValuesListIterable, ValuesListIterable
 
 from accounts import tenancy
 
@@ -91,6 +93,9 @@ class _Compiled:
     params: list
     # parameter index → (argument name, list index or None); _COMPANY: the active company
     slots: list[tuple[int, tuple[str, int | None]]]
+    # Plain rows as the driver gives them are the queryset's rows: "tuples", "flat" (each
+    # row's one value), or None (model instances, converters: Django's iterable makes them).
+    rows: str | None = None
 
 
 class Statement:
@@ -201,9 +206,17 @@ class Statement:
                 # A string the lookup wraps (icontains: %…%) is not the argument any more.
                 raise StatementError(f"a value changed on its way into the SQL: {param!r}")
         # An argument of no parameter is one this shape does not use (an admin's viewer).
-        return _Compiled(queryset, compiler, sql, list(params), slots)
+        return _Compiled(
+            queryset, compiler, sql, list(params), slots, _plain_rows(queryset, compiler)
+        )
 
     def _run(self, compiled: _Compiled, params: list) -> list:
+        if compiled.rows is not None:
+            # values_list() with no converter: the driver's rows are the queryset's.
+            with connections[compiled.compiler.using].cursor() as cursor:
+                cursor.execute(compiled.sql, params)
+                rows = cursor.fetchall()
+            return [row[0] for row in rows] if compiled.rows == "flat" else rows
         compiler = copy.copy(compiled.compiler)
         # The connection is the thread's own: the one it was compiled with may be another
         # thread's (a threaded server, the tests' live server).
@@ -222,6 +235,20 @@ class Statement:
                 f"{self.build!r} compiled once does not match its plain SQL:\n"
                 f"{sql}\n{params}\n---\n{plain_sql}\n{list(plain_params)}"
             )
+
+
+def _plain_rows(queryset: QuerySet, compiler: Any) -> str | None:
+    """ "tuples" or "flat" where the driver's rows need nothing of Django's iterable: a
+    values_list() whose columns have no converter (PostgreSQL gives dates, decimals and
+    aware datetimes as they are) and whose SQL selects just those columns."""
+    kinds = {ValuesListIterable: "tuples", FlatValuesListIterable: "flat"}
+    kind = kinds.get(queryset._iterable_class)
+    if kind is None or compiler.has_extra_select:
+        return None
+    fields = [column[0] for column in compiler.select[: compiler.col_count]]
+    if compiler.get_converters(fields) or compiler.has_composite_fields(fields):
+        return None
+    return kind
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

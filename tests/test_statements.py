@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import tenancy
 from accounts.models import Team, User
 from salesdesk.statements import Statement, StatementError
+from webhooks.models import Subscription
 
 USERS = Statement(
     lambda ids, joined_before: (
@@ -137,3 +138,18 @@ def test_another_thread_runs_it_on_its_own_connection(alpha):
     assert "error" not in found, found.get("error")
     # The other connection cannot see this test's uncommitted rows: it is not this one.
     assert found["rows"] == []
+
+
+def test_a_column_with_a_converter_comes_back_converted(alpha):
+    """A JSON column needs Django's converter: such a statement's rows go through the
+    queryset's iterable, not the driver's rows as they are."""
+    events = Statement(
+        lambda ids: (
+            Subscription.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "events")
+        )
+    )
+    with tenancy.tenant_context(alpha.company):
+        ids = list(Subscription.objects.values_list("pk", flat=True))
+        found = events(ids=ids)
+        assert found == list(events.build(ids=ids))
+        assert found and all(isinstance(row[1], list) for row in found)
