@@ -498,8 +498,8 @@ def main() -> None:
     parser.add_argument(
         "--web-workers",
         type=int,
-        default=2 * (os.cpu_count() or 1) + 1,
-        help="gunicorn sync workers (2 × cores + 1, gunicorn's advice)",
+        default=(os.cpu_count() or 1) + 1,
+        help="gunicorn sync workers (cores + 1, as the Dockerfile's WEB_CONCURRENCY)",
     )
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument(
