@@ -156,7 +156,7 @@ class Statement:
             if isinstance(marker, int) and type(marker) is not int:
                 value = type(marker)(value)  # psycopg's Int4/Int8: the server-side binding's type
             params[index] = value
-        if getattr(settings, "STATEMENTS_CHECK", False):
+        if settings.STATEMENTS_CHECK:
             self._check(values, compiled.sql, params)
         return compiled, params
 

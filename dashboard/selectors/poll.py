@@ -16,8 +16,8 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.models import Company, Team, User
 from dashboard.selectors.attention import DROP_WEEKS, STATUS_DAYS_BACK
-from kpi.models import Absence
 from kpi.periods import Window
+from kpi.selectors import ABSENCES_OVERLAPPING
 from reports.models import DailyReport
 from rollups.models import Bucket, Scope
 from rollups.selectors import figures_versions
@@ -167,7 +167,8 @@ def _buckets(company, ids, admin, viewer, first, last, earlier_start, earlier_en
 
 # figures_state's three reads, compiled once (every poll that is not answered from the cache).
 _BUCKETS = Statement(_buckets)
-# The reports and absences behind today's and the last working day's statuses.
+# The reports behind today's and the last working day's statuses (and the absences:
+# kpi.selectors.ABSENCES_OVERLAPPING, which report_statuses reads).
 _REPORTS = Statement(
     lambda company, ids, recent: (
         DailyReport.objects.filter(company=company, manager_id__in=ids, date__gte=recent)
@@ -175,15 +176,6 @@ _REPORTS = Statement(
         .values("company")
         .annotate(count=Count("id"), last=Max(Coalesce("updated_at", "submitted_at")))
         .values_list("count", "last")
-    )
-)
-_ABSENCES = Statement(
-    lambda company, ids, today, recent: (
-        Absence.objects.filter(
-            company=company, manager_id__in=ids, start__lte=today, end__gte=recent
-        )
-        .order_by("id")
-        .values_list("manager_id", "start", "end")
     )
 )
 
@@ -223,7 +215,9 @@ def figures_state(
         earlier_end=earlier.end,
     ) or [(0, None, None)]  # fmt: skip
     reports = _REPORTS(company=company.pk, ids=ids, recent=recent) or [(0, None)]
-    absences = _ABSENCES(company=company.pk, ids=ids, today=today, recent=recent)
+    absences = sorted(
+        ABSENCES_OVERLAPPING(company=company.pk, ids=ids, first=recent, last=today)
+    )  # in one order, for the digest
     facts = (
         viewer.pk,
         variant,
