@@ -3,9 +3,13 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from salesdesk.warmup import web_worker_warm
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesdesk.settings")
 
 application = get_wsgi_application()
+# Every template compiled and every catalog read before the first request, not during it.
+web_worker_warm()
 
 # The app is loaded for good: its modules, settings, URLs and templates (some 300 000
 # objects) never become garbage, yet every full collection walked them again. Frozen, the

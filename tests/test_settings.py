@@ -1,5 +1,6 @@
 """The production profile passes Django's deployment checks with no warning."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -89,3 +90,39 @@ def test_a_web_worker_freezes_the_loaded_app_for_the_collector():
     frozen, first, *_ = map(int, result.stdout.split())
     assert frozen > 100_000
     assert first == 50_000
+
+
+def test_a_web_worker_compiles_every_template_before_its_first_request():
+    """salesdesk.wsgi warms the worker up (salesdesk.warmup): every template of the project
+    is in the cached loader, both catalogs and the charts' plotly template are loaded, so
+    that no request pays for them."""
+    script = """
+import json, salesdesk.wsgi
+from pathlib import Path
+from django.template import engines
+from django.utils.translation import trans_real
+from salesdesk import charts
+engine = engines["django"].engine
+cache = engine.template_loaders[0].get_template_cache
+names = {p.relative_to(d).as_posix() for d in map(Path, engine.dirs) for p in d.rglob("*.html")}
+print(json.dumps({
+    "templates": len(names),
+    "not_compiled": sorted(names - set(cache)),
+    "catalogs": sorted(trans_real._translations),
+    "plotly_template": charts._template.cache_info().currsize,
+}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "salesdesk.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    warm = json.loads(result.stdout.splitlines()[-1])
+    assert warm["templates"] > 50
+    assert warm["not_compiled"] == []
+    assert {"en", "ru"} <= set(warm["catalogs"])
+    assert warm["plotly_template"] == 1
