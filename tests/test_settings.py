@@ -74,12 +74,11 @@ def test_the_cache_builds_one_redis_client_for_its_pool(monkeypatch):
     assert len(built) == 1
 
 
-def test_a_web_worker_freezes_the_loaded_app_for_the_collector():
-    """salesdesk.wsgi, as gunicorn loads it: the app's objects frozen, young objects
-    collected after 50 000 allocations instead of 2 000."""
-    script = "import gc, salesdesk.wsgi; print(gc.get_freeze_count(), *gc.get_threshold())"
+def _as_a_web_worker(script: str) -> str:
+    """What `script` prints, run in a fresh process after it imports salesdesk.wsgi as
+    gunicorn's worker does."""
     result = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", "import salesdesk.wsgi\n" + script],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "salesdesk.settings"},
         capture_output=True,
@@ -87,7 +86,14 @@ def test_a_web_worker_freezes_the_loaded_app_for_the_collector():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    frozen, first, *_ = map(int, result.stdout.split())
+    return result.stdout
+
+
+def test_a_web_worker_freezes_the_loaded_app_for_the_collector():
+    """salesdesk.wsgi, as gunicorn loads it: the app's objects frozen, young objects
+    collected after 50 000 allocations instead of 2 000."""
+    output = _as_a_web_worker("import gc; print(gc.get_freeze_count(), *gc.get_threshold())")
+    frozen, first, *_ = map(int, output.split())
     assert frozen > 100_000
     assert first == 50_000
 
@@ -97,7 +103,7 @@ def test_a_web_worker_compiles_every_template_before_its_first_request():
     is in the cached loader, both catalogs and the charts' plotly template are loaded, so
     that no request pays for them."""
     script = """
-import json, salesdesk.wsgi
+import json
 from pathlib import Path
 from django.template import engines
 from django.utils.translation import trans_real
@@ -112,16 +118,7 @@ print(json.dumps({
     "plotly_template": charts._template.cache_info().currsize,
 }))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "salesdesk.settings"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    warm = json.loads(result.stdout.splitlines()[-1])
+    warm = json.loads(_as_a_web_worker(script).splitlines()[-1])
     assert warm["templates"] > 50
     assert warm["not_compiled"] == []
     assert {"en", "ru"} <= set(warm["catalogs"])
