@@ -115,10 +115,7 @@ def _end_other_sessions(database: str) -> None:
 
     `close_all()` closes this thread's connections only; one left open by another thread or a
     process that outlived its test made the final DROP DATABASE fail ("being accessed by
-    other users"), which failed the whole run after every test had passed. A process that
-    has just exited (the session's Celery worker, stopped a moment before) leaves its
-    session for the server to notice: those end by themselves within a few seconds and are
-    not reported; what is still there then is ended and named."""
+    other users"), which failed the whole run after every test had passed."""
     import warnings
 
     import psycopg
@@ -126,11 +123,7 @@ def _end_other_sessions(database: str) -> None:
     admin = os.environ.get("DATABASE_ADMIN_URL")
     if not admin:
         return
-    others = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
     with psycopg.connect(admin, autocommit=True) as conn:
-        deadline = time.monotonic() + 3
-        while conn.execute(others, [database]).fetchone()[0] and time.monotonic() < deadline:
-            time.sleep(0.05)
         rows = conn.execute(
             "SELECT pg_terminate_backend(pid), usename, application_name, state, left(query, 80)"
             " FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
