@@ -14,14 +14,13 @@ from django.template import engines
 from django.utils import translation
 
 
-def web_worker_warm() -> int:
+def web_worker_warm() -> None:
     """Compiles every template of the project's template directories into each engine's
-    cached loader, loads every language's catalog and the charts' plotly template; returns
-    how many templates. Called once the app is set up (charts imports the models)."""
+    cached loader, loads every language's catalog (activating a language reads it) and the
+    charts' plotly template. Called once the app is set up (charts imports the models)."""
     from salesdesk import charts
 
     charts.figure([], {})
-    count = 0
     for backend in engines.all():
         engine = getattr(backend, "engine", None)  # a Django engine; another has no loader cache
         if engine is None:
@@ -29,8 +28,6 @@ def web_worker_warm() -> int:
         for directory in map(Path, engine.dirs):
             for path in sorted(directory.rglob("*.html")):
                 engine.get_template(path.relative_to(directory).as_posix())
-                count += 1
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            translation.gettext("Менеджер")
-    return count
+            pass

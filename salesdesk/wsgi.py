@@ -8,7 +8,8 @@ from salesdesk.warmup import web_worker_warm
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesdesk.settings")
 
 application = get_wsgi_application()
-# Every template compiled and every catalog read before the first request, not during it.
+# Every template compiled, every catalog and the charts' plotly template loaded before the
+# first request, not during it (salesdesk.warmup).
 web_worker_warm()
 
 # The app is loaded for good: its modules, settings, URLs and templates (some 300 000
