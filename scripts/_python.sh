@@ -6,6 +6,13 @@ VENV="${SALESDESK_VENV:-$ROOT/.venv}"
 
 find_python() {
   local candidate
+  # SALESDESK_PYTHON: this interpreter and no other (scripts/python-pgo builds production's),
+  # with a venv of its own (SALESDESK_VENV): an existing venv keeps the Python it was made with.
+  if [ -n "${SALESDESK_PYTHON:-}" ]; then
+    "$SALESDESK_PYTHON" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null &&
+      echo "$SALESDESK_PYTHON"
+    return
+  fi
   for candidate in python3.13 python3.12 python3 \
       "$HOME"/.pyenv/versions/3.13*/bin/python "$HOME"/.pyenv/versions/3.12*/bin/python; do
     if command -v "$candidate" >/dev/null 2>&1 &&
