@@ -607,7 +607,7 @@ def _incremental_run(
         # psycopg sends an int as the smallest type that holds it, and a prepared statement
         # is kept per parameter types: as bigint always, one plan serves every company.
         params = {
-            **_span_params(company, lo, hi),
+            **_span_params(company, lo, hi, buckets=True),
             **params,
             "company": Int8(company.pk),
             "ids": [Int8(i) for i in params["ids"]],
@@ -695,11 +695,22 @@ def _prepared(execute, sql, params, many, context):
         return context["cursor"].cursor.execute(sql, params, prepare=True)
 
 
-def _span_params(company: Company, lo: datetime.date, hi: datetime.date) -> dict:
+def _span_params(
+    company: Company, lo: datetime.date, hi: datetime.date, *, buckets: bool = False
+) -> dict:
     """The engine's parameters for the facts of [lo, hi]; the working days of the plans'
-    months (whole months around whole weeks) and of today written first."""
-    plo = month_bounds(week_bounds(lo)[0])[0]
-    phi = month_bounds(week_bounds(hi)[1])[1]
+    months (whole months around whole weeks) and of today written first.
+
+    buckets: [lo, hi] runs from the first claimed bucket's start to the last one's end (an
+    incremental run), so the months it touches hold every day their plans split over: a
+    week that crosses into another month is a claimed one, inside [lo, hi]. The engine
+    counts every manager's working days of those months, so one report's run (its day,
+    week and month) reads one month of them, not the three around its month's weeks."""
+    if buckets:
+        plo, phi = month_bounds(lo)[0], month_bounds(hi)[1]
+    else:
+        plo = month_bounds(week_bounds(lo)[0])[0]
+        phi = month_bounds(week_bounds(hi)[1])[1]
     today = company.today()
     working_days_ensure(company=company, start=plo, end=max(phi, today))
     return {
@@ -739,7 +750,7 @@ def _write(
     are read from [lo, hi] alone, so a bucket reaching past it (the month around a week at
     the edge) would come out short; the caller aligns the span to whole weeks and months.
     """
-    params = _span_params(company, lo, hi)
+    params = _span_params(company, lo, hi, buckets=incremental)
     dialect = engine.dialect_for(connection.vendor)
     if connection.vendor == "postgresql":
         # The statement's intermediate results are CTEs the planner cannot count: left to

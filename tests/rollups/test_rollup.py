@@ -360,3 +360,34 @@ def test_an_incremental_run_takes_the_lock_before_it_writes_working_days(alpha):
     locked = next(i for i, sql in enumerate(statements) if "pg_advisory_xact_lock" in sql)
     written = next(i for i, sql in enumerate(statements) if 'INTO "rollups_workingday"' in sql)
     assert locked < written
+
+
+def test_one_report_s_run_counts_the_working_days_of_its_own_month_only(alpha):
+    """The engine counts every manager's working days of the months the claimed buckets
+    touch; a report's run (its day, week and month) touches one month, not the three around
+    that month's weeks that a full rollup's span takes (bench/load.py: the incremental
+    statement was most of PostgreSQL's time at the 18:00 peak)."""
+    today = today_of(alpha)
+    month = today.replace(day=1)
+    while True:  # a month whose first week starts in the month before (not on a Monday)
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        if month.weekday() != 0:
+            break
+    fifteenth = month.replace(day=15)
+    day = fifteenth - datetime.timedelta(days=fifteenth.weekday() - 2)  # its week's Wednesday
+    spans = []
+
+    def engine_spans(execute, sql, params, many, context):
+        if "rollup_claimed" in sql:
+            spans.append((params["plo"], params["phi"]))
+        return execute(sql, params, many, context)
+
+    with tenancy.tenant_context(alpha.company):
+        services.rollup_run(company_id=alpha.company.pk)
+        report(alpha, alpha.managers[1], day)
+        with connection.execute_wrapper(engine_spans):
+            services.rollup_run(company_id=alpha.company.pk)
+        assert stale(alpha.company) == set()
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, today)
+    next_month = (month + datetime.timedelta(days=31)).replace(day=1)
+    assert spans == [(month, next_month - datetime.timedelta(days=1))]
