@@ -22,8 +22,9 @@ request of each kind, measured in the gunicorn workers by bench/gunicorn_cpu.py;
 share is not in it), and more; progress goes to stderr.
 Locust shares the machine's cores with the server: client_cpu_s says how much it took, and
 machine_cpu_busy_pct how busy the cores were over the run; it runs ahead of the server in the
-scheduler (--client-nice, as root), as the browsers it stands in for have cores of their own; <name>_p95_ms_by_minute shows
-whether the slow answers are spread over the peak or bunched in some minute of it.
+scheduler (--client-nice, as root), as the browsers it stands in for have cores of their
+own; <name>_p95_ms_by_minute shows whether the slow answers are spread over the peak or
+bunched in some minute of it.
 """
 
 import argparse

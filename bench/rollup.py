@@ -1296,9 +1296,9 @@ def machine() -> None:
 
 def python_build() -> str:
     """How the interpreter was compiled: "pgo+lto" as the official python image's (the
-    Dockerfile's), "plain" as pyenv's default. The plain build ran a pure-Python loop about
-    a fifth slower, the app's requests 5-10 % slower (README, the load bench): a figure is
-    read with its interpreter."""
+    Dockerfile's), "plain" as pyenv's default. The plain build ran a pure-Python loop 12 %
+    slower, the app's requests a few per cent (README, the load bench): a figure is read
+    with its interpreter."""
     flags = sysconfig.get_config_var("CONFIG_ARGS") or ""
     build = [
         name
