@@ -13,6 +13,7 @@ from accounts.models import SalesRole, User
 from accounts.tasks import companies_at_local_hour, fan_out
 from kpi import services as kpi_services
 from kpi.models import KPI
+from kpi.periods import month_bounds
 from reports import services as report_services
 from rollups import engine, services, tasks
 from rollups.models import Bucket, Reconciliation, Total, WorkingDay
@@ -389,5 +390,4 @@ def test_one_report_s_run_counts_the_working_days_of_its_own_month_only(alpha):
             services.rollup_run(company_id=alpha.company.pk)
         assert stale(alpha.company) == set()
         assert stored_totals(alpha.company) == expected_totals(alpha.company, today)
-    next_month = (month + datetime.timedelta(days=31)).replace(day=1)
-    assert spans == [(month, next_month - datetime.timedelta(days=1))]
+    assert spans == [tuple(month_bounds(month))]
