@@ -27,6 +27,13 @@ class DailyReport(TenantModel):
             models.UniqueConstraint(fields=["company", "manager", "date"], name="report_day_uniq"),
             models.UniqueConstraint(fields=["company", "code"], name="report_code_uniq"),
         ]
+        indexes = [
+            # A company's reports of a day or a span, whoever filed them: the rollup engine's
+            # facts, the day's reporters (dashboard, reminders), the buckets a change marks.
+            # report_day_uniq leads with the manager, so a date range under it read every
+            # entry of the company's whole history.
+            models.Index(fields=["company", "date"], name="report_company_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.manager} {self.date}"

@@ -391,3 +391,29 @@ def test_one_report_s_run_counts_the_working_days_of_its_own_month_only(alpha):
         assert stale(alpha.company) == set()
         assert stored_totals(alpha.company) == expected_totals(alpha.company, today)
     assert spans == [tuple(month_bounds(month))]
+
+
+def test_a_run_reads_its_span_s_reports_by_company_and_day(alpha):
+    """The engine finds the reports of a span (a day's run: its week and month) by company
+    and day, whoever filed them: report_day_uniq leads with the manager, and under it the
+    date range read every entry of the company's whole history, in every run."""
+    today = today_of(alpha)
+    params = {"company": alpha.company.pk, "lo": month_bounds(today)[0], "hi": today}
+    with tenancy.tenant_context(alpha.company), connection.cursor() as cursor:
+        # The cast's few rows would be read whole whatever the indexes: as on a long history.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) " + engine.facts_sql(engine.POSTGRESQL, whole=False), params
+        )
+        plan = cursor.fetchone()[0]
+
+    def indexes(node, table=False):
+        """The indexes the plan reads reports_dailyreport by (a bitmap heap scan's are its
+        bitmap index scans')."""
+        table = table or node.get("Relation Name") == "reports_dailyreport"
+        if table and node.get("Index Name"):
+            yield node["Index Name"]
+        for child in node.get("Plans", []):
+            yield from indexes(child, table and node["Node Type"].startswith("Bitmap"))
+
+    assert set(indexes(plan[0]["Plan"])) == {"report_company_day"}, plan
