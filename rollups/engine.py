@@ -393,11 +393,10 @@ seg_days AS (
 month_wd AS (
     SELECT manager_id, month_start, count(*) AS n FROM mdays GROUP BY manager_id, month_start
 ),
+-- A week's and a month's working days by the month they are in (a week across two months
+-- has both). A day's are looked up in seg_days itself (mplanned): most rows are days.
 bucket_wd AS (
-    SELECT manager_id, seg, 'day' AS period, date AS start, month_start, 1 AS n
-    FROM seg_days {only("day", "date")}
-    UNION ALL
-    SELECT manager_id, seg, 'week', week_start, month_start, count(*)
+    SELECT manager_id, seg, 'week' AS period, week_start AS start, month_start, count(*) AS n
     FROM seg_days GROUP BY manager_id, seg, week_start, month_start
     UNION ALL
     SELECT manager_id, seg, 'month', month_start, month_start, count(*)
@@ -479,24 +478,25 @@ elapsed AS (
             THEN %(today)s ELSE %(yesterday)s END
     GROUP BY x.manager_id, x.seg, x.month_start
 ),
--- A day (most rows): its month's plan, split over it if it is a working day; no week plan,
--- not running. The same rules as a week's or month's below, with less to join.
+-- A day (most rows): its month's plan, split over it if it is a working day (one share of
+-- the month's: the same sum split takes for a week, of one day); no week plan, not running.
+-- The same rules as a week's or month's below, with less to join.
 mplanned AS (
     SELECT m.*, k.aggregation, k.direction, k.unit,
         {_actual("k.aggregation", "k.unit", "m.s", "m.n", "m.last_value")} AS actual,
         round(CASE WHEN k.aggregation <> 'sum' THEN mp1.value
-            WHEN mp1.value IS NOT NULL THEN COALESCE(sp.plan, 0) END, {PLAN_PLACES})
-            AS plan_exact,
-        bd.n AS working_days, false AS idle_week, 0 AS running,
-        CAST(NULL AS INTEGER) AS elapsed_days
+            WHEN mp1.value IS NOT NULL THEN COALESCE(
+                CASE WHEN wd.date IS NOT NULL THEN mp1.value * 1 * 1.0 / mw.n END, 0) END,
+            {PLAN_PLACES}) AS plan_exact,
+        CASE WHEN wd.date IS NOT NULL THEN CAST(1 AS BIGINT) END AS working_days,
+        false AS idle_week, 0 AS running, CAST(NULL AS INTEGER) AS elapsed_days
     FROM level_rows m
     JOIN kpi_kpi k ON k.id = m.kpi_id
     LEFT JOIN plans mp1 ON mp1.manager_id = m.manager_id AND mp1.kpi_id = m.kpi_id
         AND mp1.period = 'month' AND mp1.start = {d.month_start.format(d="m.start")}
-    LEFT JOIN split sp ON sp.manager_id = m.manager_id AND sp.seg = m.seg
-        AND sp.kpi_id = m.kpi_id AND sp.period = m.period AND sp.start = m.start
-    LEFT JOIN bucket_days bd ON bd.manager_id = m.manager_id AND bd.seg = m.seg
-        AND bd.period = m.period AND bd.start = m.start
+    LEFT JOIN seg_days wd ON wd.manager_id = m.manager_id AND wd.seg = m.seg
+        AND wd.date = m.start
+    LEFT JOIN month_wd mw ON mw.manager_id = m.manager_id AND mw.month_start = wd.month_start
     WHERE m.period = 'day'
     UNION ALL
     SELECT p.*, CASE WHEN {running} THEN 1 ELSE 0 END AS running,
