@@ -90,6 +90,8 @@ class Dialect:
     # Restricts reportvalue to the reports of the span without a join (PostgreSQL: an
     # index scan on report_id = ANY(...), never a scan of the company's whole history).
     reports_in_span: str
+    # Ends a subquery the planner must not pull up into the query around it.
+    fence: str
 
 
 POSTGRESQL = Dialect(
@@ -99,6 +101,7 @@ POSTGRESQL = Dialect(
     month_end="((date_trunc('month', {d}) + interval '1 month - 1 day')::date)",
     date_of="CAST({d} AS DATE)",
     reports_in_span="v.report_id = ANY(ARRAY({reports}))",
+    fence="OFFSET 0",
 )
 SQLITE = Dialect(
     week_start="date({d}, '-' || ((CAST(strftime('%%w', {d}) AS INTEGER) + 6) %% 7) || ' days')",
@@ -107,6 +110,7 @@ SQLITE = Dialect(
     month_end="date({d}, 'start of month', '+1 month', '-1 day')",
     date_of="date({d})",
     reports_in_span="v.report_id IN ({reports})",
+    fence="LIMIT -1 OFFSET 0",
 )
 
 
@@ -240,7 +244,6 @@ def _fresh_parts(d: Dialect, *, incremental: bool, whole: bool) -> tuple[str, st
         WHEN NOT {summed} THEN p.actual
         WHEN p.elapsed_days > 0
             THEN round(p.actual * p.working_days * 1.0 / p.elapsed_days, 4) END)"""
-    manager_value = f"(CASE WHEN {paced} THEN {forecast} ELSE p.actual END)"
     plan_to_date = f"""(CASE WHEN NOT {paced} THEN NULL
         WHEN NOT {summed} THEN p.plan_exact
         WHEN p.working_days > 0 THEN p.plan_exact * p.elapsed_days * 1.0 / p.working_days END)"""
@@ -510,11 +513,17 @@ melapsed AS MATERIALIZED (
     -- A silent manager counts where they had a plan and days to work.
     WHERE p.silent = 0 OR (p.plan_exact IS NOT NULL AND p.working_days IS NOT NULL)
 ),
+-- A manager's completion of the period's plan is worked out once, here: a period that has
+-- ended meets the plan by it, and the totals show it (all_rows). A running one is judged by
+-- its forecast (DOMAIN.md, pace). The fence keeps the inner select whole: pulled up, each
+-- use of a column would be its expression again.
 mpace AS MATERIALIZED (
-    SELECT p.*, {forecast} AS forecast, {plan_to_date} AS plan_to_date,
-        CASE WHEN p.silent = 1 THEN false
-            ELSE {_meets(manager_value, "p.plan_exact", "p.direction")} END AS meeting_plan
-    FROM melapsed p
+    SELECT p.*, CASE WHEN p.silent = 1 THEN false
+            WHEN {paced} THEN {_meets("p.forecast", "p.plan_exact", "p.direction")}
+            ELSE p.completion >= 100 END AS meeting_plan
+    FROM (SELECT p.*, {forecast} AS forecast, {plan_to_date} AS plan_to_date,
+            {_completion("p.actual", "p.plan_exact", "p.direction")} AS completion
+        FROM melapsed p {d.fence}) p
 ),
 -- A team's members: those of a dated stay by their days in it, those of a whole stay whole
 -- (the same figures; only a week's own plan without a working day is no team's share).
@@ -541,7 +550,7 @@ all_rows AS (
         forecast, plan_to_date,
         CASE WHEN running = 1 AND forecast IS NOT NULL AND plan_exact IS NOT NULL
             THEN {_worse("forecast", "plan_exact", "direction")} ELSE false END AS at_risk,
-        meeting_plan, CAST(NULL AS NUMERIC) AS share_meeting_plan
+        meeting_plan, CAST(NULL AS NUMERIC) AS share_meeting_plan, completion
     FROM mpace WHERE silent = 0 AND seg = 0 {claimed("manager", "manager_id")}
     UNION ALL
     SELECT t.scope, t.subject_id, t.kpi_id, t.period, t.start, t."end", t.direction,
@@ -549,16 +558,23 @@ all_rows AS (
         CASE WHEN t.running = 1 THEN t.plan_to_date END,
         CASE WHEN t.running = 1 AND {team_forecast} IS NOT NULL AND t.plan_exact IS NOT NULL
             THEN {_worse(team_forecast, "t.plan_exact", "t.direction")} ELSE false END,
-        NULL, CASE WHEN t.planned > 0 THEN round(t.meeting * 100.0 / t.planned, 1) END
+        NULL, CASE WHEN t.planned > 0 THEN round(t.meeting * 100.0 / t.planned, 1) END,
+        {_completion("t.actual", "t.plan_exact", "t.direction")}
     FROM level_two t
 ),
-completed AS (
-    SELECT r.*, {_completion("r.actual", "r.plan_exact", "r.direction")} AS completion,
-        COALESCE(k.band_red_below, c.band_red_below) AS red,
+-- The KPIs' bands, the company's where a KPI has none of its own: a row a KPI, joined to
+-- the totals by a hash (joined to every total, the company's one row was read again for
+-- each of them: a nested loop, there being no column of the totals to hash it on).
+bands AS (
+    SELECT k.id AS kpi_id, COALESCE(k.band_red_below, c.band_red_below) AS red,
         COALESCE(k.band_green_from, c.band_green_from) AS green
+    FROM kpi_kpi k JOIN accounts_company c ON c.id = k.company_id
+    WHERE k.company_id = %(company)s
+),
+completed AS (
+    SELECT r.*, b.red, b.green
     FROM all_rows r
-    JOIN kpi_kpi k ON k.id = r.kpi_id
-    JOIN accounts_company c ON c.id = %(company)s
+    JOIN bands b ON b.kpi_id = r.kpi_id
 )"""
     select = """
 SELECT %(company)s AS company_id, scope, subject_id, kpi_id, period, start, "end",
