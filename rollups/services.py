@@ -411,14 +411,32 @@ def _source_days(company: Company) -> QuerySet[ImportedFigure]:
     )
 
 
-def working_days_ensure(*, company: Company, start: datetime.date, end: datetime.date) -> None:
-    """Writes the company's working days of every year in [start, end] not written yet."""
+# The years of [start, end] whose working days are written (working_days_ensure), in SQL
+# for a statement to ask along with others: an incremental run asks it with its lock.
+WRITTEN_YEARS_SQL = """ARRAY(SELECT DISTINCT CAST(EXTRACT(YEAR FROM date) AS INTEGER)
+    FROM rollups_workingday WHERE company_id = %(company)s
+        AND date BETWEEN make_date(%(first_year)s, 1, 1) AND make_date(%(last_year)s, 12, 31))"""
+
+
+def working_days_ensure(
+    *,
+    company: Company,
+    start: datetime.date,
+    end: datetime.date,
+    written: Iterable[int] | None = None,
+) -> None:
+    """Writes the company's working days of every year in [start, end] not written yet.
+
+    written: the years of [start, end] written already, where the caller has read them
+    (WRITTEN_YEARS_SQL); else they are read here."""
     calendar = None
-    first, last = datetime.date(start.year, 1, 1), datetime.date(end.year, 12, 31)
-    # The years written already, in one query: every rollup asks (most of them two years,
-    # a span's last week reaching into January).
-    span = WorkingDay.objects.filter(company=company, date__gte=first, date__lte=last)
-    written = {day.year for day in span.dates("date", "year")}
+    if written is None:
+        # In one query: every rollup asks (most of them two years, a span's last week
+        # reaching into January).
+        first, last = datetime.date(start.year, 1, 1), datetime.date(end.year, 12, 31)
+        span = WorkingDay.objects.filter(company=company, date__gte=first, date__lte=last)
+        written = {day.year for day in span.dates("date", "year")}
+    written = set(written)
     for year in range(start.year, end.year + 1):
         if year in written:
             continue
@@ -593,21 +611,29 @@ def _incremental_run(
     deleted, left)."""
     from psycopg.types.numeric import Int8
 
+    plo, phi, today = _span(company, lo, hi, buckets=True)
     with connection.cursor() as cursor:
-        # The lock and the planner's settings (_write's, for a few buckets) in one round
-        # trip. A prepared statement's plan is the generic one, built once. The lock comes
-        # before anything is written (the working days, in _span_params), as in a full
-        # rollup, which holds it exclusively while it writes them: taken after, each would
-        # wait for the other (a deadlock).
+        # The lock, the planner's settings (_write's, for a few buckets) and the working
+        # years written already in one round trip. A prepared statement's plan is the
+        # generic one, built once. The lock comes before anything is written (the working
+        # days, in _span_params), as in a full rollup, which holds it exclusively while it
+        # writes them: taken after, each would wait for the other (a deadlock).
         cursor.execute(
-            f"SELECT pg_advisory_xact_lock_shared(%s, %s), {_planner(incremental=True)}, "
-            "set_config('plan_cache_mode', 'force_generic_plan', true)",
-            [ROLLUP_LOCK, company.pk],
+            f"SELECT pg_advisory_xact_lock_shared(%(lock)s, %(company)s), "
+            f"{_planner(incremental=True)}, "
+            f"set_config('plan_cache_mode', 'force_generic_plan', true), {WRITTEN_YEARS_SQL}",
+            {
+                "lock": ROLLUP_LOCK,
+                "company": company.pk,
+                "first_year": plo.year,
+                "last_year": max(phi, today).year,
+            },
         )
+        written = cursor.fetchone()[-1]
         # psycopg sends an int as the smallest type that holds it, and a prepared statement
         # is kept per parameter types: as bigint always, one plan serves every company.
         params = {
-            **_span_params(company, lo, hi, buckets=True),
+            **_span_params(company, lo, hi, buckets=True, written=written),
             **params,
             "company": Int8(company.pk),
             "ids": [Int8(i) for i in params["ids"]],
@@ -695,11 +721,11 @@ def _prepared(execute, sql, params, many, context):
         return context["cursor"].cursor.execute(sql, params, prepare=True)
 
 
-def _span_params(
-    company: Company, lo: datetime.date, hi: datetime.date, *, buckets: bool = False
-) -> dict:
-    """The engine's parameters for the facts of [lo, hi]; the working days of the plans'
-    months (whole months around whole weeks) and of today written first.
+def _span(
+    company: Company, lo: datetime.date, hi: datetime.date, *, buckets: bool
+) -> tuple[datetime.date, datetime.date, datetime.date]:
+    """The plans' months for the facts of [lo, hi] (plo, phi: whole months around whole
+    weeks), and the company's today.
 
     buckets: [lo, hi] runs from the first claimed bucket's start to the last one's end (an
     incremental run), so the months it touches hold every day their plans split over: a
@@ -711,8 +737,21 @@ def _span_params(
     else:
         plo = month_bounds(week_bounds(lo)[0])[0]
         phi = month_bounds(week_bounds(hi)[1])[1]
-    today = company.today()
-    working_days_ensure(company=company, start=plo, end=max(phi, today))
+    return plo, phi, company.today()
+
+
+def _span_params(
+    company: Company,
+    lo: datetime.date,
+    hi: datetime.date,
+    *,
+    buckets: bool = False,
+    written: Iterable[int] | None = None,
+) -> dict:
+    """The engine's parameters for the facts of [lo, hi] (_span); the working days of the
+    plans' months and of today written first (written: working_days_ensure's)."""
+    plo, phi, today = _span(company, lo, hi, buckets=buckets)
+    working_days_ensure(company=company, start=plo, end=max(phi, today), written=written)
     return {
         "company": company.pk,
         "lo": lo,

@@ -363,6 +363,26 @@ def test_an_incremental_run_takes_the_lock_before_it_writes_working_days(alpha):
     assert locked < written
 
 
+def test_an_incremental_run_asks_for_the_written_working_years_with_its_lock(alpha):
+    """A run reads which years of working days are written in the statement that takes its
+    lock: a round trip of its own was a run's every time (a report's run is a few
+    milliseconds of work). Years not written yet are still written (the test above)."""
+    with tenancy.tenant_context(alpha.company):
+        services.rollup_run(company_id=alpha.company.pk)
+        report(alpha, alpha.managers[1], today_of(alpha))
+        with CaptureQueriesContext(connection) as queries:
+            services.rollup_run(company_id=alpha.company.pk)
+        assert stale(alpha.company) == set()
+        assert stored_totals(alpha.company) == expected_totals(alpha.company, today_of(alpha))
+    # Besides the engine's statement, which counts the working days.
+    reads = [
+        q["sql"]
+        for q in queries
+        if "rollups_workingday" in q["sql"] and "rollup_claimed" not in q["sql"]
+    ]
+    assert len(reads) == 1 and "pg_advisory_xact_lock" in reads[0], reads
+
+
 def test_one_report_s_run_counts_the_working_days_of_its_own_month_only(alpha):
     """The engine counts every manager's working days of the months the claimed buckets
     touch; a report's run (its day, week and month) touches one month, not the three around
