@@ -24,7 +24,9 @@ Locust shares the machine's cores with the server: client_cpu_s says how much it
 machine_cpu_busy_pct how busy the cores were over the run; it runs ahead of the server in the
 scheduler (--client-nice, as root), as the browsers it stands in for have cores of their
 own; <name>_p95_ms_by_minute shows whether the slow answers are spread over the peak or
-bunched in some minute of it.
+bunched in some minute of it. calibration_ms (before) and calibration_ms_after (once the
+services have stopped) time a fixed pure-Python workload: how fast the machine itself was,
+to read two runs' cpu_ms_<kind> against.
 """
 
 import argparse
@@ -668,6 +670,7 @@ def main() -> None:
     for kind, (count, seconds) in web_cpu(cpu_dir).items():  # the web server's CPU, by kind
         emit(f"cpu_ms_{kind}", seconds * 1000 / count if count else 0)
     emit("client_wall_s", result["wall_s"])
+    emit("calibration_ms_after", rollup.calibration_ms())  # the services have stopped
     if args.profile:
         profiles_write(cpu_dir, work)
     log("reconciling every company: what the nightly job would find")
