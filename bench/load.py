@@ -25,8 +25,10 @@ machine_cpu_busy_pct how busy the cores were over the run; it runs ahead of the 
 scheduler (--client-nice, as root), as the browsers it stands in for have cores of their
 own; <name>_p95_ms_by_minute shows whether the slow answers are spread over the peak or
 bunched in some minute of it. calibration_ms (before) and calibration_ms_after (once the
-services have stopped) time a fixed pure-Python workload: how fast the machine itself was,
-to read two runs' cpu_ms_<kind> against.
+services have stopped) time a fixed pure-Python workload, the best of 15 runs on the idle
+machine; calibration_ms_during is its CPU time over the peak (three runs every 10 s, the
+least of each three, their median), when the server, PostgreSQL and locust share the
+cores: how fast the machine was, to read two runs' cpu_ms_<kind> against.
 """
 
 import argparse
@@ -36,6 +38,7 @@ import json
 import math
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -315,6 +318,35 @@ ignore_startup_parameters = extra_float_digits,options
 def stale_buckets() -> int:
     with rollup.admin_connect(autocommit=True) as admin:
         return admin.execute("SELECT count(*) FROM rollups_bucket WHERE marks > done").fetchone()[0]
+
+
+class Calibration:
+    """rollup.calibration_workload in a thread over the peak, three runs back to back every
+    few seconds, the least of each three's own CPU time (time.thread_time: what the shared
+    cores make of a fixed piece of work, not the time it waited for one; the first run
+    after a pause is slower on an idle machine too). Idle, each three's least is about
+    calibration_ms."""
+
+    def __init__(self, every: float = 10.0, runs: int = 3) -> None:
+        self.every, self.burst = every, runs
+        self.runs: list[float] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            times = []
+            for _ in range(self.burst):
+                started = time.thread_time()
+                rollup.calibration_workload()
+                times.append((time.thread_time() - started) * 1000)
+            self.runs.append(min(times))
+
+    def stop(self) -> list[float]:
+        self.stopped.set()
+        self.thread.join()
+        return self.runs
 
 
 class StaleWatch:
@@ -605,6 +637,7 @@ def main() -> None:
         plan_write(work / "plan.json", data, heads, sessions, args, today, host)
         log(f"locust: {len(data.managers)} managers, {len(users) - len(data.managers)} heads")
         watch = StaleWatch()
+        calibration = Calibration()
         roots = programs_roots(services, bouncer)
         cpu_before, programs_before, measured_from = machine_cpu(), programs_cpu(roots), time.time()
         client = subprocess.run(
@@ -617,6 +650,7 @@ def main() -> None:
             sys.exit(f"bench: the locust client failed; see {work / 'locust.log'}")
         cpu_after, programs_after = machine_cpu(), programs_cpu(roots)
         measured_s = time.time() - measured_from
+        calibration_runs = calibration.stop()
         busy, total = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
         result = json.loads((work / "result.json").read_text())
         stored, lost, last_report = stored_reports(today, result["accepted_ids"])
@@ -670,6 +704,9 @@ def main() -> None:
     for kind, (count, seconds) in web_cpu(cpu_dir).items():  # the web server's CPU, by kind
         emit(f"cpu_ms_{kind}", seconds * 1000 / count if count else 0)
     emit("client_wall_s", result["wall_s"])
+    # The fixed workload's CPU during the peak: the median of its bursts' least.
+    if calibration_runs:
+        emit("calibration_ms_during", statistics.median(calibration_runs))
     emit("calibration_ms_after", rollup.calibration_ms())  # the services have stopped
     if args.profile:
         profiles_write(cpu_dir, work)
