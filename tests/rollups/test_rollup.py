@@ -436,4 +436,8 @@ def test_a_run_reads_its_span_s_reports_by_company_and_day(alpha):
         for child in node.get("Plans", []):
             yield from indexes(child, table and node["Node Type"].startswith("Bitmap"))
 
-    assert set(indexes(plan[0]["Plan"])) == {"report_company_day"}, plan
+    used = set(indexes(plan[0]["Plan"]))
+    # Joined to its values by id the planner may read a report by its primary key too; the
+    # span itself never by an index that reads the company's whole history.
+    assert "report_company_day" in used, plan
+    assert not {"report_day_uniq", "reports_dailyreport_company_id_498a8199"} & used, plan
