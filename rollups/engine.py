@@ -144,9 +144,14 @@ def _worse(value: str, plan: str, direction: str) -> str:
     return f"(CASE WHEN {direction} = 'lower' THEN {value} > {plan} ELSE {value} < {plan} END)"
 
 
+def _met(completion: str) -> str:
+    """A completion meets the plan: 100 % or more; NULL where there is no plan."""
+    return f"({completion} >= 100)"
+
+
 def _meets(value: str, plan: str, direction: str) -> str:
-    """Meets the plan: its completion is 100 % or more; NULL where there is no plan."""
-    return f"({_completion(value, plan, direction)} >= 100)"
+    """The value meets the plan (_met of its completion)."""
+    return _met(_completion(value, plan, direction))
 
 
 def _during(stay: str, start: str, end: str) -> str:
@@ -520,7 +525,7 @@ melapsed AS MATERIALIZED (
 mpace AS MATERIALIZED (
     SELECT p.*, CASE WHEN p.silent = 1 THEN false
             WHEN {paced} THEN {_meets("p.forecast", "p.plan_exact", "p.direction")}
-            ELSE p.completion >= 100 END AS meeting_plan
+            ELSE {_met("p.completion")} END AS meeting_plan
     FROM (SELECT p.*, {forecast} AS forecast, {plan_to_date} AS plan_to_date,
             {_completion("p.actual", "p.plan_exact", "p.direction")} AS completion
         FROM melapsed p {d.fence}) p

@@ -611,7 +611,8 @@ def _incremental_run(
     deleted, left)."""
     from psycopg.types.numeric import Int8
 
-    plo, phi, today = _span(company, lo, hi, buckets=True)
+    span = _span(company, lo, hi, buckets=True)
+    plo, phi, today = span
     with connection.cursor() as cursor:
         # The lock, the planner's settings (_write's, for a few buckets) and the working
         # years written already in one round trip. A prepared statement's plan is the
@@ -633,7 +634,7 @@ def _incremental_run(
         # psycopg sends an int as the smallest type that holds it, and a prepared statement
         # is kept per parameter types: as bigint always, one plan serves every company.
         params = {
-            **_span_params(company, lo, hi, buckets=True, written=written),
+            **_span_params(company, lo, hi, span, written=written),
             **params,
             "company": Int8(company.pk),
             "ids": [Int8(i) for i in params["ids"]],
@@ -744,13 +745,14 @@ def _span_params(
     company: Company,
     lo: datetime.date,
     hi: datetime.date,
+    span: tuple[datetime.date, datetime.date, datetime.date],
     *,
-    buckets: bool = False,
     written: Iterable[int] | None = None,
 ) -> dict:
-    """The engine's parameters for the facts of [lo, hi] (_span); the working days of the
-    plans' months and of today written first (written: working_days_ensure's)."""
-    plo, phi, today = _span(company, lo, hi, buckets=buckets)
+    """The engine's parameters for the facts of [lo, hi] and their span (_span's); the
+    working days of the plans' months and of today written first (written:
+    working_days_ensure's)."""
+    plo, phi, today = span
     working_days_ensure(company=company, start=plo, end=max(phi, today), written=written)
     return {
         "company": company.pk,
@@ -789,7 +791,7 @@ def _write(
     are read from [lo, hi] alone, so a bucket reaching past it (the month around a week at
     the edge) would come out short; the caller aligns the span to whole weeks and months.
     """
-    params = _span_params(company, lo, hi, buckets=incremental)
+    params = _span_params(company, lo, hi, _span(company, lo, hi, buckets=incremental))
     dialect = engine.dialect_for(connection.vendor)
     if connection.vendor == "postgresql":
         # The statement's intermediate results are CTEs the planner cannot count: left to
