@@ -9,8 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,7 +31,14 @@ from dashboard.selectors.attention import (
 )
 from dashboard.selectors.drilldown import manager_month
 from dashboard.selectors.explain import figure_records, formula_lines
-from dashboard.selectors.poll import STATE_HEADER, figures_state, poll_variant, state_remember
+from dashboard.selectors.poll import (
+    STATE_HEADER,
+    block_remember,
+    block_remembered,
+    figures_state,
+    poll_variant,
+    state_remember,
+)
 from dashboard.selectors.strip import report_strip, strip_days
 from dashboard.selectors.table import team_table
 from dashboard.selectors.visits import visit_record
@@ -217,10 +226,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         base = _base(request)
         if own_poll and seen == base.state:
             return HttpResponse(status=204)
-        context = _table_context(request, base) | _state_context(base)
-        return render(request, "dashboard/dashboard.html#figures", context)
+        return HttpResponse(_figures_block(request, base))
     base = _base(request)
     context = _table_context(request, base) | _state_context(base)
+    context["figures_block"] = _figures_block(request, base, context)
     context["since"] = visit_record(
         company=request.user.company, viewer=request.user, kpis=context["kpis"],
         managers=context["managers"], month_figures=context["month_figures"],
@@ -228,6 +237,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context["digest_choices"] = DashboardVisit.Digest.choices
     context["quality"] = _quality_rows(request.user.company, context["managers"], context["today"])
     return render(request, "dashboard/dashboard.html", context)
+
+
+def _figures_block(request: HttpRequest, base: _Base, context: dict | None = None) -> str:
+    """The figures block's HTML at the base's state: the one last rendered at that state for
+    this viewer and variant (poll.block_remembered), or rendered now and kept."""
+    remembered = block_remembered(viewer_id=base.viewer.pk, variant=base.variant, state=base.state)
+    if remembered is not None:
+        return mark_safe(remembered)  # noqa: S308 -- rendered by the template, escaped there
+    context = context or (_table_context(request, base) | _state_context(base))
+    html = render_to_string("dashboard/dashboard.html#figures", context, request)
+    block_remember(viewer_id=base.viewer.pk, variant=base.variant, state=base.state, html=html)
+    return html
 
 
 def _quality_rows(

@@ -4,6 +4,7 @@ is answered with "nothing changed" without being built."""
 import contextlib
 import datetime
 import hashlib
+import zlib
 import zoneinfo
 from collections.abc import Iterable
 
@@ -22,11 +23,16 @@ from reports.models import DailyReport
 from rollups.models import Bucket, Scope
 from rollups.selectors import figures_versions
 from rollups.services import figures_version_key
+from salesdesk.release import release
 from salesdesk.statements import Statement
 
-# The open dashboard's figures are re-rendered at least this often even when neither a report
-# nor a total changed (a renamed KPI, new colour bands, a moved calendar day: settings).
-STATE_SECONDS = 300
+# The open dashboard's figures are re-rendered at least this often even when nothing it
+# depends on turned a version: a safety net. What the block shows turns one when it changes:
+# a report or total (rollups.services.figures_version_bump), the settings it shows (a KPI's
+# name, a role's set, a team, a user, the company: dashboard.signals), a new release (the
+# variant). At five minutes, a third of the open dashboards' re-rendered blocks at 18:00
+# were this tick alone (bench/load.py).
+STATE_SECONDS = 3600
 # The figures block sends back the state it shows (figures_state) with its poll.
 STATE_HEADER = "X-Figures-State"
 
@@ -48,8 +54,9 @@ def _remembered(
 
 
 def poll_variant(request: HttpRequest) -> str:
-    """What else the figures block depends on: the path (window, sort), the language."""
-    return f"{request.get_full_path()} {request.LANGUAGE_CODE}"
+    """What else the figures block depends on: the path (window, sort), the language, the
+    release of the code that renders it (a deploy re-renders every open block once)."""
+    return f"{request.get_full_path()} {request.LANGUAGE_CODE} {release()}"
 
 
 def version_keys(
@@ -146,6 +153,34 @@ def state_remember(
     return state
 
 
+def _block_key(viewer_id: int, variant: str) -> str:
+    variant_hash = hashlib.blake2b(variant.encode(), digest_size=12).hexdigest()
+    return f"dashboard:figures-block:{viewer_id}:{variant_hash}"
+
+
+def block_remembered(*, viewer_id: int, variant: str, state: str) -> str | None:
+    """The figures block last rendered for this viewer and variant, if it was rendered at
+    this state: the state is a digest of everything the block shows (figures_state), so the
+    same state renders the same block. The page, loaded every few polls, then draws the
+    block its last poll drew instead of rendering it again. None: render it."""
+    try:
+        found = cache.get(_block_key(viewer_id, variant))
+    except Exception:  # the cache's own errors differ by backend
+        return None
+    if found is None or len(found) != 2 or found[0] != state:
+        return None
+    return zlib.decompress(found[1]).decode()
+
+
+def block_remember(*, viewer_id: int, variant: str, state: str, html: str) -> None:
+    """Keeps the block rendered at `state` for block_remembered (compressed: ~50 KB of HTML
+    for a team of seven is ~6 KB), as long as a state is remembered."""
+    packed = (state, zlib.compress(html.encode(), 1))
+    # A cache that is down costs the next page its shortcut, nothing else.
+    with contextlib.suppress(Exception):  # the cache's own errors differ by backend
+        cache.set(_block_key(viewer_id, variant), packed, STATE_SECONDS)
+
+
 def _buckets(company, ids, admin, viewer, first, last, earlier_start, earlier_end):
     # Every bucket the block reads: the managers', the viewer's teams', an admin's company's.
     subjects = Q(scope=Scope.MANAGER, subject_id__in=ids)
@@ -196,10 +231,11 @@ def figures_state(
     It changes with the managers in view (and their names, teams, roles), any total the
     block reads (the viewer's managers, teams and, for an admin, the company, over the
     windows it compares) marked stale or recomputed, their reports and absences of the last
-    days (the report statuses), the day, and `variant` (the window and sort asked for, the
-    language); and every STATE_SECONDS whatever happens, which bounds how long a change of
-    settings no total shows (a KPI's name) waits for the next full page load; a KPI's bands
-    or a calendar day mark the totals they change (rollups.services.totals_mark).
+    days (the report statuses), the day, `variant` (the window and sort asked for, the
+    language, the release), the company's own figures version, which the settings the block
+    shows turn when saved (a KPI's name, a role's KPIs: dashboard.signals; a KPI's bands or
+    a calendar day also mark the totals they change, rollups.services.totals_mark); and
+    every STATE_SECONDS whatever happens, a safety net.
     """
     now = now or timezone.now()
     month = Window.around("month", today)
@@ -223,6 +259,7 @@ def figures_state(
         variant,
         today,
         _tick(viewer.pk, now),
+        figures_versions([figures_version_key(company.pk)]),
         [(m.pk, m.team_id, m.sales_role_id, m.last_name, m.first_name) for m in managers],
         buckets,
         reports,

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,6 +21,7 @@ from dashboard.selectors import poll as poll_digest
 from dashboard.selectors.poll import figures_state
 from dashboard.views import STATE_HEADER
 from kpi import services as kpi_services
+from kpi.models import KPI
 from kpi.periods import Window
 from rollups import services as rollup_services
 from rollups.models import Scope
@@ -31,8 +33,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_tick(monkeypatch):
-    """The five-minute tick would turn a 204 into a 200 if it fell inside a test."""
+    """The hourly tick would turn a 204 into a 200 if it fell inside a test; and nothing is
+    remembered from an earlier run (a test database made anew repeats its ids, the worker's
+    Redis database is kept)."""
     monkeypatch.setattr(poll_digest, "STATE_SECONDS", 10**9)
+    cache.clear()
 
 
 POLL = {"HX-Request": "true", "HX-Target": "figures", "HX-Trigger": "figures"}
@@ -342,3 +347,72 @@ def test_the_page_reuses_the_remembered_state_until_a_version_turns(
         file_report(alpha, alpha.managers[0], alpha.company.today(), FIGURES)
     rollup_services.rollup_run(company_id=alpha.company.pk)
     assert state_of(client.get(reverse("dashboard"))) != first and len(computed) == 2
+
+
+def test_a_renamed_kpi_shows_on_the_next_poll(client, alpha: Cast):
+    """A KPI's name is in no total: saving it turns the company's version, which the state
+    carries, so the open dashboard shows the new name at its next poll (it used to wait for
+    the state's tick or a page load)."""
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    assert poll(client, state).status_code == 204
+    with tenancy.tenant_context(alpha.company):
+        kpi = KPI.objects.get(company=alpha.company, code="calls")
+        kpi_services.kpi_update(kpi=kpi, name_ru="Звонки клиентам")
+    renamed = poll(client, state)
+    assert renamed.status_code == 200 and "Звонки клиентам" in renamed.content.decode()
+    assert poll(client, state_of(renamed)).status_code == 204
+
+
+def test_a_new_release_re_renders_the_open_block(client, alpha: Cast, monkeypatch):
+    """The release is part of the block's variant: after a deploy (a template changed), the
+    open dashboard's next poll draws the block anew instead of keeping the old markup."""
+    client.force_login(alpha.head)
+    state = state_of(client.get(reverse("dashboard")))
+    assert poll(client, state).status_code == 204
+    monkeypatch.setattr(poll_digest, "release", lambda: "the-next-release")
+    assert poll(client, state).status_code == 200
+
+
+def _block(page) -> str:
+    html = page.content.decode()
+    start = html.index('<div id="figures"')
+    return html[start : html.index('<aside id="explain"', start)]
+
+
+def test_the_page_draws_the_block_its_poll_drew_until_a_figure_in_it_changes(
+    client, alpha: Cast, monkeypatch
+):
+    """The figures block rendered at a state is kept for the viewer's page: reloaded at the
+    same state, the page draws it without rendering it, the same bytes as a fresh render;
+    once a report and its rollup change the state, the page renders the new figures."""
+    from dashboard import views
+
+    rendered = []
+
+    def counted(name, context, request):
+        rendered.append(name)
+        return render_to_string(name, context, request)
+
+    monkeypatch.setattr(views, "render_to_string", counted)
+    client.force_login(alpha.head)
+    today_query = "?period=day"
+    first = client.get(reverse("dashboard") + today_query)
+    assert len(rendered) == 1
+    again = client.get(reverse("dashboard") + today_query)
+    assert len(rendered) == 1 and _block(again) == _block(first)
+    with monkeypatch.context() as forgotten:  # no block remembered: rendered afresh, the same
+        forgotten.setattr(views, "block_remembered", lambda **kwargs: None)
+        fresh = client.get(reverse("dashboard") + today_query)
+    assert len(rendered) == 2 and _block(fresh) == _block(first)
+
+    with tenancy.tenant_context(alpha.company):
+        file_report(alpha, alpha.managers[0], alpha.company.today(), FIGURES)
+    rollup_services.rollup_run(company_id=alpha.company.pk)
+    changed = client.get(reverse("dashboard") + today_query)
+    assert len(rendered) == 3 and state_of(changed) != state_of(first)
+    assert _block(changed) != _block(first)
+    # A poll at the page's state is 204; at the older one, the block the page drew.
+    assert poll(client, state_of(changed), today_query).status_code == 204
+    older = poll(client, state_of(first), today_query)
+    assert len(rendered) == 3 and older.content.decode().strip() in _block(changed)

@@ -22,7 +22,7 @@ def is_poll(response) -> bool:
 
 
 def test_the_poll_answers_204_until_a_report_arrives(page, live_server, monkeypatch):
-    monkeypatch.setattr(poll, "STATE_SECONDS", 10**9)  # no five-minute tick mid-test
+    monkeypatch.setattr(poll, "STATE_SECONDS", 10**9)  # no hourly tick mid-test
     cast = make_cast("e2e", "Е2Е Продажи")
     manager = cast.managers[2]
     with tenancy.tenant_context(cast.company):  # a weekend would show «выходной», not «нет отчёта»
