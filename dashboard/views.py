@@ -226,29 +226,38 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         base = _base(request)
         if own_poll and seen == base.state:
             return HttpResponse(status=204)
-        return HttpResponse(_figures_block(request, base))
+        block, _context = _figures_block(request, base)
+        return HttpResponse(block)
     base = _base(request)
-    context = _table_context(request, base) | _state_context(base)
-    context["figures_block"] = _figures_block(request, base, context)
-    context["since"] = visit_record(
-        company=request.user.company, viewer=request.user, kpis=context["kpis"],
-        managers=context["managers"], month_figures=context["month_figures"],
+    block, context = _figures_block(request, base)
+    # The visit's "since" compares the month's figures: the table's when the block was
+    # rendered now, else read for it alone (visit_record).
+    company, managers = base.company, base.managers
+    kpis = context["kpis"] if context else company_kpis(company=company)
+    since = visit_record(
+        company=company, viewer=base.viewer, kpis=kpis, managers=managers,
+        month_figures=context["month_figures"] if context else None,
     )  # fmt: skip
-    context["digest_choices"] = DashboardVisit.Digest.choices
-    context["quality"] = _quality_rows(request.user.company, context["managers"], context["today"])
-    return render(request, "dashboard/dashboard.html", context)
+    return render(request, "dashboard/dashboard.html", {
+        "figures_block": block,
+        "since": since,
+        "digest_choices": DashboardVisit.Digest.choices,
+        "quality": _quality_rows(company, managers, base.today),
+        "today": base.today,
+    })  # fmt: skip
 
 
-def _figures_block(request: HttpRequest, base: _Base, context: dict | None = None) -> str:
-    """The figures block's HTML at the base's state: the one last rendered at that state for
-    this viewer and variant (poll.block_remembered), or rendered now and kept."""
+def _figures_block(request: HttpRequest, base: _Base) -> tuple[str, dict | None]:
+    """The figures block's HTML at the base's state, and the context it was rendered with:
+    the block last rendered at that state for this viewer and variant
+    (poll.block_remembered) and no context, or rendered now and kept."""
     remembered = block_remembered(viewer_id=base.viewer.pk, variant=base.variant, state=base.state)
     if remembered is not None:
-        return mark_safe(remembered)  # noqa: S308 -- rendered by the template, escaped there
-    context = context or (_table_context(request, base) | _state_context(base))
+        return mark_safe(remembered), None  # noqa: S308 -- rendered by the template, escaped
+    context = _table_context(request, base) | _state_context(base)
     html = render_to_string("dashboard/dashboard.html#figures", context, request)
     block_remember(viewer_id=base.viewer.pk, variant=base.variant, state=base.state, html=html)
-    return html
+    return html, context
 
 
 def _quality_rows(

@@ -17,10 +17,13 @@ from django.utils import translation
 def web_worker_warm() -> None:
     """Compiles every template of the project's template directories into each engine's
     cached loader, loads every language's catalog (activating a language reads it) and the
-    charts' plotly template. Called once the app is set up (charts imports the models)."""
+    charts' plotly template, and the release's fingerprint (the dashboard's poll carries
+    it). Called once the app is set up (charts imports the models)."""
     from salesdesk import charts
+    from salesdesk.release import release
 
     charts.figure([], {})
+    release()
     for backend in engines.all():
         engine = getattr(backend, "engine", None)  # a Django engine; another has no loader cache
         if engine is None:

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -74,14 +75,21 @@ def test_it_sums_ranges_that_share_no_day_together_and_overlapping_ones_apart(kn
 
 def test_the_page_reads_its_stored_totals_in_two_queries(client, known):
     """The window's, the period before's, a year earlier's and the month's figures in one
-    query, the weeks behind a sharp drop in another (four and one before)."""
+    query, the weeks behind a sharp drop in another (four and one before); reloaded while
+    nothing in the block changed, the page draws the block it drew and reads the month's
+    figures alone (for «since your last visit»)."""
     client.force_login(known.cast.head)
     for query in ("", f"?period=month&start={known.start.isoformat()}", "?period=day"):
         client.get(reverse("dashboard") + query)
+        cache.clear()  # no block remembered: the page renders it
         with CaptureQueriesContext(connection) as captured:
             assert client.get(reverse("dashboard") + query).status_code == 200
         totals = [q["sql"] for q in captured if 'FROM "rollups_total"' in q["sql"]]
         assert len(totals) == 2, (query, totals)
+        with CaptureQueriesContext(connection) as again:
+            assert client.get(reverse("dashboard") + query).status_code == 200
+        totals = [q["sql"] for q in again if 'FROM "rollups_total"' in q["sql"]]
+        assert len(totals) == 1, (query, totals)
 
 
 def test_the_report_statuses_still_judge_a_manager_from_an_earlier_first_report(known):
