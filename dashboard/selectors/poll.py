@@ -42,9 +42,15 @@ def _tick(viewer_id: int, now: datetime.datetime) -> int:
     return int(now.timestamp() + viewer_id * 37) // STATE_SECONDS
 
 
-def _remembered_key(viewer_id: int, variant: str) -> str:
+def _viewer_key(kind: str, viewer_id: int, variant: str) -> str:
+    """The cache key of what is kept for one viewer's block in one variant: its state
+    ("figures-state") or its rendered HTML ("figures-block")."""
     variant_hash = hashlib.blake2b(variant.encode(), digest_size=12).hexdigest()
-    return f"dashboard:figures-state:{viewer_id}:{variant_hash}"
+    return f"dashboard:{kind}:{viewer_id}:{variant_hash}"
+
+
+def _remembered_key(viewer_id: int, variant: str) -> str:
+    return _viewer_key("figures-state", viewer_id, variant)
 
 
 def _remembered(
@@ -154,8 +160,7 @@ def state_remember(
 
 
 def _block_key(viewer_id: int, variant: str) -> str:
-    variant_hash = hashlib.blake2b(variant.encode(), digest_size=12).hexdigest()
-    return f"dashboard:figures-block:{viewer_id}:{variant_hash}"
+    return _viewer_key("figures-block", viewer_id, variant)
 
 
 def block_remembered(*, viewer_id: int, variant: str, state: str) -> str | None:
