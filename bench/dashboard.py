@@ -37,6 +37,7 @@ POLL_HEADERS = {"HX-Request": "true", "HX-Target": "figures"}
 PERIODS = ("week", "month")
 WARMUP = 3
 REPEAT = 50
+PROFILED = 20
 # A state no block shows: the poll that sends it is answered with the block.
 STALE_STATE = "0" * 24
 
@@ -235,13 +236,18 @@ def dashboard_time(size: int, head: Any, sql_dir: str | None, profile: int) -> N
         counter = cProfile.Profile()
         counter.runcall(get, client, url, headers)
         emit(f"calls_{suffix}", pstats.Stats(counter).total_calls)
-        if profile and not headers and url.startswith("/dashboard/"):
+        if profile and suffix.endswith(("_default", "_default_poll_changed")):
             # CPU time, not wall time: the database's share is not this process's work.
             profiler = cProfile.Profile(time.process_time)
-            profiler.runcall(get, client, url)
-            log(f"profile of GET {url}, {size} managers:")
+            for _ in range(PROFILED):
+                turn(headers)
+                profiler.runcall(get, client, url, headers)
+            log(f"profile of GET {url} {headers or ''}, {size} managers ({PROFILED} requests):")
+            stats = pstats.Stats(profiler, stream=sys.stderr)
+            if dump := os.environ.get("PROFILE_DUMP"):  # for pstats' callers/callees afterwards
+                stats.dump_stats(f"{dump}.{suffix}.prof")
             order = os.environ.get("PROFILE_SORT", "cumulative")
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(profile)
+            stats.sort_stats(order).print_stats(profile)
 
 
 def sql_dump(path: Path, queries: list[dict[str, str]]) -> None:
@@ -262,7 +268,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=730, help="of history, up to yesterday")
     parser.add_argument("--sql-dir", help="write each size's captured SQL there")
     parser.add_argument(
-        "--profile", type=int, default=0, metavar="N", help="cProfile one request: top N to stderr"
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cProfile 20 of the default page and of its changed poll: top N to stderr",
     )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]

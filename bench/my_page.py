@@ -8,7 +8,8 @@ reports; then times GET /my/ (reports.selectors.manager_overview), GET /report/<
 report_submit, the rollup task queued on Redis) as that manager, in process through
 django.test.Client (middleware, view, template: server-side, no network), after warm-up
 requests, and counts the SQL queries of one request; `_cpu_` lines are this process's CPU
-time per request (time.process_time). --profile N prints each one's cProfile.
+time per request (time.process_time). --profile N prints the CPU cProfile of 20 requests of
+each (top N; PROFILE_SORT, PROFILE_DUMP as in bench/request_cost.py).
 
 `my_output` and `form_output` are digests of what the two selectors return (KPI names,
 figures, plans, bands), for checking that a change keeps the pages' figures identical on
@@ -38,6 +39,7 @@ import rollup
 from rollup import emit, log
 
 WARMUP = 3
+PROFILED = 20
 EXTRA_KPI = "avg_check"
 PASSWORD = "bench-only-password"
 
@@ -165,15 +167,23 @@ def outputs(manager: Any, today: datetime.date) -> tuple[str, str]:
     return digest(overview), digest((form.day, form.closed, form.rows))
 
 
-def profile_print(name: str, call: Any, top: int) -> None:
-    """cProfile one call; the top `top` lines (PROFILE_SORT, cumulative by default) to stderr."""
+def profile_print(name: str, call: Any, top: int, before: Any = None) -> None:
+    """cProfile PROFILED calls (CPU time; `before` runs outside the profile ahead of each);
+    the top `top` lines (PROFILE_SORT, cumulative by default) to stderr, and the whole
+    profile to PROFILE_DUMP.NAME.prof when PROFILE_DUMP is set (for pstats' callers)."""
     if not top:
         return
-    profiler = cProfile.Profile()
-    profiler.runcall(call)
-    log(f"profile of {name}:")
+    profiler = cProfile.Profile(time.process_time)
+    for _ in range(PROFILED):
+        if before:
+            before()
+        profiler.runcall(call)
+    log(f"profile of {name} ({PROFILED} requests, CPU):")
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    if dump := os.environ.get("PROFILE_DUMP"):
+        stats.dump_stats(f"{dump}.{name}.prof")
     order = os.environ.get("PROFILE_SORT", "cumulative")
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(top)
+    stats.sort_stats(order).print_stats(top)
 
 
 def timed(name: str, call: Any, repeat: int, *, before: Any = None, profile: int = 0) -> None:
@@ -215,9 +225,7 @@ def timed(name: str, call: Any, repeat: int, *, before: Any = None, profile: int
     profiler = cProfile.Profile()
     profiler.runcall(call)
     emit(f"{name}_calls", pstats.Stats(profiler).total_calls)
-    if before:
-        before()
-    profile_print(name, call, profile)
+    profile_print(name, call, profile, before)
 
 
 def page_time(client: Any, name: str, url: str, repeat: int, profile: int) -> None:
@@ -262,7 +270,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50, help="timed requests per page")
     parser.add_argument(
-        "--profile", type=int, default=0, metavar="N", help="cProfile one request: top N to stderr"
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cProfile 20 requests of each: top N to stderr",
     )
     args = parser.parse_args()
     rollup.in_process_like_production("my_page", needs=("DATABASE_URL", "DATABASE_OWNER_URL"))

@@ -41,7 +41,7 @@ from dashboard.selectors.poll import (
 )
 from dashboard.selectors.strip import report_strip, strip_days
 from dashboard.selectors.table import team_table
-from dashboard.selectors.visits import visit_record
+from dashboard.selectors.visits import month_bands, visit_record
 from dashboard.selectors.why_red import why_red
 from funnel import charts as funnel_charts
 from funnel.selectors import FunnelScope, deals_behind, funnel_of
@@ -152,14 +152,16 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
     statuses = report_statuses(company=company, manager_ids=ids, days=days, calendar=calendar)
     kpis = company_kpis(company=company)
     month = Window.around("month", as_of)
-    # The month's totals are read with the table's, once, for every block.
+    running = Window.around("month", today)
+    # The month's totals (and the running month's, for «since your last visit») are read
+    # with the table's, once, for every block.
     table = team_table(
         company=company, viewer=request.user, window=window,
         sort=request.GET.get("sort", "name"), descending=request.GET.get("dir") == "desc",
         kpis=kpis, managers=managers, teams=base.teams, statuses=statuses, calendar=calendar,
-        month=month,
+        months=(month, running),
     )  # fmt: skip
-    month_figures = table.month_figures
+    month_figures = table.months[month]
     attention = attention_list(
         company=company, viewer=request.user, kpis=kpis, managers=managers, calendar=calendar,
         statuses=statuses, month_figures=month_figures, as_of=as_of,
@@ -176,7 +178,7 @@ def _table_context(request: HttpRequest, base: _Base | None = None) -> dict:
         "problem": problem,
         "kpis": kpis,
         "managers": managers,
-        "month_figures": month_figures,
+        "seen_bands": month_bands(figures=table.months[running]),
         "attention": attention[:ATTENTION_SHOWN],
         "attention_more": attention[ATTENTION_SHOWN:],
         "as_of": as_of,
@@ -230,13 +232,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return HttpResponse(block)
     base = _base(request)
     block, context = _figures_block(request, base)
-    # The visit's "since" compares the month's figures: the table's when the block was
-    # rendered now, else read for it alone (visit_record).
+    # The visit's "since" compares the running month's bands: read with the table's, and
+    # kept with the block (its state covers them).
     company, managers = base.company, base.managers
-    kpis = context["kpis"] if context else company_kpis(company=company)
     since = visit_record(
-        company=company, viewer=base.viewer, kpis=kpis, managers=managers,
-        month_figures=context["month_figures"] if context else None,
+        company=company, viewer=base.viewer, kpis=context.get("kpis"), managers=managers,
+        bands=context["seen_bands"],
     )  # fmt: skip
     return render(request, "dashboard/dashboard.html", {
         "figures_block": block,
@@ -247,16 +248,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-def _figures_block(request: HttpRequest, base: _Base) -> tuple[str, dict | None]:
+def _figures_block(request: HttpRequest, base: _Base) -> tuple[str, dict]:
     """The figures block's HTML at the base's state, and the context it was rendered with:
     the block last rendered at that state for this viewer and variant
-    (poll.block_remembered) and no context, or rendered now and kept."""
-    remembered = block_remembered(viewer_id=base.viewer.pk, variant=base.variant, state=base.state)
+    (poll.block_remembered) with only the running month's bands kept beside it
+    (`seen_bands`), or rendered now and kept."""
+    key = {"viewer_id": base.viewer.pk, "variant": base.variant, "state": base.state}
+    remembered = block_remembered(**key)
     if remembered is not None:
-        return mark_safe(remembered), None  # noqa: S308 -- rendered by the template, escaped
+        html, seen_bands = remembered
+        return mark_safe(html), {"seen_bands": seen_bands}  # noqa: S308 -- rendered, escaped
     context = _table_context(request, base) | _state_context(base)
     html = render_to_string("dashboard/dashboard.html#figures", context, request)
-    block_remember(viewer_id=base.viewer.pk, variant=base.variant, state=base.state, html=html)
+    block_remember(**key, html=html, seen_bands=context["seen_bands"])
     return html, context
 
 

@@ -163,24 +163,30 @@ def _block_key(viewer_id: int, variant: str) -> str:
     return _viewer_key("figures-block", viewer_id, variant)
 
 
-def block_remembered(*, viewer_id: int, variant: str, state: str) -> str | None:
+def block_remembered(
+    *, viewer_id: int, variant: str, state: str
+) -> tuple[str, dict[str, str]] | None:
     """The figures block last rendered for this viewer and variant, if it was rendered at
-    this state: the state is a digest of everything the block shows (figures_state), so the
-    same state renders the same block. The page, loaded every few polls, then draws the
-    block its last poll drew instead of rendering it again. None: render it."""
+    this state, and the running month's bands kept with it: the state is a digest of
+    everything the block shows and of the running month's totals (figures_state), so the
+    same state renders the same block and the same bands. The page, loaded every few polls,
+    then draws the block its last poll drew instead of rendering it again. None: render it."""
     try:
         found = cache.get(_block_key(viewer_id, variant))
     except Exception:  # the cache's own errors differ by backend
         return None
-    if found is None or len(found) != 2 or found[0] != state:
+    if found is None or len(found) != 3 or found[0] != state:
         return None
-    return zlib.decompress(found[1]).decode()
+    return zlib.decompress(found[1]).decode(), found[2]
 
 
-def block_remember(*, viewer_id: int, variant: str, state: str, html: str) -> None:
+def block_remember(
+    *, viewer_id: int, variant: str, state: str, html: str, seen_bands: dict[str, str]
+) -> None:
     """Keeps the block rendered at `state` for block_remembered (compressed: ~50 KB of HTML
-    for a team of seven is ~6 KB), as long as a state is remembered."""
-    packed = (state, zlib.compress(html.encode(), 1))
+    for a team of seven is ~6 KB), with the running month's bands the page records as seen
+    (dashboard.selectors.visits), as long as a state is remembered."""
+    packed = (state, zlib.compress(html.encode(), 1), seen_bands)
     # A cache that is down costs the next page its shortcut, nothing else.
     with contextlib.suppress(Exception):  # the cache's own errors differ by backend
         cache.set(_block_key(viewer_id, variant), packed, STATE_SECONDS)

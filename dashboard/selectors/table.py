@@ -3,6 +3,7 @@ teams' (and the company's) summaries against the earlier periods."""
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -148,8 +149,8 @@ class TeamTable:
     descending: bool
     figures: dict[ScopedKey, Figure]  # the window's, of managers, teams (and the company)
     report_day: datetime.date  # whose reports the status column shows (report_day_of)
-    # The managers' figures of the month team_table was asked for: (manager id, KPI id).
-    month_figures: dict[tuple[int, int], Figure] | None = None
+    # The managers' figures of each month team_table was asked for: (manager id, KPI id).
+    months: dict[Window, dict[tuple[int, int], Figure]] = field(default_factory=dict)
 
     @property
     def report_label(self) -> str:
@@ -235,14 +236,14 @@ def team_table(
     teams: list[Team] | None = None,
     statuses: dict[tuple[int, datetime.date], str] | None = None,
     calendar: WorkCalendar | None = None,
-    month: Window | None = None,
+    months: Iterable[Window] = (),
 ) -> TeamTable:
     """Managers × their role's KPIs over the window, grouped by role, with team summaries.
 
     `statuses` (reports by day), the teams in view and the calendar may come from the
     caller when it has read them already; the status column shows the window's day (report_day_of).
-    `month`: the managers' figures of that month too (TeamTable.month_figures), read with
-    the table's own in one query.
+    `months`: the managers' figures of those months too (TeamTable.months), read with the
+    table's own in one query.
     """
     today = company.today()
     kpis = kpis if kpis is not None else company_kpis(company=company)
@@ -264,9 +265,10 @@ def team_table(
         FiguresRead(window.previous().so_far(window, today), everyone, plans=False),
         FiguresRead(window.year_earlier().so_far(window, today), summed, plans=False),
     ]
-    if month is not None and month != window:
-        reads.append(FiguresRead(month, {Scope.MANAGER: ids}))
-    now, before, year_earlier, *month_read = figures_of_reads(
+    months = list(dict.fromkeys(months))
+    other_months = [month for month in months if month != window]
+    reads += [FiguresRead(month, {Scope.MANAGER: ids}) for month in other_months]
+    now, before, year_earlier, *month_reads = figures_of_reads(
         company=company, kpis=kpis, reads=reads, calendar=calendar
     )
     report_day = report_day_of(window, today, calendar)
@@ -312,12 +314,13 @@ def team_table(
         figures=(now, before, year_earlier), sides=summed_sides,
     )  # fmt: skip
     table = TeamTable(window, today, groups, summaries, sort, descending, now, report_day)
-    if month is not None:
-        table.month_figures = (
-            {(m, k): f for (_scope, m, k), f in month_read[0].items()}
-            if month_read
-            else table.manager_figures()
-        )
+    read = dict(zip(other_months, month_reads, strict=True))
+    table.months = {
+        month: {(m, k): f for (_scope, m, k), f in read[month].items()}
+        if month in read
+        else table.manager_figures()
+        for month in months
+    }
     return table
 
 

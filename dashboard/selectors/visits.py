@@ -12,10 +12,7 @@ from kpi.models import KPI
 from kpi.periods import Window
 from kpi.values import format_date, format_value
 from reports.models import ReportChange
-from rollups.figures import (
-    Figure,
-    figures_of_window,
-)
+from rollups.figures import Figure, company_kpis, figures_of_window
 from rollups.models import Scope
 from salesdesk.statements import Statement
 
@@ -66,26 +63,35 @@ def visit_record(
     *,
     company: Company,
     viewer: User,
-    kpis: dict[int, KPI],
     managers: list[User],
+    kpis: dict[int, KPI] | None = None,
     now: datetime.datetime | None = None,
-    month_figures: dict[tuple[int, int], Figure] | None = None,
+    bands: dict[str, str] | None = None,
 ) -> SinceLastVisit:
     """What changed since the viewer's last visit: new reds, recoveries, corrections.
 
     Records this visit too (a visit ends after VISIT_GAP away), so it is a read with a
-    write, called once per full page view, never by the polling partials.
+    write, called once per full page view, never by the polling partials. `bands`: the
+    managers' bands of the running month (month_bands), when the caller has them; `kpis`:
+    the company's, read here when a change needs their names.
     """
     now = now or timezone.now()
     today = company.local_time(now).date()
     month = Window.around("month", today)
-    figures = month_figures
-    if figures is None:
+    known = kpis
+
+    def kpi_of(kpi_id: int) -> KPI | None:
+        nonlocal known
+        if known is None:
+            known = company_kpis(company=company)
+        return known.get(kpi_id)
+
+    if bands is None:
         figures = figures_of_window(
-            company=company, window=month, kpis=kpis, scope=Scope.MANAGER,
-            subject_ids=[m.pk for m in managers],
+            company=company, window=month, kpis=kpis or company_kpis(company=company),
+            scope=Scope.MANAGER, subject_ids=[m.pk for m in managers],
         )  # fmt: skip
-    bands = month_bands(figures=figures)
+        bands = month_bands(figures=figures)
     visit = next(iter(_VISIT(company=company.pk, viewer=viewer.pk)), None)
     if visit is None:
         visit = DashboardVisit(
@@ -109,7 +115,8 @@ def visit_record(
         for key, band in sorted(bands.items()):
             before = visit.baseline_bands.get(key)
             manager_id, kpi_id = (int(part) for part in key.split(":"))
-            kpi = kpis[kpi_id]
+            if band == before or (kpi := kpi_of(kpi_id)) is None:
+                continue
             if band == "red" and before != "red":
                 changes.append(
                     Change(by_id[manager_id], _("%(kpi)s стал красным") % {"kpi": kpi.name}, "red")
@@ -127,7 +134,7 @@ def visit_record(
             company=company.pk, since=visit.baseline_at, ids=list(by_id), viewer=viewer.pk
         )
         for change in corrections:
-            kpi = kpis.get(change.kpi_id)
+            kpi = kpi_of(change.kpi_id)
             if kpi is None:
                 continue
             changes.append(

@@ -183,6 +183,40 @@ def test_since_the_last_visit_shows_new_reds_and_corrections(client, known):
     assert "С вашего прошлого визита" not in partial.content.decode()
 
 
+def test_a_past_months_page_records_the_running_months_bands_as_seen(client, known):
+    """«С вашего прошлого визита» compares the running month: a head who opens a month
+    over records this month's bands, not that month's, whether the page renders its
+    figures block or draws the one kept for its state."""
+    from dashboard.selectors.visits import month_bands
+    from kpi.periods import Window
+    from rollups.figures import company_kpis, figures_of_window
+    from rollups.models import Scope
+
+    cast = known.cast
+    today = cast.company.local_time().date()
+    with tenancy.tenant_context(cast.company):
+        file_report(
+            cast, cast.managers[1], today,
+            {"calls": "1", "long_calls": "1", "leads": "1", "talk_time": "0:10:00"},
+        )  # fmt: skip
+    rollup_services.rollup_run(company_id=cast.company.pk)
+    with tenancy.tenant_context(cast.company):
+        running = figures_of_window(
+            company=cast.company, window=Window.around("month", today),
+            kpis=company_kpis(company=cast.company), scope=Scope.MANAGER,
+            subject_ids=[m.pk for m in cast.managers],
+        )  # fmt: skip
+    expected = month_bands(figures=running)
+    assert expected, "the running month shows a band"
+    client.force_login(cast.head)
+    for _visit in ("rendered", "kept"):
+        assert client.get(reverse("dashboard") + month_query(known)).status_code == 200
+        with tenancy.tenant_context(cast.company):
+            visit = DashboardVisit.objects.get(company=cast.company, user=cast.head)
+        assert visit.seen_month == today.replace(day=1)
+        assert visit.seen_bands == expected
+
+
 def test_the_digest_goes_once_to_each_head_who_wants_it(known):
     cast = known.cast
     company = cast.company
