@@ -10,8 +10,16 @@ from django.utils.translation import gettext as _
 from dashboard.selectors.attention import at_risk_shown
 from dashboard.selectors.explain import formula_lines
 from dashboard.selectors.strip import ReportStrip
-from dashboard.selectors.table import REPORT_STATUSES, Cell, ManagerRow, SummaryLine
+from dashboard.selectors.table import (
+    REPORT_STATUSES,
+    Cell,
+    ManagerRow,
+    RoleGroup,
+    SummaryLine,
+    TeamTable,
+)
 from kpi.bands import Band
+from kpi.models import KPI
 from kpi.periods import Window
 from kpi.values import format_value
 from reports.figures import Sides, source_counts
@@ -184,6 +192,75 @@ def manager_rows(
         )  # fmt: skip
         html.append(tr)
     return mark_safe("\n".join(html))  # noqa: S308 - each row is escaped by format_html
+
+
+@register.simple_tag
+def sort_headers(kpis: list[KPI], table: TeamTable, window: Window, report_label: str) -> str:
+    """A role group's column headings, each a link that sorts the table by it: the name and
+    the status ascending first, a KPI best first; the KPI sorted by shows its arrow."""
+    query = escape(window.query())
+
+    def heading(key: str, label: str, *, best_first: bool, arrow: str = "") -> str:
+        if best_first:
+            descending = table.sort != key or not table.descending
+        else:
+            descending = table.sort == key and not table.descending
+        href = f"?{query}&sort={escape(key)}{'&dir=desc' if descending else ''}"
+        return (
+            f'<th><a href="{href}" hx-get="{href}" hx-target="#figures" hx-swap="outerHTML" '
+            f'hx-push-url="true">{label}{arrow}</a></th>'
+        )
+
+    cells = [
+        heading("name", escape(_("Менеджер")), best_first=False),
+        heading("status", escape(report_label), best_first=False),
+    ]
+    for kpi in kpis:
+        arrow = (" ↓" if table.descending else " ↑") if table.sort == kpi.code else ""
+        cells.append(heading(kpi.code, escape(kpi.name), best_first=True, arrow=arrow))
+    return mark_safe("\n        ".join(cells))  # noqa: S308 - every label and key is escaped
+
+
+@register.simple_tag
+def best_row(group: RoleGroup) -> str:
+    """The best on the role of each KPI: who, the figure and its percent."""
+    cells = []
+    for kpi, best in group.best_of_kpis:
+        text = (
+            escape(f"{best.manager}: {best.figure.actual_text} ({best.figure.percent_text})")
+            if best
+            else "—"
+        )
+        cells.append(f'<td data-label="{escape(kpi.name)}">{text}</td>')
+    return mark_safe(  # noqa: S308 - every name and figure is escaped
+        f'<tr class="best">\n        <td colspan="2">{escape(_("Лучший на роли"))}</td>\n'
+        f"        {''.join(cells)}\n      </tr>"
+    )
+
+
+@register.simple_tag
+def summary_tiles(lines: list[SummaryLine]) -> str:
+    """A summary's tiles, a KPI each: fact against plan, the bar, the readings (⚠ while
+    the plan is at risk)."""
+    items = []
+    for line in lines:
+        figure = line.figure
+        name = f'<span class="tile-name">{escape(line.kpi.name)}</span>'
+        if figure is None:
+            items.append(f'<li class="tile">\n        {name}\n        <span class="muted">—</span>')
+            continue
+        band = escape(figure.shown_band)
+        risk = " ⚠" if at_risk_shown(figure) else ""
+        items.append(
+            f'<li class="tile band-{band}">\n        {name}\n'
+            f'        <span class="tile-value">{escape(figure.actual_text)} '
+            f'<span class="muted">/ {escape(figure.plan_text)}</span></span>\n'
+            f'        <span class="bar" role="img" aria-label="{escape(figure.percent_text)}">'
+            f'<span class="fill {band}" style="width: {bar_width(figure)}%"></span></span>\n'
+            f'        <span class="tile-reading">{readings(figure)}{risk}</span>'
+        )
+    # Every name and figure is escaped above; readings() escapes its own.
+    return mark_safe("".join(f"{item}\n      </li>\n      " for item in items))  # noqa: S308
 
 
 @register.simple_tag
