@@ -150,32 +150,35 @@ def managers_in_view(*, company: Company, viewer: User) -> QuerySet[User]:
 
 
 def teams_in_view(*, company: Company, viewer: User) -> list[Team]:
-    return _TEAMS_IN_VIEW(company=company.pk, **_viewer(viewer))
+    return _TEAMS_IN_VIEW(company=company.pk, **viewer_arguments(viewer))
 
 
 def managers_in_view_list(*, company: Company, viewer: User) -> list[User]:
     """managers_in_view() read (the dashboard and its poll, on every request)."""
-    return _MANAGERS_IN_VIEW(company=company.pk, **_viewer(viewer))
+    return _MANAGERS_IN_VIEW(company=company.pk, **viewer_arguments(viewer))
 
 
-def _viewer(viewer: User) -> dict:
-    # What in_view_of and teams_in_view_of ask of the viewer, as a statement's arguments.
+def viewer_arguments(viewer: User) -> dict:
+    """What in_view_of and teams_in_view_of ask of the viewer, as a Statement's arguments;
+    its builder hands them to viewer_stand_in."""
     return {"viewer": viewer.pk, "role": Fixed(viewer.role), "admin": viewer.is_company_admin}
 
 
-def _stand_in(company: int, viewer: int, role: str, admin: bool) -> User:
+def viewer_stand_in(company: int, viewer: int, role: str, admin: bool) -> User:
+    """The viewer of viewer_arguments inside a Statement's builder: a user with the same
+    role, so that the rules of accounts.permissions decide what the statement reads."""
     return User(pk=viewer, company_id=company, role=role, is_company_admin=admin)
 
 
 # The rules stay in accounts.permissions: the viewer is a stand-in with the same role.
 _MANAGERS_IN_VIEW = Statement(
     lambda company, viewer, role, admin: managers_in_view(
-        company=company, viewer=_stand_in(company, viewer, role, admin)
+        company=company, viewer=viewer_stand_in(company, viewer, role, admin)
     )
 )
 _TEAMS_IN_VIEW = Statement(
     lambda company, viewer, role, admin: (
-        teams_in_view_of(_stand_in(company, viewer, role, admin))
+        teams_in_view_of(viewer_stand_in(company, viewer, role, admin))
         .filter(company=company)
         .order_by("name")
     )

@@ -11,9 +11,11 @@ from django.db.models.functions import TruncMonth
 
 from accounts.models import Company, User
 from accounts.permissions import of_managers_in_view
+from accounts.selectors import viewer_arguments, viewer_stand_in
 from clients.models import AcquisitionCost, ClientAlert, ClientAnalysisSettings, ClientClass
 from crm_sync.models import Client, Deal
 from kpi.periods import month_bounds, shift_months
+from salesdesk.statements import Fixed, Statement
 
 ABC = ("A", "B", "C")
 XYZ = ("X", "Y", "Z")
@@ -233,6 +235,20 @@ def open_alerts(*, company: Company, viewer: User) -> QuerySet[ClientAlert]:
     """Open «Пора позвонить» alerts: a manager's own, a head's team's, an admin's all."""
     alerts = ClientAlert.objects.filter(company=company, status=ClientAlert.Status.OPEN)
     return of_managers_in_view(alerts, viewer=viewer).select_related("client", "manager")
+
+
+# The first few of open_alerts, compiled once per kind of viewer: the end-of-day form shows
+# them on every load.
+_FIRST_OPEN_ALERTS = Statement(
+    lambda company, viewer, role, admin, count: open_alerts(
+        company=company, viewer=viewer_stand_in(company, viewer, role, admin)
+    )[:count]
+)
+
+
+def first_open_alerts(*, company: Company, viewer: User, count: int) -> list[ClientAlert]:
+    """open_alerts' first `count`, read."""
+    return _FIRST_OPEN_ALERTS(company=company.pk, count=Fixed(count), **viewer_arguments(viewer))
 
 
 def order_days(*, company: Company, client_ids: list[int]) -> dict[int, list[datetime.date]]:

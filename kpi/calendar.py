@@ -11,7 +11,7 @@ package each autumn when the next year's decree is out. Until then that year is 
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import holidays
 from django.utils import translation
@@ -77,6 +77,13 @@ def _country_holidays(country: str, language: str | None = None) -> holidays.Hol
     return holidays.country_holidays(country, language=language)
 
 
+@lru_cache(maxsize=8192)
+def _country_working(country: str, day: datetime.date) -> bool:
+    """The country's answer for a day, kept for the process as its calendar is: every request
+    builds its company's WorkCalendar, and asking `holidays` again was a good part of it."""
+    return _country_holidays(country).is_working_day(day)
+
+
 @dataclass
 class WorkCalendar:
     """A company's working days: the country's rule from `holidays` plus its own days."""
@@ -101,7 +108,7 @@ class WorkCalendar:
             if day in self.overrides:
                 answer = self.overrides[day]
             else:
-                answer = self._country.is_working_day(day)
+                answer = _country_working(self.country, day)
             self._answers[day] = answer
         return answer
 

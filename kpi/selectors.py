@@ -173,6 +173,10 @@ class ManagerPlans:
     absences: list[tuple[datetime.date, datetime.date]]
     calendar: WorkCalendar
     _month_working: dict[datetime.date, list[datetime.date]] = field(default_factory=dict)
+    # working_days' answers: a page asks the same spans for every KPI.
+    _working: dict[tuple[datetime.date, datetime.date], tuple[datetime.date, ...]] = field(
+        default_factory=dict
+    )
 
     def _check(self, start: datetime.date, end: datetime.date) -> None:
         if start < self.first or end > self.last:
@@ -185,14 +189,19 @@ class ManagerPlans:
 
     def working_days(self, start: datetime.date, end: datetime.date) -> list[datetime.date]:
         """As kpi.calendar.manager_working_days."""
-        self._check(start, end)
-        absent = {
-            day
-            for first, last in self.absences
-            if first <= end and last >= start
-            for day in days_between(max(first, start), min(last, end))
-        }
-        return [day for day in self.calendar.working_days(start, end) if day not in absent]
+        found = self._working.get((start, end))
+        if found is None:
+            self._check(start, end)
+            absent = {
+                day
+                for first, last in self.absences
+                if first <= end and last >= start
+                for day in days_between(max(first, start), min(last, end))
+            }
+            working = self.calendar.working_days(start, end)
+            found = tuple(day for day in working if day not in absent)
+            self._working[(start, end)] = found
+        return list(found)  # the caller's own list
 
     def period_plan(self, kpi: KPI, start: datetime.date, end: datetime.date) -> Decimal | None:
         """The plan for [start, end], by the rules of the module's period_plan."""

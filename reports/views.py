@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from accounts.permissions import require_configure, require_lead, require_report
-from clients.selectors import open_alerts
+from clients.selectors import first_open_alerts
 from kpi.calendar import calendar_for
 from kpi.values import format_month
 from reports import access, charts, selectors, services
@@ -135,7 +135,7 @@ def report_form(request: HttpRequest, day: str) -> HttpResponse:
         "questions": outcome.questions,
         "conflict": outcome.conflict,
         "check_url": _check_url(date),
-        "client_alerts": open_alerts(company=company, viewer=manager)[:5],
+        "client_alerts": first_open_alerts(company=company, viewer=manager, count=5),
     }
     return render(request, "reports/report_form.html", context)
 

@@ -1,4 +1,5 @@
 from functools import lru_cache
+from html import escape as html_escape
 
 from django import template
 from django.utils.formats import localize
@@ -111,12 +112,14 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
     if cell.change is not None:
         arrow = f"▲ +{cell.change}" if cell.change >= 0 else f"▼ {cell.change}"
         extra += f' <span class="muted change-arrow" title="{labels["change"]}">{arrow} %</span>'
-    # Every label above is escaped once in _labels; names and figures are escaped here.
+    # Every label above is escaped once in _labels; names and figures are escaped here
+    # (plain strings: html.escape, as Django's escape does, without its lazy-text check).
+    url = html_escape(url)
     return (
         f'<td data-label="{names[figure.kpi.pk]}" class="band-{band}">'
-        f'<a class="figure" href="{escape(url)}" hx-get="{escape(url)}">'
-        f'<span class="value">{escape(figure.actual_text)}</span> '
-        f'<span class="muted">/ {escape(figure.plan_text)}</span><br>'
+        f'<a class="figure" href="{url}" hx-get="{url}">'
+        f'<span class="value">{html_escape(figure.actual_text)}</span> '
+        f'<span class="muted">/ {html_escape(figure.plan_text)}</span><br>'
         f'<span class="band"{_pace_title(figure, labels)}>{ICONS.get(band, "·")} {percent}'
         f"{hidden}</span>{extra}</a></td>"
     )

@@ -1,5 +1,6 @@
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from html import escape as html_escape
 
 from django import template
 from django.urls import reverse
@@ -54,17 +55,17 @@ def days_count(days: Decimal | float | int | None) -> str:
 @register.simple_tag
 def recent_report_row(report: RecentReport) -> str:
     """A recent report's <tr>: its day, a link to it, and each figure with its KPI."""
-    figures = format_html_join(
-        "; ",
-        "{}: {}",
-        ((value.kpi.name, kpi_figure(value.value, value.kpi)) for value in report.values),
+    # Plain strings, escaped as format_html_join would (without its lazy-text checks).
+    figures = "; ".join(
+        f"{html_escape(value.kpi.name)}: {html_escape(kpi_figure(value.value, value.kpi))}"
+        for value in report.values
     )
     return format_html(
         '<tr><td><a href="{}">{}, {}</a></td>\n      <td>{}</td></tr>',
         reverse("report-detail", args=[report.code]),
         date_format(report.date, "D"),
         format_date(report.date, year=False),
-        figures,
+        mark_safe(figures),  # noqa: S308 - escaped above
     )
 
 
@@ -95,6 +96,10 @@ def standing_row(standing: KpiStanding) -> str:
 # The end-of-day form's rows, built in Python for the same reason: a row per KPI in every
 # form request (and the live check's one row), and the template language resolving its
 # dozens of variables and filters was most of the form's rendering time.
+
+
+# get_unit_display() without its per-call dict of the choices (a row per KPI on every load).
+UNIT_LABELS = dict(KPI.Unit.choices)
 
 
 def _row_field(row: FormRow, *, editable: bool, first: bool, invalid: bool, check_url: str):
@@ -189,7 +194,7 @@ def report_row(
     error = (errors or {}).get(code)
     question = (questions or {}).get(code)
     duration = kpi.unit == KPI.Unit.DURATION
-    unit = _("ч:мм:сс или минуты") if duration else kpi.get_unit_display()
+    unit = _("ч:мм:сс или минуты") if duration else str(UNIT_LABELS.get(kpi.unit, kpi.unit))
     meta = []
     if row.day_plan is not None:
         meta.append(format_html("{}: {}", _("план на день"), format_plan(row.day_plan, kpi)))
