@@ -1,14 +1,15 @@
+import datetime
 from functools import lru_cache
 from html import escape as html_escape
 
 from django import template
-from django.utils.formats import localize
+from django.utils.formats import date_format, localize
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from dashboard.selectors.attention import at_risk_shown
+from dashboard.selectors.attention import Attention, at_risk_shown
 from dashboard.selectors.explain import formula_lines
 from dashboard.selectors.strip import ReportStrip
 from dashboard.selectors.table import (
@@ -22,7 +23,7 @@ from dashboard.selectors.table import (
 from kpi.bands import Band
 from kpi.models import KPI
 from kpi.periods import Window
-from kpi.values import format_value
+from kpi.values import format_date, format_value
 from reports.figures import Sides, source_counts
 from rollups.figures import WAITING_LABEL, Figure, ReadingKind
 
@@ -382,6 +383,47 @@ def strip_rows(strip: ReportStrip, managers_url: str) -> str:
         )  # fmt: skip
         rows.append(html)
     return mark_safe("\n".join(rows))  # noqa: S308 - each row is escaped by format_html
+
+
+@register.simple_tag
+def attention_items(attention: list[Attention], managers_url: str) -> str:
+    """Who needs a conversation: a manager each (a link to their page, their role), the
+    first reason, and the others folded."""
+    items = []
+    for item in attention:
+        manager = item.manager
+        role = manager.sales_role
+        html = (
+            f'<li><a href="{html_escape(f"{managers_url}{manager.code}/")}">'
+            f"<strong>{html_escape(str(manager))}</strong></a>"
+            + (f' <span class="muted">{html_escape(str(role))}</span>' if role else "")
+            + "\n        <ul>"
+            + "".join(f"<li>{html_escape(str(reason))}</li>" for reason in item.reasons[:1])
+            + "</ul>\n        "
+        )
+        if len(item.reasons) > 1:
+            more = _("остальные причины (%(n)s)") % {"n": len(item.reasons) - 1}
+            html += (
+                '<details class="fold more-reasons" '
+                f'data-fold="reasons-{html_escape(manager.username)}" open>'
+                f"<summary>{html_escape(more)}</summary>\n        <ul>"
+                + "".join(f"<li>{html_escape(str(reason))}</li>" for reason in item.reasons[1:])
+                + "</ul></details>"
+            )
+        items.append(html + "</li>")
+    return mark_safe("\n      ".join(items))  # noqa: S308 - every name and reason is escaped
+
+
+@register.simple_tag
+def strip_header(days: list[datetime.date]) -> str:
+    """The report strip's day headings: the weekday, and the day without the year."""
+    return mark_safe(  # noqa: S308 - a date's words and numbers, escaped
+        "".join(
+            f'<th scope="col">{html_escape(date_format(day, "D"))}<br>'
+            f'<span class="muted">{html_escape(format_date(day, year=False))}</span></th>'
+            for day in days
+        )
+    )
 
 
 @register.simple_tag
