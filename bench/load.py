@@ -515,7 +515,8 @@ def web_cpu(directory: Path) -> dict[str, tuple[int, float]]:
 
 def profiles_write(directory: Path, work: Path) -> None:
     """The workers' profiles of each kind merged: work/profile_<kind>.txt, the functions by
-    cumulative and by own time (bench/gunicorn_cpu.py, --profile)."""
+    cumulative and by own time, and work/profile_<kind>.prof (bench/gunicorn_cpu.py,
+    --profile)."""
     import io
     import pstats
 
@@ -526,6 +527,7 @@ def profiles_write(directory: Path, work: Path) -> None:
         stats.sort_stats("cumulative").print_stats(80)
         stats.sort_stats("tottime").print_stats(40)
         (work / f"profile_{kind}.txt").write_text(text.getvalue())
+        stats.dump_stats(work / f"profile_{kind}.prof")  # for pstats' callers and callees
     log(f"profiles: {', '.join(str(work / f'profile_{k}.txt') for k in kinds)}")
 
 

@@ -34,7 +34,7 @@ def week_bounds(day: datetime.date) -> Bounds:
 
 def is_week(start: datetime.date, end: datetime.date) -> bool:
     """[start, end] is exactly one ISO week."""
-    return week_bounds(start) == (start, end)
+    return start.weekday() == 0 and (end - start).days == 6
 
 
 def month_start(day: datetime.date) -> datetime.date:

@@ -173,10 +173,11 @@ class ManagerPlans:
     absences: list[tuple[datetime.date, datetime.date]]
     calendar: WorkCalendar
     _month_working: dict[datetime.date, list[datetime.date]] = field(default_factory=dict)
-    # working_days' answers: a page asks the same spans for every KPI.
+    # working_days' and _split's answers: a page asks the same spans for every KPI.
     _working: dict[tuple[datetime.date, datetime.date], tuple[datetime.date, ...]] = field(
         default_factory=dict
     )
+    _splits: dict[tuple[datetime.date, datetime.date], list] = field(default_factory=dict)
 
     def _check(self, start: datetime.date, end: datetime.date) -> None:
         if start < self.first or end > self.last:
@@ -213,17 +214,29 @@ class ManagerPlans:
             if weekly is not None:
                 return weekly
         total: Decimal | None = None
-        for first in months_between(start, end):
-            last = month_end(first)
-            plan = self.month_plan(kpi, first)
+        for first, inside, working in self._split(start, end):
+            plan = self.months.get((kpi.pk, first))
             if plan is not None:
-                if first not in self._month_working:
-                    self._month_working[first] = self.working_days(first, last)
-                working = self._month_working[first]
-                inside = [day for day in working if start <= day <= end]
-                share = plan * len(inside) / len(working) if working else Decimal(0)
+                share = plan * inside / working if working else Decimal(0)
                 total = (total or Decimal(0)) + share
         return total
+
+    def _split(
+        self, start: datetime.date, end: datetime.date
+    ) -> list[tuple[datetime.date, int, int]]:
+        """Each month [start, end] touches: its first day, its working days inside the span
+        and all its working days. The same for every KPI: worked out once per span."""
+        found = self._splits.get((start, end))
+        if found is None:
+            found = []
+            for first in months_between(start, end):
+                if first not in self._month_working:
+                    self._month_working[first] = self.working_days(first, month_end(first))
+                working = self._month_working[first]
+                inside = sum(1 for day in working if start <= day <= end)
+                found.append((first, inside, len(working)))
+            self._splits[(start, end)] = found
+        return found
 
 
 def manager_plans(

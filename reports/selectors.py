@@ -344,6 +344,18 @@ class MissedDay:
     lock: ReportLock | None  # why the manager can no longer file it (then the head can)
 
 
+# The company's closed months, compiled once: «Мои показатели» asks on every load where a
+# day is missing.
+_CLOSED_MONTHS = Statement(
+    lambda company: ClosedMonth.objects.filter(company=company).values_list("month", flat=True)
+)
+
+
+def closed_month_starts(*, company: Company) -> set[datetime.date]:
+    """The first day of each month the company has closed."""
+    return set(_CLOSED_MONTHS(company=company.pk))
+
+
 def missed_days(
     *, company: Company, manager: User, calendar: WorkCalendar | None = None
 ) -> list[MissedDay]:
@@ -364,7 +376,7 @@ def missed_days(
     missing = [day for day in days if statuses[(manager.pk, day)] == "missing"]
     if not missing:  # a manager who reports every day: no lock to ask about
         return []
-    closed = set(ClosedMonth.objects.filter(company=company).values_list("month", flat=True))
+    closed = closed_month_starts(company=company)
     missed = []
     for day in missing:
         in_closed = day.replace(day=1) in closed
@@ -858,7 +870,7 @@ def day_statuses(*, company: Company, viewer: User, day: datetime.date) -> list[
 
 def closable_months(*, company: Company, today: datetime.date) -> list[tuple[datetime.date, bool]]:
     """The last six months before this one, each with whether it is closed already."""
-    closed = set(ClosedMonth.objects.filter(company=company).values_list("month", flat=True))
+    closed = closed_month_starts(company=company)
     months = []
     for back in range(1, 7):
         month = shift_months(today, -back)

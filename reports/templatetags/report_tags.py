@@ -1,5 +1,6 @@
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from html import escape as html_escape
 
 from django import template
@@ -69,28 +70,40 @@ def recent_report_row(report: RecentReport) -> str:
     )
 
 
+@lru_cache(maxsize=8)
+def _standing_labels(language: str | None) -> dict[str, str]:
+    """The standings' column labels (a phone's card names each cell), escaped once per
+    language: every row of every «Мои показатели» repeats them."""
+    return {
+        "week": html_escape(_("Неделя")),
+        "month": html_escape(_("Месяц")),
+        "plan": html_escape(_("План на месяц")),
+        "need": html_escape(_("Что нужно")),
+    }
+
+
 @register.simple_tag
 def standing_row(standing: KpiStanding) -> str:
     """A KPI's <tr>: the week and the month (actual and readings), the month's plan and
     what each remaining working day needs (⚠ while the month is behind)."""
     kpi = standing.kpi
+    labels = _standing_labels(translation.get_language())
     if standing.per_day_needed is not None:
         need = _("%(need)s в день") % {"need": format_value(standing.per_day_needed, kpi)}
-        needed = format_html("{}{}", "⚠ " if standing.behind else "", need)
+        needed = ("⚠ " if standing.behind else "") + html_escape(need)
     else:
         needed = "✓" if standing.month_plan is not None else ""
-    return format_html(
-        "<tr>\n      <td>{}</td>\n"
-        '      <td data-label="{}">{} {}</td>\n'
-        '      <td data-label="{}">{} {}</td>\n'
-        '      <td data-label="{}">{}</td>\n'
-        '      <td data-label="{}">{}</td>\n    </tr>',
-        kpi.name,
-        _("Неделя"), format_value(standing.week_actual, kpi), readings(standing.week),
-        _("Месяц"), format_value(standing.month_actual, kpi), readings(standing.month),
-        _("План на месяц"), format_plan(standing.month_plan, kpi),
-        _("Что нужно"), needed,
-    )  # fmt: skip
+    week = html_escape(format_value(standing.week_actual, kpi))
+    month = html_escape(format_value(standing.month_actual, kpi))
+    plan = html_escape(format_plan(standing.month_plan, kpi))
+    # Names and figures escaped here, the labels in _standing_labels; readings() escapes its own.
+    return mark_safe(  # noqa: S308
+        f"<tr>\n      <td>{html_escape(kpi.name)}</td>\n"
+        f'      <td data-label="{labels["week"]}">{week} {readings(standing.week)}</td>\n'
+        f'      <td data-label="{labels["month"]}">{month} {readings(standing.month)}</td>\n'
+        f'      <td data-label="{labels["plan"]}">{plan}</td>\n'
+        f'      <td data-label="{labels["need"]}">{needed}</td>\n    </tr>'
+    )
 
 
 # The end-of-day form's rows, built in Python for the same reason: a row per KPI in every
