@@ -7,7 +7,7 @@ from django import template
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -111,40 +111,51 @@ def standing_row(standing: KpiStanding) -> str:
 # dozens of variables and filters was most of the form's rendering time.
 
 
-# get_unit_display() without its per-call dict of the choices (a row per KPI on every load).
-UNIT_LABELS = dict(KPI.Unit.choices)
+def _h(value: object) -> str:
+    """conditional_escape's answer (safe HTML as it is, anything else escaped) without its
+    lazy-text wrapper: the form's rows are built on every load."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html_escape(str(value))
 
 
-def _row_field(row: FormRow, *, editable: bool, first: bool, invalid: bool, check_url: str):
-    code = row.kpi.code
+@lru_cache(maxsize=8)
+def _row_labels(language: str | None) -> dict:
+    """The form rows' words, translated and escaped once per language."""
+    return {
+        "day_plan": _h(_("план на день")),
+        "left": _h(_("осталось")),
+        "so_far": _h(_("с начала месяца")),
+        "duration": _h(_("ч:мм:сс или минуты")),
+        "crm": _h(_("из CRM")),
+        "telephony": _h(_("из телефонии")),
+        "computed": _h(_("считается сам из ваших цифр")),
+        # get_unit_display() without its per-call dict of the choices.
+        "units": {unit: _h(label) for unit, label in KPI.Unit.choices},
+    }
+
+
+def _row_field(
+    row: FormRow, *, editable: bool, first: bool, invalid: bool, check_url: str, labels: dict
+) -> str:
+    code = _h(row.kpi.code)
     if row.computed:
-        return format_html(
-            '<output id="id_{}">{}</output>\n      <small class="muted">{}</small>',
-            code,
-            format_value(row.mtd_actual, row.kpi),
-            _("считается сам из ваших цифр"),
+        return (
+            f'<output id="id_{code}">{_h(format_value(row.mtd_actual, row.kpi))}</output>\n'
+            f'      <small class="muted">{labels["computed"]}</small>'
         )
     if not editable:
-        return format_html(
-            '<input id="id_{}" value="{}" readonly aria-readonly="true" '
-            'aria-describedby="day-lock meta-{}">',
-            code,
-            row.text,
-            code,
+        return (
+            f'<input id="id_{code}" value="{_h(row.text)}" readonly aria-readonly="true" '
+            f'aria-describedby="day-lock meta-{code}">'
         )
-    return format_html(
-        '<input id="id_{}" name="{}" value="{}" inputmode="{}"\n'
-        '             autocomplete="off" {}{}aria-describedby="meta-{}"\n'
-        '             hx-post="{}" hx-trigger="change" hx-target="closest .report-row" '
-        'hx-swap="outerHTML" hx-include="closest form">',
-        code,
-        code,
-        row.text,
-        "text" if row.kpi.unit == KPI.Unit.DURATION else "decimal",
-        mark_safe("autofocus ") if first else "",
-        mark_safe('aria-invalid="true" ') if invalid else "",
-        code,
-        check_url,
+    mode = "text" if row.kpi.unit == KPI.Unit.DURATION else "decimal"
+    flags = ("autofocus " if first else "") + ('aria-invalid="true" ' if invalid else "")
+    return (
+        f'<input id="id_{code}" name="{code}" value="{_h(row.text)}" inputmode="{mode}"\n'
+        f'             autocomplete="off" {flags}aria-describedby="meta-{code}"\n'
+        f'             hx-post="{_h(check_url)}" hx-trigger="change" '
+        'hx-target="closest .report-row" hx-swap="outerHTML" hx-include="closest form">'
     )
 
 
@@ -203,59 +214,42 @@ def report_row(
 ) -> str:
     """One KPI's row of the end-of-day form: its field (or computed figure), the day's plan
     and what is left, the month so far with its readings, and the row's messages."""
-    kpi, code = row.kpi, row.kpi.code
-    error = (errors or {}).get(code)
-    question = (questions or {}).get(code)
-    duration = kpi.unit == KPI.Unit.DURATION
-    unit = _("ч:мм:сс или минуты") if duration else str(UNIT_LABELS.get(kpi.unit, kpi.unit))
+    labels = _row_labels(translation.get_language())
+    kpi = row.kpi
+    code = _h(kpi.code)
+    error = (errors or {}).get(kpi.code)
+    question = (questions or {}).get(kpi.code)
+    if kpi.unit == KPI.Unit.DURATION:
+        unit = labels["duration"]
+    else:
+        unit = labels["units"].get(kpi.unit) or _h(kpi.unit)
     meta = []
     if row.day_plan is not None:
-        meta.append(format_html("{}: {}", _("план на день"), format_plan(row.day_plan, kpi)))
+        meta.append(f"{labels['day_plan']}: {_h(format_plan(row.day_plan, kpi))}")
     if row.left_today is not None:
-        meta.append(
-            format_html(
-                ' · <strong class="left">{}: {}</strong>',
-                _("осталось"),
-                format_value(row.left_today, kpi),
-            )
-        )
-    meta.append(format_html(" · {}: {}", _("с начала месяца"), format_value(row.mtd_actual, kpi)))
+        left = _h(format_value(row.left_today, kpi))
+        meta.append(f' · <strong class="left">{labels["left"]}: {left}</strong>')
+    meta.append(f" · {labels['so_far']}: {_h(format_value(row.mtd_actual, kpi))}")
     if row.month.running or row.completion is not None:
-        meta.append(format_html(" {}", readings(row.month)))
+        meta.append(f" {_h(readings(row.month))}")
+    field = _row_field(
+        row, editable=editable, first=first, invalid=bool(error), check_url=check_url,
+        labels=labels,
+    )  # fmt: skip
     parts = [
-        format_html(
-            '<div class="report-row band-{}{}" id="row-{}">\n'
-            '    <label for="id_{}">{}\n      <span class="muted">({})</span></label>\n    {}',
-            str(row.band),
-            " computed" if row.computed else "",
-            code,
-            code,
-            kpi.name,
-            unit,
-            _row_field(
-                row, editable=editable, first=first, invalid=bool(error), check_url=check_url
-            ),
-        )
+        f'<div class="report-row band-{_h(row.band)}{" computed" if row.computed else ""}" '
+        f'id="row-{code}">\n    <label for="id_{code}">{_h(kpi.name)}\n'
+        f'      <span class="muted">({unit})</span></label>\n    {field}'
     ]
     if row.source in ("crm", "telephony"):
-        parts.append(
-            format_html(
-                '<span class="badge source">{}</span>',
-                _("из CRM") if row.source == "crm" else _("из телефонии"),
-            )
-        )
-    parts.append(
-        format_html(
-            '<div class="meta" id="meta-{}">\n      {}\n    </div>',
-            code,
-            format_html_join("", "{}", ((item,) for item in meta)),
-        )
-    )
+        parts.append(f'<span class="badge source">{labels[row.source]}</span>')
+    parts.append(f'<div class="meta" id="meta-{code}">\n      {"".join(meta)}\n    </div>')
     parts += _row_notes(row)
     if error:
-        parts.append(format_html('<p class="error" role="alert">{}</p>', error))
+        parts.append(f'<p class="error" role="alert">{_h(error)}</p>')
     if question:
-        parts.append(format_html('<p class="warning" role="alert">{}</p>', question))
+        parts.append(f'<p class="warning" role="alert">{_h(question)}</p>')
     if warning:
-        parts.append(format_html('<p class="warning" role="status">{}</p>', warning))
-    return format_html("{}\n  </div>", mark_safe("\n    ".join(parts)))  # noqa: S308
+        parts.append(f'<p class="warning" role="status">{_h(warning)}</p>')
+    # Every part is escaped above (_h), the notes by format_html, readings() by itself.
+    return mark_safe("\n    ".join(parts) + "\n  </div>")  # noqa: S308
