@@ -1,6 +1,5 @@
 import datetime
 from functools import lru_cache
-from html import escape as html_escape
 
 from django import template
 from django.utils.formats import date_format, localize
@@ -26,6 +25,7 @@ from kpi.periods import Window
 from kpi.values import format_date, format_value
 from reports.figures import Sides, source_counts
 from rollups.figures import WAITING_LABEL, Figure, ReadingKind
+from salesdesk.html import html_text
 
 register = template.Library()
 
@@ -115,12 +115,12 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
         extra += f' <span class="muted change-arrow" title="{labels["change"]}">{arrow} %</span>'
     # Every label above is escaped once in _labels; names and figures are escaped here
     # (plain strings: html.escape, as Django's escape does, without its lazy-text check).
-    url = html_escape(url)
+    url = html_text(url)
     return (
         f'<td data-label="{names[figure.kpi.pk]}" class="band-{band}">'
         f'<a class="figure" href="{url}" hx-get="{url}">'
-        f'<span class="value">{html_escape(figure.actual_text)}</span> '
-        f'<span class="muted">/ {html_escape(figure.plan_text)}</span><br>'
+        f'<span class="value">{html_text(figure.actual_text)}</span> '
+        f'<span class="muted">/ {html_text(figure.plan_text)}</span><br>'
         f'<span class="band"{_pace_title(figure, labels)}>{ICONS.get(band, "·")} {percent}'
         f"{hidden}</span>{extra}</a></td>"
     )
@@ -174,7 +174,7 @@ def manager_rows(
     labels = _labels(get_language())
     query = window.query()
     month = window.start.isoformat()
-    report_label = report_label or _("Отчёт сегодня")
+    label = html_text(report_label or _("Отчёт сегодня"))
     html = []
     for row in rows:
         base = f"{managers_url}{row.manager.code}/"
@@ -187,41 +187,41 @@ def manager_rows(
             )
             for cell in row.cells
         )
-        tr = format_html(
-            '<tr data-manager="{}"><td><a href="{}?month={}">{}</a>{}</td>'
-            '<td data-label="{}">{}</td>{}</tr>',
-            row.manager.username, base, month, str(row.manager),
-            labels["row_risk"] if row.at_risk else "", report_label,
-            labels.get(row.status, labels["missing"]), mark_safe(cells),  # noqa: S308 - escaped cells
-        )  # fmt: skip
-        html.append(tr)
-    return mark_safe("\n".join(html))  # noqa: S308 - each row is escaped by format_html
+        risk = labels["row_risk"] if row.at_risk else ""
+        status = labels.get(row.status, labels["missing"])
+        html.append(
+            f'<tr data-manager="{html_text(row.manager.username)}"><td>'
+            f'<a href="{html_text(base)}?month={month}">{html_text(row.manager)}</a>{risk}</td>'
+            f'<td data-label="{label}">{status}</td>{cells}</tr>'
+        )
+    # Names escaped here (html_text), the labels in _labels, the cells in _cell.
+    return mark_safe("\n".join(html))  # noqa: S308
 
 
 @register.simple_tag
 def sort_headers(kpis: list[KPI], table: TeamTable, window: Window, report_label: str) -> str:
     """A role group's column headings, each a link that sorts the table by it: the name and
     the status ascending first, a KPI best first; the KPI sorted by shows its arrow."""
-    query = escape(window.query())
+    query = html_text(window.query())
 
     def heading(key: str, label: str, *, best_first: bool, arrow: str = "") -> str:
         if best_first:
             descending = table.sort != key or not table.descending
         else:
             descending = table.sort == key and not table.descending
-        href = f"?{query}&sort={escape(key)}{'&dir=desc' if descending else ''}"
+        href = f"?{query}&sort={html_text(key)}{'&dir=desc' if descending else ''}"
         return (
             f'<th><a href="{href}" hx-get="{href}" hx-target="#figures" hx-swap="outerHTML" '
             f'hx-push-url="true">{label}{arrow}</a></th>'
         )
 
     cells = [
-        heading("name", escape(_("Менеджер")), best_first=False),
-        heading("status", escape(report_label), best_first=False),
+        heading("name", html_text(_("Менеджер")), best_first=False),
+        heading("status", html_text(report_label), best_first=False),
     ]
     for kpi in kpis:
         arrow = (" ↓" if table.descending else " ↑") if table.sort == kpi.code else ""
-        cells.append(heading(kpi.code, escape(kpi.name), best_first=True, arrow=arrow))
+        cells.append(heading(kpi.code, html_text(kpi.name), best_first=True, arrow=arrow))
     return mark_safe("\n        ".join(cells))  # noqa: S308 - every label and key is escaped
 
 
@@ -231,13 +231,13 @@ def best_row(group: RoleGroup) -> str:
     cells = []
     for kpi, best in group.best_of_kpis:
         text = (
-            escape(f"{best.manager}: {best.figure.actual_text} ({best.figure.percent_text})")
+            html_text(f"{best.manager}: {best.figure.actual_text} ({best.figure.percent_text})")
             if best
             else "—"
         )
-        cells.append(f'<td data-label="{escape(kpi.name)}">{text}</td>')
+        cells.append(f'<td data-label="{html_text(kpi.name)}">{text}</td>')
     return mark_safe(  # noqa: S308 - every name and figure is escaped
-        f'<tr class="best">\n        <td colspan="2">{escape(_("Лучший на роли"))}</td>\n'
+        f'<tr class="best">\n        <td colspan="2">{html_text(_("Лучший на роли"))}</td>\n'
         f"        {''.join(cells)}\n      </tr>"
     )
 
@@ -249,17 +249,17 @@ def summary_tiles(lines: list[SummaryLine]) -> str:
     items = []
     for line in lines:
         figure = line.figure
-        name = f'<span class="tile-name">{escape(line.kpi.name)}</span>'
+        name = f'<span class="tile-name">{html_text(line.kpi.name)}</span>'
         if figure is None:
             items.append(f'<li class="tile">\n        {name}\n        <span class="muted">—</span>')
             continue
-        band = escape(figure.shown_band)
+        band = html_text(figure.shown_band)
         risk = " ⚠" if at_risk_shown(figure) else ""
         items.append(
             f'<li class="tile band-{band}">\n        {name}\n'
-            f'        <span class="tile-value">{escape(figure.actual_text)} '
-            f'<span class="muted">/ {escape(figure.plan_text)}</span></span>\n'
-            f'        <span class="bar" role="img" aria-label="{escape(figure.percent_text)}">'
+            f'        <span class="tile-value">{html_text(figure.actual_text)} '
+            f'<span class="muted">/ {html_text(figure.plan_text)}</span></span>\n'
+            f'        <span class="bar" role="img" aria-label="{html_text(figure.percent_text)}">'
             f'<span class="fill {band}" style="width: {bar_width(figure)}%"></span></span>\n'
             f'        <span class="tile-reading">{readings(figure)}{risk}</span>'
         )
@@ -288,14 +288,14 @@ def summary_row(line: SummaryLine) -> str:
         share = f"{figure.share_meeting_plan:.0f} %" + (" ⚠" if line.advice else "")
 
     def text(found: Figure | None) -> str:
-        return escape(found.actual_text) if found else dash
+        return html_text(found.actual_text) if found else dash
 
     actual = text(figure) + (f"<br>{differs_mark(line.sides)}" if line.sides else "")
 
     return mark_safe(  # noqa: S308 - every dynamic part is escaped above
-        f"<tr><td>{escape(line.kpi.name)}</td>"
+        f"<tr><td>{html_text(line.kpi.name)}</td>"
         f'<td data-label="{labels["actual"]}">{actual}</td>'
-        f'<td data-label="{labels["plan"]}">{escape(figure.plan_text) if figure else dash}</td>'
+        f'<td data-label="{labels["plan"]}">{html_text(figure.plan_text) if figure else dash}</td>'
         f'<td data-label="{labels["completion"]}" class="band-{band}">{completion}</td>'
         f'<td data-label="{labels["previous"]}">{text(line.previous)}</td>'
         f'<td data-label="{labels["year"]}">{text(line.year_earlier)}</td>'
@@ -376,13 +376,13 @@ def strip_rows(strip: ReportStrip, managers_url: str) -> str:
     for row in strip.rows:
         # The marks are escaped once in _strip_marks.
         days = "".join(f"<td>{marks.get(status, marks['missing'])}</td>" for status in row.days)
-        html = format_html(
-            '<tr data-strip-manager="{}"><th scope="row"><a href="{}{}/">{}</a></th>{}</tr>',
-            row.manager.username, managers_url, row.manager.code, str(row.manager),
-            mark_safe(days),  # noqa: S308 - escaped marks
-        )  # fmt: skip
-        rows.append(html)
-    return mark_safe("\n".join(rows))  # noqa: S308 - each row is escaped by format_html
+        manager = row.manager
+        rows.append(
+            f'<tr data-strip-manager="{html_text(manager.username)}"><th scope="row">'
+            f'<a href="{html_text(f"{managers_url}{manager.code}/")}">{html_text(manager)}</a>'
+            f"</th>{days}</tr>"
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - names escaped here, marks in _strip_marks
 
 
 @register.simple_tag
@@ -394,20 +394,20 @@ def attention_items(attention: list[Attention], managers_url: str) -> str:
         manager = item.manager
         role = manager.sales_role
         html = (
-            f'<li><a href="{html_escape(f"{managers_url}{manager.code}/")}">'
-            f"<strong>{html_escape(str(manager))}</strong></a>"
-            + (f' <span class="muted">{html_escape(str(role))}</span>' if role else "")
+            f'<li><a href="{html_text(f"{managers_url}{manager.code}/")}">'
+            f"<strong>{html_text(str(manager))}</strong></a>"
+            + (f' <span class="muted">{html_text(str(role))}</span>' if role else "")
             + "\n        <ul>"
-            + "".join(f"<li>{html_escape(str(reason))}</li>" for reason in item.reasons[:1])
+            + "".join(f"<li>{html_text(str(reason))}</li>" for reason in item.reasons[:1])
             + "</ul>\n        "
         )
         if len(item.reasons) > 1:
             more = _("остальные причины (%(n)s)") % {"n": len(item.reasons) - 1}
             html += (
                 '<details class="fold more-reasons" '
-                f'data-fold="reasons-{html_escape(manager.username)}" open>'
-                f"<summary>{html_escape(more)}</summary>\n        <ul>"
-                + "".join(f"<li>{html_escape(str(reason))}</li>" for reason in item.reasons[1:])
+                f'data-fold="reasons-{html_text(manager.username)}" open>'
+                f"<summary>{html_text(more)}</summary>\n        <ul>"
+                + "".join(f"<li>{html_text(str(reason))}</li>" for reason in item.reasons[1:])
                 + "</ul></details>"
             )
         items.append(html + "</li>")
@@ -419,8 +419,8 @@ def strip_header(days: list[datetime.date]) -> str:
     """The report strip's day headings: the weekday, and the day without the year."""
     return mark_safe(  # noqa: S308 - a date's words and numbers, escaped
         "".join(
-            f'<th scope="col">{html_escape(date_format(day, "D"))}<br>'
-            f'<span class="muted">{html_escape(format_date(day, year=False))}</span></th>'
+            f'<th scope="col">{html_text(date_format(day, "D"))}<br>'
+            f'<span class="muted">{html_text(format_date(day, year=False))}</span></th>'
             for day in days
         )
     )
@@ -432,11 +432,10 @@ def leader_items(rows: list[ManagerRow]) -> str:
     items = []
     for rank, row in enumerate(rows, start=1):
         score = f"{localize(row.score)} %" if row.score is not None else "—"
-        html = format_html(
-            '<li><span class="leader-name">{}. {}</span> <span class="leader-score">{}</span>'
-            '\n          <span class="bar"><span class="fill" style="width: {}%"></span>'
-            "</span></li>",
-            rank, str(row.manager), score, score_width(row.score),
-        )  # fmt: skip
-        items.append(html)
-    return mark_safe("\n".join(items))  # noqa: S308 - each item is escaped by format_html
+        items.append(
+            f'<li><span class="leader-name">{rank}. {html_text(row.manager)}</span> '
+            f'<span class="leader-score">{html_text(score)}</span>\n'
+            f'          <span class="bar"><span class="fill" '
+            f'style="width: {score_width(row.score)}%"></span></span></li>'
+        )
+    return mark_safe("\n".join(items))  # noqa: S308 - names and scores escaped here

@@ -1,7 +1,6 @@
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from html import escape as html_escape
 
 from django import template
 from django.urls import reverse
@@ -17,6 +16,7 @@ from kpi.models import KPI
 from kpi.templatetags.kpi_tags import kpi_figure
 from kpi.values import format_date, format_plan, format_value
 from reports.selectors import FormRow, KpiStanding, RecentReport
+from salesdesk.html import html_text
 
 register = template.Library()
 
@@ -58,7 +58,7 @@ def recent_report_row(report: RecentReport) -> str:
     """A recent report's <tr>: its day, a link to it, and each figure with its KPI."""
     # Plain strings, escaped as format_html_join would (without its lazy-text checks).
     figures = "; ".join(
-        f"{html_escape(value.kpi.name)}: {html_escape(kpi_figure(value.value, value.kpi))}"
+        f"{html_text(value.kpi.name)}: {html_text(kpi_figure(value.value, value.kpi))}"
         for value in report.values
     )
     return format_html(
@@ -75,10 +75,10 @@ def _standing_labels(language: str | None) -> dict[str, str]:
     """The standings' column labels (a phone's card names each cell), escaped once per
     language: every row of every «Мои показатели» repeats them."""
     return {
-        "week": html_escape(_("Неделя")),
-        "month": html_escape(_("Месяц")),
-        "plan": html_escape(_("План на месяц")),
-        "need": html_escape(_("Что нужно")),
+        "week": html_text(_("Неделя")),
+        "month": html_text(_("Месяц")),
+        "plan": html_text(_("План на месяц")),
+        "need": html_text(_("Что нужно")),
     }
 
 
@@ -90,15 +90,15 @@ def standing_row(standing: KpiStanding) -> str:
     labels = _standing_labels(translation.get_language())
     if standing.per_day_needed is not None:
         need = _("%(need)s в день") % {"need": format_value(standing.per_day_needed, kpi)}
-        needed = ("⚠ " if standing.behind else "") + html_escape(need)
+        needed = ("⚠ " if standing.behind else "") + html_text(need)
     else:
         needed = "✓" if standing.month_plan is not None else ""
-    week = html_escape(format_value(standing.week_actual, kpi))
-    month = html_escape(format_value(standing.month_actual, kpi))
-    plan = html_escape(format_plan(standing.month_plan, kpi))
+    week = html_text(format_value(standing.week_actual, kpi))
+    month = html_text(format_value(standing.month_actual, kpi))
+    plan = html_text(format_plan(standing.month_plan, kpi))
     # Names and figures escaped here, the labels in _standing_labels; readings() escapes its own.
     return mark_safe(  # noqa: S308
-        f"<tr>\n      <td>{html_escape(kpi.name)}</td>\n"
+        f"<tr>\n      <td>{html_text(kpi.name)}</td>\n"
         f'      <td data-label="{labels["week"]}">{week} {readings(standing.week)}</td>\n'
         f'      <td data-label="{labels["month"]}">{month} {readings(standing.month)}</td>\n'
         f'      <td data-label="{labels["plan"]}">{plan}</td>\n'
@@ -111,50 +111,42 @@ def standing_row(standing: KpiStanding) -> str:
 # dozens of variables and filters was most of the form's rendering time.
 
 
-def _h(value: object) -> str:
-    """conditional_escape's answer (safe HTML as it is, anything else escaped) without its
-    lazy-text wrapper: the form's rows are built on every load."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html_escape(str(value))
-
-
 @lru_cache(maxsize=8)
 def _row_labels(language: str | None) -> dict:
     """The form rows' words, translated and escaped once per language."""
     return {
-        "day_plan": _h(_("план на день")),
-        "left": _h(_("осталось")),
-        "so_far": _h(_("с начала месяца")),
-        "duration": _h(_("ч:мм:сс или минуты")),
-        "crm": _h(_("из CRM")),
-        "telephony": _h(_("из телефонии")),
-        "computed": _h(_("считается сам из ваших цифр")),
+        "day_plan": html_text(_("план на день")),
+        "left": html_text(_("осталось")),
+        "so_far": html_text(_("с начала месяца")),
+        "duration": html_text(_("ч:мм:сс или минуты")),
+        "crm": html_text(_("из CRM")),
+        "telephony": html_text(_("из телефонии")),
+        "computed": html_text(_("считается сам из ваших цифр")),
         # get_unit_display() without its per-call dict of the choices.
-        "units": {unit: _h(label) for unit, label in KPI.Unit.choices},
+        "units": {unit: html_text(label) for unit, label in KPI.Unit.choices},
     }
 
 
 def _row_field(
     row: FormRow, *, editable: bool, first: bool, invalid: bool, check_url: str, labels: dict
 ) -> str:
-    code = _h(row.kpi.code)
+    code = html_text(row.kpi.code)
     if row.computed:
         return (
-            f'<output id="id_{code}">{_h(format_value(row.mtd_actual, row.kpi))}</output>\n'
+            f'<output id="id_{code}">{html_text(format_value(row.mtd_actual, row.kpi))}</output>\n'
             f'      <small class="muted">{labels["computed"]}</small>'
         )
     if not editable:
         return (
-            f'<input id="id_{code}" value="{_h(row.text)}" readonly aria-readonly="true" '
+            f'<input id="id_{code}" value="{html_text(row.text)}" readonly aria-readonly="true" '
             f'aria-describedby="day-lock meta-{code}">'
         )
     mode = "text" if row.kpi.unit == KPI.Unit.DURATION else "decimal"
     flags = ("autofocus " if first else "") + ('aria-invalid="true" ' if invalid else "")
     return (
-        f'<input id="id_{code}" name="{code}" value="{_h(row.text)}" inputmode="{mode}"\n'
+        f'<input id="id_{code}" name="{code}" value="{html_text(row.text)}" inputmode="{mode}"\n'
         f'             autocomplete="off" {flags}aria-describedby="meta-{code}"\n'
-        f'             hx-post="{_h(check_url)}" hx-trigger="change" '
+        f'             hx-post="{html_text(check_url)}" hx-trigger="change" '
         'hx-target="closest .report-row" hx-swap="outerHTML" hx-include="closest form">'
     )
 
@@ -216,29 +208,29 @@ def report_row(
     and what is left, the month so far with its readings, and the row's messages."""
     labels = _row_labels(translation.get_language())
     kpi = row.kpi
-    code = _h(kpi.code)
+    code = html_text(kpi.code)
     error = (errors or {}).get(kpi.code)
     question = (questions or {}).get(kpi.code)
     if kpi.unit == KPI.Unit.DURATION:
         unit = labels["duration"]
     else:
-        unit = labels["units"].get(kpi.unit) or _h(kpi.unit)
+        unit = labels["units"].get(kpi.unit) or html_text(kpi.unit)
     meta = []
     if row.day_plan is not None:
-        meta.append(f"{labels['day_plan']}: {_h(format_plan(row.day_plan, kpi))}")
+        meta.append(f"{labels['day_plan']}: {html_text(format_plan(row.day_plan, kpi))}")
     if row.left_today is not None:
-        left = _h(format_value(row.left_today, kpi))
+        left = html_text(format_value(row.left_today, kpi))
         meta.append(f' · <strong class="left">{labels["left"]}: {left}</strong>')
-    meta.append(f" · {labels['so_far']}: {_h(format_value(row.mtd_actual, kpi))}")
+    meta.append(f" · {labels['so_far']}: {html_text(format_value(row.mtd_actual, kpi))}")
     if row.month.running or row.completion is not None:
-        meta.append(f" {_h(readings(row.month))}")
+        meta.append(f" {html_text(readings(row.month))}")
     field = _row_field(
         row, editable=editable, first=first, invalid=bool(error), check_url=check_url,
         labels=labels,
     )  # fmt: skip
     parts = [
-        f'<div class="report-row band-{_h(row.band)}{" computed" if row.computed else ""}" '
-        f'id="row-{code}">\n    <label for="id_{code}">{_h(kpi.name)}\n'
+        f'<div class="report-row band-{html_text(row.band)}{" computed" if row.computed else ""}" '
+        f'id="row-{code}">\n    <label for="id_{code}">{html_text(kpi.name)}\n'
         f'      <span class="muted">({unit})</span></label>\n    {field}'
     ]
     if row.source in ("crm", "telephony"):
@@ -246,10 +238,10 @@ def report_row(
     parts.append(f'<div class="meta" id="meta-{code}">\n      {"".join(meta)}\n    </div>')
     parts += _row_notes(row)
     if error:
-        parts.append(f'<p class="error" role="alert">{_h(error)}</p>')
+        parts.append(f'<p class="error" role="alert">{html_text(error)}</p>')
     if question:
-        parts.append(f'<p class="warning" role="alert">{_h(question)}</p>')
+        parts.append(f'<p class="warning" role="alert">{html_text(question)}</p>')
     if warning:
-        parts.append(f'<p class="warning" role="status">{_h(warning)}</p>')
+        parts.append(f'<p class="warning" role="status">{html_text(warning)}</p>')
     # Every part is escaped above (_h), the notes by format_html, readings() by itself.
     return mark_safe("\n    ".join(parts) + "\n  </div>")  # noqa: S308
