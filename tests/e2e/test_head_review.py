@@ -24,6 +24,7 @@ from kpi import services as kpi_services
 from kpi.calendar import calendar_for
 from kpi.models import KPI
 from reports import services as report_services
+from reports.models import DailyReport
 from rollups import services as rollup_services
 from tests.conftest import ROOT, make_cast
 from tests.e2e.test_smoke import log_in
@@ -54,9 +55,12 @@ def _team_with_a_silent_and_a_red_manager():
             for day in days:
                 if manager == cast.managers[2] and day == last:
                     continue
+                # The cast filed managers[0]'s report of yesterday: corrected to VALUES.
+                filed = DailyReport.objects.filter(company=company, manager=manager, date=day)
                 report_services.report_submit(
                     company=company, manager=manager, day=day, actor=cast.admin,
                     values=VALUES, confirmed=True, reason="e2e",
+                    version=filed[0].version if filed else 0,
                 )  # fmt: skip
     rollup_services.rollup_run(company_id=company.pk)
     return cast, last

@@ -57,7 +57,11 @@ def test_a_day_outside_the_window_is_read_only_and_says_who_corrects(client, ctx
     assert "исправить его может руководитель отдела продаж" in body
     assert "Отправить отчёт" not in body and "Сохранить исправления" not in body
     assert "hx-post" not in body
+    # The window's first working day (a day off in it says instead that no report is due).
+    calendar = calendar_for(company=ctx.company)
     within = today - datetime.timedelta(days=ctx.company.report_backdate_days)
+    while not calendar.is_working(within):
+        within += datetime.timedelta(days=1)
     body = page(client, within)
     until = date_format(within + datetime.timedelta(days=ctx.company.report_backdate_days), "j E")
     assert "Отправить отчёт" in body and f"Отправить или исправить можно до {until}" in body

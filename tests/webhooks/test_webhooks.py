@@ -22,6 +22,7 @@ from crm_sync.models import PipelineStage
 from kpi import services as kpi_services
 from kpi.models import KPI
 from reports import services as report_services
+from reports.models import DailyReport
 from rollups import services as rollup_services
 from tests.conftest import Cast
 from tests.reports.conftest import FIGURES, working_day_before
@@ -381,9 +382,13 @@ def test_a_manager_at_risk_is_announced_once_a_month(alpha: Cast, receiver: Rece
             company=alpha.company, kpi=calls, start=today, value=Decimal(300_000),
             manager=manager,
         )  # fmt: skip
+        day = working_day_before(today, alpha)
+        # The cast files the manager's report of yesterday: on a Tuesday to Friday that is
+        # this day, and the figures go in as its correction.
+        filed = DailyReport.objects.filter(company=alpha.company, manager=manager, date=day)
         report_services.report_submit(
-            company=alpha.company, manager=manager, day=working_day_before(today, alpha),
-            values=FIGURES, actor=manager, confirmed=True,
+            company=alpha.company, manager=manager, day=day, values=FIGURES, actor=manager,
+            confirmed=True, version=filed[0].version if filed else 0,
         )  # fmt: skip
     rollup_services.rollup_run(company_id=alpha.company.pk)
     assert tasks.managers_at_risk(alpha.company.pk) >= 1
