@@ -172,7 +172,6 @@ class ManagerPlans:
     weeks: dict[tuple[int, datetime.date], Decimal]  # (KPI id, Monday) → plan
     absences: list[tuple[datetime.date, datetime.date]]
     calendar: WorkCalendar
-    _month_working: dict[datetime.date, list[datetime.date]] = field(default_factory=dict)
     # working_days' and _split's answers: a page asks the same spans for every KPI.
     _working: dict[tuple[datetime.date, datetime.date], tuple[datetime.date, ...]] = field(
         default_factory=dict
@@ -230,9 +229,7 @@ class ManagerPlans:
         if found is None:
             found = []
             for first in months_between(start, end):
-                if first not in self._month_working:
-                    self._month_working[first] = self.working_days(first, month_end(first))
-                working = self._month_working[first]
+                working = self.working_days(first, month_end(first))
                 inside = sum(1 for day in working if start <= day <= end)
                 found.append((first, inside, len(working)))
             self._splits[(start, end)] = found

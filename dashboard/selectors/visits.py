@@ -80,16 +80,16 @@ def visit_record(
     month = Window.around("month", today)
     known = kpis
 
-    def kpi_of(kpi_id: int) -> KPI | None:
+    def known_kpis() -> dict[int, KPI]:
         nonlocal known
         if known is None:
             known = company_kpis(company=company)
-        return known.get(kpi_id)
+        return known
 
     if bands is None:
         figures = figures_of_window(
-            company=company, window=month, kpis=kpis or company_kpis(company=company),
-            scope=Scope.MANAGER, subject_ids=[m.pk for m in managers],
+            company=company, window=month, kpis=known_kpis(), scope=Scope.MANAGER,
+            subject_ids=[m.pk for m in managers],
         )  # fmt: skip
         bands = month_bands(figures=figures)
     visit = next(iter(_VISIT(company=company.pk, viewer=viewer.pk)), None)
@@ -115,7 +115,7 @@ def visit_record(
         for key, band in sorted(bands.items()):
             before = visit.baseline_bands.get(key)
             manager_id, kpi_id = (int(part) for part in key.split(":"))
-            if band == before or (kpi := kpi_of(kpi_id)) is None:
+            if band == before or (kpi := known_kpis().get(kpi_id)) is None:
                 continue
             if band == "red" and before != "red":
                 changes.append(
@@ -134,7 +134,7 @@ def visit_record(
             company=company.pk, since=visit.baseline_at, ids=list(by_id), viewer=viewer.pk
         )
         for change in corrections:
-            kpi = kpi_of(change.kpi_id)
+            kpi = known_kpis().get(change.kpi_id)
             if kpi is None:
                 continue
             changes.append(

@@ -113,8 +113,7 @@ def _cell(cell: Cell, url: str, labels: dict[str, str], names: dict[int, str]) -
     if cell.change is not None:
         arrow = f"▲ +{cell.change}" if cell.change >= 0 else f"▼ {cell.change}"
         extra += f' <span class="muted change-arrow" title="{labels["change"]}">{arrow} %</span>'
-    # Every label above is escaped once in _labels; names and figures are escaped here
-    # (plain strings: html.escape, as Django's escape does, without its lazy-text check).
+    # Every label above is escaped once in _labels; names and figures are escaped here.
     url = html_text(url)
     return (
         f'<td data-label="{names[figure.kpi.pk]}" class="band-{band}">'
@@ -395,10 +394,10 @@ def attention_items(attention: list[Attention], managers_url: str) -> str:
         role = manager.sales_role
         html = (
             f'<li><a href="{html_text(f"{managers_url}{manager.code}/")}">'
-            f"<strong>{html_text(str(manager))}</strong></a>"
-            + (f' <span class="muted">{html_text(str(role))}</span>' if role else "")
+            f"<strong>{html_text(manager)}</strong></a>"
+            + (f' <span class="muted">{html_text(role)}</span>' if role else "")
             + "\n        <ul>"
-            + "".join(f"<li>{html_text(str(reason))}</li>" for reason in item.reasons[:1])
+            + "".join(f"<li>{html_text(reason)}</li>" for reason in item.reasons[:1])
             + "</ul>\n        "
         )
         if len(item.reasons) > 1:
@@ -407,7 +406,7 @@ def attention_items(attention: list[Attention], managers_url: str) -> str:
                 '<details class="fold more-reasons" '
                 f'data-fold="reasons-{html_text(manager.username)}" open>'
                 f"<summary>{html_text(more)}</summary>\n        <ul>"
-                + "".join(f"<li>{html_text(str(reason))}</li>" for reason in item.reasons[1:])
+                + "".join(f"<li>{html_text(reason)}</li>" for reason in item.reasons[1:])
                 + "</ul></details>"
             )
         items.append(html + "</li>")

@@ -71,14 +71,23 @@ def recent_report_row(report: RecentReport) -> str:
 
 
 @lru_cache(maxsize=8)
-def _standing_labels(language: str | None) -> dict[str, str]:
-    """The standings' column labels (a phone's card names each cell), escaped once per
-    language: every row of every «Мои показатели» repeats them."""
+def _labels(language: str | None) -> dict:
+    """The words of «Мои показатели»' standings (a phone's card names each cell) and of the
+    form's rows, translated and escaped once per language: every row repeats them."""
     return {
         "week": html_text(_("Неделя")),
         "month": html_text(_("Месяц")),
         "plan": html_text(_("План на месяц")),
         "need": html_text(_("Что нужно")),
+        "day_plan": html_text(_("план на день")),
+        "left": html_text(_("осталось")),
+        "so_far": html_text(_("с начала месяца")),
+        "duration": html_text(_("ч:мм:сс или минуты")),
+        "crm": html_text(_("из CRM")),
+        "telephony": html_text(_("из телефонии")),
+        "computed": html_text(_("считается сам из ваших цифр")),
+        # get_unit_display() without its per-call dict of the choices.
+        "units": {unit: html_text(label) for unit, label in KPI.Unit.choices},
     }
 
 
@@ -87,7 +96,7 @@ def standing_row(standing: KpiStanding) -> str:
     """A KPI's <tr>: the week and the month (actual and readings), the month's plan and
     what each remaining working day needs (⚠ while the month is behind)."""
     kpi = standing.kpi
-    labels = _standing_labels(translation.get_language())
+    labels = _labels(translation.get_language())
     if standing.per_day_needed is not None:
         need = _("%(need)s в день") % {"need": format_value(standing.per_day_needed, kpi)}
         needed = ("⚠ " if standing.behind else "") + html_text(need)
@@ -96,7 +105,7 @@ def standing_row(standing: KpiStanding) -> str:
     week = html_text(format_value(standing.week_actual, kpi))
     month = html_text(format_value(standing.month_actual, kpi))
     plan = html_text(format_plan(standing.month_plan, kpi))
-    # Names and figures escaped here, the labels in _standing_labels; readings() escapes its own.
+    # Names and figures escaped here, the labels in _labels; readings() escapes its own.
     return mark_safe(  # noqa: S308
         f"<tr>\n      <td>{html_text(kpi.name)}</td>\n"
         f'      <td data-label="{labels["week"]}">{week} {readings(standing.week)}</td>\n'
@@ -109,22 +118,6 @@ def standing_row(standing: KpiStanding) -> str:
 # The end-of-day form's rows, built in Python for the same reason: a row per KPI in every
 # form request (and the live check's one row), and the template language resolving its
 # dozens of variables and filters was most of the form's rendering time.
-
-
-@lru_cache(maxsize=8)
-def _row_labels(language: str | None) -> dict:
-    """The form rows' words, translated and escaped once per language."""
-    return {
-        "day_plan": html_text(_("план на день")),
-        "left": html_text(_("осталось")),
-        "so_far": html_text(_("с начала месяца")),
-        "duration": html_text(_("ч:мм:сс или минуты")),
-        "crm": html_text(_("из CRM")),
-        "telephony": html_text(_("из телефонии")),
-        "computed": html_text(_("считается сам из ваших цифр")),
-        # get_unit_display() without its per-call dict of the choices.
-        "units": {unit: html_text(label) for unit, label in KPI.Unit.choices},
-    }
 
 
 def _row_field(
@@ -206,7 +199,7 @@ def report_row(
 ) -> str:
     """One KPI's row of the end-of-day form: its field (or computed figure), the day's plan
     and what is left, the month so far with its readings, and the row's messages."""
-    labels = _row_labels(translation.get_language())
+    labels = _labels(translation.get_language())
     kpi = row.kpi
     code = html_text(kpi.code)
     error = (errors or {}).get(kpi.code)
@@ -243,5 +236,5 @@ def report_row(
         parts.append(f'<p class="warning" role="alert">{html_text(question)}</p>')
     if warning:
         parts.append(f'<p class="warning" role="status">{html_text(warning)}</p>')
-    # Every part is escaped above (_h), the notes by format_html, readings() by itself.
+    # Every part is escaped above (html_text), the notes by format_html, readings() by itself.
     return mark_safe("\n    ".join(parts) + "\n  </div>")  # noqa: S308
