@@ -531,6 +531,32 @@ def profiles_write(directory: Path, work: Path) -> None:
     log(f"profiles: {', '.join(str(work / f'profile_{k}.txt') for k in kinds)}")
 
 
+def statements_reset() -> None:
+    with rollup.admin_connect(autocommit=True) as admin:
+        admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        admin.execute("SELECT pg_stat_statements_reset()")
+
+
+def statements_write(path: Path, top: int = 40) -> None:
+    """The statements PostgreSQL spent the peak's time on (planning and running), the
+    costliest first, with their share of the whole."""
+    with rollup.admin_connect(autocommit=True) as admin:
+        rows = admin.execute(
+            """SELECT total_plan_time + total_exec_time AS ms, calls, total_plan_time,
+                rows, query FROM pg_stat_statements ORDER BY 1 DESC"""
+        ).fetchall()
+    whole = sum(row[0] for row in rows) or 1
+    lines = [f"all statements: {whole / 1000:.1f} s in {sum(row[1] for row in rows)} calls"]
+    for ms, calls, plan_ms, count, query in rows[:top]:
+        lines.append(
+            f"\n{100 * ms / whole:5.1f} %  {ms / 1000:8.2f} s  {calls:7d} calls  "
+            f"{ms / max(calls, 1):7.3f} ms/call  plan {plan_ms / 1000:.2f} s  {count} rows\n"
+            + " ".join(query.split())[:600]
+        )
+    path.write_text("\n".join(lines) + "\n")
+    emit("pg_statements_s", whole / 1000)
+
+
 def totals_drift(companies: list[int]) -> int:
     from rollups import services
 
@@ -570,6 +596,13 @@ def main() -> None:
         "--profile",
         action="store_true",
         help="cProfile every request in the web workers; profile_<kind>.txt in the logs",
+    )
+    parser.add_argument(
+        "--pg-statements",
+        action="store_true",
+        help="PostgreSQL's time by statement over the peak (pg_stat_statements, preloaded by "
+        "BENCH_PG_OPTIONS='-c shared_preload_libraries=pg_stat_statements'): "
+        "pg_statements.txt in the logs",
     )
     args = parser.parse_args()
 
@@ -641,6 +674,8 @@ def main() -> None:
         watch = StaleWatch()
         calibration = Calibration()
         roots = programs_roots(services, bouncer)
+        if args.pg_statements:
+            statements_reset()
         cpu_before, programs_before, measured_from = machine_cpu(), programs_cpu(roots), time.time()
         client = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "load_client.py"), str(work / "plan.json"),
@@ -652,6 +687,8 @@ def main() -> None:
             sys.exit(f"bench: the locust client failed; see {work / 'locust.log'}")
         cpu_after, programs_after = machine_cpu(), programs_cpu(roots)
         measured_s = time.time() - measured_from
+        if args.pg_statements:
+            statements_write(work / "pg_statements.txt")
         calibration_runs = calibration.stop()
         busy, total = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
         result = json.loads((work / "result.json").read_text())
