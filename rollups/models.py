@@ -50,8 +50,14 @@ class Bucket(TenantModel):
             ),
         ]
         indexes = [
+            # The company's stale buckets in id order: the rollup's claim takes the first of
+            # them (services.CLAIM_SQL, ORDER BY id LIMIT). On the company alone, the claim's
+            # generic plan walked the primary key over every company's buckets instead, and
+            # the table keeps a bucket of every day, week and month that anyone reported in.
             models.Index(
-                fields=["company"], condition=models.Q(marks__gt=models.F("done")), name="stale"
+                fields=["company", "id"],
+                condition=models.Q(marks__gt=models.F("done")),
+                name="stale_by_id",
             ),
         ]
 

@@ -1,26 +1,7 @@
 from django.conf import settings
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
-
-class AddIndexOnline(AddIndexConcurrently):
-    """On PostgreSQL the index is built without locking out writes (CREATE INDEX
-    CONCURRENTLY: a company's reports keep coming in while it builds over every report of
-    the installation); on SQLite, the embedded default, as any index."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        return migrations.AddIndex.database_forwards(
-            self, app_label, schema_editor, from_state, to_state
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        return migrations.AddIndex.database_backwards(
-            self, app_label, schema_editor, from_state, to_state
-        )
+from salesdesk.migration_operations import AddIndexOnline
 
 
 class Migration(migrations.Migration):

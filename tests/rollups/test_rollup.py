@@ -2,6 +2,7 @@ import datetime
 import logging
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import connection
 from django.db.models import F
@@ -455,3 +456,54 @@ def test_a_run_reads_its_span_s_reports_by_company_and_day(alpha):
         "reports_dailyreport_company_id_498a8199",
     }
     assert not whole_history & used, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_reads_the_company_s_stale_buckets_not_every_company_s(alpha, beta):
+    """The rollup's claim (services.CLAIM_SQL: the first of the company's stale buckets by
+    id) reads them by an index of the stale buckets in id order. The table keeps a bucket of
+    every day, week and month anyone reported in, every company's; on `stale` (the company
+    alone) the claim's generic plan, which a worker's connection keeps, walked the primary
+    key over them all (6 ms a claim among 120 companies' five days, bench/load.py)."""
+    history = """INSERT INTO rollups_bucket (company_id, scope, subject_id, period, start,
+        "end", marks, done, claimed_by, claimed_marks)
+        SELECT %(company)s, 'manager', m, 'day', d, d, 1, 1, '', 0
+        FROM generate_series(1000001, 1000040) m,
+            generate_series(%(first)s::date, %(last)s::date, '1 day') d"""
+    today = today_of(beta)
+    with tenancy.tenant_context(beta.company), connection.cursor() as cursor:
+        first = today - datetime.timedelta(days=400)
+        cursor.execute(history, {"company": beta.company.pk, "first": first, "last": today})
+    with tenancy.tenant_context(alpha.company):
+        report(alpha, alpha.managers[0], today_of(alpha))  # the company's buckets marked
+    with as_owner(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE rollups_bucket")
+    # The statement as a worker's connection runs it once prepared: its generic plan.
+    names = ["token", "now", "company", "expired", "batch"]
+    types = ["text", "timestamptz", "bigint", "timestamptz", "integer"]
+    sql = services.CLAIM_SQL
+    for number, name in enumerate(names, 1):
+        sql = sql.replace(f"%({name})s", f"${number}")
+    with tenancy.tenant_context(alpha.company), connection.cursor() as django_cursor:
+        django_cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        # PREPARE's own $n: sent as text (the simple protocol), not as the driver's parameters.
+        with psycopg.ClientCursor(connection.connection) as cursor:
+            cursor.execute(f"PREPARE claim_plan ({', '.join(types)}) AS {sql}")
+            now = timezone.now()
+            cursor.execute(
+                "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim_plan (%s, %s, %s, %s, %s)",
+                ["probe", now, alpha.company.pk, now, services.CLAIM_BATCH],
+            )
+            plan = cursor.fetchone()[0]
+            cursor.execute("DEALLOCATE claim_plan")
+
+    def scans(node):
+        if node.get("Relation Name") == "rollups_bucket":
+            yield node
+        for child in node.get("Plans", []):
+            yield from scans(child)
+
+    read = list(scans(plan[0]["Plan"]))
+    assert {scan.get("Index Name") for scan in read} >= {"stale_by_id"}, plan
+    # Nothing of another company's buckets read and thrown away.
+    assert sum(scan.get("Rows Removed by Filter", 0) for scan in read) < 10, plan
