@@ -2,7 +2,8 @@
 
 Generates, with bench/rollup.py's generator, the companies (default 200) with their managers
 (default 20 each) in teams of at most 7, a head of sales per team, the role KPIs, plans and
-a few days of reports, and computes their totals. Then starts the app as production runs it
+a few days of reports, and computes their totals (with the rollup buckets those reports
+left, rolled up). Then starts the app as production runs it
 (gunicorn with several sync workers, DEBUG off, persistent connections, the app role under
 row-level security, Redis, a Celery worker) on loopback, and replays the end of the day with
 locust (bench/load_client.py, in a process of its own): every manager opens today's report
@@ -141,6 +142,46 @@ def totals_compute(data: rollup.DataSet) -> int:
     # From empty every total is "drift": one warning per company would only be noise.
     logging.getLogger("rollups.services").setLevel(logging.ERROR)
     return sum(services.totals_reconcile(company_id=c).written for c in data.companies)
+
+
+# The buckets the history's reports left behind, as marking them did (rollups.services.
+# _report_keys): each report's day, week and month for its manager, and for the company and
+# every team of it in each period anyone reported in; all rolled up (done = marks). An
+# installation at 18:00 has them (a bucket is kept once done), and the planner's statistics
+# of rollups_bucket then say so: generated without them, the table was empty when analysed,
+# and the rollup's generic plan scanned it whole for its claimed buckets until autovacuum
+# analysed it again, a minute or two into the peak.
+HISTORY_BUCKETS_SQL = """
+WITH spans AS (
+    SELECT DISTINCT r.company_id, r.manager_id, p.period, p.start, p."end"
+    FROM reports_dailyreport r
+    CROSS JOIN LATERAL (VALUES
+        ('day', r.date, r.date),
+        ('week', r.date - (EXTRACT(ISODOW FROM r.date)::int - 1),
+            r.date - (EXTRACT(ISODOW FROM r.date)::int - 1) + 6),
+        ('month', date_trunc('month', r.date)::date,
+            (date_trunc('month', r.date) + interval '1 month - 1 day')::date)
+    ) AS p (period, start, "end")
+),
+periods AS (SELECT DISTINCT company_id, period, start, "end" FROM spans),
+subjects AS (
+    SELECT company_id, 'manager' AS scope, manager_id AS subject_id, period, start, "end"
+    FROM spans
+    UNION ALL
+    SELECT p.company_id, 'company', p.company_id, p.period, p.start, p."end" FROM periods p
+    UNION ALL
+    SELECT p.company_id, 'team', t.id, p.period, p.start, p."end"
+    FROM periods p JOIN accounts_team t ON t.company_id = p.company_id
+)
+INSERT INTO rollups_bucket
+    (company_id, scope, subject_id, period, start, "end", marks, done, claimed_by, claimed_marks)
+SELECT company_id, scope, subject_id, period, start, "end", 1, 1, '', 0 FROM subjects
+"""
+
+
+def buckets_of_history() -> int:
+    with rollup.admin_connect(autocommit=True) as admin:
+        return admin.execute(HISTORY_BUCKETS_SQL).rowcount
 
 
 def sessions_create(user_company: dict[int, int]) -> dict[int, str]:
@@ -626,6 +667,7 @@ def main() -> None:
     emit("history_reports", data.reports)
     log("totals_reconcile for every company")
     emit("totals_written", totals_compute(data))
+    emit("history_buckets", buckets_of_history())
     users = {m.id: m.company_id for m in data.managers}
     users.update({h: c for c, ids in heads.items() for h in ids})
     sessions = sessions_create(users)
