@@ -59,6 +59,12 @@ class Bucket(TenantModel):
                 condition=models.Q(marks__gt=models.F("done")),
                 name="stale_by_id",
             ),
+            # A subject's buckets by their end: what an open dashboard's state reads
+            # (dashboard.selectors.poll._buckets), the buckets of a few spans, not every
+            # bucket of the subject's history.
+            models.Index(
+                fields=["company", "scope", "subject_id", "end"], name="bucket_subject_end"
+            ),
         ]
 
     def __str__(self) -> str:

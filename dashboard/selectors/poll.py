@@ -192,18 +192,35 @@ def block_remember(
         cache.set(_block_key(viewer_id, variant), packed, STATE_SECONDS)
 
 
-def _buckets(company, ids, admin, viewer, first, last, earlier_start, earlier_end):
-    # Every bucket the block reads: the managers', the viewer's teams', an admin's company's.
-    subjects = Q(scope=Scope.MANAGER, subject_id__in=ids)
+# A bucket is a day, a week or a month: one that overlaps a span [a, b] ends by b + 30 days.
+LONGEST_BUCKET = datetime.timedelta(days=31)
+
+
+def _buckets(
+    company, ids, admin, viewer, first, last, latest, earlier_first, earlier_last, earlier_latest
+):
+    """Every bucket the block reads: the managers', the viewer's teams', an admin's company's,
+    overlapping the two spans [first, last] (with their latest end, last + LONGEST_BUCKET). Each
+    subject and span is its own range of the index on the subject's buckets by their end
+    (bucket_subject_end), so the read is the spans' buckets, not every bucket of the
+    subjects' history that ends after the earliest span begins."""
+    subjects = [Q(scope=Scope.MANAGER, subject_id__in=ids)]
     if admin:
-        subjects |= Q(scope__in=[Scope.TEAM, Scope.COMPANY])
+        subjects += [Q(scope=Scope.TEAM), Q(scope=Scope.COMPANY)]
     else:
         led = Team.objects.filter(company=company, head=viewer).values("pk")
-        subjects |= Q(scope=Scope.TEAM, subject_id__in=led)
-    spans = Q(end__gte=first, start__lte=last) | Q(end__gte=earlier_start, start__lte=earlier_end)
+        subjects += [Q(scope=Scope.TEAM, subject_id__in=led)]
+    spans = [
+        Q(end__gte=first, end__lte=latest, start__lte=last),
+        Q(end__gte=earlier_first, end__lte=earlier_latest, start__lte=earlier_last),
+    ]
+    read = Q()
+    for subject in subjects:
+        for span in spans:
+            read |= subject & span
     # One row (grouped by the one company), as an aggregate, without Django's outer query.
     return (
-        Bucket.objects.filter(spans, subjects, company=company)
+        Bucket.objects.filter(read, company=company)
         .order_by()
         .values("company")
         .annotate(count=Count("id"), marks=Sum("marks"), done=Sum("done"))
@@ -256,10 +273,11 @@ def figures_state(
     earlier = window.year_earlier()
     ids = [m.pk for m in managers]
     recent = today - datetime.timedelta(days=STATUS_DAYS_BACK)
+    last = max(window.end, month.end)
     buckets = _BUCKETS(
         company=company.pk, ids=ids, admin=viewer.can_administer, viewer=viewer.pk,
-        first=first, last=max(window.end, month.end), earlier_start=earlier.start,
-        earlier_end=earlier.end,
+        first=first, last=last, latest=last + LONGEST_BUCKET, earlier_first=earlier.start,
+        earlier_last=earlier.end, earlier_latest=earlier.end + LONGEST_BUCKET,
     ) or [(0, None, None)]  # fmt: skip
     reports = _REPORTS(company=company.pk, ids=ids, recent=recent) or [(0, None)]
     absences = sorted(

@@ -26,7 +26,7 @@ from kpi.models import KPI
 from kpi.periods import Window
 from rollups import services as rollup_services
 from rollups.models import Scope
-from tests.conftest import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast, as_owner
 from tests.dashboard.conftest import file_report
 
 pytestmark = pytest.mark.django_db
@@ -419,3 +419,56 @@ def test_the_page_draws_the_block_its_poll_drew_until_a_figure_in_it_changes(
     assert poll(client, state_of(changed), today_query).status_code == 204
     older = poll(client, state_of(first), today_query)
     assert len(rendered) == 3 and older.content.decode().strip() in _block(changed)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewer", ["head", "admin"])
+def test_the_state_reads_the_buckets_of_its_spans_not_the_history(alpha: Cast, viewer):
+    """The state's read of buckets (poll._buckets) reads those of the spans the block shows
+    and compares, by each subject's buckets by their end: a year of older history (400
+    days of day buckets of every manager and team in view, rolled up) is not read."""
+    viewer = getattr(alpha, viewer)
+    with tenancy.tenant_context(alpha.company):
+        today = alpha.company.today()
+        managers = list(managers_in_view(company=alpha.company, viewer=viewer))
+        subjects = [(Scope.MANAGER, m.pk) for m in managers]
+        subjects += [(Scope.TEAM, m.team_id) for m in managers if m.team_id]
+        subjects += [(Scope.COMPANY, alpha.company.pk)]
+        with connection.cursor() as cursor:
+            for scope, subject in sorted(set(subjects)):
+                cursor.execute(
+                    """INSERT INTO rollups_bucket (company_id, scope, subject_id, period,
+                        start, "end", marks, done, claimed_by, claimed_marks)
+                    SELECT %s, %s, %s, 'day', d, d, 1, 1, '', 0
+                    FROM generate_series(%s::date, %s::date, '1 day') d""",
+                    [alpha.company.pk, scope, subject, today - datetime.timedelta(days=830),
+                     today - datetime.timedelta(days=430)],
+                )  # fmt: skip
+    with as_owner(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE rollups_bucket")
+    read = []
+
+    def capture(execute, sql, params, many, context):
+        if "rollups_bucket" in sql:
+            read.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with tenancy.tenant_context(alpha.company), connection.execute_wrapper(capture):
+        figures_state(
+            company=alpha.company, viewer=viewer, managers=managers,
+            window=Window.around("day", today), today=today, variant="/dashboard/ ru",
+        )  # fmt: skip
+    [(sql, params)] = read
+    with tenancy.tenant_context(alpha.company), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+
+    def scanned(node):
+        """The index entries and rows the plan read of rollups_bucket."""
+        rows = 0
+        if "Index Name" in node or node.get("Relation Name") == "rollups_bucket":
+            rows += node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+        return rows + sum(scanned(child) for child in node.get("Plans", []))
+
+    # The spans' own buckets are a few dozen; the history is 401 a subject.
+    assert scanned(plan[0]["Plan"]) < 400, plan
