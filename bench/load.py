@@ -150,17 +150,19 @@ def totals_compute(data: rollup.DataSet) -> int:
 # installation at 18:00 has them (a bucket is kept once done), and the planner's statistics
 # of rollups_bucket then say so: generated without them, the table was empty when analysed,
 # and the rollup's generic plan scanned it whole for its claimed buckets until autovacuum
-# analysed it again, a minute or two into the peak.
-HISTORY_BUCKETS_SQL = """
+# analysed it again, a minute or two into the peak. Periods bounded as the engine bounds them.
+def buckets_of_history() -> int:
+    from rollups.engine import POSTGRESQL as d
+
+    week, month = d.week_start.format(d="r.date"), d.month_start.format(d="r.date")
+    sql = f"""
 WITH spans AS (
     SELECT DISTINCT r.company_id, r.manager_id, p.period, p.start, p."end"
     FROM reports_dailyreport r
     CROSS JOIN LATERAL (VALUES
         ('day', r.date, r.date),
-        ('week', r.date - (EXTRACT(ISODOW FROM r.date)::int - 1),
-            r.date - (EXTRACT(ISODOW FROM r.date)::int - 1) + 6),
-        ('month', date_trunc('month', r.date)::date,
-            (date_trunc('month', r.date) + interval '1 month - 1 day')::date)
+        ('week', {week}, {d.week_end.format(d=week)}),
+        ('month', {month}, {d.month_end.format(d="r.date")})
     ) AS p (period, start, "end")
 ),
 periods AS (SELECT DISTINCT company_id, period, start, "end" FROM spans),
@@ -177,11 +179,8 @@ INSERT INTO rollups_bucket
     (company_id, scope, subject_id, period, start, "end", marks, done, claimed_by, claimed_marks)
 SELECT company_id, scope, subject_id, period, start, "end", 1, 1, '', 0 FROM subjects
 """
-
-
-def buckets_of_history() -> int:
     with rollup.admin_connect(autocommit=True) as admin:
-        return admin.execute(HISTORY_BUCKETS_SQL).rowcount
+        return admin.execute(sql).rowcount
 
 
 def sessions_create(user_company: dict[int, int]) -> dict[int, str]:
