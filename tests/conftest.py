@@ -72,6 +72,13 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.STATEMENTS_CHECK = True
 
 
+def plan_nodes(node: dict) -> Iterator[dict]:
+    """Every node of an EXPLAIN (FORMAT JSON) plan, the node itself first."""
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
 @contextmanager
 def as_owner() -> Iterator[None]:
     """Connect as the tables' owner (migrations, test database set-up) for the block."""

@@ -19,7 +19,7 @@ from kpi.periods import month_bounds
 from reports import services as report_services
 from rollups import engine, services, tasks
 from rollups.models import Bucket, Reconciliation, Total, WorkingDay
-from tests.conftest import as_owner
+from tests.conftest import as_owner, plan_nodes
 from tests.factories import TeamFactory
 from tests.rollups.reference import expected_totals, stored_totals
 
@@ -497,13 +497,7 @@ def test_the_claim_reads_the_company_s_stale_buckets_not_every_company_s(alpha, 
             plan = cursor.fetchone()[0]
             cursor.execute("DEALLOCATE claim_plan")
 
-    def scans(node):
-        if node.get("Relation Name") == "rollups_bucket":
-            yield node
-        for child in node.get("Plans", []):
-            yield from scans(child)
-
-    read = list(scans(plan[0]["Plan"]))
+    read = [n for n in plan_nodes(plan[0]["Plan"]) if n.get("Relation Name") == "rollups_bucket"]
     assert {scan.get("Index Name") for scan in read} >= {"stale_by_id"}, plan
     # Nothing of another company's buckets read and thrown away.
     assert sum(scan.get("Rows Removed by Filter", 0) for scan in read) < 10, plan
