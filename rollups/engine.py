@@ -569,11 +569,18 @@ all_rows AS (
 ),
 -- The KPIs' bands, the company's where a KPI has none of its own: a row a KPI, joined to
 -- the totals by a hash (joined to every total, the company's one row was read again for
--- each of them: a nested loop, there being no column of the totals to hash it on).
+-- each of them: a nested loop, there being no column of the totals to hash it on). The
+-- company's bands are two subqueries, each read once: joined, the company's one row left
+-- no column to hash the KPIs on, and in the nested loop that took, with nested loops
+-- priced out (rollups.services._planner), the planner read the KPIs by their primary key,
+-- every tenant's, and kept the company's.
 bands AS (
-    SELECT k.id AS kpi_id, COALESCE(k.band_red_below, c.band_red_below) AS red,
-        COALESCE(k.band_green_from, c.band_green_from) AS green
-    FROM kpi_kpi k JOIN accounts_company c ON c.id = k.company_id
+    SELECT k.id AS kpi_id,
+        COALESCE(k.band_red_below,
+            (SELECT c.band_red_below FROM accounts_company c WHERE c.id = %(company)s)) AS red,
+        COALESCE(k.band_green_from,
+            (SELECT c.band_green_from FROM accounts_company c WHERE c.id = %(company)s)) AS green
+    FROM kpi_kpi k
     WHERE k.company_id = %(company)s
 ),
 completed AS (

@@ -103,6 +103,10 @@ class BucketKey(NamedTuple):
     end: datetime.date
 
 
+def _bucket_key(bucket: Bucket) -> BucketKey:
+    return BucketKey(bucket.scope, bucket.subject_id, bucket.period, bucket.start, bucket.end)
+
+
 def _keys(company_id: int, manager_id: int, team_ids: Iterable[int | None], day: datetime.date):
     subjects = [(Scope.COMPANY, company_id), (Scope.MANAGER, manager_id)]
     subjects += [(Scope.TEAM, team_id) for team_id in team_ids if team_id is not None]
@@ -580,7 +584,8 @@ def _recompute(company: Company, claimed: list[Bucket], *, token: str) -> tuple[
     left saying whether the company may have stale buckets this worker could still take."""
     lo = min(bucket.start for bucket in claimed)
     hi = max(bucket.end for bucket in claimed)
-    ids = [bucket.pk for bucket in claimed]
+    # In the order _buckets_mark() locks buckets in, which the release locks them in too.
+    ids = [bucket.pk for bucket in sorted(claimed, key=_bucket_key)]
     # Whose figures change: their versions turn, so that only their dashboards' polls re-render.
     subjects = {(bucket.scope, bucket.subject_id) for bucket in claimed}
     if connection.vendor == "postgresql":
@@ -690,13 +695,15 @@ deleted AS (
                 AND f.kpi_id = t.kpi_id AND f.period = c.period AND f.start = c.start)))
     RETURNING 1
 ),
--- _release's: the buckets locked in the order _buckets_mark() uses, those still this
--- worker's marked done as of the claim; a change that landed meanwhile leaves one stale.
+-- _release's: the buckets locked in the order _buckets_mark() uses (the ids come in it,
+-- _recompute), those still this worker's marked done as of the claim; a change that landed
+-- meanwhile leaves one stale. Read by their ids and sorted: ordered by their keys, with sorts
+-- priced out, the planner walked the company's every bucket in bucket_uniq's order.
 released AS (
     UPDATE rollups_bucket SET done = claimed_marks, claimed_by = '', claimed_at = NULL
     WHERE id = ANY(ARRAY(
         SELECT id FROM rollups_bucket WHERE id = ANY(%(ids)s)
-        ORDER BY scope, subject_id, period, start FOR UPDATE))
+        ORDER BY array_position(%(ids)s, id) FOR UPDATE))
         AND claimed_by = %(token)s
     RETURNING marks > done AS stale
 )

@@ -8,6 +8,7 @@ tables' owner.
 import datetime
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dj_database_url
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connections
@@ -77,6 +79,47 @@ def plan_nodes(node: dict) -> Iterator[dict]:
     yield node
     for child in node.get("Plans", []):
         yield from plan_nodes(child)
+
+
+def generic_plan(sql: str, params: dict) -> list:
+    """EXPLAIN (ANALYZE, FORMAT JSON) of a statement with %(name)s parameters as a worker's
+    connection runs it once prepared: its generic plan, in the caller's transaction (whose
+    settings it plans under). What it writes is rolled back with a savepoint."""
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+
+    def type_of(value: object) -> str:
+        match value:
+            case bool():
+                return "boolean"
+            case int():
+                return "bigint"
+            case list():
+                return "bigint[]"
+            case datetime.datetime():
+                return "timestamptz"
+            case datetime.date():
+                return "date"
+        return "text"
+
+    for number, name in enumerate(names, 1):
+        sql = sql.replace(f"%({name})s", f"${number}")
+    types = ", ".join(type_of(params[name]) for name in names)
+    connection = connections["default"]
+    with connection.cursor() as django_cursor:
+        django_cursor.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
+    # PREPARE's own $n: sent as text (the simple protocol), not as the driver's parameters.
+    with psycopg.ClientCursor(connection.connection) as cursor:
+        cursor.execute("SAVEPOINT generic_plan")
+        cursor.execute(f"PREPARE generic_plan ({types}) AS {sql}")
+        placeholders = ", ".join(["%s"] * len(names))
+        cursor.execute(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_plan ({placeholders})",
+            [params[name] for name in names],
+        )
+        plan = cursor.fetchone()[0]
+        cursor.execute("DEALLOCATE generic_plan")
+        cursor.execute("ROLLBACK TO SAVEPOINT generic_plan")
+    return plan
 
 
 @contextmanager

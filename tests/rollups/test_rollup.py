@@ -2,7 +2,6 @@ import datetime
 import logging
 from decimal import Decimal
 
-import psycopg
 import pytest
 from django.db import connection
 from django.db.models import F
@@ -19,7 +18,7 @@ from kpi.periods import month_bounds
 from reports import services as report_services
 from rollups import engine, services, tasks
 from rollups.models import Bucket, Reconciliation, Total, WorkingDay
-from tests.conftest import as_owner, plan_nodes
+from tests.conftest import as_owner, generic_plan, plan_nodes
 from tests.factories import TeamFactory
 from tests.rollups.reference import expected_totals, stored_totals
 
@@ -478,26 +477,76 @@ def test_the_claim_reads_the_company_s_stale_buckets_not_every_company_s(alpha, 
         report(alpha, alpha.managers[0], today_of(alpha))  # the company's buckets marked
     with as_owner(), connection.cursor() as cursor:
         cursor.execute("ANALYZE rollups_bucket")
-    # The statement as a worker's connection runs it once prepared: its generic plan.
-    names = ["token", "now", "company", "expired", "batch"]
-    types = ["text", "timestamptz", "bigint", "timestamptz", "integer"]
-    sql = services.CLAIM_SQL
-    for number, name in enumerate(names, 1):
-        sql = sql.replace(f"%({name})s", f"${number}")
-    with tenancy.tenant_context(alpha.company), connection.cursor() as django_cursor:
-        django_cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        # PREPARE's own $n: sent as text (the simple protocol), not as the driver's parameters.
-        with psycopg.ClientCursor(connection.connection) as cursor:
-            cursor.execute(f"PREPARE claim_plan ({', '.join(types)}) AS {sql}")
-            now = timezone.now()
-            cursor.execute(
-                "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim_plan (%s, %s, %s, %s, %s)",
-                ["probe", now, alpha.company.pk, now, services.CLAIM_BATCH],
-            )
-            plan = cursor.fetchone()[0]
-            cursor.execute("DEALLOCATE claim_plan")
+    now = timezone.now()
+    params = {
+        "token": "probe",
+        "now": now,
+        "company": alpha.company.pk,
+        "expired": now,
+        "batch": services.CLAIM_BATCH,
+    }
+    with tenancy.tenant_context(alpha.company):
+        plan = generic_plan(services.CLAIM_SQL, params)
 
     read = [n for n in plan_nodes(plan[0]["Plan"]) if n.get("Relation Name") == "rollups_bucket"]
     assert {scan.get("Index Name") for scan in read} >= {"stale_by_id"}, plan
     # Nothing of another company's buckets read and thrown away.
     assert sum(scan.get("Rows Removed by Filter", 0) for scan in read) < 10, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_s_rollup_reads_its_own_kpis_and_buckets_not_every_tenant_s_or_year_s(alpha, beta):
+    """The incremental statement (services._incremental_sql), planned as a worker's connection
+    keeps it, reads the company's KPIs and its claimed buckets, not every tenant's KPIs (its
+    bands' join to the company's row left the planner a nested loop over kpi_kpi's primary
+    key) nor every bucket of the company's history (its release locked the buckets in key
+    order by walking bucket_uniq over all of them)."""
+    today = today_of(alpha)
+    with tenancy.tenant_context(beta.company):
+        template = KPI.objects.filter(company=beta.company).first()
+        fields = [f.attname for f in KPI._meta.concrete_fields if f.name not in {"id", "uid"}]
+        copies = [
+            KPI(**{**{f: getattr(template, f) for f in fields}, "code": f"extra-{n}"})
+            for n in range(3000)
+        ]
+        KPI.objects.bulk_create(copies)
+    history = """INSERT INTO rollups_bucket (company_id, scope, subject_id, period, start,
+        "end", marks, done, claimed_by, claimed_marks)
+        SELECT %(company)s, 'manager', m, 'day', d, d, 1, 1, '', 0
+        FROM generate_series(1000001, 1000020) m,
+            generate_series(%(first)s::date, %(last)s::date, '1 day') d"""
+    with tenancy.tenant_context(alpha.company), connection.cursor() as cursor:
+        first = today - datetime.timedelta(days=400)
+        cursor.execute(history, {"company": alpha.company.pk, "first": first, "last": today})
+    with tenancy.tenant_context(alpha.company):
+        services.rollup_run(company_id=alpha.company.pk)
+    with as_owner(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE rollups_bucket, kpi_kpi")
+    statements = []
+
+    def incremental(execute, sql, params, many, context):
+        if "rollup_claimed" in sql:
+            statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with tenancy.tenant_context(alpha.company):
+        report(alpha, alpha.managers[0], today)
+        with connection.execute_wrapper(incremental):
+            services.rollup_run(company_id=alpha.company.pk)
+    [(sql, params)] = statements
+    with tenancy.tenant_context(alpha.company), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {services._planner(incremental=True)}")
+        plan = generic_plan(sql, params)
+
+    def removed(table, node):
+        """The rows of `table` read and thrown away under the plan's node."""
+        return sum(
+            scan.get("Rows Removed by Filter", 0)
+            for scan in plan_nodes(node)
+            if scan.get("Relation Name") == table
+        )
+
+    [release] = [n for n in plan_nodes(plan[0]["Plan"]) if n.get("Subplan Name") == "CTE released"]
+    # The company's own KPIs are filtered by kind here and there; another's 3,000 never read.
+    assert removed("kpi_kpi", plan[0]["Plan"]) < 300, plan
+    assert removed("rollups_bucket", release) < 50, release
