@@ -35,6 +35,7 @@ from kpi.periods import month_bounds, period_bounds, shift_months, week_bounds
 from reports.models import DailyReport, ImportedFigure, ReportValue
 from rollups import changes, engine
 from rollups.models import Bucket, Period, Reconciliation, Scope, Total, WorkingDay
+from salesdesk.after_response import after_response
 from salesdesk.statements import Statement
 
 logger = logging.getLogger(__name__)
@@ -76,9 +77,10 @@ def figures_version_bump(
     version, which every open dashboard of the company reads. Now, and again once the
     transaction commits.
 
-    Now: a poll that runs before the commit does not keep its answer past it. On commit: a
-    poll that read the new version before the commit saw the old figures. A cache that is
-    down costs the polls their shortcut, never the change."""
+    Now: a poll that runs before the commit does not keep its answer past it. On commit (in
+    a request, once its response has gone: salesdesk.after_response): a poll that read the
+    new version before the commit saw the old figures. A cache that is down costs the polls
+    their shortcut, never the change."""
     if subjects is None:
         keys = [figures_version_key(company_id)]
     else:
@@ -92,7 +94,7 @@ def figures_version_bump(
             logger.warning("rollups: the figures versions of %s were not turned", company_id)
 
     bump()
-    transaction.on_commit(bump, robust=True)
+    transaction.on_commit(partial(after_response, bump), robust=True)
 
 
 class BucketKey(NamedTuple):
@@ -118,7 +120,7 @@ def _keys(company_id: int, manager_id: int, team_ids: Iterable[int | None], day:
 def _enqueue(company_id: int) -> None:
     """Queues the company's rollup; a broker that is down costs the request a moment, no more.
 
-    This runs inside the request that filed the report, after its commit. Celery's own
+    In a request this runs after its commit, once the response has gone. Celery's own
     retries would hold it for seconds; the marked buckets stay stale and `sweep_stale` queues
     the rollup once the broker is back.
     """
@@ -233,7 +235,9 @@ def _buckets_mark(*, company: Company, keys: Iterable[BucketKey]) -> int:
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, 1, 0, '', 0)"] * len(chunk))
             params = [value for key in chunk for value in (company.pk, *key)]
             cursor.execute(sql.format(values=values), params)
-        transaction.on_commit(partial(_enqueue, company.pk), robust=True)
+        # Queued once the request's response has gone (salesdesk.after_response): the
+        # publish was a tenth of a submission's CPU, and the manager waited for it.
+        transaction.on_commit(partial(after_response, partial(_enqueue, company.pk)), robust=True)
         figures_version_bump(company.pk, {(key.scope, key.subject_id) for key in rows})
     return len(rows)
 
