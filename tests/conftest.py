@@ -81,6 +81,20 @@ def plan_nodes(node: dict) -> Iterator[dict]:
         yield from plan_nodes(child)
 
 
+@contextmanager
+def statements_with(text: str) -> Iterator[list[tuple[str, object]]]:
+    """The statements run in the block whose SQL contains `text`, with their parameters."""
+    found: list[tuple[str, object]] = []
+
+    def capture(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if text in sql:
+            found.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connections["default"].execute_wrapper(capture):
+        yield found
+
+
 def generic_plan(sql: str, params: dict) -> list:
     """EXPLAIN (ANALYZE, FORMAT JSON) of a statement with %(name)s parameters as a worker's
     connection runs it once prepared: its generic plan, in the caller's transaction (whose

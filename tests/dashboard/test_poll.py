@@ -26,7 +26,7 @@ from kpi.models import KPI
 from kpi.periods import Window
 from rollups import services as rollup_services
 from rollups.models import Scope
-from tests.conftest import PASSWORD, Cast, as_owner, plan_nodes
+from tests.conftest import PASSWORD, Cast, as_owner, plan_nodes, statements_with
 from tests.dashboard.conftest import file_report
 
 pytestmark = pytest.mark.django_db
@@ -446,14 +446,7 @@ def test_the_state_reads_the_buckets_of_its_spans_not_the_history(alpha: Cast, v
                 )  # fmt: skip
     with as_owner(), connection.cursor() as cursor:
         cursor.execute("ANALYZE rollups_bucket")
-    read = []
-
-    def capture(execute, sql, params, many, context):
-        if "rollups_bucket" in sql:
-            read.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with tenancy.tenant_context(alpha.company), connection.execute_wrapper(capture):
+    with tenancy.tenant_context(alpha.company), statements_with("rollups_bucket") as read:
         figures_state(
             company=alpha.company, viewer=viewer, managers=managers,
             window=Window.around("day", today), today=today, variant="/dashboard/ ru",

@@ -18,7 +18,7 @@ from kpi.periods import month_bounds
 from reports import services as report_services
 from rollups import engine, services, tasks
 from rollups.models import Bucket, Reconciliation, Total, WorkingDay
-from tests.conftest import as_owner, generic_plan, plan_nodes
+from tests.conftest import as_owner, generic_plan, plan_nodes, statements_with
 from tests.factories import TeamFactory
 from tests.rollups.reference import expected_totals, stored_totals
 
@@ -522,16 +522,9 @@ def test_a_report_s_rollup_reads_its_own_kpis_and_buckets_not_every_tenant_s_or_
         services.rollup_run(company_id=alpha.company.pk)
     with as_owner(), connection.cursor() as cursor:
         cursor.execute("ANALYZE rollups_bucket, kpi_kpi")
-    statements = []
-
-    def incremental(execute, sql, params, many, context):
-        if "rollup_claimed" in sql:
-            statements.append((sql, params))
-        return execute(sql, params, many, context)
-
     with tenancy.tenant_context(alpha.company):
         report(alpha, alpha.managers[0], today)
-        with connection.execute_wrapper(incremental):
+        with statements_with("rollup_claimed") as statements:
             services.rollup_run(company_id=alpha.company.pk)
     [(sql, params)] = statements
     with tenancy.tenant_context(alpha.company), connection.cursor() as cursor:
